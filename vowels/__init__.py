@@ -1,0 +1,42 @@
+"""vowels: speaker classification from short voiced sounds.
+
+Reproduces the MATLAB tutorial "Sequence Classification Using Deep Learning" on the Japanese
+Vowels data and applies the same BiLSTM to recordings. Heavy libraries (Keras, scikit-learn)
+load on first use, so ``import vowels`` and ``vowels --help`` answer at once.
+"""
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import BundleError, DataError, NotFittedError, ParameterError, VowelsError
+
+try:
+    __version__ = version("vowels")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BundleError",
+    "DataError",
+    "NotFittedError",
+    "ParameterError",
+    "SpeakerClassifier",
+    "TrainingOptions",
+    "Utterances",
+    "VowelsError",
+    "datasets",
+]
+
+_LAZY = {
+    "SpeakerClassifier": "vowels.classifier",
+    "TrainingOptions": "vowels.training",
+    "Utterances": "vowels.datasets",
+    "datasets": "vowels.datasets",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'vowels' has no attribute {name!r}")
+    module = import_module(_LAZY[name])
+    return module if module.__name__.endswith(name) else getattr(module, name)

@@ -1,0 +1,147 @@
+"""MATLAB-style mini-batches: sort by length, cut into batches, pad each to its longest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = [
+    "PADDING_DIRECTIONS",
+    "PaddingStats",
+    "length_order",
+    "minibatch_indices",
+    "pad_batch",
+    "padded_batches",
+    "padding_stats",
+]
+
+PADDING_DIRECTIONS = ("right", "left")
+
+
+def _check_padding(padding: str) -> None:
+    if padding not in PADDING_DIRECTIONS:
+        raise ParameterError(f"padding must be one of {list(PADDING_DIRECTIONS)}; got {padding!r}.")
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ParameterError(f"batch_size must be a positive integer; got {batch_size!r}.")
+
+
+def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Indices that sort sequences by ascending length, ties kept in their order (MATLAB `sort`)."""
+    return np.argsort(np.asarray(lengths), kind="stable")
+
+
+def minibatch_indices(n: int, batch_size: int, *, drop_last: bool = False) -> list[np.ndarray]:
+    """Consecutive index ranges of `batch_size`; the short last one is kept unless `drop_last`.
+
+    MATLAB's `trainNetwork` drops data that does not fill the last mini-batch of an epoch;
+    prediction keeps it.
+    """
+    _check_batch_size(batch_size)
+    stop = n - n % batch_size if drop_last else n
+    return [np.arange(start, min(start + batch_size, stop)) for start in range(0, stop, batch_size)]
+
+
+def pad_batch(
+    sequences: Sequence[np.ndarray],
+    *,
+    padding: str = "right",
+    value: float = 0.0,
+    length: int | None = None,
+) -> np.ndarray:
+    """Stack sequences of shape (n_frames, n_features) into (batch, length, n_features).
+
+    Parameters
+    ----------
+    padding : {"right", "left"}, default="right"
+        Where the padding frames go: after the sequence (MATLAB's default) or before it.
+    value : float, default=0.0
+        The value of every padding frame.
+    length : int, default=None
+        Frames per padded sequence; None pads to the longest in the batch. Longer sequences
+        are truncated on the same side as the padding (MATLAB's ``SequenceLength``).
+    """
+    _check_padding(padding)
+    if not sequences:
+        raise ParameterError("pad_batch needs at least one sequence; got an empty batch.")
+    n_features = sequences[0].shape[1]
+    target = max(len(s) for s in sequences) if length is None else int(length)
+    out = np.full((len(sequences), target, n_features), value, dtype=np.float32)
+    for row, seq in enumerate(sequences):
+        kept = seq[:target] if padding == "right" else seq[len(seq) - min(len(seq), target):]
+        if padding == "right":
+            out[row, : len(kept)] = kept
+        else:
+            out[row, target - len(kept) :] = kept
+    return out
+
+
+def padded_batches(
+    sequences: Sequence[np.ndarray],
+    *,
+    batch_size: int,
+    padding: str = "right",
+    value: float = 0.0,
+    sort: bool = True,
+    drop_last: bool = False,
+    order: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Pair each mini-batch's original indices with its padded array.
+
+    The order is `order` if given, else ascending length when `sort`, else as given.
+    """
+    _check_padding(padding)
+    if order is None:
+        order = length_order([len(s) for s in sequences]) if sort else np.arange(len(sequences))
+    batches = []
+    for positions in minibatch_indices(len(order), batch_size, drop_last=drop_last):
+        indices = order[positions]
+        batch = pad_batch([sequences[i] for i in indices], padding=padding, value=value)
+        batches.append((indices, batch))
+    return batches
+
+
+@dataclass(frozen=True)
+class PaddingStats:
+    """How much padding a batching adds.
+
+    Attributes
+    ----------
+    n_frames : int
+        True frames over all sequences.
+    n_padded_frames : int
+        Padding frames added over all batches.
+    padding_fraction : float
+        Padding frames over all frames processed (true + padding).
+    batch_lengths : tuple of int
+        The padded length of each mini-batch, in frames.
+    """
+
+    n_frames: int
+    n_padded_frames: int
+    padding_fraction: float
+    batch_lengths: tuple[int, ...]
+
+
+def padding_stats(
+    lengths: Sequence[int] | np.ndarray, *, batch_size: int, sort: bool = True
+) -> PaddingStats:
+    """Padding added when sequences of `lengths` are batched, sorted by length or as given."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ordered = lengths[length_order(lengths)] if sort else lengths
+    batch_lengths = []
+    padded = 0
+    for positions in minibatch_indices(len(ordered), batch_size):
+        batch = ordered[positions]
+        longest = int(batch.max())
+        batch_lengths.append(longest)
+        padded += int(longest * len(batch) - batch.sum())
+    total = int(lengths.sum())
+    fraction = padded / (total + padded) if total + padded else 0.0
+    return PaddingStats(total, padded, fraction, tuple(batch_lengths))

@@ -1,0 +1,261 @@
+"""`SpeakerClassifier`: the BiLSTM recipe behind a scikit-learn estimator, saved as a bundle."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import zipfile
+from collections.abc import Sequence
+from importlib import metadata as _metadata
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .batching import padded_batches
+from .bundle import METADATA_FILE, MODEL_FILE, atomic_folder, read_bundle_metadata, sha256_of, write_json
+from .datasets import Utterances
+from .errors import BundleError, DataError, NotFittedError, ParameterError
+from .training import TrainingHistory, TrainingOptions
+
+__all__ = ["SpeakerClassifier", "check_sequences"]
+
+SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
+
+
+def check_sequences(X: SequencesLike, *, n_features: int | None = None) -> list[np.ndarray]:
+    """Validate sequences once, at the edge, as float32 arrays of shape (n_frames, n_features).
+
+    `X` is an `Utterances`, a list of 2-D arrays, or a 3-D array (n_sequences, n_frames,
+    n_features) of equal-length sequences.
+    """
+    if isinstance(X, Utterances):
+        X = X.sequences
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        X = list(X)
+    if isinstance(X, np.ndarray) and X.ndim != 3:
+        raise DataError(
+            f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; got an array "
+            f"of shape {X.shape}."
+        )
+    if len(X) == 0:
+        raise DataError("X holds no sequences; pass at least one (n_frames, n_features) array.")
+    out = []
+    for i, seq in enumerate(X):
+        arr = np.asarray(seq, dtype=np.float32)
+        if arr.ndim != 2:
+            raise DataError(f"sequence {i} has shape {arr.shape}; expected (n_frames, n_features).")
+        if arr.shape[0] == 0:
+            raise DataError(f"sequence {i} has no frames.")
+        expected = n_features if n_features is not None else out[0].shape[1] if out else arr.shape[1]
+        if arr.shape[1] != expected:
+            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {expected}.")
+        if not np.all(np.isfinite(arr)):
+            raise DataError(f"sequence {i} holds NaN or infinite values.")
+        out.append(arr)
+    return out
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("vowels", "keras", "tensorflow", "numpy", "scikit-learn"):
+        try:
+            versions[name] = _metadata.version(name)
+        except _metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+class SpeakerClassifier(ClassifierMixin, BaseEstimator):
+    """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM.
+
+    Parameters
+    ----------
+    mode : {"matlab", "padded", "masked"}, default="matlab"
+        What the BiLSTM's backward direction returns (see `vowels.model`).
+    n_hidden : int, default=100
+        Hidden units per direction.
+    options : TrainingOptions, default=None
+        Training options; None means the tutorial's (`TrainingOptions()`).
+    sort_by_length : bool, default=True
+        Sort sequences by length before batching, for training and prediction.
+    random_state : int, default=0
+        Seeds weights and any shuffling; the same seed gives the same model on one machine.
+    verbose : int, default=0
+        1 shows a progress bar per epoch.
+
+    Attributes
+    ----------
+    classes_ : np.ndarray of str
+        Speaker names, in the order of `predict_proba`'s columns.
+    n_features_in_ : int
+    model_ : keras.Model
+    history_ : TrainingHistory
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: str = "matlab",
+        n_hidden: int = 100,
+        options: TrainingOptions | None = None,
+        sort_by_length: bool = True,
+        random_state: int = 0,
+        verbose: int = 0,
+    ) -> None:
+        self.mode = mode
+        self.n_hidden = n_hidden
+        self.options = options
+        self.sort_by_length = sort_by_length
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def options_(self) -> TrainingOptions:
+        """The training options in force."""
+        return self.options if self.options is not None else TrainingOptions()
+
+    def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
+        """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
+        from .model import MODES, build_network
+        from .training import seed_everything, train_network
+
+        if self.mode not in MODES:
+            raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
+        if not isinstance(self.options_, TrainingOptions):
+            raise ParameterError(f"options must be a TrainingOptions; got {type(self.options).__name__}.")
+        if isinstance(X, Utterances):
+            classes = np.array(X.speakers)
+            y = X.labels if y is None else y
+        else:
+            classes = None
+        if y is None:
+            raise ParameterError("y is required unless X is an Utterances with labels.")
+        sequences = check_sequences(X)
+        y = np.asarray(y).astype(str)
+        if len(y) != len(sequences):
+            raise DataError(f"X has {len(sequences)} sequences but y has {len(y)} labels.")
+        self.classes_ = np.unique(y) if classes is None else classes
+        if len(self.classes_) < 2:
+            raise DataError(f"training needs at least 2 speakers; got {list(self.classes_)}.")
+        self.n_features_in_ = sequences[0].shape[1]
+        codes = _codes(y, self.classes_)
+
+        if self.sort_by_length:
+            order = np.argsort([len(s) for s in sequences], kind="stable")
+            sequences, codes = [sequences[i] for i in order], codes[order]
+        seed_everything(self.random_state)
+        self.model_ = build_network(
+            self.n_features_in_,
+            len(self.classes_),
+            mode=self.mode,
+            n_hidden=self.n_hidden,
+            l2=self.options_.l2_regularization,
+            mask_value=self.options_.sequence_padding_value,
+        )
+        self.history_ = train_network(
+            self.model_, sequences, codes, self.options_, seed=self.random_state, verbose=self.verbose
+        )
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this SpeakerClassifier is not fitted yet; call fit or SpeakerClassifier.load first.")
+
+    def predict_proba(self, X: SequencesLike) -> np.ndarray:
+        """Probability of each speaker, shape (n_sequences, n_classes), columns as `classes_`.
+
+        Sequences are sorted by length and padded per mini-batch as in training (MATLAB's
+        ``classify(net, X, MiniBatchSize=27, SequenceLength="longest")``); rows come back in
+        the order of `X`.
+        """
+        self._check_fitted()
+        sequences = check_sequences(X, n_features=self.n_features_in_)
+        options = self.options_
+        probabilities = np.zeros((len(sequences), len(self.classes_)), dtype=np.float32)
+        for indices, batch in padded_batches(
+            sequences,
+            batch_size=options.mini_batch_size,
+            padding=options.sequence_padding_direction,
+            value=options.sequence_padding_value,
+            sort=self.sort_by_length,
+        ):
+            probabilities[indices] = np.asarray(self.model_.predict_on_batch(batch))
+        return probabilities
+
+    def predict(self, X: SequencesLike) -> np.ndarray:
+        """The most probable speaker of each sequence."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight=None) -> float:
+        """Accuracy on `X` (labels from `X` if it is `Utterances`)."""
+        if y is None and isinstance(X, Utterances):
+            y = X.labels
+        return super().score(X, np.asarray(y).astype(str), sample_weight=sample_weight)
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False, metrics: dict | None = None,
+             extra: dict | None = None) -> Path:
+        """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`."""
+        self._check_fitted()
+        path = Path(path)
+        with atomic_folder(path, force=force) as staging:
+            self.model_.save(staging / MODEL_FILE)
+            metadata = {
+                "format": "vowels-model",
+                "format_version": 1,
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "classes": [str(c) for c in self.classes_],
+                "n_features": int(self.n_features_in_),
+                "params": {
+                    "mode": self.mode,
+                    "n_hidden": self.n_hidden,
+                    "sort_by_length": self.sort_by_length,
+                    "random_state": self.random_state,
+                    "options": self.options_.to_dict(),
+                },
+                "metrics": metrics or {},
+                "library_versions": _library_versions(),
+                "weights_sha256": sha256_of(staging / MODEL_FILE),
+                **(extra or {}),
+            }
+            write_json(staging / METADATA_FILE, metadata)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SpeakerClassifier:
+        """Load a bundle written by `save`, after checking it is whole and untampered."""
+        import keras
+
+        from .model import LastStep  # noqa: F401  registers the custom layer
+
+        path = Path(path)
+        metadata = read_bundle_metadata(path)
+        try:
+            params = metadata["params"]
+            clf = cls(
+                mode=params["mode"],
+                n_hidden=params["n_hidden"],
+                options=TrainingOptions.from_dict(params["options"]),
+                sort_by_length=params["sort_by_length"],
+                random_state=params["random_state"],
+            )
+            clf.classes_ = np.array(metadata["classes"], dtype=str)
+            clf.n_features_in_ = int(metadata["n_features"])
+        except (KeyError, TypeError, ParameterError) as exc:
+            raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}).") from None
+        try:
+            clf.model_ = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
+        except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
+            raise BundleError(f"{path / MODEL_FILE}: cannot be loaded as a Keras model ({exc}).") from None
+        clf.metadata_ = metadata
+        clf.history_ = TrainingHistory()
+        return clf
+
+
+def _codes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = sorted(set(y) - set(index))
+    if unknown:
+        raise DataError(f"labels {unknown} are not among the speakers {list(classes)}.")
+    return np.array([index[label] for label in y], dtype=np.int64)

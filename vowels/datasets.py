@@ -1,0 +1,253 @@
+"""Utterances, the one container of sequences, and the strict Japanese Vowels loader."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError, ParameterError
+
+__all__ = ["Utterances", "load_japanese_vowels", "parse_uci_utterances", "BUNDLED_SHA256"]
+
+N_COEFFICIENTS = 12
+SPLITS = ("train", "test")
+BUNDLED_SHA256 = {
+    "ae.train": "7ae33b2b678b6c0df7a4137e5b82e127e95d63b2e2d7764e7e4ea3fe1b659935",
+    "ae.test": "7894594714a3186f8961c75535654cdc6bd232d3dd97d7c04c99bfa3013f57a9",
+    "size_ae.train": "571607e771f5bcc03fe5213b8e7cfc67f0a26aade2a9f2202c2c6bf955d887be",
+    "size_ae.test": "68db3381c31a102dd688dd74a7865532edb6d55f291ca86a60a9ed711208db86",
+}
+_SEPARATOR = np.ones(N_COEFFICIENTS, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Utterances:
+    """Variable-length sequences with one speaker label each.
+
+    Attributes
+    ----------
+    sequences : list of np.ndarray of shape (n_frames, n_features), float32
+        Time runs along axis 0.
+    labels : np.ndarray of str, shape (n_utterances,)
+        The speaker name of each utterance.
+    speakers : tuple of str
+        Every speaker name, in their canonical order.
+    sources : tuple of str
+        Where each utterance came from (file and line range, or audio path).
+    """
+
+    sequences: list[np.ndarray]
+    labels: np.ndarray
+    speakers: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.sequences)
+        if len(self.labels) != n or len(self.sources) != n:
+            raise ParameterError(
+                f"Utterances needs one label and one source per sequence; got {n} sequences, "
+                f"{len(self.labels)} labels and {len(self.sources)} sources."
+            )
+        unknown = sorted(set(self.labels) - set(self.speakers))
+        if unknown:
+            raise ParameterError(f"labels {unknown} are not among speakers {list(self.speakers)}.")
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of frames of each utterance."""
+        return np.array([len(s) for s in self.sequences], dtype=np.int64)
+
+    @property
+    def n_features(self) -> int:
+        """Number of features per frame."""
+        return int(self.sequences[0].shape[1]) if self.sequences else 0
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Each label as its index in `speakers`."""
+        index = {name: i for i, name in enumerate(self.speakers)}
+        return np.array([index[label] for label in self.labels], dtype=np.int64)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Utterances:
+        """The utterances at `indices`, in that order, with the same speaker list."""
+        idx = [int(i) for i in indices]
+        return Utterances(
+            sequences=[self.sequences[i] for i in idx],
+            labels=self.labels[idx],
+            speakers=self.speakers,
+            sources=tuple(self.sources[i] for i in idx),
+        )
+
+
+def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
+    """The folder of UCI files the user chose, or None for the bundled copy."""
+    chosen = path if path is not None else os.environ.get("VOWELS_DATA") or None
+    if chosen is None:
+        return None
+    folder = Path(chosen)
+    if not folder.is_dir():
+        origin = "path" if path is not None else "$VOWELS_DATA"
+        raise DataError(
+            f"{folder}: not a folder ({origin}); point it at a folder holding "
+            "ae.train, ae.test, size_ae.train and size_ae.test."
+        )
+    return folder
+
+
+def _read_text(folder: Path | None, name: str) -> tuple[str, str]:
+    """The text of one UCI file and the name to show in errors."""
+    if folder is None:
+        package = resources.files("vowels") / "data" / "japanese_vowels"
+        member = package / (name if name.startswith("size_") else f"{name}.gz")
+        raw = member.read_bytes()
+        data = raw if name.startswith("size_") else gzip.decompress(raw)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != BUNDLED_SHA256[name]:
+            raise DataError(
+                f"bundled {name}: sha256 {digest} does not match the original "
+                f"{BUNDLED_SHA256[name]}; reinstall the package."
+            )
+        return data.decode("ascii"), f"bundled {name}"
+    file = folder / name
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{file}: file not found; the folder needs the UCI file {name}.") from None
+    except OSError as exc:
+        raise DataError(f"{file}: cannot be read ({exc.strerror}).") from None
+    try:
+        return data.decode("ascii"), str(file)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{file}: not a text file (byte {exc.start} is not ASCII).") from None
+
+
+def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], list[str]]:
+    """Split UCI Japanese Vowels text into utterances, strictly.
+
+    Parameters
+    ----------
+    text : str
+        Lines of 12 numbers; each utterance ends with a line of twelve 1.0 values, which
+        may be followed by one blank line (as in the original ``ae.test``).
+    source : str
+        The file's name, used in error messages and in each utterance's source.
+
+    Returns
+    -------
+    sequences : list of np.ndarray of shape (n_frames, 12), float32
+    origins : list of str
+        ``"<source>:<first line>-<last line>"`` for each utterance.
+    """
+    sequences: list[np.ndarray] = []
+    origins: list[str] = []
+    frames: list[list[float]] = []
+    first_line = 1
+    lines = text.splitlines()
+    after_separator = False
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields and after_separator:
+            after_separator = False  # ae.test follows each separator line with a blank line
+            first_line = number + 1
+            continue
+        after_separator = False
+        if len(fields) != N_COEFFICIENTS:
+            raise DataError(
+                f"{source}, line {number}: expected {N_COEFFICIENTS} numbers, found {len(fields)}."
+            )
+        try:
+            values = [float(field) for field in fields]
+        except ValueError:
+            bad = next(f for f in fields if not _is_number(f))
+            raise DataError(f"{source}, line {number}: {bad!r} is not a number.") from None
+        if not np.all(np.isfinite(values)):
+            raise DataError(f"{source}, line {number}: values must be finite numbers.")
+        if np.array_equal(values, _SEPARATOR):
+            if not frames:
+                raise DataError(f"{source}, line {number}: separator line with no frames before it.")
+            sequences.append(np.asarray(frames, dtype=np.float32))
+            origins.append(f"{source}:{first_line}-{number - 1}")
+            frames = []
+            first_line = number + 1
+            after_separator = True
+        else:
+            frames.append(values)
+    if frames:
+        raise DataError(
+            f"{source}, line {len(lines)}: the last utterance (from line {first_line}) has no "
+            "separator line of twelve 1.0 values after it; the file may be truncated."
+        )
+    if not sequences:
+        raise DataError(f"{source}: no utterances found; the file is empty.")
+    return sequences, origins
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_sizes(text: str, *, source: str) -> list[int]:
+    """Per-speaker utterance counts from a size_ae.* file."""
+    fields = text.split()
+    try:
+        counts = [int(field) for field in fields]
+    except ValueError:
+        raise DataError(f"{source}, line 1: expected whole numbers, found {text.strip()!r}.") from None
+    if not counts or any(c <= 0 for c in counts):
+        raise DataError(f"{source}, line 1: expected positive counts, found {text.strip()!r}.")
+    return counts
+
+
+def load_japanese_vowels(
+    split: str = "train", *, path: str | os.PathLike[str] | None = None
+) -> Utterances:
+    """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set.
+
+    Parameters
+    ----------
+    split : {"train", "test"}, default="train"
+    path : path-like, default=None
+        A folder with the UCI files (``ae.train``, ``size_ae.train``, ...). When None,
+        ``$VOWELS_DATA`` is used if set, else the copy bundled with the package, whose
+        checksums are verified.
+
+    Returns
+    -------
+    Utterances
+        Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file
+        order; speakers ``"1"`` .. ``"9"``.
+
+    Raises
+    ------
+    DataError
+        A file is missing or malformed; the message names the file and line.
+    """
+    if split not in SPLITS:
+        raise ParameterError(f"split must be one of {list(SPLITS)}; got {split!r}.")
+    folder = _data_folder(path)
+    text, shown = _read_text(folder, f"ae.{split}")
+    size_text, size_shown = _read_text(folder, f"size_ae.{split}")
+    sequences, origins = parse_uci_utterances(text, source=shown)
+    counts = _parse_sizes(size_text, source=size_shown)
+    if sum(counts) != len(sequences):
+        raise DataError(
+            f"{shown}: holds {len(sequences)} utterances but {size_shown} lists "
+            f"{sum(counts)} ({' + '.join(map(str, counts))})."
+        )
+    speakers = tuple(str(i) for i in range(1, len(counts) + 1))
+    labels = np.repeat(np.array(speakers), counts)
+    return Utterances(sequences=sequences, labels=labels, speakers=speakers, sources=tuple(origins))

@@ -1,0 +1,23 @@
+"""The exceptions a user can cause; the CLI prints them on one line and exits 2."""
+
+__all__ = ["VowelsError", "ParameterError", "DataError", "BundleError", "NotFittedError"]
+
+
+class VowelsError(Exception):
+    """Base of every error a user can cause by what they pass in."""
+
+
+class ParameterError(VowelsError, ValueError):
+    """An argument has a value outside what is allowed."""
+
+
+class DataError(VowelsError, ValueError):
+    """A data file or array is malformed; the message names the file and line."""
+
+
+class BundleError(VowelsError, OSError):
+    """A model bundle is missing, incomplete, tampered with, or would be overwritten."""
+
+
+class NotFittedError(VowelsError, ValueError, AttributeError):
+    """A classifier was used before `fit` or `load`."""
