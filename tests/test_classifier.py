@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from vowels import SpeakerClassifier
+from vowels.batching import padded_batches
+from vowels.datasets import load_japanese_vowels
+from vowels.errors import BundleError, DataError, NotFittedError, ParameterError
+from vowels.training import TrainingOptions
+
+
+@pytest.fixture(scope="module")
+def data():
+    train = load_japanese_vowels("train")
+    return train.subset(np.concatenate([np.arange(s * 30, s * 30 + 12) for s in range(9)]))
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    clf = SpeakerClassifier(mode="matlab", n_hidden=8, options=TrainingOptions(max_epochs=3), random_state=0)
+    return clf.fit(data)
+
+
+def test_estimator_params_and_clone():
+    clf = SpeakerClassifier(mode="masked", n_hidden=20, random_state=5)
+    params = clf.get_params()
+    assert params["mode"] == "masked" and params["n_hidden"] == 20 and params["random_state"] == 5
+    assert clone(clf).get_params() == params
+    assert clf.set_params(mode="padded").mode == "padded"
+
+
+def test_predict_proba_classifies_sorted_batches_and_returns_input_order(fitted, data):
+    proba = fitted.predict_proba(data)
+    assert proba.shape == (len(data), 9)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    by_hand = np.zeros_like(proba)
+    for indices, batch in padded_batches(data.sequences, batch_size=27, sort=True):
+        by_hand[indices] = np.asarray(fitted.model_(batch))
+    np.testing.assert_allclose(proba, by_hand, atol=1e-6)
+    assert list(fitted.classes_) == [str(i) for i in range(1, 10)]
+    assert set(fitted.predict(data)) <= set(fitted.classes_)
+    assert fitted.score(data) == pytest.approx(np.mean(fitted.predict(data) == data.labels))
+
+
+def test_three_dimensional_arrays_are_accepted(fitted, data):
+    same_length = [s for s in data.sequences if len(s) == 15][:4]
+    np.testing.assert_allclose(
+        fitted.predict_proba(np.stack(same_length)), fitted.predict_proba(same_length), atol=1e-6
+    )
+
+
+def test_saved_and_loaded_bundle_predicts_identically(fitted, data, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "model.keras"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+    loaded = SpeakerClassifier.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(data), fitted.predict_proba(data))
+    assert loaded.get_params() == {**fitted.get_params(), "verbose": 0}
+    metadata = json.loads((path / "metadata.json").read_text())
+    assert metadata["classes"] == list(fitted.classes_) and metadata["params"]["mode"] == "matlab"
+
+
+def test_existing_bundle_is_kept_unless_forced(fitted, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    before = (path / "model.keras").read_bytes()
+    with pytest.raises(BundleError, match="already exists; pass --force"):
+        fitted.save(path)
+    assert (path / "model.keras").read_bytes() == before
+    fitted.save(path, force=True, metrics={"accuracy": 0.5})
+    assert json.loads((path / "metadata.json").read_text())["metrics"] == {"accuracy": 0.5}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_tampered_incomplete_and_incompatible_bundles_are_refused(fitted, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    with open(path / "model.keras", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(BundleError, match=r"model\.keras: sha256 .* does not match"):
+        SpeakerClassifier.load(path)
+    path = fitted.save(tmp_path / "model2")
+    metadata = json.loads((path / "metadata.json").read_text())
+    (path / "metadata.json").write_text(json.dumps({**metadata, "format_version": 99}))
+    with pytest.raises(BundleError, match="format version 99 is not supported"):
+        SpeakerClassifier.load(path)
+    (path / "metadata.json").unlink()
+    with pytest.raises(BundleError, match=r"bundle is incomplete, metadata\.json is missing"):
+        SpeakerClassifier.load(path)
+    with pytest.raises(BundleError, match="no model bundle there"):
+        SpeakerClassifier.load(tmp_path / "absent")
+
+
+def test_bad_inputs_are_named(fitted, data):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        SpeakerClassifier().predict(data)
+    with pytest.raises(DataError, match="sequence 1 has 5 features per frame; expected 12"):
+        fitted.predict([data.sequences[0], np.zeros((4, 5))])
+    with pytest.raises(DataError, match="sequence 0 holds NaN"):
+        fitted.predict([np.full((3, 12), np.nan)])
+    with pytest.raises(DataError, match="sequence 0 has no frames"):
+        fitted.predict([np.zeros((0, 12))])
+    with pytest.raises(DataError, match="X holds no sequences"):
+        fitted.predict([])
+    with pytest.raises(DataError, match="X has 2 sequences but y has 1 labels"):
+        SpeakerClassifier().fit(data.sequences[:2], ["1"])
+    with pytest.raises(DataError, match="at least 2 speakers"):
+        SpeakerClassifier().fit(data.sequences[:2], ["1", "1"])
+    with pytest.raises(ParameterError, match="mode must be one of"):
+        SpeakerClassifier(mode="bogus").fit(data)

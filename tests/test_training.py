@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vowels.classifier import SpeakerClassifier
+from vowels.datasets import load_japanese_vowels
+from vowels.errors import ParameterError
+from vowels.training import TrainingHistory, TrainingOptions
+
+
+def test_defaults_mirror_the_matlab_tutorial():
+    options = TrainingOptions()
+    assert (options.max_epochs, options.mini_batch_size, options.shuffle) == (100, 27, "never")
+    assert (options.initial_learn_rate, options.l2_regularization, options.epsilon) == (1e-3, 1e-4, 1e-8)
+    assert options.gradient_threshold == 1.0 and options.sequence_padding_direction == "right"
+    adam = options.optimizer()
+    assert adam.clipnorm == 1.0 and adam.global_clipnorm is None
+    assert adam.epsilon == 1e-8 and adam.beta_1 == 0.9 and adam.beta_2 == 0.999
+    assert TrainingOptions(gradient_threshold_method="global-l2norm").optimizer().global_clipnorm == 1.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_epochs": 0}, "max_epochs must be a positive integer; got 0"),
+        ({"mini_batch_size": 2.5}, "mini_batch_size must be a positive integer; got 2.5"),
+        ({"initial_learn_rate": -1.0}, "initial_learn_rate must be a number > 0; got -1.0"),
+        ({"shuffle": "always"}, r"shuffle must be one of \['never', 'once', 'every-epoch'\]; got 'always'"),
+        ({"sequence_padding_direction": "up"}, "sequence_padding_direction must be one of"),
+        ({"gradient_decay_factor": 1.0}, r"gradient_decay_factor must be in \[0, 1\); got 1.0"),
+    ],
+)
+def test_bad_options_are_named(changes, message):
+    with pytest.raises(ParameterError, match=message):
+        TrainingOptions(**changes)
+
+
+def test_options_round_trip_and_reject_unknown_keys():
+    options = TrainingOptions(max_epochs=3, shuffle="every-epoch")
+    assert TrainingOptions.from_dict(options.to_dict()) == options
+    with pytest.raises(ParameterError, match=r"unknown training options \['learning_rate'\]"):
+        TrainingOptions.from_dict({"learning_rate": 0.1})
+
+
+@pytest.fixture(scope="module")
+def small_train():
+    data = load_japanese_vowels("train")
+    return data.subset(np.concatenate([np.arange(s * 30, s * 30 + 9) for s in range(3)]))  # 27, 3 speakers
+
+
+def _fit(data, seed, **options):
+    clf = SpeakerClassifier(
+        mode="masked", n_hidden=6, options=TrainingOptions(max_epochs=2, mini_batch_size=9, **options),
+        random_state=seed,
+    )
+    return clf.fit(data.sequences, data.labels)
+
+
+def test_same_seed_same_weights_and_different_seed_different_weights(small_train):
+    a, b, c = _fit(small_train, 3), _fit(small_train, 3), _fit(small_train, 4)
+    for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert a.history_.iteration_loss == b.history_.iteration_loss
+    assert any(not np.array_equal(wa, wc) for wa, wc in zip(a.model_.get_weights(), c.model_.get_weights()))
+
+
+def test_history_has_one_entry_per_iteration(small_train):
+    history = _fit(small_train, 0).history_
+    assert len(history.iteration_loss) == len(history.iteration_accuracy) == 2 * 3
+    assert history.iteration_epoch == [1, 1, 1, 2, 2, 2]
+    assert len(history.epoch_loss) == len(history.epoch_seconds) == 2
+    assert all(0.0 <= a <= 1.0 for a in history.iteration_accuracy)
+    assert history.epoch_loss[0] == pytest.approx(np.mean(history.iteration_loss[:3]))
+    assert TrainingHistory.from_dict(history.to_dict()).iteration_loss == history.iteration_loss
+
+
+def test_shuffling_changes_training_and_the_short_last_batch_is_dropped(small_train):
+    data = small_train.subset(range(25))  # 25 utterances, batches of 9: 2 full batches, 7 dropped
+    never = _fit(data, 0).history_
+    assert len(never.iteration_loss) == 4
+    shuffled = _fit(data, 0, shuffle="every-epoch").history_
+    assert shuffled.iteration_loss != never.iteration_loss
+    kept = _fit(data, 0, drop_last=False).history_
+    assert len(kept.iteration_loss) == 6
