@@ -25,6 +25,7 @@ __all__ = [
     "check_writable",
     "read_bundle_metadata",
     "sha256_of",
+    "write_bytes",
     "write_json",
     "write_text",
 ]
@@ -100,20 +101,25 @@ def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
     shutil.rmtree(backup, ignore_errors=True)
 
 
-def write_text(path: Path, text: str, *, force: bool = True) -> None:
-    """Write `text` through a temporary file and an atomic rename, so no reader sees half of it."""
+def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
+    """Write `data` through a temporary file and an atomic rename, so no reader sees half of it."""
     path = Path(path)
     check_free(path, force=force)
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8")
+    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
         with handle:
-            handle.write(text)
+            handle.write(data)
         _publish_mode(Path(handle.name), folder=False)
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
         raise
+
+
+def write_text(path: Path, text: str, *, force: bool = True) -> None:
+    """Write `text` as UTF-8, atomically (see `write_bytes`)."""
+    write_bytes(path, text.encode("utf-8"), force=force)
 
 
 def write_json(path: Path, data: dict, *, force: bool = True) -> None:
