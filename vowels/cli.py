@@ -105,6 +105,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return ExitStatus.SUCCESS
 
 
+def run_plot(args: argparse.Namespace) -> int:
+    """`vowels plot`: the tutorial's figures, written to --out."""
+    from .plots import write_figures
+
+    written, skipped = write_figures(
+        args.which,
+        args.out,
+        fmt=args.format,
+        run=args.run,
+        model=args.model,
+        observation=args.observation,
+        padding_results=args.padding_results,
+    )
+    for note in skipped:
+        print(f"vowels plot: {note}", file=sys.stderr)
+    _say(args, *(f"Wrote {path}" for path in written))
+    return ExitStatus.SUCCESS
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from . import __version__
@@ -130,6 +149,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
     p.set_defaults(handler=run_evaluate)
+
+    from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
+
+    p = sub.add_parser(
+        "plot", parents=[common], help="draw the tutorial's figures",
+        description="Draw the tutorial's figures. With no WHICH: every figure possible without training "
+                    "(the data figures, plus training/confusion when --run or --model is given; the others "
+                    "are skipped with a note on stderr). A figure named in WHICH whose input is missing is an "
+                    "error (exit 2).",
+    )
+    p.add_argument("which", nargs="*", metavar="WHICH",
+                   help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
+                        "(need --run or --model); default: all possible")
+    p.add_argument("--out", required=True, help="output folder; figures there are replaced")
+    p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
+    p.add_argument("--run", default=None, help="a 'vowels reproduce' folder (metrics.json, history.json)")
+    p.add_argument("--model", default=None, help="model bundle: confusion matrix recomputed on the test set")
+    p.add_argument("--observation", type=whole_number(1), default=1,
+                   help="training utterance of the features figure, from 1 (default 1)")
+    p.add_argument("--padding-results", default=None,
+                   help="JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)")
+    p.set_defaults(handler=run_plot)
     return parser
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_FIGURES",
     "FIGURES",
+    "FORMATS",
     "FRAME_HOP_MS",
     "OKABE_ITO",
     "RUN_FIGURES",
@@ -531,7 +532,7 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 the matrix (an image of the counts, one text per cell), axes 1 the recall of
+        Axes 0 the matrix (an image of the counts, a text on each non-zero cell), axes 1 the recall of
         each speaker as horizontal bars (%), axes 2 the colour bar.
     """
     from matplotlib.colors import Normalize
@@ -546,6 +547,8 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
     image = ax.imshow(data.confusion, cmap=MATRIX_CMAP, norm=norm, aspect="equal")
     cmap = image.get_cmap()
     for (i, j), count in np.ndenumerate(data.confusion):
+        if count == 0:
+            continue  # blank, as MATLAB's confusionchart: the errors stand out
         red, green, blue, _ = cmap(norm(count))
         luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
         ax.text(j, i, str(count), ha="center", va="center", fontsize="small",
@@ -658,20 +661,19 @@ def write_figures(
     explicit = bool(which)
     names = list(dict.fromkeys(which)) if explicit else list(FIGURES)
     needs = {
-        "training": (run is not None, "training needs --run RUNDIR (a 'vowels reproduce' folder; a bundle keeps no history)"),
-        "confusion": (run is not None or model is not None, "confusion needs --run RUNDIR or --model BUNDLE"),
+        "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
+        "confusion": (run is not None or model is not None, "--run RUNDIR or --model BUNDLE"),
     }
     skipped = []
     for name in list(names):
         if name in needs and not needs[name][0]:
             if explicit:
-                raise ParameterError(f"figure {needs[name][1]}.")
-            skipped.append(f"skipped {needs[name][1]}")
+                raise ParameterError(f"figure {name!r} needs {needs[name][1]}.")
+            skipped.append(f"skipped {name!r}: needs {needs[name][1]}")
             names.remove(name)
     if "padding-cost" in names and not explicit and padding_results is None and not default_padding_results().is_file():
-        skipped.append(f"skipped padding-cost: {default_padding_results()} not found; pass --padding-results FILE")
+        skipped.append(f"skipped 'padding-cost': {default_padding_results()} not found; pass --padding-results FILE")
         names.remove("padding-cost")
-
     train = None
     if any(name in ("features", "lengths", "padding") for name in names):
         from .datasets import load_japanese_vowels

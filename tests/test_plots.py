@@ -1,0 +1,309 @@
+"""The figures: the data behind each one, read back from the Figure's artists, and `vowels plot`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from vowels import plots
+from vowels.batching import padding_stats
+from vowels.cli import main
+from vowels.datasets import load_japanese_vowels
+from vowels.errors import DataError, ParameterError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def train():
+    return load_japanese_vowels("train")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A real two-epoch `reproduce` run folder (metrics.json, history.json, model/)."""
+    from vowels.tutorial import reproduce
+
+    out = tmp_path_factory.mktemp("run")
+    reproduce(epochs=2, out=out, verbose=0)
+    return out
+
+
+def _bar_heights(container) -> np.ndarray:
+    return np.array([patch.get_height() for patch in container.patches])
+
+
+# --- features -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("observation", [1, 137, 270])
+def test_features_draw_each_coefficient_of_the_chosen_observation(train, observation):
+    fig = plots.plot_features(train, observation=observation)
+    ax = fig.axes[0]
+    sequence = train.sequences[observation - 1]
+    lines = ax.get_lines()
+    assert len(lines) == 12
+    for k, line in enumerate(lines):
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, len(sequence) + 1))
+        np.testing.assert_allclose(line.get_ydata(), sequence[:, k])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"Feature {k}" for k in range(1, 13)]
+    assert f"Training observation {observation}" in ax.get_title()
+    assert "Frame" in ax.get_xlabel()
+    assert any("ms" in other.get_xlabel() for other in ax.child_axes)
+
+
+def test_features_time_axis_uses_the_6_4_ms_hop(train):
+    ax = plots.plot_features(train, observation=1).axes[0]
+    (top,) = ax.child_axes
+    forward, _ = top._functions
+    assert forward(np.array([1.0, 2.0, 11.0])) == pytest.approx([0.0, 6.4, 64.0])
+
+
+@pytest.mark.parametrize("observation", [0, 271, 1.5, True])
+def test_features_reject_an_observation_outside_1_to_n(train, observation):
+    with pytest.raises(ParameterError, match="observation must be a whole number from 1 to 270"):
+        plots.plot_features(train, observation=observation)
+
+
+# --- lengths and padding ------------------------------------------------------------
+
+
+def test_length_bars_are_the_lengths_before_and_after_sorting(train):
+    before, after = plots.plot_sequence_lengths(train).axes
+    np.testing.assert_array_equal(_bar_heights(before.containers[0]), train.lengths)
+    np.testing.assert_array_equal(_bar_heights(after.containers[0]), np.sort(train.lengths))
+    assert len(after.containers[0]) == 270
+
+
+def test_padding_layout_of_a_small_example():
+    layout = plots.padding_layout([3, 1, 2, 5, 4], batch_size=2, sort=True)
+    np.testing.assert_array_equal(layout.order, [1, 2, 0, 4, 3])
+    np.testing.assert_array_equal(layout.lengths, [1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(layout.padding, [1, 0, 1, 0, 0])
+    np.testing.assert_array_equal(layout.batch_starts, [0, 2, 4])
+    unsorted = plots.padding_layout([3, 1, 2, 5, 4], batch_size=2, sort=False)
+    np.testing.assert_array_equal(unsorted.padding, [0, 2, 3, 0, 0])
+    assert unsorted.stats.n_padded_frames == 5
+
+
+def test_padding_figure_numbers_are_batching_statistics(train):
+    fig = plots.plot_padding(train, batch_size=27)
+    for ax, sort in zip(fig.axes, (False, True)):
+        stats = padding_stats(train.lengths, batch_size=27, sort=sort)
+        true_bars, pad_bars = ax.containers
+        true, pad = _bar_heights(true_bars), _bar_heights(pad_bars)
+        assert true.sum() == stats.n_frames == train.lengths.sum()
+        assert pad.sum() == stats.n_padded_frames
+        padded_lengths = (true + pad).reshape(10, 27)
+        assert (padded_lengths == np.array(stats.batch_lengths)[:, None]).all()
+        assert f"{100 * stats.padding_fraction:.1f} %" in ax.get_title()
+        assert f"{stats.n_padded_frames} padding frames" in ax.get_title()
+        boundaries = [line.get_xdata()[0] for line in ax.get_lines()]
+        assert boundaries == [27 * k + 0.5 for k in range(1, 10)]
+    assert "30.0 %" in fig.axes[0].get_title() and "5.2 %" in fig.axes[1].get_title()
+
+
+# --- padding experiment -------------------------------------------------------------
+
+
+def test_committed_padding_experiment_is_whole_and_consistent_with_batching(train):
+    results = plots.load_padding_results()
+    assert results["epochs"] == 100 and len(results["seeds"]) >= 3
+    table = plots.padding_cost_table(results)
+    assert {(r["order"], r["padding"]) for r in table} == {
+        (o, p) for o in ("sorted", "unsorted", "file") for p in ("right", "left")
+    }
+    for row in table:
+        assert row["seeds"] == results["seeds"]
+        assert all(0.5 < a <= 1 for a in row["accuracies"])
+    expected = {
+        "sorted": padding_stats(train.lengths, batch_size=27, sort=True).n_padded_frames,
+        "file": padding_stats(train.lengths, batch_size=27, sort=False).n_padded_frames,
+    }
+    for row in table:
+        if row["order"] in expected:
+            assert row["padded_frames"] == expected[row["order"]]
+    for run in results["runs"]:
+        if run["order"] == "unsorted":
+            order = np.random.default_rng(run["seed"]).permutation(len(train))
+            stats = padding_stats(train.lengths[order], batch_size=27, sort=False)
+            assert run["train_padded_frames_per_epoch"] == stats.n_padded_frames
+
+
+def test_padding_cost_figure_draws_the_table():
+    results = plots.load_padding_results()
+    table = plots.padding_cost_table(results)
+    fig = plots.padding_cost(results)
+    frames_ax, seconds_ax, accuracy_ax = fig.axes[:3]
+    for ax, key in ((frames_ax, "padded_frames"), (seconds_ax, "epoch_seconds")):
+        drawn = sorted(h for c in ax.containers if hasattr(c, "patches") for h in _bar_heights(c))
+        assert drawn == pytest.approx(sorted(r[key] for r in table))
+    dots = sorted(y for line in accuracy_ax.get_lines() for y in line.get_ydata())
+    assert dots == pytest.approx(sorted(100 * a for r in table for a in r["accuracies"]))
+
+
+def test_padding_results_that_are_not_the_script_output_are_refused(tmp_path):
+    bad = tmp_path / "other.json"
+    bad.write_text(json.dumps({"runs": []}))
+    with pytest.raises(DataError, match="not the output of scripts/padding_experiment.py"):
+        plots.load_padding_results(bad)
+    with pytest.raises(DataError, match="no padding experiment results there"):
+        plots.load_padding_results(tmp_path / "missing.json")
+
+
+# --- training progress --------------------------------------------------------------
+
+
+def test_smooth_is_a_bias_corrected_moving_average():
+    values = np.array([2.0, 4.0, 4.0, 10.0])
+    np.testing.assert_allclose(plots.smooth(values, weight=0.0), values)
+    np.testing.assert_allclose(plots.smooth(np.full(5, 3.0)), 3.0)
+    smoothed = plots.smooth(values, weight=0.5)
+    assert smoothed[0] == 2.0
+    assert smoothed[1] == pytest.approx((0.5 * 2 * 0.5 + 0.5 * 4) / (1 - 0.25))
+    with pytest.raises(ParameterError, match=r"weight must be in \[0, 1\)"):
+        plots.smooth(values, weight=1.0)
+
+
+def test_epoch_starts_are_one_based_iterations():
+    np.testing.assert_array_equal(plots.epoch_starts([1, 1, 2, 2, 2, 3]), [1, 3, 6])
+    assert plots.epoch_starts([]).size == 0
+
+
+def test_training_progress_draws_the_run_history(tiny_run):
+    history = json.loads((tiny_run / "history.json").read_text())
+    fig = plots.plot_training_progress(tiny_run)
+    accuracy_ax, loss_ax = fig.axes[:2]
+    raw_acc, smooth_acc = accuracy_ax.get_lines()[:2]
+    raw_loss, smooth_loss = loss_ax.get_lines()[:2]
+    n = len(history["iteration_loss"])
+    assert n == 20  # 2 epochs of 270 / 27 mini-batches
+    np.testing.assert_array_equal(raw_loss.get_xdata(), np.arange(1, n + 1))
+    np.testing.assert_allclose(raw_loss.get_ydata(), history["iteration_loss"])
+    np.testing.assert_allclose(raw_acc.get_ydata(), 100 * np.array(history["iteration_accuracy"]))
+    np.testing.assert_allclose(smooth_loss.get_ydata(), plots.smooth(history["iteration_loss"]))
+    epoch_lines = [line.get_xdata()[0] for line in loss_ax.get_lines()[2:]]
+    assert epoch_lines == [10.5]
+    assert "2 epochs, 20 iterations" in accuracy_ax.get_title()
+
+
+def test_training_progress_of_an_empty_history_says_why():
+    with pytest.raises(DataError, match="training history is empty"):
+        plots.plot_training_progress({"iteration_loss": []})
+
+
+# --- confusion ----------------------------------------------------------------------
+
+
+def test_confusion_matrix_counts_the_370_test_utterances(tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    fig = plots.plot_confusion(tiny_run)
+    matrix_ax, recall_ax = fig.axes[:2]
+    counts = matrix_ax.get_images()[0].get_array()
+    assert counts.shape == (9, 9)
+    assert counts.sum() == 370
+    np.testing.assert_array_equal(counts, metrics["evaluation"]["confusion"])
+    np.testing.assert_array_equal(counts.sum(axis=1), [31, 35, 88, 44, 29, 24, 40, 50, 29])
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in matrix_ax.texts}
+    assert texts == {(int(i), int(j)): int(counts[i, j]) for i, j in zip(*np.nonzero(counts))}
+    recall = np.array([p.get_width() for p in recall_ax.containers[0].patches])
+    np.testing.assert_allclose(recall, 100 * np.diag(counts) / counts.sum(axis=1))
+    assert [t.get_text() for t in matrix_ax.get_yticklabels()] == [f"Speaker {k}" for k in range(1, 10)]
+    correct = int(np.trace(counts))
+    assert f"({correct}/370)" in matrix_ax.get_title()
+
+
+def test_confusion_data_agrees_between_evaluation_and_metrics(tiny_run):
+    from vowels.evaluation import evaluate_predictions
+
+    test = load_japanese_vowels("test")
+    rng = np.random.default_rng(0)
+    guesses = rng.choice(np.array(test.speakers), size=len(test))
+    evaluation = evaluate_predictions(test.labels, guesses, speakers=test.speakers)
+    from_evaluation = plots.confusion_data(evaluation)
+    from_metrics = plots.confusion_data({"evaluation": evaluation.to_dict()})
+    np.testing.assert_array_equal(from_evaluation.confusion, from_metrics.confusion)
+    np.testing.assert_allclose(from_evaluation.recall, from_metrics.recall)
+    assert from_evaluation.confusion.sum() == 370
+
+
+# --- writing and the command line ---------------------------------------------------
+
+
+def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, capsys):
+    start = time.perf_counter()
+    assert main(["plot", "--out", str(tmp_path)]) == 0
+    assert time.perf_counter() - start < 60
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["features.png", "lengths.png", "padding-cost.png", "padding.png"]
+    for path in tmp_path.iterdir():
+        assert path.read_bytes()[:8] == PNG_MAGIC
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"Wrote {tmp_path / n}" for n in
+                                         ("features.png", "lengths.png", "padding.png", "padding-cost.png")]
+    assert captured.err.splitlines() == [
+        "vowels plot: skipped 'training': needs --run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)",
+        "vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE",
+    ]
+
+
+def test_plot_with_a_run_writes_training_and_confusion_as_svg(tmp_path, tiny_run, capsys):
+    out = tmp_path / "figs"
+    assert main(["plot", "training", "confusion", "--run", str(tiny_run), "--out", str(out), "--format", "svg"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["confusion.svg", "training.svg"]
+    assert "<svg" in (out / "confusion.svg").read_text()[:500]
+    assert capsys.readouterr().err == ""
+
+
+def test_plot_confusion_from_a_model_bundle_rescores_the_test_set(tmp_path, tiny_run):
+    written, skipped = plots.write_figures(["confusion"], tmp_path, model=tiny_run / "model")
+    assert written == [tmp_path / "confusion.png"] and skipped == []
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    rescored = plots._evaluation_of_model(tiny_run / "model")
+    np.testing.assert_array_equal(rescored.confusion, metrics["evaluation"]["confusion"])
+
+
+def test_plot_figure_named_without_its_input_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["plot", "training", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("vowels: error: figure 'training' needs --run RUNDIR (a 'vowels reproduce' folder; "
+                   "a model bundle keeps no history).\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_with_a_missing_run_folder_exits_2_naming_it(tmp_path, capsys):
+    missing = tmp_path / "no-such-run"
+    assert main(["plot", "confusion", "--run", str(missing), "--out", str(tmp_path / "figs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"vowels: error: {missing}: no run folder there")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plot", "bogus"], "unknown figure 'bogus'; choose from"),
+        (["plot", "--observation", "271"], "observation must be a whole number from 1 to 270; got 271"),
+        (["plot", "--observation", "0"], "must be a whole number >= 1; got '0'"),
+        (["plot", "--format", "gif"], "invalid choice: 'gif'"),
+    ],
+)
+def test_plot_bad_arguments_exit_2_before_writing(tmp_path, capsys, args, message):
+    out = tmp_path / "figs"
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_figures_are_drawn_without_pyplot():
+    code = (
+        "import sys, vowels.plots as p; p.plot_sequence_lengths(); p.plot_padding(); p.plot_features(); "
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
