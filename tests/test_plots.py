@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -58,10 +59,12 @@ def test_features_draw_each_coefficient_of_the_chosen_observation(train, observa
 
 
 def test_features_time_axis_uses_the_6_4_ms_hop(train):
-    ax = plots.plot_features(train, observation=1).axes[0]
+    fig = plots.plot_features(train, observation=1)
+    ax = fig.axes[0]
     (top,) = ax.child_axes
-    forward, _ = top._functions
-    assert forward(np.array([1.0, 2.0, 11.0])) == pytest.approx([0.0, 6.4, 64.0])
+    fig.savefig(io.BytesIO(), format="png")  # the secondary axis takes its limits when drawn
+    assert ax.get_xlim() == (1, 20)
+    assert top.get_xlim() == pytest.approx((0.0, 19 * 6.4))
 
 
 @pytest.mark.parametrize("observation", [0, 271, 1.5, True])
@@ -93,7 +96,7 @@ def test_padding_layout_of_a_small_example():
 
 def test_padding_figure_numbers_are_batching_statistics(train):
     fig = plots.plot_padding(train, batch_size=27)
-    for ax, sort in zip(fig.axes, (False, True)):
+    for ax, sort in zip(fig.axes, (False, True), strict=True):
         stats = padding_stats(train.lengths, batch_size=27, sort=sort)
         true_bars, pad_bars = ax.containers
         true, pad = _bar_heights(true_bars), _bar_heights(pad_bars)
@@ -210,7 +213,7 @@ def test_confusion_matrix_counts_the_370_test_utterances(tiny_run):
     np.testing.assert_array_equal(counts, metrics["evaluation"]["confusion"])
     np.testing.assert_array_equal(counts.sum(axis=1), [31, 35, 88, 44, 29, 24, 40, 50, 29])
     texts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in matrix_ax.texts}
-    assert texts == {(int(i), int(j)): int(counts[i, j]) for i, j in zip(*np.nonzero(counts))}
+    assert texts == {(int(i), int(j)): int(counts[i, j]) for i, j in zip(*np.nonzero(counts), strict=True)}
     recall = np.array([p.get_width() for p in recall_ax.containers[0].patches])
     np.testing.assert_allclose(recall, 100 * np.diag(counts) / counts.sum(axis=1))
     assert [t.get_text() for t in matrix_ax.get_yticklabels()] == [f"Speaker {k}" for k in range(1, 10)]
@@ -247,7 +250,8 @@ def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, c
     assert captured.out.splitlines() == [f"Wrote {tmp_path / n}" for n in
                                          ("features.png", "lengths.png", "padding.png", "padding-cost.png")]
     assert captured.err.splitlines() == [
-        "vowels plot: skipped 'training': needs --run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)",
+        "vowels plot: skipped 'training': needs --run RUNDIR "
+        "(a 'vowels reproduce' folder; a model bundle keeps no history)",
         "vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE",
     ]
 
@@ -282,6 +286,14 @@ def test_plot_with_a_missing_run_folder_exits_2_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"vowels: error: {missing}: no run folder there")
+
+
+def test_plot_all_with_a_bad_model_bundle_fails_before_writing_anything(tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["plot", "--model", str(tmp_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"vowels: error: {tmp_path}: bundle is incomplete, metadata.json is missing; retrain or re-copy it.\n"
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -105,7 +105,8 @@ def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
     """Write `data` through a temporary file and an atomic rename, so no reader sees half of it."""
     path = Path(path)
     check_free(path, force=force)
-    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    # Closed by the `with` below; kept open here so a failure can still unlink it by name.
+    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)  # noqa: SIM115
     try:
         with handle:
             handle.write(data)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .batching import PaddingStats, length_order, minibatch_indices, padding_stats
 from .datasets import Utterances
@@ -25,6 +26,8 @@ from .errors import DataError, ParameterError
 from .training import TrainingHistory, TrainingOptions
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .evaluation import Evaluation
 
 __all__ = [
@@ -80,7 +83,7 @@ FIGURES = DATA_FIGURES + RUN_FIGURES
 FORMATS = ("png", "svg", "pdf")
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
@@ -102,7 +105,7 @@ def _check_observation(observation: int, n: int) -> None:
 
 def plot_features(
     utterances: Utterances | None = None, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS
-):
+) -> Figure:
     """The coefficients of one utterance over time, one line per feature (MATLAB's first figure).
 
     Parameters
@@ -140,9 +143,14 @@ def plot_features(
     ax.set_ylabel("LPC cepstrum coefficient")
     ax.set_xlim(frames[0], frames[-1] if len(frames) > 1 else frames[0] + 1)
     ax.grid(True, color="0.9")
-    top = ax.secondary_xaxis(
-        "top", functions=(lambda f: (f - 1) * hop_ms, lambda t: t / hop_ms + 1)
-    )
+
+    def frame_to_ms(frame: ArrayLike) -> np.ndarray:
+        return (np.asarray(frame) - 1) * hop_ms
+
+    def ms_to_frame(ms: ArrayLike) -> np.ndarray:
+        return np.asarray(ms) / hop_ms + 1
+
+    top = ax.secondary_xaxis("top", functions=(frame_to_ms, ms_to_frame))
     top.set_xlabel(f"Time (ms, frame start, {hop_ms:g} ms hop)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     return fig
@@ -151,7 +159,7 @@ def plot_features(
 # --- sequence lengths -------------------------------------------------------------------
 
 
-def plot_sequence_lengths(utterances: Utterances | None = None):
+def plot_sequence_lengths(utterances: Utterances | None = None) -> Figure:
     """Bar charts of the sequence lengths (frames) before and after sorting by length.
 
     Returns
@@ -223,13 +231,13 @@ def padding_layout(lengths: Sequence[int] | np.ndarray, *, batch_size: int = 27,
     ordered = lengths[order]
     batches = minibatch_indices(len(order), batch_size)
     padding = np.zeros_like(ordered)
-    for positions, longest in zip(batches, stats.batch_lengths):
+    for positions, longest in zip(batches, stats.batch_lengths, strict=True):
         padding[positions] = longest - ordered[positions]
     starts = np.array([int(b[0]) for b in batches], dtype=np.int64)
     return PaddingLayout(order, ordered, padding, starts, stats)
 
 
-def plot_padding(utterances: Utterances | None = None, *, batch_size: int = 27):
+def plot_padding(utterances: Utterances | None = None, *, batch_size: int = 27) -> Figure:
     """Mini-batches padded to their longest sequence, unsorted against sorted.
 
     Each bar is one sequence: its true length (frames) and, stacked on it, the padding its
@@ -320,11 +328,13 @@ def padding_cost_table(results: dict) -> list[dict]:
                 "accuracies": [float(r["test_accuracy"]) for r in runs],
             })
     except (KeyError, TypeError) as exc:
-        raise DataError(f"padding experiment results lack an entry ({exc}); rerun scripts/padding_experiment.py.") from None
+        raise DataError(
+            f"padding experiment results lack an entry ({exc}); rerun scripts/padding_experiment.py."
+        ) from None
     return table
 
 
-def padding_cost(results: dict | str | os.PathLike[str] | None = None):
+def padding_cost(results: dict | str | os.PathLike[str] | None = None) -> Figure:
     """What padding costs: padding frames, seconds per epoch and test accuracy per variant.
 
     Parameters
@@ -366,7 +376,7 @@ def padding_cost(results: dict | str | os.PathLike[str] | None = None):
         low = [r["epoch_seconds"] - r["epoch_seconds_min"] if r else 0 for r in rows]
         high = [r["epoch_seconds_max"] - r["epoch_seconds"] if r else 0 for r in rows]
         axes[1].errorbar(x, seconds, yerr=[low, high], fmt="none", ecolor="black", capsize=3, linewidth=1)
-        for xi, r in zip(x, rows):
+        for xi, r in zip(x, rows, strict=True):
             if r:
                 accuracies = 100 * np.asarray(r["accuracies"])
                 axes[2].plot(np.full(len(accuracies), xi), accuracies, markers.get(direction, "^"), color=colour,
@@ -375,7 +385,7 @@ def padding_cost(results: dict | str | os.PathLike[str] | None = None):
     names = {"sorted": "sorted\nby length", "unsorted": "unsorted\n(random order)", "file": "unsorted\n(file order)"}
     titles = ("Padding frames per epoch\n(label: % of frames processed)", "Training time per epoch (s)\n"
               "median over epochs 2+; whiskers: seeds' min–max", "Test accuracy (%)\ndots: seeds; line: mean")
-    for ax, title in zip(axes, titles):
+    for ax, title in zip(axes, titles, strict=True):
         ax.set_xticks(np.arange(len(orders)), [names.get(o, o) for o in orders])
         ax.set_title(title, fontsize="medium")
         ax.grid(True, axis="y", color="0.9")
@@ -426,7 +436,7 @@ def _history(source: TrainingHistory | dict | str | os.PathLike[str]) -> Trainin
     return TrainingHistory.from_dict(load_run(source)["history"])
 
 
-def plot_training_progress(history: TrainingHistory | dict | str | os.PathLike[str], *, weight: float = 0.6):
+def plot_training_progress(history: TrainingHistory | dict | str | os.PathLike[str], *, weight: float = 0.6) -> Figure:
     """Mini-batch accuracy and loss of every iteration, raw and smoothed, epochs marked.
 
     Parameters
@@ -526,7 +536,7 @@ def confusion_data(source: Evaluation | dict | str | os.PathLike[str]) -> Confus
     return ConfusionData(speakers, confusion, recall, accuracy)
 
 
-def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title: str = "Test set"):
+def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title: str = "Test set") -> Figure:
     """Confusion matrix (counts; rows true speaker, columns predicted) with per-speaker recall.
 
     Returns
@@ -563,9 +573,9 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
 
     y = np.arange(n)
     ax_recall.barh(y, 100 * data.recall, color=OKABE_ITO["blue"], height=0.7)
-    for yi, value in zip(y, data.recall):
+    for yi, value in zip(y, data.recall, strict=True):
         inside = value > 0.45
-        ax_recall.text(100 * value + (-2 if inside else 2), yi, f"{100 * value:.1f}", va="center",
+        ax_recall.text(100 * value + (-2 if inside else 2), float(yi), f"{100 * value:.1f}", va="center",
                        ha="right" if inside else "left", fontsize="small", color="white" if inside else "black")
     ax_recall.set_ylim(n - 0.5, -0.5)
     ax_recall.set_yticks(y, [""] * n)
@@ -651,7 +661,7 @@ def write_figures(
     ParameterError
         An unknown name or format, or a figure asked for by name whose input is missing.
     """
-    from .bundle import check_writable, write_bytes
+    from .bundle import check_writable, read_bundle_metadata, write_bytes
 
     if fmt not in FORMATS:
         raise ParameterError(f"format must be one of {list(FORMATS)}; got {fmt!r}.")
@@ -659,7 +669,7 @@ def write_figures(
     if unknown:
         raise ParameterError(f"unknown figure {unknown[0]!r}; choose from {list(FIGURES)}.")
     explicit = bool(which)
-    names = list(dict.fromkeys(which)) if explicit else list(FIGURES)
+    names = list(dict.fromkeys(which or ())) if explicit else list(FIGURES)
     needs = {
         "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
         "confusion": (run is not None or model is not None, "--run RUNDIR or --model BUNDLE"),
@@ -674,6 +684,11 @@ def write_figures(
     if "padding-cost" in names and not explicit and padding_results is None and not default_padding_results().is_file():
         skipped.append(f"skipped 'padding-cost': {default_padding_results()} not found; pass --padding-results FILE")
         names.remove("padding-cost")
+    # Read every input before drawing anything, so a bad one fails before any file is written.
+    run_data = load_run(run) if run is not None else {}
+    if model is not None:
+        read_bundle_metadata(Path(model))
+    results = load_padding_results(padding_results) if "padding-cost" in names else None
     train = None
     if any(name in ("features", "lengths", "padding") for name in names):
         from .datasets import load_japanese_vowels
@@ -687,9 +702,9 @@ def write_figures(
         "features": lambda: plot_features(train, observation=observation),
         "lengths": lambda: plot_sequence_lengths(train),
         "padding": lambda: plot_padding(train, batch_size=TrainingOptions().mini_batch_size),
-        "padding-cost": lambda: padding_cost(padding_results),
-        "training": lambda: plot_training_progress(run),
-        "confusion": lambda: plot_confusion(_evaluation_of_model(model) if model is not None else run),
+        "padding-cost": lambda: padding_cost(results),
+        "training": lambda: plot_training_progress(run_data["history"]),
+        "confusion": lambda: plot_confusion(_evaluation_of_model(model) if model is not None else run_data["metrics"]),
     }
     written = []
     for name in names:
