@@ -8,7 +8,7 @@ load on first use, so ``import vowels`` and ``vowels --help`` answer at once.
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from .errors import BundleError, DataError, NotFittedError, ParameterError, VowelsError
+from .errors import AudioError, BundleError, DataError, NotFittedError, ParameterError, VowelsError
 
 try:
     __version__ = version("vowels")
@@ -16,10 +16,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "AudioError",
     "BundleError",
     "DataError",
+    "FeatureConfig",
     "NotFittedError",
     "ParameterError",
+    "RecordingClassifier",
     "SpeakerClassifier",
     "TrainingOptions",
     "Utterances",
@@ -28,6 +31,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "FeatureConfig": "vowels.features",
+    "RecordingClassifier": "vowels.recordings",
     "SpeakerClassifier": "vowels.classifier",
     "TrainingOptions": "vowels.training",
     "Utterances": "vowels.datasets",

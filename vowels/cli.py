@@ -90,7 +90,9 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """`vowels evaluate`: score a saved model on the Japanese Vowels test set."""
+    """`vowels evaluate`: score a saved model on the Japanese Vowels test set (or on DIR)."""
+    if args.dir is not None:
+        return run_evaluate_folder(args)
     from .classifier import SpeakerClassifier
     from .datasets import load_japanese_vowels
     from .tutorial import score_on_test_set
@@ -124,6 +126,158 @@ def run_plot(args: argparse.Namespace) -> int:
     return ExitStatus.SUCCESS
 
 
+def probability(text: str) -> float:
+    """An argparse type for a probability in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1]; got {text!r}")
+    return value
+
+
+def probability_or_auto(text: str) -> float | str:
+    """An argparse type for a probability in [0, 1], or the word ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return probability(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1] or 'auto'; got {text!r}") from None
+
+
+def fraction(text: str) -> float:
+    """An argparse type for a fraction in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
+    return value
+
+
+def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr (redrawn on a terminal, one final line otherwise)."""
+    if args.quiet:
+        return None
+    live = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if live:
+            filled = 30 * done // total
+            print(f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
+                  end="\n" if done == total else "", file=sys.stderr, flush=True)
+        elif done == total:
+            print(f"{what}: {total} files", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _report_failures(failures) -> None:
+    for failure in failures:
+        print(f"vowels: skipped: {failure.message}", file=sys.stderr)
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    """`vowels extract`: features of a speaker folder to one compressed .npz file."""
+    from pathlib import Path
+
+    from .bundle import check_free
+    from .features import FeatureConfig
+    from .recordings import load_speaker_folders, save_features
+
+    check_free(Path(args.out), force=args.force)
+    extraction = load_speaker_folders(args.dir, FeatureConfig(kind=args.kind), workers=args.workers,
+                                      progress=_progress(args, "Extracting features"))
+    _report_failures(extraction.failures)
+    save_features(args.out, extraction, force=args.force)
+    u = extraction.utterances
+    print(f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({extraction.config.kind}, "
+          f"{extraction.config.n_features} features per frame); {len(extraction.failures)} skipped; wrote {args.out}")
+    return ExitStatus.PARTIAL_FAILURE if extraction.failures else ExitStatus.SUCCESS
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """`vowels train`: a model bundle from a speaker folder or an extracted features file."""
+    from pathlib import Path
+
+    from .bundle import check_free, check_writable
+    from .features import FeatureConfig
+    from .recordings import RecordingClassifier, load_features, load_speaker_folders
+
+    out = Path(args.out)
+    check_free(out, force=args.force)
+    check_writable(out.parent)
+    source = Path(args.source)
+    if source.is_file():
+        data = load_features(source)
+    else:
+        data = load_speaker_folders(source, FeatureConfig(kind=args.kind), workers=args.workers,
+                                    progress=_progress(args, "Extracting features"))
+    _report_failures(data.failures)
+    model = RecordingClassifier(
+        mode=args.mode, n_hidden=args.hidden, epochs=args.epochs, validation_fraction=args.validation_fraction,
+        threshold=args.threshold, random_state=args.seed, verbose=0 if args.quiet else 1,
+    )
+    u = data.utterances
+    _say(args, f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
+               f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.")
+    model.fit(data)
+    v = model.validation_
+    if "accuracy" in v:
+        print(f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
+              f"recordings); suggested --threshold {v['suggested_threshold']:.3f}")
+    else:
+        print("No validation split (--validation-fraction 0): accuracy not measured.")
+    model.save(out, force=args.force)
+    _say(args, f"Unknown-speaker threshold: {model.threshold_:.3f}; saved model bundle {out}")
+    return ExitStatus.SUCCESS
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
+    import csv
+    import json
+
+    from .recordings import RecordingClassifier
+
+    model = RecordingClassifier.load(args.model)
+    results, failures = model.classify_files(args.files, threshold=args.threshold, workers=args.workers)
+    for failure in failures:
+        print(f"vowels: error: {failure.message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    elif args.csv:
+        fields = ["path", "speaker", "probability", "nearest", "runner_up", "runner_up_probability"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(r.to_dict() for r in results)
+    else:
+        for r in results:
+            nearest = f" (nearest {r.nearest})" if r.speaker != r.nearest else ""
+            print(f"{r.path}: {r.speaker}{nearest} p={r.probability:.3f}; "
+                  f"runner-up {r.runner_up} p={r.runner_up_probability:.3f}")
+    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+
+
+def run_evaluate_folder(args: argparse.Namespace) -> int:
+    """`vowels evaluate --model M DIR`: accuracy on a labelled folder of recordings."""
+    from .recordings import RecordingClassifier
+
+    model = RecordingClassifier.load(args.model)
+    evaluation, failures = model.evaluate_folder(args.dir, threshold=args.threshold, workers=args.workers,
+                                                 progress=_progress(args, "Extracting features"))
+    _report_failures(failures)
+    print(f"Accuracy: {100 * evaluation.accuracy:.2f}% ({evaluation.n - evaluation.n_errors}/{evaluation.n}), "
+          f"model {args.model}, folder {args.dir}")
+    for i, name in enumerate(evaluation.speakers):
+        if evaluation.support[i]:
+            _say(args, f"  {name}: recall {100 * evaluation.recall[i]:.1f}% of {evaluation.support[i]}")
+    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from . import __version__
@@ -145,9 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace results of an earlier run in --out")
     p.set_defaults(handler=run_reproduce)
 
-    p = sub.add_parser("evaluate", parents=[common], help="score a saved model on the test set")
+    p = sub.add_parser("evaluate", parents=[common],
+                       help="score a saved model on the test set, or on a labelled folder DIR")
     p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR",
+                   help="folder of recordings DIR/<speaker>/* (default: the Japanese Vowels test set)")
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
+    p.add_argument("--threshold", type=probability, default=None,
+                   help="with DIR: answer 'unknown' below this probability (default: the model's)")
+    p.add_argument("--workers", type=whole_number(1), default=1,
+                   help="with DIR: parallel worker processes for feature extraction (default 1)")
     p.set_defaults(handler=run_evaluate)
 
     from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
@@ -171,6 +332,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--padding-results", default=None,
                    help="JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)")
     p.set_defaults(handler=run_plot)
+
+    workers = {"type": whole_number(1), "default": 1, "help": "parallel worker processes for feature extraction (default 1)"}
+    p = sub.add_parser("extract", parents=[common], help="recordings DIR/<speaker>/* -> features file (.npz)")
+    p.add_argument("dir", metavar="DIR", help="folder with one subfolder of recordings per speaker")
+    p.add_argument("--out", required=True, help="features file to write, e.g. feats.npz")
+    p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc",
+                   help="MFCC (default) or LPC cepstrum with the Japanese Vowels analysis")
+    p.add_argument("--workers", **workers)
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.set_defaults(handler=run_extract)
+
+    p = sub.add_parser("train", parents=[common], help="train a model on DIR/<speaker>/* or a features file")
+    p.add_argument("source", metavar="DIR|FEATS", help="speaker folder, or a file written by 'vowels extract'")
+    p.add_argument("--out", required=True, help="model bundle folder to write")
+    p.add_argument("--epochs", type=whole_number(1), default=30, help="training epochs (default 30)")
+    p.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
+    p.add_argument("--mode", choices=("masked", "matlab", "padded"), default="masked",
+                   help="BiLSTM semantics (default masked: padding is ignored)")
+    p.add_argument("--hidden", type=whole_number(1), default=100, help="hidden units per direction (default 100)")
+    p.add_argument("--validation-fraction", type=fraction, default=0.2,
+                   help="share of each speaker's recordings held out to measure accuracy (default 0.2)")
+    p.add_argument("--threshold", type=probability_or_auto, default=0.0,
+                   help="answer 'unknown' below this probability; 'auto' uses the validation suggestion "
+                        "(default 0: always name a speaker)")
+    p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc", help="features when DIR is a folder")
+    p.add_argument("--workers", **workers)
+    p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+    p.set_defaults(handler=run_train)
+
+    p = sub.add_parser("classify", parents=[common], help="name the speaker of each recording")
+    p.add_argument("files", nargs="+", metavar="FILE", help="recordings to classify")
+    p.add_argument("--model", required=True, help="model bundle folder written by 'vowels train'")
+    p.add_argument("--threshold", type=probability, default=None,
+                   help="answer 'unknown' below this probability (default: the model's)")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print a JSON list")
+    output.add_argument("--csv", action="store_true", help="print CSV with a header row")
+    p.add_argument("--workers", **workers)
+    p.set_defaults(handler=run_classify)
     return parser
 
 

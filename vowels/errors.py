@@ -1,6 +1,6 @@
 """The exceptions a user can cause; the CLI prints them on one line and exits 2."""
 
-__all__ = ["VowelsError", "ParameterError", "DataError", "BundleError", "NotFittedError"]
+__all__ = ["VowelsError", "ParameterError", "DataError", "AudioError", "BundleError", "NotFittedError"]
 
 
 class VowelsError(Exception):
@@ -13,6 +13,10 @@ class ParameterError(VowelsError, ValueError):
 
 class DataError(VowelsError, ValueError):
     """A data file or array is malformed; the message names the file and line."""
+
+
+class AudioError(DataError):
+    """A recording cannot be used: missing, empty, not audio, truncated, silent, too short, ..."""
 
 
 class BundleError(VowelsError, OSError):

@@ -1,0 +1,183 @@
+"""Reading recordings: decode, mix down to mono, resample, trim silence, validate.
+
+Every problem a file can have (missing, empty, not audio, truncated, an unsupported format,
+NaN samples, silence only, too short to analyse) raises `vowels.errors.AudioError` with a
+one-line message that starts with the file's path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioError, ParameterError
+
+__all__ = ["SILENCE_PEAK_DBFS", "read_audio", "readable_extensions"]
+
+SILENCE_PEAK_DBFS = -60.0
+"""A recording whose loudest sample is below this level (dB re full scale) is silence."""
+
+_TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence detector
+_STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
+
+
+def readable_extensions() -> tuple[str, ...]:
+    """File extensions (lower case, with the dot) that the installed libsndfile decodes."""
+    import soundfile as sf
+
+    extensions = {f".{name.lower()}" for name in sf.available_formats()}
+    extensions |= {".aif", ".aiff", ".oga", ".opus"} if ".ogg" in extensions else {".aif", ".aiff"}
+    extensions -= {".raw", ".wavex"}  # RAW has no header; WAVEX files are named .wav
+    return tuple(sorted(extensions))
+
+
+def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:
+    """(declared, actual) sizes of a WAV/AIFF data chunk whose header overstates it, from libsndfile's log."""
+    match = re.search(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", extra_info, re.MULTILINE)
+    if match is None:
+        return None
+    declared, actual = int(match.group(1)), int(match.group(2))
+    if declared in _STREAMING_SIZES or declared <= actual:
+        return None
+    return declared, actual
+
+
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    """Samples of shape (n_samples, n_channels), float32, and the file's rate in Hz."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        return _decode_fallback(path, str(exc))
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(f"{path}: damaged or truncated {info.format} file ({_libsndfile_reason(exc)}).") from None
+    overstated = _declared_wav_bytes(info.extra_info)
+    if overstated is not None:
+        declared, actual = overstated
+        raise AudioError(
+            f"{path}: truncated {info.format} file (header declares {declared} bytes of audio, "
+            f"the file holds {actual}); re-export or re-copy it."
+        )
+    if 0 < len(data) < info.frames and info.format not in ("WAV", "AIFF"):
+        raise AudioError(
+            f"{path}: truncated {info.format} file (header declares {info.frames} samples, "
+            f"{len(data)} could be decoded); re-export or re-copy it."
+        )
+    return data, int(rate)
+
+
+def _libsndfile_reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.split("Error : ", 1)[-1].split(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
+
+
+def _decode_fallback(path: Path, soundfile_error: str) -> tuple[np.ndarray, int]:
+    """Decode what libsndfile cannot, through librosa's audioread fallback (ffmpeg if installed)."""
+    suffix = path.suffix.lower()
+    reason = _libsndfile_reason(RuntimeError(soundfile_error))
+    if suffix in readable_extensions() or not suffix:
+        if "malformed" in soundfile_error or "decoder" in soundfile_error:
+            raise AudioError(f"{path}: damaged or truncated audio file ({reason}).")
+        if "does not exist" in reason:  # libsndfile's words for a header it gave up on
+            reason = "no readable audio header"
+        raise AudioError(f"{path}: not an audio file (libsndfile: {reason}).")
+    import audioread
+    import librosa
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # librosa's deprecation notice for audioread
+            y, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
+    except (audioread.exceptions.DecodeError, EOFError, OSError, RuntimeError, ValueError):
+        known = " ".join(readable_extensions())
+        raise AudioError(
+            f"{path}: unsupported format {suffix!r}; this installation reads {known} "
+            "(install ffmpeg for others, or convert the file to .wav or .flac)."
+        ) from None
+    return np.atleast_2d(y).T.astype(np.float32), int(rate)
+
+
+def read_audio(
+    path: str | os.PathLike[str],
+    *,
+    sr: int,
+    trim_db: float | None = 30.0,
+    min_samples: int = 1,
+) -> np.ndarray:
+    """Read a recording as mono float32 samples at `sr`, with leading and trailing silence trimmed.
+
+    Parameters
+    ----------
+    path : path-like
+        Any format libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...); others through audioread
+        when a backend (ffmpeg) is installed.
+    sr : int > 0
+        Sample rate of the result, in Hz; the file is resampled (soxr) if it differs.
+    trim_db : float > 0 or None, default=30.0
+        Trim leading and trailing frames quieter than the loudest frame by this many dB
+        (`librosa.effects.trim`, 25 ms frames, 10 ms hop); None keeps everything.
+    min_samples : int >= 1, default=1
+        Fewest samples (at `sr`) the trimmed recording may have, e.g. one analysis window.
+
+    Returns
+    -------
+    y : np.ndarray of shape (n_samples,), float32
+
+    Raises
+    ------
+    AudioError
+        The file is missing, empty, not audio, truncated, in an unsupported format, holds NaN
+        or infinite samples, is silence only (peak below `SILENCE_PEAK_DBFS`), or is shorter
+        than `min_samples` after trimming. The message starts with the path.
+    """
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ParameterError(f"sr must be a positive whole number of Hz; got {sr!r}.")
+    if trim_db is not None and not trim_db > 0:
+        raise ParameterError(f"trim_db must be a number of dB > 0 or None; got {trim_db!r}.")
+    if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
+        raise ParameterError(f"min_samples must be a whole number >= 1; got {min_samples!r}.")
+    path = Path(path)
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file.")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise AudioError(f"{path}: file not found.") from None
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes).")
+
+    data, rate = _decode(path)
+    if data.size == 0:
+        raise AudioError(f"{path}: holds no samples (the header is there, the audio is not).")
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:
+        raise AudioError(f"{path}: holds NaN or infinite samples ({bad} of {data.size}).")
+
+    import librosa
+
+    y = librosa.to_mono(data.T) if data.shape[1] > 1 else data[:, 0]
+    peak = float(np.max(np.abs(y)))
+    level = 20 * np.log10(peak) if peak > 0 else -np.inf
+    if level < SILENCE_PEAK_DBFS:
+        shown = "digital silence" if peak == 0 else f"peak {level:.0f} dBFS"
+        raise AudioError(f"{path}: silence only ({shown}, below {SILENCE_PEAK_DBFS:.0f} dBFS).")
+    if rate != sr:
+        y = librosa.resample(y, orig_sr=rate, target_sr=sr, res_type="soxr_hq")
+    if trim_db is not None:
+        frame = max(1, round(_TRIM_FRAME_S * sr))
+        y, _ = librosa.effects.trim(y, top_db=trim_db, frame_length=frame, hop_length=max(1, round(_TRIM_HOP_S * sr)))
+    if len(y) < min_samples:
+        raise AudioError(
+            f"{path}: {1000 * len(y) / sr:.1f} ms of sound after trimming silence, shorter than one "
+            f"{1000 * min_samples / sr:.1f} ms analysis window."
+        )
+    return np.ascontiguousarray(y, dtype=np.float32)

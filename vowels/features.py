@@ -1,0 +1,289 @@
+"""Frame-wise features of a recording: MFCC (librosa) or LPC cepstrum, with optional deltas.
+
+`FeatureConfig` says how; it is saved in every model bundle trained on recordings, so
+classification computes exactly the features the model was trained on. `Normalization`
+holds per-coefficient statistics learned from training frames, saved beside it.
+
+The ``lpcc`` defaults are the Japanese Vowels analysis (Kudo et al., 1999): 10 kHz, 25.6 ms
+frames (256 samples), 6.4 ms shift (64 samples), LPC order 12, 12 cepstrum coefficients.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from .errors import DataError, ParameterError
+
+__all__ = [
+    "FEATURE_KINDS",
+    "FeatureConfig",
+    "Normalization",
+    "compute_features",
+    "features_of_file",
+    "lpc_to_cepstrum",
+]
+
+FEATURE_KINDS = ("mfcc", "lpcc")
+_KIND_DEFAULTS = {
+    "mfcc": {"sample_rate": 16000, "window_ms": 25.0, "hop_ms": 10.0, "n_coefficients": 13},
+    "lpcc": {"sample_rate": 10000, "window_ms": 25.6, "hop_ms": 6.4, "n_coefficients": 12},
+}
+_DELTA_WIDTH = 9  # frames over which librosa.feature.delta fits its slope
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How a recording becomes a sequence of shape (n_frames, n_features).
+
+    Parameters
+    ----------
+    kind : {"mfcc", "lpcc"}, default="mfcc"
+        Mel-frequency cepstral coefficients (librosa) or the LPC cepstrum.
+    sample_rate : int, default=None
+        Hz; recordings are resampled to it. None: 16000 for mfcc, 10000 for lpcc.
+    window_ms : float, default=None
+        Analysis window (Hamming for lpcc, Hann for mfcc), in ms. None: 25.0 / 25.6.
+    hop_ms : float, default=None
+        Shift between frames, in ms. None: 10.0 / 6.4.
+    n_coefficients : int, default=None
+        Cepstral coefficients per frame; for lpcc also the LPC order. None: 13 / 12.
+    n_mels : int, default=40
+        Mel bands (mfcc only).
+    preemphasis : float in [0, 1), default=0.97
+        First-order pre-emphasis ``y[n] - a * y[n-1]`` before analysis; 0 disables it.
+    deltas : bool, default=False
+        Append each coefficient's slope over 9 frames (`librosa.feature.delta`), doubling
+        the features per frame.
+    normalize : bool, default=True
+        Standardise each feature with mean and standard deviation learned from the training
+        frames (see `Normalization`).
+    trim_db : float or None, default=30.0
+        Leading and trailing silence threshold, in dB below the loudest frame; None keeps all.
+    """
+
+    kind: str = "mfcc"
+    sample_rate: int | None = None
+    window_ms: float | None = None
+    hop_ms: float | None = None
+    n_coefficients: int | None = None
+    n_mels: int = 40
+    preemphasis: float = 0.97
+    deltas: bool = False
+    normalize: bool = True
+    trim_db: float | None = 30.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEATURE_KINDS:
+            raise ParameterError(f"kind must be one of {list(FEATURE_KINDS)}; got {self.kind!r}.")
+        for name, default in _KIND_DEFAULTS[self.kind].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        for name in ("sample_rate", "n_coefficients", "n_mels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ParameterError(f"{name} must be a positive whole number; got {value!r}.")
+            object.__setattr__(self, name, int(value))
+        for name in ("window_ms", "hop_ms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ParameterError(f"{name} must be a number of ms > 0; got {value!r}.")
+            object.__setattr__(self, name, float(value))
+        if self.window_length < 2 or self.hop_length < 1:
+            raise ParameterError(
+                f"window_ms={self.window_ms} and hop_ms={self.hop_ms} at {self.sample_rate} Hz give "
+                f"{self.window_length} and {self.hop_length} samples; need at least 2 and 1."
+            )
+        if self.kind == "lpcc" and self.n_coefficients >= self.window_length:
+            raise ParameterError(
+                f"n_coefficients (the LPC order) must be below the window of {self.window_length} "
+                f"samples; got {self.n_coefficients}."
+            )
+        if self.kind == "mfcc" and self.n_coefficients > self.n_mels:
+            raise ParameterError(f"n_coefficients must be <= n_mels={self.n_mels}; got {self.n_coefficients}.")
+        if not 0 <= self.preemphasis < 1:
+            raise ParameterError(f"preemphasis must be in [0, 1); got {self.preemphasis!r}.")
+        if self.trim_db is not None and not self.trim_db > 0:
+            raise ParameterError(f"trim_db must be a number of dB > 0 or None; got {self.trim_db!r}.")
+        for name in ("deltas", "normalize"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{name} must be True or False; got {getattr(self, name)!r}.")
+
+    @property
+    def window_length(self) -> int:
+        """Analysis window, in samples."""
+        return round(self.window_ms * self.sample_rate / 1000)
+
+    @property
+    def hop_length(self) -> int:
+        """Shift between frames, in samples."""
+        return round(self.hop_ms * self.sample_rate / 1000)
+
+    @property
+    def n_features(self) -> int:
+        """Features per frame: the coefficients, and as many deltas if `deltas`."""
+        return self.n_coefficients * (2 if self.deltas else 1)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values (every default resolved)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> FeatureConfig:
+        """The inverse of `to_dict`; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ParameterError(f"unknown feature settings {unknown}; known: {sorted(known)}.")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-feature mean and standard deviation, learned from training frames.
+
+    Attributes
+    ----------
+    mean, std : tuple of float, length n_features
+    """
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, sequences: list[np.ndarray]) -> Normalization:
+        """Statistics over every frame of `sequences` (each of shape (n_frames, n_features))."""
+        if not sequences:
+            raise DataError("cannot learn normalisation statistics from no sequences.")
+        frames = np.concatenate(sequences, axis=0).astype(np.float64)
+        std = np.maximum(frames.std(axis=0), 1e-8)
+        return cls(tuple(map(float, frames.mean(axis=0))), tuple(map(float, std)))
+
+    @classmethod
+    def identity(cls, n_features: int) -> Normalization:
+        """Statistics that leave features unchanged (mean 0, std 1)."""
+        return cls((0.0,) * n_features, (1.0,) * n_features)
+
+    def apply(self, sequence: np.ndarray) -> np.ndarray:
+        """`sequence` of shape (n_frames, n_features) standardised, float32."""
+        if sequence.shape[1] != len(self.mean):
+            raise DataError(f"sequence has {sequence.shape[1]} features per frame; expected {len(self.mean)}.")
+        return ((sequence - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        return {"mean": list(self.mean), "std": list(self.std)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Normalization:
+        """The inverse of `to_dict`."""
+        mean, std = tuple(map(float, values["mean"])), tuple(map(float, values["std"]))
+        if len(mean) != len(std) or not all(s > 0 for s in std):
+            raise ParameterError("normalisation needs as many means as standard deviations, all std > 0.")
+        return cls(mean, std)
+
+
+def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
+    """Cepstrum c_1..c_n of the all-pole model 1 / A(z), by the standard recursion.
+
+    With ``A(z) = 1 + a_1 z^-1 + ... + a_p z^-p``::
+
+        c_n = -a_n - sum_{k=1}^{n-1} (k / n) c_k a_{n-k}      (a_j = 0 for j > p)
+
+    Parameters
+    ----------
+    a : np.ndarray of shape (..., p + 1)
+        LPC polynomials with ``a[..., 0] == 1``, as `librosa.lpc` returns them.
+    n_coefficients : int >= 1
+        How many cepstral coefficients, c_1 .. c_n (c_0, the log gain, is left out).
+
+    Returns
+    -------
+    c : np.ndarray of shape (..., n_coefficients), float64
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.shape[-1] < 1 or not np.allclose(a[..., 0], 1.0):
+        raise ParameterError("a must hold LPC polynomials whose first coefficient is 1.")
+    order = a.shape[-1] - 1
+    c = np.zeros((*a.shape[:-1], n_coefficients + 1))
+    for n in range(1, n_coefficients + 1):
+        acc = -a[..., n] if n <= order else np.zeros(a.shape[:-1])
+        for k in range(max(1, n - order), n):
+            acc = acc - (k / n) * c[..., k] * a[..., n - k]
+        c[..., n] = acc
+    return c[..., 1:]
+
+
+def _lpcc(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    import librosa
+    import scipy.signal
+
+    frames = librosa.util.frame(y.astype(np.float64), frame_length=config.window_length,
+                                hop_length=config.hop_length, axis=0)
+    frames = frames * scipy.signal.get_window("hamming", config.window_length, fftbins=False)
+    # A tiny fixed dither keeps Burg's recursion defined on frames of digital silence.
+    dither = np.random.default_rng(0).standard_normal(frames.shape) * 1e-7
+    a = librosa.lpc(frames + dither, order=config.n_coefficients, axis=-1)
+    return lpc_to_cepstrum(a, config.n_coefficients)
+
+
+def _mfcc(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    import librosa
+
+    mfcc = librosa.feature.mfcc(
+        y=y,
+        sr=config.sample_rate,
+        n_mfcc=config.n_coefficients,
+        n_fft=config.window_length,
+        hop_length=config.hop_length,
+        n_mels=config.n_mels,
+        center=False,
+    )
+    return mfcc.T
+
+
+def compute_features(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """Features of mono samples `y` taken at ``config.sample_rate``, before normalisation.
+
+    Parameters
+    ----------
+    y : np.ndarray of shape (n_samples,)
+        At least one window (``config.window_length`` samples).
+    config : FeatureConfig
+
+    Returns
+    -------
+    np.ndarray of shape (n_frames, config.n_features), float32
+        ``n_frames = 1 + (n_samples - window_length) // hop_length``; time on axis 0.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or len(y) < config.window_length:
+        raise DataError(
+            f"need mono samples of at least one window ({config.window_length}); got shape {y.shape}."
+        )
+    if config.preemphasis:
+        import librosa
+
+        y = librosa.effects.preemphasis(y, coef=config.preemphasis)
+    features = _lpcc(y, config) if config.kind == "lpcc" else _mfcc(y, config)
+    if config.deltas:
+        import librosa
+
+        delta = librosa.feature.delta(features, width=_DELTA_WIDTH, axis=0, mode="nearest")
+        features = np.concatenate([features, delta], axis=1)
+    return np.ascontiguousarray(features, dtype=np.float32)
+
+
+def features_of_file(path: str | os.PathLike[str], config: FeatureConfig) -> np.ndarray:
+    """Read, validate and analyse one recording (see `vowels.audio.read_audio`).
+
+    Returns
+    -------
+    np.ndarray of shape (n_frames, config.n_features), float32, before normalisation.
+    """
+    from .audio import read_audio
+
+    y = read_audio(path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length)
+    return compute_features(y, config)
