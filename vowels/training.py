@@ -170,6 +170,78 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+ENGINES = ("auto", "graph", "batch")
+
+
+def _epoch_batches(
+    sequences: Sequence[np.ndarray], codes: np.ndarray, order: np.ndarray, options: TrainingOptions
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """One epoch's mini-batches, each padded to its longest sequence: (frames, codes) lists."""
+    batches = padded_batches(
+        sequences,
+        batch_size=options.mini_batch_size,
+        padding=options.sequence_padding_direction,
+        value=options.sequence_padding_value,
+        drop_last=options.drop_last and len(sequences) >= options.mini_batch_size,
+        order=order,
+    )
+    return [x for _, x in batches], [codes[indices] for indices, _ in batches]
+
+
+def _stack_epoch(frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float):
+    """Stack ragged mini-batches into fixed-shape arrays plus each batch's true length and rows.
+
+    Batch b occupies ``x[b, :rows[b], :lengths[b]]``; the rest is filler that the graph
+    slices away (frames) or weighs zero (rows of a short last batch).
+    """
+    longest = max(x.shape[1] for x in frames)
+    x = np.full((len(frames), batch_size, longest, frames[0].shape[2]), value, dtype=np.float32)
+    y = np.zeros((len(frames), batch_size), dtype=np.int32)
+    weight = np.zeros((len(frames), batch_size), dtype=np.float32)
+    for b, (batch, codes) in enumerate(zip(frames, labels)):
+        x[b, : len(batch), : batch.shape[1]] = batch
+        y[b, : len(codes)] = codes
+        weight[b, : len(codes)] = 1.0
+    lengths = np.array([batch.shape[1] for batch in frames], dtype=np.int32)
+    return x, y, weight, lengths
+
+
+def _graph_epoch(model, optimizer):
+    """A TensorFlow graph that runs one epoch of mini-batches, each sliced to its own length.
+
+    One call per epoch instead of one per iteration, and one trace for every batch length:
+    the same arithmetic as ``train_on_batch`` on each padded batch, without its per-call cost.
+    """
+    import keras
+    import tensorflow as tf
+
+    def loss_of(x, y, weight):
+        probabilities = model(x, training=True)
+        per_row = keras.losses.sparse_categorical_crossentropy(y, probabilities)
+        loss = tf.reduce_sum(per_row * weight) / tf.reduce_sum(weight)
+        if model.losses:
+            loss += tf.add_n(model.losses)
+        hits = tf.cast(tf.equal(tf.argmax(probabilities, axis=-1, output_type=tf.int32), y), tf.float32)
+        return loss, tf.reduce_sum(hits * weight) / tf.reduce_sum(weight)
+
+    @tf.function(reduce_retracing=True)
+    def run(x, y, weight, lengths):
+        n = tf.shape(x)[0]
+        losses = tf.TensorArray(tf.float32, size=n)
+        accuracies = tf.TensorArray(tf.float32, size=n)
+        for b in tf.range(n):
+            length = lengths[b]
+            with tf.GradientTape() as tape:
+                loss, accuracy = loss_of(x[b, :, :length], y[b], weight[b])
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            losses = losses.write(b, loss)
+            accuracies = accuracies.write(b, accuracy)
+        return losses.stack(), accuracies.stack()
+
+    return run
+
+
 def train_network(
     model,
     sequences: Sequence[np.ndarray],
@@ -178,13 +250,14 @@ def train_network(
     *,
     seed: int = 0,
     verbose: int = 1,
+    engine: str = "auto",
 ) -> TrainingHistory:
     """Train `model` on `sequences` in the order given (sort them first for the tutorial).
 
     Parameters
     ----------
     model : keras.Model
-        From `vowels.model.build_network`; compiled here with `options`.
+        From `vowels.model.build_network`.
     sequences : sequence of np.ndarray of shape (n_frames, n_features)
     codes : np.ndarray of int, shape (n_sequences,)
         Class index of each sequence.
@@ -192,43 +265,48 @@ def train_network(
     seed : int, default=0
         Drives shuffling, if any (weights are seeded by `seed_everything` before building).
     verbose : int, default=1
-        0 silent, 1 a progress bar per epoch.
+        0 silent, 1 a progress bar over epochs.
+    engine : {"auto", "graph", "batch"}, default="auto"
+        ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);
+        ``"batch"`` calls Keras' ``train_on_batch`` per mini-batch (any backend). ``"auto"``
+        picks ``"graph"`` on TensorFlow. Both compute the same updates.
     """
     import keras
 
-    model.compile(
-        optimizer=options.optimizer(),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+    if engine == "auto":
+        engine = "graph" if keras.backend.backend() == "tensorflow" else "batch"
+    optimizer = options.optimizer()
+    if engine == "graph":
+        optimizer.build(model.trainable_variables)
+        run_epoch = _graph_epoch(model, optimizer)
+    else:
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
     codes = np.asarray(codes, dtype=np.int64)
     rng = np.random.default_rng(seed)
     order = np.arange(len(sequences))
     if options.shuffle == "once":
         order = rng.permutation(order)
     history = TrainingHistory()
+    bar = keras.utils.Progbar(options.max_epochs, verbose=verbose, unit_name="epoch") if verbose else None
     for epoch in range(1, options.max_epochs + 1):
         if options.shuffle == "every-epoch":
             order = rng.permutation(len(sequences))
-        batches = padded_batches(
-            sequences,
-            batch_size=options.mini_batch_size,
-            padding=options.sequence_padding_direction,
-            value=options.sequence_padding_value,
-            drop_last=options.drop_last and len(sequences) >= options.mini_batch_size,
-            order=order,
-        )
-        bar = keras.utils.Progbar(len(batches), verbose=verbose, unit_name="iteration") if verbose else None
-        if bar is not None:
-            print(f"Epoch {epoch}/{options.max_epochs}")
+        frames, labels = _epoch_batches(sequences, codes, order, options)
         start = time.perf_counter()
-        for step, (indices, x) in enumerate(batches, start=1):
-            logs = model.train_on_batch(x, codes[indices], return_dict=True)
-            loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
-            history.iteration_loss.append(loss)
-            history.iteration_accuracy.append(accuracy)
-            history.iteration_epoch.append(epoch)
-            if bar is not None:
-                bar.update(step, values=[("loss", loss), ("accuracy", accuracy)])
+        if engine == "graph":
+            stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)
+            losses, accuracies = (np.asarray(t, dtype=float).tolist() for t in run_epoch(*stacked))
+        else:
+            logs = [model.train_on_batch(x, y, return_dict=True) for x, y in zip(frames, labels)]
+            losses = [float(log["loss"]) for log in logs]
+            accuracies = [float(log["accuracy"]) for log in logs]
         history.epoch_seconds.append(time.perf_counter() - start)
+        history.iteration_loss += losses
+        history.iteration_accuracy += accuracies
+        history.iteration_epoch += [epoch] * len(losses)
+        if bar is not None:
+            bar.update(epoch, values=[("loss", float(np.mean(losses))), ("accuracy", float(np.mean(accuracies)))])
     return history
