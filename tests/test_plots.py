@@ -6,7 +6,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -239,9 +238,7 @@ def test_confusion_data_agrees_between_evaluation_and_metrics(tiny_run):
 
 
 def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, capsys):
-    start = time.perf_counter()
     assert main(["plot", "--out", str(tmp_path)]) == 0
-    assert time.perf_counter() - start < 60
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["features.png", "lengths.png", "padding-cost.png", "padding.png"]
     for path in tmp_path.iterdir():
