@@ -233,7 +233,7 @@ def run_train(args: argparse.Namespace) -> int:
         print("No validation split (--validation-fraction 0): accuracy not measured.")
     model.save(out, force=args.force)
     _say(args, f"Unknown-speaker threshold: {model.threshold_:.3f}; saved model bundle {out}")
-    return ExitStatus.SUCCESS
+    return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
 
 
 def run_classify(args: argparse.Namespace) -> int:

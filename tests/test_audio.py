@@ -1,0 +1,137 @@
+"""vowels.audio: real files written to disk and read back; every bad input names the file."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from vowels.audio import read_audio, readable_extensions
+from vowels.errors import AudioError, DataError
+
+SR = 16000
+
+
+def tone(seconds: float, *, sr: int = SR, freq: float = 220.0, amplitude: float = 0.5) -> np.ndarray:
+    t = np.arange(round(seconds * sr)) / sr
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_reads_mono_float32_at_the_file_rate(tmp_path):
+    path = tmp_path / "a.wav"
+    sf.write(path, tone(0.5), SR, subtype="PCM_16")
+    y = read_audio(path, sr=SR, trim_db=None)
+    assert y.dtype == np.float32 and y.ndim == 1 and len(y) == SR // 2
+    np.testing.assert_allclose(y, tone(0.5), atol=1e-4)  # 16-bit quantisation
+
+
+def test_stereo_is_mixed_down_to_the_mean_of_the_channels(tmp_path):
+    path = tmp_path / "stereo.wav"
+    left = tone(0.3)
+    sf.write(path, np.stack([left, np.zeros_like(left)], axis=1), SR, subtype="FLOAT")
+    np.testing.assert_allclose(read_audio(path, sr=SR, trim_db=None), left / 2, atol=1e-6)
+
+
+def test_resampling_keeps_duration_and_pitch(tmp_path):
+    path = tmp_path / "cd.wav"
+    sf.write(path, tone(1.0, sr=44100, freq=440.0), 44100)
+    y = read_audio(path, sr=10000, trim_db=None)
+    assert abs(len(y) - 10000) <= 1
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    assert abs(np.argmax(spectrum) * 10000 / len(y) - 440.0) < 2.0
+
+
+def test_leading_and_trailing_silence_is_trimmed(tmp_path):
+    path = tmp_path / "padded.wav"
+    quiet = np.zeros(SR // 2, dtype=np.float32)
+    sf.write(path, np.concatenate([quiet, tone(0.4), quiet]), SR, subtype="FLOAT")
+    y = read_audio(path, sr=SR)
+    assert abs(len(y) / SR - 0.4) < 0.05  # trimmed to the tone, within a few 10 ms hops
+    assert len(read_audio(path, sr=SR, trim_db=None)) == int(1.4 * SR)
+
+
+@pytest.mark.parametrize("ext", [".flac", ".ogg", ".mp3"])
+def test_compressed_formats_read_back(tmp_path, ext):
+    if ext.lstrip(".").upper() not in sf.available_formats():
+        pytest.skip(f"this libsndfile does not write {ext}")
+    path = tmp_path / f"a{ext}"
+    sf.write(path, tone(0.5), SR)
+    y = read_audio(path, sr=SR, trim_db=None)
+    assert abs(len(y) - SR // 2) < 0.05 * SR  # mp3 adds encoder padding
+    assert 0.3 < np.max(np.abs(y)) < 0.7
+
+
+def _truncated_wav(path):
+    sf.write(path, tone(0.5), SR, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _truncated_flac(path):
+    sf.write(path, tone(1.0) + 0.01 * np.random.default_rng(0).standard_normal(SR).astype(np.float32), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _float_wav(values):
+    def write(path):
+        sf.write(path, values, SR, subtype="FLOAT")
+
+    return write
+
+
+def _with_nan():
+    y = tone(0.5)
+    y[100] = np.nan
+    y[200] = np.inf
+    return y
+
+
+BAD = {
+    "empty": ("empty.wav", lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
+    "not audio": ("notes.wav", lambda p: p.write_text("these are my notes\n" * 20), "not an audio file"),
+    "truncated wav": ("cut.wav", _truncated_wav, "truncated WAV file (header declares 16000 bytes"),
+    "truncated flac": ("cut.flac", _truncated_flac, "damaged or truncated FLAC file"),
+    "header only": ("header.wav", _float_wav(np.zeros(0, np.float32)), "holds no samples"),
+    "silence": ("silence.wav", _float_wav(np.zeros(SR, np.float32)), "silence only (digital silence"),
+    "near silence": ("hiss.wav", _float_wav(tone(1.0, amplitude=1e-4)), "silence only (peak -80 dBFS"),
+    "too short": ("click.wav", _float_wav(tone(0.01)), "10.0 ms of sound after trimming silence, shorter than one 25.6 ms"),
+    "nan": ("nan.wav", _float_wav(_with_nan()), "holds NaN or infinite samples (2 of 8000)"),
+    "unsupported": ("voice.m4a", lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200)), "unsupported format '.m4a'"),
+    "missing": ("missing.wav", lambda p: None, "file not found"),
+    "folder": ("folder.wav", lambda p: p.mkdir(), "is a folder, not an audio file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_gives_one_line_naming_the_file(tmp_path, case):
+    name, make, expected = BAD[case]
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(AudioError) as info:
+        read_audio(path, sr=10000, min_samples=256)  # one 25.6 ms window at 10 kHz
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+    assert expected in message
+    assert isinstance(info.value, DataError) and isinstance(info.value, ValueError)
+
+
+def test_unsupported_message_lists_what_is_readable(tmp_path):
+    path = tmp_path / "voice.m4a"
+    path.write_bytes(bytes(100))
+    with pytest.raises(AudioError, match=re.escape(".flac")):
+        read_audio(path, sr=SR)
+    assert ".wav" in readable_extensions() and ".m4a" not in readable_extensions()
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"sr": 0}, "sr must be a positive whole number of Hz; got 0"),
+    ({"sr": 16000, "trim_db": -3}, "trim_db must be a number of dB > 0 or None; got -3"),
+    ({"sr": 16000, "min_samples": 0}, "min_samples must be a whole number >= 1; got 0"),
+])
+def test_bad_arguments_are_rejected_before_reading(tmp_path, kwargs, expected):
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        read_audio(tmp_path / "never-read.wav", **kwargs)
