@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from vowels.bundle import write_json
-    from vowels.classifier import _library_versions
+    from vowels.provenance import library_versions
     from vowels.training import TrainingOptions
 
     runs = []
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 "file": "the UCI files' order: 30 utterances per speaker in a row",
             },
             "machine": f"{os.cpu_count()} CPU cores",
-            "library_versions": _library_versions(),
+            "library_versions": library_versions(),
             "runs": runs,
         },
     )

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import platform
 import zipfile
 from collections.abc import Sequence
-from importlib import metadata as _metadata
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from .batching import padded_batches
 from .bundle import METADATA_FILE, MODEL_FILE, atomic_folder, read_bundle_metadata, sha256_of, write_json
 from .datasets import Utterances
 from .errors import BundleError, DataError, NotFittedError, ParameterError
+from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
 
 __all__ = ["SpeakerClassifier", "check_sequences"]
@@ -55,16 +54,6 @@ def check_sequences(X: SequencesLike, *, n_features: int | None = None) -> list[
             raise DataError(f"sequence {i} holds NaN or infinite values.")
         out.append(arr)
     return out
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in ("vowels", "keras", "tensorflow", "numpy", "scikit-learn"):
-        try:
-            versions[name] = _metadata.version(name)
-        except _metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 class SpeakerClassifier(ClassifierMixin, BaseEstimator):
@@ -215,7 +204,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                     "options": self.options_.to_dict(),
                 },
                 "metrics": metrics or {},
-                "library_versions": _library_versions(),
+                "library_versions": library_versions(),
                 "weights_sha256": sha256_of(staging / MODEL_FILE),
                 **(extra or {}),
             }

@@ -1,0 +1,63 @@
+"""Where a result came from: library versions and a summary of the machine.
+
+Saved with every model bundle and run, and printed in every report, so that a number can be
+traced to the software and hardware that produced it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from importlib import metadata as _metadata
+
+__all__ = ["LIBRARIES", "library_versions", "machine_summary"]
+
+LIBRARIES = ("vowels", "keras", "tensorflow", "numpy", "scikit-learn")
+"""The distributions whose versions a model bundle records."""
+
+
+def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
+    """Installed versions of Python and of the distributions `names`.
+
+    Parameters
+    ----------
+    names : sequence of str, default=LIBRARIES
+        Distribution names as pip knows them (``"scikit-learn"``, not ``"sklearn"``).
+
+    Returns
+    -------
+    dict of str to str
+        ``{"python": "3.11.7", "keras": "3.15.1", ...}``; ``"not installed"`` for a missing one.
+    """
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = _metadata.version(name)
+        except _metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def machine_summary() -> dict[str, str | int | None]:
+    """The machine this process runs on, without names that identify a person or host.
+
+    Returns
+    -------
+    dict
+        ``platform`` (OS and release), ``machine`` (architecture), ``processor`` (may be empty),
+        ``cpu_count`` (logical CPUs of the machine), ``cpus_available`` (those this process may
+        use, or None where the OS does not say), ``python`` (implementation and version).
+    """
+    try:
+        available: int | None = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every OS
+        available = None
+    return {
+        "platform": platform.platform(terse=True),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "cpus_available": available,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+    }
