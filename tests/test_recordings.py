@@ -1,0 +1,351 @@
+"""vowels.recordings and the extract / train / classify / evaluate DIR commands, on real files.
+
+Speakers are voices rendered by espeak-ng (voice variants and pitch settings; words and
+vowels as content) and synthetic vowels of known pitch and formants. Models are trained on
+one set of utterances per speaker and classify unseen ones. The networks are small (32
+hidden units, 20 epochs, learning rate 0.01) so the module runs in about a minute.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.signal import lfilter
+
+from vowels.cli import main
+from vowels.errors import BundleError, DataError
+from vowels.features import FeatureConfig
+from vowels.recordings import (
+    UNKNOWN,
+    RecordingClassifier,
+    extract_files,
+    list_speaker_files,
+    load_features,
+    load_speaker_folders,
+    save_features,
+)
+
+VOICES = {  # speaker -> (espeak-ng voice, pitch 0-99)
+    "m3": ("en+m3", 25),
+    "m7": ("en+m7", 55),
+    "f2": ("en+f2", 50),
+    "m1": ("en-us+m1", 40),
+    "f4": ("en+f4", 75),
+}
+TRAIN_WORDS = (
+    "ah ee oh hello water seven morning yellow open river garden people table summer basket coffee "
+    "mountain silver pencil orange window candle monkey rainbow"
+).split()
+TEST_WORDS = "oo eh market number letter simple forest doctor button paper".split()
+SMALL = {"n_hidden": 32, "epochs": 20, "batch_size": 8, "learn_rate": 0.01}
+
+
+def render_voices(root, words):
+    for speaker, (voice, pitch) in VOICES.items():
+        folder = root / speaker
+        folder.mkdir(parents=True)
+        for word in words:
+            subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-w", str(folder / f"{word}.wav"), word],
+                           check=True, capture_output=True)
+
+
+def synthetic_vowel(f0, formants, *, rng, sr=16000, seconds=0.35):
+    """A pulse train at f0 (Hz, with 5 Hz vibrato) through resonators at `formants` (Hz)."""
+    n = round(sr * seconds)
+    t = np.arange(n) / sr
+    f = f0 * (1 + 0.02 * np.sin(2 * np.pi * 5 * t)) * (1 + 0.02 * rng.standard_normal())
+    y = lfilter([1.0], [1.0, -0.95], np.diff(np.floor(np.cumsum(f) / sr), prepend=0.0))
+    for formant, bandwidth in zip(formants, (80, 100, 120)):
+        r, theta = np.exp(-np.pi * bandwidth / sr), 2 * np.pi * formant / sr
+        y = lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], y)
+    y = 0.5 * y / np.max(np.abs(y)) + 0.002 * rng.standard_normal(n)  # noise 48 dB below the peak
+    return y.astype(np.float32)
+
+
+VOWEL_FORMANTS = {"a": (730, 1090, 2440), "e": (530, 1840, 2480), "i": (270, 2290, 3010),
+                  "o": (570, 840, 2410), "u": (300, 870, 2240)}
+SYNTHETIC_SPEAKERS = {"low": (105, 0.95), "mid": (170, 1.1), "high": (240, 1.25)}  # f0 Hz, formant scale
+
+
+def write_synthetic(root, *, per_vowel, seed):
+    rng = np.random.default_rng(seed)
+    for speaker, (f0, scale) in SYNTHETIC_SPEAKERS.items():
+        (root / speaker).mkdir(parents=True)
+        for vowel, formants in VOWEL_FORMANTS.items():
+            for k in range(per_vowel):
+                y = synthetic_vowel(f0, np.array(formants) * scale, rng=rng, seconds=rng.uniform(0.25, 0.5))
+                sf.write(root / speaker / f"{vowel}{k}.wav", y, 16000)
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    root = tmp_path_factory.mktemp("voices")
+    render_voices(root / "train", TRAIN_WORDS)
+    render_voices(root / "test", TEST_WORDS)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(voices, tmp_path_factory):
+    """A small model trained on the espeak voices (seed 0), and its saved bundle."""
+    model = RecordingClassifier(random_state=0, **SMALL).fit(voices / "train")
+    bundle = model.save(tmp_path_factory.mktemp("models") / "voices")
+    return model, bundle
+
+
+def run(capsys, *argv):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --- accuracy on unseen utterances -------------------------------------------------------
+
+
+def test_espeak_voices_are_recognised_in_unseen_words(trained, voices):
+    model, _ = trained
+    evaluation, failures = model.evaluate_folder(voices / "test")
+    assert failures == []
+    assert evaluation.n == len(VOICES) * len(TEST_WORDS)
+    assert evaluation.accuracy >= 0.9, evaluation.confusion
+    v = model.validation_
+    assert v["n_validation"] == 24 and v["n_train"] == 96  # 20 % of each speaker's 24, stratified
+    assert 0 < v["suggested_threshold"] <= 1
+
+
+def test_synthetic_vowels_of_known_pitch_and_formants_are_recognised(tmp_path):
+    write_synthetic(tmp_path / "train", per_vowel=4, seed=0)
+    write_synthetic(tmp_path / "test", per_vowel=2, seed=1)
+    config = FeatureConfig(kind="lpcc")
+    model = RecordingClassifier(features=config, random_state=0, validation_fraction=0, **SMALL)
+    model.fit(tmp_path / "train")
+    evaluation, _ = model.evaluate_folder(tmp_path / "test")
+    assert evaluation.n == 30
+    assert evaluation.accuracy >= 0.9, evaluation.confusion
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_espeak_accuracy_holds_over_seeds(voices, seed):
+    model = RecordingClassifier(random_state=seed, **SMALL).fit(voices / "train")
+    evaluation, _ = model.evaluate_folder(voices / "test")
+    assert evaluation.accuracy >= 0.9, (seed, evaluation.confusion)
+
+
+# --- one answer from Python, from the CLI, and after save / load ------------------------
+
+
+def test_same_answer_from_python_cli_and_reloaded_bundle(trained, voices, capsys):
+    model, bundle = trained
+    files = sorted(str(p) for p in (voices / "test").glob("*/market.wav")) + [str(voices / "test/f2/oo.wav")]
+    before, failures = model.classify_files(files)
+    assert failures == []
+    after, _ = RecordingClassifier.load(bundle).classify_files(files)
+    status, out, err = run(capsys, "classify", "--model", bundle, *files, "--json")
+    assert status == 0 and err == ""
+    from_cli = json.loads(out)
+    for a, b, c in zip(before, after, from_cli):
+        assert a.path == b.path == c["path"]
+        assert a.speaker == b.speaker == c["speaker"]
+        assert a.runner_up == b.runner_up == c["runner_up"]
+        assert abs(a.probability - b.probability) < 1e-5 and abs(a.probability - c["probability"]) < 1e-5
+        assert a.probability >= a.runner_up_probability
+
+
+def test_bundle_stores_the_feature_config_normalisation_and_threshold(trained):
+    model, bundle = trained
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    assert FeatureConfig.from_dict(metadata["features"]) == model.features_ == FeatureConfig()
+    assert metadata["normalization"] == model.normalization_.to_dict()
+    assert len(metadata["normalization"]["mean"]) == metadata["n_features"] == 13
+    assert metadata["unknown_threshold"] == 0.0
+    assert metadata["params"]["mode"] == "masked"
+    assert metadata["validation"]["accuracy"] == model.validation_["accuracy"]
+
+
+def test_cli_evaluate_dir_matches_python(trained, voices, capsys):
+    model, bundle = trained
+    evaluation, _ = model.evaluate_folder(voices / "test")
+    status, out, _ = run(capsys, "evaluate", "--model", bundle, voices / "test")
+    assert status == 0
+    correct = evaluation.n - evaluation.n_errors
+    assert f"Accuracy: {100 * evaluation.accuracy:.2f}% ({correct}/{evaluation.n})" in out
+
+
+def test_classify_reports_bad_files_and_classifies_the_good(trained, voices, tmp_path, capsys):
+    _, bundle = trained
+    empty, text = tmp_path / "empty.wav", tmp_path / "notes.flac"
+    empty.write_bytes(b"")
+    text.write_text("not audio")
+    good = voices / "test/m1/paper.wav"
+    status, out, err = run(capsys, "classify", "--model", bundle, empty, good, text, "--csv")
+    assert status == 1
+    assert err.splitlines() == [
+        f"vowels: error: {empty}: empty file (0 bytes).",
+        f"vowels: error: {text}: not an audio file (libsndfile: Format not recognised).",
+    ]
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["path"] for r in rows] == [str(good)]
+    assert set(rows[0]) == {"path", "speaker", "probability", "nearest", "runner_up", "runner_up_probability"}
+    status, out, _ = run(capsys, "classify", "--model", bundle, good)
+    assert status == 0 and out.startswith(f"{good}: ") and "runner-up" in out
+
+
+def test_threshold_answers_unknown_below_it(trained, voices, capsys):
+    model, bundle = trained
+    files = [str(p) for p in sorted((voices / "test").glob("*/*.wav"))[:12]]
+    results, _ = model.classify_files(files)
+    threshold = float(np.median([r.probability for r in results]))
+    status, out, _ = run(capsys, "classify", "--model", bundle, *files, "--json", "--threshold", threshold)
+    assert status == 0
+    answers = json.loads(out)
+    for r in answers:
+        assert (r["speaker"] == UNKNOWN) == (r["probability"] < threshold)
+        assert r["nearest"] in VOICES
+    assert any(r["speaker"] == UNKNOWN for r in answers) and any(r["speaker"] != UNKNOWN for r in answers)
+    assert all(r.speaker != UNKNOWN for r in results)  # the model's own threshold is 0
+
+
+# --- the commands end to end, small ------------------------------------------------------
+
+
+def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
+    feats, bundle = tmp_path / "feats.npz", tmp_path / "model"
+    status, out, _ = run(capsys, "extract", voices / "train", "--out", feats, "--kind", "lpcc", "-q")
+    assert status == 0
+    assert out.startswith(f"Extracted {5 * len(TRAIN_WORDS)} recordings of 5 speakers (lpcc, 12 features")
+    status, out, _ = run(capsys, "train", feats, "--out", bundle, "--epochs", 2, "--hidden", 8,
+                         "--threshold", "auto", "-q")
+    assert status == 0, out
+    assert "Validation accuracy: " in out and "(" in out and "/24 held-out recordings)" in out
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    assert metadata["features"]["kind"] == "lpcc"
+    assert metadata["unknown_threshold"] == pytest.approx(metadata["validation"]["suggested_threshold"])
+    status, _, err = run(capsys, "train", feats, "--out", bundle, "--epochs", 1)
+    assert status == 2 and err == f"vowels: error: {bundle}: output already exists; pass --force (force=True) to replace it.\n"
+    status, _, err = run(capsys, "extract", voices / "train", "--out", feats)
+    assert status == 2 and "already exists" in err
+
+
+def test_features_file_round_trips_without_pickle(voices, tmp_path):
+    extraction = load_speaker_folders(voices / "test", FeatureConfig(kind="lpcc", deltas=True))
+    path = save_features(tmp_path / "f.npz", extraction)
+    loaded = load_features(path)
+    assert loaded.config == extraction.config
+    assert loaded.utterances.speakers == extraction.utterances.speakers == tuple(sorted(VOICES))
+    assert loaded.utterances.sources == extraction.utterances.sources
+    np.testing.assert_array_equal(loaded.utterances.labels, extraction.utterances.labels)
+    for a, b in zip(loaded.utterances.sequences, extraction.utterances.sequences):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == np.float32 and a.shape[1] == 24
+    with np.load(path, allow_pickle=False) as data:
+        assert all(data[k].dtype != object for k in data.files)
+
+
+def test_parallel_workers_give_the_same_features(voices):
+    files = sorted((voices / "test").glob("*/*.wav"))[:6]
+    config = FeatureConfig()
+    one, _ = extract_files(files, config, workers=1)
+    two, _ = extract_files(files, config, workers=2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- bad folders, bad files, bad bundles -------------------------------------------------
+
+
+def test_bad_files_in_a_folder_are_skipped_and_reported(voices, tmp_path):
+    shutil.copytree(voices / "test", tmp_path / "data")
+    (tmp_path / "data/f2/broken.wav").write_bytes(b"RIFF1234WAVE")
+    (tmp_path / "data/m1/.hidden.wav").write_bytes(b"")  # hidden files are not recordings
+    extraction = load_speaker_folders(tmp_path / "data")
+    assert len(extraction.utterances) == 5 * len(TEST_WORDS)
+    assert [f.path for f in extraction.failures] == [str(tmp_path / "data/f2/broken.wav")]
+    assert extraction.failures[0].message.startswith(f"{tmp_path / 'data/f2/broken.wav'}: ")
+
+
+def test_folder_with_one_speaker_is_an_error(tmp_path):
+    (tmp_path / "alice").mkdir()
+    sf.write(tmp_path / "alice/a.wav", np.zeros(100), 16000)
+    with pytest.raises(DataError, match=r"needs at least 2 speaker subfolders .*found 1 \(alice\)"):
+        list_speaker_files(tmp_path)
+
+
+def test_speaker_with_no_files_is_an_error(voices, tmp_path):
+    shutil.copytree(voices / "test", tmp_path / "data")
+    (tmp_path / "data/zoe").mkdir()
+    with pytest.raises(DataError, match=f"^{tmp_path / 'data/zoe'}: speaker folder holds no recordings"):
+        load_speaker_folders(tmp_path / "data")
+
+
+def test_speaker_whose_every_file_fails_is_an_error(voices, tmp_path, capsys):
+    shutil.copytree(voices / "test", tmp_path / "data")
+    (tmp_path / "data/zoe").mkdir()
+    (tmp_path / "data/zoe/silent.wav").write_bytes(b"")
+    status, _, err = run(capsys, "train", tmp_path / "data", "--out", tmp_path / "m", "-q")
+    assert status == 2
+    assert err == (f"vowels: error: {tmp_path / 'data/zoe'}: none of this speaker's recordings could be used "
+                   f"(first problem: {tmp_path / 'data/zoe/silent.wav'}: empty file (0 bytes).).\n")
+
+
+def _copy_bundle(bundle, tmp_path):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    return copy
+
+
+def test_bundle_missing_a_file_is_an_error(trained, voices, tmp_path, capsys):
+    copy = _copy_bundle(trained[1], tmp_path)
+    (copy / "model.keras").unlink()
+    status, out, err = run(capsys, "classify", "--model", copy, voices / "test/m1/paper.wav")
+    assert status == 2 and out == ""
+    assert err == f"vowels: error: {copy}: bundle is incomplete, model.keras is missing; retrain or re-copy it.\n"
+
+
+def test_tampered_bundle_is_an_error(trained, voices, tmp_path, capsys):
+    copy = _copy_bundle(trained[1], tmp_path)
+    with open(copy / "model.keras", "ab") as handle:
+        handle.write(b"\0")
+    status, _, err = run(capsys, "evaluate", "--model", copy, voices / "test")
+    assert status == 2
+    assert err.startswith(f"vowels: error: {copy / 'model.keras'}: sha256 ") and "was changed or damaged" in err
+
+
+def test_bundle_of_another_format_version_is_an_error(trained, voices, tmp_path, capsys):
+    copy = _copy_bundle(trained[1], tmp_path)
+    metadata = json.loads((copy / "metadata.json").read_text())
+    metadata["format_version"] = 99
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+    status, _, err = run(capsys, "classify", "--model", copy, voices / "test/m1/paper.wav")
+    assert status == 2
+    assert "bundle format version 99 is not supported" in err and len(err.splitlines()) == 1
+
+
+def test_japanese_vowels_bundle_cannot_classify_recordings(tmp_path, voices, capsys):
+    from vowels.classifier import SpeakerClassifier
+    from vowels.training import TrainingOptions
+
+    rng = np.random.default_rng(0)
+    clf = SpeakerClassifier(n_hidden=4, options=TrainingOptions(max_epochs=1))
+    clf.fit([rng.standard_normal((5, 12)) for _ in range(4)], ["1", "2", "1", "2"])
+    clf.save(tmp_path / "jv")
+    with pytest.raises(BundleError, match="trained on Japanese Vowels sequences, not recordings"):
+        RecordingClassifier.load(tmp_path / "jv")
+    status, _, err = run(capsys, "classify", "--model", tmp_path / "jv", voices / "test/m1/paper.wav")
+    assert status == 2 and "train one with 'vowels train DIR'" in err
+
+
+def test_speaker_named_unknown_is_refused(voices, tmp_path):
+    shutil.copytree(voices / "test", tmp_path / "data")
+    (tmp_path / "data/m1").rename(tmp_path / "data" / UNKNOWN)
+    with pytest.raises(DataError, match="a speaker may not be named 'unknown'"):
+        RecordingClassifier(**SMALL).fit(tmp_path / "data")
