@@ -33,9 +33,15 @@ def main(argv: list[str] | None = None) -> int:
             run = reproduce(epochs=args.epochs, seed=seed, mode=mode, out=None, verbose=0)
             m = run.metrics
             results.setdefault(mode, []).append(
-                {"seed": seed, "accuracy": m["accuracy"], "n_errors": m["n_errors"], "train_seconds": m["train_seconds"]}
+                {
+                    "seed": seed,
+                    "accuracy": m["accuracy"],
+                    "n_errors": m["n_errors"],
+                    "train_seconds": m["train_seconds"],
+                }
             )
-            print(f"{mode} seed {seed}: {100 * m['accuracy']:.2f}% in {m['train_seconds']:.1f} s", flush=True)
+            accuracy, seconds = 100 * m["accuracy"], m["train_seconds"]
+            print(f"{mode} seed {seed}: {accuracy:.2f}% in {seconds:.1f} s", flush=True)
 
     lines = [
         "# The MATLAB recipe over seeds",
@@ -61,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "Per seed:", "", "| mode | seed | accuracy | errors | train s |", "|---|---|---|---|---|"]
     for mode, runs in results.items():
         for r in runs:
-            lines.append(f"| {mode} | {r['seed']} | {100 * r['accuracy']:.2f}% | {r['n_errors']} | {r['train_seconds']:.1f} |")
+            lines.append(
+                f"| {mode} | {r['seed']} | {100 * r['accuracy']:.2f}% | {r['n_errors']} | {r['train_seconds']:.1f} |"
+            )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "reproduce_seeds.md").write_text("\n".join(lines) + "\n")
     (args.out / "reproduce_seeds.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -10,9 +10,7 @@ from vowels.cli import main
 
 
 def _run(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "vowels", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
+    return subprocess.run([sys.executable, "-m", "vowels", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def _one_line_error(result):
@@ -62,7 +60,11 @@ def test_reproduce_writes_a_run_that_evaluate_rescores(tmp_path, capsys):
     for key in ("accuracy", "n_train", "n_test", "epochs", "seed", "mode", "train_seconds"):
         assert key in metrics
     assert (metrics["n_train"], metrics["n_test"], metrics["epochs"], metrics["seed"], metrics["mode"]) == (
-        270, 370, 2, 1, "masked"
+        270,
+        370,
+        2,
+        1,
+        "masked",
     )
     assert sum(map(sum, metrics["evaluation"]["confusion"])) == 370
     assert f"{100 * metrics['accuracy']:.2f}%" in printed[0]

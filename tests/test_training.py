@@ -51,7 +51,9 @@ def small_train():
 
 def _fit(data, seed, **options):
     clf = SpeakerClassifier(
-        mode="masked", n_hidden=6, options=TrainingOptions(max_epochs=2, mini_batch_size=9, **options),
+        mode="masked",
+        n_hidden=6,
+        options=TrainingOptions(max_epochs=2, mini_batch_size=9, **options),
         random_state=seed,
     )
     return clf.fit(data.sequences, data.labels)

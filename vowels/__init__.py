@@ -40,7 +40,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'vowels' has no attribute {name!r}")
     module = import_module(_LAZY[name])

@@ -74,7 +74,7 @@ def pad_batch(
     target = max(len(s) for s in sequences) if length is None else int(length)
     out = np.full((len(sequences), target, n_features), value, dtype=np.float32)
     for row, seq in enumerate(sequences):
-        kept = seq[:target] if padding == "right" else seq[len(seq) - min(len(seq), target):]
+        kept = seq[:target] if padding == "right" else seq[len(seq) - min(len(seq), target) :]
         if padding == "right":
             out[row, : len(kept)] = kept
         else:
@@ -129,9 +129,7 @@ class PaddingStats:
     batch_lengths: tuple[int, ...]
 
 
-def padding_stats(
-    lengths: Sequence[int] | np.ndarray, *, batch_size: int, sort: bool = True
-) -> PaddingStats:
+def padding_stats(lengths: Sequence[int] | np.ndarray, *, batch_size: int, sort: bool = True) -> PaddingStats:
     """Padding added when sequences of `lengths` are batched, sorted by length or as given."""
     lengths = np.asarray(lengths, dtype=np.int64)
     ordered = lengths[length_order(lengths)] if sort else lengths

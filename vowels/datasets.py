@@ -162,9 +162,7 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
             continue
         after_separator = False
         if len(fields) != N_COEFFICIENTS:
-            raise DataError(
-                f"{source}, line {number}: expected {N_COEFFICIENTS} numbers, found {len(fields)}."
-            )
+            raise DataError(f"{source}, line {number}: expected {N_COEFFICIENTS} numbers, found {len(fields)}.")
         try:
             values = [float(field) for field in fields]
         except ValueError:
@@ -212,9 +210,7 @@ def _parse_sizes(text: str, *, source: str) -> list[int]:
     return counts
 
 
-def load_japanese_vowels(
-    split: str = "train", *, path: str | os.PathLike[str] | None = None
-) -> Utterances:
+def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] | None = None) -> Utterances:
     """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set.
 
     Parameters

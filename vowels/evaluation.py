@@ -67,9 +67,7 @@ def evaluate_predictions(
     """Score predicted speaker names against true ones, over the speakers listed."""
     y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
     labels = [str(s) for s in speakers]
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0.0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0.0)
     correct = int(np.sum(y_true == y_pred))
     return Evaluation(
         accuracy=correct / len(y_true),

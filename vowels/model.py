@@ -19,6 +19,8 @@ model trained in one mode can be run in another.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from .errors import ParameterError
@@ -32,13 +34,13 @@ MODES = ("matlab", "padded", "masked")
 class LastStep(keras.layers.Layer):
     """The last time step of a (batch, time, features) tensor, kept as a length-1 sequence."""
 
-    def call(self, inputs):  # noqa: D102
+    def call(self, inputs: Any) -> Any:
         return inputs[:, -1:, :]
 
-    def compute_output_shape(self, input_shape):  # noqa: D102
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], 1, input_shape[2])
 
-    def compute_mask(self, inputs, mask=None):  # noqa: D102
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None
 
 

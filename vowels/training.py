@@ -4,8 +4,9 @@ batches without shuffling, one seed, history per iteration and per epoch."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class TrainingOptions:
             raise ParameterError(f"unknown training options {unknown}; known: {sorted(cls.__dataclass_fields__)}.")
         return cls(**values)
 
-    def optimizer(self):
+    def optimizer(self) -> Any:
         """A Keras Adam optimiser with these options."""
         import keras
 
@@ -188,7 +189,9 @@ def _epoch_batches(
     return [x for _, x in batches], [codes[indices] for indices, _ in batches]
 
 
-def _stack_epoch(frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float):
+def _stack_epoch(
+    frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Stack ragged mini-batches into fixed-shape arrays plus each batch's true length and rows.
 
     Batch b occupies ``x[b, :rows[b], :lengths[b]]``; the rest is filler that the graph
@@ -206,7 +209,7 @@ def _stack_epoch(frames: list[np.ndarray], labels: list[np.ndarray], batch_size:
     return x, y, weight, lengths
 
 
-def _graph_epoch(model, optimizer):
+def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
     """A TensorFlow graph that runs one epoch of mini-batches, each sliced to its own length.
 
     One call per epoch instead of one per iteration, and one trace for every batch length:
@@ -215,7 +218,7 @@ def _graph_epoch(model, optimizer):
     import keras
     import tensorflow as tf
 
-    def loss_of(x, y, weight):
+    def loss_of(x: Any, y: Any, weight: Any) -> tuple[Any, Any]:
         probabilities = model(x, training=True)
         per_row = keras.losses.sparse_categorical_crossentropy(y, probabilities)
         loss = tf.reduce_sum(per_row * weight) / tf.reduce_sum(weight)
@@ -225,7 +228,7 @@ def _graph_epoch(model, optimizer):
         return loss, tf.reduce_sum(hits * weight) / tf.reduce_sum(weight)
 
     @tf.function(reduce_retracing=True)
-    def run(x, y, weight, lengths):
+    def run(x: Any, y: Any, weight: Any, lengths: Any) -> tuple[Any, Any]:
         n = tf.shape(x)[0]
         losses = tf.TensorArray(tf.float32, size=n)
         accuracies = tf.TensorArray(tf.float32, size=n)
@@ -243,7 +246,7 @@ def _graph_epoch(model, optimizer):
 
 
 def train_network(
-    model,
+    model: Any,
     sequences: Sequence[np.ndarray],
     codes: np.ndarray,
     options: TrainingOptions,
