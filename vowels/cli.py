@@ -69,6 +69,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
     _say(args, f"Mode: {args.mode} ({explanation}).")
     if args.mode == "matlab":
         _say(args, "Use --mode masked for the padding-free variant.")
+    if args.seeds is not None:
+        return run_reproduce_seeds(args)
     run = reproduce(
         epochs=args.epochs,
         seed=args.seed,
@@ -86,6 +88,35 @@ def run_reproduce(args: argparse.Namespace) -> int:
     )
     _say(args, f"Saved: {run.out / 'metrics.json'}, {run.out / 'history.json'}, "
                f"{run.out / 'predictions.csv'}, model bundle {run.out / 'model'}")
+    return ExitStatus.SUCCESS
+
+
+def run_reproduce_seeds(args: argparse.Namespace) -> int:
+    """`vowels reproduce --seeds N`: the tutorial for seeds S..S+N-1, each in --out/seed-K/."""
+    from .tutorial import reproduce_seeds
+
+    seeds = reproduce_seeds(
+        n_seeds=args.seeds,
+        seed=args.seed,
+        epochs=args.epochs,
+        mode=args.mode,
+        out=args.out,
+        data=args.data,
+        force=args.force,
+        verbose=0 if args.quiet else 1,
+    )
+    for run in seeds.runs:
+        m = run.metrics
+        _say(args, f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
+                   f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s")
+    acc = seeds.summary["accuracy"]
+    print(
+        f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
+        f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
+        f"max {100 * acc['max']:.2f}%, mode {args.mode}, {args.epochs} epochs"
+    )
+    _say(args, f"Saved: {os.path.join(args.out, 'seeds.json')} and one run folder per seed "
+               f"({os.path.join(args.out, 'seed-K')})")
     return ExitStatus.SUCCESS
 
 
@@ -122,6 +153,28 @@ def run_plot(args: argparse.Namespace) -> int:
     )
     for note in skipped:
         print(f"vowels plot: {note}", file=sys.stderr)
+    _say(args, *(f"Wrote {path}" for path in written))
+    return ExitStatus.SUCCESS
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """`vowels report`: an accuracy report (Markdown, PNG figures, self-contained HTML) of a run or model."""
+    from .reports import check_report_free, report_from_model, report_from_run, write_report
+
+    check_report_free(args.out, force=args.force)
+    if args.run is not None:
+        report = report_from_run(args.run, data=args.data)
+    else:
+        report = report_from_model(args.model, data=args.data)
+    written = write_report(report, args.out, force=args.force)
+    ev, (low, high) = report.evaluation, report.interval
+    seeds = ""
+    if report.seeds:
+        acc = report.seeds["accuracy"]
+        seeds = (f"; over {acc['n_seeds']} seeds mean {100 * acc['mean']:.2f}%, min {100 * acc['min']:.2f}%, "
+                 f"max {100 * acc['max']:.2f}% (headline: seed {report.headline_seed})")
+    print(f"Test accuracy: {100 * ev.accuracy:.2f}% ({ev.n - ev.n_errors}/{ev.n}), 95% CI "
+          f"{100 * low:.2f}-{100 * high:.2f}% (Wilson){seeds}")
     _say(args, *(f"Wrote {path}" for path in written))
     return ExitStatus.SUCCESS
 
@@ -292,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", parents=[common], help="reproduce the MATLAB tutorial on Japanese Vowels")
     p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
     p.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
+    p.add_argument("--seeds", type=whole_number(1), default=None, metavar="N",
+                   help="train N seeds (--seed .. --seed+N-1), each in OUT/seed-K/, summary in OUT/seeds.json")
     p.add_argument("--mode", choices=("matlab", "padded", "masked"), default="matlab",
                    help="BiLSTM last-output semantics (default matlab, the faithful reproduction)")
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
@@ -332,6 +387,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--padding-results", default=None,
                    help="JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)")
     p.set_defaults(handler=run_plot)
+
+    p = sub.add_parser(
+        "report", parents=[common], help="accuracy report (Markdown + self-contained HTML) of a run or a model",
+        description="Write REPORTDIR/report.md with its PNG figures, report.html (figures embedded, no external "
+                    "requests) and report.json: test accuracy with a 95%% Wilson interval, per-speaker scores, "
+                    "confusion matrix, training curve, misclassified utterances, data, configuration, versions, "
+                    "machine and timing.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", default=None, metavar="DIR",
+                        help="a 'vowels reproduce' folder (one seed, or --seeds N: spread over seeds)")
+    source.add_argument("--model", default=None, metavar="MODEL", help="model bundle, re-scored now")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="UCI files folder (default: bundled copy); for a model trained with 'vowels train', "
+                        "a folder DIR/<speaker>/* of recordings to score")
+    p.add_argument("--out", required=True, metavar="REPORTDIR", help="folder for the report")
+    p.add_argument("--force", action="store_true", help="replace an existing report in REPORTDIR")
+    p.set_defaults(handler=run_report)
 
     workers = {"type": whole_number(1), "default": 1, "help": "parallel worker processes for feature extraction (default 1)"}
     p = sub.add_parser("extract", parents=[common], help="recordings DIR/<speaker>/* -> features file (.npz)")

@@ -15,11 +15,22 @@ from .bundle import check_free, check_writable, write_json, write_text
 from .classifier import SpeakerClassifier
 from .datasets import Utterances, load_japanese_vowels
 from .evaluation import Evaluation, evaluate_predictions
+from .provenance import machine_summary
 from .training import TrainingOptions
 
-__all__ = ["RUN_FILES", "TutorialRun", "reproduce", "score_on_test_set"]
+__all__ = [
+    "RUN_FILES",
+    "SEEDS_FILE",
+    "SeedsRun",
+    "TutorialRun",
+    "reproduce",
+    "reproduce_seeds",
+    "score_on_test_set",
+    "seeds_summary",
+]
 
 RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
+SEEDS_FILE = "seeds.json"
 
 
 @dataclass(frozen=True)
@@ -31,9 +42,7 @@ class TutorialRun:
     out: Path | None
 
 
-def score_on_test_set(
-    clf: SpeakerClassifier, test: Utterances
-) -> tuple[Evaluation, np.ndarray, np.ndarray, float]:
+def score_on_test_set(clf: SpeakerClassifier, test: Utterances) -> tuple[Evaluation, np.ndarray, np.ndarray, float]:
     """Classify `test` (sorted by length, batched as in training) and score it.
 
     Returns the evaluation, the predicted names, their probabilities and the seconds it took.
@@ -107,6 +116,7 @@ def reproduce(
         "final_training_loss": clf.history_.epoch_loss[-1],
         "evaluation": evaluation.to_dict(),
         "options": options.to_dict(),
+        "machine": machine_summary(),
     }
     if out_path is not None:
         clf.save(out_path / "model", force=force, metrics={k: metrics[k] for k in ("accuracy", "n_test", "mode")})
@@ -114,3 +124,97 @@ def reproduce(
         write_text(out_path / "predictions.csv", predictions_csv(test, predicted, probabilities))
         write_json(out_path / "metrics.json", metrics)
     return TutorialRun(metrics=metrics, evaluation=evaluation, out=out_path)
+
+
+@dataclass(frozen=True)
+class SeedsRun:
+    """What `reproduce_seeds` measured: one `TutorialRun` per seed and their summary."""
+
+    runs: tuple[TutorialRun, ...]
+    summary: dict
+    out: Path | None
+
+
+def seeds_summary(results: list[dict]) -> dict:
+    """Mean, sample standard deviation (ddof=1; 0 for one seed), min and max of test accuracy.
+
+    Parameters
+    ----------
+    results : list of dict
+        One per seed, each with at least ``seed`` and ``accuracy`` (in [0, 1]).
+    """
+    accuracies = np.array([r["accuracy"] for r in results], dtype=np.float64)
+    return {
+        "n_seeds": len(results),
+        "seeds": [int(r["seed"]) for r in results],
+        "mean": float(accuracies.mean()),
+        "std": float(accuracies.std(ddof=1)) if len(accuracies) > 1 else 0.0,
+        "min": float(accuracies.min()),
+        "max": float(accuracies.max()),
+    }
+
+
+def reproduce_seeds(
+    *,
+    n_seeds: int,
+    seed: int = 0,
+    epochs: int = 100,
+    mode: str = "matlab",
+    out: str | os.PathLike[str] | None = "runs/reproduce",
+    data: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    verbose: int = 1,
+) -> SeedsRun:
+    """`reproduce` for seeds ``seed .. seed + n_seeds - 1``; each run in ``out/seed-K/``.
+
+    Writes ``out/seeds.json``: the recipe (mode, epochs), each seed's accuracy, errors and
+    training seconds, and the spread over seeds (`seeds_summary`). Every output is checked
+    before the first training, so a clash fails at once.
+
+    Parameters
+    ----------
+    n_seeds : int >= 1
+    seed : int, default=0
+        The first seed.
+    epochs, mode, data, force, verbose
+        As for `reproduce`.
+    out : path-like or None, default="runs/reproduce"
+    """
+    from .errors import ParameterError
+
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+        raise ParameterError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
+    seeds = list(range(seed, seed + n_seeds))
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        check_free(out_path / SEEDS_FILE, force=force, what="result of an earlier run")
+        for s in seeds:
+            for name in RUN_FILES:
+                check_free(out_path / f"seed-{s}" / name, force=force, what="result of an earlier run")
+        check_writable(out_path)
+    runs = []
+    for s in seeds:
+        folder = out_path / f"seed-{s}" if out_path is not None else None
+        runs.append(reproduce(epochs=epochs, seed=s, mode=mode, out=folder, data=data, force=force, verbose=verbose))
+    results = [
+        {
+            "seed": run.metrics["seed"],
+            "folder": f"seed-{run.metrics['seed']}",
+            "accuracy": run.metrics["accuracy"],
+            "n_errors": run.metrics["n_errors"],
+            "n_test": run.metrics["n_test"],
+            "train_seconds": run.metrics["train_seconds"],
+        }
+        for run in runs
+    ]
+    summary = {
+        "format": "vowels-seeds",
+        "format_version": 1,
+        "mode": mode,
+        "epochs": epochs,
+        "accuracy": seeds_summary(results),
+        "runs": results,
+    }
+    if out_path is not None:
+        write_json(out_path / SEEDS_FILE, summary)
+    return SeedsRun(runs=tuple(runs), summary=summary, out=out_path)
