@@ -97,9 +97,17 @@ BAD = {
     "header only": ("header.wav", _float_wav(np.zeros(0, np.float32)), "holds no samples"),
     "silence": ("silence.wav", _float_wav(np.zeros(SR, np.float32)), "silence only (digital silence"),
     "near silence": ("hiss.wav", _float_wav(tone(1.0, amplitude=1e-4)), "silence only (peak -80 dBFS"),
-    "too short": ("click.wav", _float_wav(tone(0.01)), "10.0 ms of sound after trimming silence, shorter than one 25.6 ms"),
+    "too short": (
+        "click.wav",
+        _float_wav(tone(0.01)),
+        "10.0 ms of sound after trimming silence, shorter than one 25.6 ms",
+    ),
     "nan": ("nan.wav", _float_wav(_with_nan()), "holds NaN or infinite samples (2 of 8000)"),
-    "unsupported": ("voice.m4a", lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200)), "unsupported format '.m4a'"),
+    "unsupported": (
+        "voice.m4a",
+        lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200)),
+        "unsupported format '.m4a'",
+    ),
     "missing": ("missing.wav", lambda p: None, "file not found"),
     "folder": ("folder.wav", lambda p: p.mkdir(), "is a folder, not an audio file"),
 }
@@ -127,11 +135,14 @@ def test_unsupported_message_lists_what_is_readable(tmp_path):
     assert ".wav" in readable_extensions() and ".m4a" not in readable_extensions()
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"sr": 0}, "sr must be a positive whole number of Hz; got 0"),
-    ({"sr": 16000, "trim_db": -3}, "trim_db must be a number of dB > 0 or None; got -3"),
-    ({"sr": 16000, "min_samples": 0}, "min_samples must be a whole number >= 1; got 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"sr": 0}, "sr must be a positive whole number of Hz; got 0"),
+        ({"sr": 16000, "trim_db": -3}, "trim_db must be a number of dB > 0 or None; got -3"),
+        ({"sr": 16000, "min_samples": 0}, "min_samples must be a whole number >= 1; got 0"),
+    ],
+)
 def test_bad_arguments_are_rejected_before_reading(tmp_path, kwargs, expected):
     with pytest.raises(ValueError, match=re.escape(expected)):
         read_audio(tmp_path / "never-read.wav", **kwargs)

@@ -16,7 +16,7 @@ from vowels.features import FeatureConfig, Normalization, compute_features, feat
 def test_lpc_cepstrum_of_a_one_pole_model_is_the_log_series():
     # 1 / (1 + a z^-1): log H = -log(1 + a z^-1) = sum_n (-a)^n / n z^-n, so c_n = (-a)^n / n.
     a = 0.5
-    expected = [-0.5, 0.125, -0.5**3 / 3, 0.5**4 / 4, -0.5**5 / 5]
+    expected = [-0.5, 0.125, -(0.5**3) / 3, 0.5**4 / 4, -(0.5**5) / 5]
     np.testing.assert_allclose(lpc_to_cepstrum(np.array([1.0, a]), 5), expected, rtol=1e-12)
 
 
@@ -54,14 +54,17 @@ def test_config_round_trips_through_plain_values():
     assert config.n_features == 24
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"kind": "plp"}, "kind must be one of ['mfcc', 'lpcc']; got 'plp'"),
-    ({"window_ms": 0}, "window_ms must be a number of ms > 0; got 0"),
-    ({"kind": "lpcc", "n_coefficients": 300}, "n_coefficients (the LPC order) must be below the window of 256"),
-    ({"n_coefficients": 50}, "n_coefficients must be <= n_mels=40; got 50"),
-    ({"preemphasis": 1.0}, "preemphasis must be in [0, 1); got 1.0"),
-    ({"deltas": "yes"}, "deltas must be True or False; got 'yes'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"kind": "plp"}, "kind must be one of ['mfcc', 'lpcc']; got 'plp'"),
+        ({"window_ms": 0}, "window_ms must be a number of ms > 0; got 0"),
+        ({"kind": "lpcc", "n_coefficients": 300}, "n_coefficients (the LPC order) must be below the window of 256"),
+        ({"n_coefficients": 50}, "n_coefficients must be <= n_mels=40; got 50"),
+        ({"preemphasis": 1.0}, "preemphasis must be in [0, 1); got 1.0"),
+        ({"deltas": "yes"}, "deltas must be True or False; got 'yes'"),
+    ],
+)
 def test_config_rejects_bad_values(kwargs, expected):
     with pytest.raises(ParameterError, match=re.escape(expected)):
         FeatureConfig(**kwargs)
@@ -72,11 +75,14 @@ def test_config_rejects_unknown_keys():
         FeatureConfig.from_dict({"kind": "mfcc", "n_fft": 512})
 
 
-@pytest.mark.parametrize("kind, n_samples, frames, width", [
-    ("lpcc", 10000, 1 + (10000 - 256) // 64, 12),
-    ("lpcc", 256, 1, 12),
-    ("mfcc", 16000, 1 + (16000 - 400) // 160, 13),
-])
+@pytest.mark.parametrize(
+    "kind, n_samples, frames, width",
+    [
+        ("lpcc", 10000, 1 + (10000 - 256) // 64, 12),
+        ("lpcc", 256, 1, 12),
+        ("mfcc", 16000, 1 + (16000 - 400) // 160, 13),
+    ],
+)
 def test_sequences_are_frames_by_features_float32(kind, n_samples, frames, width):
     y = np.random.default_rng(0).standard_normal(n_samples).astype(np.float32)
     features = compute_features(y, FeatureConfig(kind=kind))
@@ -100,7 +106,7 @@ def _vowel(f0: float, formants: tuple[float, ...], *, sr: int = 10000, seconds: 
     """A pulse train at f0 (Hz) through two-pole resonators at the formants (Hz)."""
     n = round(sr * seconds)
     y = np.diff(np.floor(np.arange(n) * f0 / sr), prepend=0.0)
-    for formant, bandwidth in zip(formants, (80, 100, 120)):
+    for formant, bandwidth in zip(formants, (80, 100, 120), strict=True):
         r, theta = np.exp(-np.pi * bandwidth / sr), 2 * np.pi * formant / sr
         y = lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], y)
     return (0.5 * y / np.max(np.abs(y))).astype(np.float32)

@@ -39,11 +39,33 @@ VOICES = {  # speaker -> (espeak-ng voice, pitch 0-99)
     "m1": ("en-us+m1", 40),
     "f4": ("en+f4", 75),
 }
-TRAIN_WORDS = (
-    "ah ee oh hello water seven morning yellow open river garden people table summer basket coffee "
-    "mountain silver pencil orange window candle monkey rainbow"
-).split()
-TEST_WORDS = "oo eh market number letter simple forest doctor button paper".split()
+TRAIN_WORDS = [
+    "ah",
+    "ee",
+    "oh",
+    "hello",
+    "water",
+    "seven",
+    "morning",
+    "yellow",
+    "open",
+    "river",
+    "garden",
+    "people",
+    "table",
+    "summer",
+    "basket",
+    "coffee",
+    "mountain",
+    "silver",
+    "pencil",
+    "orange",
+    "window",
+    "candle",
+    "monkey",
+    "rainbow",
+]
+TEST_WORDS = ["oo", "eh", "market", "number", "letter", "simple", "forest", "doctor", "button", "paper"]
 SMALL = {"n_hidden": 32, "epochs": 20, "batch_size": 8, "learn_rate": 0.01}
 
 
@@ -52,8 +74,11 @@ def render_voices(root, words):
         folder = root / speaker
         folder.mkdir(parents=True)
         for word in words:
-            subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-w", str(folder / f"{word}.wav"), word],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-p", str(pitch), "-w", str(folder / f"{word}.wav"), word],
+                check=True,
+                capture_output=True,
+            )
 
 
 def synthetic_vowel(f0, formants, *, rng, sr=16000, seconds=0.35):
@@ -62,15 +87,20 @@ def synthetic_vowel(f0, formants, *, rng, sr=16000, seconds=0.35):
     t = np.arange(n) / sr
     f = f0 * (1 + 0.02 * np.sin(2 * np.pi * 5 * t)) * (1 + 0.02 * rng.standard_normal())
     y = lfilter([1.0], [1.0, -0.95], np.diff(np.floor(np.cumsum(f) / sr), prepend=0.0))
-    for formant, bandwidth in zip(formants, (80, 100, 120)):
+    for formant, bandwidth in zip(formants, (80, 100, 120), strict=True):
         r, theta = np.exp(-np.pi * bandwidth / sr), 2 * np.pi * formant / sr
         y = lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], y)
     y = 0.5 * y / np.max(np.abs(y)) + 0.002 * rng.standard_normal(n)  # noise 48 dB below the peak
     return y.astype(np.float32)
 
 
-VOWEL_FORMANTS = {"a": (730, 1090, 2440), "e": (530, 1840, 2480), "i": (270, 2290, 3010),
-                  "o": (570, 840, 2410), "u": (300, 870, 2240)}
+VOWEL_FORMANTS = {
+    "a": (730, 1090, 2440),
+    "e": (530, 1840, 2480),
+    "i": (270, 2290, 3010),
+    "o": (570, 840, 2410),
+    "u": (300, 870, 2240),
+}
 SYNTHETIC_SPEAKERS = {"low": (105, 0.95), "mid": (170, 1.1), "high": (240, 1.25)}  # f0 Hz, formant scale
 
 
@@ -153,7 +183,7 @@ def test_same_answer_from_python_cli_and_reloaded_bundle(trained, voices, capsys
     status, out, err = run(capsys, "classify", "--model", bundle, *files, "--json")
     assert status == 0 and err == ""
     from_cli = json.loads(out)
-    for a, b, c in zip(before, after, from_cli):
+    for a, b, c in zip(before, after, from_cli, strict=True):
         assert a.path == b.path == c["path"]
         assert a.speaker == b.speaker == c["speaker"]
         assert a.runner_up == b.runner_up == c["runner_up"]
@@ -223,15 +253,19 @@ def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
     status, out, _ = run(capsys, "extract", voices / "train", "--out", feats, "--kind", "lpcc", "-q")
     assert status == 0
     assert out.startswith(f"Extracted {5 * len(TRAIN_WORDS)} recordings of 5 speakers (lpcc, 12 features")
-    status, out, _ = run(capsys, "train", feats, "--out", bundle, "--epochs", 2, "--hidden", 8,
-                         "--threshold", "auto", "-q")
+    status, out, _ = run(
+        capsys, "train", feats, "--out", bundle, "--epochs", 2, "--hidden", 8, "--threshold", "auto", "-q"
+    )
     assert status == 0, out
     assert "Validation accuracy: " in out and "(" in out and "/24 held-out recordings)" in out
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert metadata["features"]["kind"] == "lpcc"
     assert metadata["unknown_threshold"] == pytest.approx(metadata["validation"]["suggested_threshold"])
     status, _, err = run(capsys, "train", feats, "--out", bundle, "--epochs", 1)
-    assert status == 2 and err == f"vowels: error: {bundle}: output already exists; pass --force (force=True) to replace it.\n"
+    assert (
+        status == 2
+        and err == f"vowels: error: {bundle}: output already exists; pass --force (force=True) to replace it.\n"
+    )
     status, _, err = run(capsys, "extract", voices / "train", "--out", feats)
     assert status == 2 and "already exists" in err
 
@@ -244,7 +278,7 @@ def test_features_file_round_trips_without_pickle(voices, tmp_path):
     assert loaded.utterances.speakers == extraction.utterances.speakers == tuple(sorted(VOICES))
     assert loaded.utterances.sources == extraction.utterances.sources
     np.testing.assert_array_equal(loaded.utterances.labels, extraction.utterances.labels)
-    for a, b in zip(loaded.utterances.sequences, extraction.utterances.sequences):
+    for a, b in zip(loaded.utterances.sequences, extraction.utterances.sequences, strict=True):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == np.float32 and a.shape[1] == 24
     with np.load(path, allow_pickle=False) as data:
@@ -256,7 +290,7 @@ def test_parallel_workers_give_the_same_features(voices):
     config = FeatureConfig()
     one, _ = extract_files(files, config, workers=1)
     two, _ = extract_files(files, config, workers=2)
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -293,8 +327,10 @@ def test_speaker_whose_every_file_fails_is_an_error(voices, tmp_path, capsys):
     (tmp_path / "data/zoe/silent.wav").write_bytes(b"")
     status, _, err = run(capsys, "train", tmp_path / "data", "--out", tmp_path / "m", "-q")
     assert status == 2
-    assert err == (f"vowels: error: {tmp_path / 'data/zoe'}: none of this speaker's recordings could be used "
-                   f"(first problem: {tmp_path / 'data/zoe/silent.wav'}: empty file (0 bytes).).\n")
+    assert err == (
+        f"vowels: error: {tmp_path / 'data/zoe'}: none of this speaker's recordings could be used "
+        f"(first problem: {tmp_path / 'data/zoe/silent.wav'}: empty file (0 bytes).).\n"
+    )
 
 
 def _copy_bundle(bundle, tmp_path):

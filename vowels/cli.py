@@ -8,10 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from .errors import VowelsError
+
+if TYPE_CHECKING:
+    from .recordings import Failure
 
 __all__ = ["ExitStatus", "main"]
 
@@ -228,7 +232,12 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
     return show
 
 
-def _report_failures(failures) -> None:
+def _add_workers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=whole_number(1), default=1,
+                        help="parallel worker processes for feature extraction (default 1)")
+
+
+def _report_failures(failures: Sequence[Failure]) -> None:
     for failure in failures:
         print(f"vowels: skipped: {failure.message}", file=sys.stderr)
 
@@ -406,13 +415,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing report in REPORTDIR")
     p.set_defaults(handler=run_report)
 
-    workers = {"type": whole_number(1), "default": 1, "help": "parallel worker processes for feature extraction (default 1)"}
     p = sub.add_parser("extract", parents=[common], help="recordings DIR/<speaker>/* -> features file (.npz)")
     p.add_argument("dir", metavar="DIR", help="folder with one subfolder of recordings per speaker")
     p.add_argument("--out", required=True, help="features file to write, e.g. feats.npz")
     p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc",
                    help="MFCC (default) or LPC cepstrum with the Japanese Vowels analysis")
-    p.add_argument("--workers", **workers)
+    _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(handler=run_extract)
 
@@ -430,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer 'unknown' below this probability; 'auto' uses the validation suggestion "
                         "(default 0: always name a speaker)")
     p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc", help="features when DIR is a folder")
-    p.add_argument("--workers", **workers)
+    _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
     p.set_defaults(handler=run_train)
 
@@ -442,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON list")
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")
-    p.add_argument("--workers", **workers)
+    _add_workers(p)
     p.set_defaults(handler=run_classify)
     return parser
 

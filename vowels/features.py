@@ -65,10 +65,10 @@ class FeatureConfig:
     """
 
     kind: str = "mfcc"
-    sample_rate: int | None = None
-    window_ms: float | None = None
-    hop_ms: float | None = None
-    n_coefficients: int | None = None
+    sample_rate: int = None  # type: ignore[assignment]  # None: the kind's default, set below
+    window_ms: float = None  # type: ignore[assignment]  # None: the kind's default, set below
+    hop_ms: float = None  # type: ignore[assignment]  # None: the kind's default, set below
+    n_coefficients: int = None  # type: ignore[assignment]  # None: the kind's default, set below
     n_mels: int = 40
     preemphasis: float = 0.97
     deltas: bool = False
@@ -220,8 +220,9 @@ def _lpcc(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
     import librosa
     import scipy.signal
 
-    frames = librosa.util.frame(y.astype(np.float64), frame_length=config.window_length,
-                                hop_length=config.hop_length, axis=0)
+    frames = librosa.util.frame(
+        y.astype(np.float64), frame_length=config.window_length, hop_length=config.hop_length, axis=0
+    )
     frames = frames * scipy.signal.get_window("hamming", config.window_length, fftbins=False)
     # A tiny fixed dither keeps Burg's recursion defined on frames of digital silence.
     dither = np.random.default_rng(0).standard_normal(frames.shape) * 1e-7
@@ -260,9 +261,7 @@ def compute_features(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or len(y) < config.window_length:
-        raise DataError(
-            f"need mono samples of at least one window ({config.window_length}); got shape {y.shape}."
-        )
+        raise DataError(f"need mono samples of at least one window ({config.window_length}); got shape {y.shape}.")
     if config.preemphasis:
         import librosa
 

@@ -17,12 +17,16 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .datasets import Utterances
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .features import FeatureConfig, Normalization, features_of_file
+
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
 
 __all__ = [
     "UNKNOWN",
@@ -90,10 +94,11 @@ def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2)
             f"{folder}: needs at least {min_speakers} speaker subfolders (DIR/<speaker>/*.wav); "
             f"found {len(speakers)} ({found})."
         )
-    pairs = []
+    pairs: list[tuple[str, Path]] = []
     for speaker in speakers:
         files = sorted(
-            p for p in speaker.rglob("*")
+            p
+            for p in speaker.rglob("*")
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(speaker).parts)
         )
         if not files:
@@ -152,7 +157,7 @@ def extract_files(
                 if progress is not None:
                     progress(done, len(names))
     features = [r[0] for r in results]
-    failures = [Failure(name, r[1]) for name, r in zip(names, results) if r[1] is not None]
+    failures = [Failure(name, r[1]) for name, r in zip(names, results, strict=True) if r[1] is not None]
     return features, failures
 
 
@@ -197,11 +202,10 @@ def load_speaker_folders(
         if speaker not in usable:
             first = next(problems[str(p)] for s, p in pairs if s == speaker)
             raise DataError(
-                f"{Path(folder) / speaker}: none of this speaker's recordings could be used "
-                f"(first problem: {first})."
+                f"{Path(folder) / speaker}: none of this speaker's recordings could be used (first problem: {first})."
             )
     utterances = Utterances(
-        sequences=[features[i] for i in kept],
+        sequences=[f for f in features if f is not None],
         labels=np.array([pairs[i][0] for i in kept]),
         speakers=speakers,
         sources=tuple(str(pairs[i][1]) for i in kept),
@@ -347,8 +351,9 @@ class RecordingClassifier:
         if self.threshold != "auto" and not (isinstance(self.threshold, (int, float)) and 0 <= self.threshold <= 1):
             raise ParameterError(f"threshold must be a probability in [0, 1] or 'auto'; got {self.threshold!r}.")
 
-    def fit(self, data: Extraction | str | os.PathLike[str], *, workers: int = 1,
-            progress: Progress | None = None) -> RecordingClassifier:
+    def fit(
+        self, data: Extraction | str | os.PathLike[str], *, workers: int = 1, progress: Progress | None = None
+    ) -> RecordingClassifier:
         """Train on an `Extraction` or a speaker folder; hold out the validation split.
 
         Sets ``features_``, ``normalization_``, ``classifier_`` (a `SpeakerClassifier`),
@@ -360,8 +365,9 @@ class RecordingClassifier:
         from .training import TrainingOptions
 
         self._check_params()
-        options = TrainingOptions(max_epochs=self.epochs, mini_batch_size=self.batch_size,
-                                   initial_learn_rate=self.learn_rate, drop_last=False)
+        options = TrainingOptions(
+            max_epochs=self.epochs, mini_batch_size=self.batch_size, initial_learn_rate=self.learn_rate, drop_last=False
+        )
         if not isinstance(data, Extraction):
             data = load_speaker_folders(data, self.features, workers=workers, progress=progress)
         u = data.utterances
@@ -389,7 +395,10 @@ class RecordingClassifier:
             Normalization.fit(train.sequences) if data.config.normalize else Normalization.identity(u.n_features)
         )
         self.classifier_ = SpeakerClassifier(
-            mode=self.mode, n_hidden=self.n_hidden, options=options, random_state=self.random_state,
+            mode=self.mode,
+            n_hidden=self.n_hidden,
+            options=options,
+            random_state=self.random_state,
             verbose=self.verbose,
         )
         start = time.perf_counter()
@@ -463,20 +472,31 @@ class RecordingClassifier:
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return [], failures
-        probabilities = self.predict_proba([features[i] for i in good])
+        probabilities = self.predict_proba([f for f in features if f is not None])
         names = self.answer(probabilities, threshold=threshold)
         results = []
-        for row, i, name in zip(probabilities, good, names):
+        for row, i, name in zip(probabilities, good, names, strict=True):
             first, second = np.argsort(row)[::-1][:2]
-            results.append(Classification(
-                path=str(paths[i]), speaker=str(name), probability=float(row[first]),
-                nearest=str(self.classes_[first]), runner_up=str(self.classes_[second]),
-                runner_up_probability=float(row[second]),
-            ))
+            results.append(
+                Classification(
+                    path=str(paths[i]),
+                    speaker=str(name),
+                    probability=float(row[first]),
+                    nearest=str(self.classes_[first]),
+                    runner_up=str(self.classes_[second]),
+                    runner_up_probability=float(row[second]),
+                )
+            )
         return results, failures
 
-    def evaluate_folder(self, folder: str | os.PathLike[str], *, threshold: float | None = None,
-                        workers: int = 1, progress: Progress | None = None):
+    def evaluate_folder(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        threshold: float | None = None,
+        workers: int = 1,
+        progress: Progress | None = None,
+    ) -> tuple[Evaluation, list[Failure]]:
         """Score the model on a labelled folder ``folder/<speaker>/`` of enrolled speakers.
 
         Returns
@@ -523,9 +543,13 @@ class RecordingClassifier:
                 "(no feature configuration in metadata.json); train one with 'vowels train DIR'."
             )
         try:
-            model = cls(features=FeatureConfig.from_dict(metadata["features"]), mode=classifier.mode,
-                        n_hidden=classifier.n_hidden, random_state=classifier.random_state)
-            model.features_ = model.features
+            model = cls(
+                features=FeatureConfig.from_dict(metadata["features"]),
+                mode=classifier.mode,
+                n_hidden=classifier.n_hidden,
+                random_state=classifier.random_state,
+            )
+            model.features_ = FeatureConfig.from_dict(metadata["features"])
             model.normalization_ = Normalization.from_dict(metadata["normalization"])
             model.threshold_ = float(metadata["unknown_threshold"])
             model.validation_ = dict(metadata.get("validation", {}))
