@@ -175,7 +175,8 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: SequencesLike) -> np.ndarray:
         """The most probable speaker of each sequence."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def score(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight=None) -> float:
         """Accuracy on `X` (labels from `X` if it is `Utterances`)."""
