@@ -61,6 +61,12 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
         print(*lines, sep="\n", flush=True)
 
 
+def _recipe(args: argparse.Namespace) -> dict:
+    """The `reproduce` arguments that one seed and several seeds share."""
+    return {"epochs": args.epochs, "mode": args.mode, "out": args.out, "data": args.data, "force": args.force,
+            "verbose": 0 if args.quiet else 1}
+
+
 def run_reproduce(args: argparse.Namespace) -> int:
     """`vowels reproduce`: the MATLAB tutorial on the Japanese Vowels data."""
     from .tutorial import reproduce
@@ -75,15 +81,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         _say(args, "Use --mode masked for the padding-free variant.")
     if args.seeds is not None:
         return run_reproduce_seeds(args)
-    run = reproduce(
-        epochs=args.epochs,
-        seed=args.seed,
-        mode=args.mode,
-        out=args.out,
-        data=args.data,
-        force=args.force,
-        verbose=0 if args.quiet else 1,
-    )
+    run = reproduce(seed=args.seed, **_recipe(args))
     metrics = run.metrics
     print(
         f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
@@ -99,16 +97,7 @@ def run_reproduce_seeds(args: argparse.Namespace) -> int:
     """`vowels reproduce --seeds N`: the tutorial for seeds S..S+N-1, each in --out/seed-K/."""
     from .tutorial import reproduce_seeds
 
-    seeds = reproduce_seeds(
-        n_seeds=args.seeds,
-        seed=args.seed,
-        epochs=args.epochs,
-        mode=args.mode,
-        out=args.out,
-        data=args.data,
-        force=args.force,
-        verbose=0 if args.quiet else 1,
-    )
+    seeds = reproduce_seeds(n_seeds=args.seeds, seed=args.seed, **_recipe(args))
     for run in seeds.runs:
         m = run.metrics
         _say(args, f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "

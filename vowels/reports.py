@@ -555,7 +555,7 @@ def _seed_blocks(report: Report) -> list[Block]:
         ]
         for r in runs
     ]
-    rows.append(["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f}", f"{np.mean(errors):.1f}", "", ""])
+    rows.append(["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f} points", f"{np.mean(errors):.1f}", "", ""])
     return [
         ("h2", "Spread over seeds"),
         ("p", text),
@@ -829,11 +829,13 @@ table { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .92rem; }
 th, td { border: 1px solid #d0d0d0; padding: .25rem .6rem; vertical-align: top; }
 th { background: #f2f5f8; text-align: left; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.r { white-space: nowrap; }
 tr:nth-child(even) td { background: #fafafa; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .88em; }
 code { background: #f2f2f2; padding: 0 .2em; border-radius: 3px; }
 pre { background: #f6f6f6; border: 1px solid #e0e0e0; padding: .7rem; white-space: pre-wrap;
-      word-break: break-all; }
+      overflow-wrap: break-word; }
+pre code { background: none; padding: 0; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: .9rem; color: #555; }
