@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from vowels import plots
 from vowels.batching import padding_stats
 from vowels.cli import main
 from vowels.datasets import load_japanese_vowels
-from vowels.errors import DataError, ParameterError
+from vowels.errors import AudioError, DataError, ParameterError
+from vowels.features import FeatureConfig, Normalization, features_of_file
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -36,6 +39,22 @@ def tiny_run(tmp_path_factory):
 
 def _bar_heights(container) -> np.ndarray:
     return np.array([patch.get_height() for patch in container.patches])
+
+
+F0, FORMANTS, SR = 120.0, (730.0, 1090.0, 2440.0), 16000  # an /a/ at 120 Hz
+
+
+def write_vowel(path, *, sr=SR, seconds=0.5):
+    """A 16-bit WAV of a pulse train at F0 (Hz) through resonators at FORMANTS (Hz), peak 0.5."""
+    from scipy.signal import lfilter
+
+    n = round(sr * seconds)
+    y = lfilter([1.0], [1.0, -0.95], np.diff(np.floor(np.arange(1, n + 1) * F0 / sr), prepend=0.0))
+    for formant, bandwidth in zip(FORMANTS, (80, 100, 120), strict=True):
+        r, theta = np.exp(-np.pi * bandwidth / sr), 2 * np.pi * formant / sr
+        y = lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], y)
+    sf.write(path, (0.5 * y / np.max(np.abs(y))).astype(np.float32), sr, subtype="PCM_16")
+    return path
 
 
 # --- features -----------------------------------------------------------------------
@@ -244,12 +263,14 @@ def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, c
     for path in tmp_path.iterdir():
         assert path.read_bytes()[:8] == PNG_MAGIC
     captured = capsys.readouterr()
-    assert captured.out.splitlines() == [f"Wrote {tmp_path / n}" for n in
-                                         ("features.png", "lengths.png", "padding.png", "padding-cost.png")]
+    assert captured.out.splitlines() == [
+        f"Wrote {tmp_path / n}" for n in ("features.png", "lengths.png", "padding.png", "padding-cost.png")
+    ]
     assert captured.err.splitlines() == [
         "vowels plot: skipped 'training': needs --run RUNDIR "
         "(a 'vowels reproduce' folder; a model bundle keeps no history)",
         "vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE",
+        "vowels plot: skipped 'recording': needs --audio FILE (a recording)",
     ]
 
 
@@ -265,15 +286,17 @@ def test_plot_confusion_from_a_model_bundle_rescores_the_test_set(tmp_path, tiny
     written, skipped = plots.write_figures(["confusion"], tmp_path, model=tiny_run / "model")
     assert written == [tmp_path / "confusion.png"] and skipped == []
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    rescored = plots._evaluation_of_model(tiny_run / "model")
+    rescored = plots._writing._evaluation_of_model(tiny_run / "model")
     np.testing.assert_array_equal(rescored.confusion, metrics["evaluation"]["confusion"])
 
 
 def test_plot_figure_named_without_its_input_exits_2_with_one_line(tmp_path, capsys):
     assert main(["plot", "training", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err == ("vowels: error: figure 'training' needs --run RUNDIR (a 'vowels reproduce' folder; "
-                   "a model bundle keeps no history).\n")
+    assert err == (
+        "vowels: error: figure 'training' needs --run RUNDIR (a 'vowels reproduce' folder; "
+        "a model bundle keeps no history).\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -310,9 +333,155 @@ def test_plot_bad_arguments_exit_2_before_writing(tmp_path, capsys, args, messag
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_figures_are_drawn_without_pyplot():
+def test_figures_are_drawn_without_pyplot(tmp_path):
+    wav = write_vowel(tmp_path / "a.wav")
     code = (
         "import sys, vowels.plots as p; p.plot_sequence_lengths(); p.plot_padding(); p.plot_features(); "
+        f"p.plot_recording({str(wav)!r}); "
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- recording ----------------------------------------------------------------------
+
+
+def test_recording_waveform_holds_the_samples_of_the_file(tmp_path):
+    wav = write_vowel(tmp_path / "a.wav")
+    samples, sr = sf.read(wav, dtype="float32")
+    config = FeatureConfig(kind="mfcc", trim_db=None)  # the file's rate, nothing trimmed: the file's samples
+    fig = plots.plot_recording(wav, config)
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), samples)
+    np.testing.assert_allclose(line.get_xdata(), np.arange(len(samples)) / sr)
+    assert fig.axes[0].get_xlim() == pytest.approx((0, 0.5))
+    assert fig.axes[2].get_xlabel().startswith("Time (s")
+    assert "a.wav: 0.50 s at 16 kHz" in fig.get_suptitle()
+
+
+@pytest.mark.parametrize("kind", ["mfcc", "lpcc"])
+def test_recording_features_panel_is_the_features_module_output(tmp_path, kind):
+    wav = write_vowel(tmp_path / "a.wav")
+    config = FeatureConfig(kind=kind)
+    data = plots.recording_data(wav, config)
+    expected = features_of_file(wav, config)
+    np.testing.assert_array_equal(data.features, expected)
+    np.testing.assert_allclose(data.shown, Normalization.fit([expected]).apply(expected))
+    assert data.scaling == "recording"
+    fig = plots.plot_recording(data)
+    wave_ax, spec_ax, feat_ax = fig.axes[:3]
+    np.testing.assert_array_equal(wave_ax.get_lines()[0].get_ydata(), data.y)
+    np.testing.assert_allclose(feat_ax.get_images()[0].get_array(), data.shown.T)
+    np.testing.assert_allclose(spec_ax.get_images()[0].get_array(), data.spectrogram_db)
+    n_frames = len(expected)
+    assert data.spectrogram_db.shape == (config.window_length // 2 + 1, n_frames)  # one spectrum per feature frame
+    np.testing.assert_allclose(np.diff(data.frame_times), config.hop_ms / 1000)
+    assert data.frame_times[0] == pytest.approx(config.window_ms / 2000)
+    assert data.frequencies[-1] == config.sample_rate / 2
+    assert data.spectrogram_db.max() == 0 and data.spectrogram_db.min() >= -80
+    assert f"{n_frames} frames" in fig.get_suptitle()
+    assert feat_ax.get_ylim() == (0.5, config.n_features + 0.5)
+
+
+def test_recording_spectrogram_peaks_at_the_harmonic_nearest_the_first_formant(tmp_path):
+    data = plots.recording_data(write_vowel(tmp_path / "a.wav"), FeatureConfig(kind="lpcc"))
+    mean_db = data.spectrogram_db.mean(axis=1)
+    peak_hz = data.frequencies[np.argmax(mean_db)]
+    assert abs(peak_hz - 6 * F0) < 60  # the 6th harmonic, 720 Hz, is the closest to F1 = 730 Hz
+
+
+def test_recording_with_raw_features_or_a_model_normalisation(tmp_path):
+    wav = write_vowel(tmp_path / "a.wav")
+    raw = plots.recording_data(wav, FeatureConfig(kind="lpcc", normalize=False))
+    np.testing.assert_array_equal(raw.shown, raw.features)
+    assert raw.scaling == "none"
+    norm = Normalization(tuple(np.linspace(-1, 1, 12)), tuple(np.linspace(0.5, 2, 12)))
+    seen = plots.recording_data(wav, FeatureConfig(kind="lpcc"), normalization=norm)
+    np.testing.assert_allclose(seen.shown, norm.apply(seen.features))
+    fig = plots.plot_recording(seen)
+    assert fig.axes[2].get_title(loc="left").startswith("Features as the model sees them: 12 LPC cepstrum")
+    with pytest.raises(ParameterError, match="normalization has 12 features; the config gives 13"):
+        plots.recording_data(wav, FeatureConfig(kind="mfcc"), normalization=norm)
+
+
+def _recordings_bundle(folder, config, normalization):
+    """A bundle as 'vowels train' writes it, as far as the recording figure reads it (metadata.json)."""
+    import hashlib
+
+    folder.mkdir()
+    (folder / "model.keras").write_bytes(b"weights")
+    metadata = {
+        "format": "vowels-model",
+        "format_version": 1,
+        "weights_sha256": hashlib.sha256(b"weights").hexdigest(),
+        "features": config.to_dict(),
+        "normalization": normalization.to_dict(),
+    }
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    return folder
+
+
+def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsys):
+    wav = write_vowel(tmp_path / "a.wav")
+    config = FeatureConfig(kind="lpcc", n_coefficients=10)
+    norm = Normalization((0.5,) * 10, (2.0,) * 10)
+    bundle = _recordings_bundle(tmp_path / "model", config, norm)
+    assert plots.features_of_bundle(bundle) == (config, norm)
+    out = tmp_path / "figs"
+    assert main(["plot", "--audio", str(wav), "--model", str(bundle), "--out", str(out), "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "features.png",
+        "lengths.png",
+        "padding-cost.png",
+        "padding.png",
+        "recording.png",
+    ]
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        f"vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE of a Japanese "
+        f"Vowels model ({bundle} was trained on recordings)"
+    )
+    assert (
+        main(["plot", "recording", "--audio", str(wav), "--model", str(bundle), "--kind", "mfcc", "--out", str(out)])
+        == 2
+    )
+    assert "conflicts with the model" in capsys.readouterr().err
+
+
+def test_plot_recording_of_an_espeak_voice_writes_one_png(tmp_path, capsys):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    wav = tmp_path / "ah.wav"
+    subprocess.run(["espeak-ng", "-v", "en+m3", "-w", str(wav), "ah"], check=True)
+    out = tmp_path / "figs"
+    assert main(["plot", "recording", "--audio", str(wav), "--kind", "lpcc", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"Wrote {out / 'recording.png'}\n"
+    assert [p.name for p in out.iterdir()] == ["recording.png"]
+    assert (out / "recording.png").read_bytes()[:8] == PNG_MAGIC
+    data = plots.recording_data(wav, FeatureConfig(kind="lpcc"))
+    np.testing.assert_array_equal(data.features, features_of_file(wav, FeatureConfig(kind="lpcc")))
+
+
+def test_plot_recording_without_audio_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["plot", "recording", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "vowels: error: figure 'recording' needs --audio FILE (a recording).\n"
+    assert main(["plot", "lengths", "--kind", "lpcc", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "vowels: error: kind='lpcc' sets the features of the recording figure; give its audio file too "
+        "(--audio FILE).\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not audio at all", None])
+def test_plot_recording_of_a_bad_file_names_it_before_writing_anything(tmp_path, capsys, content):
+    bad = tmp_path / "bad.wav"
+    if content is not None:
+        bad.write_bytes(content)
+    out = tmp_path / "figs"
+    assert main(["plot", "lengths", "recording", "--audio", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"vowels: error: {bad}: ")
+    assert not out.exists()
+    with pytest.raises(AudioError, match="bad.wav"):
+        plots.recording_data(bad)

@@ -143,6 +143,8 @@ def run_plot(args: argparse.Namespace) -> int:
         model=args.model,
         observation=args.observation,
         padding_results=args.padding_results,
+        audio=args.audio,
+        kind=args.kind,
     )
     for note in skipped:
         print(f"vowels plot: {note}", file=sys.stderr)
@@ -367,23 +369,30 @@ def build_parser() -> argparse.ArgumentParser:
     from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
 
     p = sub.add_parser(
-        "plot", parents=[common], help="draw the tutorial's figures",
+        "plot", parents=[common], help="draw the tutorial's figures and a recording's",
         description="Draw the tutorial's figures. With no WHICH: every figure possible without training "
-                    "(the data figures, plus training/confusion when --run or --model is given; the others "
-                    "are skipped with a note on stderr). A figure named in WHICH whose input is missing is an "
-                    "error (exit 2).",
+                    "(the data figures, plus training/confusion when --run or --model is given and recording "
+                    "when --audio is; the others are skipped with a note on stderr). A figure named in WHICH "
+                    "whose input is missing is an error (exit 2).",
     )
     p.add_argument("which", nargs="*", metavar="WHICH",
                    help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
-                        "(need --run or --model); default: all possible")
+                        "(need --run or --model); recording (needs --audio); default: all possible")
     p.add_argument("--out", required=True, help="output folder; figures there are replaced")
     p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
     p.add_argument("--run", default=None, help="a 'vowels reproduce' folder (metrics.json, history.json)")
-    p.add_argument("--model", default=None, help="model bundle: confusion matrix recomputed on the test set")
+    p.add_argument("--model", default=None,
+                   help="model bundle: a Japanese Vowels model's confusion matrix is recomputed on the test set; "
+                        "a model trained on recordings gives the recording figure its features")
     p.add_argument("--observation", type=whole_number(1), default=1,
                    help="training utterance of the features figure, from 1 (default 1)")
     p.add_argument("--padding-results", default=None,
                    help="JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)")
+    p.add_argument("--audio", default=None, metavar="FILE",
+                   help="recording of the recording figure: waveform, spectrogram and features")
+    p.add_argument("--kind", choices=("mfcc", "lpcc"), default=None,
+                   help="features of the recording figure (default mfcc, or those of a --model trained on "
+                        "recordings)")
     p.set_defaults(handler=run_plot)
 
     p = sub.add_parser(

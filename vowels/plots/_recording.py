@@ -1,0 +1,255 @@
+"""The recording figure: waveform, spectrogram and the features of one audio file, on one time axis.
+
+The samples are read by `vowels.audio.read_audio` and the features computed by
+`vowels.features.compute_features` with the same `FeatureConfig` a model uses, so the bottom
+panel is what that model is given. `recording_data` holds every number drawn.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import BundleError, ParameterError
+from ..features import FeatureConfig, Normalization
+from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["RecordingData", "features_of_bundle", "plot_recording", "recording_data"]
+
+_SCALING = {  # scaling -> (title of the features panel, label of its colour bar)
+    "model": ("Features as the model sees them", "standardised\n(model's training statistics)"),
+    "recording": ("Features, standardised over this recording (no model)", "standardised"),
+    "none": ("Features as the model sees them", "coefficient value"),
+}
+
+
+@dataclass(frozen=True)
+class RecordingData:
+    """One recording as read, its spectrogram and its features, with their time axes.
+
+    Attributes
+    ----------
+    path : Path
+    config : FeatureConfig
+        How the features were computed (sample rate, window, hop, kind, trimming).
+    y : np.ndarray of shape (n_samples,), float32
+        Mono samples at ``config.sample_rate`` Hz, silence trimmed as ``config.trim_db`` says.
+    spectrogram_db : np.ndarray of shape (n_frequencies, n_frames)
+        Power of each frequency bin and frame, in dB below the loudest bin, floored at ``-top_db``.
+    frequencies : np.ndarray of shape (n_frequencies,)
+        Centre of each bin, in Hz, 0 to ``sample_rate / 2``.
+    frame_times : np.ndarray of shape (n_frames,)
+        Centre of each analysis window, in s from the first sample of `y`.
+    features : np.ndarray of shape (n_frames, n_features), float32
+        `compute_features` of `y`, before normalisation.
+    shown : np.ndarray of shape (n_frames, n_features)
+        The features as drawn: standardised with the model's statistics (``scaling="model"``),
+        over this recording's own frames when the config normalises but no model is given
+        (``"recording"``), or unchanged (``"none"``).
+    scaling : {"model", "recording", "none"}
+    """
+
+    path: Path
+    config: FeatureConfig
+    y: np.ndarray
+    spectrogram_db: np.ndarray
+    frequencies: np.ndarray
+    frame_times: np.ndarray
+    features: np.ndarray
+    shown: np.ndarray
+    scaling: str
+
+    @property
+    def times(self) -> np.ndarray:
+        """Time of each sample of `y`, in s."""
+        return np.arange(len(self.y)) / self.config.sample_rate
+
+
+def recording_data(
+    path: str | os.PathLike[str],
+    features: FeatureConfig | None = None,
+    *,
+    normalization: Normalization | None = None,
+    top_db: float = 80.0,
+) -> RecordingData:
+    """Read one recording and compute what `plot_recording` draws.
+
+    Parameters
+    ----------
+    path : path-like
+        An audio file `vowels.audio.read_audio` reads.
+    features : FeatureConfig, default=None
+        None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
+    normalization : Normalization, default=None
+        A model's statistics (its bundle's ``normalization``); None standardises over this
+        recording's frames when ``features.normalize``, else draws the raw coefficients.
+    top_db : float > 0, default=80.0
+        Dynamic range of the spectrogram, in dB below its loudest bin.
+
+    Returns
+    -------
+    RecordingData
+
+    Raises
+    ------
+    AudioError
+        The file cannot be used; the one-line message starts with its path.
+    """
+    from ..audio import read_audio
+    from ..features import compute_features
+
+    config = FeatureConfig() if features is None else features
+    if not isinstance(config, FeatureConfig):
+        raise ParameterError(f"features must be a FeatureConfig or None; got {type(config).__name__}.")
+    if normalization is not None and len(normalization.mean) != config.n_features:
+        raise ParameterError(
+            f"normalization has {len(normalization.mean)} features; the config gives {config.n_features}."
+        )
+    if not top_db > 0:
+        raise ParameterError(f"top_db must be a number of dB > 0; got {top_db!r}.")
+    import librosa
+
+    y = read_audio(path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length)
+    values = compute_features(y, config)
+    # The spectrogram frames are the feature frames: same window length, hop and no centring.
+    spectrum = librosa.stft(y, n_fft=config.window_length, hop_length=config.hop_length, window="hann", center=False)
+    power_db = librosa.power_to_db(np.abs(spectrum) ** 2, ref=np.max, top_db=top_db)
+    frame_times = (np.arange(spectrum.shape[1]) * config.hop_length + config.window_length / 2) / config.sample_rate
+    if normalization is not None:
+        shown, scaling = normalization.apply(values), "model"
+    elif config.normalize:
+        shown, scaling = Normalization.fit([values]).apply(values), "recording"
+    else:
+        shown, scaling = values, "none"
+    return RecordingData(
+        path=Path(path),
+        config=config,
+        y=y,
+        spectrogram_db=power_db,
+        frequencies=librosa.fft_frequencies(sr=config.sample_rate, n_fft=config.window_length),
+        frame_times=frame_times,
+        features=values,
+        shown=shown,
+        scaling=scaling,
+    )
+
+
+def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Normalization] | None:
+    """The feature settings and normalisation of a model bundle trained on recordings.
+
+    Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
+    ``metadata.json`` (after `vowels.bundle.read_bundle_metadata` checks the bundle).
+    """
+    from ..bundle import METADATA_FILE, read_bundle_metadata
+
+    metadata = read_bundle_metadata(Path(path))
+    if "features" not in metadata:
+        return None
+    try:
+        return FeatureConfig.from_dict(metadata["features"]), Normalization.from_dict(metadata["normalization"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
+
+
+def _describe(config: FeatureConfig) -> str:
+    name = "MFCC" if config.kind == "mfcc" else "LPC cepstrum"
+    deltas = " + deltas" if config.deltas else ""
+    return f"{config.n_coefficients} {name}{deltas}, {config.window_ms:g} ms window, {config.hop_ms:g} ms hop"
+
+
+def plot_recording(
+    recording: RecordingData | str | os.PathLike[str],
+    features: FeatureConfig | None = None,
+    *,
+    normalization: Normalization | None = None,
+) -> Figure:
+    """Waveform, spectrogram and features of one recording, stacked on a shared time axis (s).
+
+    Parameters
+    ----------
+    recording : RecordingData or path-like
+        From `recording_data`, or an audio file to read with `features` and `normalization`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes 0 the waveform (one line: `RecordingData.times`, `RecordingData.y`); axes 1 the
+        spectrogram (an image of ``spectrogram_db``, frequency in kHz); axes 2 the features
+        (an image of ``shown.T``, feature 1 at the bottom); axes 3 and 4 their colour bars.
+    """
+    data = (
+        recording
+        if isinstance(recording, RecordingData)
+        else recording_data(recording, features, normalization=normalization)
+    )
+    config = data.config
+    sr, hop = config.sample_rate, config.hop_length
+    n_frames, n_features = data.shown.shape
+    left = data.frame_times[0] - hop / 2 / sr  # each frame drawn one hop wide around its centre
+    right = left + n_frames * hop / sr
+    fig = new_figure(9, 7.8)
+    grid = fig.add_gridspec(3, 2, width_ratios=[1, 0.025], height_ratios=[1, 1.25, 1.25])
+    ax_wave = fig.add_subplot(grid[0, 0])
+    ax_spec = fig.add_subplot(grid[1, 0], sharex=ax_wave)
+    ax_feat = fig.add_subplot(grid[2, 0], sharex=ax_wave)
+
+    ax_wave.plot(data.times, data.y, color=OKABE_ITO["blue"], linewidth=0.6)
+    peak = float(np.max(np.abs(data.y))) or 1.0
+    ax_wave.set_ylim(-1.1 * peak, 1.1 * peak)
+    ax_wave.set_xlim(0, len(data.y) / sr)
+    ax_wave.set_ylabel("Amplitude\n(full scale = 1)")
+    ax_wave.set_title("Waveform", loc="left", fontsize="medium")
+    ax_wave.grid(True, color="0.9")
+
+    bin_khz = (data.frequencies[1] - data.frequencies[0]) / 1000 if len(data.frequencies) > 1 else 0.0
+    image = ax_spec.imshow(
+        data.spectrogram_db,
+        origin="lower",
+        aspect="auto",
+        cmap=MATRIX_CMAP,
+        interpolation="nearest",
+        extent=(left, right, -bin_khz / 2, data.frequencies[-1] / 1000 + bin_khz / 2),
+    )
+    fig.colorbar(image, cax=fig.add_subplot(grid[1, 1]), label="dB below the loudest bin")
+    ax_spec.set_ylabel("Frequency (kHz)")
+    ax_spec.set_title(
+        f"Spectrogram (Hann window {config.window_ms:g} ms, hop {config.hop_ms:g} ms, before pre-emphasis)",
+        loc="left",
+        fontsize="medium",
+    )
+
+    image = ax_feat.imshow(
+        data.shown.T,
+        origin="lower",
+        aspect="auto",
+        cmap=MATRIX_CMAP,
+        interpolation="nearest",
+        extent=(left, right, 0.5, n_features + 0.5),
+    )
+    if data.scaling != "none":  # standardised: 0 (the mean) in the middle of the colour map
+        limit = float(np.max(np.abs(data.shown))) or 1.0
+        image.set_clim(-limit, limit)
+    title, label = _SCALING[data.scaling]
+    fig.colorbar(image, cax=fig.add_subplot(grid[2, 1]), label=label)
+    if config.deltas:
+        ax_feat.axhline(config.n_coefficients + 0.5, color="white", linewidth=1, linestyle="--")
+    first = "c0, log energy" if config.kind == "mfcc" else "c1"
+    delta_note = f"; {config.n_coefficients + 1}+: deltas" if config.deltas else ""
+    ax_feat.set_ylabel(f"Feature\n(1 = {first}{delta_note})")
+    step = max(1, int(np.ceil(n_features / 13)))
+    ax_feat.set_yticks(np.arange(1, n_features + 1, step))
+    ax_feat.set_title(f"{title}: {_describe(config)}", loc="left", fontsize="medium")
+    ax_feat.set_xlabel("Time (s; each frame drawn one hop wide around the centre of its window)")
+    for ax in (ax_wave, ax_spec):
+        ax.tick_params(labelbottom=False)
+
+    trim = "silence kept" if config.trim_db is None else f"silence trimmed at {config.trim_db:g} dB"
+    fig.suptitle(f"{data.path.name}: {len(data.y) / sr:.2f} s at {sr / 1000:g} kHz ({trim}), {n_frames} frames")
+    return fig

@@ -1,0 +1,253 @@
+"""Figures of a trained run: training progress from its history, the test set's confusion matrix.
+
+A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `load_run` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import DataError, ParameterError
+from ..training import TrainingHistory
+from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..evaluation import Evaluation
+
+__all__ = [
+    "ConfusionData",
+    "confusion_data",
+    "epoch_starts",
+    "load_run",
+    "plot_confusion",
+    "plot_training_progress",
+    "smooth",
+]
+
+
+def load_run(path: str | os.PathLike[str]) -> dict:
+    """Read ``metrics.json`` and ``history.json`` of a `vowels reproduce` run folder.
+
+    Returns
+    -------
+    dict
+        ``{"metrics": ..., "history": ...}``.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
+    out = {}
+    for key in ("metrics", "history"):
+        file = folder / f"{key}.json"
+        try:
+            out[key] = json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"{file}: cannot be read as JSON ({exc}).") from None
+    return out
+
+
+# --- training progress ------------------------------------------------------------------
+
+
+def smooth(values: Sequence[float] | np.ndarray, *, weight: float = 0.6) -> np.ndarray:
+    """Exponential moving average with start-up bias correction (TensorBoard's smoothing).
+
+    MATLAB's training plot smooths too without documenting how; this is the common choice.
+    ``weight`` in [0, 1): 0 returns the values unchanged.
+    """
+    if not 0 <= weight < 1:
+        raise ParameterError(f"weight must be in [0, 1); got {weight!r}.")
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(values)
+    average = 0.0
+    for i, value in enumerate(values):
+        average = weight * average + (1 - weight) * value
+        out[i] = average / (1 - weight ** (i + 1))
+    return out
+
+
+def epoch_starts(iteration_epoch: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Iteration numbers (1-based) at which each epoch begins."""
+    epochs = np.asarray(iteration_epoch)
+    if epochs.size == 0:
+        return np.array([], dtype=np.int64)
+    return np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]]) + 1
+
+
+def _history(source: TrainingHistory | dict | str | os.PathLike[str]) -> TrainingHistory:
+    if isinstance(source, TrainingHistory):
+        return source
+    if isinstance(source, dict):
+        return TrainingHistory.from_dict(source)
+    return TrainingHistory.from_dict(load_run(source)["history"])
+
+
+def plot_training_progress(history: TrainingHistory | dict | str | os.PathLike[str], *, weight: float = 0.6) -> Figure:
+    """Mini-batch accuracy and loss of every iteration, raw and smoothed, epochs marked.
+
+    Parameters
+    ----------
+    history : TrainingHistory, dict or path-like
+        A `TrainingHistory`, the content of a run's ``history.json``, or a run folder.
+    weight : float, default=0.6
+        Smoothing weight of `smooth`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes 0 accuracy (%), axes 1 loss; in each, line 0 is raw and line 1 smoothed, against
+        the iteration number (1-based).
+    """
+    history = _history(history)
+    if not history.iteration_loss:
+        raise DataError("the training history is empty; a model loaded from a bundle has none, use its run folder.")
+    iterations = np.arange(1, len(history.iteration_loss) + 1)
+    starts = epoch_starts(history.iteration_epoch)
+    n_epochs = len(starts)
+    fig = new_figure(10, 6)
+    axes = fig.subplots(2, 1, sharex=True)
+    series = (
+        (axes[0], 100 * np.asarray(history.iteration_accuracy), "Mini-batch accuracy (%)", OKABE_ITO["blue"]),
+        (axes[1], np.asarray(history.iteration_loss), "Loss (with L2 penalty)", OKABE_ITO["vermillion"]),
+    )
+    step = max(1, int(np.ceil(n_epochs / 20)))
+    for ax, values, label, colour in series:
+        ax.plot(iterations, values, color=colour, alpha=0.35, linewidth=0.8, label="raw")
+        ax.plot(
+            iterations,
+            smooth(values, weight=weight),
+            color=colour,
+            linewidth=1.8,
+            label=f"smoothed (EMA, weight {weight:g})",
+        )
+        for k, start in enumerate(starts):
+            if k % step == 0 and start > 1:
+                ax.axvline(start - 0.5, color="0.75", linewidth=0.6, zorder=0)
+        ax.set_ylabel(label)
+        ax.legend(loc="center right", fontsize="small", framealpha=0.9)
+        ax.grid(True, axis="y", color="0.92")
+    axes[0].set_ylim(-2, 102)
+    axes[1].set_ylim(bottom=0)
+    axes[1].set_xlabel("Iteration (mini-batch)")
+    axes[1].set_xlim(0.5, iterations[-1] + 0.5)
+    marks = "every epoch" if step == 1 else f"every {step} epochs"
+    axes[0].set_title(f"Training progress: {n_epochs} epochs, {len(iterations)} iterations (grey lines: {marks})")
+    if n_epochs > 1:
+        per_epoch = len(iterations) / n_epochs
+        top = axes[0].secondary_xaxis("top", functions=(lambda i: (i - 0.5) / per_epoch, lambda e: e * per_epoch + 0.5))
+        top.set_xlabel("Epoch")
+    return fig
+
+
+# --- confusion matrix -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfusionData:
+    """A confusion matrix with its speaker names and per-speaker recall.
+
+    Attributes
+    ----------
+    speakers : tuple of str
+    confusion : np.ndarray of int, shape (n_speakers, n_speakers)
+        Rows true speakers, columns predicted.
+    recall : np.ndarray of float, shape (n_speakers,)
+        Fraction of each speaker's utterances named correctly.
+    accuracy : float
+    """
+
+    speakers: tuple[str, ...]
+    confusion: np.ndarray
+    recall: np.ndarray
+    accuracy: float
+
+
+def confusion_data(source: Evaluation | dict | str | os.PathLike[str]) -> ConfusionData:
+    """The confusion matrix of an `Evaluation`, a ``metrics.json`` dict, or a run folder."""
+    from ..evaluation import Evaluation
+
+    if isinstance(source, Evaluation):
+        return ConfusionData(
+            source.speakers, np.asarray(source.confusion), np.asarray(source.recall), float(source.accuracy)
+        )
+    metrics = source if isinstance(source, dict) else load_run(source)["metrics"]
+    try:
+        evaluation = metrics["evaluation"]
+        speakers = tuple(str(s) for s in evaluation["speakers"])
+        confusion = np.asarray(evaluation["confusion"], dtype=np.int64)
+        recall = np.array([evaluation["per_speaker"][s]["recall"] for s in speakers], dtype=np.float64)
+        accuracy = float(evaluation["accuracy"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"metrics lack the evaluation entry or part of it ({exc}); rerun vowels reproduce.") from None
+    if confusion.shape != (len(speakers), len(speakers)):
+        raise DataError(f"confusion matrix of shape {confusion.shape} does not match {len(speakers)} speakers.")
+    return ConfusionData(speakers, confusion, recall, accuracy)
+
+
+def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title: str = "Test set") -> Figure:
+    """Confusion matrix (counts; rows true speaker, columns predicted) with per-speaker recall.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes 0 the matrix (an image of the counts, a text on each non-zero cell), axes 1 the recall of
+        each speaker as horizontal bars (%), axes 2 the colour bar.
+    """
+    from matplotlib.colors import Normalize
+
+    data = confusion_data(source)
+    n = len(data.speakers)
+    names = [f"Speaker {s}" if s.isdigit() else s for s in data.speakers]
+    fig = new_figure(8.8, 6.2)
+    grid = fig.add_gridspec(1, 3, width_ratios=[n, 3.2, 0.35])
+    ax, ax_recall, ax_bar = fig.add_subplot(grid[0]), fig.add_subplot(grid[1]), fig.add_subplot(grid[2])
+    norm = Normalize(0, max(1, int(data.confusion.max())))
+    image = ax.imshow(data.confusion, cmap=MATRIX_CMAP, norm=norm, aspect="equal")
+    cmap = image.get_cmap()
+    for (i, j), count in np.ndenumerate(data.confusion):
+        if count == 0:
+            continue  # blank, as MATLAB's confusionchart: the errors stand out
+        red, green, blue, _ = cmap(norm(count))
+        luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+        ax.text(
+            j, i, str(count), ha="center", va="center", fontsize="small", color="black" if luminance > 0.5 else "white"
+        )
+    ax.set_xticks(range(n), names, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("Predicted speaker")
+    ax.set_ylabel("True speaker")
+    total = int(data.confusion.sum())
+    correct = int(np.trace(data.confusion))
+    ax.set_title(f"{title}: accuracy {100 * data.accuracy:.2f} % ({correct}/{total})")
+
+    y = np.arange(n)
+    ax_recall.barh(y, 100 * data.recall, color=OKABE_ITO["blue"], height=0.7)
+    for yi, value in zip(y, data.recall, strict=True):
+        inside = value > 0.45
+        ax_recall.text(
+            100 * value + (-2 if inside else 2),
+            float(yi),
+            f"{100 * value:.1f}",
+            va="center",
+            ha="right" if inside else "left",
+            fontsize="small",
+            color="white" if inside else "black",
+        )
+    ax_recall.set_ylim(n - 0.5, -0.5)
+    ax_recall.set_yticks(y, [""] * n)
+    ax_recall.set_xlim(0, 100)
+    ax_recall.set_xlabel("Recall (%)")
+    ax_recall.set_title("Per-speaker recall", fontsize="medium")
+    fig.colorbar(image, cax=ax_bar, label="Utterances")
+    return fig

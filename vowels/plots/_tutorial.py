@@ -1,0 +1,218 @@
+"""Figures of the bundled Japanese Vowels data: one utterance's features, sequence lengths, padding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..batching import PaddingStats, length_order, minibatch_indices, padding_stats
+from ..datasets import Utterances
+from ..errors import ParameterError
+from ._style import LINE_COLOURS, OKABE_ITO, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FRAME_HOP_MS",
+    "PaddingLayout",
+    "padding_layout",
+    "plot_features",
+    "plot_padding",
+    "plot_sequence_lengths",
+]
+
+FRAME_HOP_MS = 6.4
+"""Hop between Japanese Vowels frames, in ms (25.6 ms windows at 10 kHz, Kudo et al. 1999)."""
+
+
+def _training_set(utterances: Utterances | None) -> Utterances:
+    from ..datasets import load_japanese_vowels
+
+    return load_japanese_vowels("train") if utterances is None else utterances
+
+
+# --- features ---------------------------------------------------------------------------
+
+
+def check_observation(observation: int, n: int) -> None:
+    if isinstance(observation, bool) or not isinstance(observation, (int, np.integer)) or not 1 <= observation <= n:
+        raise ParameterError(f"observation must be a whole number from 1 to {n}; got {observation!r}.")
+
+
+def plot_features(
+    utterances: Utterances | None = None, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS
+) -> Figure:
+    """The coefficients of one utterance over time, one line per feature (MATLAB's first figure).
+
+    Parameters
+    ----------
+    utterances : Utterances, default=None
+        None loads the Japanese Vowels training set.
+    observation : int, default=1
+        Which utterance, counted from 1 as in MATLAB ("training observation 1").
+    hop_ms : float, default=6.4
+        Time between frames, in ms, for the time axis on top.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per feature: x is the frame number (1-based), y the coefficient.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    utterances = _training_set(utterances)
+    check_observation(observation, len(utterances))
+    if not hop_ms > 0:
+        raise ParameterError(f"hop_ms must be a number > 0 (ms); got {hop_ms!r}.")
+    sequence = utterances.sequences[observation - 1]
+    frames = np.arange(1, len(sequence) + 1)
+    fig = new_figure(8.5, 4.2)
+    ax = fig.add_subplot()
+    for k in range(sequence.shape[1]):
+        colour = OKABE_ITO[LINE_COLOURS[k % len(LINE_COLOURS)]]
+        style = "-" if k < len(LINE_COLOURS) else "--"
+        ax.plot(frames, sequence[:, k], style, color=colour, linewidth=1.6, label=f"Feature {k + 1}")
+    speaker = utterances.labels[observation - 1]
+    ax.set_title(f"Training observation {observation} (speaker {speaker}, {len(sequence)} frames)")
+    ax.set_xlabel("Frame (time step)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("LPC cepstrum coefficient")
+    ax.set_xlim(frames[0], frames[-1] if len(frames) > 1 else frames[0] + 1)
+    ax.grid(True, color="0.9")
+
+    def frame_to_ms(frame: ArrayLike) -> np.ndarray:
+        return (np.asarray(frame) - 1) * hop_ms
+
+    def ms_to_frame(ms: ArrayLike) -> np.ndarray:
+        return np.asarray(ms) / hop_ms + 1
+
+    top = ax.secondary_xaxis("top", functions=(frame_to_ms, ms_to_frame))
+    top.set_xlabel(f"Time (ms, frame start, {hop_ms:g} ms hop)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
+    return fig
+
+
+# --- sequence lengths -------------------------------------------------------------------
+
+
+def plot_sequence_lengths(utterances: Utterances | None = None) -> Figure:
+    """Bar charts of the sequence lengths (frames) before and after sorting by length.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: "before" bars are the lengths in the given order, "after" bars the same
+        lengths in `batching.length_order`.
+    """
+    utterances = _training_set(utterances)
+    lengths = utterances.lengths
+    fig = new_figure(9, 5.2)
+    axes = fig.subplots(2, 1, sharey=True)
+    for ax, values, title in (
+        (axes[0], lengths, "Before sorting (as stored)"),
+        (axes[1], lengths[length_order(lengths)], "After sorting by length"),
+    ):
+        ax.bar(np.arange(1, len(values) + 1), values, width=1.0, color=OKABE_ITO["blue"], linewidth=0)
+        ax.set_title(title)
+        ax.set_xlabel("Sequence")
+        ax.set_ylabel("Length (frames)")
+        ax.set_xlim(0.5, len(values) + 0.5)
+        ax.grid(True, axis="y", color="0.9")
+        ax.set_axisbelow(True)
+    fig.suptitle(f"Lengths of the {len(lengths)} training sequences ({lengths.min()}–{lengths.max()} frames)")
+    return fig
+
+
+# --- padding ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaddingLayout:
+    """Sequences in batching order, with the padding each gets.
+
+    Attributes
+    ----------
+    order : np.ndarray of int, shape (n_sequences,)
+        Indices of the sequences in the order they are batched.
+    lengths : np.ndarray of int, shape (n_sequences,)
+        True length of each sequence in that order, in frames.
+    padding : np.ndarray of int, shape (n_sequences,)
+        Padding frames added to each, in that order.
+    batch_starts : np.ndarray of int
+        Position of the first sequence of each mini-batch.
+    stats : PaddingStats
+        From `batching.padding_stats`.
+    """
+
+    order: np.ndarray
+    lengths: np.ndarray
+    padding: np.ndarray
+    batch_starts: np.ndarray
+    stats: PaddingStats
+
+
+def padding_layout(lengths: Sequence[int] | np.ndarray, *, batch_size: int = 27, sort: bool = True) -> PaddingLayout:
+    """Where the padding goes when sequences of `lengths` (frames) are cut into mini-batches.
+
+    Parameters
+    ----------
+    lengths : array-like of int, shape (n_sequences,)
+    batch_size : int, default=27
+    sort : bool, default=True
+        Sort by length first (the tutorial), or batch in the given order.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    stats = padding_stats(lengths, batch_size=batch_size, sort=sort)
+    order = length_order(lengths) if sort else np.arange(len(lengths))
+    ordered = lengths[order]
+    batches = minibatch_indices(len(order), batch_size)
+    padding = np.zeros_like(ordered)
+    for positions, longest in zip(batches, stats.batch_lengths, strict=True):
+        padding[positions] = longest - ordered[positions]
+    starts = np.array([int(b[0]) for b in batches], dtype=np.int64)
+    return PaddingLayout(order, ordered, padding, starts, stats)
+
+
+def plot_padding(utterances: Utterances | None = None, *, batch_size: int = 27) -> Figure:
+    """Mini-batches padded to their longest sequence, unsorted against sorted.
+
+    Each bar is one sequence: its true length (frames) and, stacked on it, the padding its
+    mini-batch adds; dashed lines separate the mini-batches. Each panel's title gives the
+    padding as a fraction of all frames processed (`batching.padding_stats`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes 0 unsorted (as stored), axes 1 sorted by length; each holds two bar containers,
+        true lengths then padding.
+    """
+    utterances = _training_set(utterances)
+    fig = new_figure(9, 5.6)
+    axes = fig.subplots(2, 1, sharey=True)
+    for ax, sort, name in ((axes[0], False, "Unsorted (as stored)"), (axes[1], True, "Sorted by length")):
+        layout = padding_layout(utterances.lengths, batch_size=batch_size, sort=sort)
+        x = np.arange(1, len(layout.lengths) + 1)
+        ax.bar(x, layout.lengths, width=1.0, color=OKABE_ITO["blue"], linewidth=0, label="true frames")
+        ax.bar(
+            x, layout.padding, bottom=layout.lengths, width=1.0, color=OKABE_ITO["orange"], linewidth=0, label="padding"
+        )
+        for start in layout.batch_starts[1:]:
+            ax.axvline(start + 0.5, color="black", linestyle="--", linewidth=0.8)
+        stats = layout.stats
+        ax.set_title(
+            f"{name}: {stats.n_padded_frames} padding frames, "
+            f"{100 * stats.padding_fraction:.1f} % of {stats.n_frames + stats.n_padded_frames} frames processed"
+        )
+        ax.set_xlabel(f"Sequence in batching order (dashed lines: mini-batches of {batch_size})")
+        ax.set_ylabel("Frames")
+        ax.set_xlim(0.5, len(x) + 0.5)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, fontsize="small", frameon=False
+    )
+    fig.suptitle("Padding each mini-batch to its longest sequence")
+    return fig
