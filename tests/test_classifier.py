@@ -55,13 +55,16 @@ def test_three_dimensional_arrays_are_accepted(fitted, data):
 
 def test_saved_and_loaded_bundle_predicts_identically(fitted, data, tmp_path):
     path = fitted.save(tmp_path / "model")
-    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "model.keras"]
+    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "model.keras", "weights.npz"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
     loaded = SpeakerClassifier.load(path)
     np.testing.assert_array_equal(loaded.predict_proba(data), fitted.predict_proba(data))
     assert loaded.get_params() == {**fitted.get_params(), "verbose": 0}
     metadata = json.loads((path / "metadata.json").read_text())
     assert metadata["classes"] == list(fitted.classes_) and metadata["params"]["mode"] == "matlab"
+    from vowels.inference import NumpyClassifier  # the same network without Keras (vowels.inference)
+
+    np.testing.assert_allclose(NumpyClassifier.load(path).predict_proba(data), fitted.predict_proba(data), atol=1e-5)
 
 
 def test_existing_bundle_is_kept_unless_forced(fitted, tmp_path):

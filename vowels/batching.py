@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,7 @@ __all__ = [
     "minibatch_indices",
     "pad_batch",
     "padded_batches",
+    "predict_in_batches",
     "padding_stats",
 ]
 
@@ -105,6 +106,26 @@ def padded_batches(
         batch = pad_batch([sequences[i] for i in indices], padding=padding, value=value)
         batches.append((indices, batch))
     return batches
+
+
+def predict_in_batches(
+    predict: Callable[[np.ndarray], np.ndarray],
+    sequences: Sequence[np.ndarray],
+    *,
+    n_outputs: int,
+    batch_size: int,
+    padding: str = "right",
+    value: float = 0.0,
+    sort: bool = True,
+) -> np.ndarray:
+    """`predict` (a padded batch -> its rows of `n_outputs`) over `padded_batches`, rows in input order.
+
+    MATLAB's ``classify(net, X, MiniBatchSize=..., SequenceLength="longest")``.
+    """
+    out = np.zeros((len(sequences), n_outputs), dtype=np.float32)
+    for indices, batch in padded_batches(sequences, batch_size=batch_size, padding=padding, value=value, sort=sort):
+        out[indices] = np.asarray(predict(batch))
+    return out
 
 
 @dataclass(frozen=True)

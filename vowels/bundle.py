@@ -1,8 +1,9 @@
 """Files on disk that are written whole or not at all: model bundles, JSON results.
 
-A bundle is a folder holding ``model.keras`` and ``metadata.json`` (with the sha256 of the
-weights file). It is written to a hidden sibling folder and renamed into place, so a crash
-never leaves half a bundle, and an existing bundle is replaced only when asked.
+A bundle is a folder holding ``model.keras``, ``weights.npz`` (the same weights as plain
+arrays, for `vowels.inference`; older bundles lack it) and ``metadata.json`` (with the sha256
+of both weights files). It is written to a hidden sibling folder and renamed into place, so a
+crash never leaves half a bundle, and an existing bundle is replaced only when asked.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ BUNDLE_FORMAT = "vowels-model"
 BUNDLE_VERSION = 1
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
+NUMPY_WEIGHTS_FILE = "weights.npz"
 
 
 def sha256_of(path: Path) -> str:
@@ -149,11 +151,17 @@ def read_bundle_metadata(path: Path) -> dict:
             f"{metadata_file}: bundle format version {version!r} is not supported by this vowels "
             f"(reads version {BUNDLE_VERSION}); retrain the model with this version."
         )
-    expected = metadata.get("weights_sha256")
-    actual = sha256_of(model_file)
-    if actual != expected:
-        raise BundleError(
-            f"{model_file}: sha256 {actual} does not match {expected!r} recorded in metadata.json; "
-            "the file was changed or damaged."
-        )
+    checked = [(model_file, metadata.get("weights_sha256"))]
+    if "numpy_weights_sha256" in metadata:
+        numpy_file = path / NUMPY_WEIGHTS_FILE
+        if not numpy_file.is_file():
+            raise BundleError(f"{path}: bundle is incomplete, {NUMPY_WEIGHTS_FILE} is missing; retrain or re-copy it.")
+        checked.append((numpy_file, metadata["numpy_weights_sha256"]))
+    for file, expected in checked:
+        actual = sha256_of(file)
+        if actual != expected:
+            raise BundleError(
+                f"{file}: sha256 {actual} does not match {expected!r} recorded in metadata.json; "
+                "the file was changed or damaged."
+            )
     return metadata

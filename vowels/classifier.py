@@ -11,9 +11,18 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .batching import padded_batches
-from .bundle import METADATA_FILE, MODEL_FILE, atomic_folder, read_bundle_metadata, sha256_of, write_json
-from .datasets import Utterances
+from .batching import predict_in_batches
+from .bundle import (
+    METADATA_FILE,
+    MODEL_FILE,
+    NUMPY_WEIGHTS_FILE,
+    atomic_folder,
+    read_bundle_metadata,
+    sha256_of,
+    write_bytes,
+    write_json,
+)
+from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
@@ -21,39 +30,6 @@ from .training import TrainingHistory, TrainingOptions
 __all__ = ["SpeakerClassifier", "check_sequences"]
 
 SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
-
-
-def check_sequences(X: SequencesLike, *, n_features: int | None = None) -> list[np.ndarray]:
-    """Validate sequences once, at the edge, as float32 arrays of shape (n_frames, n_features).
-
-    `X` is an `Utterances`, a list of 2-D arrays, or a 3-D array (n_sequences, n_frames,
-    n_features) of equal-length sequences.
-    """
-    if isinstance(X, Utterances):
-        X = X.sequences
-    if isinstance(X, np.ndarray) and X.ndim == 3:
-        X = list(X)
-    if isinstance(X, np.ndarray) and X.ndim != 3:
-        raise DataError(
-            f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; got an array "
-            f"of shape {X.shape}."
-        )
-    if len(X) == 0:
-        raise DataError("X holds no sequences; pass at least one (n_frames, n_features) array.")
-    out = []
-    for i, seq in enumerate(X):
-        arr = np.asarray(seq, dtype=np.float32)
-        if arr.ndim != 2:
-            raise DataError(f"sequence {i} has shape {arr.shape}; expected (n_frames, n_features).")
-        if arr.shape[0] == 0:
-            raise DataError(f"sequence {i} has no frames.")
-        expected = n_features if n_features is not None else out[0].shape[1] if out else arr.shape[1]
-        if arr.shape[1] != expected:
-            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {expected}.")
-        if not np.all(np.isfinite(arr)):
-            raise DataError(f"sequence {i} holds NaN or infinite values.")
-        out.append(arr)
-    return out
 
 
 class SpeakerClassifier(ClassifierMixin, BaseEstimator):
@@ -162,35 +138,50 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         self._check_fitted()
         sequences = check_sequences(X, n_features=self.n_features_in_)
         options = self.options_
-        probabilities = np.zeros((len(sequences), len(self.classes_)), dtype=np.float32)
-        for indices, batch in padded_batches(
+        return predict_in_batches(
+            self.model_.predict_on_batch,
             sequences,
+            n_outputs=len(self.classes_),
             batch_size=options.mini_batch_size,
             padding=options.sequence_padding_direction,
             value=options.sequence_padding_value,
             sort=self.sort_by_length,
-        ):
-            probabilities[indices] = np.asarray(self.model_.predict_on_batch(batch))
-        return probabilities
+        )
 
     def predict(self, X: SequencesLike) -> np.ndarray:
         """The most probable speaker of each sequence."""
         probabilities = self.predict_proba(X)
         return self.classes_[np.argmax(probabilities, axis=1)]
 
-    def score(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight=None) -> float:
+    def score(
+        self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight: np.ndarray | None = None
+    ) -> float:
         """Accuracy on `X` (labels from `X` if it is `Utterances`)."""
         if y is None and isinstance(X, Utterances):
             y = X.labels
         return super().score(X, np.asarray(y).astype(str), sample_weight=sample_weight)
 
-    def save(self, path: str | os.PathLike[str], *, force: bool = False, metrics: dict | None = None,
-             extra: dict | None = None) -> Path:
-        """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`."""
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        force: bool = False,
+        metrics: dict | None = None,
+        extra: dict | None = None,
+    ) -> Path:
+        """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`.
+
+        The bundle holds ``model.keras``, the same weights as plain arrays in ``weights.npz``
+        (read by `vowels.inference.NumpyClassifier`, which needs no Keras) and ``metadata.json``.
+        """
+        from .inference import weights_npz
+        from .model import weight_arrays
+
         self._check_fitted()
         path = Path(path)
         with atomic_folder(path, force=force) as staging:
             self.model_.save(staging / MODEL_FILE)
+            write_bytes(staging / NUMPY_WEIGHTS_FILE, weights_npz(weight_arrays(self.model_)))
             metadata = {
                 "format": "vowels-model",
                 "format_version": 1,
@@ -207,6 +198,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 "metrics": metrics or {},
                 "library_versions": library_versions(),
                 "weights_sha256": sha256_of(staging / MODEL_FILE),
+                "numpy_weights_sha256": sha256_of(staging / NUMPY_WEIGHTS_FILE),
                 **(extra or {}),
             }
             write_json(staging / METADATA_FILE, metadata)

@@ -296,7 +296,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
     from .recordings import RecordingClassifier
 
-    model = RecordingClassifier.load(args.model)
+    model = RecordingClassifier.load(args.model, engine=args.engine)
     results, failures = model.classify_files(args.files, threshold=args.threshold, workers=args.workers)
     for failure in failures:
         print(f"vowels: error: {failure.message}", file=sys.stderr)
@@ -449,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print a JSON list")
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")
     _add_workers(p)
+    p.add_argument("--engine", choices=("auto", "numpy", "keras"), default="auto",
+                   help="auto (default): NumPy network and features when the bundle has weights.npz (no "
+                        "TensorFlow start-up, same answer), else Keras and librosa as in training")
     p.set_defaults(handler=run_classify)
     return parser
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import DataError, ParameterError
 
-__all__ = ["Utterances", "load_japanese_vowels", "parse_uci_utterances", "BUNDLED_SHA256"]
+__all__ = ["Utterances", "check_sequences", "load_japanese_vowels", "parse_uci_utterances", "BUNDLED_SHA256"]
 
 N_COEFFICIENTS = 12
 SPLITS = ("train", "test")
@@ -247,3 +247,37 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     speakers = tuple(str(i) for i in range(1, len(counts) + 1))
     labels = np.repeat(np.array(speakers), counts)
     return Utterances(sequences=sequences, labels=labels, speakers=speakers, sources=tuple(origins))
+
+
+def check_sequences(
+    X: Utterances | Sequence[np.ndarray] | np.ndarray, *, n_features: int | None = None
+) -> list[np.ndarray]:
+    """Validate sequences once, at the edge, as float32 arrays of shape (n_frames, n_features).
+
+    `X` is an `Utterances`, a list of 2-D arrays, or a 3-D array (n_sequences, n_frames,
+    n_features) of equal-length sequences.
+    """
+    if isinstance(X, Utterances):
+        X = X.sequences
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        X = list(X)
+    if isinstance(X, np.ndarray) and X.ndim != 3:
+        raise DataError(
+            f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; got an array of shape {X.shape}."
+        )
+    if len(X) == 0:
+        raise DataError("X holds no sequences; pass at least one (n_frames, n_features) array.")
+    out: list[np.ndarray] = []
+    for i, seq in enumerate(X):
+        arr = np.asarray(seq, dtype=np.float32)
+        if arr.ndim != 2:
+            raise DataError(f"sequence {i} has shape {arr.shape}; expected (n_frames, n_features).")
+        if arr.shape[0] == 0:
+            raise DataError(f"sequence {i} has no frames.")
+        expected = n_features if n_features is not None else out[0].shape[1] if out else arr.shape[1]
+        if arr.shape[1] != expected:
+            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {expected}.")
+        if not np.all(np.isfinite(arr)):
+            raise DataError(f"sequence {i} holds NaN or infinite values.")
+        out.append(arr)
+    return out

@@ -32,6 +32,7 @@ _KIND_DEFAULTS = {
     "lpcc": {"sample_rate": 10000, "window_ms": 25.6, "hop_ms": 6.4, "n_coefficients": 12},
 }
 _DELTA_WIDTH = 9  # frames over which librosa.feature.delta fits its slope
+_BACKENDS = ("librosa", "numpy")  # as vowels.audio.BACKENDS
 
 
 @dataclass(frozen=True)
@@ -216,21 +217,40 @@ def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
     return c[..., 1:]
 
 
-def _lpcc(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
-    import librosa
-    import scipy.signal
+def _lpcc(y: np.ndarray, config: FeatureConfig, backend: str) -> np.ndarray:
+    n, order = config.window_length, config.n_coefficients
+    if backend == "numpy":
+        from . import dsp
 
-    frames = librosa.util.frame(
-        y.astype(np.float64), frame_length=config.window_length, hop_length=config.hop_length, axis=0
-    )
-    frames = frames * scipy.signal.get_window("hamming", config.window_length, fftbins=False)
+        frames = dsp.frame(y.astype(np.float64), frame_length=n, hop_length=config.hop_length).T
+        frames = frames * dsp.cosine_window(n, (0.54, 1 - 0.54), periodic=False)  # get_window("hamming", fftbins=False)
+    else:
+        import librosa
+        import scipy.signal
+
+        frames = librosa.util.frame(y.astype(np.float64), frame_length=n, hop_length=config.hop_length, axis=0)
+        frames = frames * scipy.signal.get_window("hamming", n, fftbins=False)
     # A tiny fixed dither keeps Burg's recursion defined on frames of digital silence.
     dither = np.random.default_rng(0).standard_normal(frames.shape) * 1e-7
-    a = librosa.lpc(frames + dither, order=config.n_coefficients, axis=-1)
-    return lpc_to_cepstrum(a, config.n_coefficients)
+    if backend == "numpy":
+        a = dsp.lpc(frames + dither, order=order)
+    else:
+        a = librosa.lpc(frames + dither, order=order, axis=-1)
+    return lpc_to_cepstrum(a, order)
 
 
-def _mfcc(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
+def _mfcc(y: np.ndarray, config: FeatureConfig, backend: str) -> np.ndarray:
+    if backend == "numpy":
+        from . import dsp
+
+        return dsp.mfcc(
+            y,
+            sr=config.sample_rate,
+            n_mfcc=config.n_coefficients,
+            n_fft=config.window_length,
+            hop_length=config.hop_length,
+            n_mels=config.n_mels,
+        ).T
     import librosa
 
     mfcc = librosa.feature.mfcc(
@@ -245,7 +265,7 @@ def _mfcc(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
     return mfcc.T
 
 
-def compute_features(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
+def compute_features(y: np.ndarray, config: FeatureConfig, *, backend: str = "librosa") -> np.ndarray:
     """Features of mono samples `y` taken at ``config.sample_rate``, before normalisation.
 
     Parameters
@@ -253,21 +273,34 @@ def compute_features(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
     y : np.ndarray of shape (n_samples,)
         At least one window (``config.window_length`` samples).
     config : FeatureConfig
+    backend : {"librosa", "numpy"}, default="librosa"
+        "numpy" computes the same features with `vowels.dsp`, without importing librosa.
 
     Returns
     -------
     np.ndarray of shape (n_frames, config.n_features), float32
         ``n_frames = 1 + (n_samples - window_length) // hop_length``; time on axis 0.
     """
+    if backend not in _BACKENDS:
+        raise ParameterError(f"backend must be one of {list(_BACKENDS)}; got {backend!r}.")
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or len(y) < config.window_length:
         raise DataError(f"need mono samples of at least one window ({config.window_length}); got shape {y.shape}.")
-    if config.preemphasis:
+    if config.preemphasis and backend == "numpy":
+        from . import dsp
+
+        y = dsp.preemphasis(y, coef=config.preemphasis)
+    elif config.preemphasis:
         import librosa
 
         y = librosa.effects.preemphasis(y, coef=config.preemphasis)
-    features = _lpcc(y, config) if config.kind == "lpcc" else _mfcc(y, config)
-    if config.deltas:
+    features = _lpcc(y, config, backend) if config.kind == "lpcc" else _mfcc(y, config, backend)
+    if config.deltas and backend == "numpy":
+        from . import dsp
+
+        delta = dsp.delta(features, width=_DELTA_WIDTH)
+        features = np.concatenate([features, delta], axis=1)
+    elif config.deltas:
         import librosa
 
         delta = librosa.feature.delta(features, width=_DELTA_WIDTH, axis=0, mode="nearest")
@@ -275,8 +308,9 @@ def compute_features(y: np.ndarray, config: FeatureConfig) -> np.ndarray:
     return np.ascontiguousarray(features, dtype=np.float32)
 
 
-def features_of_file(path: str | os.PathLike[str], config: FeatureConfig) -> np.ndarray:
-    """Read, validate and analyse one recording (see `vowels.audio.read_audio`).
+def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, backend: str = "librosa") -> np.ndarray:
+    """Read, validate and analyse one recording (see `vowels.audio.read_audio`), with librosa
+    or with `vowels.dsp` (`backend`, as in `compute_features`).
 
     Returns
     -------
@@ -284,5 +318,7 @@ def features_of_file(path: str | os.PathLike[str], config: FeatureConfig) -> np.
     """
     from .audio import read_audio
 
-    y = read_audio(path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length)
-    return compute_features(y, config)
+    y = read_audio(
+        path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length, backend=backend
+    )
+    return compute_features(y, config, backend=backend)

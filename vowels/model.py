@@ -22,10 +22,11 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["MODES", "LastStep", "build_network", "copy_weights", "mode_of"]
+__all__ = ["MODES", "LastStep", "build_network", "copy_weights", "mode_of", "weight_arrays"]
 
 MODES = ("matlab", "padded", "masked")
 
@@ -136,3 +137,22 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
     for src, dst in zip(_direction_layers(source), _direction_layers(target)):
         dst.set_weights(src.get_weights())
     target.get_layer("speaker").set_weights(source.get_layer("speaker").get_weights())
+
+
+def weight_arrays(model: keras.Model) -> dict[str, np.ndarray]:
+    """Every weight of a network built by `build_network`, by name, for `vowels.inference`.
+
+    ``{forward,backward}_{kernel,recurrent_kernel,bias}`` in Keras' layout (gates i, f, c, o;
+    shapes (n_features, 4 n_hidden), (n_hidden, 4 n_hidden), (4 n_hidden,)) and
+    ``dense_kernel`` (2 n_hidden, n_classes), ``dense_bias`` (n_classes,).
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for direction, layer in zip(("forward", "backward"), _direction_layers(model)):
+        kernel, recurrent_kernel, bias = layer.get_weights()
+        arrays |= {
+            f"{direction}_kernel": kernel,
+            f"{direction}_recurrent_kernel": recurrent_kernel,
+            f"{direction}_bias": bias,
+        }
+    kernel, bias = model.get_layer("speaker").get_weights()
+    return arrays | {"dense_kernel": kernel, "dense_bias": bias}

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .evaluation import Evaluation
 
 __all__ = [
+    "ENGINES",
     "UNKNOWN",
     "Classification",
     "Extraction",
@@ -43,6 +44,11 @@ __all__ = [
 
 UNKNOWN = "unknown"
 """The answer when no enrolled speaker reaches the probability threshold."""
+
+ENGINES = ("keras", "numpy", "auto")
+"""How `RecordingClassifier.load` runs a saved model: Keras and librosa (as trained), or
+`vowels.inference` and `vowels.dsp` (the same numbers, no TensorFlow, librosa or scikit-learn
+imported), or "auto": NumPy when the bundle holds its weights file, else Keras."""
 
 FEATURES_FORMAT = "vowels-features"
 FEATURES_VERSION = 1
@@ -107,10 +113,10 @@ def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2)
     return pairs
 
 
-def _features_or_failure(path: str, config: dict) -> tuple[np.ndarray | None, str | None]:
+def _features_or_failure(path: str, config: dict, backend: str) -> tuple[np.ndarray | None, str | None]:
     """Worker: the features of one file, or the one-line reason it cannot be used."""
     try:
-        return features_of_file(path, FeatureConfig.from_dict(config)), None
+        return features_of_file(path, FeatureConfig.from_dict(config), backend=backend), None
     except VowelsError as exc:
         return None, str(exc)
 
@@ -121,6 +127,7 @@ def extract_files(
     *,
     workers: int = 1,
     progress: Progress | None = None,
+    backend: str = "librosa",
 ) -> tuple[list[np.ndarray | None], list[Failure]]:
     """Features of many files, in parallel; a bad file gives None and a `Failure`, not an error.
 
@@ -132,6 +139,8 @@ def extract_files(
         Worker processes; 1 works in this process.
     progress : callable(done, total), default=None
         Called after each file.
+    backend : {"librosa", "numpy"}, default="librosa"
+        Signal processing by librosa or by `vowels.dsp` (see `vowels.features.compute_features`).
 
     Returns
     -------
@@ -145,13 +154,13 @@ def extract_files(
     settings = config.to_dict()
     if workers == 1 or len(names) <= 1:
         for i, name in enumerate(names):
-            results[i] = _features_or_failure(name, settings)
+            results[i] = _features_or_failure(name, settings, backend)
             if progress is not None:
                 progress(i + 1, len(names))
     else:
         # "spawn": never fork a process that may hold TensorFlow's threads.
         with ProcessPoolExecutor(max_workers=min(workers, len(names)), mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_features_or_failure, name, settings): i for i, name in enumerate(names)}
+            futures = {pool.submit(_features_or_failure, name, settings, backend): i for i, name in enumerate(names)}
             for done, future in enumerate(as_completed(futures), start=1):
                 results[futures[future]] = future.result()
                 if progress is not None:
@@ -168,6 +177,7 @@ def load_speaker_folders(
     workers: int = 1,
     progress: Progress | None = None,
     min_speakers: int = 2,
+    backend: str = "librosa",
 ) -> Extraction:
     """Features of every recording under ``folder/<speaker>/``, labelled by speaker.
 
@@ -180,6 +190,8 @@ def load_speaker_folders(
     progress : callable(done, total), default=None
     min_speakers : int, default=2
         Fewest speaker folders accepted (1 to score a folder of a single speaker).
+    backend : {"librosa", "numpy"}, default="librosa"
+        As in `extract_files`.
 
     Returns
     -------
@@ -193,7 +205,9 @@ def load_speaker_folders(
     """
     config = FeatureConfig() if config is None else config
     pairs = list_speaker_files(folder, min_speakers=min_speakers)
-    features, failures = extract_files([p for _, p in pairs], config, workers=workers, progress=progress)
+    features, failures = extract_files(
+        [p for _, p in pairs], config, workers=workers, progress=progress, backend=backend
+    )
     speakers = tuple(sorted({s for s, _ in pairs}))
     kept = [i for i, f in enumerate(features) if f is not None]
     usable = {pairs[i][0] for i in kept}
@@ -344,6 +358,7 @@ class RecordingClassifier:
     random_state: int = 0
     verbose: int = 0
     validation_: dict = field(default_factory=dict, init=False, repr=False)
+    feature_backend_: str = field(default="librosa", init=False, repr=False)
 
     def _check_params(self) -> None:
         if not 0 <= self.validation_fraction < 1:
@@ -468,7 +483,7 @@ class RecordingClassifier:
         self._check_fitted()
         if threshold is not None and not 0 <= threshold <= 1:
             raise ParameterError(f"threshold must be a probability in [0, 1]; got {threshold!r}.")
-        features, failures = extract_files(paths, self.features_, workers=workers)
+        features, failures = extract_files(paths, self.features_, workers=workers, backend=self.feature_backend_)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return [], failures
@@ -507,7 +522,9 @@ class RecordingClassifier:
         from .evaluation import evaluate_predictions
 
         self._check_fitted()
-        data = load_speaker_folders(folder, self.features_, workers=workers, progress=progress, min_speakers=1)
+        data = load_speaker_folders(
+            folder, self.features_, workers=workers, progress=progress, min_speakers=1, backend=self.feature_backend_
+        )
         strangers = sorted(set(data.utterances.speakers) - set(self.classes_))
         if strangers:
             raise DataError(
@@ -521,6 +538,8 @@ class RecordingClassifier:
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write the model bundle, with the feature config, normalisation and threshold in metadata.json."""
         self._check_fitted()
+        if not hasattr(self.classifier_, "save"):
+            raise ParameterError("a model loaded with engine='numpy' cannot be saved; load it with engine='keras'.")
         extra = {
             "features": self.features_.to_dict(),
             "normalization": self.normalization_.to_dict(),
@@ -530,12 +549,36 @@ class RecordingClassifier:
         return self.classifier_.save(path, force=force, metrics=self.validation_, extra=extra)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> RecordingClassifier:
-        """Load a bundle written by `save`, checked as `SpeakerClassifier.load` checks it."""
-        from .bundle import METADATA_FILE
-        from .classifier import SpeakerClassifier
+    def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> RecordingClassifier:
+        """Load a bundle written by `save`, checked as `SpeakerClassifier.load` checks it.
 
-        classifier = SpeakerClassifier.load(path)
+        Parameters
+        ----------
+        path : path-like
+        engine : {"keras", "numpy", "auto"}, default="keras"
+            "keras": the Keras model and librosa features, as in training. "numpy":
+            `vowels.inference.NumpyClassifier` and `vowels.dsp` features, the same
+            probabilities (within 1e-5) without importing TensorFlow, librosa or scikit-learn,
+            so a new process answers in well under a second; the model cannot be re-saved.
+            "auto": "numpy" if the bundle holds ``weights.npz``, else "keras".
+        """
+        from .bundle import METADATA_FILE
+
+        if engine not in ENGINES:
+            raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+        if engine == "auto":
+            from .inference import has_numpy_weights
+
+            engine = "numpy" if has_numpy_weights(path) else "keras"
+        classifier: Any
+        if engine == "numpy":
+            from .inference import NumpyClassifier
+
+            classifier = NumpyClassifier.load(path)
+        else:
+            from .classifier import SpeakerClassifier
+
+            classifier = SpeakerClassifier.load(path)
         metadata = classifier.metadata_
         if "features" not in metadata:
             raise BundleError(
@@ -559,4 +602,5 @@ class RecordingClassifier:
             raise BundleError(f"{Path(path) / METADATA_FILE}: normalisation does not match the model's features.")
         model.classifier_ = classifier
         model.failures_ = ()
+        model.feature_backend_ = "numpy" if engine == "numpy" else "librosa"
         return model

@@ -1,0 +1,270 @@
+"""Speed benchmarks of vowels, each against its baseline in the same run; writes
+reports/benchmarks_speed.md and reports/benchmarks_speed.json.
+
+Usage: python scripts/benchmark_speed.py [--only classify_latency classify_batch] [--runs 7]
+       [--n-recordings 1000] [--out reports]
+
+One function per benchmark (``BENCHMARKS``); each returns a section: a title, Markdown lines
+and the numbers behind them. Sections of benchmarks not selected are kept from the previous
+JSON, so one benchmark can be re-run alone. Timings on a shared machine are noisy: read the
+medians and the ratios measured in the same run.
+
+classify_latency  `vowels classify --model M ONE.wav` as a new process, wall time from start
+                  to printed answer, NumPy engine (the default) against ``--engine keras``,
+                  runs alternated; the answers must agree within 1e-5.
+classify_batch    the same command on N recordings at once (synthetic vowels at 22.05 kHz, so
+                  each is resampled): recordings per second for each engine, start-up included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the voices and synthetic vowels of the recordings tests
+
+VOICES_WORDS = ["ah", "ee", "oh", "hello", "water", "seven", "morning", "yellow", "open", "river", "garden", "people"]
+ENV = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+
+
+class Workspace:
+    """A temporary folder with espeak-ng voices and a model bundle trained on them (built once)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._bundle: Path | None = None
+
+    @property
+    def bundle(self) -> Path:
+        if self._bundle is None:
+            from test_recordings import render_voices
+
+            from vowels.recordings import RecordingClassifier
+
+            render_voices(self.root / "voices", VOICES_WORDS)
+            # The default recipe (MFCC, masked BiLSTM of 100 units); few epochs: speed does not depend on them.
+            model = RecordingClassifier(epochs=5, validation_fraction=0, random_state=0)
+            self._bundle = model.fit(self.root / "voices").save(self.root / "model")
+        return self._bundle
+
+    def probe(self) -> Path:
+        """One short recording of a known voice (espeak-ng, 22.05 kHz, about 0.4 s)."""
+        path = self.root / "probe.wav"
+        if not path.exists():
+            subprocess.run(["espeak-ng", "-v", "en+f2", "-p", "50", "-w", str(path), "ah"], check=True)
+        return path
+
+
+def _classify(bundle: Path, files: list[Path], engine: str) -> tuple[float, list[dict]]:
+    """Wall seconds of `vowels classify` as a new process, and its JSON answer."""
+    command = [sys.executable, "-m", "vowels", "classify", "--model", str(bundle), *map(str, files), "--json"]
+    start = time.perf_counter()
+    done = subprocess.run([*command, "--engine", engine], capture_output=True, text=True, env=ENV, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"vowels classify --engine {engine} failed: {done.stderr[-2000:]}")
+    return seconds, json.loads(done.stdout)
+
+
+def _agreement(a: list[dict], b: list[dict]) -> dict:
+    same = all(x["path"] == y["path"] and x["speaker"] == y["speaker"] for x, y in zip(a, b, strict=True))
+    diff = max(
+        max(abs(x["probability"] - y["probability"]), abs(x["runner_up_probability"] - y["runner_up_probability"]))
+        for x, y in zip(a, b, strict=True)
+    )
+    return {"same_speakers": same, "max_probability_difference": diff}
+
+
+def _spread(times: list[float]) -> dict:
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "runs_s": [round(t, 4) for t in times],
+    }
+
+
+def bench_classify_latency(ws: Workspace, args: argparse.Namespace) -> dict:
+    """`vowels classify` on one short recording as a new process: NumPy engine against Keras."""
+    bundle, probe = ws.bundle, ws.probe()
+    times: dict[str, list[float]] = {"numpy": [], "keras": []}
+    answers: dict[str, list[dict]] = {}
+    _classify(bundle, [probe], "numpy")  # warm the file cache once, untimed
+    for _ in range(args.runs):
+        for engine in times:
+            seconds, answers[engine] = _classify(bundle, [probe], engine)
+            times[engine].append(seconds)
+    stats = {engine: _spread(t) for engine, t in times.items()}
+    ratio = stats["keras"]["median_s"] / stats["numpy"]["median_s"]
+    agreement = _agreement(answers["numpy"], answers["keras"])
+    lines = [
+        f"`vowels classify --model MODEL probe.wav --json` as a new process, {args.runs} runs per engine, "
+        'alternated; wall time from start to printed answer. Probe: espeak-ng `en+f2` saying "ah" '
+        "(22.05 kHz, resampled to 16 kHz); model: MFCC, masked BiLSTM(100), 5 speakers.",
+        "",
+        "| engine | median (s) | min (s) | max (s) |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {s['median_s']:.3f} | {s['min_s']:.3f} | {s['max_s']:.3f} |"
+            for name, s in (
+                ("numpy (default: vowels.inference + vowels.dsp)", stats["numpy"]),
+                ("keras (`--engine keras`: Keras + librosa)", stats["keras"]),
+            )
+        ),
+        "",
+        f"NumPy engine {ratio:.1f}x faster (median against median). Same speaker: "
+        f"{'yes' if agreement['same_speakers'] else 'NO'}; largest probability difference "
+        f"{agreement['max_probability_difference']:.2e} (limit 1e-5).",
+    ]
+    return {
+        "title": "Classifying one recording, new process",
+        "lines": lines,
+        "data": {"engines": stats, "speedup": ratio, "agreement": agreement, "runs": args.runs},
+    }
+
+
+def bench_classify_batch(ws: Workspace, args: argparse.Namespace) -> dict:
+    """`vowels classify` on N recordings as one new process: recordings per second per engine."""
+    import soundfile as sf
+    from test_recordings import SYNTHETIC_SPEAKERS, VOWEL_FORMANTS, synthetic_vowel
+
+    bundle = ws.bundle
+    folder = ws.root / "batch"
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    files = []
+    speakers, vowels = list(SYNTHETIC_SPEAKERS.values()), list(VOWEL_FORMANTS.values())
+    for i in range(args.n_recordings):
+        f0, scale = speakers[i % len(speakers)]
+        y = synthetic_vowel(
+            f0, np.array(vowels[i % len(vowels)]) * scale, rng=rng, sr=22050, seconds=rng.uniform(0.25, 0.6)
+        )
+        files.append(folder / f"{i:04d}.wav")
+        sf.write(files[-1], y, 22050)
+    seconds_of_audio = sum(sf.info(str(f)).duration for f in files)
+    times: dict[str, list[float]] = {"numpy": [], "keras": []}
+    answers: dict[str, list[dict]] = {}
+    for _ in range(args.batch_runs):
+        for engine in times:
+            seconds, answers[engine] = _classify(bundle, files, engine)
+            times[engine].append(seconds)
+    stats = {
+        engine: _spread(t) | {"recordings_per_s": len(files) / statistics.median(t)} for engine, t in times.items()
+    }
+    agreement = _agreement(answers["numpy"], answers["keras"])
+    ratio = stats["numpy"]["recordings_per_s"] / stats["keras"]["recordings_per_s"]
+    lines = [
+        f"`vowels classify --model MODEL` on {len(files)} recordings at once (synthetic vowels, 0.25-0.6 s, "
+        f"{seconds_of_audio:.0f} s of audio in all, 22.05 kHz), one worker, new process, start-up included; "
+        f"{args.batch_runs} runs per engine, median.",
+        "",
+        "| engine | median (s) | recordings / s |",
+        "|---|---|---|",
+        f"| numpy (default) | {stats['numpy']['median_s']:.2f} | {stats['numpy']['recordings_per_s']:.0f} |",
+        f"| keras (`--engine keras`) | {stats['keras']['median_s']:.2f} | {stats['keras']['recordings_per_s']:.0f} |",
+        "",
+        f"NumPy engine {ratio:.1f}x the throughput. All {len(files)} answers the same speaker: "
+        f"{'yes' if agreement['same_speakers'] else 'NO'}; largest probability difference "
+        f"{agreement['max_probability_difference']:.2e}.",
+    ]
+    return {
+        "title": f"Classifying {len(files)} recordings",
+        "lines": lines,
+        "data": {
+            "engines": stats,
+            "throughput_ratio": ratio,
+            "agreement": agreement,
+            "n_recordings": len(files),
+            "audio_seconds": seconds_of_audio,
+        },
+    }
+
+
+BENCHMARKS: dict[str, Callable[[Workspace, argparse.Namespace], dict]] = {
+    "classify_latency": bench_classify_latency,
+    "classify_batch": bench_classify_batch,
+}
+
+
+def _environment() -> dict:
+    from vowels.provenance import library_versions, machine_summary
+
+    libraries = (
+        "vowels",
+        "numpy",
+        "scipy",
+        "soundfile",
+        "soxr",
+        "librosa",
+        "numba",
+        "keras",
+        "tensorflow",
+        "scikit-learn",
+    )
+    return {"machine": machine_summary(), "libraries": library_versions(libraries)}
+
+
+def write_report(out: Path, sections: dict, environment: dict) -> None:
+    """Write benchmarks_speed.json and .md in `out` from every section measured so far."""
+    from vowels.bundle import write_json, write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "benchmarks_speed.json", {"environment": environment, "benchmarks": sections})
+    m, libs = environment["machine"], environment["libraries"]
+    lines = [
+        "# Speed benchmarks",
+        "",
+        "Written by `python scripts/benchmark_speed.py`; each comparison is measured in one run, its "
+        "baseline beside it. The machine is shared, so single timings are noisy: read medians and ratios.",
+        "",
+        f"Machine: {m['platform']}, {m['machine']}, {m['cpus_available']} of {m['cpu_count']} CPUs available, "
+        f"{m['python']}.",
+        "Libraries: " + ", ".join(f"{k} {v}" for k, v in libs.items()) + ".",
+        "",
+    ]
+    for name, section in sections.items():
+        lines += [f"## {section['title']}", "", f"`{name}`, measured {section['measured']}.", "", *section["lines"], ""]
+    write_text(out / "benchmarks_speed.md", "\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    parser.add_argument("--runs", type=int, default=9, help="new processes per engine for classify_latency")
+    parser.add_argument("--n-recordings", type=int, default=1000, help="recordings for classify_batch")
+    parser.add_argument("--batch-runs", type=int, default=3, help="runs per engine for classify_batch")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    args = parser.parse_args(argv)
+    if shutil.which("espeak-ng") is None:
+        parser.error("espeak-ng is needed for the voices (apt-get install espeak-ng)")
+
+    previous = args.out / "benchmarks_speed.json"
+    sections = json.loads(previous.read_text())["benchmarks"] if previous.is_file() else {}
+    with tempfile.TemporaryDirectory(prefix="vowels-bench-") as tmp:
+        ws = Workspace(Path(tmp))
+        for name in args.only:
+            print(f"running {name} ...", file=sys.stderr)
+            section = BENCHMARKS[name](ws, args)
+            section["measured"] = dt.date.today().isoformat()
+            sections[name] = section
+            print("\n".join(section["lines"]), file=sys.stderr)
+    order = [n for n in BENCHMARKS if n in sections] + [n for n in sections if n not in BENCHMARKS]
+    write_report(args.out, {name: sections[name] for name in order}, _environment())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

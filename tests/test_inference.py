@@ -1,0 +1,160 @@
+"""vowels.inference: the NumPy forward pass against Keras, the weights file in the bundle, and
+`vowels classify` as a new process that never imports TensorFlow, Keras, librosa or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_recordings import SMALL, render_voices
+
+from vowels.classifier import SpeakerClassifier
+from vowels.errors import BundleError
+from vowels.features import FeatureConfig
+from vowels.inference import MODES, NumpyClassifier, has_numpy_weights
+from vowels.recordings import RecordingClassifier
+from vowels.training import TrainingOptions
+
+HEAVY = ("tensorflow", "keras", "librosa", "sklearn", "numba", "scipy.signal")
+
+
+def _sequences(seed, n=40, n_features=5):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((int(rng.integers(1, 15)), n_features)).astype(np.float32) for _ in range(n)]
+
+
+@pytest.mark.parametrize("padding", ["right", "left"])
+@pytest.mark.parametrize("mode", ["matlab", "padded", "masked"])
+def test_numpy_probabilities_equal_keras_in_every_mode(tmp_path, mode, padding):
+    X = _sequences(0)
+    options = TrainingOptions(max_epochs=3, mini_batch_size=7, sequence_padding_direction=padding)
+    clf = SpeakerClassifier(mode=mode, n_hidden=8, options=options).fit(X, [str(i % 3) for i in range(len(X))])
+    clf.save(tmp_path / "bundle")
+    fast = NumpyClassifier.load(tmp_path / "bundle")
+    test = _sequences(1)
+    np.testing.assert_allclose(fast.predict_proba(test), clf.predict_proba(test), rtol=0, atol=1e-5)
+    assert list(fast.predict(test)) == list(clf.predict(test))
+    one = test[:1]  # a single recording is its own batch, unpadded
+    np.testing.assert_allclose(fast.predict_proba(one), clf.predict_proba(one), rtol=0, atol=1e-5)
+
+
+def test_modes_are_those_of_vowels_model():
+    from vowels.model import MODES as KERAS_MODES
+
+    assert MODES == KERAS_MODES
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    root = tmp_path_factory.mktemp("voices")
+    render_voices(root / "train", ["ah", "ee", "oh", "hello", "water", "seven", "morning", "yellow", "open", "river"])
+    render_voices(root / "test", ["oo", "eh", "market", "number"])
+    return root
+
+
+@pytest.fixture(scope="module", params=[FeatureConfig(deltas=True), FeatureConfig(kind="lpcc")], ids=["mfcc", "lpcc"])
+def bundle(request, voices, tmp_path_factory):
+    settings = SMALL | {"epochs": 5}
+    model = RecordingClassifier(features=request.param, validation_fraction=0, **settings).fit(voices / "train")
+    return model, model.save(tmp_path_factory.mktemp("models") / "voices")
+
+
+def test_bundle_records_the_weights_file_and_its_sha256(bundle):
+    from vowels.bundle import sha256_of
+
+    _, path = bundle
+    metadata = json.loads((path / "metadata.json").read_text())
+    assert metadata["numpy_weights_sha256"] == sha256_of(path / "weights.npz")
+    with np.load(path / "weights.npz", allow_pickle=False) as data:
+        assert data["forward_kernel"].shape == (metadata["n_features"], 4 * SMALL["n_hidden"])
+
+
+def test_loaded_engines_give_the_same_answers(bundle, voices):
+    model, path = bundle
+    files = sorted((voices / "test").glob("*/*.wav"))
+    fast = RecordingClassifier.load(path, engine="numpy")
+    assert isinstance(fast.classifier_, NumpyClassifier) and fast.feature_backend_ == "numpy"
+    assert isinstance(RecordingClassifier.load(path, engine="auto").classifier_, NumpyClassifier)
+    expected, _ = model.classify_files(files)
+    got, _ = fast.classify_files(files)
+    assert [r.speaker for r in got] == [r.speaker for r in expected]
+    assert max(abs(a.probability - b.probability) for a, b in zip(got, expected, strict=True)) < 1e-5
+    evaluation, _ = fast.evaluate_folder(voices / "test")
+    assert evaluation.accuracy == model.evaluate_folder(voices / "test")[0].accuracy
+
+
+def test_classify_as_a_new_process_imports_no_heavy_library(bundle, voices):
+    model, path = bundle
+    files = [str(p) for p in sorted((voices / "test").glob("*/market.wav"))]
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-X", "importtime", "-m", "vowels", "classify", "--model", str(path), *files, "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "vowels.inference" in imported and "soxr" in imported
+    assert not [m for m in imported if m.split(".")[0] in HEAVY or m in HEAVY]
+    expected, _ = model.classify_files(files)
+    for answer, reference in zip(json.loads(done.stdout), expected, strict=True):
+        assert answer["path"] == reference.path and answer["speaker"] == reference.speaker
+        assert abs(answer["probability"] - reference.probability) < 1e-5
+        assert abs(answer["runner_up_probability"] - reference.runner_up_probability) < 1e-5
+
+    keras_command = [sys.executable, "-m", "vowels", "classify", "--model", str(path), *files, "--json"]
+    keras_run = subprocess.run([*keras_command, "--engine", "keras"], capture_output=True, text=True, env=env)
+    assert keras_run.returncode == 0
+    for a, b in zip(json.loads(keras_run.stdout), json.loads(done.stdout), strict=True):
+        assert a["speaker"] == b["speaker"] and abs(a["probability"] - b["probability"]) < 1e-5
+
+
+def _copy(path, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+    return copy
+
+
+def test_tampered_weights_file_is_refused_by_both_engines(bundle, tmp_path):
+    copy = _copy(bundle[1], tmp_path)
+    with open(copy / "weights.npz", "ab") as handle:
+        handle.write(b"\0")
+    for engine in ("numpy", "keras"):
+        with pytest.raises(BundleError, match=r"weights\.npz: sha256 .* was changed or damaged"):
+            RecordingClassifier.load(copy, engine=engine)
+
+
+def test_missing_weights_file_is_an_incomplete_bundle(bundle, tmp_path):
+    copy = _copy(bundle[1], tmp_path)
+    (copy / "weights.npz").unlink()
+    with pytest.raises(BundleError, match="bundle is incomplete, weights.npz is missing"):
+        RecordingClassifier.load(copy, engine="auto")
+
+
+def test_older_bundle_without_weights_file_falls_back_to_keras(bundle, voices, tmp_path, capsys):
+    from vowels.cli import main
+
+    copy = _copy(bundle[1], tmp_path)
+    (copy / "weights.npz").unlink()
+    metadata = json.loads((copy / "metadata.json").read_text())
+    del metadata["numpy_weights_sha256"]
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+    assert not has_numpy_weights(copy)
+    assert isinstance(RecordingClassifier.load(copy, engine="auto").classifier_, SpeakerClassifier)
+    with pytest.raises(BundleError, match="written by an older vowels"):
+        NumpyClassifier.load(copy)
+    good = voices / "test/m1/market.wav"
+    assert main(["classify", "--model", str(copy), str(good), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["path"] == str(good)
+
+
+def test_model_loaded_with_numpy_cannot_be_saved(bundle, tmp_path):
+    from vowels.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="engine='numpy' cannot be saved"):
+        RecordingClassifier.load(bundle[1], engine="numpy").save(tmp_path / "again")
