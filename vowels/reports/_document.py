@@ -1,0 +1,323 @@
+"""The report as a document: a list of blocks that the Markdown and HTML renderers both read.
+
+Every sentence, table and figure of a report is made here, once, so the two renderings always
+say the same thing. Numbers are formatted here too (percentages, seconds, the commands that
+regenerate the report).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._report import Report
+from ._stats import seed_spread
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["Block", "ReportFigure", "document"]
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure of the document: its file stem, PNG bytes, alt text and caption."""
+
+    name: str
+    png: bytes
+    alt: str
+    caption: str
+
+
+Block = tuple[str, Any]
+"""``(kind, value)``: ("h1"|"h2"|"p"|"code", text), ("table", (header, rows, align)), ("figure", ReportFigure)."""
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{100 * value:.{digits}f} %"
+
+
+def _seconds(value: float | None) -> str:
+    return "not recorded" if value is None else f"{value:.3f} s" if value < 1 else f"{value:.1f} s"
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _commands(report: Report, out: Path) -> list[str]:
+    o = report.origin
+    data = f" --data {o['data']}" if o.get("data") else ""
+    if o["kind"] == "model":
+        return [f"vowels report --model {o['path']}{data} --out {out} --force"]
+    seeds = f" --seeds {o['n_seeds']}" if o.get("n_seeds") else ""
+    reproduce = (
+        f"vowels reproduce{seeds} --seed {o['seed']} --epochs {o['epochs']} --mode {o['mode']}{data} "
+        f"--out {o['path']} --force"
+    )
+    return [f"{reproduce} && vowels report --run {o['path']}{data} --out {out} --force"]
+
+
+def _seed_blocks(report: Report) -> list[Block]:
+    seeds = report.seeds
+    if not seeds:
+        return []
+    acc, runs = seeds["accuracy"], seeds["runs"]
+    spread = seed_spread(seeds)
+    errors = spread.errors
+    text = (
+        f"**Seeds differ.** The same recipe trained with {acc['n_seeds']} seeds "
+        f"({acc['seeds'][0]}–{acc['seeds'][-1]}) reached a mean test accuracy of {_pct(acc['mean'])}, standard "
+        f"deviation {100 * acc['std']:.2f} points (sample, n − 1), from {_pct(acc['min'])} to {_pct(acc['max'])}: "
+        f"a range of {100 * spread.accuracy_range:.2f} points, {spread.errors_range} of the {spread.n_test} "
+        "test utterances "
+        f"({min(errors)}–{max(errors)} errors). The seed changes only the initial weights (the batches are "
+        f"sorted, never shuffled). The headline above is seed {report.headline_seed}, the first seed, fixed "
+        "before training, not the best one."
+    )
+    rows = [
+        [
+            str(r["seed"]),
+            _pct(r["accuracy"]),
+            str(r["n_errors"]),
+            f"{_pct(r['interval'][0], 1)} – {_pct(r['interval'][1], 1)}",
+            _seconds(r.get("train_seconds")),
+        ]
+        for r in runs
+    ]
+    rows.append(
+        ["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f} points", f"{spread.mean_errors:.1f}", "", ""]
+    )
+    return [
+        ("h2", "Spread over seeds"),
+        ("p", text),
+        ("table", (["seed", "test accuracy", "errors", "95 % CI (Wilson)", "training time"], rows, "lrrrr")),
+    ]
+
+
+def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
+    rows = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            rows += _key_values(value, f"{prefix}{key}.")
+        elif isinstance(value, list):
+            rows.append([f"{prefix}{key}", ", ".join(map(str, value))])
+        else:
+            rows.append([f"{prefix}{key}", "—" if value is None else str(value)])
+    return rows
+
+
+def document(report: Report, out: Path) -> list[Block]:
+    """The report as blocks (see `Block`), in reading order; `out` is the folder the commands name."""
+    from ..plots import plot_confusion, plot_training_progress
+
+    ev = report.evaluation
+    low, high = report.interval
+    o = report.origin
+    what = (
+        f"run folder `{o['path']}`"
+        if o["kind"] == "run"
+        else f"model bundle `{o['path']}`, re-scored when the report was written"
+    )
+    blocks: list[Block] = [
+        ("h1", f"Accuracy report: {report.title}"),
+        (
+            "p",
+            f"Written by `vowels report` (vowels {report.versions['report written with'].get('vowels')}) on "
+            f"{report.created} from the {what}.",
+        ),
+        ("h2", "Result"),
+        (
+            "p",
+            f"**Test accuracy: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} utterances named "
+            f"correctly, **{ev.n_errors} errors**). 95 % confidence interval: **{_pct(low)} – {_pct(high)}** "
+            f"(Wilson score interval for a binomial proportion; it covers the finite test set, not the "
+            f"choice of seed{' — see the spread over seeds below' if report.seeds else ''}).",
+        ),
+    ]
+    blocks += _seed_blocks(report)
+    per_speaker = [
+        [name, f"{ev.precision[i]:.3f}", f"{ev.recall[i]:.3f}", f"{ev.f1[i]:.3f}", str(int(ev.support[i]))]
+        for i, name in enumerate(ev.speakers)
+    ]
+    per_speaker.append(
+        [
+            "macro average",
+            f"{np.mean(ev.precision):.3f}",
+            f"{np.mean(ev.recall):.3f}",
+            f"{np.mean(ev.f1):.3f}",
+            str(int(np.sum(ev.support))),
+        ]
+    )
+    blocks += [
+        ("h2", "Per speaker"),
+        (
+            "p",
+            "Precision: of the utterances given to this speaker, the share that were theirs. Recall: of this "
+            "speaker's utterances, the share named correctly. Support: their utterances in the scored set.",
+        ),
+        ("table", (["speaker", "precision", "recall", "F1", "support"], per_speaker, "lrrrr")),
+        ("h2", "Confusion matrix"),
+        (
+            "figure",
+            ReportFigure(
+                "confusion",
+                _png(plot_confusion(ev, title="Test set")),
+                "Confusion matrix",
+                "Rows: true speaker; columns: predicted speaker; blank cells are zero. Right: per-speaker recall.",
+            ),
+        ),
+        (
+            "table",
+            (
+                ["true \\ predicted", *ev.speakers, "total"],
+                [
+                    [name, *(str(int(c)) for c in ev.confusion[i]), str(int(ev.confusion[i].sum()))]
+                    for i, name in enumerate(ev.speakers)
+                ],
+                "l" + "r" * (len(ev.speakers) + 1),
+            ),
+        ),
+        ("h2", "Training curve"),
+    ]
+    if report.history is not None and report.history.iteration_loss:
+        h = report.history
+        blocks += [
+            (
+                "figure",
+                ReportFigure(
+                    "training",
+                    _png(plot_training_progress(h)),
+                    "Training progress",
+                    "Loss and mini-batch accuracy of every iteration, raw and smoothed.",
+                ),
+            ),
+            (
+                "p",
+                f"Last epoch: mean loss {h.epoch_loss[-1]:.4f}, mean mini-batch accuracy "
+                f"{_pct(h.epoch_accuracy[-1])} on the training batches.",
+            ),
+        ]
+    else:
+        blocks.append(
+            (
+                "p",
+                "Not available: a model bundle keeps no training history. Report on the run folder "
+                "(`vowels report --run DIR`) to see it.",
+            )
+        )
+    wrong = report.misclassified
+    blocks += [
+        ("h2", f"Misclassified utterances ({len(wrong)})"),
+        (
+            "p",
+            "Index: position in the scored set, from 0, in the order of the data file. Probability: what the "
+            "model gave the speaker it chose.",
+        ),
+        (
+            "table",
+            (
+                ["index", "source", "true", "predicted", "probability", "frames"],
+                [[str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)] for p in wrong],
+                "rlllrr",
+            ),
+        )
+        if wrong
+        else ("p", "None."),
+        ("h2", "Data set"),
+        (
+            "table",
+            (
+                ["split", "utterances", "speakers", "frames (min / median / max)", "features per frame"],
+                [
+                    [
+                        d["split"],
+                        str(d["utterances"]),
+                        str(d["speakers"]),
+                        f"{d['frames_min']} / {d['frames_median']:g} / {d['frames_max']}",
+                        str(d["n_features"]),
+                    ]
+                    for d in report.dataset
+                ],
+                "lrrrr",
+            ),
+        ),
+    ]
+    if o["kind"] == "run" or "features" not in report.configuration:
+        blocks.append(
+            (
+                "p",
+                "Japanese Vowels (Kudo, Toyama and Shimbo 1999; UCI, CC BY 4.0): 12 LPC cepstrum "
+                "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it.",
+            )
+        )
+    blocks += [
+        ("h2", "Configuration"),
+        ("table", (["setting", "value"], _key_values(report.configuration), "ll")),
+        ("h2", "Software"),
+    ]
+    trained = report.versions.get("trained with") or {}
+    now = report.versions["report written with"]
+    names = list(dict.fromkeys([*trained, *now]))
+    blocks.append(
+        (
+            "table",
+            (
+                ["library", "trained with", "report written with"],
+                [[n, trained.get(n, "not recorded"), now.get(n, "—")] for n in names],
+                "lll",
+            ),
+        )
+    )
+    machine_then = report.machine.get("trained on") or {}
+    machine_now = report.machine["report written on"]
+    keys = list(dict.fromkeys([*machine_then, *machine_now]))
+    t = report.timing
+    blocks += [
+        ("h2", "Machine and timing"),
+        (
+            "table",
+            (
+                ["", "trained on", "report written on"],
+                [
+                    [k, str(machine_then.get(k, "not recorded")) or "—", str(machine_now.get(k, "—")) or "—"]
+                    for k in keys
+                ],
+                "lll",
+            ),
+        ),
+        (
+            "table",
+            (
+                ["what", "wall time"],
+                [
+                    ["training", _seconds(t.get("train_seconds"))],
+                    ["one epoch (median)", _seconds(t.get("median_epoch_seconds"))],
+                    ["first epoch (includes building the graph)", _seconds(t.get("first_epoch_seconds"))],
+                    ["classifying the scored set", _seconds(t.get("predict_seconds"))],
+                    ["building this report (without drawing)", _seconds(t.get("report_seconds"))],
+                ],
+                "lr",
+            ),
+        ),
+        (
+            "p",
+            "Seconds are wall time and vary with the machine's load; accuracies repeat exactly for a seed on "
+            "one machine and may differ slightly on another.",
+        ),
+        ("h2", "Regenerate"),
+        (
+            "p",
+            "Retrain and rewrite this report, from the repository's root:"
+            if o["kind"] == "run"
+            else "Rewrite this report:",
+        ),
+    ]
+    blocks += [("code", command) for command in _commands(report, out)]
+    return blocks

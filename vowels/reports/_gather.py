@@ -1,0 +1,344 @@
+"""Gather a report's numbers from a run folder or a model bundle, and check them.
+
+A run's numbers are recomputed from its per-utterance predictions and must equal its own
+``metrics.json`` (and ``seeds.json``), and its utterances must be those of the test set loaded;
+a model bundle is re-scored on data now. Any disagreement is a `DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..bundle import read_bundle_metadata
+from ..errors import DataError, ParameterError
+from ..evaluation import Evaluation, evaluate_predictions
+from ..provenance import library_versions, machine_summary
+from ..training import TrainingHistory
+from ._report import Prediction, Report
+from ._stats import add_seed_intervals, error_interval
+
+if TYPE_CHECKING:
+    from ..datasets import Utterances
+
+__all__ = ["report_from_model", "report_from_run"]
+
+REPORT_LIBRARIES = ("vowels", "keras", "tensorflow", "numpy", "scipy", "scikit-learn", "matplotlib")
+"""The libraries whose versions a report records."""
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing; {what}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read as JSON ({exc}).") from None
+    if not isinstance(value, dict):
+        raise DataError(f"{path}: expected a JSON object.")
+    return value
+
+
+def _read_predictions(path: Path) -> list[Prediction]:
+    """Rows of a run's ``predictions.csv`` (written by `vowels.tutorial.predictions_csv`)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing; the run folder is incomplete, rerun 'vowels reproduce'.") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({exc}).") from None
+    out = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            out.append(
+                Prediction(
+                    int(row["index"]),
+                    row["source"],
+                    int(row["n_frames"]),
+                    row["true"],
+                    row["predicted"],
+                    float(row["probability"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path}, line {line}: missing or invalid value ({exc}).") from None
+    if not out:
+        raise DataError(f"{path}: holds no predictions.")
+    return out
+
+
+def _summarise(split: str, utterances: Utterances) -> dict:
+    lengths = utterances.lengths
+    return {
+        "split": split,
+        "utterances": len(utterances),
+        "speakers": len(set(utterances.labels)),
+        "frames_min": int(lengths.min()),
+        "frames_median": float(np.median(lengths)),
+        "frames_max": int(lengths.max()),
+        "n_features": utterances.n_features,
+    }
+
+
+def _configuration(metadata: dict | None, **known: Any) -> dict:
+    config = {k: v for k, v in known.items() if v is not None}
+    if metadata:
+        params = metadata.get("params", {})
+        config.setdefault("mode", params.get("mode"))
+        config.setdefault("seed", params.get("random_state"))
+        config["hidden_units"] = params.get("n_hidden")
+        config["sort_by_length"] = params.get("sort_by_length")
+        config["n_features"] = metadata.get("n_features")
+        config["speakers"] = metadata.get("classes")
+        config.setdefault("options", params.get("options"))
+        if "features" in metadata:
+            config["features"] = metadata["features"]
+            config["unknown_threshold"] = metadata.get("unknown_threshold")
+    return config
+
+
+def _check_same(evaluation: Evaluation, recorded: dict, where: Path) -> None:
+    """The evaluation recomputed from predictions.csv must equal the one metrics.json recorded."""
+    try:
+        same = (
+            np.isclose(evaluation.accuracy, float(recorded["accuracy"]), rtol=0, atol=1e-12)
+            and np.array_equal(evaluation.confusion, np.asarray(recorded["confusion"]))
+            and list(evaluation.speakers) == list(recorded["speakers"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{where}: the evaluation entry is missing or invalid ({exc}).") from None
+    if not same:
+        raise DataError(
+            f"{where}: the recorded accuracy {recorded.get('accuracy')!r} or confusion matrix does not match "
+            f"predictions.csv beside it (accuracy {evaluation.accuracy!r}); the run folder was edited or mixed "
+            "up with another run, rerun 'vowels reproduce'."
+        )
+
+
+def _history_timing(history: TrainingHistory | None) -> dict:
+    if history is None or not history.epoch_seconds:
+        return {"median_epoch_seconds": None, "first_epoch_seconds": None}
+    return {
+        "median_epoch_seconds": float(np.median(history.epoch_seconds)),
+        "first_epoch_seconds": float(history.epoch_seconds[0]),
+    }
+
+
+def _origin(kind: str, path: str | os.PathLike[str], data: str | os.PathLike[str] | None, **recipe: Any) -> dict:
+    """What the report was built from: ``kind``, ``path``, ``data`` (as given, or None), then `recipe`."""
+    return {"kind": kind, "path": str(path), "data": None if data is None else str(data), **recipe}
+
+
+def _assemble(
+    start: float,
+    *,
+    title: str,
+    origin: dict,
+    evaluation: Evaluation,
+    predictions: tuple[Prediction, ...],
+    history: TrainingHistory | None,
+    dataset: list[dict],
+    configuration: dict,
+    trained_with: dict | None,
+    trained_on: dict | None,
+    timing: dict,
+    seeds: dict | None = None,
+    headline_seed: int | None = None,
+) -> Report:
+    """The `Report` of the gathered numbers, with what every report adds.
+
+    That is the accuracy's Wilson interval, the libraries and machine writing the report, the
+    history's epoch times after `timing`, and ``report_seconds`` since `start`
+    (``time.perf_counter``).
+    """
+    report = Report(
+        title=title,
+        origin=origin,
+        evaluation=evaluation,
+        interval=error_interval(evaluation.n_errors, evaluation.n),
+        predictions=predictions,
+        history=history,
+        dataset=dataset,
+        configuration=configuration,
+        versions={"trained with": trained_with, "report written with": library_versions(REPORT_LIBRARIES)},
+        machine={"trained on": trained_on, "report written on": machine_summary()},
+        timing={**timing, **_history_timing(history)},
+        seeds=seeds,
+        headline_seed=headline_seed,
+    )
+    report.timing["report_seconds"] = round(time.perf_counter() - start, 3)
+    return report
+
+
+def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str] | None = None) -> Report:
+    """The report of a ``vowels reproduce`` folder (one seed, or ``--seeds N``).
+
+    Parameters
+    ----------
+    run : path-like
+        A folder with ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``,
+        or a multi-seed folder with ``seeds.json`` and one such folder per seed. The headline
+        of a multi-seed report is the first seed (fixed before training, not chosen by result).
+    data : path-like, default=None
+        Folder of the UCI files the run used; None uses ``$VOWELS_DATA`` or the bundled copy.
+        Its test set must match the run's predictions.
+
+    Raises
+    ------
+    DataError
+        A file is missing or malformed, or the run's numbers disagree with its predictions.
+    """
+    from ..datasets import load_japanese_vowels
+    from ..plots import load_run
+
+    start = time.perf_counter()
+    folder = Path(run)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
+    seeds = None
+    headline_seed = None
+    if (folder / "seeds.json").is_file():
+        seeds = _read_json(folder / "seeds.json", "")
+        try:
+            runs = seeds["runs"]
+            headline = runs[0]
+            headline_seed = int(headline["seed"])
+            add_seed_intervals(runs)
+            seed_folder = folder / str(headline["folder"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DataError(f"{folder / 'seeds.json'}: missing or invalid entry ({exc}).") from None
+    else:
+        seed_folder = folder
+    loaded = load_run(seed_folder)
+    metrics, history = loaded["metrics"], TrainingHistory.from_dict(loaded["history"])
+    predictions = _read_predictions(seed_folder / "predictions.csv")
+    try:
+        speakers = metrics["evaluation"]["speakers"]
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"{seed_folder / 'metrics.json'}: no evaluation entry ({exc}).") from None
+    evaluation = evaluate_predictions(
+        [p.true for p in predictions], [p.predicted for p in predictions], speakers=speakers
+    )
+    _check_same(evaluation, metrics["evaluation"], seed_folder / "metrics.json")
+    if seeds is not None and not np.isclose(float(seeds["runs"][0]["accuracy"]), evaluation.accuracy, atol=1e-12):
+        raise DataError(f"{folder / 'seeds.json'}: seed {headline_seed}'s accuracy differs from {seed_folder}.")
+
+    train, test = load_japanese_vowels("train", path=data), load_japanese_vowels("test", path=data)
+    if [p.true for p in predictions] != list(test.labels) or [p.n_frames for p in predictions] != list(test.lengths):
+        raise DataError(
+            f"{seed_folder / 'predictions.csv'}: its utterances are not those of the test set loaded "
+            f"({test.sources[0].split(':')[0]}); pass the --data folder the run used."
+        )
+    metadata = read_bundle_metadata(seed_folder / "model") if (seed_folder / "model").exists() else None
+    configuration = _configuration(
+        metadata,
+        mode=metrics.get("mode"),
+        seed=metrics.get("seed"),
+        epochs=metrics.get("epochs"),
+        options=metrics.get("options"),
+    )
+    return _assemble(
+        start,
+        title=f"Japanese Vowels, MATLAB recipe ({metrics.get('mode')} mode)",
+        origin=_origin(
+            "run",
+            run,
+            data,
+            n_seeds=len(seeds["runs"]) if seeds else None,
+            seed=headline_seed if seeds else metrics.get("seed"),
+            epochs=metrics.get("epochs"),
+            mode=metrics.get("mode"),
+        ),
+        evaluation=evaluation,
+        predictions=tuple(predictions),
+        history=history,
+        dataset=[_summarise("training", train), _summarise("test", test)],
+        configuration=configuration,
+        trained_with=(metadata or {}).get("library_versions"),
+        trained_on=metrics.get("machine"),
+        timing={"train_seconds": metrics.get("train_seconds"), "predict_seconds": metrics.get("predict_seconds")},
+        seeds=seeds,
+        headline_seed=headline_seed,
+    )
+
+
+def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[str] | None = None) -> Report:
+    """The report of a model bundle, re-scored now.
+
+    Parameters
+    ----------
+    model : path-like
+        A bundle written by ``vowels reproduce`` (Japanese Vowels) or ``vowels train``
+        (recordings; its metadata holds a feature configuration).
+    data : path-like, default=None
+        For a Japanese Vowels bundle: the folder of the UCI files (None: ``$VOWELS_DATA`` or the
+        bundled copy), whose test set is scored. For a recordings bundle (required): a folder
+        ``DIR/<speaker>/*`` of recordings of enrolled speakers, as for ``vowels evaluate``.
+    """
+    start = time.perf_counter()
+    metadata = read_bundle_metadata(Path(model))
+    recordings = "features" in metadata
+    if recordings:
+        from ..recordings import RecordingClassifier, load_speaker_folders
+
+        if data is None:
+            raise ParameterError(
+                f"{model}: a model trained on recordings is scored on a folder of recordings; pass --data DIR "
+                "(DIR/<speaker>/*)."
+            )
+        clf = RecordingClassifier.load(model)
+        scored = load_speaker_folders(data, clf.features_, min_speakers=1).utterances
+        strangers = sorted(set(scored.speakers) - set(clf.classes_))
+        if strangers:
+            raise DataError(f"{data}: speakers {strangers} are not enrolled in {model} ({list(clf.classes_)}).")
+        t0 = time.perf_counter()
+        probabilities = clf.predict_proba(scored.sequences)
+        predict_seconds = time.perf_counter() - t0
+        predicted = clf.answer(probabilities)
+        speakers = [str(s) for s in clf.classes_]
+        if "unknown" in set(predicted):
+            speakers.append("unknown")
+        evaluation = evaluate_predictions(scored.labels, predicted, speakers=speakers)
+        dataset = [_summarise("scored", scored)]
+        title = f"Recordings in {data}"
+    else:
+        from ..classifier import SpeakerClassifier
+        from ..datasets import load_japanese_vowels
+        from ..tutorial import score_on_test_set
+
+        scored = load_japanese_vowels("test", path=data)
+        evaluation, predicted, probabilities, predict_seconds = score_on_test_set(SpeakerClassifier.load(model), scored)
+        dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
+        title = f"Japanese Vowels, model bundle ({metadata.get('params', {}).get('mode')} mode)"
+    predictions = tuple(
+        Prediction(
+            i,
+            scored.sources[i],
+            len(scored.sequences[i]),
+            str(scored.labels[i]),
+            str(predicted[i]),
+            float(probabilities[i].max()),
+        )
+        for i in range(len(scored))
+    )
+    bundle_metrics = metadata.get("metrics", {})
+    return _assemble(
+        start,
+        title=title,
+        origin=_origin("model", model, data),
+        evaluation=evaluation,
+        predictions=predictions,
+        history=None,
+        dataset=dataset,
+        configuration=_configuration(metadata, epochs=metadata.get("params", {}).get("options", {}).get("max_epochs")),
+        trained_with=metadata.get("library_versions"),
+        trained_on=metadata.get("machine"),
+        timing={"train_seconds": bundle_metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
+    )

@@ -1,0 +1,120 @@
+"""What an accuracy report states, before it is rendered: `Report` and its `Prediction` rows."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from ..evaluation import Evaluation
+from ..training import TrainingHistory
+from ._stats import CONFIDENCE
+
+__all__ = ["Prediction", "Report"]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One scored utterance.
+
+    Attributes
+    ----------
+    index : int
+        Position in the scored set (0-based; the test file's order for Japanese Vowels).
+    source : str
+        Where it came from (file and line range, or audio path).
+    n_frames : int
+        Length in frames.
+    true, predicted : str
+        Speaker names.
+    probability : float
+        The model's probability of the predicted speaker, in [0, 1].
+    """
+
+    index: int
+    source: str
+    n_frames: int
+    true: str
+    predicted: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything an accuracy report states, before it is rendered.
+
+    Attributes
+    ----------
+    title : str
+    origin : dict
+        ``kind`` ("run" or "model"), ``path``, ``data`` (as given, or None) and, for runs, the
+        recipe to rerun it (``n_seeds``, ``seed``, ``epochs``, ``mode``).
+    evaluation : Evaluation
+        Recomputed from `predictions`.
+    interval : (float, float)
+        95 % Wilson score interval of the accuracy, in [0, 1].
+    predictions : tuple of Prediction
+    history : TrainingHistory or None
+        None for a model bundle (bundles keep no history).
+    dataset : list of dict
+        One row per split: ``split``, ``utterances``, ``speakers``, ``frames_min``,
+        ``frames_median``, ``frames_max``, ``n_features``.
+    configuration : dict
+        Mode, seed, hidden units, sorting, training options, feature configuration.
+    versions : dict
+        ``{"trained with": {...}, "report written with": {...}}``.
+    machine : dict
+        ``{"trained on": {...} or None, "report written on": {...}}``.
+    timing : dict
+        Seconds (wall time): ``train_seconds``, ``predict_seconds``, ``median_epoch_seconds``,
+        ``first_epoch_seconds``, ``report_seconds``; None where not recorded.
+    seeds : dict or None
+        The ``seeds.json`` of a multi-seed run, each run with its Wilson interval added.
+    headline_seed : int or None
+    created : str
+        ISO 8601 time the report was built (UTC).
+    """
+
+    title: str
+    origin: dict
+    evaluation: Evaluation
+    interval: tuple[float, float]
+    predictions: tuple[Prediction, ...]
+    history: TrainingHistory | None
+    dataset: list[dict]
+    configuration: dict
+    versions: dict
+    machine: dict
+    timing: dict
+    seeds: dict | None = None
+    headline_seed: int | None = None
+    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+
+    @property
+    def misclassified(self) -> list[Prediction]:
+        """The predictions whose speaker is wrong, in index order."""
+        return [p for p in self.predictions if p.true != p.predicted]
+
+    def to_dict(self) -> dict:
+        """The report's numbers as plain JSON-ready values (written as ``report.json``)."""
+        return {
+            "format": "vowels-report",
+            "format_version": 1,
+            "title": self.title,
+            "created": self.created,
+            "origin": self.origin,
+            "headline_seed": self.headline_seed,
+            "interval": {
+                "method": "wilson",
+                "confidence": CONFIDENCE,
+                "low": self.interval[0],
+                "high": self.interval[1],
+            },
+            "evaluation": self.evaluation.to_dict(),
+            "misclassified": [p.__dict__ for p in self.misclassified],
+            "seeds": self.seeds,
+            "dataset": self.dataset,
+            "configuration": self.configuration,
+            "versions": self.versions,
+            "machine": self.machine,
+            "timing": self.timing,
+        }

@@ -1,0 +1,49 @@
+"""Write a report's files into a folder: PNG figures, ``report.json``, ``report.md``, ``report.html``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..bundle import check_free, check_writable, write_bytes, write_json, write_text
+from ._document import document
+from ._render import render_html, render_markdown
+from ._report import Report
+
+__all__ = ["REPORT_FILES", "check_report_free", "write_report"]
+
+REPORT_FILES = ("report.md", "report.html", "report.json")
+"""The files a report writes (plus one PNG per figure)."""
+
+
+def check_report_free(out: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Refuse an existing report in `out` unless `force`; prove `out` is writable. Returns `out`."""
+    out = Path(out)
+    for name in REPORT_FILES:
+        check_free(out / name, force=force, what="report")
+    check_writable(out)
+    return out
+
+
+def write_report(report: Report, out: str | os.PathLike[str], *, force: bool = False) -> list[Path]:
+    """Write ``report.md`` with its PNG figures, ``report.json`` and ``report.html`` into `out`.
+
+    Every file is written atomically; figures first, so the Markdown never links a missing one.
+    An existing report is replaced only with `force`.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = check_report_free(out, force=force)
+    blocks = document(report, out)
+    written = []
+    for kind, value in blocks:
+        if kind == "figure":
+            write_bytes(out / f"{value.name}.png", value.png)
+            written.append(out / f"{value.name}.png")
+    write_json(out / "report.json", report.to_dict())
+    write_text(out / "report.md", render_markdown(blocks))
+    write_text(out / "report.html", render_html(blocks))
+    return [*written, out / "report.json", out / "report.md", out / "report.html"]
