@@ -24,6 +24,7 @@ from .bundle import (
 )
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
+from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
 
@@ -45,6 +46,13 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         Training options; None means the tutorial's (`TrainingOptions()`).
     sort_by_length : bool, default=True
         Sort sequences by length before batching, for training and prediction.
+    delta_width : int, default=0
+        Append each feature's slope over this many frames (odd, >= 3); 0 appends none.
+    standardize : bool, default=False
+        Standardise each feature (after deltas) with the training frames' mean and standard
+        deviation, before padding.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate on the BiLSTM output during training.
     random_state : int, default=0
         Seeds weights and any shuffling; the same seed gives the same model on one machine.
     verbose : int, default=0
@@ -66,6 +74,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         n_hidden: int = 100,
         options: TrainingOptions | None = None,
         sort_by_length: bool = True,
+        delta_width: int = 0,
+        standardize: bool = False,
+        dropout: float = 0.0,
         random_state: int = 0,
         verbose: int = 0,
     ) -> None:
@@ -73,6 +84,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         self.n_hidden = n_hidden
         self.options = options
         self.sort_by_length = sort_by_length
+        self.delta_width = delta_width
+        self.standardize = standardize
+        self.dropout = dropout
         self.random_state = random_state
         self.verbose = verbose
 
@@ -106,18 +120,21 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"training needs at least 2 speakers; got {list(self.classes_)}.")
         self.n_features_in_ = sequences[0].shape[1]
         codes = _codes(y, self.classes_)
+        self.preprocessing_ = Preprocessing.fit(sequences, delta_width=self.delta_width, standardize=self.standardize)
+        sequences = self.preprocessing_.apply(sequences)
 
         if self.sort_by_length:
             order = np.argsort([len(s) for s in sequences], kind="stable")
             sequences, codes = [sequences[i] for i in order], codes[order]
         seed_everything(self.random_state)
         self.model_ = build_network(
-            self.n_features_in_,
+            self.preprocessing_.n_outputs(self.n_features_in_),
             len(self.classes_),
             mode=self.mode,
             n_hidden=self.n_hidden,
             l2=self.options_.l2_regularization,
             mask_value=self.options_.sequence_padding_value,
+            dropout=self.dropout,
         )
         self.history_ = train_network(
             self.model_, sequences, codes, self.options_, seed=self.random_state, verbose=self.verbose
@@ -136,7 +153,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         the order of `X`.
         """
         self._check_fitted()
-        sequences = check_sequences(X, n_features=self.n_features_in_)
+        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
         options = self.options_
         return predict_in_batches(
             self.model_.predict_on_batch,
@@ -192,9 +209,13 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                     "mode": self.mode,
                     "n_hidden": self.n_hidden,
                     "sort_by_length": self.sort_by_length,
+                    "delta_width": self.delta_width,
+                    "standardize": self.standardize,
+                    "dropout": self.dropout,
                     "random_state": self.random_state,
                     "options": self.options_.to_dict(),
                 },
+                "preprocessing": self.preprocessing_.to_dict(),
                 "metrics": metrics or {},
                 "library_versions": library_versions(),
                 "weights_sha256": sha256_of(staging / MODEL_FILE),
@@ -220,10 +241,14 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 n_hidden=params["n_hidden"],
                 options=TrainingOptions.from_dict(params["options"]),
                 sort_by_length=params["sort_by_length"],
+                delta_width=params.get("delta_width", 0),
+                standardize=params.get("standardize", False),
+                dropout=params.get("dropout", 0.0),
                 random_state=params["random_state"],
             )
             clf.classes_ = np.array(metadata["classes"], dtype=str)
             clf.n_features_in_ = int(metadata["n_features"])
+            clf.preprocessing_ = Preprocessing.from_dict(metadata.get("preprocessing"))
         except (KeyError, TypeError, ParameterError) as exc:
             raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}).") from None
         try:

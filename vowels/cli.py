@@ -10,7 +10,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from .errors import VowelsError
 
@@ -36,7 +37,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser that reports errors as one line instead of usage and exit."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
@@ -63,8 +64,14 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
 
 def _recipe(args: argparse.Namespace) -> dict:
     """The `reproduce` arguments that one seed and several seeds share."""
-    return {"epochs": args.epochs, "mode": args.mode, "out": args.out, "data": args.data, "force": args.force,
-            "verbose": 0 if args.quiet else 1}
+    return {
+        "epochs": args.epochs,
+        "mode": args.mode,
+        "out": args.out,
+        "data": args.data,
+        "force": args.force,
+        "verbose": 0 if args.quiet else 1,
+    }
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
@@ -88,8 +95,12 @@ def run_reproduce(args: argparse.Namespace) -> int:
         f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), mode {args.mode}, "
         f"{args.epochs} epochs, seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
     )
-    _say(args, f"Saved: {run.out / 'metrics.json'}, {run.out / 'history.json'}, "
-               f"{run.out / 'predictions.csv'}, model bundle {run.out / 'model'}")
+    out = Path(args.out)
+    _say(
+        args,
+        f"Saved: {out / 'metrics.json'}, {out / 'history.json'}, {out / 'predictions.csv'}, "
+        f"model bundle {out / 'model'}",
+    )
     return ExitStatus.SUCCESS
 
 
@@ -100,16 +111,22 @@ def run_reproduce_seeds(args: argparse.Namespace) -> int:
     seeds = reproduce_seeds(n_seeds=args.seeds, seed=args.seed, **_recipe(args))
     for run in seeds.runs:
         m = run.metrics
-        _say(args, f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
-                   f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s")
+        _say(
+            args,
+            f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
+            f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s",
+        )
     acc = seeds.summary["accuracy"]
     print(
         f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
         f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
         f"max {100 * acc['max']:.2f}%, mode {args.mode}, {args.epochs} epochs"
     )
-    _say(args, f"Saved: {os.path.join(args.out, 'seeds.json')} and one run folder per seed "
-               f"({os.path.join(args.out, 'seed-K')})")
+    _say(
+        args,
+        f"Saved: {os.path.join(args.out, 'seeds.json')} and one run folder per seed "
+        f"({os.path.join(args.out, 'seed-K')})",
+    )
     return ExitStatus.SUCCESS
 
 
@@ -166,10 +183,14 @@ def run_report(args: argparse.Namespace) -> int:
     seeds = ""
     if report.seeds:
         acc = report.seeds["accuracy"]
-        seeds = (f"; over {acc['n_seeds']} seeds mean {100 * acc['mean']:.2f}%, min {100 * acc['min']:.2f}%, "
-                 f"max {100 * acc['max']:.2f}% (headline: seed {report.headline_seed})")
-    print(f"Test accuracy: {100 * ev.accuracy:.2f}% ({ev.n - ev.n_errors}/{ev.n}), 95% CI "
-          f"{100 * low:.2f}-{100 * high:.2f}% (Wilson){seeds}")
+        seeds = (
+            f"; over {acc['n_seeds']} seeds mean {100 * acc['mean']:.2f}%, min {100 * acc['min']:.2f}%, "
+            f"max {100 * acc['max']:.2f}% (headline: seed {report.headline_seed})"
+        )
+    print(
+        f"Test accuracy: {100 * ev.accuracy:.2f}% ({ev.n - ev.n_errors}/{ev.n}), 95% CI "
+        f"{100 * low:.2f}-{100 * high:.2f}% (Wilson){seeds}"
+    )
     _say(args, *(f"Wrote {path}" for path in written))
     return ExitStatus.SUCCESS
 
@@ -215,8 +236,12 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
     def show(done: int, total: int) -> None:
         if live:
             filled = 30 * done // total
-            print(f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
-                  end="\n" if done == total else "", file=sys.stderr, flush=True)
+            print(
+                f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
+                end="\n" if done == total else "",
+                file=sys.stderr,
+                flush=True,
+            )
         elif done == total:
             print(f"{what}: {total} files", file=sys.stderr, flush=True)
 
@@ -224,8 +249,12 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
 
 
 def _add_workers(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=whole_number(1), default=1,
-                        help="parallel worker processes for feature extraction (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=whole_number(1),
+        default=1,
+        help="parallel worker processes for feature extraction (default 1)",
+    )
 
 
 def _report_failures(failures: Sequence[Failure]) -> None:
@@ -242,13 +271,16 @@ def run_extract(args: argparse.Namespace) -> int:
     from .recordings import load_speaker_folders, save_features
 
     check_free(Path(args.out), force=args.force)
-    extraction = load_speaker_folders(args.dir, FeatureConfig(kind=args.kind), workers=args.workers,
-                                      progress=_progress(args, "Extracting features"))
+    extraction = load_speaker_folders(
+        args.dir, FeatureConfig(kind=args.kind), workers=args.workers, progress=_progress(args, "Extracting features")
+    )
     _report_failures(extraction.failures)
     save_features(args.out, extraction, force=args.force)
     u = extraction.utterances
-    print(f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({extraction.config.kind}, "
-          f"{extraction.config.n_features} features per frame); {len(extraction.failures)} skipped; wrote {args.out}")
+    print(
+        f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({extraction.config.kind}, "
+        f"{extraction.config.n_features} features per frame); {len(extraction.failures)} skipped; wrote {args.out}"
+    )
     return ExitStatus.PARTIAL_FAILURE if extraction.failures else ExitStatus.SUCCESS
 
 
@@ -267,21 +299,32 @@ def run_train(args: argparse.Namespace) -> int:
     if source.is_file():
         data = load_features(source)
     else:
-        data = load_speaker_folders(source, FeatureConfig(kind=args.kind), workers=args.workers,
-                                    progress=_progress(args, "Extracting features"))
+        data = load_speaker_folders(
+            source, FeatureConfig(kind=args.kind), workers=args.workers, progress=_progress(args, "Extracting features")
+        )
     _report_failures(data.failures)
     model = RecordingClassifier(
-        mode=args.mode, n_hidden=args.hidden, epochs=args.epochs, validation_fraction=args.validation_fraction,
-        threshold=args.threshold, random_state=args.seed, verbose=0 if args.quiet else 1,
+        mode=args.mode,
+        n_hidden=args.hidden,
+        epochs=args.epochs,
+        validation_fraction=args.validation_fraction,
+        threshold=args.threshold,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
     )
     u = data.utterances
-    _say(args, f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
-               f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.")
+    _say(
+        args,
+        f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
+        f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
+    )
     model.fit(data)
     v = model.validation_
     if "accuracy" in v:
-        print(f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
-              f"recordings); suggested --threshold {v['suggested_threshold']:.3f}")
+        print(
+            f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
+            f"recordings); suggested --threshold {v['suggested_threshold']:.3f}"
+        )
     else:
         print("No validation split (--validation-fraction 0): accuracy not measured.")
     model.save(out, force=args.force)
@@ -310,8 +353,10 @@ def run_classify(args: argparse.Namespace) -> int:
     else:
         for r in results:
             nearest = f" (nearest {r.nearest})" if r.speaker != r.nearest else ""
-            print(f"{r.path}: {r.speaker}{nearest} p={r.probability:.3f}; "
-                  f"runner-up {r.runner_up} p={r.runner_up_probability:.3f}")
+            print(
+                f"{r.path}: {r.speaker}{nearest} p={r.probability:.3f}; "
+                f"runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
+            )
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
@@ -320,11 +365,14 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
     from .recordings import RecordingClassifier
 
     model = RecordingClassifier.load(args.model)
-    evaluation, failures = model.evaluate_folder(args.dir, threshold=args.threshold, workers=args.workers,
-                                                 progress=_progress(args, "Extracting features"))
+    evaluation, failures = model.evaluate_folder(
+        args.dir, threshold=args.threshold, workers=args.workers, progress=_progress(args, "Extracting features")
+    )
     _report_failures(failures)
-    print(f"Accuracy: {100 * evaluation.accuracy:.2f}% ({evaluation.n - evaluation.n_errors}/{evaluation.n}), "
-          f"model {args.model}, folder {args.dir}")
+    print(
+        f"Accuracy: {100 * evaluation.accuracy:.2f}% ({evaluation.n - evaluation.n_errors}/{evaluation.n}), "
+        f"model {args.model}, folder {args.dir}"
+    )
     for i, name in enumerate(evaluation.speakers):
         if evaluation.support[i]:
             _say(args, f"  {name}: recall {100 * evaluation.recall[i]:.1f}% of {evaluation.support[i]}")
@@ -345,70 +393,126 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", parents=[common], help="reproduce the MATLAB tutorial on Japanese Vowels")
     p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
     p.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
-    p.add_argument("--seeds", type=whole_number(1), default=None, metavar="N",
-                   help="train N seeds (--seed .. --seed+N-1), each in OUT/seed-K/, summary in OUT/seeds.json")
-    p.add_argument("--mode", choices=("matlab", "padded", "masked"), default="matlab",
-                   help="BiLSTM last-output semantics (default matlab, the faithful reproduction)")
+    p.add_argument(
+        "--seeds",
+        type=whole_number(1),
+        default=None,
+        metavar="N",
+        help="train N seeds (--seed .. --seed+N-1), each in OUT/seed-K/, summary in OUT/seeds.json",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("matlab", "padded", "masked"),
+        default="matlab",
+        help="BiLSTM last-output semantics (default matlab, the faithful reproduction)",
+    )
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
     p.add_argument("--force", action="store_true", help="replace results of an earlier run in --out")
     p.set_defaults(handler=run_reproduce)
 
-    p = sub.add_parser("evaluate", parents=[common],
-                       help="score a saved model on the test set, or on a labelled folder DIR")
+    p = sub.add_parser(
+        "evaluate", parents=[common], help="score a saved model on the test set, or on a labelled folder DIR"
+    )
     p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
-    p.add_argument("dir", nargs="?", default=None, metavar="DIR",
-                   help="folder of recordings DIR/<speaker>/* (default: the Japanese Vowels test set)")
+    p.add_argument(
+        "dir",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="folder of recordings DIR/<speaker>/* (default: the Japanese Vowels test set)",
+    )
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
-    p.add_argument("--threshold", type=probability, default=None,
-                   help="with DIR: answer 'unknown' below this probability (default: the model's)")
-    p.add_argument("--workers", type=whole_number(1), default=1,
-                   help="with DIR: parallel worker processes for feature extraction (default 1)")
+    p.add_argument(
+        "--threshold",
+        type=probability,
+        default=None,
+        help="with DIR: answer 'unknown' below this probability (default: the model's)",
+    )
+    p.add_argument(
+        "--workers",
+        type=whole_number(1),
+        default=1,
+        help="with DIR: parallel worker processes for feature extraction (default 1)",
+    )
     p.set_defaults(handler=run_evaluate)
 
     from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
 
     p = sub.add_parser(
-        "plot", parents=[common], help="draw the tutorial's figures and a recording's",
+        "plot",
+        parents=[common],
+        help="draw the tutorial's figures and a recording's",
         description="Draw the tutorial's figures. With no WHICH: every figure possible without training "
-                    "(the data figures, plus training/confusion when --run or --model is given and recording "
-                    "when --audio is; the others are skipped with a note on stderr). A figure named in WHICH "
-                    "whose input is missing is an error (exit 2).",
+        "(the data figures, plus training/confusion when --run or --model is given and recording "
+        "when --audio is; the others are skipped with a note on stderr). A figure named in WHICH "
+        "whose input is missing is an error (exit 2).",
     )
-    p.add_argument("which", nargs="*", metavar="WHICH",
-                   help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
-                        "(need --run or --model); recording (needs --audio); default: all possible")
+    p.add_argument(
+        "which",
+        nargs="*",
+        metavar="WHICH",
+        help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
+        "(need --run or --model); recording (needs --audio); default: all possible",
+    )
     p.add_argument("--out", required=True, help="output folder; figures there are replaced")
     p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
     p.add_argument("--run", default=None, help="a 'vowels reproduce' folder (metrics.json, history.json)")
-    p.add_argument("--model", default=None,
-                   help="model bundle: a Japanese Vowels model's confusion matrix is recomputed on the test set; "
-                        "a model trained on recordings gives the recording figure its features")
-    p.add_argument("--observation", type=whole_number(1), default=1,
-                   help="training utterance of the features figure, from 1 (default 1)")
-    p.add_argument("--padding-results", default=None,
-                   help="JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)")
-    p.add_argument("--audio", default=None, metavar="FILE",
-                   help="recording of the recording figure: waveform, spectrogram and features")
-    p.add_argument("--kind", choices=("mfcc", "lpcc"), default=None,
-                   help="features of the recording figure (default mfcc, or those of a --model trained on "
-                        "recordings)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="model bundle: a Japanese Vowels model's confusion matrix is recomputed on the test set; "
+        "a model trained on recordings gives the recording figure its features",
+    )
+    p.add_argument(
+        "--observation",
+        type=whole_number(1),
+        default=1,
+        help="training utterance of the features figure, from 1 (default 1)",
+    )
+    p.add_argument(
+        "--padding-results",
+        default=None,
+        help="JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)",
+    )
+    p.add_argument(
+        "--audio",
+        default=None,
+        metavar="FILE",
+        help="recording of the recording figure: waveform, spectrogram and features",
+    )
+    p.add_argument(
+        "--kind",
+        choices=("mfcc", "lpcc"),
+        default=None,
+        help="features of the recording figure (default mfcc, or those of a --model trained on recordings)",
+    )
     p.set_defaults(handler=run_plot)
 
     p = sub.add_parser(
-        "report", parents=[common], help="accuracy report (Markdown + self-contained HTML) of a run or a model",
+        "report",
+        parents=[common],
+        help="accuracy report (Markdown + self-contained HTML) of a run or a model",
         description="Write REPORTDIR/report.md with its PNG figures, report.html (figures embedded, no external "
-                    "requests) and report.json: test accuracy with a 95%% Wilson interval, per-speaker scores, "
-                    "confusion matrix, training curve, misclassified utterances, data, configuration, versions, "
-                    "machine and timing.",
+        "requests) and report.json: test accuracy with a 95%% Wilson interval, per-speaker scores, "
+        "confusion matrix, training curve, misclassified utterances, data, configuration, versions, "
+        "machine and timing.",
     )
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", default=None, metavar="DIR",
-                        help="a 'vowels reproduce' folder (one seed, or --seeds N: spread over seeds)")
+    source.add_argument(
+        "--run",
+        default=None,
+        metavar="DIR",
+        help="a 'vowels reproduce' folder (one seed, or --seeds N: spread over seeds)",
+    )
     source.add_argument("--model", default=None, metavar="MODEL", help="model bundle, re-scored now")
-    p.add_argument("--data", default=None, metavar="DIR",
-                   help="UCI files folder (default: bundled copy); for a model trained with 'vowels train', "
-                        "a folder DIR/<speaker>/* of recordings to score")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="UCI files folder (default: bundled copy); for a model trained with 'vowels train', "
+        "a folder DIR/<speaker>/* of recordings to score",
+    )
     p.add_argument("--out", required=True, metavar="REPORTDIR", help="folder for the report")
     p.add_argument("--force", action="store_true", help="replace an existing report in REPORTDIR")
     p.set_defaults(handler=run_report)
@@ -416,8 +520,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", parents=[common], help="recordings DIR/<speaker>/* -> features file (.npz)")
     p.add_argument("dir", metavar="DIR", help="folder with one subfolder of recordings per speaker")
     p.add_argument("--out", required=True, help="features file to write, e.g. feats.npz")
-    p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc",
-                   help="MFCC (default) or LPC cepstrum with the Japanese Vowels analysis")
+    p.add_argument(
+        "--kind",
+        choices=("mfcc", "lpcc"),
+        default="mfcc",
+        help="MFCC (default) or LPC cepstrum with the Japanese Vowels analysis",
+    )
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(handler=run_extract)
@@ -427,14 +535,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model bundle folder to write")
     p.add_argument("--epochs", type=whole_number(1), default=30, help="training epochs (default 30)")
     p.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
-    p.add_argument("--mode", choices=("masked", "matlab", "padded"), default="masked",
-                   help="BiLSTM semantics (default masked: padding is ignored)")
+    p.add_argument(
+        "--mode",
+        choices=("masked", "matlab", "padded"),
+        default="masked",
+        help="BiLSTM semantics (default masked: padding is ignored)",
+    )
     p.add_argument("--hidden", type=whole_number(1), default=100, help="hidden units per direction (default 100)")
-    p.add_argument("--validation-fraction", type=fraction, default=0.2,
-                   help="share of each speaker's recordings held out to measure accuracy (default 0.2)")
-    p.add_argument("--threshold", type=probability_or_auto, default=0.0,
-                   help="answer 'unknown' below this probability; 'auto' uses the validation suggestion "
-                        "(default 0: always name a speaker)")
+    p.add_argument(
+        "--validation-fraction",
+        type=fraction,
+        default=0.2,
+        help="share of each speaker's recordings held out to measure accuracy (default 0.2)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=probability_or_auto,
+        default=0.0,
+        help="answer 'unknown' below this probability; 'auto' uses the validation suggestion "
+        "(default 0: always name a speaker)",
+    )
     p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc", help="features when DIR is a folder")
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
@@ -443,15 +563,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", parents=[common], help="name the speaker of each recording")
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings to classify")
     p.add_argument("--model", required=True, help="model bundle folder written by 'vowels train'")
-    p.add_argument("--threshold", type=probability, default=None,
-                   help="answer 'unknown' below this probability (default: the model's)")
+    p.add_argument(
+        "--threshold",
+        type=probability,
+        default=None,
+        help="answer 'unknown' below this probability (default: the model's)",
+    )
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON list")
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")
     _add_workers(p)
-    p.add_argument("--engine", choices=("auto", "numpy", "keras"), default="auto",
-                   help="auto (default): NumPy network and features when the bundle has weights.npz (no "
-                        "TensorFlow start-up, same answer), else Keras and librosa as in training")
+    p.add_argument(
+        "--engine",
+        choices=("auto", "numpy", "keras"),
+        default="auto",
+        help="auto (default): NumPy network and features when the bundle has weights.npz (no "
+        "TensorFlow start-up, same answer), else Keras and librosa as in training",
+    )
     p.set_defaults(handler=run_classify)
     return parser
 
@@ -473,8 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vowels: error: {exc}", file=sys.stderr)
         return ExitStatus.ERROR
     except KeyboardInterrupt:
-        print("vowels: interrupted; files already written are whole, nothing half-written was kept.",
-              file=sys.stderr)
+        print("vowels: interrupted; files already written are whole, nothing half-written was kept.", file=sys.stderr)
         return ExitStatus.INTERRUPTED
 
 

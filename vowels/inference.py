@@ -25,6 +25,7 @@ from .batching import predict_in_batches
 from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, read_bundle_metadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
+from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
 __all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "weights_npz"]
@@ -162,10 +163,18 @@ class NumpyClassifier:
         sort_by_length: bool = True,
         random_state: int = 0,
         metadata: dict | None = None,
+        preprocessing: Preprocessing | None = None,
+        n_features: int | None = None,
     ) -> None:
         self.network_ = network
         self.classes_ = np.asarray(classes, dtype=str)
-        self.n_features_in_ = network.n_features
+        self.preprocessing_ = preprocessing or Preprocessing()
+        self.n_features_in_ = network.n_features if n_features is None else n_features
+        if self.preprocessing_.n_outputs(self.n_features_in_) != network.n_features:
+            raise ParameterError(
+                f"{self.n_features_in_} features per frame, preprocessed, do not fit a network of "
+                f"{network.n_features} inputs."
+            )
         self.mode, self.n_hidden = network.mode, network.n_hidden
         self.options_ = options
         self.sort_by_length = sort_by_length
@@ -208,8 +217,10 @@ class NumpyClassifier:
                 sort_by_length=params["sort_by_length"],
                 random_state=params["random_state"],
                 metadata=metadata,
+                preprocessing=Preprocessing.from_dict(metadata.get("preprocessing")),
+                n_features=int(metadata["n_features"]),
             )
-            if network.n_features != int(metadata["n_features"]) or network.n_hidden != params["n_hidden"]:
+            if network.n_hidden != params["n_hidden"]:
                 raise ParameterError("the weights do not match n_features and n_hidden")
         except (KeyError, TypeError, ParameterError) as exc:
             raise BundleError(
@@ -221,7 +232,7 @@ class NumpyClassifier:
         """Probability of each speaker, shape (n_sequences, n_classes), as `SpeakerClassifier.predict_proba`."""
         if not hasattr(self, "network_"):
             raise NotFittedError("this NumpyClassifier has no network; use NumpyClassifier.load.")
-        sequences = check_sequences(X, n_features=self.n_features_in_)
+        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
         options = self.options_
         return predict_in_batches(
             self.network_,

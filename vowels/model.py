@@ -69,6 +69,7 @@ def build_network(
     n_hidden: int = 100,
     l2: float = 1e-4,
     mask_value: float = 0.0,
+    dropout: float = 0.0,
 ) -> keras.Model:
     """Build the BiLSTM classifier for sequences of shape (time, `n_features`).
 
@@ -86,6 +87,8 @@ def build_network(
         MATLAB's ``L2Regularization`` factor, applied to weights but not biases.
     mask_value : float, default=0.0
         In ``"masked"`` mode, frames whose every feature equals this value are padding.
+    dropout : float in [0, 1), default=0.0
+        Dropout on the BiLSTM output while training; none at prediction.
     """
     if mode not in MODES:
         raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
@@ -96,6 +99,8 @@ def build_network(
         raise ParameterError(f"n_classes must be at least 2 to tell speakers apart; got {n_classes}.")
     if l2 < 0:
         raise ParameterError(f"l2 must be >= 0; got {l2!r}.")
+    if not 0 <= dropout < 1:
+        raise ParameterError(f"dropout must be in [0, 1); got {dropout!r}.")
 
     inputs = keras.Input(shape=(None, n_features), name="frames")
     if mode == "matlab":
@@ -109,6 +114,8 @@ def build_network(
             backward_layer=_lstm(n_hidden, l2, "backward_lstm", go_backwards=True),
             name="bilstm_last",
         )(x)
+    if dropout:
+        features = keras.layers.Dropout(dropout, name="dropout")(features)
     regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
     outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer, name="speaker")(
         features

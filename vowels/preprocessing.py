@@ -1,0 +1,91 @@
+"""What happens to each sequence before batching: appended slopes (deltas), then standardisation.
+
+Learned on the training sequences, saved in the model bundle, applied unchanged at prediction,
+by both the Keras and the NumPy engine. NumPy only (`vowels.dsp.delta`), so the fast
+classification path stays free of librosa and Keras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dsp import delta
+from .errors import ParameterError
+from .features import Normalization
+
+__all__ = ["Preprocessing"]
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Per-sequence transform learned from training data.
+
+    Attributes
+    ----------
+    delta_width : int
+        0 for none, else an odd number of frames >= 3 over which each feature's least-squares
+        slope is taken and appended (`librosa.feature.delta` with ``mode="nearest"``), doubling
+        the features per frame.
+    normalization : Normalization or None
+        Per-feature mean and standard deviation of the training frames (after deltas).
+    """
+
+    delta_width: int = 0
+    normalization: Normalization | None = None
+
+    def __post_init__(self) -> None:
+        width = self.delta_width
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
+            raise ParameterError(f"delta_width must be 0 or an odd whole number >= 3; got {width!r}.")
+        if width and (width < 3 or width % 2 == 0):
+            raise ParameterError(f"delta_width must be 0 or an odd whole number >= 3; got {width!r}.")
+
+    @property
+    def is_identity(self) -> bool:
+        """Whether sequences pass through unchanged."""
+        return not self.delta_width and self.normalization is None
+
+    def n_outputs(self, n_features: int) -> int:
+        """Features per frame after the transform, for `n_features` going in."""
+        return 2 * n_features if self.delta_width else n_features
+
+    def _with_deltas(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not self.delta_width:
+            return list(sequences)
+        return [np.concatenate([s, delta(s, width=self.delta_width)], axis=1) for s in sequences]
+
+    @classmethod
+    def fit(cls, sequences: Sequence[np.ndarray], *, delta_width: int = 0, standardize: bool = False) -> Preprocessing:
+        """Learn the transform from training `sequences` of shape (n_frames, n_features)."""
+        expanded = cls(delta_width=delta_width)._with_deltas(sequences)
+        return cls(delta_width=delta_width, normalization=Normalization.fit(expanded) if standardize else None)
+
+    def apply(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The transformed sequences, float32, time on axis 0."""
+        if self.is_identity:
+            return list(sequences)
+        expanded = self._with_deltas(sequences)
+        if self.normalization is None:
+            return [np.ascontiguousarray(s, dtype=np.float32) for s in expanded]
+        return [self.normalization.apply(s) for s in expanded]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        return {
+            "delta_width": int(self.delta_width),
+            "normalization": None if self.normalization is None else self.normalization.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> Preprocessing:
+        """The inverse of `to_dict`; None (bundles written before preprocessing existed) is identity."""
+        if not values:
+            return cls()
+        stats = values.get("normalization")
+        return cls(
+            delta_width=int(values.get("delta_width", 0)),
+            normalization=None if stats is None else Normalization.from_dict(stats),
+        )
