@@ -33,6 +33,7 @@ def test_estimator_params_and_clone():
     assert clf.set_params(mode="padded").mode == "padded"
 
 
+@pytest.mark.slow
 def test_predict_proba_classifies_sorted_batches_and_returns_input_order(fitted, data):
     proba = fitted.predict_proba(data)
     assert proba.shape == (len(data), 9)

@@ -36,6 +36,7 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
     assert message in _one_line_error(_run(*args))
 
 
+@pytest.mark.slow
 def test_missing_model_and_data_folders_are_named(tmp_path):
     line = _one_line_error(_run("evaluate", "--model", str(tmp_path / "nowhere")))
     assert f"{tmp_path / 'nowhere'}: no model bundle there" in line
@@ -43,6 +44,7 @@ def test_missing_model_and_data_folders_are_named(tmp_path):
     assert f"{tmp_path / 'nodata'}: not a folder" in line
 
 
+@pytest.mark.slow
 def test_unwritable_output_folder_is_refused_before_training(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("keep me")
@@ -51,6 +53,7 @@ def test_unwritable_output_folder_is_refused_before_training(tmp_path):
     assert blocker.read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_reproduce_writes_a_run_that_evaluate_rescores(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["reproduce", "--epochs", "2", "--seed", "1", "--mode", "masked", "--out", str(out), "--quiet"]) == 0
@@ -81,3 +84,13 @@ def test_reproduce_writes_a_run_that_evaluate_rescores(tmp_path, capsys):
     assert main(["reproduce", "--epochs", "1", "--out", str(out), "--quiet"]) == 2
     assert "already exists; pass --force" in capsys.readouterr().err
     assert (out / "metrics.json").read_text() == before
+
+
+def test_best_recipe_is_one_flag_away_and_recorded(tmp_path, capsys):
+    out = tmp_path / "best"
+    assert main(["reproduce", "--recipe", "best", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["recipe"] == "best" and metrics["mode"] == "masked"
+    assert metrics["classifier"] == {"mode": "masked", "delta_width": 3, "standardize": True}
+    bundle = json.loads((out / "model" / "metadata.json").read_text())
+    assert bundle["preprocessing"]["delta_width"] == 3 and len(bundle["preprocessing"]["normalization"]["mean"]) == 24

@@ -29,6 +29,7 @@ def _sequences(seed, n=40, n_features=5):
     return [rng.standard_normal((int(rng.integers(1, 15)), n_features)).astype(np.float32) for _ in range(n)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("padding", ["right", "left"])
 @pytest.mark.parametrize("mode", ["matlab", "padded", "masked"])
 def test_numpy_probabilities_equal_keras_in_every_mode(tmp_path, mode, padding):
@@ -67,6 +68,7 @@ def bundle(request, voices, tmp_path_factory):
     return model, model.save(tmp_path_factory.mktemp("models") / "voices")
 
 
+@pytest.mark.slow
 def test_bundle_records_the_weights_file_and_its_sha256(bundle):
     from vowels.bundle import sha256_of
 
@@ -91,6 +93,7 @@ def test_loaded_engines_give_the_same_answers(bundle, voices):
     assert evaluation.accuracy == model.evaluate_folder(voices / "test")[0].accuracy
 
 
+@pytest.mark.slow
 def test_classify_as_a_new_process_imports_no_heavy_library(bundle, voices):
     model, path = bundle
     files = [str(p) for p in sorted((voices / "test").glob("*/market.wav"))]

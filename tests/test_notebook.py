@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbclient  # the `test` extra installs nbclient, nbformat and ipykernel
 import nbformat
+import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "japanese_vowels.ipynb"
 
@@ -19,6 +20,7 @@ def test_notebook_is_small_and_has_its_figures_in_place():
     assert sum(c.cell_type == "markdown" for c in nb.cells) >= 6
 
 
+@pytest.mark.slow
 def test_notebook_executes_without_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("VOWELS_NOTEBOOK_EPOCHS", "2")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -196,6 +196,7 @@ def test_epoch_starts_are_one_based_iterations():
     assert plots.epoch_starts([]).size == 0
 
 
+@pytest.mark.slow
 def test_training_progress_draws_the_run_history(tiny_run):
     history = json.loads((tiny_run / "history.json").read_text())
     fig = plots.plot_training_progress(tiny_run)
@@ -256,6 +257,7 @@ def test_confusion_data_agrees_between_evaluation_and_metrics(tiny_run):
 # --- writing and the command line ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, capsys):
     assert main(["plot", "--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -333,6 +335,7 @@ def test_plot_bad_arguments_exit_2_before_writing(tmp_path, capsys, args, messag
     assert not out.exists() or list(out.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_figures_are_drawn_without_pyplot(tmp_path):
     wav = write_vowel(tmp_path / "a.wav")
     code = (
@@ -421,6 +424,7 @@ def _recordings_bundle(folder, config, normalization):
     return folder
 
 
+@pytest.mark.slow
 def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsys):
     wav = write_vowel(tmp_path / "a.wav")
     config = FeatureConfig(kind="lpcc", n_coefficients=10)

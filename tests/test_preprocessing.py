@@ -39,6 +39,7 @@ def test_bad_delta_width_is_named(width):
         Preprocessing(delta_width=width)
 
 
+@pytest.mark.slow
 def test_classifier_applies_the_same_transform_after_save_in_both_engines(train, tmp_path):
     test = load_japanese_vowels("test")
     clf = SpeakerClassifier(

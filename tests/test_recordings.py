@@ -141,6 +141,7 @@ def run(capsys, *argv):
 # --- accuracy on unseen utterances -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_espeak_voices_are_recognised_in_unseen_words(trained, voices):
     model, _ = trained
     evaluation, failures = model.evaluate_folder(voices / "test")
@@ -152,6 +153,7 @@ def test_espeak_voices_are_recognised_in_unseen_words(trained, voices):
     assert 0 < v["suggested_threshold"] <= 1
 
 
+@pytest.mark.slow
 def test_synthetic_vowels_of_known_pitch_and_formants_are_recognised(tmp_path):
     write_synthetic(tmp_path / "train", per_vowel=4, seed=0)
     write_synthetic(tmp_path / "test", per_vowel=2, seed=1)
@@ -248,6 +250,7 @@ def test_threshold_answers_unknown_below_it(trained, voices, capsys):
 # --- the commands end to end, small ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
     feats, bundle = tmp_path / "feats.npz", tmp_path / "model"
     status, out, _ = run(capsys, "extract", voices / "train", "--out", feats, "--kind", "lpcc", "-q")
@@ -285,6 +288,7 @@ def test_features_file_round_trips_without_pickle(voices, tmp_path):
         assert all(data[k].dtype != object for k in data.files)
 
 
+@pytest.mark.slow
 def test_parallel_workers_give_the_same_features(voices):
     files = sorted((voices / "test").glob("*/*.wav"))[:6]
     config = FeatureConfig()
@@ -366,6 +370,7 @@ def test_bundle_of_another_format_version_is_an_error(trained, voices, tmp_path,
     assert "bundle format version 99 is not supported" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_japanese_vowels_bundle_cannot_classify_recordings(tmp_path, voices, capsys):
     from vowels.classifier import SpeakerClassifier
     from vowels.training import TrainingOptions

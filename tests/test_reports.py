@@ -83,6 +83,7 @@ def seeds_run(tmp_path_factory) -> tuple[Path, str]:
     return out, printed.getvalue()
 
 
+@pytest.mark.slow
 def test_reproduce_seeds_writes_each_seed_and_the_spread(seeds_run):
     out, printed = seeds_run
     summary = json.loads((out / "seeds.json").read_text())
@@ -208,6 +209,7 @@ def test_html_report_makes_no_external_request(seeds_run, tmp_path):
     assert "default-src 'none'" in page  # the Content-Security-Policy forbids requests outright
 
 
+@pytest.mark.slow
 def test_report_of_a_model_bundle_rescores_the_test_set(seeds_run, tmp_path):
     out, _ = seeds_run
     metrics = json.loads((out / "seed-2" / "metrics.json").read_text())
@@ -293,6 +295,7 @@ def _percent(pattern: str, text: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.slow
 def test_committed_report_accuracy_is_what_vowels_evaluate_prints():
     markdown = (COMMITTED / "report.md").read_text()
     headline = _percent(r"\*\*Test accuracy: (\d+\.\d\d) %\*\*", markdown)

@@ -59,6 +59,7 @@ def _fit(data, seed, **options):
     return clf.fit(data.sequences, data.labels)
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_different_seed_different_weights(small_train):
     a, b, c = _fit(small_train, 3), _fit(small_train, 3), _fit(small_train, 4)
     for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights()):
@@ -67,6 +68,7 @@ def test_same_seed_same_weights_and_different_seed_different_weights(small_train
     assert any(not np.array_equal(wa, wc) for wa, wc in zip(a.model_.get_weights(), c.model_.get_weights()))
 
 
+@pytest.mark.slow
 def test_history_has_one_entry_per_iteration(small_train):
     history = _fit(small_train, 0).history_
     assert len(history.iteration_loss) == len(history.iteration_accuracy) == 2 * 3
@@ -77,6 +79,7 @@ def test_history_has_one_entry_per_iteration(small_train):
     assert TrainingHistory.from_dict(history.to_dict()).iteration_loss == history.iteration_loss
 
 
+@pytest.mark.slow
 def test_shuffling_changes_training_and_the_short_last_batch_is_dropped(small_train):
     data = small_train.subset(range(25))  # 25 utterances, batches of 9: 2 full batches, 7 dropped
     never = _fit(data, 0).history_
@@ -87,6 +90,7 @@ def test_shuffling_changes_training_and_the_short_last_batch_is_dropped(small_tr
     assert len(kept.iteration_loss) == 6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["matlab", "masked"])
 @pytest.mark.parametrize("padding", ["right", "left"])
 def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, mode, padding):

@@ -19,10 +19,12 @@ from .provenance import machine_summary
 from .training import TrainingOptions
 
 __all__ = [
+    "RECIPES",
     "RUN_FILES",
     "SEEDS_FILE",
     "SeedsRun",
     "TutorialRun",
+    "recipe_params",
     "reproduce",
     "reproduce_seeds",
     "score_on_test_set",
@@ -65,11 +67,31 @@ def predictions_csv(test: Utterances, predicted: np.ndarray, probabilities: np.n
     return buffer.getvalue()
 
 
+RECIPES: dict[str, dict] = {
+    "matlab": {"mode": "matlab"},
+    "best": {"mode": "masked", "delta_width": 3, "standardize": True},
+}
+"""Named classifier settings. ``matlab``: the tutorial, faithfully. ``best``: chosen by 5-fold
+cross-validation on the 270 training utterances only (scripts/cv_recipes.py,
+reports/cv_recipes.md): the masked BiLSTM on standardised LPC cepstra with appended 3-frame
+slopes; training options are the tutorial's."""
+
+
+def recipe_params(recipe: str, mode: str | None = None) -> dict:
+    """The `SpeakerClassifier` settings of `recipe`, with `mode` overriding its mode if given."""
+    from .errors import ParameterError
+
+    if recipe not in RECIPES:
+        raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
+    return {**RECIPES[recipe], **({"mode": mode} if mode is not None else {})}
+
+
 def reproduce(
     *,
     epochs: int = 100,
     seed: int = 0,
-    mode: str = "matlab",
+    mode: str | None = None,
+    recipe: str = "matlab",
     out: str | os.PathLike[str] | None = "runs/reproduce",
     data: str | os.PathLike[str] | None = None,
     force: bool = False,
@@ -81,13 +103,17 @@ def reproduce(
     ----------
     epochs : int, default=100
     seed : int, default=0
-    mode : {"matlab", "padded", "masked"}, default="matlab"
+    mode : {"matlab", "padded", "masked"}, default=None
+        None: the recipe's mode (``matlab`` for the ``matlab`` recipe).
+    recipe : {"matlab", "best"}, default="matlab"
+        Classifier settings from `RECIPES`.
     out : path-like or None, default="runs/reproduce"
         Folder for ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``;
         None writes nothing. Existing results there are replaced only with `force`.
     data : path-like, default=None
         Folder of the UCI files; None uses ``$VOWELS_DATA`` or the bundled copy.
     """
+    params = recipe_params(recipe, mode)
     options = TrainingOptions(max_epochs=epochs)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
@@ -97,7 +123,7 @@ def reproduce(
     train = load_japanese_vowels("train", path=data)
     test = load_japanese_vowels("test", path=data)
 
-    clf = SpeakerClassifier(mode=mode, options=options, random_state=seed, verbose=verbose)
+    clf = SpeakerClassifier(**params, options=options, random_state=seed, verbose=verbose)
     start = time.perf_counter()
     clf.fit(train)
     train_seconds = time.perf_counter() - start
@@ -110,7 +136,9 @@ def reproduce(
         "n_test": len(test),
         "epochs": epochs,
         "seed": seed,
-        "mode": mode,
+        "mode": params["mode"],
+        "recipe": recipe,
+        "classifier": params,
         "train_seconds": round(train_seconds, 3),
         "predict_seconds": round(predict_seconds, 3),
         "final_training_loss": clf.history_.epoch_loss[-1],
@@ -159,7 +187,8 @@ def reproduce_seeds(
     n_seeds: int,
     seed: int = 0,
     epochs: int = 100,
-    mode: str = "matlab",
+    mode: str | None = None,
+    recipe: str = "matlab",
     out: str | os.PathLike[str] | None = "runs/reproduce",
     data: str | os.PathLike[str] | None = None,
     force: bool = False,
@@ -176,7 +205,7 @@ def reproduce_seeds(
     n_seeds : int >= 1
     seed : int, default=0
         The first seed.
-    epochs, mode, data, force, verbose
+    epochs, mode, recipe, data, force, verbose
         As for `reproduce`.
     out : path-like or None, default="runs/reproduce"
     """
@@ -185,6 +214,7 @@ def reproduce_seeds(
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ParameterError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
     seeds = list(range(seed, seed + n_seeds))
+    mode = recipe_params(recipe, mode)["mode"]
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_free(out_path / SEEDS_FILE, force=force, what="result of an earlier run")
@@ -195,7 +225,11 @@ def reproduce_seeds(
     runs = []
     for s in seeds:
         folder = out_path / f"seed-{s}" if out_path is not None else None
-        runs.append(reproduce(epochs=epochs, seed=s, mode=mode, out=folder, data=data, force=force, verbose=verbose))
+        runs.append(
+            reproduce(
+                epochs=epochs, seed=s, mode=mode, recipe=recipe, out=folder, data=data, force=force, verbose=verbose
+            )
+        )
     results = [
         {
             "seed": run.metrics["seed"],
@@ -211,6 +245,7 @@ def reproduce_seeds(
         "format": "vowels-seeds",
         "format_version": 1,
         "mode": mode,
+        "recipe": recipe,
         "epochs": epochs,
         "accuracy": seeds_summary(results),
         "runs": results,
