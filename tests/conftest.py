@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("VOWELS_REFERENCE_DATA", REPOSITORY.parent / "shared" / "data" / "japanese_vowels"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On CI every test must be able to run: espeak-ng renders the voices of the recordings tests."""
+    if os.environ.get("CI") and shutil.which("espeak-ng") is None:
+        raise pytest.UsageError("CI needs espeak-ng for the recordings tests: apt-get install espeak-ng")
 
 
 @pytest.fixture(scope="session")
