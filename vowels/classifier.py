@@ -154,15 +154,12 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_fitted()
         sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        options = self.options_
         return predict_in_batches(
             self.model_.predict_on_batch,
             sequences,
             n_outputs=len(self.classes_),
-            batch_size=options.mini_batch_size,
-            padding=options.sequence_padding_direction,
-            value=options.sequence_padding_value,
             sort=self.sort_by_length,
+            **self.options_.batching(),
         )
 
     def predict(self, X: SequencesLike) -> np.ndarray:

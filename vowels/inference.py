@@ -233,15 +233,12 @@ class NumpyClassifier:
         if not hasattr(self, "network_"):
             raise NotFittedError("this NumpyClassifier has no network; use NumpyClassifier.load.")
         sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        options = self.options_
         return predict_in_batches(
             self.network_,
             sequences,
             n_outputs=len(self.classes_),
-            batch_size=options.mini_batch_size,
-            padding=options.sequence_padding_direction,
-            value=options.sequence_padding_value,
             sort=self.sort_by_length,
+            **self.options_.batching(),
         )
 
     def predict(self, X: Utterances | list[np.ndarray] | np.ndarray) -> np.ndarray:

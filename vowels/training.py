@@ -99,6 +99,14 @@ class TrainingOptions:
             raise ParameterError(f"unknown training options {unknown}; known: {sorted(cls.__dataclass_fields__)}.")
         return cls(**values)
 
+    def batching(self) -> dict:
+        """Keyword arguments of `vowels.batching.predict_in_batches` that follow these options."""
+        return {
+            "batch_size": self.mini_batch_size,
+            "padding": self.sequence_padding_direction,
+            "value": self.sequence_padding_value,
+        }
+
     def optimizer(self) -> Any:
         """A Keras Adam optimiser with these options."""
         import keras
