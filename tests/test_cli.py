@@ -91,6 +91,6 @@ def test_best_recipe_is_one_flag_away_and_recorded(tmp_path, capsys):
     assert main(["reproduce", "--recipe", "best", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["recipe"] == "best" and metrics["mode"] == "masked"
-    assert metrics["classifier"] == {"mode": "masked", "delta_width": 3, "standardize": True}
+    assert metrics["classifier"] == {"mode": "masked", "delta_width": 3, "standardize": True, "dropout": 0.3}
     bundle = json.loads((out / "model" / "metadata.json").read_text())
     assert bundle["preprocessing"]["delta_width"] == 3 and len(bundle["preprocessing"]["normalization"]["mean"]) == 24

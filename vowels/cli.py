@@ -412,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--recipe",
         choices=("matlab", "best"),
         default="matlab",
-        help="matlab: the tutorial (default); best: masked BiLSTM on standardised features with deltas",
+        help="matlab: the tutorial (default); best: masked BiLSTM, standardised features with deltas, dropout",
     )
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
