@@ -236,6 +236,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, engine: str) -> dict:
     from vowels.classifier import SpeakerClassifier
     from vowels.datasets import load_japanese_vowels
     from vowels.model import build_network
+    from vowels.preprocessing import Preprocessing
     from vowels.training import TrainingOptions, seed_everything, train_network
 
     train, test = load_japanese_vowels("train"), load_japanese_vowels("test")
@@ -255,6 +256,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, engine: str) -> dict:
     seconds = time.perf_counter() - start
     clf = SpeakerClassifier(mode=mode)
     clf.model_, clf.classes_, clf.n_features_in_ = model, np.array(train.speakers), 12
+    clf.preprocessing_ = Preprocessing()
     return {"train_seconds": seconds, "accuracy": float(clf.score(test))}
 
 
