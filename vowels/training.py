@@ -100,7 +100,7 @@ class TrainingOptions:
         return cls(**values)
 
     def batching(self) -> dict:
-        """Keyword arguments of `vowels.batching.predict_in_batches` that follow these options."""
+        """Batch size, padding side and value for `vowels.batching.padded_batches` and `predict_in_batches`."""
         return {
             "batch_size": self.mini_batch_size,
             "padding": self.sequence_padding_direction,
@@ -188,11 +188,9 @@ def _epoch_batches(
     """One epoch's mini-batches, each padded to its longest sequence: (frames, codes) lists."""
     batches = padded_batches(
         sequences,
-        batch_size=options.mini_batch_size,
-        padding=options.sequence_padding_direction,
-        value=options.sequence_padding_value,
         drop_last=options.drop_last and len(sequences) >= options.mini_batch_size,
         order=order,
+        **options.batching(),
     )
     return [x for _, x in batches], [codes[indices] for indices, _ in batches]
 
@@ -200,10 +198,10 @@ def _epoch_batches(
 def _stack_epoch(
     frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Stack ragged mini-batches into fixed-shape arrays plus each batch's true length and rows.
+    """Stack ragged mini-batches into fixed-shape arrays: frames, codes, row weights, lengths.
 
-    Batch b occupies ``x[b, :rows[b], :lengths[b]]``; the rest is filler that the graph
-    slices away (frames) or weighs zero (rows of a short last batch).
+    Batch b occupies ``x[b, :n_rows, :lengths[b]]``; the graph slices away the frames past
+    ``lengths[b]``, and the rows past a short last batch carry weight 0.
     """
     longest = max(x.shape[1] for x in frames)
     x = np.full((len(frames), batch_size, longest, frames[0].shape[2]), value, dtype=np.float32)
