@@ -266,8 +266,6 @@ def _report_failures(failures: Sequence[Failure]) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """`vowels extract`: features of a speaker folder to one compressed .npz file."""
-    from pathlib import Path
-
     from .bundle import check_free
     from .features import FeatureConfig
     from .recordings import load_speaker_folders, save_features
@@ -288,8 +286,6 @@ def run_extract(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     """`vowels train`: a model bundle from a speaker folder or an extracted features file."""
-    from pathlib import Path
-
     from .bundle import check_free, check_writable
     from .features import FeatureConfig
     from .recordings import RecordingClassifier, load_features, load_speaker_folders
