@@ -17,7 +17,7 @@ from test_recordings import SMALL, render_voices
 from vowels.classifier import SpeakerClassifier
 from vowels.errors import BundleError
 from vowels.features import FeatureConfig
-from vowels.inference import MODES, NumpyClassifier, has_numpy_weights
+from vowels.inference import MODES, NumpyClassifier, NumpyNetwork, has_numpy_weights
 from vowels.recordings import RecordingClassifier
 from vowels.training import TrainingOptions
 
@@ -43,6 +43,36 @@ def test_numpy_probabilities_equal_keras_in_every_mode(tmp_path, mode, padding):
     assert list(fast.predict(test)) == list(clf.predict(test))
     one = test[:1]  # a single recording is its own batch, unpadded
     np.testing.assert_allclose(fast.predict_proba(one), clf.predict_proba(one), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["matlab", "masked"])
+def test_numpy_ensemble_equals_keras_and_stores_every_member(tmp_path, mode):
+    X = _sequences(2)
+    options = TrainingOptions(max_epochs=2, mini_batch_size=7)
+    clf = SpeakerClassifier(mode=mode, n_hidden=6, n_members=3, dropout=0.2, delta_width=3, standardize=True)
+    clf.set_params(options=options).fit(X, [str(i % 3) for i in range(len(X))])
+    clf.save(tmp_path / "bundle")
+    with np.load(tmp_path / "bundle" / "weights.npz") as stored:
+        assert sorted(stored.files)[:2] == ["member0_backward_bias", "member0_backward_kernel"]
+        assert len(stored.files) == 3 * 8
+    fast, keras_loaded = NumpyClassifier.load(tmp_path / "bundle"), SpeakerClassifier.load(tmp_path / "bundle")
+    assert fast.n_members == keras_loaded.n_members == 3
+    test = _sequences(3)
+    expected = clf.predict_proba(test)
+    np.testing.assert_allclose(fast.predict_proba(test), expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(keras_loaded.predict_proba(test), expected, rtol=0, atol=1e-6)
+    members = [NumpyNetwork(m, mode=mode) for m in _members_of(tmp_path / "bundle", 3)]
+    batch = np.stack([s[:4] for s in clf.preprocessing_.apply(test) if len(s) >= 4])
+    averaged = np.mean([member(batch) for member in members], axis=0)
+    np.testing.assert_allclose(fast.network_(batch), averaged, rtol=0, atol=1e-6)
+    assert np.abs(members[0](batch) - members[1](batch)).max() > 1e-3
+
+
+def _members_of(bundle, n):
+    from vowels.inference import WEIGHT_NAMES
+
+    with np.load(bundle / "weights.npz") as stored:
+        return [{name: stored[f"member{m}_{name}"] for name in WEIGHT_NAMES} for m in range(n)]
 
 
 def test_modes_are_those_of_vowels_model():

@@ -93,3 +93,18 @@ def test_mode_round_trips_and_bad_arguments_are_named():
         build_network(12, 9, mode="last")
     with pytest.raises(ParameterError, match="n_classes must be at least 2"):
         build_network(12, 1)
+
+
+def test_an_ensemble_averages_its_members_and_counts_them():
+    from vowels.model import member_outputs, n_members_of
+
+    keras.utils.set_random_seed(2)
+    net = build_network(12, 4, mode="masked", n_hidden=3, n_members=3)
+    assert n_members_of(net) == 3 and n_members_of(build_network(12, 4, n_hidden=3)) == 1
+    assert {"speaker_0", "speaker_2", "bilstm_last_1", "ensemble_mean"} <= {layer.name for layer in net.layers}
+    x = np.random.default_rng(3).normal(size=(2, 5, 12)).astype(np.float32)
+    members = [np.asarray(p) for p in member_outputs(net)(x)]
+    assert len(members) == 3 and np.abs(members[0] - members[1]).max() > 1e-4
+    np.testing.assert_allclose(np.asarray(net(x)), np.mean(members, axis=0), atol=1e-6)
+    with pytest.raises(ParameterError, match="n_members must be a positive integer; got 0"):
+        build_network(12, 4, n_members=0)

@@ -91,9 +91,9 @@ def test_shuffling_changes_training_and_the_short_last_batch_is_dropped(small_tr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["matlab", "masked"])
+@pytest.mark.parametrize(("mode", "n_members"), [("matlab", 1), ("masked", 1), ("masked", 2)])
 @pytest.mark.parametrize("padding", ["right", "left"])
-def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, mode, padding):
+def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, mode, n_members, padding):
     """One graph per epoch must equal Keras' train_on_batch on each padded mini-batch."""
     from vowels.model import build_network
     from vowels.training import seed_everything, train_network
@@ -103,7 +103,7 @@ def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, m
     results = {}
     for engine in ("graph", "batch"):
         seed_everything(0)
-        model = build_network(12, 3, mode=mode, n_hidden=5)
+        model = build_network(12, 3, mode=mode, n_hidden=5, n_members=n_members)
         history = train_network(model, data.sequences, data.codes, options, verbose=0, engine=engine)
         results[engine] = (model.get_weights(), history)
     for graph_w, batch_w in zip(results["graph"][0], results["batch"][0]):
@@ -112,3 +112,37 @@ def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, m
     np.testing.assert_allclose(
         results["graph"][1].iteration_accuracy, results["batch"][1].iteration_accuracy, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("mode", ["matlab", "masked"])
+def test_each_member_of_an_ensemble_trains_as_it_would_alone(small_train, mode):
+    """Members share mini-batches and a graph, nothing else: each ends where it would trained on its own."""
+    from vowels.model import build_network, copy_weights
+    from vowels.training import seed_everything, train_network
+
+    options = TrainingOptions(max_epochs=2, mini_batch_size=9)
+    seed_everything(0)
+    ensemble = build_network(12, 3, mode=mode, n_hidden=5, n_members=3)
+    alone = []
+    for member in range(3):
+        single = build_network(12, 3, mode=mode, n_hidden=5)
+        assert len(_member_variables(ensemble, member)) == len(single.trainable_variables) == 8
+        for src, dst in zip(_member_variables(ensemble, member), single.trainable_variables):
+            dst.assign(src)
+        alone.append(single)
+    assert not np.allclose(alone[0].get_weights()[0], alone[1].get_weights()[0])
+    train_network(ensemble, small_train.sequences, small_train.codes, options, verbose=0)
+    for member, single in enumerate(alone):
+        train_network(single, small_train.sequences, small_train.codes, options, verbose=0)
+        for trained_together, trained_alone in zip(_member_variables(ensemble, member), single.trainable_variables):
+            np.testing.assert_allclose(np.asarray(trained_together), np.asarray(trained_alone), atol=2e-5)
+    probabilities = np.mean([single(small_train.sequences[0][None]) for single in alone], axis=0)
+    np.testing.assert_allclose(ensemble(small_train.sequences[0][None]), probabilities, atol=1e-6)
+    single = build_network(12, 3, mode=mode, n_hidden=5)
+    with pytest.raises(ParameterError, match="source has 3 members but target has 1"):
+        copy_weights(ensemble, single)
+
+
+def _member_variables(model, member):
+    """One member's trainable variables, in the order a single network lists its own."""
+    return [v for layer in model.layers if layer.name.endswith(f"_{member}") for v in layer.trainable_variables]

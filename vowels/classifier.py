@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .augmentation import Augmentation
 from .batching import predict_in_batches
 from .bundle import (
     METADATA_FILE,
@@ -53,6 +54,16 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         deviation, before padding.
     dropout : float in [0, 1), default=0.0
         Dropout rate on the BiLSTM output during training.
+    time_warp : float in [0, 1), default=0.0
+        While training, each epoch scales every sequence's length by a random factor in
+        ``[1 - time_warp, 1 + time_warp]`` (see `vowels.augmentation`); 0 does not.
+    noise : float >= 0, default=0.0
+        While training, each epoch adds Gaussian noise of this standard deviation to the
+        (preprocessed) features; 0 adds none.
+    n_members : int, default=1
+        Networks trained side by side from different initial weights, on the same
+        mini-batches, whose probabilities are averaged (an ensemble in one model); 1 is the
+        tutorial's single network.
     random_state : int, default=0
         Seeds weights and any shuffling; the same seed gives the same model on one machine.
     verbose : int, default=0
@@ -77,6 +88,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         delta_width: int = 0,
         standardize: bool = False,
         dropout: float = 0.0,
+        time_warp: float = 0.0,
+        noise: float = 0.0,
+        n_members: int = 1,
         random_state: int = 0,
         verbose: int = 0,
     ) -> None:
@@ -87,6 +101,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         self.delta_width = delta_width
         self.standardize = standardize
         self.dropout = dropout
+        self.time_warp = time_warp
+        self.noise = noise
+        self.n_members = n_members
         self.random_state = random_state
         self.verbose = verbose
 
@@ -104,6 +121,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
         if not isinstance(self.options_, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(self.options).__name__}.")
+        augmentation = Augmentation(time_warp=self.time_warp, noise=self.noise)
         if isinstance(X, Utterances):
             classes = np.array(X.speakers)
             y = X.labels if y is None else y
@@ -135,9 +153,17 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             l2=self.options_.l2_regularization,
             mask_value=self.options_.sequence_padding_value,
             dropout=self.dropout,
+            n_members=self.n_members,
         )
         self.history_ = train_network(
-            self.model_, sequences, codes, self.options_, seed=self.random_state, verbose=self.verbose
+            self.model_,
+            sequences,
+            codes,
+            self.options_,
+            seed=self.random_state,
+            verbose=self.verbose,
+            augmentation=augmentation,
+            sort_by_length=self.sort_by_length and self.options_.shuffle == "never",
         )
         return self
 
@@ -209,6 +235,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                     "delta_width": self.delta_width,
                     "standardize": self.standardize,
                     "dropout": self.dropout,
+                    "time_warp": self.time_warp,
+                    "noise": self.noise,
+                    "n_members": self.n_members,
                     "random_state": self.random_state,
                     "options": self.options_.to_dict(),
                 },
@@ -241,6 +270,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 delta_width=params.get("delta_width", 0),
                 standardize=params.get("standardize", False),
                 dropout=params.get("dropout", 0.0),
+                time_warp=params.get("time_warp", 0.0),
+                noise=params.get("noise", 0.0),
+                n_members=params.get("n_members", 1),
                 random_state=params["random_state"],
             )
             clf.classes_ = np.array(metadata["classes"], dtype=str)

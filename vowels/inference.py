@@ -28,7 +28,7 @@ from .errors import BundleError, NotFittedError, ParameterError
 from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
-__all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "weights_npz"]
+__all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "npz_key", "weights_npz"]
 
 MODES = ("matlab", "padded", "masked")  # vowels.model.MODES, whose module imports Keras
 WEIGHT_NAMES = (
@@ -43,13 +43,24 @@ WEIGHT_NAMES = (
 )
 
 
-def weights_npz(arrays: dict[str, np.ndarray]) -> bytes:
-    """The bytes of ``weights.npz`` for arrays named as `vowels.model.weight_arrays` names them."""
-    missing = sorted(set(WEIGHT_NAMES) - set(arrays))
-    if missing:
-        raise ParameterError(f"weights {missing} are missing; expected {list(WEIGHT_NAMES)}.")
+def npz_key(name: str, member: int, n_members: int) -> str:
+    """The name of one member's weight in ``weights.npz``: plain for one network, ``member<i>_<name>`` else."""
+    return name if n_members == 1 else f"member{member}_{name}"
+
+
+def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
+    """The bytes of ``weights.npz`` for one dict of arrays per member, as `vowels.model.weight_arrays` gives."""
+    if not members:
+        raise ParameterError("weights_npz needs the weights of at least one network; got none.")
+    stored = {}
+    for member, arrays in enumerate(members):
+        missing = sorted(set(WEIGHT_NAMES) - set(arrays))
+        if missing:
+            raise ParameterError(f"weights {missing} of member {member} are missing; expected {list(WEIGHT_NAMES)}.")
+        for name in WEIGHT_NAMES:
+            stored[npz_key(name, member, len(members))] = np.asarray(arrays[name], dtype=np.float32)
     buffer = io.BytesIO()
-    cast(Any, np.savez)(buffer, **{name: np.asarray(arrays[name], dtype=np.float32) for name in WEIGHT_NAMES})
+    cast(Any, np.savez)(buffer, **stored)
     return buffer.getvalue()
 
 
@@ -88,62 +99,80 @@ def _lstm(
     return h
 
 
+def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One network's weights as float32, after checking their shapes agree with each other."""
+    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in WEIGHT_NAMES}
+    n_features, four_n = w["forward_kernel"].shape
+    n = four_n // 4
+    expected = {
+        "kernel": (n_features, 4 * n),
+        "recurrent_kernel": (n, 4 * n),
+        "bias": (4 * n,),
+    }
+    for direction in ("forward", "backward"):
+        for part, shape in expected.items():
+            found = w[f"{direction}_{part}"].shape
+            if found != shape:
+                raise ParameterError(f"{direction}_{part} has shape {found}; expected {shape}.")
+    if w["dense_kernel"].ndim != 2 or w["dense_kernel"].shape[0] != 2 * n:
+        raise ParameterError(f"dense_kernel has shape {w['dense_kernel'].shape}; expected ({2 * n}, n_classes).")
+    if w["dense_bias"].shape != (w["dense_kernel"].shape[1],):
+        raise ParameterError(f"dense_bias has shape {w['dense_bias'].shape}; expected ({w['dense_kernel'].shape[1]},).")
+    return w
+
+
 class NumpyNetwork:
     """The BiLSTM classifier of `vowels.model.build_network`, on NumPy arrays.
 
     Parameters
     ----------
-    arrays : dict of str to np.ndarray
-        The weights, named as in ``WEIGHT_NAMES``.
+    arrays : dict of str to np.ndarray, or list of them
+        The weights, named as in ``WEIGHT_NAMES``; a list holds one dict per member of an
+        ensemble, whose probabilities are averaged.
     mode : {"matlab", "padded", "masked"}
     mask_value : float, default=0.0
         In ``"masked"`` mode, frames whose every feature equals this value are padding.
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray], *, mode: str, mask_value: float = 0.0) -> None:
+    def __init__(
+        self, arrays: dict[str, np.ndarray] | list[dict[str, np.ndarray]], *, mode: str, mask_value: float = 0.0
+    ) -> None:
         if mode not in MODES:
             raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
-        w = {name: np.asarray(arrays[name], dtype=np.float32) for name in WEIGHT_NAMES}
-        n_features, four_n = w["forward_kernel"].shape
-        n = four_n // 4
-        expected = {
-            "kernel": (n_features, 4 * n),
-            "recurrent_kernel": (n, 4 * n),
-            "bias": (4 * n,),
-        }
-        for direction in ("forward", "backward"):
-            for part, shape in expected.items():
-                if w[f"{direction}_{part}"].shape != shape:
-                    raise ParameterError(
-                        f"{direction}_{part} has shape {w[f'{direction}_{part}'].shape}; expected {shape}."
-                    )
-        if w["dense_kernel"].ndim != 2 or w["dense_kernel"].shape[0] != 2 * n:
-            raise ParameterError(f"dense_kernel has shape {w['dense_kernel'].shape}; expected ({2 * n}, n_classes).")
-        if w["dense_bias"].shape != (w["dense_kernel"].shape[1],):
-            raise ParameterError(
-                f"dense_bias has shape {w['dense_bias'].shape}; expected ({w['dense_kernel'].shape[1]},)."
-            )
+        members = [_member_weights(a) for a in ([arrays] if isinstance(arrays, dict) else arrays)]
+        if not members:
+            raise ParameterError("NumpyNetwork needs the weights of at least one network; got none.")
+        shapes = {(w["forward_kernel"].shape, w["dense_kernel"].shape) for w in members}
+        if len(shapes) > 1:
+            raise ParameterError(f"the members' weights differ in shape: {sorted(shapes)}.")
         self.mode, self.mask_value = mode, float(mask_value)
-        self.n_features, self.n_hidden, self.n_classes = n_features, n, w["dense_kernel"].shape[1]
-        self._forward = (w["forward_kernel"], w["forward_recurrent_kernel"], w["forward_bias"])
-        self._backward = (w["backward_kernel"], w["backward_recurrent_kernel"], w["backward_bias"])
-        self._dense = (w["dense_kernel"], w["dense_bias"])
+        self.n_features = members[0]["forward_kernel"].shape[0]
+        self.n_hidden = members[0]["forward_recurrent_kernel"].shape[0]
+        self.n_classes = members[0]["dense_kernel"].shape[1]
+        self.n_members = len(members)
+        self._members = [
+            (
+                (w["forward_kernel"], w["forward_recurrent_kernel"], w["forward_bias"]),
+                (w["backward_kernel"], w["backward_recurrent_kernel"], w["backward_bias"]),
+                (w["dense_kernel"], w["dense_bias"]),
+            )
+            for w in members
+        ]
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Speaker probabilities (batch, n_classes), float32, of a padded batch (batch, time, n_features)."""
         x = np.asarray(batch, dtype=np.float32)
-        if self.mode == "masked":
-            mask = np.any(x != np.float32(self.mask_value), axis=-1)
-            forward = _lstm(x, mask, self._forward, backwards=False)
-            backward = _lstm(x, mask, self._backward, backwards=True)
-        else:
-            forward = _lstm(x, None, self._forward, backwards=False)
-            # "matlab": the backward direction has read only the last padded frame (see vowels.model).
-            last = x[:, -1:] if self.mode == "matlab" else x
-            backward = _lstm(last, None, self._backward, backwards=True)
-        logits = np.concatenate([forward, backward], axis=1) @ self._dense[0] + self._dense[1]
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        mask = np.any(x != np.float32(self.mask_value), axis=-1) if self.mode == "masked" else None
+        # "matlab": the backward direction has read only the last padded frame (see vowels.model).
+        backward_input = x[:, -1:] if self.mode == "matlab" else x
+        total = np.zeros((x.shape[0], self.n_classes), dtype=np.float32)
+        for forward_weights, backward_weights, (kernel, bias) in self._members:
+            forward = _lstm(x, mask, forward_weights, backwards=False)
+            backward = _lstm(backward_input, mask, backward_weights, backwards=True)
+            logits = np.concatenate([forward, backward], axis=1) @ kernel + bias
+            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+            total += exp / exp.sum(axis=1, keepdims=True)
+        return (total / self.n_members).astype(np.float32)
 
 
 class NumpyClassifier:
@@ -175,7 +204,7 @@ class NumpyClassifier:
                 f"{self.n_features_in_} features per frame, preprocessed, do not fit a network of "
                 f"{network.n_features} inputs."
             )
-        self.mode, self.n_hidden = network.mode, network.n_hidden
+        self.mode, self.n_hidden, self.n_members = network.mode, network.n_hidden, network.n_members
         self.options_ = options
         self.sort_by_length = sort_by_length
         self.random_state = random_state
@@ -202,14 +231,15 @@ class NumpyClassifier:
                 "vowels); load it with Keras (SpeakerClassifier.load, or --engine keras)."
             )
         try:
+            n_members = int(metadata["params"].get("n_members", 1))
             with np.load(weights_file, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in WEIGHT_NAMES}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+                members = [{name: data[npz_key(name, m, n_members)] for name in WEIGHT_NAMES} for m in range(n_members)]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
             raise BundleError(f"{weights_file}: not readable as network weights ({exc}).") from None
         try:
             params = metadata["params"]
             options = TrainingOptions.from_dict(params["options"])
-            network = NumpyNetwork(arrays, mode=params["mode"], mask_value=options.sequence_padding_value)
+            network = NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
             clf = cls(
                 network,
                 classes=np.array(metadata["classes"], dtype=str),

@@ -15,6 +15,12 @@ sequence shorter than its batch's longest. That is mode ``"matlab"``:
 
 All three share one set of weights (a forward LSTM, a backward LSTM, a Dense layer), so a
 model trained in one mode can be run in another.
+
+With ``n_members > 1`` the network holds that many such BiLSTM classifiers side by side on the
+same input, each initialised from its own draw, and outputs the mean of their probabilities:
+an ensemble in one Keras model. Trained on the sum of the members' losses (`member_outputs`),
+each member gets exactly the gradient it would get alone, so the members are independent
+networks that merely share mini-batches and one graph.
 """
 
 from __future__ import annotations
@@ -26,7 +32,16 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["MODES", "LastStep", "build_network", "copy_weights", "mode_of", "weight_arrays"]
+__all__ = [
+    "MODES",
+    "LastStep",
+    "build_network",
+    "copy_weights",
+    "member_outputs",
+    "mode_of",
+    "n_members_of",
+    "weight_arrays",
+]
 
 MODES = ("matlab", "padded", "masked")
 
@@ -70,6 +85,7 @@ def build_network(
     l2: float = 1e-4,
     mask_value: float = 0.0,
     dropout: float = 0.0,
+    n_members: int = 1,
 ) -> keras.Model:
     """Build the BiLSTM classifier for sequences of shape (time, `n_features`).
 
@@ -89,11 +105,16 @@ def build_network(
         In ``"masked"`` mode, frames whose every feature equals this value are padding.
     dropout : float in [0, 1), default=0.0
         Dropout on the BiLSTM output while training; none at prediction.
+    n_members : int, default=1
+        BiLSTM classifiers side by side whose probabilities are averaged; 1 is the tutorial's
+        single network (layers named as in MATLAB's example), more an ensemble whose layers
+        carry the member's index (``forward_lstm_0``, ``speaker_0``, ...).
     """
     if mode not in MODES:
         raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
-    for name, value in (("n_features", n_features), ("n_classes", n_classes), ("n_hidden", n_hidden)):
-        if not isinstance(value, int) or value < 1:
+    counts = (("n_features", n_features), ("n_classes", n_classes), ("n_hidden", n_hidden), ("n_members", n_members))
+    for name, value in counts:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
     if n_classes < 2:
         raise ParameterError(f"n_classes must be at least 2 to tell speakers apart; got {n_classes}.")
@@ -104,23 +125,53 @@ def build_network(
 
     inputs = keras.Input(shape=(None, n_features), name="frames")
     if mode == "matlab":
-        forward = _lstm(n_hidden, l2, "forward_lstm")(inputs)
-        backward = _lstm(n_hidden, l2, "backward_lstm", go_backwards=True)(LastStep(name="last_step")(inputs))
-        features = keras.layers.Concatenate(name="bilstm_last")([forward, backward])
+        last_frame = LastStep(name="last_step")(inputs)
+    elif mode == "masked":
+        inputs_seen = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(inputs)
     else:
-        x = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(inputs) if mode == "masked" else inputs
-        features = keras.layers.Bidirectional(
-            _lstm(n_hidden, l2, "forward_lstm"),
-            backward_layer=_lstm(n_hidden, l2, "backward_lstm", go_backwards=True),
-            name="bilstm_last",
-        )(x)
-    if dropout:
-        features = keras.layers.Dropout(dropout, name="dropout")(features)
+        inputs_seen = inputs
     regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
-    outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer, name="speaker")(
-        features
-    )
+    members = []
+    for member in range(n_members):
+        suffix = _suffix(member, n_members)
+        if mode == "matlab":
+            forward = _lstm(n_hidden, l2, f"forward_lstm{suffix}")(inputs)
+            backward = _lstm(n_hidden, l2, f"backward_lstm{suffix}", go_backwards=True)(last_frame)
+            features = keras.layers.Concatenate(name=f"bilstm_last{suffix}")([forward, backward])
+        else:
+            features = keras.layers.Bidirectional(
+                _lstm(n_hidden, l2, f"forward_lstm{suffix}"),
+                backward_layer=_lstm(n_hidden, l2, f"backward_lstm{suffix}", go_backwards=True),
+                name=f"bilstm_last{suffix}",
+            )(inputs_seen)
+        if dropout:
+            features = keras.layers.Dropout(dropout, name=f"dropout{suffix}")(features)
+        members.append(
+            keras.layers.Dense(
+                n_classes, activation="softmax", kernel_regularizer=regularizer, name=f"speaker{suffix}"
+            )(features)
+        )
+    outputs = members[0] if n_members == 1 else keras.layers.Average(name="ensemble_mean")(members)
     return keras.Model(inputs, outputs, name=f"bilstm_{mode}")
+
+
+def _suffix(member: int, n_members: int) -> str:
+    """What a member's layer names end with: nothing for a single network, else ``_<index>``."""
+    return "" if n_members == 1 else f"_{member}"
+
+
+def n_members_of(model: keras.Model) -> int:
+    """How many BiLSTM classifiers a network built by `build_network` averages."""
+    names = {layer.name for layer in model.layers}
+    if "speaker" in names:
+        return 1
+    return sum(1 for name in names if name.startswith("speaker_"))
+
+
+def member_outputs(model: keras.Model) -> keras.Model:
+    """The same layers as `model`, returning each member's probabilities as a list (for training)."""
+    n = n_members_of(model)
+    return keras.Model(model.inputs, [model.get_layer(f"speaker{_suffix(m, n)}").output for m in range(n)])
 
 
 def mode_of(model: keras.Model) -> str:
@@ -131,35 +182,44 @@ def mode_of(model: keras.Model) -> str:
     return name
 
 
-def _direction_layers(model: keras.Model) -> tuple[keras.layers.LSTM, keras.layers.LSTM]:
-    """The forward and backward LSTM of a network built by `build_network`."""
-    bilstm = model.get_layer("bilstm_last")
+def _member_layers(model: keras.Model, member: int) -> tuple[keras.layers.LSTM, keras.layers.LSTM, keras.layers.Dense]:
+    """The forward LSTM, backward LSTM and Dense layer of one member of a `build_network` network."""
+    suffix = _suffix(member, n_members_of(model))
+    bilstm = model.get_layer(f"bilstm_last{suffix}")
+    dense = model.get_layer(f"speaker{suffix}")
     if isinstance(bilstm, keras.layers.Bidirectional):
-        return bilstm.forward_layer, bilstm.backward_layer
-    return model.get_layer("forward_lstm"), model.get_layer("backward_lstm")
+        return bilstm.forward_layer, bilstm.backward_layer, dense
+    return model.get_layer(f"forward_lstm{suffix}"), model.get_layer(f"backward_lstm{suffix}"), dense
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> None:
-    """Give `target` the weights of `source`, whatever mode each was built in."""
-    for src, dst in zip(_direction_layers(source), _direction_layers(target)):
-        dst.set_weights(src.get_weights())
-    target.get_layer("speaker").set_weights(source.get_layer("speaker").get_weights())
+    """Give `target` the weights of `source`, whatever mode each was built in (same number of members)."""
+    n = n_members_of(source)
+    if n_members_of(target) != n:
+        raise ParameterError(f"source has {n} members but target has {n_members_of(target)}.")
+    for member in range(n):
+        for src, dst in zip(_member_layers(source, member), _member_layers(target, member)):
+            dst.set_weights(src.get_weights())
 
 
-def weight_arrays(model: keras.Model) -> dict[str, np.ndarray]:
-    """Every weight of a network built by `build_network`, by name, for `vowels.inference`.
+def weight_arrays(model: keras.Model) -> list[dict[str, np.ndarray]]:
+    """Every weight of a network built by `build_network`, one dict per member, for `vowels.inference`.
 
     ``{forward,backward}_{kernel,recurrent_kernel,bias}`` in Keras' layout (gates i, f, c, o;
     shapes (n_features, 4 n_hidden), (n_hidden, 4 n_hidden), (4 n_hidden,)) and
     ``dense_kernel`` (2 n_hidden, n_classes), ``dense_bias`` (n_classes,).
     """
-    arrays: dict[str, np.ndarray] = {}
-    for direction, layer in zip(("forward", "backward"), _direction_layers(model)):
-        kernel, recurrent_kernel, bias = layer.get_weights()
-        arrays |= {
-            f"{direction}_kernel": kernel,
-            f"{direction}_recurrent_kernel": recurrent_kernel,
-            f"{direction}_bias": bias,
-        }
-    kernel, bias = model.get_layer("speaker").get_weights()
-    return arrays | {"dense_kernel": kernel, "dense_bias": bias}
+    members = []
+    for member in range(n_members_of(model)):
+        forward, backward, dense = _member_layers(model, member)
+        arrays: dict[str, np.ndarray] = {}
+        for direction, layer in (("forward", forward), ("backward", backward)):
+            kernel, recurrent_kernel, bias = layer.get_weights()
+            arrays |= {
+                f"{direction}_kernel": kernel,
+                f"{direction}_recurrent_kernel": recurrent_kernel,
+                f"{direction}_bias": bias,
+            }
+        kernel, bias = dense.get_weights()
+        members.append(arrays | {"dense_kernel": kernel, "dense_bias": bias})
+    return members

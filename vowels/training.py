@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .batching import PADDING_DIRECTIONS, padded_batches
+from .augmentation import Augmentation
+from .batching import PADDING_DIRECTIONS, length_order, padded_batches
 from .errors import ParameterError
 
 __all__ = ["TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
@@ -128,7 +129,8 @@ class TrainingOptions:
 class TrainingHistory:
     """Loss and mini-batch accuracy of every iteration, and per-epoch summaries.
 
-    The loss includes the L2 penalty, as the optimiser sees it.
+    The loss includes the L2 penalty, as the optimiser sees it; for an ensemble it is the sum
+    over members and the accuracy the members' mean.
     """
 
     iteration_loss: list[float] = field(default_factory=list)
@@ -220,18 +222,28 @@ def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
 
     One call per epoch instead of one per iteration, and one trace for every batch length:
     the same arithmetic as ``train_on_batch`` on each padded batch, without its per-call cost.
+    The loss is the sum of the members' losses (one member: the network's loss), so each
+    member of an ensemble gets the gradient it would get alone.
     """
     import keras
     import tensorflow as tf
 
+    from .model import member_outputs
+
+    members = member_outputs(model)
+
     def loss_of(x: Any, y: Any, weight: Any) -> tuple[Any, Any]:
-        probabilities = model(x, training=True)
-        per_row = keras.losses.sparse_categorical_crossentropy(y, probabilities)
-        loss = tf.reduce_sum(per_row * weight) / tf.reduce_sum(weight)
+        loss, accuracy = 0.0, 0.0
+        outputs = members(x, training=True)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for probabilities in outputs:
+            per_row = keras.losses.sparse_categorical_crossentropy(y, probabilities)
+            loss += tf.reduce_sum(per_row * weight) / tf.reduce_sum(weight)
+            hits = tf.cast(tf.equal(tf.argmax(probabilities, axis=-1, output_type=tf.int32), y), tf.float32)
+            accuracy += tf.reduce_sum(hits * weight) / tf.reduce_sum(weight)
         if model.losses:
             loss += tf.add_n(model.losses)
-        hits = tf.cast(tf.equal(tf.argmax(probabilities, axis=-1, output_type=tf.int32), y), tf.float32)
-        return loss, tf.reduce_sum(hits * weight) / tf.reduce_sum(weight)
+        return loss, accuracy / len(outputs)
 
     @tf.function(reduce_retracing=True)
     def run(x: Any, y: Any, weight: Any, lengths: Any) -> tuple[Any, Any]:
@@ -251,6 +263,26 @@ def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
     return run
 
 
+def _batch_step(model: Any, optimizer: Any) -> Callable[[np.ndarray, np.ndarray], tuple[float, float]]:
+    """Keras' ``train_on_batch`` on one padded mini-batch: (loss, accuracy), the loss summed over members."""
+    from .model import member_outputs, n_members_of
+
+    n = n_members_of(model)
+    if n == 1:
+        trained = model
+        trained.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    else:
+        trained = member_outputs(model)
+        trained.compile(optimizer=optimizer, loss=["sparse_categorical_crossentropy"] * n, metrics=[["accuracy"]] * n)
+
+    def step(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        logs = trained.train_on_batch(x, y if n == 1 else [y] * n, return_dict=True)
+        accuracies = [float(v) for k, v in logs.items() if k.endswith("accuracy")]
+        return float(logs["loss"]), float(np.mean(accuracies))
+
+    return step
+
+
 def train_network(
     model: Any,
     sequences: Sequence[np.ndarray],
@@ -260,6 +292,8 @@ def train_network(
     seed: int = 0,
     verbose: int = 1,
     engine: str = "auto",
+    augmentation: Augmentation | None = None,
+    sort_by_length: bool = False,
 ) -> TrainingHistory:
     """Train `model` on `sequences` in the order given (sort them first for the tutorial).
 
@@ -272,13 +306,19 @@ def train_network(
         Class index of each sequence.
     options : TrainingOptions
     seed : int, default=0
-        Drives shuffling, if any (weights are seeded by `seed_everything` before building).
+        Drives shuffling and augmentation, if any (weights are seeded by `seed_everything`
+        before building).
     verbose : int, default=1
         0 silent, 1 a progress bar over epochs.
     engine : {"auto", "graph", "batch"}, default="auto"
         ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);
         ``"batch"`` calls Keras' ``train_on_batch`` per mini-batch (any backend). ``"auto"``
         picks ``"graph"`` on TensorFlow. Both compute the same updates.
+    augmentation : Augmentation, default=None
+        Varies every sequence anew each epoch before batching; None trains on them as given.
+    sort_by_length : bool, default=False
+        Sort each epoch's sequences by their (augmented) length before batching, ties in the
+        epoch's order; give sorted sequences and no augmentation, and this changes nothing.
     """
     import keras
 
@@ -291,10 +331,11 @@ def train_network(
         optimizer.build(model.trainable_variables)
         run_epoch = _graph_epoch(model, optimizer)
     else:
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        train_step = _batch_step(model, optimizer)
 
     codes = np.asarray(codes, dtype=np.int64)
     rng = np.random.default_rng(seed)
+    augmentation_rng = np.random.default_rng([seed, 1])
     order = np.arange(len(sequences))
     if options.shuffle == "once":
         order = rng.permutation(order)
@@ -303,15 +344,18 @@ def train_network(
     for epoch in range(1, options.max_epochs + 1):
         if options.shuffle == "every-epoch":
             order = rng.permutation(len(sequences))
-        frames, labels = _epoch_batches(sequences, codes, order, options)
+        seen, seen_order = sequences, order
+        if augmentation is not None and not augmentation.is_identity:
+            seen = augmentation.apply(sequences, augmentation_rng)
+        if sort_by_length:
+            seen_order = order[length_order([len(seen[int(i)]) for i in order])]
+        frames, labels = _epoch_batches(seen, codes, seen_order, options)
         start = time.perf_counter()
         if engine == "graph":
             stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)
             losses, accuracies = (np.asarray(t, dtype=float).tolist() for t in run_epoch(*stacked))
         else:
-            logs = [model.train_on_batch(x, y, return_dict=True) for x, y in zip(frames, labels)]
-            losses = [float(log["loss"]) for log in logs]
-            accuracies = [float(log["accuracy"]) for log in logs]
+            losses, accuracies = (list(t) for t in zip(*(train_step(x, y) for x, y in zip(frames, labels))))
         history.epoch_seconds.append(time.perf_counter() - start)
         history.iteration_loss += losses
         history.iteration_accuracy += accuracies
