@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from vowels.cli import main
@@ -91,6 +92,17 @@ def test_best_recipe_is_one_flag_away_and_recorded(tmp_path, capsys):
     assert main(["reproduce", "--recipe", "best", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["recipe"] == "best" and metrics["mode"] == "masked"
-    assert metrics["classifier"] == {"mode": "masked", "delta_width": 3, "standardize": True, "dropout": 0.3}
+    assert metrics["classifier"] == {
+        "mode": "masked",
+        "delta_width": 3,
+        "standardize": True,
+        "dropout": 0.3,
+        "time_warp": 0.2,
+        "noise": 0.05,
+        "n_members": 5,
+    }
     bundle = json.loads((out / "model" / "metadata.json").read_text())
+    assert bundle["params"]["n_members"] == 5 and bundle["params"]["time_warp"] == 0.2
+    with np.load(out / "model" / "weights.npz") as weights:
+        assert {name.split("_")[0] for name in weights.files} == {f"member{i}" for i in range(5)}
     assert bundle["preprocessing"]["delta_width"] == 3 and len(bundle["preprocessing"]["normalization"]["mean"]) == 24
