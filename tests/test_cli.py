@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from vowels.cli import main
+from vowels.tutorial import RECIPES
 
 
 def _run(*args, cwd=None):
@@ -92,15 +93,7 @@ def test_best_recipe_is_one_flag_away_and_recorded(tmp_path, capsys):
     assert main(["reproduce", "--recipe", "best", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["recipe"] == "best" and metrics["mode"] == "masked"
-    assert metrics["classifier"] == {
-        "mode": "masked",
-        "delta_width": 3,
-        "standardize": True,
-        "dropout": 0.3,
-        "time_warp": 0.2,
-        "noise": 0.05,
-        "n_members": 5,
-    }
+    assert metrics["classifier"] == RECIPES["best"]
     bundle = json.loads((out / "model" / "metadata.json").read_text())
     assert bundle["params"]["n_members"] == 5 and bundle["params"]["time_warp"] == 0.2
     with np.load(out / "model" / "weights.npz") as weights:
