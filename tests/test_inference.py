@@ -66,6 +66,11 @@ def test_numpy_ensemble_equals_keras_and_stores_every_member(tmp_path, mode):
     averaged = np.mean([member(batch) for member in members], axis=0)
     np.testing.assert_allclose(fast.network_(batch), averaged, rtol=0, atol=1e-6)
     assert np.abs(members[0](batch) - members[1](batch)).max() > 1e-3
+    metadata = json.loads((tmp_path / "bundle" / "metadata.json").read_text())
+    metadata["params"]["n_members"] = 2
+    (tmp_path / "bundle" / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(BundleError, match=r"weights.npz: holds 24 arrays, not the 16 of the 2 network\(s\)"):
+        NumpyClassifier.load(tmp_path / "bundle")
 
 
 def _members_of(bundle, n):

@@ -234,8 +234,14 @@ class NumpyClassifier:
             n_members = int(metadata["params"].get("n_members", 1))
             with np.load(weights_file, allow_pickle=False) as data:
                 members = [{name: data[npz_key(name, m, n_members)] for name in WEIGHT_NAMES} for m in range(n_members)]
+                stored = len(data.files)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
             raise BundleError(f"{weights_file}: not readable as network weights ({exc}).") from None
+        if stored != n_members * len(WEIGHT_NAMES):
+            raise BundleError(
+                f"{weights_file}: holds {stored} arrays, not the {n_members * len(WEIGHT_NAMES)} of the "
+                f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
+            )
         try:
             params = metadata["params"]
             options = TrainingOptions.from_dict(params["options"])
