@@ -6,7 +6,7 @@ exact timing. Nothing changes at prediction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import make_interp_spline
@@ -71,7 +71,3 @@ class Augmentation:
                 out = out + rng.normal(0.0, self.noise, out.shape).astype(np.float32)
             varied.append(out)
         return varied
-
-    def to_dict(self) -> dict:
-        """Plain JSON-ready values."""
-        return asdict(self)
