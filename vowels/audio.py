@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import AudioError, ParameterError
 
-__all__ = ["BACKENDS", "SILENCE_PEAK_DBFS", "read_audio", "readable_extensions"]
+__all__ = ["BACKENDS", "SILENCE_PEAK_DBFS", "read_audio", "readable_extensions", "sample_rate_of"]
 
 BACKENDS = ("librosa", "numpy")
 """Who does the signal processing: librosa itself, or `vowels.dsp` (the same numbers, no librosa import)."""
@@ -37,6 +37,16 @@ def readable_extensions() -> tuple[str, ...]:
     extensions |= {".aif", ".aiff", ".oga", ".opus"} if ".ogg" in extensions else {".aif", ".aiff"}
     extensions -= {".raw", ".wavex"}  # RAW has no header; WAVEX files are named .wav
     return tuple(sorted(extensions))
+
+
+def sample_rate_of(path: str | os.PathLike[str]) -> int | None:
+    """The rate a file was recorded at, in Hz, from its header; None when libsndfile cannot tell."""
+    import soundfile as sf
+
+    try:
+        return int(sf.info(str(path)).samplerate)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        return None
 
 
 def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:

@@ -157,6 +157,14 @@ def read_bundle_metadata(path: Path) -> dict:
         if not numpy_file.is_file():
             raise BundleError(f"{path}: bundle is incomplete, {NUMPY_WEIGHTS_FILE} is missing; retrain or re-copy it.")
         checked.append((numpy_file, metadata["numpy_weights_sha256"]))
+    extra_files = metadata.get("extra_files", {})
+    if not isinstance(extra_files, dict):
+        raise BundleError(f"{metadata_file}: 'extra_files' must map file names to sha256 digests.")
+    for name, expected in extra_files.items():
+        extra = path / str(name)
+        if Path(str(name)).name != name or not extra.is_file():
+            raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
+        checked.append((extra, expected))
     for file, expected in checked:
         actual = sha256_of(file)
         if actual != expected:

@@ -193,6 +193,19 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         probabilities = self.predict_proba(X)
         return self.classes_[np.argmax(probabilities, axis=1)]
 
+    def embed(self, X: SequencesLike) -> np.ndarray:
+        """Utterance embeddings (n_sequences, n_embedding): the BiLSTM's states pooled over the
+        true frames (`vowels.inference.NumpyNetwork.embed`), for open-set scoring."""
+        from .inference import NumpyNetwork, embed_in_batches
+        from .model import weight_arrays
+
+        self._check_fitted()
+        network = NumpyNetwork(
+            weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value
+        )
+        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
+        return embed_in_batches(network, sequences, self.options_)
+
     def score(
         self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight: np.ndarray | None = None
     ) -> float:
@@ -208,11 +221,14 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         force: bool = False,
         metrics: dict | None = None,
         extra: dict | None = None,
+        extra_files: dict[str, bytes] | None = None,
     ) -> Path:
         """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`.
 
         The bundle holds ``model.keras``, the same weights as plain arrays in ``weights.npz``
-        (read by `vowels.inference.NumpyClassifier`, which needs no Keras) and ``metadata.json``.
+        (read by `vowels.inference.NumpyClassifier`, which needs no Keras), any `extra_files`
+        (name -> bytes, e.g. open-set references) and ``metadata.json``, which records the
+        sha256 of every file beside it.
         """
         from .inference import weights_npz
         from .model import weight_arrays
@@ -222,6 +238,8 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         with atomic_folder(path, force=force) as staging:
             self.model_.save(staging / MODEL_FILE)
             write_bytes(staging / NUMPY_WEIGHTS_FILE, weights_npz(weight_arrays(self.model_)))
+            for name, data in (extra_files or {}).items():
+                write_bytes(staging / name, data)
             metadata = {
                 "format": "vowels-model",
                 "format_version": 1,
@@ -246,6 +264,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 "library_versions": library_versions(),
                 "weights_sha256": sha256_of(staging / MODEL_FILE),
                 "numpy_weights_sha256": sha256_of(staging / NUMPY_WEIGHTS_FILE),
+                "extra_files": {name: sha256_of(staging / name) for name in extra_files or {}},
                 **(extra or {}),
             }
             write_json(staging / METADATA_FILE, metadata)

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 some inputs failed, 2 usage or input error, 130 interru
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from .errors import VowelsError
 
 if TYPE_CHECKING:
-    from .recordings import Failure
+    from .recordings import Extraction, Failure
 
 __all__ = ["ExitStatus", "main"]
 
@@ -197,25 +198,36 @@ def run_report(args: argparse.Namespace) -> int:
     return ExitStatus.SUCCESS
 
 
-def probability(text: str) -> float:
-    """An argparse type for a probability in [0, 1]."""
+def score(text: str) -> float:
+    """An argparse type for an open-set score threshold in [-1, 1]."""
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1]; got {text!r}")
+        value = -2.0
+    if not -1 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1]; got {text!r}")
     return value
 
 
-def probability_or_auto(text: str) -> float | str:
-    """An argparse type for a probability in [0, 1], or the word ``auto``."""
+def score_or_auto(text: str) -> float | str:
+    """An argparse type for a score threshold in [-1, 1], or the word ``auto``."""
     if text == "auto":
         return text
     try:
-        return probability(text)
+        return score(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1] or 'auto'; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1] or 'auto'; got {text!r}") from None
+
+
+def operating_point(text: str) -> str:
+    """An argparse type for ``eer`` or ``far=<rate>``."""
+    from .openset import parse_operating_point
+
+    try:
+        parse_operating_point(text)
+    except VowelsError:
+        raise argparse.ArgumentTypeError(f"must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {text!r}") from None
+    return text
 
 
 def fraction(text: str) -> float:
@@ -259,6 +271,17 @@ def _add_workers(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sample-rate",
+        type=whole_number(1000),
+        default=None,
+        metavar="HZ",
+        help="analysis rate (default: 16000 for mfcc, 10000 for lpcc, or the folder's lowest recording "
+        "rate if lower, down to 8000, so that nothing is upsampled)",
+    )
+
+
 def _report_failures(failures: Sequence[Failure]) -> None:
     for failure in failures:
         print(f"vowels: skipped: {failure.message}", file=sys.stderr)
@@ -272,9 +295,14 @@ def run_extract(args: argparse.Namespace) -> int:
 
     check_free(Path(args.out), force=args.force)
     extraction = load_speaker_folders(
-        args.dir, FeatureConfig(kind=args.kind), workers=args.workers, progress=_progress(args, "Extracting features")
+        args.dir,
+        FeatureConfig(kind=args.kind, sample_rate=args.sample_rate),
+        workers=args.workers,
+        progress=_progress(args, "Extracting features"),
+        match_rate=args.sample_rate is None,
     )
     _report_failures(extraction.failures)
+    _say(args, f"Recordings {extraction.describe_rates()}.")
     save_features(args.out, extraction, force=args.force)
     u = extraction.utterances
     print(
@@ -284,22 +312,40 @@ def run_extract(args: argparse.Namespace) -> int:
     return ExitStatus.PARTIAL_FAILURE if extraction.failures else ExitStatus.SUCCESS
 
 
+def _features_of_source(args: argparse.Namespace) -> Extraction:
+    """`train`'s data: a features file (whose settings --kind and --sample-rate must match) or a folder."""
+    from .features import FeatureConfig
+    from .recordings import load_features, load_speaker_folders
+
+    source = Path(args.source)
+    if not source.is_file():
+        return load_speaker_folders(
+            source,
+            FeatureConfig(kind=args.kind or "mfcc", sample_rate=args.sample_rate),
+            workers=args.workers,
+            progress=_progress(args, "Extracting features"),
+            match_rate=args.sample_rate is None,
+        )
+    data = load_features(source)
+    asked = {"--kind": (args.kind, data.config.kind), "--sample-rate": (args.sample_rate, data.config.sample_rate)}
+    for option, (wanted, found) in asked.items():
+        if wanted is not None and wanted != found:
+            raise UsageError(
+                f"vowels train: {option} {wanted} does not match {source}, whose features were extracted with "
+                f"{option} {found}; drop {option}, or run 'vowels extract' again with it."
+            )
+    return data
+
+
 def run_train(args: argparse.Namespace) -> int:
     """`vowels train`: a model bundle from a speaker folder or an extracted features file."""
     from .bundle import check_free, check_writable
-    from .features import FeatureConfig
-    from .recordings import RecordingClassifier, load_features, load_speaker_folders
+    from .recordings import RecordingClassifier
 
     out = Path(args.out)
     check_free(out, force=args.force)
     check_writable(out.parent)
-    source = Path(args.source)
-    if source.is_file():
-        data = load_features(source)
-    else:
-        data = load_speaker_folders(
-            source, FeatureConfig(kind=args.kind), workers=args.workers, progress=_progress(args, "Extracting features")
-        )
+    data = _features_of_source(args)
     _report_failures(data.failures)
     model = RecordingClassifier(
         mode=args.mode,
@@ -307,6 +353,8 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         validation_fraction=args.validation_fraction,
         threshold=args.threshold,
+        operating_point=args.operating_point,
+        refit=not args.keep_split,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
@@ -315,18 +363,35 @@ def run_train(args: argparse.Namespace) -> int:
         args,
         f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
         f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
+        f"Recordings {data.describe_rates()}.",
     )
     model.fit(data)
     v = model.validation_
     if "accuracy" in v:
         print(
             f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
-            f"recordings); suggested --threshold {v['suggested_threshold']:.3f}"
+            "recordings, closed set)"
         )
     else:
         print("No validation split (--validation-fraction 0): accuracy not measured.")
+    point = model.operating_point_
+    if point is not None:
+        print(
+            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}, calibrated with each speaker left "
+            f"out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} held-out recordings "
+            f"of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of {len(point.genuine)} of "
+            "enrolled speakers rejected"
+        )
+    elif args.threshold == "auto":
+        print(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
+    else:
+        print(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
+    if v["refit"]:
+        _say(args, f"The saved model was trained again on all {v['n_final_train']} recordings (--keep-split to not).")
+    else:
+        _say(args, f"The saved model is the one trained on {v['n_final_train']} recordings.")
     model.save(out, force=args.force)
-    _say(args, f"Unknown-speaker threshold: {model.threshold_:.3f}; saved model bundle {out}")
+    _say(args, f"Saved model bundle {out} (trained in {v['train_seconds']:.1f} s)")
     return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
 
 
@@ -335,31 +400,40 @@ def run_classify(args: argparse.Namespace) -> int:
     import csv
     import json
 
-    from .recordings import RecordingClassifier
+    from .recordings import Classification, RecordingClassifier
 
     model = RecordingClassifier.load(args.model, engine=args.engine)
     results, failures = model.classify_files(args.files, threshold=args.threshold, workers=args.workers)
     for failure in failures:
         print(f"vowels: error: {failure.message}", file=sys.stderr)
+    rate = model.features_.sample_rate
+    for r in results:
+        if r.sample_rate is not None and r.sample_rate < rate:
+            print(
+                f"vowels: note: {r.path}: recorded at {r.sample_rate} Hz, upsampled to the model's {rate} Hz; "
+                "its answer is less reliable than for recordings like the model's.",
+                file=sys.stderr,
+            )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     elif args.csv:
-        fields = ["path", "speaker", "probability", "nearest", "runner_up", "runner_up_probability"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(Classification.__dataclass_fields__), lineterminator="\n")
         writer.writeheader()
         writer.writerows(r.to_dict() for r in results)
     else:
         for r in results:
-            nearest = f" (nearest {r.nearest})" if r.speaker != r.nearest else ""
-            print(
-                f"{r.path}: {r.speaker}{nearest} p={r.probability:.3f}; "
-                f"runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
-            )
+            if r.speaker != r.nearest:
+                verdict = f"{r.speaker} (nearest {r.nearest}, score {r.score:.3f} < threshold {r.threshold:.3f})"
+            else:
+                verdict = f"{r.speaker} (score {r.score:.3f})"
+            print(f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}")
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
 def run_evaluate_folder(args: argparse.Namespace) -> int:
-    """`vowels evaluate --model M DIR`: accuracy on a labelled folder of recordings."""
+    """`vowels evaluate --model M DIR`: closed- and open-set scores on a labelled folder of recordings."""
+    import json
+
     from .recordings import RecordingClassifier
 
     model = RecordingClassifier.load(args.model)
@@ -367,13 +441,37 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
         args.dir, threshold=args.threshold, workers=args.workers, progress=_progress(args, "Extracting features")
     )
     _report_failures(failures)
-    print(
-        f"Accuracy: {100 * evaluation.accuracy:.2f}% ({evaluation.n - evaluation.n_errors}/{evaluation.n}), "
-        f"model {args.model}, folder {args.dir}"
+    if args.json:
+        print(json.dumps({"model": str(args.model), "folder": str(args.dir), **evaluation.to_dict()}, indent=2))
+        return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+    ev = evaluation
+    strangers = ", ".join(ev.strangers) or "none"
+    _say(
+        args,
+        f"Model {args.model}, folder {args.dir}: {ev.n_enrolled} recordings of enrolled speakers, "
+        f"{ev.n_strangers} of speakers the model does not know ({strangers}).",
     )
-    for i, name in enumerate(evaluation.speakers):
-        if evaluation.support[i]:
-            _say(args, f"  {name}: recall {100 * evaluation.recall[i]:.1f}% of {evaluation.support[i]}")
+    if ev.closed_set is not None:
+        closed = ev.closed_set
+        print(
+            f"Closed-set accuracy: {100 * closed.accuracy:.2f}% ({closed.n - closed.n_errors}/{closed.n} recordings "
+            "of enrolled speakers named correctly, no threshold)"
+        )
+        for i, name in enumerate(closed.speakers):
+            if closed.support[i]:
+                _say(args, f"  {name}: recall {100 * closed.recall[i]:.1f}% of {closed.support[i]}")
+        print(
+            f"At threshold {ev.threshold:.3f}: enrolled speakers' recordings named correctly "
+            f"{100 * ev.identified:.2f}%, rejected as unknown {100 * ev.false_rejection:.2f}%, "
+            f"misnamed {100 * ev.misnamed:.2f}%"
+        )
+    if ev.true_rejection is not None:
+        rejected = sum(r for r, _ in ev.strangers.values())
+        print(f"Strangers rejected: {100 * ev.true_rejection:.2f}% ({rejected}/{ev.n_strangers} recordings)")
+        for name, (r, n) in ev.strangers.items():
+            _say(args, f"  {name}: {r}/{n} rejected")
+    if ev.equal_error_rate is not None:
+        print(f"Equal error rate: {100 * ev.equal_error_rate:.2f}% (over every threshold)")
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
@@ -430,9 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
     p.add_argument(
         "--threshold",
-        type=probability,
+        type=score,
         default=None,
-        help="with DIR: answer 'unknown' below this probability (default: the model's)",
+        help="with DIR: answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
     )
     p.add_argument(
         "--workers",
@@ -440,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="with DIR: parallel worker processes for feature extraction (default 1)",
     )
+    p.add_argument("--json", action="store_true", help="with DIR: print every number, and each error, as JSON")
     p.set_defaults(handler=run_evaluate)
 
     from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
@@ -531,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="mfcc",
         help="MFCC (default) or LPC cepstrum with the Japanese Vowels analysis",
     )
+    _add_sample_rate(p)
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(handler=run_extract)
@@ -551,16 +651,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--validation-fraction",
         type=fraction,
         default=0.2,
-        help="share of each speaker's recordings held out to measure accuracy (default 0.2)",
+        help="share of each speaker's recordings held out to measure accuracy and calibrate the "
+        "threshold (default 0.2)",
     )
     p.add_argument(
         "--threshold",
-        type=probability_or_auto,
-        default=0.0,
-        help="answer 'unknown' below this probability; 'auto' uses the validation suggestion "
-        "(default 0: always name a speaker)",
+        type=score_or_auto,
+        default="auto",
+        help="answer 'unknown' below this open-set score in [-1, 1]; -1 always names a speaker "
+        "(default auto: calibrated on the training folder, each speaker left out in turn as a stranger)",
     )
-    p.add_argument("--kind", choices=("mfcc", "lpcc"), default="mfcc", help="features when DIR is a folder")
+    p.add_argument(
+        "--operating-point",
+        type=operating_point,
+        default="eer",
+        metavar="eer|far=RATE",
+        help="where --threshold auto lies: eer (default; strangers accepted as often as enrolled speakers "
+        "rejected) or far=0.05 (at most that share of strangers accepted)",
+    )
+    p.add_argument(
+        "--keep-split",
+        action="store_true",
+        help="save the network trained without the validation split (default: train it again on every recording)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=("mfcc", "lpcc"),
+        default=None,
+        help="features when DIR is a folder (default mfcc); with a features file, must match it",
+    )
+    _add_sample_rate(p)
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
     p.set_defaults(handler=run_train)
@@ -570,9 +690,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model bundle folder written by 'vowels train'")
     p.add_argument(
         "--threshold",
-        type=probability,
+        type=score,
         default=None,
-        help="answer 'unknown' below this probability (default: the model's)",
+        help="answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
     )
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON list")
@@ -592,6 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the `vowels` command with `argv` (default: the process arguments)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # e.g. retracing notes on predictions of new shapes
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

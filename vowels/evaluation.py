@@ -1,4 +1,5 @@
-"""Accuracy, per-speaker precision / recall / F1 and the confusion matrix, via scikit-learn."""
+"""Accuracy, per-speaker precision / recall / F1 and the confusion matrix (scikit-learn), and the
+open-set rates: strangers rejected, enrolled speakers rejected or misnamed, equal error rate."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-__all__ = ["Evaluation", "evaluate_predictions"]
+from .errors import DataError
+
+__all__ = ["Evaluation", "OpenSetEvaluation", "evaluate_open_set", "evaluate_predictions"]
 
 
 @dataclass(frozen=True)
@@ -79,4 +82,144 @@ def evaluate_predictions(
         recall=recall,
         f1=f1,
         support=support.astype(int),
+    )
+
+
+@dataclass(frozen=True)
+class OpenSetEvaluation:
+    """How a model with an unknown-speaker threshold does on enrolled speakers and strangers.
+
+    Attributes
+    ----------
+    closed_set : Evaluation or None
+        The enrolled speakers' recordings, each named by its most probable speaker (no
+        threshold); None when the folder holds only strangers.
+    threshold : float
+    n_enrolled, n_strangers : int
+        Recordings of enrolled speakers, and of speakers the model does not know.
+    identified : float
+        Share of the enrolled speakers' recordings named correctly at the threshold.
+    false_rejection : float
+        Share of the enrolled speakers' recordings answered ``unknown``.
+    misnamed : float
+        Share of the enrolled speakers' recordings accepted as another enrolled speaker.
+    true_rejection : float or None
+        Share of the strangers' recordings answered ``unknown`` (None without strangers).
+    equal_error_rate : float or None
+        Where the shares of strangers accepted and of enrolled recordings rejected are equal,
+        over all thresholds (None unless both kinds are present).
+    strangers : dict of str to (int, int)
+        Per stranger: recordings rejected, recordings in all.
+    genuine, impostor : np.ndarray of float
+        The open-set scores of the enrolled speakers' and the strangers' recordings.
+    rows : tuple of dict
+        One per recording: ``source``, ``true``, ``nearest``, ``answer``, ``score``,
+        ``probability``, ``outcome`` (correct, misnamed, rejected, stranger rejected,
+        stranger accepted).
+    """
+
+    closed_set: Evaluation | None
+    threshold: float
+    n_enrolled: int
+    n_strangers: int
+    identified: float
+    false_rejection: float
+    misnamed: float
+    true_rejection: float | None
+    equal_error_rate: float | None
+    strangers: dict[str, tuple[int, int]]
+    genuine: np.ndarray
+    impostor: np.ndarray
+    rows: tuple[dict, ...]
+
+    @property
+    def errors(self) -> list[dict]:
+        """The rows whose answer is wrong: misnamed, rejected, or a stranger accepted."""
+        return [r for r in self.rows if r["outcome"] in ("misnamed", "rejected", "stranger accepted")]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        return {
+            "threshold": self.threshold,
+            "n_enrolled": self.n_enrolled,
+            "n_strangers": self.n_strangers,
+            "closed_set_accuracy": None if self.closed_set is None else self.closed_set.accuracy,
+            "identified": self.identified,
+            "false_rejection": self.false_rejection,
+            "misnamed": self.misnamed,
+            "true_rejection": self.true_rejection,
+            "equal_error_rate": self.equal_error_rate,
+            "strangers": {name: {"rejected": r, "n": n} for name, (r, n) in self.strangers.items()},
+            "closed_set": None if self.closed_set is None else self.closed_set.to_dict(),
+            "errors": self.errors,
+        }
+
+
+def evaluate_open_set(
+    y_true: Sequence[str] | np.ndarray,
+    nearest: Sequence[str] | np.ndarray,
+    scores: Sequence[float] | np.ndarray,
+    *,
+    enrolled: Sequence[str],
+    threshold: float,
+    sources: Sequence[str] | None = None,
+    probabilities: Sequence[float] | np.ndarray | None = None,
+) -> OpenSetEvaluation:
+    """Score open-set answers: `nearest` enrolled speaker, accepted when its `scores` >= `threshold`.
+
+    Recordings whose true speaker is not in `enrolled` are strangers; the right answer for
+    them is ``unknown``.
+    """
+    from .openset import equal_error_rate
+
+    y_true, nearest = np.asarray(y_true).astype(str), np.asarray(nearest).astype(str)
+    scores = np.asarray(scores, dtype=float)
+    if not len(y_true) == len(nearest) == len(scores):
+        raise DataError(f"need one name and score per recording; got {len(y_true)}, {len(nearest)}, {len(scores)}.")
+    known = np.isin(y_true, list(enrolled))
+    accepted = scores >= threshold
+    n_enrolled, n_strangers = int(known.sum()), int((~known).sum())
+    correct = nearest == y_true
+    outcome = np.where(
+        known,
+        np.where(accepted, np.where(correct, "correct", "misnamed"), "rejected"),
+        np.where(accepted, "stranger accepted", "stranger rejected"),
+    )
+    sources = [str(s) for s in sources] if sources is not None else [str(i) for i in range(len(y_true))]
+    probability = np.asarray(probabilities, dtype=float) if probabilities is not None else np.full(len(scores), np.nan)
+    rows = tuple(
+        {
+            "source": sources[i],
+            "true": str(y_true[i]),
+            "nearest": str(nearest[i]),
+            "answer": str(nearest[i]) if accepted[i] else "unknown",
+            "score": float(scores[i]),
+            "probability": None if np.isnan(probability[i]) else float(probability[i]),
+            "outcome": str(outcome[i]),
+        }
+        for i in range(len(y_true))
+    )
+
+    def share(mask: np.ndarray) -> float:
+        return float(mask[known].mean()) if n_enrolled else 0.0
+
+    strangers = {
+        str(name): (int(np.sum(~accepted[y_true == name])), int(np.sum(y_true == name)))
+        for name in sorted(set(y_true[~known]))
+    }
+    genuine, impostor = scores[known], scores[~known]
+    return OpenSetEvaluation(
+        closed_set=evaluate_predictions(y_true[known], nearest[known], speakers=list(enrolled)) if n_enrolled else None,
+        threshold=float(threshold),
+        n_enrolled=n_enrolled,
+        n_strangers=n_strangers,
+        identified=share(accepted & correct),
+        false_rejection=share(~accepted),
+        misnamed=share(accepted & ~correct),
+        true_rejection=float((~accepted[~known]).mean()) if n_strangers else None,
+        equal_error_rate=equal_error_rate(genuine, impostor)[0] if n_enrolled and n_strangers else None,
+        strangers=strangers,
+        genuine=genuine,
+        impostor=impostor,
+        rows=rows,
     )

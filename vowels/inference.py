@@ -28,7 +28,7 @@ from .errors import BundleError, NotFittedError, ParameterError
 from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
-__all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "npz_key", "weights_npz"]
+__all__ = ["NumpyClassifier", "NumpyNetwork", "embed_in_batches", "has_numpy_weights", "npz_key", "weights_npz"]
 
 MODES = ("matlab", "padded", "masked")  # vowels.model.MODES, whose module imports Keras
 WEIGHT_NAMES = (
@@ -75,11 +75,17 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _lstm(
-    x: np.ndarray, mask: np.ndarray | None, weights: tuple[np.ndarray, np.ndarray, np.ndarray], *, backwards: bool
+    x: np.ndarray,
+    mask: np.ndarray | None,
+    weights: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    backwards: bool,
+    states: np.ndarray | None = None,
 ) -> np.ndarray:
     """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features).
 
     Where `mask` (batch, time) is False, the step is skipped: state and output carry over.
+    `states`, if given (batch, time, n_hidden), receives the hidden state after each step.
     """
     kernel, recurrent_kernel, bias = weights
     n = recurrent_kernel.shape[0]
@@ -96,6 +102,8 @@ def _lstm(
         else:
             keep = mask[:, t, np.newaxis]
             h, c = np.where(keep, h_next, h), np.where(keep, c_next, c)
+        if states is not None:
+            states[:, t] = h
     return h
 
 
@@ -173,6 +181,40 @@ class NumpyNetwork:
             exp = np.exp(logits - logits.max(axis=1, keepdims=True))
             total += exp / exp.sum(axis=1, keepdims=True)
         return (total / self.n_members).astype(np.float32)
+
+    @property
+    def n_embedding(self) -> int:
+        """Length of `embed`'s vectors: 6 * n_hidden per member."""
+        return 6 * self.n_hidden * self.n_members
+
+    def embed(self, batch: np.ndarray) -> np.ndarray:
+        """Utterance embeddings (batch, `n_embedding`) of a padded batch (batch, time, n_features).
+
+        Per member, both directions read only the true frames (frames not all equal to the
+        mask value, in every mode), and the embedding is their final states beside the mean
+        and standard deviation of their states over the true frames: the BiLSTM output the
+        classifier sees, pooled over time, which describes a voice the network was never
+        trained on better than the last step alone (`vowels.openset`).
+        """
+        x = np.asarray(batch, dtype=np.float32)
+        mask = np.any(x != np.float32(self.mask_value), axis=-1)
+        weight = (mask / np.maximum(mask.sum(axis=1, keepdims=True), 1))[..., np.newaxis]
+        parts = []
+        for forward_weights, backward_weights, _ in self._members:
+            states = np.zeros((2, *x.shape[:2], self.n_hidden), dtype=np.float32)
+            last = [
+                _lstm(x, mask, forward_weights, backwards=False, states=states[0]),
+                _lstm(x, mask, backward_weights, backwards=True, states=states[1]),
+            ]
+            mean = (states * weight).sum(axis=2)
+            std = np.sqrt(np.maximum((np.square(states - mean[:, :, np.newaxis]) * weight).sum(axis=2), 0.0))
+            parts += [*last, *mean, *std]
+        return np.concatenate(parts, axis=1)
+
+
+def embed_in_batches(network: NumpyNetwork, sequences: list[np.ndarray], options: TrainingOptions) -> np.ndarray:
+    """`NumpyNetwork.embed` of preprocessed `sequences`, batched as for prediction, rows in input order."""
+    return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **options.batching())
 
 
 class NumpyClassifier:
@@ -280,3 +322,8 @@ class NumpyClassifier:
     def predict(self, X: Utterances | list[np.ndarray] | np.ndarray) -> np.ndarray:
         """The most probable speaker of each sequence."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def embed(self, X: Utterances | list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """Utterance embeddings (n_sequences, n_embedding), as `SpeakerClassifier.embed`."""
+        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
+        return embed_in_batches(self.network_, sequences, self.options_)

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,8 @@ from .errors import BundleError, DataError, ParameterError, VowelsError
 from .features import FeatureConfig, Normalization, features_of_file
 
 if TYPE_CHECKING:
-    from .evaluation import Evaluation
+    from .evaluation import OpenSetEvaluation
+    from .openset import SpeakerScorer
 
 __all__ = [
     "ENGINES",
@@ -34,7 +35,9 @@ __all__ = [
     "Classification",
     "Extraction",
     "Failure",
+    "Identification",
     "RecordingClassifier",
+    "analysis_rate",
     "extract_files",
     "list_speaker_files",
     "load_features",
@@ -43,7 +46,10 @@ __all__ = [
 ]
 
 UNKNOWN = "unknown"
-"""The answer when no enrolled speaker reaches the probability threshold."""
+"""The answer when the recording's open-set score is below the threshold."""
+
+OPENSET_FILE = "openset.npz"
+"""The bundle file holding the open-set references (`vowels.openset.SpeakerScorer`)."""
 
 ENGINES = ("keras", "numpy", "auto")
 """How `RecordingClassifier.load` runs a saved model: Keras and librosa (as trained), or
@@ -74,11 +80,60 @@ class Extraction:
     config : FeatureConfig
     failures : tuple of Failure
         The files skipped.
+    source_rates : dict of int to int
+        How many files were recorded at each sample rate (Hz), as their headers say.
     """
 
     utterances: Utterances
     config: FeatureConfig
     failures: tuple[Failure, ...] = ()
+    source_rates: dict[int, int] = field(default_factory=dict)
+
+    def describe_rates(self) -> str:
+        """One line: the recordings' own sample rates and the rate features were computed at."""
+        return describe_rates(self.source_rates, self.config.sample_rate)
+
+
+MIN_ANALYSIS_RATE = 8000
+"""Lowest rate (Hz) `analysis_rate` moves the features to; rarer, lower-rate files are upsampled."""
+
+
+def analysis_rate(config: FeatureConfig, rates: Iterable[int]) -> FeatureConfig:
+    """`config` at the lowest of `rates` (but not below `MIN_ANALYSIS_RATE`) when that is below its own.
+
+    Recordings at 8 kHz hold nothing above 4 kHz: upsampled for 16 kHz features, half the mel
+    bands would describe the resampler. Computing every feature at the lowest rate in the
+    folder resamples the others down instead, and changes no window or hop in ms.
+    """
+    lowest = min(rates, default=config.sample_rate)
+    rate = max(lowest, MIN_ANALYSIS_RATE)
+    return replace(config, sample_rate=rate) if rate < config.sample_rate else config
+
+
+def describe_rates(source_rates: dict[int, int], rate: int) -> str:
+    """E.g. "recorded at 8000 Hz (2400 files); features computed at 8000 Hz"."""
+    if not source_rates:
+        return f"features computed at {rate} Hz"
+    found = ", ".join(f"{r} Hz ({n} file{'s' if n != 1 else ''})" for r, n in sorted(source_rates.items()))
+    notes = []
+    above, below = (
+        sum(n for r, n in source_rates.items() if r > rate),
+        sum(n for r, n in source_rates.items() if r < rate),
+    )
+    if above:
+        notes.append(f"{above} resampled down")
+    if below:
+        notes.append(f"{below} upsampled, so their features above {min(source_rates) // 2} Hz are empty")
+    return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def survey_rates(paths: Iterable[str | os.PathLike[str]]) -> dict[int, int]:
+    """How many of `paths` were recorded at each sample rate (files whose header cannot be read are left out)."""
+    from collections import Counter
+
+    from .audio import sample_rate_of
+
+    return dict(sorted(Counter(r for r in map(sample_rate_of, paths) if r is not None).items()))
 
 
 def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2) -> list[tuple[str, Path]]:
@@ -178,6 +233,7 @@ def load_speaker_folders(
     progress: Progress | None = None,
     min_speakers: int = 2,
     backend: str = "librosa",
+    match_rate: bool = False,
 ) -> Extraction:
     """Features of every recording under ``folder/<speaker>/``, labelled by speaker.
 
@@ -192,6 +248,10 @@ def load_speaker_folders(
         Fewest speaker folders accepted (1 to score a folder of a single speaker).
     backend : {"librosa", "numpy"}, default="librosa"
         As in `extract_files`.
+    match_rate : bool, default=False
+        Compute features at the folder's lowest sample rate when it is below
+        ``config.sample_rate`` (`analysis_rate`), rather than upsample; for training. A model
+        scores recordings at its own rate.
 
     Returns
     -------
@@ -205,6 +265,9 @@ def load_speaker_folders(
     """
     config = FeatureConfig() if config is None else config
     pairs = list_speaker_files(folder, min_speakers=min_speakers)
+    rates = survey_rates(p for _, p in pairs)
+    if match_rate:
+        config = analysis_rate(config, rates)
     features, failures = extract_files(
         [p for _, p in pairs], config, workers=workers, progress=progress, backend=backend
     )
@@ -224,7 +287,7 @@ def load_speaker_folders(
         speakers=speakers,
         sources=tuple(str(pairs[i][1]) for i in kept),
     )
-    return Extraction(utterances, config, tuple(failures))
+    return Extraction(utterances, config, tuple(failures), rates)
 
 
 def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force: bool = False) -> Path:
@@ -249,6 +312,7 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
         speakers=np.array(u.speakers, dtype=str),
         sources=np.array(u.sources, dtype=str),
         config=np.array(json.dumps(extraction.config.to_dict())),
+        source_rates=np.array(list(extraction.source_rates.items()), dtype=np.int64).reshape(-1, 2),
     )
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True)
@@ -273,6 +337,7 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
             frames, lengths = data["frames"], data["lengths"]
             labels, speakers, sources = data["labels"], data["speakers"], data["sources"]
             config = FeatureConfig.from_dict(json.loads(str(data["config"])))
+            rates = {int(r): int(n) for r, n in data["source_rates"]} if "source_rates" in data.files else {}
     except FileNotFoundError:
         raise DataError(f"{path}: file not found.") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
@@ -286,7 +351,7 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
         speakers=tuple(speakers.astype(str)),
         sources=tuple(sources.astype(str)),
     )
-    return Extraction(utterances, config)
+    return Extraction(utterances, config, source_rates=rates)
 
 
 @dataclass(frozen=True)
@@ -297,13 +362,21 @@ class Classification:
     ----------
     path : str
     speaker : str
-        The answer: the most probable speaker, or `UNKNOWN` if below the threshold.
+        The answer: the most probable enrolled speaker, or `UNKNOWN` if its score is below
+        the threshold.
     probability : float
-        Probability of the most probable enrolled speaker, in [0, 1].
+        The network's probability of the most probable enrolled speaker, in [0, 1].
     nearest : str
         The most probable enrolled speaker, even when the answer is `UNKNOWN`.
     runner_up : str
     runner_up_probability : float
+    score : float
+        How much the recording sounds like `nearest`: the open-set similarity (in [-1, 1],
+        see `vowels.openset`), or the probability for a model saved without open-set references.
+    threshold : float
+        The score below which the answer is `UNKNOWN`.
+    sample_rate : int or None
+        The recording's own rate in Hz, as its header says (None when it cannot tell).
     """
 
     path: str
@@ -312,21 +385,43 @@ class Classification:
     nearest: str
     runner_up: str
     runner_up_probability: float
+    score: float
+    threshold: float
+    sample_rate: int | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class Identification:
+    """Probabilities, the named speaker and its open-set score for several sequences.
+
+    Attributes
+    ----------
+    probabilities : np.ndarray of shape (n, n_speakers)
+    nearest : np.ndarray of int, shape (n,)
+        Column of the most probable speaker.
+    scores : np.ndarray of float, shape (n,)
+        Open-set score of that speaker (see `Classification.score`).
+    """
+
+    probabilities: np.ndarray
+    nearest: np.ndarray
+    scores: np.ndarray
+
+
 @dataclass
 class RecordingClassifier:
-    """Features + normalisation + `SpeakerClassifier`, trained on speaker folders.
+    """Features + normalisation + `SpeakerClassifier` + open-set scoring, trained on speaker folders.
 
     Parameters
     ----------
     features : FeatureConfig, default=None
-        How to analyse recordings; None means ``FeatureConfig()`` (MFCC). Ignored by `fit`
-        on an `Extraction`, which brings its own.
+        How to analyse recordings; None means ``FeatureConfig()`` (MFCC). Recordings of a
+        lower rate than the config's are analysed at their own rate (`analysis_rate`) unless
+        `match_rate` is False. Ignored by `fit` on an `Extraction`, which brings its own.
     mode : {"masked", "matlab", "padded"}, default="masked"
         BiLSTM semantics (see `vowels.model`); ``masked`` ignores padding, which recordings
         of very different lengths need.
@@ -338,13 +433,24 @@ class RecordingClassifier:
     learn_rate : float, default=1e-3
         Adam's learning rate.
     validation_fraction : float in [0, 1), default=0.2
-        Share of each speaker's utterances held out (stratified, seeded) to report accuracy
-        and suggest a threshold; 0 trains on everything.
-    threshold : float in [0, 1] or "auto", default=0.0
-        Below this winning probability the answer is `UNKNOWN`; 0 always names a speaker;
-        "auto" takes `suggested_threshold_` from the validation split.
+        Share of each speaker's utterances held out (stratified, seeded) to measure accuracy
+        and calibrate the unknown-speaker threshold; 0 trains on everything and calibrates nothing.
+    threshold : float in [-1, 1] or "auto", default="auto"
+        Open-set score below which the answer is `UNKNOWN`; -1 always names a speaker.
+        "auto" calibrates it on the training data at `operating_point` (see `vowels.openset`).
+    operating_point : str, default="eer"
+        Where "auto" puts the threshold: ``"eer"`` (as many strangers accepted as enrolled
+        speakers rejected) or ``"far=0.05"`` (at most that share of strangers accepted).
+    calibration_folds : int >= 2, default=5
+        Networks trained, each with a group of enrolled speakers left out to play strangers,
+        to calibrate "auto" (every speaker is left out once; at most one group per speaker).
+    refit : bool, default=True
+        After validation and calibration, train the saved network again on every recording.
+    match_rate : bool, default=True
+        Analyse a folder of lower-rate recordings at their rate instead of upsampling them.
     random_state : int, default=0
     verbose : int, default=0
+        1 prints each training stage and a progress bar on stderr.
     """
 
     features: FeatureConfig | None = None
@@ -354,37 +460,75 @@ class RecordingClassifier:
     batch_size: int = 16
     learn_rate: float = 1e-3
     validation_fraction: float = 0.2
-    threshold: float | str = 0.0
+    threshold: float | str = "auto"
+    operating_point: str = "eer"
+    calibration_folds: int = 5
+    refit: bool = True
+    match_rate: bool = True
     random_state: int = 0
     verbose: int = 0
     validation_: dict = field(default_factory=dict, init=False, repr=False)
     feature_backend_: str = field(default="librosa", init=False, repr=False)
 
     def _check_params(self) -> None:
+        from .openset import parse_operating_point
+
         if not 0 <= self.validation_fraction < 1:
             raise ParameterError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}.")
-        if self.threshold != "auto" and not (isinstance(self.threshold, (int, float)) and 0 <= self.threshold <= 1):
-            raise ParameterError(f"threshold must be a probability in [0, 1] or 'auto'; got {self.threshold!r}.")
+        number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
+        if self.threshold != "auto" and not (number and -1 <= float(self.threshold) <= 1):
+            raise ParameterError(f"threshold must be a score in [-1, 1] or 'auto'; got {self.threshold!r}.")
+        parse_operating_point(self.operating_point)
+        folds = self.calibration_folds
+        if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+            raise ParameterError(f"calibration_folds must be a whole number >= 2; got {folds!r}.")
+
+    def _say(self, message: str) -> None:
+        if self.verbose:
+            import sys
+
+            print(message, file=sys.stderr, flush=True)
+
+    def _train(self, utterances: Utterances, what: str, *, verbose: int = 0) -> Any:
+        """A `SpeakerClassifier` trained on normalised `utterances`."""
+        from .classifier import SpeakerClassifier
+        from .training import TrainingOptions
+
+        options = TrainingOptions(
+            max_epochs=self.epochs, mini_batch_size=self.batch_size, initial_learn_rate=self.learn_rate, drop_last=False
+        )
+        self._say(f"Training {what}: {len(utterances)} recordings of {len(set(utterances.labels))} speakers.")
+        classifier = SpeakerClassifier(
+            mode=self.mode, n_hidden=self.n_hidden, options=options, random_state=self.random_state, verbose=verbose
+        )
+        return classifier.fit(self._normalized(utterances.sequences), utterances.labels)
 
     def fit(
         self, data: Extraction | str | os.PathLike[str], *, workers: int = 1, progress: Progress | None = None
     ) -> RecordingClassifier:
-        """Train on an `Extraction` or a speaker folder; hold out the validation split.
+        """Train on an `Extraction` or a speaker folder: validate, calibrate, then refit on everything.
 
-        Sets ``features_``, ``normalization_``, ``classifier_`` (a `SpeakerClassifier`),
-        ``validation_`` (accuracy, n, suggested threshold), ``threshold_``, ``failures_``.
+        1. Hold out `validation_fraction` of each speaker's recordings; train on the rest and
+           measure closed-set accuracy on the held-out part (``validation_``).
+        2. With "auto" and at least three speakers, calibrate the threshold: train
+           `calibration_folds` networks, each without a group of speakers, and score the
+           held-out recordings of the speakers it knows (genuine) and of those it does not
+           (strangers); pick the threshold at `operating_point` (``operating_point_``).
+        3. With `refit`, train the saved network on every recording; its enrolment references
+           for open-set scoring are every recording's embedding.
+
+        Sets ``features_``, ``source_rates_``, ``normalization_``, ``classifier_``, ``scorer_``,
+        ``operating_point_``, ``threshold_``, ``validation_``, ``failures_``.
         """
         from sklearn.model_selection import train_test_split
 
-        from .classifier import SpeakerClassifier
-        from .training import TrainingOptions
+        from .openset import SpeakerScorer
 
         self._check_params()
-        options = TrainingOptions(
-            max_epochs=self.epochs, mini_batch_size=self.batch_size, initial_learn_rate=self.learn_rate, drop_last=False
-        )
         if not isinstance(data, Extraction):
-            data = load_speaker_folders(data, self.features, workers=workers, progress=progress)
+            data = load_speaker_folders(
+                data, self.features, workers=workers, progress=progress, match_rate=self.match_rate
+            )
         u = data.utterances
         if UNKNOWN in u.speakers:
             raise DataError(f"a speaker may not be named {UNKNOWN!r}: that is the answer for no match; rename it.")
@@ -403,39 +547,86 @@ class RecordingClassifier:
                     f"of {len(u.speakers)} speakers with every speaker in both parts ({exc}); add "
                     "recordings or pass a different fraction (0 for none)."
                 ) from None
-        train = u.subset(np.sort(indices))
-        self.features_ = data.config
-        self.failures_ = data.failures
+        train, held = u.subset(np.sort(indices)), u.subset(np.sort(validation))
+        self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
         self.normalization_ = (
             Normalization.fit(train.sequences) if data.config.normalize else Normalization.identity(u.n_features)
         )
-        self.classifier_ = SpeakerClassifier(
-            mode=self.mode,
-            n_hidden=self.n_hidden,
-            options=options,
-            random_state=self.random_state,
-            verbose=self.verbose,
-        )
         start = time.perf_counter()
-        self.classifier_.fit(self._normalized(train.sequences), train.labels)
-        self.validation_ = {"train_seconds": round(time.perf_counter() - start, 3), "n_train": len(train)}
-        if len(validation):
-            held = u.subset(np.sort(validation))
-            probabilities = self.predict_proba(held.sequences)
-            predicted = self.classifier_.classes_[np.argmax(probabilities, axis=1)]
+        final_on_all = self.refit and len(held) > 0
+        stages = 1 + int(final_on_all)
+        self.classifier_ = self._train(train, f"1/{stages} (validation split held out)", verbose=self.verbose)
+        self.validation_ = {"n_train": len(train)}
+        if len(held):
+            predicted = self.classifier_.predict(self._normalized(held.sequences))
             correct = predicted == held.labels
-            top = probabilities.max(axis=1)
             self.validation_.update(
-                accuracy=float(correct.mean()),
-                n_correct=int(correct.sum()),
-                n_validation=int(len(held)),
-                # keeps 95 % of the validation utterances the model names correctly
-                suggested_threshold=float(np.quantile(top[correct], 0.05)) if correct.any() else 0.0,
+                accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
             )
-        self.threshold_ = (
-            self.validation_.get("suggested_threshold", 0.0) if self.threshold == "auto" else float(self.threshold)
+        self.operating_point_ = None
+        self.validation_["open_set"] = "not calibrated"
+        if self.threshold == "auto":
+            reason = self._calibration_obstacle(u, held)
+            if reason is None:
+                self.operating_point_ = self._calibrate(train, held)
+                self.validation_["open_set"] = "calibrated"
+            else:
+                self.validation_["open_set"] = f"not calibrated: {reason}"
+                self._say(f"Unknown-speaker threshold not calibrated ({reason}); every recording is named.")
+        if final_on_all:
+            self.classifier_ = self._train(u, f"2/{stages} (the saved model, on every recording)", verbose=self.verbose)
+        enrolled = u if final_on_all else train
+        self.validation_.update(
+            train_seconds=round(time.perf_counter() - start, 3),
+            refit=bool(final_on_all),
+            n_final_train=len(enrolled),
         )
+        embeddings = self.classifier_.embed(self._normalized(enrolled.sequences))
+        self.scorer_: SpeakerScorer | None = SpeakerScorer.fit(embeddings, enrolled.labels, self.classifier_.classes_)
+        if self.threshold == "auto":
+            self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
+        else:
+            self.threshold_ = float(self.threshold)
         return self
+
+    def _calibration_obstacle(self, u: Utterances, held: Utterances) -> str | None:
+        """Why the threshold cannot be calibrated on these data, or None."""
+        if len(u.speakers) < 3:
+            return "needs at least 3 speakers, so that each left-out group leaves 2 to train on"
+        if not len(held):
+            return "needs a validation split (validation_fraction > 0)"
+        if any(np.sum(held.labels == s) < 1 for s in u.speakers):
+            return "every speaker needs a held-out recording"
+        return None
+
+    def _calibrate(self, train: Utterances, held: Utterances) -> Any:
+        """Genuine and stranger scores of networks trained without each group of speakers, and the threshold."""
+        from .openset import SpeakerScorer, choose_threshold
+
+        speakers = np.array(train.speakers)
+        n_folds = min(self.calibration_folds, len(speakers))
+        order = np.random.default_rng(self.random_state).permutation(len(speakers))
+        groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
+        if any(len(speakers) - len(g) < 2 for g in groups):
+            groups = [np.array([s]) for s in speakers]
+        genuine: list[np.ndarray] = []
+        impostor: list[np.ndarray] = []
+        for k, strangers in enumerate(groups, start=1):
+            known_train = train.subset(np.flatnonzero(~np.isin(train.labels, strangers)))
+            classifier = self._train(
+                known_train, f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})"
+            )
+            scorer = SpeakerScorer.fit(
+                classifier.embed(self._normalized(known_train.sequences)), known_train.labels, classifier.classes_
+            )
+            held_sequences = self._normalized(held.sequences)
+            probabilities = classifier.predict_proba(held_sequences)
+            nearest = np.argmax(probabilities, axis=1)
+            scores = scorer.scores(classifier.embed(held_sequences))[np.arange(len(held)), nearest]
+            is_stranger = np.isin(held.labels, strangers)
+            genuine.append(scores[~is_stranger])
+            impostor.append(scores[is_stranger])
+        return choose_threshold(np.concatenate(genuine), np.concatenate(impostor), self.operating_point)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "classifier_"):
@@ -457,12 +648,29 @@ class RecordingClassifier:
         self._check_fitted()
         return self.classifier_.predict_proba(self._normalized(sequences))
 
-    def answer(self, probabilities: np.ndarray, *, threshold: float | None = None) -> np.ndarray:
-        """Speaker names for rows of probabilities; `UNKNOWN` where the best is below `threshold`."""
+    def identify(self, sequences: Sequence[np.ndarray]) -> Identification:
+        """Probabilities, most probable speaker and its open-set score, for raw feature sequences."""
+        self._check_fitted()
+        normalized = self._normalized(sequences)
+        probabilities = self.classifier_.predict_proba(normalized)
+        nearest = np.argmax(probabilities, axis=1)
+        if self.scorer_ is None:
+            scores = probabilities.max(axis=1)
+        else:
+            scores = self.scorer_.scores(self.classifier_.embed(normalized))[np.arange(len(nearest)), nearest]
+        return Identification(probabilities, nearest, scores.astype(float))
+
+    def answer(self, identification: Identification, *, threshold: float | None = None) -> np.ndarray:
+        """Speaker names; `UNKNOWN` where the open-set score is below `threshold` (default the model's)."""
         threshold = self.threshold_ if threshold is None else threshold
-        names = self.classes_[np.argmax(probabilities, axis=1)].astype(object)
-        names[probabilities.max(axis=1) < threshold] = UNKNOWN
+        names = self.classes_[identification.nearest].astype(object)
+        names[identification.scores < threshold] = UNKNOWN
         return names.astype(str)
+
+    def _check_threshold(self, threshold: float | None) -> None:
+        low = 0.0 if self.scorer_ is None else -1.0
+        if threshold is not None and not low <= threshold <= 1:
+            raise ParameterError(f"threshold must be a score in [{low:g}, 1] for this model; got {threshold!r}.")
 
     def classify_files(
         self,
@@ -476,21 +684,23 @@ class RecordingClassifier:
         Parameters
         ----------
         paths : sequence of path-like
-        threshold : float in [0, 1], default=None
-            None uses the model's (``threshold_``).
+        threshold : float, default=None
+            Open-set score below which the answer is `UNKNOWN`; None uses the model's (``threshold_``).
         workers : int >= 1, default=1
         """
+        from .audio import sample_rate_of
+
         self._check_fitted()
-        if threshold is not None and not 0 <= threshold <= 1:
-            raise ParameterError(f"threshold must be a probability in [0, 1]; got {threshold!r}.")
+        self._check_threshold(threshold)
         features, failures = extract_files(paths, self.features_, workers=workers, backend=self.feature_backend_)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return [], failures
-        probabilities = self.predict_proba([f for f in features if f is not None])
-        names = self.answer(probabilities, threshold=threshold)
+        identification = self.identify([f for f in features if f is not None])
+        names = self.answer(identification, threshold=threshold)
+        used = self.threshold_ if threshold is None else threshold
         results = []
-        for row, i, name in zip(probabilities, good, names, strict=True):
+        for row, score, i, name in zip(identification.probabilities, identification.scores, good, names, strict=True):
             first, second = np.argsort(row)[::-1][:2]
             results.append(
                 Classification(
@@ -500,6 +710,9 @@ class RecordingClassifier:
                     nearest=str(self.classes_[first]),
                     runner_up=str(self.classes_[second]),
                     runner_up_probability=float(row[second]),
+                    score=float(score),
+                    threshold=float(used),
+                    sample_rate=sample_rate_of(paths[i]),
                 )
             )
         return results, failures
@@ -511,42 +724,60 @@ class RecordingClassifier:
         threshold: float | None = None,
         workers: int = 1,
         progress: Progress | None = None,
-    ) -> tuple[Evaluation, list[Failure]]:
-        """Score the model on a labelled folder ``folder/<speaker>/`` of enrolled speakers.
+    ) -> tuple[OpenSetEvaluation, list[Failure]]:
+        """Score the model on a labelled folder ``folder/<speaker>/``; speakers it does not know are strangers.
 
         Returns
         -------
-        evaluation : vowels.evaluation.Evaluation
+        evaluation : vowels.evaluation.OpenSetEvaluation
+            Closed-set accuracy on the enrolled speakers' recordings, and at the threshold
+            the shares of them rejected and misnamed, of strangers rejected, and the equal
+            error rate when both kinds are present.
         failures : list of Failure
         """
-        from .evaluation import evaluate_predictions
+        from .evaluation import evaluate_open_set
 
         self._check_fitted()
+        self._check_threshold(threshold)
         data = load_speaker_folders(
             folder, self.features_, workers=workers, progress=progress, min_speakers=1, backend=self.feature_backend_
         )
-        strangers = sorted(set(data.utterances.speakers) - set(self.classes_))
-        if strangers:
-            raise DataError(
-                f"{folder}: speakers {strangers} are not enrolled in this model (it knows "
-                f"{list(self.classes_)}); remove or rename those folders."
-            )
-        predicted = self.answer(self.predict_proba(data.utterances.sequences), threshold=threshold)
-        speakers = [*self.classes_, UNKNOWN] if UNKNOWN in predicted else list(self.classes_)
-        return evaluate_predictions(data.utterances.labels, predicted, speakers=speakers), list(data.failures)
+        u = data.utterances
+        identification = self.identify(u.sequences)
+        evaluation = evaluate_open_set(
+            u.labels,
+            self.classes_[identification.nearest],
+            identification.scores,
+            enrolled=list(self.classes_),
+            threshold=self.threshold_ if threshold is None else threshold,
+            sources=u.sources,
+            probabilities=identification.probabilities.max(axis=1),
+        )
+        return evaluation, list(data.failures)
 
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write the model bundle, with the feature config, normalisation and threshold in metadata.json."""
+        """Write the model bundle: the network, and in metadata.json the feature config, normalisation,
+        open-set operating point and threshold; the open-set references in ``openset.npz``."""
         self._check_fitted()
         if not hasattr(self.classifier_, "save"):
             raise ParameterError("a model loaded with engine='numpy' cannot be saved; load it with engine='keras'.")
+        from .openset import SCORING
+
         extra = {
             "features": self.features_.to_dict(),
+            "source_rates": {str(r): n for r, n in self.source_rates_.items()},
             "normalization": self.normalization_.to_dict(),
             "unknown_threshold": self.threshold_,
+            "open_set": {
+                "scoring": SCORING if self.scorer_ is not None else "probability",
+                "threshold": self.threshold_,
+                "threshold_source": "calibrated" if self.operating_point_ is not None else "given",
+                "operating_point": None if self.operating_point_ is None else self.operating_point_.to_dict(),
+            },
             "validation": self.validation_,
         }
-        return self.classifier_.save(path, force=force, metrics=self.validation_, extra=extra)
+        files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
+        return self.classifier_.save(path, force=force, metrics=self.validation_, extra=extra, extra_files=files)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> RecordingClassifier:
@@ -563,6 +794,7 @@ class RecordingClassifier:
             "auto": "numpy" if the bundle holds ``weights.npz``, else "keras".
         """
         from .bundle import METADATA_FILE
+        from .openset import OperatingPoint, SpeakerScorer
 
         if engine not in ENGINES:
             raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
@@ -585,6 +817,7 @@ class RecordingClassifier:
                 f"{Path(path)}: this model was trained on Japanese Vowels sequences, not recordings "
                 "(no feature configuration in metadata.json); train one with 'vowels train DIR'."
             )
+        where = Path(path) / METADATA_FILE
         try:
             model = cls(
                 features=FeatureConfig.from_dict(metadata["features"]),
@@ -593,13 +826,25 @@ class RecordingClassifier:
                 random_state=classifier.random_state,
             )
             model.features_ = FeatureConfig.from_dict(metadata["features"])
+            model.source_rates_ = {int(r): int(n) for r, n in metadata.get("source_rates", {}).items()}
             model.normalization_ = Normalization.from_dict(metadata["normalization"])
             model.threshold_ = float(metadata["unknown_threshold"])
             model.validation_ = dict(metadata.get("validation", {}))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
+            point = (metadata.get("open_set") or {}).get("operating_point")
+            model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BundleError(f"{where}: missing or invalid recording settings ({exc}).") from None
         if len(model.normalization_.mean) != classifier.n_features_in_:
-            raise BundleError(f"{Path(path) / METADATA_FILE}: normalisation does not match the model's features.")
+            raise BundleError(f"{where}: normalisation does not match the model's features.")
+        model.scorer_ = None
+        if OPENSET_FILE in metadata.get("extra_files", {}):
+            scorer = SpeakerScorer.from_npz(str(Path(path) / OPENSET_FILE), where=str(Path(path) / OPENSET_FILE))
+            if list(scorer.classes) != [str(c) for c in classifier.classes_]:
+                raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
+            model.scorer_ = scorer
+        low = -1.0 if model.scorer_ is not None else 0.0
+        if not low <= model.threshold_ <= 1:
+            raise BundleError(f"{where}: unknown_threshold {model.threshold_} is outside [{low:g}, 1].")
         model.classifier_ = classifier
         model.failures_ = ()
         model.feature_backend_ = "numpy" if engine == "numpy" else "librosa"

@@ -1,0 +1,268 @@
+"""Open-set identification: is a recording one of the enrolled speakers, and which, or a stranger?
+
+A recording is scored against each enrolled speaker by the cosine similarity of its utterance
+embedding (`vowels.inference.NumpyNetwork.embed`: the BiLSTM's states pooled over time) to
+the nearest of that speaker's enrolled recordings, after the embeddings are centred and
+whitened by the within-speaker covariance (WCCN, Hatch et al., 2006), so that directions in
+which one speaker's recordings vary count less than those that tell speakers apart. The
+network names the speaker; the similarity to that speaker decides whether the answer stands
+or is `unknown`.
+
+The threshold comes from training data only: each enrolled speaker in turn plays a stranger
+(its held-out recordings scored against the others' references, no retraining), the other
+speakers' held-out recordings are genuine, and the threshold is taken at an operating point
+of those two score sets: the equal error rate, or a target false-accept rate.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import BundleError, DataError, ParameterError
+
+__all__ = [
+    "SCORING",
+    "OperatingPoint",
+    "SpeakerScorer",
+    "choose_threshold",
+    "error_rates",
+    "parse_operating_point",
+]
+
+SCORING = "nearest-wccn-cosine"
+"""The one open-set score `SpeakerScorer` computes, as recorded in a bundle."""
+
+_REGULARIZATION = 0.01  # share of the mean variance added to the within-speaker covariance
+
+
+@dataclass(frozen=True)
+class SpeakerScorer:
+    """Similarity of utterance embeddings to enrolled speakers.
+
+    Attributes
+    ----------
+    classes : tuple of str
+        Enrolled speakers, in score-column order.
+    center : np.ndarray of shape (n_dims,)
+        Mean embedding of the enrolment recordings.
+    transform : np.ndarray of shape (n_dims, n_dims)
+        Whitening of the within-speaker covariance (applied after centring).
+    references : np.ndarray of shape (n_references, n_dims), float32
+        The enrolment recordings' embeddings, centred, whitened and of unit length.
+    reference_labels : np.ndarray of int, shape (n_references,)
+        Index into `classes` of each reference.
+    """
+
+    classes: tuple[str, ...]
+    center: np.ndarray
+    transform: np.ndarray
+    references: np.ndarray
+    reference_labels: np.ndarray
+
+    @classmethod
+    def fit(cls, embeddings: np.ndarray, labels: Sequence[str] | np.ndarray, classes: Sequence[str]) -> SpeakerScorer:
+        """Learn the centring and whitening from enrolment embeddings and keep them as references.
+
+        Parameters
+        ----------
+        embeddings : np.ndarray of shape (n_recordings, n_dims)
+        labels : sequence of str, length n_recordings
+            The speaker of each recording; every one of `classes` needs at least two.
+        classes : sequence of str
+        """
+        embeddings = np.asarray(embeddings, dtype=np.float64)
+        labels = np.asarray(labels).astype(str)
+        classes = tuple(str(c) for c in classes)
+        if embeddings.ndim != 2 or len(embeddings) != len(labels):
+            raise DataError(f"need one embedding per label; got {embeddings.shape} for {len(labels)} labels.")
+        counts = {c: int(np.sum(labels == c)) for c in classes}
+        few = sorted(c for c, n in counts.items() if n < 2)
+        if few:
+            raise DataError(f"speakers {few} need at least two enrolment recordings each for open-set scoring.")
+        center = embeddings.mean(axis=0)
+        centred = embeddings - center
+        within = np.zeros((embeddings.shape[1],) * 2)
+        for c in classes:
+            rows = centred[labels == c]
+            rows = rows - rows.mean(axis=0)
+            within += rows.T @ rows
+        within /= len(embeddings)
+        within += _REGULARIZATION * np.trace(within) / len(within) * np.eye(len(within))
+        transform = np.linalg.cholesky(np.linalg.inv(within))
+        index = {c: i for i, c in enumerate(classes)}
+        known = np.isin(labels, classes)
+        scorer = cls(classes, center, transform, np.zeros((0, len(center)), np.float32), np.zeros(0, int))
+        return cls(
+            classes,
+            center,
+            transform,
+            scorer.project(embeddings[known]),
+            np.array([index[label] for label in labels[known]], dtype=int),
+        )
+
+    def project(self, embeddings: np.ndarray) -> np.ndarray:
+        """Embeddings centred, whitened and scaled to unit length, float32."""
+        z = (np.asarray(embeddings, dtype=np.float64) - self.center) @ self.transform
+        return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def scores(self, embeddings: np.ndarray) -> np.ndarray:
+        """Similarity (n, n_classes) in [-1, 1]: cosine to each speaker's nearest reference."""
+        similarity = self.project(embeddings) @ self.references.T
+        out = np.full((len(similarity), len(self.classes)), -1.0, dtype=np.float32)
+        for k in range(len(self.classes)):
+            columns = self.reference_labels == k
+            if columns.any():
+                out[:, k] = similarity[:, columns].max(axis=1)
+        return out
+
+    def without(self, speaker: str) -> SpeakerScorer:
+        """The same scorer with `speaker`'s references removed (its column scores -1)."""
+        keep = self.reference_labels != self.classes.index(speaker)
+        return SpeakerScorer(
+            self.classes, self.center, self.transform, self.references[keep], self.reference_labels[keep]
+        )
+
+    def to_npz(self) -> bytes:
+        """The arrays as ``.npz`` bytes (no pickle), for the model bundle."""
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            classes=np.array(self.classes, dtype=str),
+            center=self.center,
+            transform=self.transform,
+            references=self.references.astype(np.float16),
+            reference_labels=self.reference_labels.astype(np.int32),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_npz(cls, data: bytes | str, *, where: str = "open-set file") -> SpeakerScorer:
+        """The inverse of `to_npz`, from bytes or a file path; a damaged file is a `BundleError`."""
+        try:
+            source = io.BytesIO(data) if isinstance(data, bytes) else data
+            with np.load(source, allow_pickle=False) as arrays:
+                classes = tuple(str(c) for c in arrays["classes"])
+                center, transform = arrays["center"].astype(np.float64), arrays["transform"].astype(np.float64)
+                references = arrays["references"].astype(np.float32)
+                labels = arrays["reference_labels"].astype(int)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise BundleError(f"{where}: not readable as open-set references ({exc}).") from None
+        n = len(center)
+        if transform.shape != (n, n) or references.ndim != 2 or references.shape[1] != n:
+            raise BundleError(f"{where}: open-set arrays disagree in shape; retrain the model.")
+        if len(labels) != len(references) or (len(labels) and not 0 <= labels.min() <= labels.max() < len(classes)):
+            raise BundleError(f"{where}: open-set references name speakers that are not there; retrain the model.")
+        return cls(classes, center, transform, references, labels)
+
+
+def error_rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(false-accept rate, false-reject rate) at `threshold`: accepted means score >= threshold."""
+    genuine, impostor = np.asarray(genuine), np.asarray(impostor)
+    far = float(np.mean(impostor >= threshold)) if len(impostor) else 0.0
+    frr = float(np.mean(genuine < threshold)) if len(genuine) else 0.0
+    return far, frr
+
+
+def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
+    """(equal error rate, its threshold): where false accepts and false rejects are closest.
+
+    The rate is the mean of the two at that threshold, from scikit-learn's `det_curve`.
+    """
+    from sklearn.metrics import det_curve
+
+    if not len(genuine) or not len(impostor):
+        raise DataError("the equal error rate needs both genuine and impostor scores.")
+    truth = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
+    far, frr, thresholds = det_curve(truth, np.r_[genuine, impostor])
+    best = int(np.argmin(np.abs(far - frr)))
+    return float((far[best] + frr[best]) / 2), float(thresholds[best])
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """A threshold and how it was chosen.
+
+    Attributes
+    ----------
+    rule : str
+        ``"eer"`` (false accepts and false rejects equal) or ``"far=<rate>"`` (the lowest
+        threshold whose false-accept rate is at most that rate).
+    threshold : float
+        Similarity below which the answer is ``unknown``.
+    false_accept_rate, false_reject_rate : float
+        Of the calibration scores, at `threshold`.
+    equal_error_rate : float
+        Of the calibration scores.
+    genuine, impostor : tuple of float
+        The calibration scores it was chosen from.
+    """
+
+    rule: str
+    threshold: float
+    false_accept_rate: float
+    false_reject_rate: float
+    equal_error_rate: float
+    genuine: tuple[float, ...]
+    impostor: tuple[float, ...]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values (scores rounded to 1e-4)."""
+        return {
+            "rule": self.rule,
+            "threshold": self.threshold,
+            "false_accept_rate": self.false_accept_rate,
+            "false_reject_rate": self.false_reject_rate,
+            "equal_error_rate": self.equal_error_rate,
+            "n_genuine": len(self.genuine),
+            "n_impostor": len(self.impostor),
+            "genuine": [round(x, 4) for x in self.genuine],
+            "impostor": [round(x, 4) for x in self.impostor],
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict) -> OperatingPoint:
+        """The inverse of `to_dict`."""
+        return cls(
+            rule=str(values["rule"]),
+            threshold=float(values["threshold"]),
+            false_accept_rate=float(values["false_accept_rate"]),
+            false_reject_rate=float(values["false_reject_rate"]),
+            equal_error_rate=float(values["equal_error_rate"]),
+            genuine=tuple(map(float, values["genuine"])),
+            impostor=tuple(map(float, values["impostor"])),
+        )
+
+
+def parse_operating_point(rule: str) -> float | None:
+    """The target false-accept rate of ``"far=<rate>"``, or None for ``"eer"``; anything else is an error."""
+    if rule == "eer":
+        return None
+    if rule.startswith("far="):
+        try:
+            rate = float(rule[4:])
+        except ValueError:
+            rate = -1.0
+        if 0 <= rate < 1:
+            return rate
+    raise ParameterError(f"operating point must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {rule!r}.")
+
+
+def choose_threshold(genuine: np.ndarray, impostor: np.ndarray, rule: str = "eer") -> OperatingPoint:
+    """The threshold at operating point `rule` (see `OperatingPoint`) of calibration scores."""
+    genuine, impostor = np.asarray(genuine, dtype=float), np.asarray(impostor, dtype=float)
+    target = parse_operating_point(rule)
+    eer, eer_threshold = equal_error_rate(genuine, impostor)
+    if target is None:
+        threshold = eer_threshold
+    else:
+        # the smallest threshold that accepts at most `target` of the impostors
+        ranked = np.sort(impostor)[::-1]
+        allowed = int(np.floor(target * len(ranked)))
+        threshold = float(np.nextafter(ranked[allowed], np.inf)) if allowed < len(ranked) else float(ranked[-1])
+    far, frr = error_rates(genuine, impostor, threshold)
+    return OperatingPoint(rule, threshold, far, frr, eer, tuple(map(float, genuine)), tuple(map(float, impostor)))
