@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference UCI files beside the repository, and quiet TensorFlow."""
+"""Shared fixtures: the reference UCI files and the Free Spoken Digit Dataset beside the repository, and
+quiet TensorFlow."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("VOWELS_REFERENCE_DATA", REPOSITORY.parent / "shared" / "data" / "japanese_vowels"))
+FSDD = REPOSITORY.parent / "shared" / "data" / "fsdd"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,6 +32,34 @@ def reference_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def fsdd_dir() -> Path:
+    """The Free Spoken Digit Dataset (../shared/data/fsdd/<speaker>/<digit>_<speaker>_<n>.wav, 8 kHz); needed on CI."""
+    if not FSDD.is_dir():
+        message = f"Free Spoken Digit Dataset not found at {FSDD}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return FSDD
+
+
+@pytest.fixture(scope="session")
+def copy_fsdd(fsdd_dir):
+    """copy(target, speakers, digits, takes) -> target: ``target/<speaker>/<digit>_<speaker>_<take>.wav``
+    copied from the FSDD folder, so that a test reads real recordings from a folder of its own."""
+
+    def copy(target: Path, speakers, digits, takes) -> Path:
+        for speaker in speakers:
+            (target / speaker).mkdir(parents=True)
+            for digit in digits:
+                for take in takes:
+                    name = f"{digit}_{speaker}_{take}.wav"
+                    shutil.copyfile(fsdd_dir / speaker / name, target / speaker / name)
+        return target
+
+    return copy
 
 
 @pytest.fixture(autouse=True)

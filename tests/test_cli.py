@@ -31,6 +31,11 @@ def _one_line_error(result):
         (["reproduce", "--epochs", "0"], "argument --epochs: must be a whole number >= 1; got '0'"),
         (["reproduce", "--mode", "last"], "argument --mode: invalid choice: 'last'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["train", "d", "--out", "m", "--sample-rate", "1e9"], "from 4000 to 192000; got '1e9'"),
+        (["train", "d", "--out", "m", "--threshold", "2"], "must be a score in [-1, 1] or 'auto'; got '2'"),
+        (["train", "d", "--out", "m", "--operating-point", "far=2"], "must be 'eer' or 'far=<rate>'"),
+        (["classify", "--model", "m", "f.wav", "--threshold", "x"], "must be a score in [-1, 1]; got 'x'"),
+        (["evaluate", "--model", "m", "d", "--threshold", "-1.5"], "must be a score in [-1, 1]; got '-1.5'"),
         ([], "vowels: a command is required"),
     ],
 )

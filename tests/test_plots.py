@@ -273,6 +273,8 @@ def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, c
         "(a 'vowels reproduce' folder; a model bundle keeps no history)",
         "vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE",
         "vowels plot: skipped 'recording': needs --audio FILE (a recording)",
+        "vowels plot: skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a "
+        "calibrated threshold",
     ]
 
 
@@ -441,10 +443,12 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
         "recording.png",
     ]
     err = capsys.readouterr().err.splitlines()
-    assert err[-1] == (
+    assert err[-2:] == [
         f"vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE of a Japanese "
-        f"Vowels model ({bundle} was trained on recordings)"
-    )
+        f"Vowels model ({bundle} was trained on recordings)",
+        f"vowels plot: skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a "
+        f"calibrated threshold ({bundle}: it was saved before open-set scoring; retrain it with 'vowels train DIR')",
+    ]
     assert (
         main(["plot", "recording", "--audio", str(wav), "--model", str(bundle), "--kind", "mfcc", "--out", str(out)])
         == 2
@@ -489,3 +493,152 @@ def test_plot_recording_of_a_bad_file_names_it_before_writing_anything(tmp_path,
     assert not out.exists()
     with pytest.raises(AudioError, match="bad.wav"):
         plots.recording_data(bad)
+
+
+# --- open set -----------------------------------------------------------------------
+
+ENROLLED, STRANGER = ("george", "jackson", "lucas", "nicolas"), "theo"
+
+
+@pytest.fixture(scope="module")
+def recordings_model(tmp_path_factory, copy_fsdd):
+    """A small real model of 4 FSDD speakers (8 recordings each), its threshold calibrated, and its bundle."""
+    from vowels.recordings import RecordingClassifier
+
+    root = tmp_path_factory.mktemp("fsdd")
+    train = copy_fsdd(root / "train", ENROLLED, range(8), [10])
+    model = RecordingClassifier(
+        n_hidden=8, epochs=3, batch_size=8, learn_rate=0.01, random_state=0, calibration_folds=3
+    ).fit(train)
+    assert model.operating_point_ is not None
+    return model.save(root / "model")
+
+
+@pytest.fixture(scope="module")
+def calibration(recordings_model):
+    from vowels.recordings import RecordingClassifier
+
+    return RecordingClassifier.load(recordings_model).operating_point_
+
+
+def test_open_set_data_are_the_rates_of_vowels_openset(calibration):
+    from sklearn.metrics import det_curve
+
+    from vowels.openset import equal_error_rate, error_rates
+
+    genuine, impostor, threshold = plots.calibration_scores(calibration)
+    data = plots.open_set_data(genuine, impostor, threshold)
+    assert (len(data.genuine), len(data.impostor)) == (len(calibration.genuine), len(calibration.impostor))
+    assert (data.equal_error_rate, data.eer_threshold) == equal_error_rate(genuine, impostor)
+    assert data.equal_error_rate == pytest.approx(calibration.equal_error_rate, abs=1e-12)
+    assert data.equal_error_rate == pytest.approx((data.eer_false_accept + data.eer_false_reject) / 2)
+    # the rates at the threshold are those the bundle recorded
+    assert (data.false_accept_rate, data.false_reject_rate) == error_rates(genuine, impostor, threshold)
+    assert data.false_accept_rate == pytest.approx(calibration.false_accept_rate, abs=1e-12)
+    assert data.false_reject_rate == pytest.approx(calibration.false_reject_rate, abs=1e-12)
+    far, frr, _ = det_curve(np.r_[np.ones(len(genuine)), np.zeros(len(impostor))], np.r_[genuine, impostor])
+    np.testing.assert_array_equal(data.false_accept, far)
+    np.testing.assert_array_equal(data.false_reject, frr)
+    for scores, share in ((genuine, data.genuine_share), (impostor, data.impostor_share)):
+        assert share.sum() == pytest.approx(100)
+        counts, _ = np.histogram(scores, bins=data.edges)
+        np.testing.assert_allclose(share, 100 * counts / len(scores))
+    assert data.edges[0] <= min(genuine.min(), impostor.min(), threshold)
+    assert data.edges[-1] >= max(genuine.max(), impostor.max(), threshold)
+
+
+def test_open_set_figure_draws_both_panels_with_their_labels(calibration):
+    from scipy.stats import norm
+
+    genuine, impostor, threshold = plots.calibration_scores(calibration)
+    data = plots.open_set_data(genuine, impostor, threshold)
+    fig = plots.plot_open_set(genuine, impostor, threshold, title="Calibration")
+    assert len(fig.axes) == 2
+    scores_ax, det_ax = fig.axes
+    assert scores_ax.get_xlabel() == "Open-set score (similarity to the speaker named)"
+    assert scores_ax.get_ylabel() == "Recordings (% of each kind)"
+    assert det_ax.get_xlabel() == "False acceptance rate (%): strangers accepted"
+    assert det_ax.get_ylabel() == "False rejection rate (%): enrolled rejected"
+    assert fig.get_suptitle() == "Calibration"
+    legend = [t.get_text() for t in scores_ax.get_legend().get_texts()]
+    assert legend == [
+        f"enrolled speakers (genuine), n = {len(genuine)}",
+        f"strangers (impostor), n = {len(impostor)}",
+        f"threshold {threshold:.3f}",
+    ]
+    outlines = [p for p in scores_ax.patches if not p.get_fill()]
+    for patch, share in zip(outlines, (data.genuine_share, data.impostor_share), strict=True):
+        values, edges, _ = patch.get_data()
+        np.testing.assert_allclose(values, share)
+        np.testing.assert_allclose(edges, data.edges)
+    (threshold_line,) = [line for line in scores_ax.get_lines() if len(line.get_xdata())]
+    assert list(threshold_line.get_xdata()) == [threshold, threshold]
+    diagonal, curve, point, eer = det_ax.get_lines()
+    low, high = data.limit, 1 - data.limit
+    np.testing.assert_allclose(curve.get_xdata(), norm.ppf(np.clip(data.false_accept, low, high)))
+    np.testing.assert_allclose(curve.get_ydata(), norm.ppf(np.clip(data.false_reject, low, high)))
+    assert point.get_xdata()[0] == pytest.approx(norm.ppf(np.clip(data.false_accept_rate, low, high)))
+    assert eer.get_ydata()[0] == pytest.approx(norm.ppf(np.clip(data.eer_false_reject, low, high)))
+    labels = [t.get_text() for t in det_ax.get_legend().get_texts()]
+    assert f"FAR {100 * data.false_accept_rate:.1f} %, FRR {100 * data.false_reject_rate:.1f} %" in labels[2]
+    assert labels[3].startswith(f"EER {100 * data.equal_error_rate:.1f} % at {data.eer_threshold:.3f}")
+    ticks = [t.get_text() for t in det_ax.get_xticklabels()]
+    assert {"1", "10", "40", "60", "90", "99"} <= set(ticks)  # normal-deviate axes, labelled in %
+    np.testing.assert_allclose(det_ax.get_xticks(), norm.ppf(np.array([float(t) for t in ticks]) / 100))
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_open_set_figure_of_enrolled_speakers_only_has_no_det_curve(calibration):
+    genuine, _, threshold = plots.calibration_scores(calibration)
+    data = plots.open_set_data(genuine, [], threshold)
+    assert data.equal_error_rate is None and data.false_accept_rate is None and data.false_accept.size == 0
+    assert data.false_reject_rate == pytest.approx(np.mean(genuine < threshold))
+    fig = plots.plot_open_set(genuine, [], threshold)
+    scores_ax, det_ax = fig.axes
+    assert len(det_ax.get_lines()) == 1  # the diagonal only
+    assert "needs strangers' (impostor)" in det_ax.texts[0].get_text()
+    assert [t.get_text() for t in scores_ax.get_legend().get_texts()][0].endswith(f"n = {len(genuine)}")
+    with pytest.raises(DataError, match="both the genuine and the impostor scores are empty"):
+        plots.open_set_data([], [], threshold)
+
+
+def test_plot_open_set_of_a_recordings_model_writes_its_calibration(tmp_path, recordings_model, calibration, capsys):
+    out = tmp_path / "figs"
+    assert main(["plot", "open-set", "--model", str(recordings_model), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"Wrote {out / 'open-set.png'}\n"
+    assert (out / "open-set.png").read_bytes()[:8] == PNG_MAGIC
+    written, skipped = plots.write_figures(None, tmp_path / "all", model=recordings_model)
+    assert tmp_path / "all" / "open-set.png" in written
+    assert not any("open-set" in line for line in skipped)
+
+
+def test_plot_open_set_of_a_japanese_vowels_model_exits_2_with_one_line(tmp_path, tiny_run, capsys):
+    model = tiny_run / "model"
+    assert main(["plot", "open-set", "--model", str(model), "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "vowels: error: figure 'open-set' needs --model BUNDLE of a model trained on recordings with a calibrated "
+        f"threshold ({model}: it was trained on Japanese Vowels sequences, which have no open-set scores).\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_path, recordings_model, capsys):
+    bundle = tmp_path / "model"
+    shutil.copytree(recordings_model, bundle)
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    metadata["open_set"].update(threshold=0.5, threshold_source="given", operating_point=None)
+    metadata["validation"]["open_set"] = "not calibrated"  # as RecordingClassifier(threshold=0.5).fit leaves it
+    (bundle / "metadata.json").write_text(json.dumps(metadata))
+    reason = f"({bundle}: its threshold was given by hand, so no calibration scores were kept)"
+    written, skipped = plots.write_figures(["lengths"], tmp_path / "one", model=bundle)
+    assert [p.name for p in written] == ["lengths.png"] and skipped == []
+    written, skipped = plots.write_figures(None, tmp_path / "all", model=bundle)
+    assert "open-set.png" not in {p.name for p in written}
+    assert skipped[-1] == (
+        "skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a calibrated threshold "
+        + reason
+    )
+    with pytest.raises(ParameterError, match="figure 'open-set' needs") as raised:
+        plots.write_figures(["open-set"], tmp_path / "named", model=bundle)
+    assert str(raised.value).endswith(reason + ".")
+    assert not (tmp_path / "named").exists()

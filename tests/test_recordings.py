@@ -146,11 +146,14 @@ def test_espeak_voices_are_recognised_in_unseen_words(trained, voices):
     model, _ = trained
     evaluation, failures = model.evaluate_folder(voices / "test")
     assert failures == []
-    assert evaluation.n == len(VOICES) * len(TEST_WORDS)
-    assert evaluation.accuracy >= 0.9, evaluation.confusion
+    assert evaluation.n_enrolled == len(VOICES) * len(TEST_WORDS) and evaluation.n_strangers == 0
+    assert evaluation.closed_set.accuracy >= 0.9, evaluation.closed_set.confusion
     v = model.validation_
     assert v["n_validation"] == 24 and v["n_train"] == 96  # 20 % of each speaker's 24, stratified
-    assert 0 < v["suggested_threshold"] <= 1
+    assert v["refit"] and v["n_final_train"] == 120 and v["open_set"] == "calibrated"
+    point = model.operating_point_
+    assert point.rule == "eer" and model.threshold_ == point.threshold
+    assert len(point.genuine) + len(point.impostor) == 5 * 24  # every held-out recording, once per fold
 
 
 @pytest.mark.slow
@@ -161,8 +164,8 @@ def test_synthetic_vowels_of_known_pitch_and_formants_are_recognised(tmp_path):
     model = RecordingClassifier(features=config, random_state=0, validation_fraction=0, **SMALL)
     model.fit(tmp_path / "train")
     evaluation, _ = model.evaluate_folder(tmp_path / "test")
-    assert evaluation.n == 30
-    assert evaluation.accuracy >= 0.9, evaluation.confusion
+    assert evaluation.n_enrolled == 30
+    assert evaluation.closed_set.accuracy >= 0.9, evaluation.closed_set.confusion
 
 
 @pytest.mark.slow
@@ -170,7 +173,7 @@ def test_synthetic_vowels_of_known_pitch_and_formants_are_recognised(tmp_path):
 def test_espeak_accuracy_holds_over_seeds(voices, seed):
     model = RecordingClassifier(random_state=seed, **SMALL).fit(voices / "train")
     evaluation, _ = model.evaluate_folder(voices / "test")
-    assert evaluation.accuracy >= 0.9, (seed, evaluation.confusion)
+    assert evaluation.closed_set.accuracy >= 0.9, (seed, evaluation.closed_set.confusion)
 
 
 # --- one answer from Python, from the CLI, and after save / load ------------------------
@@ -190,7 +193,9 @@ def test_same_answer_from_python_cli_and_reloaded_bundle(trained, voices, capsys
         assert a.speaker == b.speaker == c["speaker"]
         assert a.runner_up == b.runner_up == c["runner_up"]
         assert abs(a.probability - b.probability) < 1e-5 and abs(a.probability - c["probability"]) < 1e-5
+        assert abs(a.score - b.score) < 1e-4 and abs(a.score - c["score"]) < 1e-4
         assert a.probability >= a.runner_up_probability
+        assert a.threshold == b.threshold == c["threshold"] == model.threshold_
 
 
 def test_bundle_stores_the_feature_config_normalisation_and_threshold(trained):
@@ -199,7 +204,13 @@ def test_bundle_stores_the_feature_config_normalisation_and_threshold(trained):
     assert FeatureConfig.from_dict(metadata["features"]) == model.features_ == FeatureConfig()
     assert metadata["normalization"] == model.normalization_.to_dict()
     assert len(metadata["normalization"]["mean"]) == metadata["n_features"] == 13
-    assert metadata["unknown_threshold"] == 0.0
+    assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold"]
+    point = metadata["open_set"]["operating_point"]
+    assert point["rule"] == "eer" and point["threshold"] == model.threshold_
+    assert point["n_genuine"] == len(point["genuine"]) > 0 and point["n_impostor"] == len(point["impostor"]) > 0
+    assert metadata["open_set"]["scoring"] == "nearest-wccn-cosine"
+    assert set(metadata["extra_files"]) == {"openset.npz"}
+    assert metadata["source_rates"] == {"22050": len(VOICES) * len(TRAIN_WORDS)}  # espeak-ng's rate
     assert metadata["params"]["mode"] == "masked"
     assert metadata["validation"]["accuracy"] == model.validation_["accuracy"]
 
@@ -209,8 +220,11 @@ def test_cli_evaluate_dir_matches_python(trained, voices, capsys):
     evaluation, _ = model.evaluate_folder(voices / "test")
     status, out, _ = run(capsys, "evaluate", "--model", bundle, voices / "test")
     assert status == 0
-    correct = evaluation.n - evaluation.n_errors
-    assert f"Accuracy: {100 * evaluation.accuracy:.2f}% ({correct}/{evaluation.n})" in out
+    closed = evaluation.closed_set
+    correct = closed.n - closed.n_errors
+    assert f"Closed-set accuracy: {100 * closed.accuracy:.2f}% ({correct}/{closed.n} recordings" in out
+    assert f"rejected as unknown {100 * evaluation.false_rejection:.2f}%" in out
+    assert "Strangers rejected" not in out and "Equal error rate" not in out  # no strangers in the folder
 
 
 def test_classify_reports_bad_files_and_classifies_the_good(trained, voices, tmp_path, capsys):
@@ -227,7 +241,17 @@ def test_classify_reports_bad_files_and_classifies_the_good(trained, voices, tmp
     ]
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["path"] for r in rows] == [str(good)]
-    assert set(rows[0]) == {"path", "speaker", "probability", "nearest", "runner_up", "runner_up_probability"}
+    assert set(rows[0]) == {
+        "path",
+        "speaker",
+        "probability",
+        "nearest",
+        "runner_up",
+        "runner_up_probability",
+        "score",
+        "threshold",
+        "sample_rate",
+    }
     status, out, _ = run(capsys, "classify", "--model", bundle, good)
     assert status == 0 and out.startswith(f"{good}: ") and "runner-up" in out
 
@@ -235,16 +259,18 @@ def test_classify_reports_bad_files_and_classifies_the_good(trained, voices, tmp
 def test_threshold_answers_unknown_below_it(trained, voices, capsys):
     model, bundle = trained
     files = [str(p) for p in sorted((voices / "test").glob("*/*.wav"))[:12]]
-    results, _ = model.classify_files(files)
-    threshold = float(np.median([r.probability for r in results]))
+    results, _ = model.classify_files(files, threshold=-1)
+    assert all(r.speaker == r.nearest != UNKNOWN for r in results)  # -1 always names a speaker
+    threshold = float(np.median([r.score for r in results]))
     status, out, _ = run(capsys, "classify", "--model", bundle, *files, "--json", "--threshold", threshold)
     assert status == 0
     answers = json.loads(out)
     for r in answers:
-        assert (r["speaker"] == UNKNOWN) == (r["probability"] < threshold)
+        assert (r["speaker"] == UNKNOWN) == (r["score"] < threshold)
         assert r["nearest"] in VOICES
     assert any(r["speaker"] == UNKNOWN for r in answers) and any(r["speaker"] != UNKNOWN for r in answers)
-    assert all(r.speaker != UNKNOWN for r in results)  # the model's own threshold is 0
+    status, _, err = run(capsys, "classify", "--model", bundle, *files, "--threshold", "1.5")
+    assert status == 2 and "must be a score in [-1, 1]; got '1.5'" in err
 
 
 # --- the commands end to end, small ------------------------------------------------------
@@ -257,13 +283,20 @@ def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
     assert status == 0
     assert out.startswith(f"Extracted {5 * len(TRAIN_WORDS)} recordings of 5 speakers (lpcc, 12 features")
     status, out, _ = run(
-        capsys, "train", feats, "--out", bundle, "--epochs", 2, "--hidden", 8, "--threshold", "auto", "-q"
+        capsys, "train", feats, "--out", bundle, "--epochs", 2, "--hidden", 8, "--threshold", "0.25", "-q"
     )
     assert status == 0, out
-    assert "Validation accuracy: " in out and "(" in out and "/24 held-out recordings)" in out
+    assert "Validation accuracy: " in out and "(" in out and "/24 held-out recordings, closed set)" in out
+    assert "Unknown-speaker threshold: 0.250 (given)." in out
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert metadata["features"]["kind"] == "lpcc"
-    assert metadata["unknown_threshold"] == pytest.approx(metadata["validation"]["suggested_threshold"])
+    assert metadata["unknown_threshold"] == 0.25 and metadata["open_set"]["operating_point"] is None
+    status, _, err = run(capsys, "train", feats, "--out", tmp_path / "m2", "--kind", "mfcc", "-q")
+    assert status == 2 and err == (
+        f"vowels train: --kind mfcc does not match {feats}, whose features were extracted with --kind lpcc; "
+        "drop --kind, or run 'vowels extract' again with it.\n"
+    )
+    assert not (tmp_path / "m2").exists()
     status, _, err = run(capsys, "train", feats, "--out", bundle, "--epochs", 1)
     assert (
         status == 2
@@ -278,6 +311,7 @@ def test_features_file_round_trips_without_pickle(voices, tmp_path):
     path = save_features(tmp_path / "f.npz", extraction)
     loaded = load_features(path)
     assert loaded.config == extraction.config
+    assert loaded.source_rates == extraction.source_rates == {22050: len(VOICES) * len(TEST_WORDS)}
     assert loaded.utterances.speakers == extraction.utterances.speakers == tuple(sorted(VOICES))
     assert loaded.utterances.sources == extraction.utterances.sources
     np.testing.assert_array_equal(loaded.utterances.labels, extraction.utterances.labels)

@@ -160,6 +160,20 @@ def test_written_report_states_the_numbers_it_was_built_from(seeds_run, tmp_path
     assert f"vowels reproduce --seeds 2 --seed 1 --epochs 1 --mode masked --out {out} --force" in markdown
     saved = json.loads((tmp_path / "report" / "report.json").read_text())
     assert saved["evaluation"]["accuracy"] == ev.accuracy and saved["interval"]["method"] == "wilson"
+    assert saved["open_set"] is None and "Open set" not in markdown
+    assert [line for line in markdown.splitlines() if line.startswith("## ")] == [
+        "## Result",
+        "## Spread over seeds",
+        "## Per speaker",
+        "## Confusion matrix",
+        "## Training curve",
+        f"## Misclassified utterances ({ev.n_errors})",
+        "## Data set",
+        "## Configuration",
+        "## Software",
+        "## Machine and timing",
+        "## Regenerate",
+    ]
     assert {p.name for p in written} == {"confusion.png", "training.png", "report.md", "report.html", "report.json"}
 
 
@@ -322,3 +336,106 @@ def test_committed_report_agrees_with_its_run_folder():
     assert saved["evaluation"] == json.loads(json.dumps(report.evaluation.to_dict()))
     assert saved["seeds"]["accuracy"] == report.seeds["accuracy"]
     assert (saved["origin"]["mode"], saved["origin"]["epochs"], saved["origin"]["n_seeds"]) == ("matlab", 100, 5)
+
+
+# --- a model trained on recordings: closed-set headline, open-set section ---------------------------
+
+ENROLLED, STRANGER = ("george", "jackson", "lucas", "nicolas"), "theo"
+
+
+@pytest.fixture(scope="module")
+def fsdd_model(tmp_path_factory, copy_fsdd) -> dict:
+    """A small real model of 4 FSDD speakers (8 recordings each, threshold calibrated) and folders to score:
+    ``mixed`` (3 new recordings of each enrolled speaker and 3 of a stranger) and ``strangers`` (the stranger's)."""
+    from vowels.recordings import RecordingClassifier
+
+    root = tmp_path_factory.mktemp("fsdd")
+    train = copy_fsdd(root / "train", ENROLLED, range(8), [10])
+    model = RecordingClassifier(
+        n_hidden=8, epochs=3, batch_size=8, learn_rate=0.01, random_state=0, calibration_folds=3
+    ).fit(train)
+    mixed = copy_fsdd(root / "mixed", (*ENROLLED, STRANGER), range(3), [11])
+    strangers = copy_fsdd(root / "strangers", (STRANGER,), range(3), [11])
+    return {"model": model.save(root / "model"), "mixed": mixed, "strangers": strangers}
+
+
+def test_report_of_a_recordings_model_holds_evaluate_folders_numbers(fsdd_model, tmp_path):
+    from vowels.evaluation import evaluate_predictions
+    from vowels.recordings import RecordingClassifier
+
+    bundle, folder = fsdd_model["model"], fsdd_model["mixed"]
+    scored, failures = RecordingClassifier.load(bundle).evaluate_folder(folder)
+    assert failures == [] and (scored.n_enrolled, scored.n_strangers) == (12, 3)
+    report = report_from_model(bundle, data=folder)
+    # headline: the closed set of the enrolled speakers' recordings, recomputed from the predictions
+    ev = report.evaluation
+    assert ev.n == 12 and ev.accuracy == scored.closed_set.accuracy
+    np.testing.assert_array_equal(ev.confusion, scored.closed_set.confusion)
+    again = evaluate_predictions(
+        [p.true for p in report.predictions], [p.predicted for p in report.predictions], speakers=ev.speakers
+    )
+    np.testing.assert_array_equal(again.confusion, ev.confusion)
+    assert STRANGER not in {p.true for p in report.predictions} and len(report.misclassified) == ev.n_errors
+    write_report(report, tmp_path)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    expected = json.loads(json.dumps(scored.to_dict()))
+    assert {key: saved["open_set"][key] for key in expected} == expected
+    assert saved["open_set"]["genuine"] == scored.genuine.tolist()
+    assert saved["open_set"]["impostor"] == scored.impostor.tolist()
+    counts = saved["open_set"]["counts"]
+    assert sum(counts.values()) == 15 and counts["stranger rejected"] + counts["stranger accepted"] == 3
+    assert counts["correct"] == round(scored.identified * 12)
+    point = saved["open_set"]["operating_point"]
+    assert point == json.loads((bundle / "metadata.json").read_text())["open_set"]["operating_point"]
+    assert saved["evaluation"]["accuracy"] == scored.closed_set.accuracy
+
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Open set (unknown speakers)" in markdown
+    assert f"**Threshold {scored.threshold:.4f}**, calibrated when the model was trained" in markdown
+    assert f"({point['n_impostor']} impostor scores)" in markdown
+    assert f"rejected {100 * point['false_reject_rate']:.2f} % of enrolled speakers' recordings" in markdown
+    n_rejected = counts["stranger rejected"]
+    assert (
+        f'| strangers\' recordings rejected (answered "unknown") | {100 * scored.true_rejection:.2f} % '
+        f"| {n_rejected} of 3 |" in markdown
+    )
+    assert (
+        f"| stranger {STRANGER}: recordings rejected | {100 * n_rejected / 3:.2f} % | {n_rejected} of 3 |" in markdown
+    )
+    assert f"| {100 * scored.equal_error_rate:.2f} % |" in markdown
+    assert "The folder's 3 recordings of 1 stranger are left out of it." in markdown
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert linked == ["confusion.png", "open-set-scores.png", "open-set-calibration.png"]
+    for name in linked:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| enrolled speakers | 12 | 4 |" in markdown and "| strangers | 3 | 1 |" in markdown
+    html_page = (tmp_path / "report.html").read_text()
+    assert "Open set (unknown speakers)" in html_page and html_page.count('<img src="data:image/png;base64,') == 3
+
+
+def test_report_of_a_folder_of_strangers_only_heads_with_the_share_rejected(fsdd_model, tmp_path, capsys):
+    from vowels.recordings import RecordingClassifier
+
+    bundle, folder = fsdd_model["model"], tmp_path / "strangers"
+    shutil.copytree(fsdd_model["strangers"], folder)
+    (folder / STRANGER / "broken.wav").write_bytes(b"not audio at all")
+    scored, failures = RecordingClassifier.load(bundle).evaluate_folder(folder)
+    assert scored.closed_set is None and [f.path for f in failures] == [str(folder / STRANGER / "broken.wav")]
+    report = report_from_model(bundle, data=folder)
+    assert report.evaluation.accuracy == scored.true_rejection and report.evaluation.n == 3
+    assert {p.true for p in report.predictions} == {"unknown"}
+    assert [p.predicted for p in report.predictions] == [r["answer"] for r in scored.rows]
+    assert report.open_set["n_enrolled"] == 0 and report.open_set["identified"] == 0.0
+    out = tmp_path / "report"
+    assert main(["report", "--model", str(bundle), "--data", str(folder), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    markdown = (out / "report.md").read_text()
+    assert f"**Strangers rejected: {100 * scored.true_rejection:.2f} %**" in markdown
+    assert "| enrolled speakers' recordings named correctly | — | none |" in markdown
+    assert "| equal error rate on this folder (over every threshold) | — |  |" in markdown
+    assert "Only strangers in this folder" in markdown
+    assert "1 file could not be used and was skipped:" in markdown and f"| {failures[0].path} | " in markdown
+    saved = json.loads((out / "report.json").read_text())["open_set"]
+    assert saved["closed_set"] is None and saved["skipped"] == [
+        {"path": failures[0].path, "message": failures[0].message}
+    ]

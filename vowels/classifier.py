@@ -7,6 +7,7 @@ import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,6 +29,9 @@ from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
+
+if TYPE_CHECKING:
+    from .inference import NumpyClassifier
 
 __all__ = ["SpeakerClassifier", "check_sequences"]
 
@@ -196,15 +200,27 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
     def embed(self, X: SequencesLike) -> np.ndarray:
         """Utterance embeddings (n_sequences, n_embedding): the BiLSTM's states pooled over the
         true frames (`vowels.inference.NumpyNetwork.embed`), for open-set scoring."""
-        from .inference import NumpyNetwork, embed_in_batches
+        return self.to_numpy().embed(X)
+
+    def to_numpy(self) -> NumpyClassifier:
+        """This fitted network as a `vowels.inference.NumpyClassifier`: the same probabilities
+        (within 1e-5) from NumPy, without a TensorFlow graph traced for every new batch shape."""
+        from .inference import NumpyClassifier, NumpyNetwork
         from .model import weight_arrays
 
         self._check_fitted()
         network = NumpyNetwork(
             weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value
         )
-        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        return embed_in_batches(network, sequences, self.options_)
+        return NumpyClassifier(
+            network,
+            classes=self.classes_,
+            options=self.options_,
+            sort_by_length=self.sort_by_length,
+            random_state=self.random_state,
+            preprocessing=self.preprocessing_,
+            n_features=self.n_features_in_,
+        )
 
     def score(
         self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight: np.ndarray | None = None

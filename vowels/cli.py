@@ -271,10 +271,21 @@ def _add_workers(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def sample_rate(text: str) -> int:
+    """An argparse type for an analysis rate in Hz, 4000 to 192000."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 4000 <= value <= 192000:
+        raise argparse.ArgumentTypeError(f"must be a whole number of Hz from 4000 to 192000; got {text!r}")
+    return value
+
+
 def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sample-rate",
-        type=whole_number(1000),
+        type=sample_rate,
         default=None,
         metavar="HZ",
         help="analysis rate (default: 16000 for mfcc, 10000 for lpcc, or the folder's lowest recording "
@@ -436,7 +447,7 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
 
     from .recordings import RecordingClassifier
 
-    model = RecordingClassifier.load(args.model)
+    model = RecordingClassifier.load(args.model, engine="auto")
     evaluation, failures = model.evaluate_folder(
         args.dir, threshold=args.threshold, workers=args.workers, progress=_progress(args, "Extracting features")
     )
@@ -548,8 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="draw the tutorial's figures and a recording's",
         description="Draw the tutorial's figures. With no WHICH: every figure possible without training "
-        "(the data figures, plus training/confusion when --run or --model is given and recording "
-        "when --audio is; the others are skipped with a note on stderr). A figure named in WHICH "
+        "(the data figures, plus training/confusion when --run or --model is given, recording "
+        "when --audio is and open-set when --model is a calibrated recordings model; the others are "
+        "skipped with a note on stderr). A figure named in WHICH "
         "whose input is missing is an error (exit 2).",
     )
     p.add_argument(
@@ -557,7 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="WHICH",
         help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
-        "(need --run or --model); recording (needs --audio); default: all possible",
+        "(need --run or --model); recording (needs --audio); open-set (needs --model of a model trained on "
+        "recordings with a calibrated threshold); default: all possible",
     )
     p.add_argument("--out", required=True, help="output folder; figures there are replaced")
     p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
@@ -566,7 +579,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=None,
         help="model bundle: a Japanese Vowels model's confusion matrix is recomputed on the test set; "
-        "a model trained on recordings gives the recording figure its features",
+        "a model trained on recordings gives the recording figure its features and the open-set figure its "
+        "calibration scores",
     )
     p.add_argument(
         "--observation",

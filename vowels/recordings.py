@@ -27,7 +27,7 @@ from .features import FeatureConfig, Normalization, features_of_file
 
 if TYPE_CHECKING:
     from .evaluation import OpenSetEvaluation
-    from .openset import SpeakerScorer
+    from .openset import OpenSetScorer
 
 __all__ = [
     "ENGINES",
@@ -428,8 +428,9 @@ class RecordingClassifier:
     n_hidden : int, default=100
         Hidden units per direction.
     epochs : int, default=30
-    batch_size : int, default=16
-        Utterances per mini-batch (sorted by length, padded to the longest, kept every epoch).
+    batch_size : int, default=32
+        Utterances per mini-batch (sorted by length, padded to the longest, kept every epoch);
+        32 was as accurate as 16 on held-out development recordings, in about half the time.
     learn_rate : float, default=1e-3
         Adam's learning rate.
     validation_fraction : float in [0, 1), default=0.2
@@ -457,7 +458,7 @@ class RecordingClassifier:
     mode: str = "masked"
     n_hidden: int = 100
     epochs: int = 30
-    batch_size: int = 16
+    batch_size: int = 32
     learn_rate: float = 1e-3
     validation_fraction: float = 0.2
     threshold: float | str = "auto"
@@ -522,7 +523,7 @@ class RecordingClassifier:
         """
         from sklearn.model_selection import train_test_split
 
-        from .openset import SpeakerScorer
+        from .openset import OpenSetScorer
 
         self._check_params()
         if not isinstance(data, Extraction):
@@ -558,7 +559,7 @@ class RecordingClassifier:
         self.classifier_ = self._train(train, f"1/{stages} (validation split held out)", verbose=self.verbose)
         self.validation_ = {"n_train": len(train)}
         if len(held):
-            predicted = self.classifier_.predict(self._normalized(held.sequences))
+            predicted = self.classifier_.to_numpy().predict(self._normalized(held.sequences))
             correct = predicted == held.labels
             self.validation_.update(
                 accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
@@ -581,8 +582,10 @@ class RecordingClassifier:
             refit=bool(final_on_all),
             n_final_train=len(enrolled),
         )
-        embeddings = self.classifier_.embed(self._normalized(enrolled.sequences))
-        self.scorer_: SpeakerScorer | None = SpeakerScorer.fit(embeddings, enrolled.labels, self.classifier_.classes_)
+        normalized = self._normalized(enrolled.sequences)
+        self.scorer_: OpenSetScorer | None = OpenSetScorer.fit(
+            self.classifier_.to_numpy().embed(normalized), normalized, enrolled.labels, self.classifier_.classes_
+        )
         if self.threshold == "auto":
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
         else:
@@ -601,7 +604,7 @@ class RecordingClassifier:
 
     def _calibrate(self, train: Utterances, held: Utterances) -> Any:
         """Genuine and stranger scores of networks trained without each group of speakers, and the threshold."""
-        from .openset import SpeakerScorer, choose_threshold
+        from .openset import OpenSetScorer, choose_threshold
 
         speakers = np.array(train.speakers)
         n_folds = min(self.calibration_folds, len(speakers))
@@ -615,14 +618,12 @@ class RecordingClassifier:
             known_train = train.subset(np.flatnonzero(~np.isin(train.labels, strangers)))
             classifier = self._train(
                 known_train, f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})"
-            )
-            scorer = SpeakerScorer.fit(
-                classifier.embed(self._normalized(known_train.sequences)), known_train.labels, classifier.classes_
-            )
+            ).to_numpy()
+            known = self._normalized(known_train.sequences)
+            scorer = OpenSetScorer.fit(classifier.embed(known), known, known_train.labels, classifier.classes_)
             held_sequences = self._normalized(held.sequences)
-            probabilities = classifier.predict_proba(held_sequences)
-            nearest = np.argmax(probabilities, axis=1)
-            scores = scorer.scores(classifier.embed(held_sequences))[np.arange(len(held)), nearest]
+            nearest = np.argmax(classifier.predict_proba(held_sequences), axis=1)
+            scores = scorer.scores(classifier.embed(held_sequences), held_sequences)[np.arange(len(held)), nearest]
             is_stranger = np.isin(held.labels, strangers)
             genuine.append(scores[~is_stranger])
             impostor.append(scores[is_stranger])
@@ -657,7 +658,8 @@ class RecordingClassifier:
         if self.scorer_ is None:
             scores = probabilities.max(axis=1)
         else:
-            scores = self.scorer_.scores(self.classifier_.embed(normalized))[np.arange(len(nearest)), nearest]
+            scores = self.scorer_.scores(self.classifier_.embed(normalized), normalized)
+            scores = scores[np.arange(len(nearest)), nearest]
         return Identification(probabilities, nearest, scores.astype(float))
 
     def answer(self, identification: Identification, *, threshold: float | None = None) -> np.ndarray:
@@ -794,7 +796,7 @@ class RecordingClassifier:
             "auto": "numpy" if the bundle holds ``weights.npz``, else "keras".
         """
         from .bundle import METADATA_FILE
-        from .openset import OperatingPoint, SpeakerScorer
+        from .openset import OpenSetScorer, OperatingPoint
 
         if engine not in ENGINES:
             raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
@@ -838,7 +840,7 @@ class RecordingClassifier:
             raise BundleError(f"{where}: normalisation does not match the model's features.")
         model.scorer_ = None
         if OPENSET_FILE in metadata.get("extra_files", {}):
-            scorer = SpeakerScorer.from_npz(str(Path(path) / OPENSET_FILE), where=str(Path(path) / OPENSET_FILE))
+            scorer = OpenSetScorer.from_npz(Path(path) / OPENSET_FILE)
             if list(scorer.classes) != [str(c) for c in classifier.classes_]:
                 raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
             model.scorer_ = scorer

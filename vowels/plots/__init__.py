@@ -4,42 +4,49 @@ Figures are built on `Figure` directly (no pyplot), so nothing global changes an
 is needed. Colours are the Okabe-Ito palette and matrices use cividis, both readable with
 the common colour-vision deficiencies. The numbers behind each figure come from a function
 of their own (`padding_layout`, `padding_cost_table`, `epoch_starts`, `smooth`,
-`confusion_data`, `recording_data`), so they can be checked without reading pixels.
+`confusion_data`, `recording_data`, `open_set_data`), so they can be checked without reading pixels.
 
 One module per source of data: ``_tutorial`` (the bundled Japanese Vowels data),
 ``_padding_cost`` (the padding experiment), ``_run`` (a trained run), ``_recording`` (one
-audio file), ``_writing`` (`write_figures`, behind `vowels plot`), ``_style`` (palette).
+audio file), ``_openset`` (open-set scores of enrolled speakers and strangers), ``_writing``
+(`write_figures`, behind `vowels plot`), ``_style`` (palette).
 """
 
+from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set
 from ._padding_cost import default_padding_results, load_padding_results, padding_cost, padding_cost_table
 from ._recording import RecordingData, features_of_bundle, plot_recording, recording_data
 from ._run import ConfusionData, confusion_data, epoch_starts, load_run, plot_confusion, plot_training_progress, smooth
 from ._style import OKABE_ITO
 from ._tutorial import FRAME_HOP_MS, PaddingLayout, padding_layout, plot_features, plot_padding, plot_sequence_lengths
-from ._writing import DATA_FIGURES, FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES, write_figures
+from ._writing import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES, write_figures
 
 __all__ = [
     "DATA_FIGURES",
     "FIGURES",
     "FORMATS",
     "FRAME_HOP_MS",
+    "MODEL_FIGURES",
     "OKABE_ITO",
     "RECORDING_FIGURES",
     "RUN_FIGURES",
     "ConfusionData",
+    "OpenSetData",
     "PaddingLayout",
     "RecordingData",
+    "calibration_scores",
     "confusion_data",
     "default_padding_results",
     "epoch_starts",
     "features_of_bundle",
     "load_padding_results",
     "load_run",
+    "open_set_data",
     "padding_cost",
     "padding_cost_table",
     "padding_layout",
     "plot_confusion",
     "plot_features",
+    "plot_open_set",
     "plot_padding",
     "plot_recording",
     "plot_sequence_lengths",

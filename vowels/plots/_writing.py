@@ -13,8 +13,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError
+from ..errors import BundleError, ParameterError
 from ..training import TrainingOptions
+from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import default_padding_results, load_padding_results, padding_cost
 from ._recording import features_of_bundle, plot_recording, recording_data
 from ._run import load_run, plot_confusion, plot_training_progress
@@ -24,8 +25,17 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ..evaluation import Evaluation
+    from ..openset import OperatingPoint
 
-__all__ = ["DATA_FIGURES", "FIGURES", "FORMATS", "RECORDING_FIGURES", "RUN_FIGURES", "write_figures"]
+__all__ = [
+    "DATA_FIGURES",
+    "FIGURES",
+    "FORMATS",
+    "MODEL_FIGURES",
+    "RECORDING_FIGURES",
+    "RUN_FIGURES",
+    "write_figures",
+]
 
 DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
 """Figures drawn from the bundled data (and the committed padding experiment) alone."""
@@ -33,7 +43,9 @@ RUN_FIGURES = ("training", "confusion")
 """Figures that need a trained model: a run folder (`--run`) or a model bundle (`--model`)."""
 RECORDING_FIGURES = ("recording",)
 """Figures of one audio file (`--audio`)."""
-FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES
+MODEL_FIGURES = ("open-set",)
+"""Figures of a model trained on recordings whose threshold was calibrated (`--model`)."""
+FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES + MODEL_FIGURES
 FORMATS = ("png", "svg", "pdf")
 
 
@@ -44,6 +56,33 @@ def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
 
     evaluation, *_ = score_on_test_set(SpeakerClassifier.load(model), load_japanese_vowels("test"))
     return evaluation
+
+
+def _operating_point_of(model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
+    """The operating point of a bundle's metadata (as `RecordingClassifier.load` reads it), or None and why not.
+
+    Reads only ``metadata.json``, after `vowels.bundle.read_bundle_metadata` checks the bundle, so
+    no network is loaded.
+    """
+    from ..bundle import METADATA_FILE, read_bundle_metadata
+    from ..openset import OperatingPoint
+
+    metadata = read_bundle_metadata(Path(model))
+    if "features" not in metadata:
+        return None, "it was trained on Japanese Vowels sequences, which have no open-set scores"
+    open_set = metadata.get("open_set")
+    if not isinstance(open_set, dict):
+        return None, "it was saved before open-set scoring; retrain it with 'vowels train DIR'"
+    point = open_set.get("operating_point")
+    if point is None:
+        calibration = str((metadata.get("validation") or {}).get("open_set", ""))
+        if calibration.startswith("not calibrated: "):
+            return None, f"its threshold was not calibrated ({calibration.removeprefix('not calibrated: ')})"
+        return None, "its threshold was given by hand, so no calibration scores were kept"
+    try:
+        return OperatingPoint.from_dict(point), ""
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{Path(model) / METADATA_FILE}: invalid open-set operating point ({exc}).") from None
 
 
 def write_figures(
@@ -65,7 +104,8 @@ def write_figures(
     which : sequence of str or None
         Names from `FIGURES`; None or empty means every figure possible with what is given:
         the data figures always, ``training`` with `run`, ``confusion`` with `run` or a
-        Japanese Vowels `model`, ``recording`` with `audio`.
+        Japanese Vowels `model`, ``recording`` with `audio`, ``open-set`` with a `model`
+        trained on recordings whose threshold was calibrated.
     out : path-like
         Folder, created if needed.
     fmt : {"png", "svg", "pdf"}, default="png"
@@ -74,7 +114,9 @@ def write_figures(
     model : path-like, default=None
         A model bundle. Of a Japanese Vowels model: the confusion matrix is recomputed on the
         test set. Of a model trained on recordings: the recording figure uses its feature
-        settings and normalisation.
+        settings and normalisation, and the open-set figure draws the calibration scores its
+        threshold was chosen from (held-out recordings of the training folder, each speaker
+        left out in turn to play a stranger).
     observation : int, default=1
         Training utterance of the features figure, from 1.
     padding_results : path-like, default=None
@@ -123,10 +165,15 @@ def write_figures(
     confusion_needs = "--run RUNDIR or --model BUNDLE"
     if recordings_model is not None:
         confusion_needs += f" of a Japanese Vowels model ({model} was trained on recordings)"
+    point, missing_point = _operating_point_of(model) if model is not None else (None, "")
+    open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
+    if model is not None and point is None:
+        open_set_needs += f" ({model}: {missing_point})"
     needs = {
         "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
         "confusion": (run is not None or jv_model, confusion_needs),
         "recording": (audio is not None, "--audio FILE (a recording)"),
+        "open-set": (point is not None, open_set_needs),
     }
     skipped = []
     for name in list(names):
@@ -166,6 +213,14 @@ def write_figures(
     }
     if recording is not None:
         draw["recording"] = partial(plot_recording, recording)
+    if point is not None:
+        draw["open-set"] = partial(
+            plot_open_set,
+            *calibration_scores(point),
+            title=f"Open-set calibration scores of {Path(str(model)).resolve().name} (threshold rule {point.rule})\n"
+            "held-out recordings of the training folder, each speaker left out of training in turn "
+            "to play a stranger",
+        )
     written = []
     for name in names:
         figure = draw[name]()

@@ -101,6 +101,240 @@ def _seed_blocks(report: Report) -> list[Block]:
     ]
 
 
+def _count(k: int, n: int) -> str:
+    return f"{k} of {n}" if n else "none"
+
+
+def _threshold_text(open_set: dict) -> str:
+    """How the threshold was chosen, from the bundle's record of it."""
+    t = open_set["threshold"]
+    point = open_set.get("operating_point")
+    calibration = str(open_set.get("calibration") or "")
+    if point is not None:
+        rule = point["rule"]
+        how = (
+            "at the equal error rate (rule `eer`)"
+            if rule == "eer"
+            else f"where at most {_pct(float(rule[4:]), 1)} of strangers are accepted (rule `{rule}`)"
+        )
+        return (
+            f"**Threshold {t:.4f}**, calibrated when the model was trained, {how}, on held-out recordings of "
+            "its training folder: networks trained with each speaker left out in turn scored the left-out "
+            f"speakers' recordings as strangers ({point['n_impostor']} impostor scores) and the others' as "
+            f"enrolled ({point['n_genuine']} genuine scores). On those scores it accepted "
+            f"{_pct(point['false_accept_rate'])} of strangers (false acceptance rate) and rejected "
+            f"{_pct(point['false_reject_rate'])} of enrolled speakers' recordings (false rejection rate); "
+            f"their equal error rate is {_pct(point['equal_error_rate'])}."
+        )
+    if calibration.startswith("not calibrated: "):
+        reason = calibration.removeprefix("not calibrated: ")
+        named = ", so every recording is named" if t <= -1 else ""
+        return f"**Threshold {t:.4f}**: not calibrated when the model was trained ({reason}){named}."
+    if open_set.get("threshold_source") == "given":
+        return f"**Threshold {t:.4f}**, given by hand when the model was trained; no calibration scores were kept."
+    return f"**Threshold {t:.4f}**, as the bundle records it; how it was chosen is not recorded."
+
+
+def _open_set_blocks(report: Report) -> list[Block]:
+    """The section of a recordings model: the threshold, the rates at it on the folder, the score figures."""
+    from ..openset import OperatingPoint
+    from ..plots import calibration_scores, plot_open_set
+
+    s = report.open_set
+    if s is None:
+        return []
+    counts, n_enrolled, n_strangers = s["counts"], s["n_enrolled"], s["n_strangers"]
+
+    def enrolled_pct(share: float) -> str:
+        return _pct(share) if n_enrolled else "—"
+
+    rows = [
+        [
+            "enrolled speakers' recordings named correctly",
+            enrolled_pct(s["identified"]),
+            _count(counts["correct"], n_enrolled),
+        ],
+        [
+            "enrolled speakers' recordings rejected (false rejections)",
+            enrolled_pct(s["false_rejection"]),
+            _count(counts["rejected"], n_enrolled),
+        ],
+        [
+            "enrolled speakers' recordings taken for another enrolled speaker",
+            enrolled_pct(s["misnamed"]),
+            _count(counts["misnamed"], n_enrolled),
+        ],
+        [
+            'strangers\' recordings rejected (answered "unknown")',
+            _pct(s["true_rejection"]),
+            _count(counts["stranger rejected"], n_strangers),
+        ],
+    ]
+    rows += [
+        [f"stranger {name}: recordings rejected", _pct(v["rejected"] / v["n"]), _count(v["rejected"], v["n"])]
+        for name, v in s["strangers"].items()
+    ]
+    rows.append(["equal error rate on this folder (over every threshold)", _pct(s["equal_error_rate"]), ""])
+    data = report.origin.get("data")
+    scoring = s.get("scoring")
+    if scoring == "probability":
+        score = "the network's probability, from 0 to 1, of the speaker it names (the bundle keeps no references)"
+    else:
+        score = (
+            "a similarity, from −1 to 1, between the recording and the enrolment recordings of the speaker "
+            "the network names"
+        )
+        if scoring:
+            score += f" (the bundle records its scoring as “{scoring}”; see `vowels.openset`)"
+    blocks: list[Block] = [
+        ("h2", "Open set (unknown speakers)"),
+        (
+            "p",
+            f"Every recording gets an open-set score: {score}. Below the threshold the answer is `unknown`: "
+            "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker.",
+        ),
+        ("p", _threshold_text(s)),
+        (
+            "p",
+            f"At that threshold, on the {n_enrolled} recordings of enrolled speakers and the {n_strangers} of "
+            f"strangers in `{data}` (— where a share has no recordings to count, or the equal error rate "
+            "needs both kinds):",
+        ),
+        ("table", (["answers at the threshold", "share", "recordings"], rows, "lrr")),
+    ]
+    genuine, impostor = np.asarray(s["genuine"], dtype=float), np.asarray(s["impostor"], dtype=float)
+    only = ""
+    if not n_strangers:
+        only = " No strangers in this folder: only the enrolled speakers' scores, and no DET curve."
+    elif not n_enrolled:
+        only = " Only strangers in this folder: only their scores, and no DET curve."
+    caption = (
+        "Left: share of each kind of score per bin, with the threshold (dashed). Right: detection error "
+        "trade-off over every threshold, both rates on normal-deviate axes (0 % and 100 % drawn at the ends), "
+        "the threshold's rates (ring) and the point the equal error rate is taken at (diamond) marked."
+    )
+    blocks.append(
+        (
+            "figure",
+            ReportFigure(
+                "open-set-scores",
+                _png(
+                    plot_open_set(
+                        genuine, impostor, s["threshold"], title=f"Open-set scores of the recordings in {data}"
+                    )
+                ),
+                "Open-set scores of the scored folder",
+                caption + only,
+            ),
+        )
+    )
+    if s.get("operating_point") is not None:
+        point = OperatingPoint.from_dict(s["operating_point"])
+        blocks.append(
+            (
+                "figure",
+                ReportFigure(
+                    "open-set-calibration",
+                    _png(
+                        plot_open_set(
+                            *calibration_scores(point),
+                            title="Calibration scores the threshold was chosen from: held-out recordings of the "
+                            "training folder,\neach speaker left out of training in turn to play a stranger",
+                        )
+                    ),
+                    "Open-set calibration scores",
+                    "The scores the threshold was chosen from, stored in the model bundle. " + caption,
+                ),
+            )
+        )
+    else:
+        blocks.append(("p", "No calibration figure: the bundle keeps no calibration scores."))
+    errors = s["errors"]
+    blocks.append(
+        (
+            "p",
+            f"**Open-set errors ({len(errors)})**: enrolled speakers' recordings rejected or taken for another "
+            "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names.",
+        )
+    )
+    blocks.append(
+        (
+            "table",
+            (
+                ["source", "true", "answer", "nearest", "score", "outcome"],
+                [
+                    [e["source"], e["true"], e["answer"], e["nearest"], f"{e['score']:.3f}", e["outcome"]]
+                    for e in errors
+                ],
+                "llllrl",
+            ),
+        )
+        if errors
+        else ("p", "None.")
+    )
+    return blocks
+
+
+def _result_note(report: Report) -> list[Block]:
+    """For a recordings model: what the headline counts, and what it leaves to the open-set section."""
+    s = report.open_set
+    if s is None or not s["n_enrolled"]:
+        return []
+    strangers = s["n_strangers"]
+    left_out = (
+        f" The folder's {strangers} recordings of {len(s['strangers'])} "
+        f"stranger{'s' if len(s['strangers']) != 1 else ''} are left out of it."
+        if strangers
+        else ""
+    )
+    return [
+        (
+            "p",
+            f"Closed set: the {s['n_enrolled']} recordings of enrolled speakers in `{report.origin.get('data')}`, "
+            f"each named by the network's most probable speaker, with no unknown-speaker threshold.{left_out} "
+            "The answers at the threshold are in the open-set section below.",
+        )
+    ]
+
+
+def _dataset_table(report: Report) -> Block:
+    if all("frames_min" in d for d in report.dataset):
+        return (
+            "table",
+            (
+                ["split", "utterances", "speakers", "frames (min / median / max)", "features per frame"],
+                [
+                    [
+                        d["split"],
+                        str(d["utterances"]),
+                        str(d["speakers"]),
+                        f"{d['frames_min']} / {d['frames_median']:g} / {d['frames_max']}",
+                        str(d["n_features"]),
+                    ]
+                    for d in report.dataset
+                ],
+                "lrrrr",
+            ),
+        )
+
+    def seconds(d: dict) -> str:
+        if d.get("seconds_min") is None:
+            return "not readable"
+        return f"{d['seconds_min']:.2f} / {d['seconds_median']:.2f} / {d['seconds_max']:.2f}"
+
+    return (
+        "table",
+        (
+            ["recordings of", "recordings", "speakers", "duration in s (min / median / max)", "features per frame"],
+            [
+                [d["split"], str(d["utterances"]), str(d["speakers"]), seconds(d), str(d["n_features"])]
+                for d in report.dataset
+            ],
+            "lrrrr",
+        ),
+    )
+
+
 def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
     rows = []
     for key, value in values.items():
@@ -133,14 +367,29 @@ def document(report: Report, out: Path) -> list[Block]:
             f"{report.created} from the {what}.",
         ),
         ("h2", "Result"),
-        (
-            "p",
-            f"**Test accuracy: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} utterances named "
-            f"correctly, **{ev.n_errors} errors**). 95 % confidence interval: **{_pct(low)} – {_pct(high)}** "
-            f"(Wilson score interval for a binomial proportion; it covers the finite test set, not the "
-            f"choice of seed{' — see the spread over seeds below' if report.seeds else ''}).",
-        ),
     ]
+    if report.open_set is not None and not report.open_set["n_enrolled"]:
+        blocks.append(
+            (
+                "p",
+                f"**Strangers rejected: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} recordings answered "
+                f"`unknown`, **{ev.n_errors} errors**: taken for an enrolled speaker). 95 % confidence interval: "
+                f"**{_pct(low)} – {_pct(high)}** (Wilson score interval for a binomial proportion). The folder "
+                "holds only speakers the model does not know, so there is no closed-set accuracy: the right "
+                "answer to every recording is `unknown`, and the tables below count it so.",
+            )
+        )
+    else:
+        blocks.append(
+            (
+                "p",
+                f"**Test accuracy: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} utterances named "
+                f"correctly, **{ev.n_errors} errors**). 95 % confidence interval: **{_pct(low)} – {_pct(high)}** "
+                f"(Wilson score interval for a binomial proportion; it covers the finite test set, not the "
+                f"choice of seed{' — see the spread over seeds below' if report.seeds else ''}).",
+            )
+        )
+    blocks += _result_note(report)
     blocks += _seed_blocks(report)
     per_speaker = [
         [name, f"{ev.precision[i]:.3f}", f"{ev.recall[i]:.3f}", f"{ev.f1[i]:.3f}", str(int(ev.support[i]))]
@@ -184,8 +433,9 @@ def document(report: Report, out: Path) -> list[Block]:
                 "l" + "r" * (len(ev.speakers) + 1),
             ),
         ),
-        ("h2", "Training curve"),
     ]
+    blocks += _open_set_blocks(report)
+    blocks += [("h2", "Training curve")]
     if report.history is not None and report.history.iteration_loss:
         h = report.history
         blocks += [
@@ -213,6 +463,7 @@ def document(report: Report, out: Path) -> list[Block]:
             )
         )
     wrong = report.misclassified
+    frames = any(p.n_frames is not None for p in report.predictions)
     blocks += [
         ("h2", f"Misclassified utterances ({len(wrong)})"),
         (
@@ -223,32 +474,32 @@ def document(report: Report, out: Path) -> list[Block]:
         (
             "table",
             (
-                ["index", "source", "true", "predicted", "probability", "frames"],
-                [[str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)] for p in wrong],
-                "rlllrr",
+                ["index", "source", "true", "predicted", "probability", "frames"][: 6 if frames else 5],
+                [
+                    [str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)][
+                        : 6 if frames else 5
+                    ]
+                    for p in wrong
+                ],
+                "rlllrr"[: 6 if frames else 5],
             ),
         )
         if wrong
         else ("p", "None."),
         ("h2", "Data set"),
-        (
-            "table",
-            (
-                ["split", "utterances", "speakers", "frames (min / median / max)", "features per frame"],
-                [
-                    [
-                        d["split"],
-                        str(d["utterances"]),
-                        str(d["speakers"]),
-                        f"{d['frames_min']} / {d['frames_median']:g} / {d['frames_max']}",
-                        str(d["n_features"]),
-                    ]
-                    for d in report.dataset
-                ],
-                "lrrrr",
-            ),
-        ),
+        _dataset_table(report),
     ]
+    skipped = (report.open_set or {}).get("skipped") or []
+    if skipped:
+        blocks += [
+            (
+                "p",
+                f"{len(skipped)} file could not be used and was skipped:"
+                if len(skipped) == 1
+                else f"{len(skipped)} files could not be used and were skipped:",
+            ),
+            ("table", (["file", "why"], [[f["path"], f["message"]] for f in skipped], "ll")),
+        ]
     if o["kind"] == "run" or "features" not in report.configuration:
         blocks.append(
             (

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,9 @@ from ._stats import add_seed_intervals, error_interval
 
 if TYPE_CHECKING:
     from ..datasets import Utterances
+    from ..evaluation import OpenSetEvaluation
+    from ..openset import OperatingPoint
+    from ..recordings import Failure
 
 __all__ = ["report_from_model", "report_from_run"]
 
@@ -84,6 +88,87 @@ def _summarise(split: str, utterances: Utterances) -> dict:
         "frames_median": float(np.median(lengths)),
         "frames_max": int(lengths.max()),
         "n_features": utterances.n_features,
+    }
+
+
+def _seconds_of(path: str) -> float | None:
+    """A recording's duration in s from its header; None when libsndfile cannot tell."""
+    import soundfile as sf
+
+    try:
+        return float(sf.info(path).duration)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        return None
+
+
+def _summarise_recordings(scored: OpenSetEvaluation, n_features: int) -> list[dict]:
+    """One row each for the enrolled speakers' recordings and the strangers' (when there are any)."""
+    rows = []
+    for split, strangers in (("enrolled speakers", False), ("strangers", True)):
+        chosen = [r for r in scored.rows if r["outcome"].startswith("stranger") == strangers]
+        if not chosen:
+            continue
+        seconds = [s for s in (_seconds_of(r["source"]) for r in chosen) if s is not None]
+        rows.append(
+            {
+                "split": split,
+                "utterances": len(chosen),
+                "speakers": len({r["true"] for r in chosen}),
+                "seconds_min": min(seconds) if seconds else None,
+                "seconds_median": float(np.median(seconds)) if seconds else None,
+                "seconds_max": max(seconds) if seconds else None,
+                "n_features": n_features,
+            }
+        )
+    return rows
+
+
+def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[Prediction, ...]]:
+    """The closed-set evaluation of the enrolled speakers' recordings, and their predictions.
+
+    A folder of strangers only has no closed set: every right answer is ``unknown``, and the
+    evaluation is of the model's answers (the share rejected is the accuracy).
+    """
+    from ..recordings import UNKNOWN
+
+    if scored.closed_set is not None:
+        enrolled = set(scored.closed_set.speakers)
+        predictions = tuple(
+            Prediction(i, r["source"], None, r["true"], r["nearest"], float(r["probability"]))
+            for i, r in enumerate(scored.rows)
+            if r["true"] in enrolled
+        )
+        return scored.closed_set, predictions
+    predictions = tuple(
+        Prediction(i, r["source"], None, UNKNOWN, r["answer"], float(r["probability"]))
+        for i, r in enumerate(scored.rows)
+    )
+    answers = [p.predicted for p in predictions]
+    speakers = [UNKNOWN, *sorted(set(answers) - {UNKNOWN})]
+    with warnings.catch_warnings():  # every stranger rejected: a 1 x 1 confusion matrix, as meant
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        evaluation = evaluate_predictions([UNKNOWN] * len(answers), answers, speakers=speakers)
+    return evaluation, predictions
+
+
+_OUTCOMES = ("correct", "misnamed", "rejected", "stranger rejected", "stranger accepted")
+"""Outcomes of an open-set answer (`vowels.evaluation.OpenSetEvaluation.rows`)."""
+
+
+def _open_set(scored: OpenSetEvaluation, metadata: dict, point: OperatingPoint | None, failures: list[Failure]) -> dict:
+    """`Report.open_set` of a folder scored by a recordings model."""
+    settings = metadata.get("open_set") or {}
+    outcomes = [r["outcome"] for r in scored.rows]
+    return {
+        **scored.to_dict(),
+        "counts": {outcome: outcomes.count(outcome) for outcome in _OUTCOMES},
+        "genuine": [float(x) for x in scored.genuine],
+        "impostor": [float(x) for x in scored.impostor],
+        "scoring": settings.get("scoring"),
+        "threshold_source": settings.get("threshold_source"),
+        "calibration": (metadata.get("validation") or {}).get("open_set"),
+        "operating_point": None if point is None else point.to_dict(),
+        "skipped": [{"path": f.path, "message": f.message} for f in failures],
     }
 
 
@@ -151,6 +236,7 @@ def _assemble(
     timing: dict,
     seeds: dict | None = None,
     headline_seed: int | None = None,
+    open_set: dict | None = None,
 ) -> Report:
     """The `Report` of the gathered numbers, with what every report adds.
 
@@ -172,6 +258,7 @@ def _assemble(
         timing={**timing, **_history_timing(history)},
         seeds=seeds,
         headline_seed=headline_seed,
+        open_set=open_set,
     )
     report.timing["report_seconds"] = round(time.perf_counter() - start, 3)
     return report
@@ -280,13 +367,17 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
     data : path-like, default=None
         For a Japanese Vowels bundle: the folder of the UCI files (None: ``$VOWELS_DATA`` or the
         bundled copy), whose test set is scored. For a recordings bundle (required): a folder
-        ``DIR/<speaker>/*`` of recordings of enrolled speakers, as for ``vowels evaluate``.
+        ``DIR/<speaker>/*`` of recordings, as for ``vowels evaluate``; speakers the model does
+        not know are strangers. The headline is the closed-set evaluation of the enrolled
+        speakers' recordings (of a folder of strangers only: the share answered ``unknown``),
+        and `Report.open_set` holds the open-set rates at the model's threshold.
     """
     start = time.perf_counter()
     metadata = read_bundle_metadata(Path(model))
     recordings = "features" in metadata
+    open_set = None
     if recordings:
-        from ..recordings import RecordingClassifier, load_speaker_folders
+        from ..recordings import RecordingClassifier
 
         if data is None:
             raise ParameterError(
@@ -294,19 +385,12 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
                 "(DIR/<speaker>/*)."
             )
         clf = RecordingClassifier.load(model)
-        scored = load_speaker_folders(data, clf.features_, min_speakers=1).utterances
-        strangers = sorted(set(scored.speakers) - set(clf.classes_))
-        if strangers:
-            raise DataError(f"{data}: speakers {strangers} are not enrolled in {model} ({list(clf.classes_)}).")
         t0 = time.perf_counter()
-        probabilities = clf.predict_proba(scored.sequences)
+        scored_folder, failures = clf.evaluate_folder(data)
         predict_seconds = time.perf_counter() - t0
-        predicted = clf.answer(probabilities)
-        speakers = [str(s) for s in clf.classes_]
-        if "unknown" in set(predicted):
-            speakers.append("unknown")
-        evaluation = evaluate_predictions(scored.labels, predicted, speakers=speakers)
-        dataset = [_summarise("scored", scored)]
+        evaluation, predictions = _recordings_headline(scored_folder)
+        dataset = _summarise_recordings(scored_folder, clf.features_.n_features)
+        open_set = _open_set(scored_folder, metadata, clf.operating_point_, failures)
         title = f"Recordings in {data}"
     else:
         from ..classifier import SpeakerClassifier
@@ -317,17 +401,17 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         evaluation, predicted, probabilities, predict_seconds = score_on_test_set(SpeakerClassifier.load(model), scored)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
         title = f"Japanese Vowels, model bundle ({metadata.get('params', {}).get('mode')} mode)"
-    predictions = tuple(
-        Prediction(
-            i,
-            scored.sources[i],
-            len(scored.sequences[i]),
-            str(scored.labels[i]),
-            str(predicted[i]),
-            float(probabilities[i].max()),
+        predictions = tuple(
+            Prediction(
+                i,
+                scored.sources[i],
+                len(scored.sequences[i]),
+                str(scored.labels[i]),
+                str(predicted[i]),
+                float(probabilities[i].max()),
+            )
+            for i in range(len(scored))
         )
-        for i in range(len(scored))
-    )
     bundle_metrics = metadata.get("metrics", {})
     return _assemble(
         start,
@@ -341,4 +425,5 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         trained_with=metadata.get("library_versions"),
         trained_on=metadata.get("machine"),
         timing={"train_seconds": bundle_metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
+        open_set=open_set,
     )

@@ -22,17 +22,18 @@ class Prediction:
         Position in the scored set (0-based; the test file's order for Japanese Vowels).
     source : str
         Where it came from (file and line range, or audio path).
-    n_frames : int
-        Length in frames.
+    n_frames : int or None
+        Length in frames; None for recordings (a report of a recordings model does not keep
+        their features).
     true, predicted : str
-        Speaker names.
+        Speaker names (``unknown`` for a stranger, see `Report.open_set`).
     probability : float
         The model's probability of the predicted speaker, in [0, 1].
     """
 
     index: int
     source: str
-    n_frames: int
+    n_frames: int | None
     true: str
     predicted: str
     probability: float
@@ -49,7 +50,10 @@ class Report:
         ``kind`` ("run" or "model"), ``path``, ``data`` (as given, or None) and, for runs, the
         recipe to rerun it (``n_seeds``, ``seed``, ``epochs``, ``mode``).
     evaluation : Evaluation
-        Recomputed from `predictions`.
+        Recomputed from `predictions`. For a model trained on recordings: the recordings of its
+        enrolled speakers, each named by the most probable speaker, no threshold (closed set);
+        of a folder that holds only strangers, the answers to them, whose right answer is
+        ``unknown``.
     interval : (float, float)
         95 % Wilson score interval of the accuracy, in [0, 1].
     predictions : tuple of Prediction
@@ -70,6 +74,12 @@ class Report:
     seeds : dict or None
         The ``seeds.json`` of a multi-seed run, each run with its Wilson interval added.
     headline_seed : int or None
+    open_set : dict or None
+        For a model trained on recordings: `vowels.evaluation.OpenSetEvaluation.to_dict` of the
+        scored folder, plus ``counts`` (recordings per outcome), ``genuine`` and ``impostor``
+        (the scores on it), ``threshold_source`` ("calibrated" or "given"), ``calibration``
+        (how training went about it), ``operating_point`` (the bundle's, with its calibration
+        scores, or None) and ``skipped`` (files that could not be used). None otherwise.
     created : str
         ISO 8601 time the report was built (UTC).
     """
@@ -87,6 +97,7 @@ class Report:
     timing: dict
     seeds: dict | None = None
     headline_seed: int | None = None
+    open_set: dict | None = None
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -112,6 +123,7 @@ class Report:
             "evaluation": self.evaluation.to_dict(),
             "misclassified": [p.__dict__ for p in self.misclassified],
             "seeds": self.seeds,
+            "open_set": self.open_set,
             "dataset": self.dataset,
             "configuration": self.configuration,
             "versions": self.versions,
