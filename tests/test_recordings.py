@@ -22,6 +22,7 @@ from scipy.signal import lfilter
 from vowels.cli import main
 from vowels.errors import BundleError, DataError
 from vowels.features import FeatureConfig
+from vowels.openset import SCORING
 from vowels.recordings import (
     UNKNOWN,
     RecordingClassifier,
@@ -208,7 +209,7 @@ def test_bundle_stores_the_feature_config_normalisation_and_threshold(trained):
     point = metadata["open_set"]["operating_point"]
     assert point["rule"] == "eer" and point["threshold"] == model.threshold_
     assert point["n_genuine"] == len(point["genuine"]) > 0 and point["n_impostor"] == len(point["impostor"]) > 0
-    assert metadata["open_set"]["scoring"] == "nearest-wccn-cosine"
+    assert metadata["open_set"]["scoring"] == SCORING
     assert set(metadata["extra_files"]) == {"openset.npz"}
     assert metadata["source_rates"] == {"22050": len(VOICES) * len(TRAIN_WORDS)}  # espeak-ng's rate
     assert metadata["params"]["mode"] == "masked"
