@@ -36,6 +36,10 @@ def _one_line_error(result):
         (["train", "d", "--out", "m", "--operating-point", "far=2"], "must be 'eer' or 'far=<rate>'"),
         (["classify", "--model", "m", "f.wav", "--threshold", "x"], "must be a score in [-1, 1]; got 'x'"),
         (["evaluate", "--model", "m", "d", "--threshold", "-1.5"], "must be a score in [-1, 1]; got '-1.5'"),
+        (["reproduce", "--seeds", "1000000000"], "argument --seeds: must be a whole number from 1 to 1000; got"),
+        (["reproduce", "--seed", "4294967296"], "argument --seed: must be a whole number from 0 to 4294967295"),
+        (["train", "d", "--out", "m", "--seed", "-1"], "argument --seed: must be a whole number from 0 to 4294967295"),
+        (["extract", "d", "--out", "f.npz", "--workers", "0"], "argument --workers: must be a whole number >= 1"),
         ([], "vowels: a command is required"),
     ],
 )

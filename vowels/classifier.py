@@ -139,7 +139,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"X has {len(sequences)} sequences but y has {len(y)} labels.")
         self.classes_ = np.unique(y) if classes is None else classes
         if len(self.classes_) < 2:
-            raise DataError(f"training needs at least 2 speakers; got {list(self.classes_)}.")
+            raise DataError(f"training needs at least 2 speakers; got {[str(c) for c in self.classes_]}.")
         self.n_features_in_ = sequences[0].shape[1]
         codes = _codes(y, self.classes_)
         self.preprocessing_ = Preprocessing.fit(sequences, delta_width=self.delta_width, standardize=self.standardize)
@@ -326,7 +326,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
 
 def _codes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     index = {name: i for i, name in enumerate(classes)}
-    unknown = sorted(set(y) - set(index))
+    unknown = sorted(str(label) for label in set(y) - set(index))
     if unknown:
-        raise DataError(f"labels {unknown} are not among the speakers {list(classes)}.")
+        raise DataError(f"labels {unknown} are not among the speakers {[str(c) for c in classes]}.")
     return np.array([index[label] for label in y], dtype=np.int64)

@@ -1,6 +1,10 @@
 """The `vowels` command: parse arguments, call the library, print results; no logic of its own.
 
 Exit codes: 0 success, 1 some inputs failed, 2 usage or input error, 130 interrupted.
+
+File names that are not valid UTF-8 are printed with ``\\xNN`` for each byte that does not decode
+(``bad\\xffbyte.wav``), in text and CSV output and on stderr; JSON output keeps JSON's own
+``\\udcNN`` escapes, which `os.fsencode` turns back into the name's bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
 
@@ -20,6 +24,12 @@ if TYPE_CHECKING:
     from .recordings import Extraction, Failure
 
 __all__ = ["ExitStatus", "main"]
+
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy and Keras accept."""
+
+MAX_SEEDS = 1000
+"""The most seeds one `vowels reproduce --seeds N` trains."""
 
 
 class ExitStatus(IntEnum):
@@ -42,25 +52,39 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type for whole numbers >= `minimum`, with a message naming the value."""
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type for whole numbers in [`minimum`, `maximum`], with a message naming the value."""
+    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}; got {text!r}")
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}; got {text!r}")
         return value
 
-    parse.__name__ = f"whole number >= {minimum}"
+    parse.__name__ = f"whole number {allowed}"
     return parse
+
+
+def _printable(text: str) -> str:
+    """`text` with the undecodable bytes of a non-UTF-8 file name (surrogate escapes) shown as ``\\xNN``."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _print(*values: object, **kwargs: Any) -> None:
+    """`print`, with every value made printable (`_printable`) so that no file name can crash the output."""
+    print(*(_printable(str(v)) for v in values), **kwargs)
 
 
 def _say(args: argparse.Namespace, *lines: str) -> None:
     if not args.quiet:
-        print(*lines, sep="\n", flush=True)
+        _print(*lines, sep="\n", flush=True)
 
 
 def _recipe(args: argparse.Namespace) -> dict:
@@ -80,6 +104,12 @@ def run_reproduce(args: argparse.Namespace) -> int:
     """`vowels reproduce`: the MATLAB tutorial on the Japanese Vowels data."""
     from .tutorial import recipe_params, reproduce
 
+    if args.seeds is not None and args.seed + args.seeds - 1 > MAX_SEED:
+        raise UsageError(
+            f"vowels reproduce: --seed {args.seed} with --seeds {args.seeds} reaches seed "
+            f"{args.seed + args.seeds - 1}, above the largest seed {MAX_SEED}; lower --seed or --seeds "
+            f"(see 'vowels reproduce --help')"
+        )
     args.mode = recipe_params(args.recipe, args.mode)["mode"]
     explanation = {
         "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
@@ -93,7 +123,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         return run_reproduce_seeds(args)
     run = reproduce(seed=args.seed, **_recipe(args))
     metrics = run.metrics
-    print(
+    _print(
         f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
         f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), mode {args.mode}, "
         f"{args.epochs} epochs, seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
@@ -120,7 +150,7 @@ def run_reproduce_seeds(args: argparse.Namespace) -> int:
             f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s",
         )
     acc = seeds.summary["accuracy"]
-    print(
+    _print(
         f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
         f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
         f"max {100 * acc['max']:.2f}%, mode {args.mode}, {args.epochs} epochs"
@@ -144,7 +174,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     clf = SpeakerClassifier.load(args.model)
     test = load_japanese_vowels("test", path=args.data)
     evaluation, *_ = score_on_test_set(clf, test)
-    print(
+    _print(
         f"Test accuracy: {100 * evaluation.accuracy:.2f}% "
         f"({evaluation.n - evaluation.n_errors}/{evaluation.n}), model {args.model}"
     )
@@ -167,7 +197,7 @@ def run_plot(args: argparse.Namespace) -> int:
         kind=args.kind,
     )
     for note in skipped:
-        print(f"vowels plot: {note}", file=sys.stderr)
+        _print(f"vowels plot: {note}", file=sys.stderr)
     _say(args, *(f"Wrote {path}" for path in written))
     return ExitStatus.SUCCESS
 
@@ -190,7 +220,7 @@ def run_report(args: argparse.Namespace) -> int:
             f"; over {acc['n_seeds']} seeds mean {100 * acc['mean']:.2f}%, min {100 * acc['min']:.2f}%, "
             f"max {100 * acc['max']:.2f}% (headline: seed {report.headline_seed})"
         )
-    print(
+    _print(
         f"Test accuracy: {100 * ev.accuracy:.2f}% ({ev.n - ev.n_errors}/{ev.n}), 95% CI "
         f"{100 * low:.2f}-{100 * high:.2f}% (Wilson){seeds}"
     )
@@ -250,24 +280,45 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
     def show(done: int, total: int) -> None:
         if live:
             filled = 30 * done // total
-            print(
+            _print(
                 f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
                 end="\n" if done == total else "",
                 file=sys.stderr,
                 flush=True,
             )
         elif done == total:
-            print(f"{what}: {total} files", file=sys.stderr, flush=True)
+            _print(f"{what}: {total} files", file=sys.stderr, flush=True)
 
     return show
 
 
-def _add_workers(parser: argparse.ArgumentParser) -> None:
+def _available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS tells it), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _workers(args: argparse.Namespace) -> int:
+    """--workers, capped at the CPUs available, with one warning line on stderr when capped."""
+    cpus = _available_cpus()
+    if args.workers > cpus:
+        _print(
+            f"vowels: warning: --workers {args.workers} is more than the {cpus} CPUs available to this process; "
+            f"using {cpus}.",
+            file=sys.stderr,
+        )
+        args.workers = cpus
+    return int(args.workers)
+
+
+def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
     parser.add_argument(
         "--workers",
         type=whole_number(1),
         default=1,
-        help="parallel worker processes for feature extraction (default 1)",
+        help=f"{when}parallel worker processes for feature extraction (default 1; at most the number of CPUs "
+        "available, a larger count is lowered to it with a warning)",
     )
 
 
@@ -295,20 +346,26 @@ def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
 
 def _report_failures(failures: Sequence[Failure]) -> None:
     for failure in failures:
-        print(f"vowels: skipped: {failure.message}", file=sys.stderr)
+        _print(f"vowels: skipped: {failure.message}", file=sys.stderr)
 
 
 def run_extract(args: argparse.Namespace) -> int:
     """`vowels extract`: features of a speaker folder to one compressed .npz file."""
-    from .bundle import check_free
+    from .bundle import check_free, check_writable
     from .features import FeatureConfig
     from .recordings import load_speaker_folders, save_features
 
-    check_free(Path(args.out), force=args.force)
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(
+            f"vowels extract: --out {out} is a folder; name a features file to write, e.g. {out / 'features.npz'}"
+        )
+    check_free(out, force=args.force)
+    check_writable(out.parent)
     extraction = load_speaker_folders(
         args.dir,
         FeatureConfig(kind=args.kind, sample_rate=args.sample_rate),
-        workers=args.workers,
+        workers=_workers(args),
         progress=_progress(args, "Extracting features"),
         match_rate=args.sample_rate is None,
     )
@@ -316,7 +373,7 @@ def run_extract(args: argparse.Namespace) -> int:
     _say(args, f"Recordings {extraction.describe_rates()}.")
     save_features(args.out, extraction, force=args.force)
     u = extraction.utterances
-    print(
+    _print(
         f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({extraction.config.kind}, "
         f"{extraction.config.n_features} features per frame); {len(extraction.failures)} skipped; wrote {args.out}"
     )
@@ -333,7 +390,7 @@ def _features_of_source(args: argparse.Namespace) -> Extraction:
         return load_speaker_folders(
             source,
             FeatureConfig(kind=args.kind or "mfcc", sample_rate=args.sample_rate),
-            workers=args.workers,
+            workers=_workers(args),
             progress=_progress(args, "Extracting features"),
             match_rate=args.sample_rate is None,
         )
@@ -379,24 +436,24 @@ def run_train(args: argparse.Namespace) -> int:
     model.fit(data)
     v = model.validation_
     if "accuracy" in v:
-        print(
+        _print(
             f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
             "recordings, closed set)"
         )
     else:
-        print("No validation split (--validation-fraction 0): accuracy not measured.")
+        _print("No validation split (--validation-fraction 0): accuracy not measured.")
     point = model.operating_point_
     if point is not None:
-        print(
+        _print(
             f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}, calibrated with each speaker left "
             f"out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} held-out recordings "
             f"of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of {len(point.genuine)} of "
             "enrolled speakers rejected"
         )
     elif args.threshold == "auto":
-        print(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
+        _print(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
     else:
-        print(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
+        _print(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
     if v["refit"]:
         _say(args, f"The saved model was trained again on all {v['n_final_train']} recordings (--keep-split to not).")
     else:
@@ -414,30 +471,34 @@ def run_classify(args: argparse.Namespace) -> int:
     from .recordings import Classification, RecordingClassifier
 
     model = RecordingClassifier.load(args.model, engine=args.engine)
-    results, failures = model.classify_files(args.files, threshold=args.threshold, workers=args.workers)
+    results, failures = model.classify_files(args.files, threshold=args.threshold, workers=_workers(args))
     for failure in failures:
-        print(f"vowels: error: {failure.message}", file=sys.stderr)
+        _print(f"vowels: error: {failure.message}", file=sys.stderr)
     rate = model.features_.sample_rate
     for r in results:
         if r.sample_rate is not None and r.sample_rate < rate:
-            print(
+            _print(
                 f"vowels: note: {r.path}: recorded at {r.sample_rate} Hz, upsampled to the model's {rate} Hz; "
                 "its answer is less reliable than for recordings like the model's.",
                 file=sys.stderr,
             )
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=2))
+        _print(json.dumps([r.to_dict() for r in results], indent=2))
     elif args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(Classification.__dataclass_fields__), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(r.to_dict() for r in results)
+        writer.writerows(
+            {k: _printable(v) if isinstance(v, str) else v for k, v in r.to_dict().items()} for r in results
+        )
     else:
         for r in results:
             if r.speaker != r.nearest:
                 verdict = f"{r.speaker} (nearest {r.nearest}, score {r.score:.3f} < threshold {r.threshold:.3f})"
             else:
                 verdict = f"{r.speaker} (score {r.score:.3f})"
-            print(f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}")
+            _print(
+                f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
+            )
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
@@ -449,11 +510,11 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
 
     model = RecordingClassifier.load(args.model, engine="auto")
     evaluation, failures = model.evaluate_folder(
-        args.dir, threshold=args.threshold, workers=args.workers, progress=_progress(args, "Extracting features")
+        args.dir, threshold=args.threshold, workers=_workers(args), progress=_progress(args, "Extracting features")
     )
     _report_failures(failures)
     if args.json:
-        print(json.dumps({"model": str(args.model), "folder": str(args.dir), **evaluation.to_dict()}, indent=2))
+        _print(json.dumps({"model": str(args.model), "folder": str(args.dir), **evaluation.to_dict()}, indent=2))
         return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
     ev = evaluation
     strangers = ", ".join(ev.strangers) or "none"
@@ -464,25 +525,25 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
     )
     if ev.closed_set is not None:
         closed = ev.closed_set
-        print(
+        _print(
             f"Closed-set accuracy: {100 * closed.accuracy:.2f}% ({closed.n - closed.n_errors}/{closed.n} recordings "
             "of enrolled speakers named correctly, no threshold)"
         )
         for i, name in enumerate(closed.speakers):
             if closed.support[i]:
                 _say(args, f"  {name}: recall {100 * closed.recall[i]:.1f}% of {closed.support[i]}")
-        print(
+        _print(
             f"At threshold {ev.threshold:.3f}: enrolled speakers' recordings named correctly "
             f"{100 * ev.identified:.2f}%, rejected as unknown {100 * ev.false_rejection:.2f}%, "
             f"misnamed {100 * ev.misnamed:.2f}%"
         )
     if ev.true_rejection is not None:
         rejected = sum(r for r, _ in ev.strangers.values())
-        print(f"Strangers rejected: {100 * ev.true_rejection:.2f}% ({rejected}/{ev.n_strangers} recordings)")
+        _print(f"Strangers rejected: {100 * ev.true_rejection:.2f}% ({rejected}/{ev.n_strangers} recordings)")
         for name, (r, n) in ev.strangers.items():
             _say(args, f"  {name}: {r}/{n} rejected")
     if ev.equal_error_rate is not None:
-        print(f"Equal error rate: {100 * ev.equal_error_rate:.2f}% (over every threshold)")
+        _print(f"Equal error rate: {100 * ev.equal_error_rate:.2f}% (over every threshold)")
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
@@ -499,13 +560,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reproduce", parents=[common], help="reproduce the MATLAB tutorial on Japanese Vowels")
     p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
-    p.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--seed", type=whole_number(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
+    )
     p.add_argument(
         "--seeds",
-        type=whole_number(1),
+        type=whole_number(1, MAX_SEEDS),
         default=None,
         metavar="N",
-        help="train N seeds (--seed .. --seed+N-1), each in OUT/seed-K/, summary in OUT/seeds.json",
+        help=f"train N seeds (--seed .. --seed+N-1, N at most {MAX_SEEDS}), each in OUT/seed-K/, summary in "
+        "OUT/seeds.json",
     )
     p.add_argument(
         "--mode",
@@ -543,12 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with DIR: answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
     )
-    p.add_argument(
-        "--workers",
-        type=whole_number(1),
-        default=1,
-        help="with DIR: parallel worker processes for feature extraction (default 1)",
-    )
+    _add_workers(p, when="with DIR: ")
     p.add_argument("--json", action="store_true", help="with DIR: print every number, and each error, as JSON")
     p.set_defaults(handler=run_evaluate)
 
@@ -653,7 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="DIR|FEATS", help="speaker folder, or a file written by 'vowels extract'")
     p.add_argument("--out", required=True, help="model bundle folder to write")
     p.add_argument("--epochs", type=whole_number(1), default=30, help="training epochs (default 30)")
-    p.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--seed", type=whole_number(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
+    )
     p.add_argument(
         "--mode",
         choices=("masked", "matlab", "padded"),
@@ -735,13 +796,13 @@ def main(argv: list[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return int(handler(args))
     except UsageError as exc:
-        print(exc, file=sys.stderr)
+        _print(exc, file=sys.stderr)
         return ExitStatus.ERROR
     except VowelsError as exc:
-        print(f"vowels: error: {exc}", file=sys.stderr)
+        _print(f"vowels: error: {exc}", file=sys.stderr)
         return ExitStatus.ERROR
     except KeyboardInterrupt:
-        print("vowels: interrupted; files already written are whole, nothing half-written was kept.", file=sys.stderr)
+        _print("vowels: interrupted; files already written are whole, nothing half-written was kept.", file=sys.stderr)
         return ExitStatus.INTERRUPTED
 
 

@@ -55,9 +55,9 @@ class Utterances:
                 f"Utterances needs one label and one source per sequence; got {n} sequences, "
                 f"{len(self.labels)} labels and {len(self.sources)} sources."
             )
-        unknown = sorted(set(self.labels) - set(self.speakers))
+        unknown = sorted(str(label) for label in set(self.labels) - set(self.speakers))
         if unknown:
-            raise ParameterError(f"labels {unknown} are not among speakers {list(self.speakers)}.")
+            raise ParameterError(f"labels {unknown} are not among speakers {[str(s) for s in self.speakers]}.")
 
     def __len__(self) -> int:
         return len(self.sequences)

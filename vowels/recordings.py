@@ -191,7 +191,9 @@ def extract_files(
     paths : sequence of path-like
     config : FeatureConfig
     workers : int >= 1, default=1
-        Worker processes; 1 works in this process.
+        Worker processes; 1 works in this process. A count above the CPUs available to this
+        process (``len(os.sched_getaffinity(0))``, else ``os.cpu_count()``) is lowered to that
+        number with a `RuntimeWarning`, so that a typo cannot start hundreds of processes.
     progress : callable(done, total), default=None
         Called after each file.
     backend : {"librosa", "numpy"}, default="librosa"
@@ -201,25 +203,49 @@ def extract_files(
     -------
     features : list of (np.ndarray of shape (n_frames, n_features)) or None, in `paths` order
     failures : list of Failure, in `paths` order
+        Includes each file whose name is not valid UTF-8 (the audio decoders cannot open it).
     """
+    import sys
+    import warnings
+
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ParameterError(f"workers must be a whole number >= 1; got {workers!r}.")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if workers > max(cpus, 1):
+        warnings.warn(
+            f"workers={workers} is more than the {cpus} CPUs available to this process; using {cpus}.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        workers = max(cpus, 1)
     names = [str(p) for p in paths]
     results: list[tuple[np.ndarray | None, str | None]] = [(None, None)] * len(names)
+    todo = []
+    for i, name in enumerate(names):
+        try:
+            name.encode(sys.getfilesystemencoding())  # as libsndfile's Python binding does, strictly
+            todo.append(i)
+        except UnicodeEncodeError:
+            results[i] = (
+                None,
+                f"{name}: file name is not valid UTF-8, which the audio decoder cannot open; rename it.",
+            )
     settings = config.to_dict()
-    if workers == 1 or len(names) <= 1:
-        for i, name in enumerate(names):
-            results[i] = _features_or_failure(name, settings, backend)
+    if workers == 1 or len(todo) <= 1:
+        for done, i in enumerate(todo, start=len(names) - len(todo) + 1):
+            results[i] = _features_or_failure(names[i], settings, backend)
             if progress is not None:
-                progress(i + 1, len(names))
+                progress(done, len(names))
     else:
         # "spawn": never fork a process that may hold TensorFlow's threads.
-        with ProcessPoolExecutor(max_workers=min(workers, len(names)), mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_features_or_failure, name, settings, backend): i for i, name in enumerate(names)}
-            for done, future in enumerate(as_completed(futures), start=1):
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_features_or_failure, names[i], settings, backend): i for i in todo}
+            for done, future in enumerate(as_completed(futures), start=len(names) - len(todo) + 1):
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, len(names))
+    if names and not todo and progress is not None:
+        progress(len(names), len(names))
     features = [r[0] for r in results]
     failures = [Failure(name, r[1]) for name, r in zip(names, results, strict=True) if r[1] is not None]
     return features, failures
@@ -534,7 +560,7 @@ class RecordingClassifier:
         if UNKNOWN in u.speakers:
             raise DataError(f"a speaker may not be named {UNKNOWN!r}: that is the answer for no match; rename it.")
         if len(u.speakers) < 2:
-            raise DataError(f"training needs at least 2 speakers; got {list(u.speakers)}.")
+            raise DataError(f"training needs at least 2 speakers; got {[str(s) for s in u.speakers]}.")
         indices = np.arange(len(u))
         validation = np.array([], dtype=int)
         if self.validation_fraction > 0:

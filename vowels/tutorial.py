@@ -33,6 +33,20 @@ __all__ = [
 
 RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
 SEEDS_FILE = "seeds.json"
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy and Keras accept."""
+
+
+def _check_seeds(seed: object, n_seeds: int = 1) -> None:
+    """Refuse seeds NumPy and Keras would reject, before any folder is created."""
+    from .errors import ParameterError
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(f"seed must be a whole number from 0 to {MAX_SEED}; got {seed!r}.")
+    if seed + n_seeds - 1 > MAX_SEED:
+        raise ParameterError(
+            f"seeds {seed}..{seed + n_seeds - 1} go above the largest seed {MAX_SEED}; lower seed or n_seeds."
+        )
 
 
 @dataclass(frozen=True)
@@ -112,7 +126,7 @@ def reproduce(
     Parameters
     ----------
     epochs : int, default=100
-    seed : int, default=0
+    seed : int in [0, 2**32 - 1], default=0
     mode : {"matlab", "padded", "masked"}, default=None
         None: the recipe's mode (``matlab`` for the ``matlab`` recipe).
     recipe : {"matlab", "best"}, default="matlab"
@@ -123,6 +137,7 @@ def reproduce(
     data : path-like, default=None
         Folder of the UCI files; None uses ``$VOWELS_DATA`` or the bundled copy.
     """
+    _check_seeds(seed)
     params = recipe_params(recipe, mode)
     options = TrainingOptions(max_epochs=epochs)
     out_path = Path(out) if out is not None else None
@@ -213,8 +228,8 @@ def reproduce_seeds(
     Parameters
     ----------
     n_seeds : int >= 1
-    seed : int, default=0
-        The first seed.
+    seed : int in [0, 2**32 - 1], default=0
+        The first seed; the last, ``seed + n_seeds - 1``, must not exceed 2**32 - 1.
     epochs, mode, recipe, data, force, verbose
         As for `reproduce`.
     out : path-like or None, default="runs/reproduce"
@@ -223,6 +238,7 @@ def reproduce_seeds(
 
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ParameterError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
+    _check_seeds(seed, n_seeds)
     seeds = list(range(seed, seed + n_seeds))
     mode = recipe_params(recipe, mode)["mode"]
     out_path = Path(out) if out is not None else None
