@@ -138,3 +138,14 @@ def test_utterances_subset_and_codes():
     assert part.speakers == data.speakers
     with pytest.raises(ParameterError, match="one label and one source per sequence"):
         Utterances(sequences=data.sequences[:2], labels=data.labels[:1], speakers=data.speakers, sources=("a", "b"))
+
+
+@pytest.mark.parametrize("value", ["1e39", "-3.5e38", "inf", "nan"])
+def test_value_not_finite_as_float32_names_file_line_and_value(uci_copy, value):
+    _rewrite_line(uci_copy / "ae.train", 9, " ".join(["0.5"] * 5 + [value] + ["0.5"] * 6))
+    with pytest.raises(DataError) as caught:
+        load_japanese_vowels("train", path=uci_copy)
+    assert str(caught.value) == (
+        f"{uci_copy / 'ae.train'}, line 9: {value!r} is not a finite float32 number "
+        "(magnitude at most 3.40282e+38); fix or re-copy the file."
+    )

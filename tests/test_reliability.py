@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from vowels.cli import main
 from vowels.errors import DataError, ParameterError
@@ -187,3 +188,154 @@ def test_unknown_label_message_names_plain_strings():
     with pytest.raises(DataError) as caught:
         _codes(np.array(["theo"]), np.array(["george", "jackson"]))
     assert str(caught.value) == "labels ['theo'] are not among the speakers ['george', 'jackson']."
+
+
+# 6. bundle metadata is validated on load, the same by both engines
+
+
+@pytest.fixture(scope="module")
+def small_bundle(tmp_path_factory, copy_fsdd) -> Path:
+    root = tmp_path_factory.mktemp("bundle")
+    folder = copy_fsdd(root / "d", ["george", "jackson"], range(4), [10])
+    model = RecordingClassifier(
+        n_hidden=4, epochs=1, batch_size=8, validation_fraction=0, threshold=-1, random_state=0
+    ).fit(folder)
+    return model.save(root / "model")
+
+
+def _edited_bundle(small_bundle: Path, target: Path, edit) -> Path:
+    shutil.copytree(small_bundle, target)
+    metadata = json.loads((target / "metadata.json").read_text())
+    edit(metadata)
+    (target / "metadata.json").write_text(json.dumps(metadata))
+    return target
+
+
+def _set(key, value):
+    return lambda metadata: metadata.update({key: value})
+
+
+def _set_rate(value):
+    return lambda metadata: metadata["features"].update(sample_rate=value)
+
+
+@pytest.mark.parametrize("engine", ["keras", "numpy"])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set("classes", ["george", "george"]), "'classes' is ['george', 'george']; it must be a list of distinct"),
+        (_set("classes", ["george", "unknown"]), "a name in 'classes' is 'unknown'; it must be other than 'unknown'"),
+        (_set("classes", ["george", ""]), "a name in 'classes' is ''; it must be a non-empty string"),
+        (_set("classes", ["george", 7]), "a name in 'classes' is 7; it must be a non-empty string"),
+        (_set("classes", "george"), "'classes' is 'george'; it must be a list of at least 2"),
+        (_set("unknown_threshold", 2), "'unknown_threshold' is 2; it must be a number from -1 to 1"),
+        (_set("unknown_threshold", -2), "'unknown_threshold' is -2; it must be a number from -1 to 1"),
+        (_set("unknown_threshold", "nan"), "'unknown_threshold' is 'nan'; it must be a number from -1 to 1"),
+        (_set("n_features", "x"), "'n_features' is 'x'; it must be a whole number from 1 to"),
+        (_set_rate(10**12), "'features.sample_rate' is 1000000000000; it must be a whole number of Hz from 4000"),
+        (_set_rate(1e12), "'features.sample_rate' is 1000000000000.0; it must be a whole number of Hz from 4000"),
+    ],
+)
+def test_bad_metadata_is_one_bundle_error_naming_the_file(small_bundle, tmp_path, edit, message, engine):
+    from vowels.errors import BundleError
+
+    bundle = _edited_bundle(small_bundle, tmp_path / "model", edit)
+    with pytest.raises(BundleError) as caught:
+        RecordingClassifier.load(bundle, engine=engine)
+    text = str(caught.value)
+    assert text.startswith(f"{bundle / 'metadata.json'}: ") and message in text and "\n" not in text
+
+
+def test_deeply_nested_metadata_is_a_bundle_error(small_bundle, tmp_path):
+    from vowels.errors import BundleError
+
+    bundle = tmp_path / "model"
+    shutil.copytree(small_bundle, bundle)
+    (bundle / "metadata.json").write_text("[" * 200_000 + "]" * 200_000)
+    for engine in ("keras", "numpy"):
+        with pytest.raises(BundleError, match="JSON nested too deeply") as caught:
+            RecordingClassifier.load(bundle, engine=engine)
+        assert str(caught.value).startswith(str(bundle / "metadata.json"))
+
+
+def _without_openset(metadata: dict) -> None:
+    # A bundle without open-set references: the class count is then checked against the network only.
+    del metadata["extra_files"]["openset.npz"]
+
+
+@pytest.mark.parametrize("engine", ["keras", "numpy"])
+def test_a_class_count_that_does_not_fit_the_network_is_a_bundle_error(small_bundle, tmp_path, engine):
+    from vowels.errors import BundleError
+
+    def edit(metadata):
+        _without_openset(metadata)
+        metadata["classes"] = ["george", "jackson", "theo"]
+
+    bundle = _edited_bundle(small_bundle, tmp_path / "model", edit)
+    with pytest.raises(BundleError, match=r"2 outputs.*3 (speakers|classes)|3 classes given for a network of 2"):
+        RecordingClassifier.load(bundle, engine=engine)
+
+
+def test_keras_refuses_another_models_network(small_bundle, tmp_path):
+    from vowels.bundle import sha256_of
+    from vowels.errors import BundleError
+    from vowels.model import build_network
+
+    bundle = tmp_path / "model"
+    shutil.copytree(small_bundle, bundle)
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    for n_features, n_classes, expected in [(13, 3, "has 3 outputs, but"), (12, 2, "takes 12 inputs per frame")]:
+        build_network(n_features, n_classes, mode="masked", n_hidden=4).save(bundle / "model.keras")
+        metadata["weights_sha256"] = sha256_of(bundle / "model.keras")  # metadata itself is not checksummed
+        (bundle / "metadata.json").write_text(json.dumps(metadata))
+        with pytest.raises(BundleError, match=expected) as caught:
+            RecordingClassifier.load(bundle, engine="keras")
+        assert str(caught.value).startswith(str(bundle / "model.keras")) and "\n" not in str(caught.value)
+
+
+# 7. a recording longer than the limit is refused from its header, never decoded whole
+
+
+def _write_long_wav(path: Path, seconds: float = 61.0, sr: int = 8000) -> Path:
+    noise = np.random.default_rng(0).normal(0, 0.01, round(seconds * sr)).astype(np.float32)
+    sf.write(path, noise, sr, subtype="PCM_16")
+    return path
+
+
+def test_a_recording_over_the_limit_is_refused_before_decoding(tmp_path, monkeypatch):
+    import vowels.audio as audio
+    from vowels.errors import AudioError
+
+    long = _write_long_wav(tmp_path / "long.wav")
+    read = []
+    monkeypatch.setattr(sf, "read", lambda *args, **kwargs: read.append(args) or pytest.fail("decoded"))
+    with pytest.raises(AudioError) as caught:
+        audio.read_audio(long, sr=8000)
+    assert str(caught.value) == (
+        f"{long}: 61.0 s long, longer than the 60 s allowed; cut it into shorter recordings (or raise max_seconds)."
+    )
+    assert audio.MAX_SECONDS == 60.0 and read == []
+    with pytest.raises(AudioError, match=r"61\.0 s long, longer than the 30 s allowed"):
+        audio.read_audio(long, sr=8000, max_seconds=30)
+
+
+def test_a_recording_over_the_limit_reads_with_a_higher_one(tmp_path):
+    from vowels.audio import read_audio
+
+    y = read_audio(_write_long_wav(tmp_path / "long.wav"), sr=8000, trim_db=None, max_seconds=62)
+    assert len(y) == 61 * 8000
+
+
+def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_path, copy_fsdd):
+    from vowels.recordings import load_speaker_folders
+
+    folder = copy_fsdd(tmp_path / "d", ["george", "jackson"], [0], [10])
+    long = _write_long_wav(folder / "george" / "long.wav")
+    data = load_speaker_folders(folder, FeatureConfig(sample_rate=8000))
+    message = (
+        f"{long}: 61.0 s long, longer than the 60 s allowed; cut it into shorter recordings (or raise max_seconds)."
+    )
+    assert [(f.path, f.message) for f in data.failures] == [(str(long), message)]
+    assert len(data.utterances) == 2
+    features, failures = extract_files([long], FeatureConfig(sample_rate=8000), backend="numpy")
+    assert features == [None] and [f.path for f in failures] == [str(long)]

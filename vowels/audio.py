@@ -1,8 +1,8 @@
 """Reading recordings: decode, mix down to mono, resample, trim silence, validate.
 
 Every problem a file can have (missing, empty, not audio, truncated, an unsupported format,
-NaN samples, silence only, too short to analyse) raises `vowels.errors.AudioError` with a
-one-line message that starts with the file's path.
+longer than `MAX_SECONDS`, NaN samples, silence only, too short to analyse) raises
+`vowels.errors.AudioError` with a one-line message that starts with the file's path.
 """
 
 from __future__ import annotations
@@ -17,13 +17,18 @@ import numpy as np
 
 from .errors import AudioError, ParameterError
 
-__all__ = ["BACKENDS", "SILENCE_PEAK_DBFS", "read_audio", "readable_extensions", "sample_rate_of"]
+__all__ = ["BACKENDS", "MAX_SECONDS", "SILENCE_PEAK_DBFS", "read_audio", "readable_extensions", "sample_rate_of"]
 
 BACKENDS = ("librosa", "numpy")
 """Who does the signal processing: librosa itself, or `vowels.dsp` (the same numbers, no librosa import)."""
 
 SILENCE_PEAK_DBFS = -60.0
 """A recording whose loudest sample is below this level (dB re full scale) is silence."""
+
+MAX_SECONDS = 60.0
+"""Longest recording `read_audio` accepts by default, in s: a speaker sample is seconds long, and
+a 10-minute file would take gigabytes once decoded, resampled and analysed. Checked from the
+header, before decoding; pass ``max_seconds`` to allow longer ones."""
 
 _TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence detector
 _STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
@@ -60,16 +65,31 @@ def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:
     return declared, actual
 
 
-def _decode(path: Path) -> tuple[np.ndarray, int]:
-    """Samples of shape (n_samples, n_channels), float32, and the file's rate in Hz."""
+def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool = False) -> AudioError:
+    shown = f"at least {seconds:.1f}" if at_least else f"{seconds:.1f}"
+    return AudioError(
+        f"{path}: {shown} s long, longer than the {max_seconds:g} s allowed; cut it into shorter "
+        "recordings (or raise max_seconds)."
+    )
+
+
+def _decode(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
+    """Samples of shape (n_samples, n_channels), float32, and the file's rate in Hz.
+
+    A file longer than `max_seconds` (s) by its header is refused before decoding; one whose
+    header understates it is refused after decoding at most `max_seconds` and one sample.
+    """
     import soundfile as sf
 
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
-        return _decode_fallback(path, str(exc))
+        return _decode_fallback(path, str(exc), max_seconds)
+    max_frames = int(max_seconds * info.samplerate) if np.isfinite(max_seconds) and info.samplerate > 0 else -2
+    if max_frames >= 0 and info.frames > max_frames:
+        raise _too_long(path, info.frames / info.samplerate, max_seconds)
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        data, rate = sf.read(str(path), frames=max_frames + 1, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"{path}: damaged or truncated {info.format} file ({_libsndfile_reason(exc)}).") from None
     overstated = _declared_wav_bytes(info.extra_info)
@@ -79,6 +99,8 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
             f"{path}: truncated {info.format} file (header declares {declared} bytes of audio, "
             f"the file holds {actual}); re-export or re-copy it."
         )
+    if max_frames >= 0 and len(data) > max_frames:
+        raise _too_long(path, len(data) / rate, max_seconds, at_least=True)
     if 0 < len(data) < info.frames and info.format not in ("WAV", "AIFF"):
         raise AudioError(
             f"{path}: truncated {info.format} file (header declares {info.frames} samples, "
@@ -92,7 +114,7 @@ def _libsndfile_reason(exc: Exception) -> str:
     return text.split("Error : ", 1)[-1].split(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
 
 
-def _decode_fallback(path: Path, soundfile_error: str) -> tuple[np.ndarray, int]:
+def _decode_fallback(path: Path, soundfile_error: str, max_seconds: float) -> tuple[np.ndarray, int]:
     """Decode what libsndfile cannot, through librosa's audioread fallback (ffmpeg if installed)."""
     suffix = path.suffix.lower()
     reason = _libsndfile_reason(RuntimeError(soundfile_error))
@@ -108,13 +130,17 @@ def _decode_fallback(path: Path, soundfile_error: str) -> tuple[np.ndarray, int]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # librosa's deprecation notice for audioread
-            y, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
+            # Decodes at most one second more than allowed, so a long file is never read whole.
+            duration = max_seconds + 1 if np.isfinite(max_seconds) else None
+            y, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32, duration=duration)
     except (audioread.exceptions.DecodeError, EOFError, OSError, RuntimeError, ValueError):
         known = " ".join(readable_extensions())
         raise AudioError(
             f"{path}: unsupported format {suffix!r}; this installation reads {known} "
             "(install ffmpeg for others, or convert the file to .wav or .flac)."
         ) from None
+    if y.shape[-1] > max_seconds * rate:
+        raise _too_long(path, y.shape[-1] / rate, max_seconds, at_least=True)
     return np.atleast_2d(y).T.astype(np.float32), int(rate)
 
 
@@ -125,6 +151,7 @@ def read_audio(
     trim_db: float | None = 30.0,
     min_samples: int = 1,
     backend: str = "librosa",
+    max_seconds: float = MAX_SECONDS,
 ) -> np.ndarray:
     """Read a recording as mono float32 samples at `sr`, with leading and trailing silence trimmed.
 
@@ -143,6 +170,9 @@ def read_audio(
     backend : {"librosa", "numpy"}, default="librosa"
         "numpy" mixes down, resamples and trims with `vowels.dsp` (identical samples, no
         librosa import: a new process answers seconds sooner).
+    max_seconds : float > 0, default=`MAX_SECONDS` (60.0)
+        Longest recording accepted, in s, checked from the header before the file is decoded,
+        so that a long file is never loaded whole; ``math.inf`` accepts any length.
 
     Returns
     -------
@@ -152,8 +182,9 @@ def read_audio(
     ------
     AudioError
         The file is missing, empty, not audio, truncated, in an unsupported format, holds NaN
-        or infinite samples, is silence only (peak below `SILENCE_PEAK_DBFS`), or is shorter
-        than `min_samples` after trimming. The message starts with the path.
+        or infinite samples, is silence only (peak below `SILENCE_PEAK_DBFS`), is longer than
+        `max_seconds`, or is shorter than `min_samples` after trimming. The message starts with
+        the path.
     """
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise ParameterError(f"sr must be a positive whole number of Hz; got {sr!r}.")
@@ -163,6 +194,8 @@ def read_audio(
         raise ParameterError(f"min_samples must be a whole number >= 1; got {min_samples!r}.")
     if backend not in BACKENDS:
         raise ParameterError(f"backend must be one of {list(BACKENDS)}; got {backend!r}.")
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
+        raise ParameterError(f"max_seconds must be a number of s > 0 (math.inf for no limit); got {max_seconds!r}.")
     path = Path(path)
     if path.is_dir():
         raise AudioError(f"{path}: is a folder, not an audio file.")
@@ -175,7 +208,7 @@ def read_audio(
     if size == 0:
         raise AudioError(f"{path}: empty file (0 bytes).")
 
-    data, rate = _decode(path)
+    data, rate = _decode(path, float(max_seconds))
     if data.size == 0:
         raise AudioError(f"{path}: holds no samples (the header is there, the audio is not).")
     bad = int(np.count_nonzero(~np.isfinite(data)))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 from .errors import BundleError
 
@@ -25,6 +27,7 @@ __all__ = [
     "atomic_folder",
     "check_writable",
     "read_bundle_metadata",
+    "validate_metadata",
     "sha256_of",
     "write_bytes",
     "write_json",
@@ -36,6 +39,14 @@ BUNDLE_VERSION = 1
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 NUMPY_WEIGHTS_FILE = "weights.npz"
+MIN_SAMPLE_RATE = 4000
+"""Lowest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
+MAX_SAMPLE_RATE = 192000
+"""Highest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
+MAX_FEATURES = 10000
+"""Most features per frame a bundle may record: far above any real feature set, far below a memory bomb."""
+RESERVED_CLASS = "unknown"
+"""The answer for no match (`vowels.recordings.UNKNOWN`), so never a speaker's name."""
 
 
 def sha256_of(path: Path) -> str:
@@ -143,6 +154,10 @@ def read_bundle_metadata(path: Path) -> dict:
         metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"{metadata_file}: not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise BundleError(
+            f"{metadata_file}: JSON nested too deeply to be bundle metadata; retrain or re-copy it."
+        ) from None
     if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels model bundle (format is not {BUNDLE_FORMAT!r}).")
     version = metadata.get("format_version")
@@ -165,6 +180,7 @@ def read_bundle_metadata(path: Path) -> dict:
         if Path(str(name)).name != name or not extra.is_file():
             raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
         checked.append((extra, expected))
+    validate_metadata(metadata, metadata_file)
     for file, expected in checked:
         actual = sha256_of(file)
         if actual != expected:
@@ -173,3 +189,73 @@ def read_bundle_metadata(path: Path) -> dict:
                 "the file was changed or damaged."
             )
     return metadata
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_metadata(metadata: dict, metadata_file: Path) -> None:
+    """Check the types and ranges of the bundle metadata entries the loaders read.
+
+    Called by `read_bundle_metadata`, so the Keras and the NumPy engine (and the figures and
+    reports that read a bundle) refuse the same bad values. An entry is checked when present: a
+    loader that needs a missing one says so itself. What needs the weights (the number of
+    classes and inputs the network has) is checked by the loaders.
+
+    Raises
+    ------
+    BundleError
+        On the first bad entry, naming `metadata_file`, the entry, the value and what is allowed.
+    """
+
+    def bad(entry: str, value: object, allowed: str) -> BundleError:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        return BundleError(f"{metadata_file}: {entry} is {shown}; it must be {allowed}. Retrain or re-copy the bundle.")
+
+    if "classes" in metadata:
+        classes = metadata["classes"]
+        if not isinstance(classes, list) or len(classes) < 2:
+            raise bad("'classes'", classes, "a list of at least 2 speaker names")
+        for name in classes:
+            if not isinstance(name, str) or not name.strip():
+                raise bad("a name in 'classes'", name, "a non-empty string")
+            if name == RESERVED_CLASS:
+                raise bad("a name in 'classes'", name, f"other than {RESERVED_CLASS!r}, the answer for no match")
+        repeated = sorted({name for name in classes if classes.count(name) > 1})
+        if repeated:
+            raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
+    if "n_features" in metadata:
+        n_features = metadata["n_features"]
+        if not _is_int(n_features) or not 1 <= n_features <= MAX_FEATURES:
+            raise bad("'n_features'", n_features, f"a whole number from 1 to {MAX_FEATURES}")
+    if "params" in metadata:
+        params = metadata["params"]
+        if not isinstance(params, dict):
+            raise bad("'params'", params, "a mapping of the training parameters")
+        for key in ("n_hidden", "n_members"):
+            if key in params and (not _is_int(params[key]) or params[key] < 1):
+                raise bad(f"'params.{key}'", params[key], "a whole number >= 1")
+        if "random_state" in params and not _is_int(params["random_state"]):
+            raise bad("'params.random_state'", params["random_state"], "a whole number")
+        if "sort_by_length" in params and not isinstance(params["sort_by_length"], bool):
+            raise bad("'params.sort_by_length'", params["sort_by_length"], "true or false")
+        if "mode" in params and not isinstance(params["mode"], str):
+            raise bad("'params.mode'", params["mode"], "a network mode name")
+    if "unknown_threshold" in metadata:
+        threshold = metadata["unknown_threshold"]
+        if not _is_number(threshold) or not -1 <= threshold <= 1:
+            raise bad("'unknown_threshold'", threshold, "a number from -1 to 1")
+    if "features" in metadata:
+        features = metadata["features"]
+        if not isinstance(features, dict):
+            raise bad("'features'", features, "a mapping of the feature settings")
+        rate = features.get("sample_rate")
+        if not _is_int(rate) or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+            allowed = f"a whole number of Hz from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}"
+            raise bad("'features.sample_rate'", rate, allowed)

@@ -319,9 +319,29 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             clf.model_ = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
         except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
             raise BundleError(f"{path / MODEL_FILE}: cannot be loaded as a Keras model ({exc}).") from None
+        _check_network_fits(clf, path / MODEL_FILE)
         clf.metadata_ = metadata
         clf.history_ = TrainingHistory()
         return clf
+
+
+def _check_network_fits(clf: SpeakerClassifier, model_file: Path) -> None:
+    """Refuse a loaded Keras model whose inputs or outputs do not fit the metadata (as `NumpyClassifier` does)."""
+    try:
+        n_inputs, n_outputs = clf.model_.input_shape[-1], clf.model_.output_shape[-1]
+    except (AttributeError, TypeError, IndexError, ValueError) as exc:
+        raise BundleError(f"{model_file}: not a speaker network ({exc}); retrain or re-copy the bundle.") from None
+    n_expected = clf.preprocessing_.n_outputs(clf.n_features_in_)
+    if n_inputs != n_expected:
+        raise BundleError(
+            f"{model_file}: the network takes {n_inputs} inputs per frame, but {METADATA_FILE} gives "
+            f"{clf.n_features_in_} features ({n_expected} after preprocessing); retrain or re-copy the bundle."
+        )
+    if n_outputs != len(clf.classes_):
+        raise BundleError(
+            f"{model_file}: the network has {n_outputs} outputs, but {METADATA_FILE} names {len(clf.classes_)} "
+            "speakers; retrain or re-copy the bundle."
+        )
 
 
 def _codes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:

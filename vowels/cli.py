@@ -323,13 +323,17 @@ def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
 
 
 def sample_rate(text: str) -> int:
-    """An argparse type for an analysis rate in Hz, 4000 to 192000."""
+    """An argparse type for an analysis rate in Hz, within what a bundle may record."""
+    from .bundle import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if not 4000 <= value <= 192000:
-        raise argparse.ArgumentTypeError(f"must be a whole number of Hz from 4000 to 192000; got {text!r}")
+    if not MIN_SAMPLE_RATE <= value <= MAX_SAMPLE_RATE:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of Hz from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}; got {text!r}"
+        )
     return value
 
 

@@ -168,8 +168,14 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
         except ValueError:
             bad = next(f for f in fields if not _is_number(f))
             raise DataError(f"{source}, line {number}: {bad!r} is not a number.") from None
-        if not np.all(np.isfinite(values)):
-            raise DataError(f"{source}, line {number}: values must be finite numbers.")
+        with np.errstate(over="ignore"):
+            finite = np.isfinite(np.asarray(values, dtype=np.float32))  # 1e39 is finite, but inf as float32
+        if not finite.all():
+            bad = fields[int(np.argmin(finite))]
+            raise DataError(
+                f"{source}, line {number}: {bad!r} is not a finite float32 number (magnitude at most "
+                f"{np.finfo(np.float32).max:.6g}); fix or re-copy the file."
+            )
         if np.array_equal(values, _SEPARATOR):
             if not frames:
                 raise DataError(f"{source}, line {number}: separator line with no frames before it.")
