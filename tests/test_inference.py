@@ -21,7 +21,7 @@ from vowels.inference import MODES, NumpyClassifier, NumpyNetwork, has_numpy_wei
 from vowels.recordings import RecordingClassifier
 from vowels.training import TrainingOptions
 
-HEAVY = ("tensorflow", "keras", "librosa", "sklearn", "numba", "scipy.signal")
+HEAVY = ("tensorflow", "keras", "librosa", "sklearn", "numba", "scipy.signal", "scipy.interpolate", "matplotlib")
 
 
 def _sequences(seed, n=40, n_features=5):
