@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -23,14 +24,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI needs espeak-ng for the recordings tests: apt-get install espeak-ng")
 
 
+def _absent(message: str) -> NoReturn:
+    """Data a test needs is missing: a failure on CI, where every test must run; a skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """The original UCI files (../shared/data/japanese_vowels); required on CI."""
     if not (REFERENCE / "ae.train").is_file():
-        message = f"reference data not found at {REFERENCE}; set VOWELS_REFERENCE_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        _absent(f"reference data not found at {REFERENCE}; set VOWELS_REFERENCE_DATA")
     return REFERENCE
 
 
@@ -38,10 +43,7 @@ def reference_dir() -> Path:
 def fsdd_dir() -> Path:
     """The Free Spoken Digit Dataset (../shared/data/fsdd/<speaker>/<digit>_<speaker>_<n>.wav, 8 kHz); needed on CI."""
     if not FSDD.is_dir():
-        message = f"Free Spoken Digit Dataset not found at {FSDD}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        _absent(f"Free Spoken Digit Dataset not found at {FSDD}")
     return FSDD
 
 

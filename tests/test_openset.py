@@ -53,15 +53,6 @@ def test_whitening_discounts_the_direction_a_speaker_varies_in():
     assert scorer.transform[0, 0] < scorer.transform[1, 1] / 10
 
 
-def test_without_a_speaker_its_column_is_minus_one_and_the_rest_unchanged():
-    rng = np.random.default_rng(2)
-    train, labels = clusters(rng, rng.standard_normal((3, 4)), 10)
-    scorer = SpeakerScorer.fit(train, labels, ["s0", "s1", "s2"])
-    left = scorer.without("s1").scores(train)
-    np.testing.assert_array_equal(left[:, 1], -1.0)
-    np.testing.assert_allclose(left[:, [0, 2]], scorer.scores(train)[:, [0, 2]])
-
-
 def test_a_speaker_with_one_recording_cannot_be_enrolled():
     with pytest.raises(DataError, match=r"speakers \['b'\] need at least two enrolment recordings"):
         SpeakerScorer.fit(np.eye(3), ["a", "a", "b"], ["a", "b"])

@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
+from .training import MAX_SEED
 
 if TYPE_CHECKING:
     from .recordings import Extraction, Failure
 
 __all__ = ["ExitStatus", "main"]
-
-MAX_SEED = 2**32 - 1
-"""The largest seed NumPy and Keras accept."""
 
 MAX_SEEDS = 1000
 """The most seeds one `vowels reproduce --seeds N` trains."""
@@ -292,24 +290,19 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
     return show
 
 
-def _available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS tells it), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
 def _workers(args: argparse.Namespace) -> int:
     """--workers, capped at the CPUs available, with one warning line on stderr when capped."""
-    cpus = _available_cpus()
-    if args.workers > cpus:
-        _print(
-            f"vowels: warning: --workers {args.workers} is more than the {cpus} CPUs available to this process; "
-            f"using {cpus}.",
-            file=sys.stderr,
-        )
-        args.workers = cpus
-    return int(args.workers)
+    from .provenance import available_cpus
+
+    cpus = available_cpus()
+    if args.workers <= cpus:
+        return int(args.workers)
+    _print(
+        f"vowels: warning: --workers {args.workers} is more than the {cpus} CPUs available to this process; "
+        f"using {cpus}.",
+        file=sys.stderr,
+    )
+    return cpus
 
 
 def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
@@ -322,25 +315,12 @@ def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
     )
 
 
-def sample_rate(text: str) -> int:
-    """An argparse type for an analysis rate in Hz, within what a bundle may record."""
+def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
     from .bundle import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not MIN_SAMPLE_RATE <= value <= MAX_SAMPLE_RATE:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of Hz from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}; got {text!r}"
-        )
-    return value
-
-
-def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sample-rate",
-        type=sample_rate,
+        type=whole_number(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
         default=None,
         metavar="HZ",
         help="analysis rate (default: 16000 for mfcc, 10000 for lpcc, or the folder's lowest recording "

@@ -29,7 +29,7 @@ from .errors import BundleError, NotFittedError, ParameterError
 from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
-__all__ = ["NumpyClassifier", "NumpyNetwork", "embed_in_batches", "has_numpy_weights", "npz_key", "weights_npz"]
+__all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "npz_key", "weights_npz"]
 
 MODES = ("matlab", "padded", "masked")  # vowels.model.MODES, whose module imports Keras
 WEIGHT_NAMES = (
@@ -209,11 +209,6 @@ class NumpyNetwork:
         return np.concatenate(parts, axis=1)
 
 
-def embed_in_batches(network: NumpyNetwork, sequences: list[np.ndarray], options: TrainingOptions) -> np.ndarray:
-    """`NumpyNetwork.embed` of preprocessed `sequences`, batched as for prediction, rows in input order."""
-    return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **options.batching())
-
-
 class NumpyClassifier:
     """A saved `SpeakerClassifier` that predicts with `NumpyNetwork`: no Keras, no scikit-learn.
 
@@ -323,4 +318,6 @@ class NumpyClassifier:
     def embed(self, X: Utterances | Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         """Utterance embeddings (n_sequences, n_embedding), as `SpeakerClassifier.embed`."""
         sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        return embed_in_batches(self.network_, sequences, self.options_)
+        return predict_in_batches(
+            self.network_.embed, sequences, n_outputs=self.network_.n_embedding, **self.options_.batching()
+        )

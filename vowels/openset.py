@@ -51,6 +51,11 @@ SCORING = "mean of nearest-reference WCCN cosines: network embedding, feature st
 _REGULARIZATION = 0.01  # share of the mean variance added to the within-speaker covariance
 
 
+def _project(embeddings: np.ndarray, center: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    z = (np.asarray(embeddings, dtype=np.float64) - center) @ transform
+    return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class SpeakerScorer:
     """Similarity of utterance embeddings to enrolled speakers.
@@ -107,19 +112,14 @@ class SpeakerScorer:
         transform = np.linalg.cholesky(np.linalg.inv(within))
         index = {c: i for i, c in enumerate(classes)}
         known = np.isin(labels, classes)
-        scorer = cls(classes, center, transform, np.zeros((0, len(center)), np.float32), np.zeros(0, int))
+        references = _project(embeddings[known], center, transform)
         return cls(
-            classes,
-            center,
-            transform,
-            scorer.project(embeddings[known]),
-            np.array([index[label] for label in labels[known]], dtype=int),
+            classes, center, transform, references, np.array([index[label] for label in labels[known]], dtype=int)
         )
 
     def project(self, embeddings: np.ndarray) -> np.ndarray:
         """Embeddings centred, whitened and scaled to unit length, float32."""
-        z = (np.asarray(embeddings, dtype=np.float64) - self.center) @ self.transform
-        return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        return _project(embeddings, self.center, self.transform)
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         """Similarity (n, n_classes) in [-1, 1]: cosine to each speaker's nearest reference."""
@@ -130,13 +130,6 @@ class SpeakerScorer:
             if columns.any():
                 out[:, k] = similarity[:, columns].max(axis=1)
         return out
-
-    def without(self, speaker: str) -> SpeakerScorer:
-        """The same scorer with `speaker`'s references removed (its column scores -1)."""
-        keep = self.reference_labels != self.classes.index(speaker)
-        return SpeakerScorer(
-            self.classes, self.center, self.transform, self.references[keep], self.reference_labels[keep]
-        )
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The scorer as named arrays (no objects), each name starting with `prefix`."""
@@ -198,10 +191,6 @@ class OpenSetScorer:
     def scores(self, embeddings: np.ndarray, sequences: Sequence[np.ndarray]) -> np.ndarray:
         """Open-set scores (n, n_classes) in [-1, 1] of recordings given as in `fit`."""
         return (self.network.scores(embeddings) + self.statistics.scores(utterance_statistics(sequences))) / 2
-
-    def without(self, speaker: str) -> OpenSetScorer:
-        """The same scorer with `speaker`'s references removed (its column scores -1)."""
-        return OpenSetScorer(self.network.without(speaker), self.statistics.without(speaker))
 
     def to_npz(self) -> bytes:
         """Both scorers' arrays as ``.npz`` bytes (no pickle), for the model bundle."""

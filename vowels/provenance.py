@@ -11,7 +11,7 @@ import platform
 from collections.abc import Sequence
 from importlib import metadata as _metadata
 
-__all__ = ["LIBRARIES", "library_versions", "machine_summary"]
+__all__ = ["LIBRARIES", "available_cpus", "library_versions", "machine_summary"]
 
 LIBRARIES = ("vowels", "keras", "tensorflow", "numpy", "scikit-learn")
 """The distributions whose versions a model bundle records."""
@@ -37,6 +37,13 @@ def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
         except _metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS tells it, else all), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def machine_summary() -> dict[str, str | int | None]:

@@ -24,6 +24,7 @@ import numpy as np
 from .datasets import Utterances
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .features import FeatureConfig, Normalization, features_of_file
+from .provenance import available_cpus
 
 if TYPE_CHECKING:
     from .evaluation import OpenSetEvaluation
@@ -192,7 +193,7 @@ def extract_files(
     config : FeatureConfig
     workers : int >= 1, default=1
         Worker processes; 1 works in this process. A count above the CPUs available to this
-        process (``len(os.sched_getaffinity(0))``, else ``os.cpu_count()``) is lowered to that
+        process (`vowels.provenance.available_cpus`) is lowered to that
         number with a `RuntimeWarning`, so that a typo cannot start hundreds of processes.
     progress : callable(done, total), default=None
         Called after each file.
@@ -210,14 +211,14 @@ def extract_files(
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ParameterError(f"workers must be a whole number >= 1; got {workers!r}.")
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if workers > max(cpus, 1):
+    cpus = available_cpus()
+    if workers > cpus:
         warnings.warn(
             f"workers={workers} is more than the {cpus} CPUs available to this process; using {cpus}.",
             RuntimeWarning,
             stacklevel=2,
         )
-        workers = max(cpus, 1)
+        workers = cpus
     names = [str(p) for p in paths]
     results: list[tuple[np.ndarray | None, str | None]] = [(None, None)] * len(names)
     todo = []
@@ -638,6 +639,7 @@ class RecordingClassifier:
         groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
         if any(len(speakers) - len(g) < 2 for g in groups):
             groups = [np.array([s]) for s in speakers]
+        held_sequences = self._normalized(held.sequences)
         genuine: list[np.ndarray] = []
         impostor: list[np.ndarray] = []
         for k, strangers in enumerate(groups, start=1):
@@ -647,7 +649,6 @@ class RecordingClassifier:
             ).to_numpy()
             known = self._normalized(known_train.sequences)
             scorer = OpenSetScorer.fit(classifier.embed(known), known, known_train.labels, classifier.classes_)
-            held_sequences = self._normalized(held.sequences)
             nearest = np.argmax(classifier.predict_proba(held_sequences), axis=1)
             scores = scorer.scores(classifier.embed(held_sequences), held_sequences)[np.arange(len(held)), nearest]
             is_stranger = np.isin(held.labels, strangers)

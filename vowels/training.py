@@ -14,7 +14,7 @@ from .augmentation import Augmentation
 from .batching import PADDING_DIRECTIONS, length_order, padded_batches
 from .errors import ParameterError
 
-__all__ = ["TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
+__all__ = ["MAX_SEED", "TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
 
 SHUFFLE_CHOICES = ("never", "once", "every-epoch")
 THRESHOLD_METHODS = ("l2norm", "global-l2norm")
@@ -168,6 +168,10 @@ class TrainingHistory:
         """The inverse of `to_dict`."""
         keys = ("iteration_loss", "iteration_accuracy", "iteration_epoch", "epoch_seconds")
         return cls(**{k: list(values.get(k, [])) for k in keys})
+
+
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy and Keras accept."""
 
 
 def seed_everything(seed: int) -> None:

@@ -16,7 +16,7 @@ from .classifier import SpeakerClassifier
 from .datasets import Utterances, load_japanese_vowels
 from .evaluation import Evaluation, evaluate_predictions
 from .provenance import machine_summary
-from .training import TrainingOptions
+from .training import MAX_SEED, TrainingOptions
 
 __all__ = [
     "RECIPES",
@@ -33,8 +33,6 @@ __all__ = [
 
 RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
 SEEDS_FILE = "seeds.json"
-MAX_SEED = 2**32 - 1
-"""The largest seed NumPy and Keras accept."""
 
 
 def _check_seeds(seed: object, n_seeds: int = 1) -> None:
