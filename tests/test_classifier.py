@@ -8,6 +8,7 @@ from sklearn.base import clone
 
 from vowels import SpeakerClassifier
 from vowels.batching import padded_batches
+from vowels.bundle import write_metadata
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import BundleError, DataError, NotFittedError, ParameterError
 from vowels.training import TrainingOptions
@@ -87,7 +88,7 @@ def test_tampered_incomplete_and_incompatible_bundles_are_refused(fitted, tmp_pa
         SpeakerClassifier.load(path)
     path = fitted.save(tmp_path / "model2")
     metadata = json.loads((path / "metadata.json").read_text())
-    (path / "metadata.json").write_text(json.dumps({**metadata, "format_version": 99}))
+    write_metadata(path, {**metadata, "format_version": 99})
     with pytest.raises(BundleError, match="format version 99 is not supported"):
         SpeakerClassifier.load(path)
     (path / "metadata.json").unlink()

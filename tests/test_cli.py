@@ -60,7 +60,7 @@ def test_unwritable_output_folder_is_refused_before_training(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("keep me")
     line = _one_line_error(_run("reproduce", "--out", str(blocker / "run")))
-    assert f"{blocker / 'run'}: cannot write there" in line
+    assert f"{blocker / 'run'}: cannot be created, {blocker} is not a folder" in line
     assert blocker.read_text() == "keep me"
 
 

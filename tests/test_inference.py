@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from test_recordings import SMALL, render_voices
 
+from vowels.bundle import write_metadata
 from vowels.classifier import SpeakerClassifier
 from vowels.errors import BundleError
 from vowels.features import FeatureConfig
@@ -68,7 +69,7 @@ def test_numpy_ensemble_equals_keras_and_stores_every_member(tmp_path, mode):
     assert np.abs(members[0](batch) - members[1](batch)).max() > 1e-3
     metadata = json.loads((tmp_path / "bundle" / "metadata.json").read_text())
     metadata["params"]["n_members"] = 2
-    (tmp_path / "bundle" / "metadata.json").write_text(json.dumps(metadata))
+    write_metadata(tmp_path / "bundle", metadata)
     with pytest.raises(BundleError, match=r"weights.npz: holds 24 arrays, not the 16 of the 2 network\(s\)"):
         NumpyClassifier.load(tmp_path / "bundle")
 
@@ -183,7 +184,7 @@ def test_older_bundle_without_weights_file_falls_back_to_keras(bundle, voices, t
     (copy / "weights.npz").unlink()
     metadata = json.loads((copy / "metadata.json").read_text())
     del metadata["numpy_weights_sha256"]
-    (copy / "metadata.json").write_text(json.dumps(metadata))
+    write_metadata(copy, metadata)
     assert not has_numpy_weights(copy)
     assert isinstance(RecordingClassifier.load(copy, engine="auto").classifier_, SpeakerClassifier)
     with pytest.raises(BundleError, match="written by an older vowels"):

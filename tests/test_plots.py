@@ -14,6 +14,7 @@ import soundfile as sf
 
 from vowels import plots
 from vowels.batching import padding_stats
+from vowels.bundle import write_metadata
 from vowels.cli import main
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import AudioError, DataError, ParameterError
@@ -419,10 +420,12 @@ def _recordings_bundle(folder, config, normalization):
         "format": "vowels-model",
         "format_version": 1,
         "weights_sha256": hashlib.sha256(b"weights").hexdigest(),
+        "classes": ["a", "b"],
+        "n_features": config.n_features,
         "features": config.to_dict(),
         "normalization": normalization.to_dict(),
     }
-    (folder / "metadata.json").write_text(json.dumps(metadata))
+    write_metadata(folder, metadata)
     return folder
 
 
@@ -628,7 +631,7 @@ def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_pa
     metadata = json.loads((bundle / "metadata.json").read_text())
     metadata["open_set"].update(threshold=0.5, threshold_source="given", operating_point=None)
     metadata["validation"]["open_set"] = "not calibrated"  # as RecordingClassifier(threshold=0.5).fit leaves it
-    (bundle / "metadata.json").write_text(json.dumps(metadata))
+    write_metadata(bundle, metadata)
     reason = f"({bundle}: its threshold was given by hand, so no calibration scores were kept)"
     written, skipped = plots.write_figures(["lengths"], tmp_path / "one", model=bundle)
     assert [p.name for p in written] == ["lengths.png"] and skipped == []

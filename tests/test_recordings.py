@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter
 
+from vowels.bundle import write_metadata
 from vowels.cli import main
 from vowels.errors import BundleError, DataError
 from vowels.features import FeatureConfig
@@ -399,7 +400,7 @@ def test_bundle_of_another_format_version_is_an_error(trained, voices, tmp_path,
     copy = _copy_bundle(trained[1], tmp_path)
     metadata = json.loads((copy / "metadata.json").read_text())
     metadata["format_version"] = 99
-    (copy / "metadata.json").write_text(json.dumps(metadata))
+    write_metadata(copy, metadata)
     status, _, err = run(capsys, "classify", "--model", copy, voices / "test/m1/paper.wav")
     assert status == 2
     assert "bundle format version 99 is not supported" in err and len(err.splitlines()) == 1

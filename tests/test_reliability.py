@@ -203,11 +203,18 @@ def small_bundle(tmp_path_factory, copy_fsdd) -> Path:
     return model.save(root / "model")
 
 
+def _sealed(metadata: dict) -> str:
+    """`metadata` as JSON with a matching checksum: a bad value that the checksum alone would not catch."""
+    from vowels.bundle import metadata_digest
+
+    return json.dumps({**metadata, "metadata_sha256": metadata_digest(metadata)})
+
+
 def _edited_bundle(small_bundle: Path, target: Path, edit) -> Path:
     shutil.copytree(small_bundle, target)
     metadata = json.loads((target / "metadata.json").read_text())
     edit(metadata)
-    (target / "metadata.json").write_text(json.dumps(metadata))
+    (target / "metadata.json").write_text(_sealed(metadata))
     return target
 
 
@@ -244,6 +251,30 @@ def test_bad_metadata_is_one_bundle_error_naming_the_file(small_bundle, tmp_path
         RecordingClassifier.load(bundle, engine=engine)
     text = str(caught.value)
     assert text.startswith(f"{bundle / 'metadata.json'}: ") and message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("engine", ["keras", "numpy"])
+def test_metadata_edited_by_hand_fails_its_checksum(small_bundle, tmp_path, engine):
+    from vowels.errors import BundleError
+
+    bundle = tmp_path / "model"
+    shutil.copytree(small_bundle, bundle)
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    metadata["classes"] = metadata["classes"][::-1]
+    (bundle / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(BundleError, match="does not match the sha256 it records") as caught:
+        RecordingClassifier.load(bundle, engine=engine)
+    assert str(caught.value).startswith(str(bundle / "metadata.json"))
+
+
+@pytest.mark.parametrize("engine", ["keras", "numpy"])
+@pytest.mark.parametrize("entry", ["classes", "n_features", "weights_sha256"])
+def test_metadata_without_a_required_entry_is_refused(small_bundle, tmp_path, engine, entry):
+    from vowels.errors import BundleError
+
+    bundle = _edited_bundle(small_bundle, tmp_path / "model", lambda metadata: metadata.pop(entry))
+    with pytest.raises(BundleError, match=f"no '{entry}' entry"):
+        RecordingClassifier.load(bundle, engine=engine)
 
 
 def test_deeply_nested_metadata_is_a_bundle_error(small_bundle, tmp_path):
@@ -286,8 +317,8 @@ def test_keras_refuses_another_models_network(small_bundle, tmp_path):
     metadata = json.loads((bundle / "metadata.json").read_text())
     for n_features, n_classes, expected in [(13, 3, "has 3 outputs, but"), (12, 2, "takes 12 inputs per frame")]:
         build_network(n_features, n_classes, mode="masked", n_hidden=4).save(bundle / "model.keras")
-        metadata["weights_sha256"] = sha256_of(bundle / "model.keras")  # metadata itself is not checksummed
-        (bundle / "metadata.json").write_text(json.dumps(metadata))
+        metadata["weights_sha256"] = sha256_of(bundle / "model.keras")
+        (bundle / "metadata.json").write_text(_sealed(metadata))
         with pytest.raises(BundleError, match=expected) as caught:
             RecordingClassifier.load(bundle, engine="keras")
         assert str(caught.value).startswith(str(bundle / "model.keras")) and "\n" not in str(caught.value)

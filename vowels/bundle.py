@@ -9,10 +9,12 @@ crash never leaves half a bundle, and an existing bundle is replaced only when a
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -25,12 +27,16 @@ __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
     "atomic_folder",
+    "check_creatable",
+    "check_free",
     "check_writable",
+    "metadata_digest",
     "read_bundle_metadata",
     "validate_metadata",
     "sha256_of",
     "write_bytes",
     "write_json",
+    "write_metadata",
     "write_text",
 ]
 
@@ -45,6 +51,8 @@ MAX_SAMPLE_RATE = 192000
 """Highest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
 MAX_FEATURES = 10000
 """Most features per frame a bundle may record: far above any real feature set, far below a memory bomb."""
+REQUIRED_ENTRIES = ("classes", "n_features", "weights_sha256")
+"""What every bundle's metadata holds; the rest is checked when present."""
 RESERVED_CLASS = "unknown"
 """The answer for no match (`vowels.recordings.UNKNOWN`), so never a speaker's name."""
 
@@ -79,31 +87,108 @@ def check_writable(folder: Path) -> None:
         raise BundleError(f"{folder}: cannot write there ({exc.strerror or exc}); choose another folder.") from None
 
 
+def check_creatable(path: Path) -> None:
+    """Prove `path` could be created (its nearest existing ancestor is writable) without creating anything."""
+    ancestor = Path(path).absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise BundleError(f"{path}: cannot be created, {ancestor} is not a folder; choose another path.")
+    check_writable(ancestor)
+
+
+def _is_empty_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
+
+
 def check_free(path: Path, *, force: bool, what: str = "output") -> None:
-    """Refuse to replace an existing `path` unless `force`."""
-    if path.exists() and not force:
+    """Refuse to replace an existing `path` (an empty folder does not count) unless `force`."""
+    if (path.exists() or path.is_symlink()) and not force and not _is_empty_folder(path):
         raise BundleError(f"{path}: {what} already exists; pass --force (force=True) to replace it.")
 
 
+def _leftover_pattern(name: str) -> re.Pattern[str]:
+    """Names of the hidden siblings a write of `name` makes: staging (``.partial``), backup (``.old``), temp file."""
+    return re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}(\.partial|\.old)?")
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete what an interrupted write of `path` left beside it; restore `path` from a backup if it is gone.
+
+    Only called under `_write_lock`, so no live writer of `path` owns these.
+    """
+    pattern = _leftover_pattern(path.name)
+    leftovers = sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
+    backups = [p / path.name for p in leftovers if p.name.endswith(".old") and (p / path.name).is_dir()]
+    if backups and not (path.exists() or path.is_symlink()):
+        os.replace(backups[0], path)
+    for leftover in leftovers:
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
 @contextlib.contextmanager
-def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield an empty temporary folder that replaces `path` only if the block succeeds."""
-    path = Path(path)
-    check_free(path, force=force)
-    check_writable(path.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+def _write_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on writing `path`; refuse at once if another process holds it.
+
+    The lock is ``flock`` on a hidden ``.NAME.lock`` file beside `path`: the kernel releases it when
+    its holder dies, even by kill -9, so a crash never leaves `path` locked.
+    """
     try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _publish_mode(staging, folder=True)
-    if not path.exists():
-        os.replace(staging, path)
+        import fcntl
+    except ImportError:  # not POSIX: writes are still atomic, only not exclusive
+        yield
         return
-    if not path.is_dir():
+    lock_file = path.parent / f".{path.name}.lock"
+    handle = open(lock_file, "a+")  # noqa: SIM115  closed in the finally below
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # A lock on a file another writer has just unlinked guards nothing: check it is still the one.
+            if os.fstat(handle.fileno()).st_ino != os.stat(lock_file).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
+            handle.close()
+            raise BundleError(
+                f"{path}: another process is writing it right now; wait for it to finish or choose another path."
+            ) from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                lock_file.unlink()
+    finally:
+        handle.close()
+
+
+def _exchange(source: Path, target: Path) -> bool:
+    """Swap two existing paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    import ctypes
+
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(target))
+
+
+def _replace_folder(staging: Path, path: Path) -> None:
+    """Put the folder `staging` at `path`; `path` is never missing, even if the process dies midway.
+
+    Where the system cannot swap two folders in one step, the old folder goes to a hidden ``.old``
+    backup first, and a crash between the two renames is repaired by the next write (`_remove_leftovers`).
+    """
+    if _exchange(staging, path):
         shutil.rmtree(staging, ignore_errors=True)
-        raise BundleError(f"{path}: exists and is not a folder; remove it or choose another path.")
+        return
     backup = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
     os.replace(path, backup / path.name)
     try:
@@ -114,21 +199,58 @@ def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
     shutil.rmtree(backup, ignore_errors=True)
 
 
-def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
-    """Write `data` through a temporary file and an atomic rename, so no reader sees half of it."""
+@contextlib.contextmanager
+def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
+    """Yield an empty temporary folder that replaces `path` as a whole only if the block succeeds.
+
+    Writers of one path exclude each other (`_write_lock`): a second is refused at once, and one
+    without `force` is refused once the first has written. What an interrupted write left is
+    removed first.
+    """
     path = Path(path)
-    check_free(path, force=force)
-    # Closed by the `with` below; kept open here so a failure can still unlink it by name.
-    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)  # noqa: SIM115
-    try:
-        with handle:
-            handle.write(data)
-        _publish_mode(Path(handle.name), folder=False)
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
+    check_writable(path.parent)
+    with _write_lock(path):
+        _remove_leftovers(path)
+        check_free(path, force=force)
+        if path.exists() and not path.is_dir():
+            raise BundleError(f"{path}: exists and is not a folder; remove it or choose another path.")
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+        try:
+            yield staging
+            _publish_mode(staging, folder=True)
+            if path.exists():
+                _replace_folder(staging, path)
+            else:
+                os.replace(staging, path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
+    """Write `data` through a temporary file and an atomic rename, so no reader sees half of it.
+
+    Without `force` an existing file is never replaced, even by a writer racing this one.
+    """
+    path = Path(path)
+    with _write_lock(path):
+        _remove_leftovers(path)
+        check_free(path, force=force)
+        # Closed by the `with` below; kept open here so a failure can still unlink it by name.
+        handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", suffix="", delete=False)  # noqa: SIM115
+        try:
+            with handle:
+                handle.write(data)
+            _publish_mode(Path(handle.name), folder=False)
+            if force:
+                os.replace(handle.name, path)
+            else:
+                os.link(handle.name, path)
+        except FileExistsError:
+            raise BundleError(f"{path}: output already exists; pass --force (force=True) to replace it.") from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(handle.name)
 
 
 def write_text(path: Path, text: str, *, force: bool = True) -> None:
@@ -139,6 +261,18 @@ def write_text(path: Path, text: str, *, force: bool = True) -> None:
 def write_json(path: Path, data: dict, *, force: bool = True) -> None:
     """Write `data` as indented JSON, atomically (see `write_text`)."""
     write_text(path, json.dumps(data, indent=2) + "\n", force=force)
+
+
+def metadata_digest(metadata: dict) -> str:
+    """sha256 of `metadata` without its own ``metadata_sha256`` entry, as canonical JSON."""
+    body = {key: value for key, value in metadata.items() if key != "metadata_sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def write_metadata(folder: Path, metadata: dict) -> None:
+    """Write ``metadata.json`` into a bundle `folder`, with the checksum of its own content."""
+    write_json(folder / METADATA_FILE, {**metadata, "metadata_sha256": metadata_digest(metadata)})
 
 
 def read_bundle_metadata(path: Path) -> dict:
@@ -181,6 +315,11 @@ def read_bundle_metadata(path: Path) -> dict:
             raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
         checked.append((extra, expected))
     validate_metadata(metadata, metadata_file)
+    if "metadata_sha256" in metadata and metadata["metadata_sha256"] != metadata_digest(metadata):
+        raise BundleError(
+            f"{metadata_file}: its content does not match the sha256 it records; the file was edited or "
+            "damaged. Retrain or re-copy the bundle."
+        )
     for file, expected in checked:
         actual = sha256_of(file)
         if actual != expected:
@@ -218,6 +357,14 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         return BundleError(f"{metadata_file}: {entry} is {shown}; it must be {allowed}. Retrain or re-copy the bundle.")
 
+    for entry in REQUIRED_ENTRIES:
+        if entry not in metadata:
+            raise BundleError(f"{metadata_file}: no {entry!r} entry; retrain or re-copy the bundle.")
+    digest = metadata["weights_sha256"]
+    if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
+        raise bad("'weights_sha256'", digest, "a sha256 digest (64 hexadecimal digits)")
+    if "metadata_sha256" in metadata and not isinstance(metadata["metadata_sha256"], str):
+        raise bad("'metadata_sha256'", metadata["metadata_sha256"], "a sha256 digest (64 hexadecimal digits)")
     if "classes" in metadata:
         classes = metadata["classes"]
         if not isinstance(classes, list) or len(classes) < 2:

@@ -22,7 +22,7 @@ from .bundle import (
     read_bundle_metadata,
     sha256_of,
     write_bytes,
-    write_json,
+    write_metadata,
 )
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
@@ -283,7 +283,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 "extra_files": {name: sha256_of(staging / name) for name in extra_files or {}},
                 **(extra or {}),
             }
-            write_json(staging / METADATA_FILE, metadata)
+            write_metadata(staging, metadata)
         return path
 
     @classmethod

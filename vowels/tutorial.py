@@ -11,17 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundle import check_free, check_writable, write_json, write_text
+from .bundle import check_creatable, check_free, write_json
 from .classifier import SpeakerClassifier
 from .datasets import Utterances, load_japanese_vowels
 from .evaluation import Evaluation, evaluate_predictions
 from .provenance import machine_summary
+from .runs import SEEDS_FILE, check_run_folder_free, write_run
 from .training import MAX_SEED, TrainingOptions
 
 __all__ = [
     "RECIPES",
-    "RUN_FILES",
-    "SEEDS_FILE",
     "SeedsRun",
     "TutorialRun",
     "recipe_params",
@@ -31,8 +30,6 @@ __all__ = [
     "seeds_summary",
 ]
 
-RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
-SEEDS_FILE = "seeds.json"
 
 
 def _check_seeds(seed: object, n_seeds: int = 1) -> None:
@@ -140,9 +137,7 @@ def reproduce(
     options = TrainingOptions(max_epochs=epochs)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        for name in RUN_FILES:
-            check_free(out_path / name, force=force, what="result of an earlier run")
-        check_writable(out_path)
+        check_run_folder_free(out_path, force=force)
     train = load_japanese_vowels("train", path=data)
     test = load_japanese_vowels("test", path=data)
 
@@ -170,10 +165,15 @@ def reproduce(
         "machine": machine_summary(),
     }
     if out_path is not None:
-        clf.save(out_path / "model", force=force, metrics={k: metrics[k] for k in ("accuracy", "n_test", "mode")})
-        write_json(out_path / "history.json", clf.history_.to_dict())
-        write_text(out_path / "predictions.csv", predictions_csv(test, predicted, probabilities))
-        write_json(out_path / "metrics.json", metrics)
+        model_metrics = {k: metrics[k] for k in ("accuracy", "n_test", "mode")}
+        metrics = write_run(
+            out_path,
+            metrics=metrics,
+            history=clf.history_.to_dict(),
+            predictions_csv=predictions_csv(test, predicted, probabilities),
+            save_model=lambda path, run_id: clf.save(path, metrics={**model_metrics, "run_id": run_id}),
+            force=force,
+        )
     return TutorialRun(metrics=metrics, evaluation=evaluation, out=out_path)
 
 
@@ -243,9 +243,8 @@ def reproduce_seeds(
     if out_path is not None:
         check_free(out_path / SEEDS_FILE, force=force, what="result of an earlier run")
         for s in seeds:
-            for name in RUN_FILES:
-                check_free(out_path / f"seed-{s}" / name, force=force, what="result of an earlier run")
-        check_writable(out_path)
+            check_run_folder_free(out_path / f"seed-{s}", force=force)
+        check_creatable(out_path / SEEDS_FILE)
     runs = []
     for s in seeds:
         folder = out_path / f"seed-{s}" if out_path is not None else None
@@ -262,6 +261,7 @@ def reproduce_seeds(
             "n_errors": run.metrics["n_errors"],
             "n_test": run.metrics["n_test"],
             "train_seconds": run.metrics["train_seconds"],
+            **({"run_id": run.metrics["run_id"]} if "run_id" in run.metrics else {}),
         }
         for run in runs
     ]

@@ -1,20 +1,19 @@
 """Figures of a trained run: training progress from its history, the test set's confusion matrix.
 
-A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `load_run` reads it.
+A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `vowels.runs.load_run` reads it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import DataError, ParameterError
+from ..runs import load_run
 from ..training import TrainingHistory
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 
@@ -32,29 +31,6 @@ __all__ = [
     "plot_training_progress",
     "smooth",
 ]
-
-
-def load_run(path: str | os.PathLike[str]) -> dict:
-    """Read ``metrics.json`` and ``history.json`` of a `vowels reproduce` run folder.
-
-    Returns
-    -------
-    dict
-        ``{"metrics": ..., "history": ...}``.
-    """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
-    out = {}
-    for key in ("metrics", "history"):
-        file = folder / f"{key}.json"
-        try:
-            out[key] = json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"{file}: cannot be read as JSON ({exc}).") from None
-    return out
 
 
 # --- training progress ------------------------------------------------------------------

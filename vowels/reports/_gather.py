@@ -283,7 +283,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         A file is missing or malformed, or the run's numbers disagree with its predictions.
     """
     from ..datasets import load_japanese_vowels
-    from ..plots import load_run
+    from ..runs import check_seed_runs, load_run
 
     start = time.perf_counter()
     folder = Path(run)
@@ -299,7 +299,8 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
             headline_seed = int(headline["seed"])
             add_seed_intervals(runs)
             seed_folder = folder / str(headline["folder"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            check_seed_runs(folder, runs)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DataError(f"{folder / 'seeds.json'}: missing or invalid entry ({exc}).") from None
     else:
         seed_folder = folder

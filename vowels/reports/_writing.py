@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..bundle import check_free, check_writable, write_bytes, write_json, write_text
+from ..bundle import check_creatable, check_free, check_writable, write_bytes, write_json, write_text
 from ._document import document
 from ._render import render_html, render_markdown
 from ._report import Report
@@ -17,11 +17,11 @@ REPORT_FILES = ("report.md", "report.html", "report.json")
 
 
 def check_report_free(out: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Refuse an existing report in `out` unless `force`; prove `out` is writable. Returns `out`."""
+    """Refuse an existing report in `out` unless `force`; prove `out` could be written, creating nothing."""
     out = Path(out)
     for name in REPORT_FILES:
         check_free(out / name, force=force, what="report")
-    check_writable(out)
+    check_creatable(out / REPORT_FILES[0])
     return out
 
 
@@ -37,6 +37,7 @@ def write_report(report: Report, out: str | os.PathLike[str], *, force: bool = F
         The files written.
     """
     out = check_report_free(out, force=force)
+    check_writable(out)
     blocks = document(report, out)
     written = []
     for kind, value in blocks:

@@ -1,0 +1,151 @@
+"""Run folders of `vowels reproduce`, written whole or not at all, and read back only when whole.
+
+A run folder holds ``metrics.json``, ``history.json``, ``predictions.csv`` and the ``model/``
+bundle. It is staged in a hidden sibling and put in place in one step (`vowels.bundle.atomic_folder`),
+so a crash leaves the old run or the new one, never a mix. ``metrics.json`` records the run's
+identifier and the sha256 of the files beside it, and the model's metadata records the same
+identifier, so `load_run` refuses parts of different runs put together by hand. A multi-seed run
+writes one such folder per seed and then ``seeds.json``, which records each seed's identifier.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from .bundle import atomic_folder, check_creatable, check_free, sha256_of, write_json, write_text
+from .errors import BundleError, DataError
+
+__all__ = ["RUN_FILES", "SEEDS_FILE", "check_run_folder_free", "check_seed_runs", "load_run", "new_run_id", "write_run"]
+
+RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
+SEEDS_FILE = "seeds.json"
+CHECKED_FILES = ("history.json", "predictions.csv")
+"""The files beside ``metrics.json`` whose sha256 it records."""
+
+
+def new_run_id() -> str:
+    """A fresh identifier tying the parts of one run together."""
+    return uuid.uuid4().hex
+
+
+def check_run_folder_free(folder: Path, *, force: bool) -> None:
+    """Refuse `folder` before any training if writing a run there would fail or destroy other work.
+
+    A folder holding a run is replaced only with `force`; one holding anything else is never replaced.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BundleError(f"{folder}: exists and is not a folder; choose another --out.")
+    if folder.is_dir():
+        others = sorted(p.name for p in folder.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise BundleError(
+                f"{folder}: holds files that are not part of a run ({shown}), which replacing it would "
+                "delete; choose another --out or move them."
+            )
+    check_free(folder, force=force, what="result of an earlier run")
+    check_creatable(folder)
+
+
+def write_run(
+    folder: str | os.PathLike[str],
+    *,
+    metrics: dict,
+    history: dict,
+    predictions_csv: str,
+    save_model: Callable[[Path, str], object],
+    force: bool = False,
+) -> dict:
+    """Write a run folder as a unit; `save_model(path, run_id)` writes the bundle recording `run_id`.
+
+    Returns the metrics as written: `metrics` with ``run_id`` and ``files`` (sha256 of each checked file).
+    """
+    folder = Path(folder)
+    check_run_folder_free(folder, force=force)
+    run_id = new_run_id()
+    with atomic_folder(folder, force=force) as staging:
+        save_model(staging / "model", run_id)
+        write_json(staging / "history.json", history)
+        write_text(staging / "predictions.csv", predictions_csv)
+        files = {name: sha256_of(staging / name) for name in CHECKED_FILES}
+        written = {**metrics, "run_id": run_id, "files": files}
+        write_json(staging / "metrics.json", written)
+    return written
+
+
+def _read_json(file: Path, folder: Path) -> dict:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DataError(f"{file}: cannot be read as JSON ({exc}).") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{file}: not a 'vowels reproduce' result (a JSON object was expected).")
+    return data
+
+
+def _mixed(folder: Path, detail: str) -> DataError:
+    return DataError(
+        f"{folder}: {detail}; its parts come from different runs or were edited. Rerun 'vowels reproduce'."
+    )
+
+
+def load_run(path: str | os.PathLike[str]) -> dict:
+    """Read ``metrics.json`` and ``history.json`` of a run folder, after checking its parts belong together.
+
+    Folders written before runs recorded an identifier (no ``run_id`` in ``metrics.json``) are
+    read without that check.
+
+    Returns
+    -------
+    dict
+        ``{"metrics": ..., "history": ...}``.
+
+    Raises
+    ------
+    DataError
+        A file is missing or unreadable, or the parts are not of one run.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
+    metrics = _read_json(folder / "metrics.json", folder)
+    history = _read_json(folder / "history.json", folder)
+    run_id = metrics.get("run_id")
+    if run_id is not None:
+        files = metrics.get("files")
+        if not isinstance(files, dict):
+            raise _mixed(folder, "metrics.json records a run_id but no file checksums")
+        for name in CHECKED_FILES:
+            file = folder / name
+            if not file.is_file():
+                raise DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.")
+            if sha256_of(file) != files.get(name):
+                raise _mixed(folder, f"{name} is not the one metrics.json records")
+        model_metadata = folder / "model" / "metadata.json"
+        if not model_metadata.is_file():
+            raise DataError(f"{folder / 'model'}: missing; {folder} is not a complete 'vowels reproduce' run folder.")
+        model_run = _read_json(model_metadata, folder).get("metrics", {}).get("run_id")
+        if model_run != run_id:
+            raise _mixed(folder, f"model/ belongs to run {model_run!r}, metrics.json to run {run_id!r}")
+    return {"metrics": metrics, "history": history}
+
+
+def check_seed_runs(folder: Path, runs: list[dict]) -> None:
+    """Every seed folder ``seeds.json`` lists must hold the run it recorded (when it recorded one)."""
+    for entry in runs:
+        recorded = entry.get("run_id")
+        if recorded is None:
+            continue
+        seed_folder = Path(folder) / str(entry.get("folder"))
+        found = _read_json(seed_folder / "metrics.json", seed_folder).get("run_id")
+        if found != recorded:
+            raise _mixed(
+                Path(folder), f"{SEEDS_FILE} records run {recorded!r} in {seed_folder.name}, which holds {found!r}"
+            )
