@@ -370,3 +370,10 @@ def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_pa
     assert len(data.utterances) == 2
     features, failures = extract_files([long], FeatureConfig(sample_rate=8000), backend="numpy")
     assert features == [None] and [f.path for f in failures] == [str(long)]
+
+
+@pytest.mark.parametrize("seed", [10**30, -1, 2**32])
+def test_a_library_seed_out_of_range_names_random_state(tmp_path, copy_fsdd, seed):
+    folder = copy_fsdd(tmp_path / "d", ["george", "jackson"], range(2), [10])
+    with pytest.raises(ParameterError, match=r"random_state must be a whole number from 0 to 4294967295"):
+        RecordingClassifier(epochs=1, random_state=seed).fit(folder)

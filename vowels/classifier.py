@@ -119,7 +119,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
         from .model import MODES, build_network
-        from .training import seed_everything, train_network
+        from .training import check_seed, seed_everything, train_network
 
         if self.mode not in MODES:
             raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
@@ -148,6 +148,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         if self.sort_by_length:
             order = np.argsort([len(s) for s in sequences], kind="stable")
             sequences, codes = [sequences[i] for i in order], codes[order]
+        check_seed(self.random_state, name="random_state")
         seed_everything(self.random_state)
         self.model_ = build_network(
             self.preprocessing_.n_outputs(self.n_features_in_),

@@ -4,7 +4,9 @@ Exit codes: 0 success, 1 some inputs failed, 2 usage or input error, 130 interru
 
 File names that are not valid UTF-8 are printed with ``\\xNN`` for each byte that does not decode
 (``bad\\xffbyte.wav``), in text and CSV output and on stderr; JSON output keeps JSON's own
-``\\udcNN`` escapes, which `os.fsencode` turns back into the name's bytes.
+``\\udcNN`` escapes, which `os.fsencode` turns back into the name's bytes. In text output and on
+stderr, control characters in a name are escaped too (a newline as ``\\n``, escape as ``\\x1b``), so
+that every result and message stays one line; CSV output keeps them, in quoted fields.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
@@ -67,17 +70,40 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
     return parse
 
 
-def _printable(text: str) -> str:
-    """`text` with the undecodable bytes of a non-UTF-8 file name (surrogate escapes) shown as ``\\xNN``."""
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters that would break a line or drive the terminal: C0 and C1 controls, DEL, Unicode line and
+paragraph separators, and bidirectional overrides and isolates (which can reorder what is shown)."""
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def _printable(text: str, *, controls: bool = True) -> str:
+    """`text` with the undecodable bytes of a non-UTF-8 file name (surrogate escapes) shown as ``\\xNN``,
+    and, if `controls`, each control character as an escape (``\\n``, ``\\t``, ``\\x1b``, ``\\u2028``)."""
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROLS.sub(_escape_control, text) if controls else text
 
 
 def _print(*values: object, **kwargs: Any) -> None:
-    """`print`, with every value made printable (`_printable`) so that no file name can crash the output."""
+    """`print`, with every value made printable (`_printable`): no file name can crash the output or
+    split a line. `sep` and `end` are printed as given."""
     print(*(_printable(str(v)) for v in values), **kwargs)
+
+
+def _print_json(value: object) -> None:
+    """`value` as indented JSON, whose escapes (``\\n``, ``\\udcff``) already keep every string on its line."""
+    import json
+
+    print(json.dumps(value, indent=2))
 
 
 def _say(args: argparse.Namespace, *lines: str) -> None:
@@ -278,8 +304,9 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
     def show(done: int, total: int) -> None:
         if live:
             filled = 30 * done // total
+            print("\r", end="", file=sys.stderr)
             _print(
-                f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
+                f"{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
                 end="\n" if done == total else "",
                 file=sys.stderr,
                 flush=True,
@@ -367,9 +394,15 @@ def run_extract(args: argparse.Namespace) -> int:
 def _features_of_source(args: argparse.Namespace) -> Extraction:
     """`train`'s data: a features file (whose settings --kind and --sample-rate must match) or a folder."""
     from .features import FeatureConfig
-    from .recordings import load_features, load_speaker_folders
+    from .recordings import is_audio_file, load_features, load_speaker_folders
 
     source = Path(args.source)
+    if is_audio_file(source):
+        raise UsageError(
+            f"vowels train: {source} is an audio file, not a features file; train takes a folder of speaker "
+            "folders (DIR/<speaker>/<recordings>, e.g. DIR/alice/ah.wav) or a features .npz written by "
+            "'vowels extract' (see 'vowels train --help')"
+        )
     if not source.is_file():
         return load_speaker_folders(
             source,
@@ -450,7 +483,6 @@ def run_train(args: argparse.Namespace) -> int:
 def run_classify(args: argparse.Namespace) -> int:
     """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
     import csv
-    import json
 
     from .recordings import Classification, RecordingClassifier
 
@@ -467,12 +499,19 @@ def run_classify(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if args.json:
-        _print(json.dumps([r.to_dict() for r in results], indent=2))
+        _print_json([r.to_dict() for r in results])
     elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(Classification.__dataclass_fields__), lineterminator="\n")
+        # Every text field quoted: Python's csv module before 3.12 leaves a carriage return unquoted.
+        writer = csv.DictWriter(
+            sys.stdout,
+            fieldnames=list(Classification.__dataclass_fields__),
+            lineterminator="\n",
+            quoting=csv.QUOTE_NONNUMERIC,
+        )
         writer.writeheader()
         writer.writerows(
-            {k: _printable(v) if isinstance(v, str) else v for k, v in r.to_dict().items()} for r in results
+            {k: _printable(v, controls=False) if isinstance(v, str) else v for k, v in r.to_dict().items()}
+            for r in results
         )
     else:
         for r in results:
@@ -488,8 +527,6 @@ def run_classify(args: argparse.Namespace) -> int:
 
 def run_evaluate_folder(args: argparse.Namespace) -> int:
     """`vowels evaluate --model M DIR`: closed- and open-set scores on a labelled folder of recordings."""
-    import json
-
     from .recordings import RecordingClassifier
 
     model = RecordingClassifier.load(args.model, engine="auto")
@@ -498,7 +535,7 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
     )
     _report_failures(failures)
     if args.json:
-        _print(json.dumps({"model": str(args.model), "folder": str(args.dir), **evaluation.to_dict()}, indent=2))
+        _print_json({"model": str(args.model), "folder": str(args.dir), **evaluation.to_dict()})
         return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
     ev = evaluation
     strangers = ", ".join(ev.strangers) or "none"

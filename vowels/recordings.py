@@ -40,6 +40,7 @@ __all__ = [
     "RecordingClassifier",
     "analysis_rate",
     "extract_files",
+    "is_audio_file",
     "list_speaker_files",
     "load_features",
     "load_speaker_folders",
@@ -137,8 +138,141 @@ def survey_rates(paths: Iterable[str | os.PathLike[str]]) -> dict[int, int]:
     return dict(sorted(Counter(r for r in map(sample_rate_of, paths) if r is not None).items()))
 
 
+AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")
+"""Extensions of audio formats that libsndfile may not read but ffmpeg does (see `vowels.audio`)."""
+
+
+def is_audio_file(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a regular file that is, or is named like, a recording (by its header or extension)."""
+    from .audio import readable_extensions, sample_rate_of
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    suffix = path.suffix.lower()
+    return suffix in readable_extensions() or suffix in AUDIO_SUFFIXES or sample_rate_of(path) is not None
+
+
+def _not_a_folder(folder: Path) -> DataError:
+    expected = "expected a folder of speaker folders, DIR/<speaker>/<recordings>"
+    if folder.is_symlink() and not folder.exists():
+        return DataError(f"{folder}: {_unusable_entry(folder)}, not a folder; {expected}.")
+    if not folder.exists():
+        return DataError(f"{folder}: not found; {expected}.")
+    if is_audio_file(folder):
+        return DataError(
+            f"{folder}: an audio file, not a folder; {expected} (to name the speaker of single "
+            "recordings, use 'vowels classify')."
+        )
+    if folder.is_file():
+        return DataError(f"{folder}: a file, not a folder; {expected}.")
+    return DataError(f"{folder}: not a folder; {expected}.")
+
+
+def _unusable_entry(path: Path) -> str:
+    """What `path` is, when it is neither a regular file nor a folder once links are followed."""
+    import errno
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if not path.is_symlink():
+            return f"unreadable ({exc.strerror})"
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop (following it never reaches a file)"
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        reason = "does not exist" if exc.errno == errno.ENOENT else f"cannot be reached: {exc.strerror}"
+        return f"a broken symbolic link (its target {target} {reason})"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _recordings_of(speaker: Path) -> tuple[list[Path], list[Failure]]:
+    """The files under `speaker` (hidden ones left out, links to folders not followed), and the entries skipped."""
+    files: list[Path] = []
+    skipped: list[Failure] = []
+
+    def unlistable(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else str(speaker)
+        skipped.append(Failure(str(where), f"{where}: cannot list this folder ({exc.strerror}); skipped."))
+
+    for root, dirs, names in os.walk(speaker, onerror=unlistable):
+        here = Path(root)
+        for name in sorted(d for d in dirs if not d.startswith(".") and (here / d).is_symlink()):
+            link = here / name
+            skipped.append(
+                Failure(
+                    str(link),
+                    f"{link}: symbolic link to a folder, which is not followed; move or copy the recordings "
+                    "into the speaker folder.",
+                )
+            )
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for name in names:
+            path = here / name
+            if name.startswith("."):
+                continue
+            if path.is_file():
+                files.append(path)
+            else:
+                fix = "fix or remove the link" if path.is_symlink() else "recordings must be regular files"
+                skipped.append(Failure(str(path), f"{path}: {_unusable_entry(path)}, not a recording; {fix}."))
+    return sorted(files), sorted(skipped, key=lambda f: f.path)
+
+
+def _find_speaker_files(
+    folder: str | os.PathLike[str], *, min_speakers: int = 2
+) -> tuple[list[tuple[str, Path]], list[Failure]]:
+    """`list_speaker_files`, and a `Failure` for each entry skipped other than hidden ones and files
+    directly in `folder` (a broken link, a link loop, a link to a folder, a special file, a folder
+    that cannot be listed)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise _not_a_folder(folder)
+    speakers: list[Path] = []
+    skipped: list[Failure] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            speakers.append(entry)
+        elif entry.is_symlink() and not entry.exists():
+            message = f"{entry}: {_unusable_entry(entry)}, not read as a speaker folder; fix or remove the link."
+            skipped.append(Failure(str(entry), message))
+    if len(speakers) < min_speakers:
+        found = ", ".join(p.name for p in speakers) or "none"
+        also = f" Skipped: {skipped[0].message}" if skipped else ""
+        raise DataError(
+            f"{folder}: needs at least {min_speakers} speaker subfolders (DIR/<speaker>/*.wav); "
+            f"found {len(speakers)} ({found}).{also}"
+        )
+    pairs: list[tuple[str, Path]] = []
+    for speaker in speakers:
+        files, not_files = _recordings_of(speaker)
+        skipped.extend(not_files)
+        if not files:
+            also = f" Skipped: {not_files[0].message}" if not_files else ""
+            raise DataError(f"{speaker}: speaker folder holds no recordings; add some or remove the folder.{also}")
+        pairs.extend((speaker.name, f) for f in files)
+    return pairs, skipped
+
+
 def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2) -> list[tuple[str, Path]]:
     """(speaker, file) for every recording under ``folder/<speaker>/``, speakers sorted by name.
+
+    Hidden files and folders, and files directly in `folder`, are left out. So are entries
+    that cannot be recordings (broken symbolic links, link loops, links to folders, which are
+    not followed, named pipes and other special files); `load_speaker_folders` reports them
+    as failures.
 
     Raises
     ------
@@ -146,27 +280,7 @@ def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2)
         `folder` is not a folder, has fewer than `min_speakers` speaker subfolders, or a
         speaker folder holds no files.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"{folder}: not a folder; expected DIR/<speaker>/<recordings>.")
-    speakers = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(speakers) < min_speakers:
-        found = ", ".join(p.name for p in speakers) or "none"
-        raise DataError(
-            f"{folder}: needs at least {min_speakers} speaker subfolders (DIR/<speaker>/*.wav); "
-            f"found {len(speakers)} ({found})."
-        )
-    pairs: list[tuple[str, Path]] = []
-    for speaker in speakers:
-        files = sorted(
-            p
-            for p in speaker.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(speaker).parts)
-        )
-        if not files:
-            raise DataError(f"{speaker}: speaker folder holds no recordings; add some or remove the folder.")
-        pairs.extend((speaker.name, f) for f in files)
-    return pairs
+    return _find_speaker_files(folder, min_speakers=min_speakers)[0]
 
 
 def _features_or_failure(path: str, config: dict, backend: str) -> tuple[np.ndarray | None, str | None]:
@@ -283,7 +397,8 @@ def load_speaker_folders(
     Returns
     -------
     Extraction
-        Speakers are the subfolder names, sorted; unusable files are in ``failures``.
+        Speakers are the subfolder names, sorted; unusable files, and entries that cannot be
+        recordings (`list_speaker_files`), are in ``failures``.
 
     Raises
     ------
@@ -291,7 +406,7 @@ def load_speaker_folders(
         Too few speakers, a speaker folder with no files, or one whose every file failed.
     """
     config = FeatureConfig() if config is None else config
-    pairs = list_speaker_files(folder, min_speakers=min_speakers)
+    pairs, skipped = _find_speaker_files(folder, min_speakers=min_speakers)
     rates = survey_rates(p for _, p in pairs)
     if match_rate:
         config = analysis_rate(config, rates)
@@ -314,7 +429,7 @@ def load_speaker_folders(
         speakers=speakers,
         sources=tuple(str(pairs[i][1]) for i in kept),
     )
-    return Extraction(utterances, config, tuple(failures), rates)
+    return Extraction(utterances, config, (*skipped, *failures), rates)
 
 
 def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force: bool = False) -> Path:
@@ -347,15 +462,64 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
     return path
 
 
-def load_features(path: str | os.PathLike[str]) -> Extraction:
-    """Read a file written by `save_features` (no pickle is ever loaded)."""
+_WRITE_FEATURES = (
+    "features files are written by 'vowels extract DIR --out FILE.npz' from a folder of speaker folders DIR, "
+    "which 'vowels train' also takes itself"
+)
+
+
+def _not_an_archive(path: Path) -> str | None:
+    """What `path` is when it is not a zip archive (as every .npz is), "damaged" for a broken one, else None."""
     import zipfile
+
+    if path.is_dir():
+        return "a folder"
+    if path.exists() and not path.is_file():
+        return _unusable_entry(path)
+    if zipfile.is_zipfile(path):
+        return None
+    with open(path, "rb") as file:
+        head = file.read(6)
+    if head.startswith(b"PK"):
+        return "damaged"
+    if head == b"\x93NUMPY":
+        return "a single NumPy .npy array"
+    if is_audio_file(path):
+        return "an audio file"
+    return "not an .npz archive at all"
+
+
+def load_features(path: str | os.PathLike[str]) -> Extraction:
+    """Read a file written by `save_features` (no pickle is ever loaded).
+
+    Raises
+    ------
+    DataError
+        `path` is missing, not a features file (an audio file, another .npz, ...) or damaged;
+        the message says which.
+    """
+    import zipfile
+    import zlib
+    from tokenize import TokenError
 
     path = Path(path)
     try:
+        what = _not_an_archive(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found.") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    try:
+        if what == "damaged":
+            raise DataError(f"{path}: damaged or truncated .npz archive; run 'vowels extract' again to rewrite it.")
+        if what is not None:
+            raise DataError(f"{path}: not a vowels features file ({what}); {_WRITE_FEATURES}.")
         with np.load(path, allow_pickle=False) as data:
-            if str(data["format"]) != FEATURES_FORMAT:
-                raise DataError(f"{path}: not a vowels features file (format {str(data['format'])!r}).")
+            if "format" not in data.files or data["format"].shape != () or str(data["format"]) != FEATURES_FORMAT:
+                raise DataError(
+                    f"{path}: not a vowels features file (an .npz archive whose 'format' entry is missing or not "
+                    f"{FEATURES_FORMAT!r}); {_WRITE_FEATURES}."
+                )
             if int(data["format_version"]) != FEATURES_VERSION:
                 raise DataError(
                     f"{path}: features format version {int(data['format_version'])} is not supported "
@@ -365,19 +529,40 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
             labels, speakers, sources = data["labels"], data["speakers"], data["sources"]
             config = FeatureConfig.from_dict(json.loads(str(data["config"])))
             rates = {int(r): int(n) for r, n in data["source_rates"]} if "source_rates" in data.files else {}
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not a readable vowels features file ({exc}).") from None
-    if lengths.sum() != len(frames) or frames.ndim != 2 or frames.shape[1] != config.n_features:
-        raise DataError(f"{path}: frames and lengths disagree; the file is damaged.")
-    sequences = np.split(frames, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    utterances = Utterances(
-        sequences=[np.ascontiguousarray(s) for s in sequences],
-        labels=labels.astype(str),
-        speakers=tuple(speakers.astype(str)),
-        sources=tuple(sources.astype(str)),
-    )
+        if lengths.sum() != len(frames) or frames.ndim != 2 or frames.shape[1] != config.n_features:
+            raise DataError(f"{path}: frames and lengths disagree; the file is damaged.")
+        sequences = np.split(frames, np.cumsum(lengths)[:-1]) if len(lengths) else []
+        utterances = Utterances(
+            sequences=[np.ascontiguousarray(s) for s in sequences],
+            labels=labels.astype(str),
+            speakers=tuple(speakers.astype(str)),
+            sources=tuple(sources.astype(str)),
+        )
+    except DataError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        EOFError,
+        MemoryError,
+        NotImplementedError,
+        RuntimeError,
+        SyntaxError,
+        TokenError,
+        zlib.error,
+        zipfile.BadZipFile,
+    ) as exc:
+        if isinstance(exc, ValueError) and "allow_pickle" in str(exc):
+            raise DataError(
+                f"{path}: not a vowels features file (it holds pickled Python objects, which vowels never "
+                f"loads); {_WRITE_FEATURES}."
+            ) from None
+        raise DataError(
+            f"{path}: damaged vowels features file ({exc}); run 'vowels extract' again to rewrite it."
+        ) from None
     return Extraction(utterances, config, source_rates=rates)
 
 
@@ -500,7 +685,9 @@ class RecordingClassifier:
 
     def _check_params(self) -> None:
         from .openset import parse_operating_point
+        from .training import check_seed
 
+        check_seed(self.random_state, name="random_state")
         if not 0 <= self.validation_fraction < 1:
             raise ParameterError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}.")
         number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)

@@ -14,7 +14,7 @@ from .augmentation import Augmentation
 from .batching import PADDING_DIRECTIONS, length_order, padded_batches
 from .errors import ParameterError
 
-__all__ = ["MAX_SEED", "TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
+__all__ = ["MAX_SEED", "TrainingOptions", "TrainingHistory", "check_seed", "seed_everything", "train_network"]
 
 SHUFFLE_CHOICES = ("never", "once", "every-epoch")
 THRESHOLD_METHODS = ("l2norm", "global-l2norm")
@@ -172,6 +172,18 @@ class TrainingHistory:
 
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy and Keras accept."""
+
+
+def check_seed(seed: object, n_seeds: int = 1, *, name: str = "seed") -> None:
+    """Refuse seeds NumPy and Keras would reject (`seed` .. `seed` + `n_seeds` - 1), before any work."""
+    from .errors import ParameterError
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(f"{name} must be a whole number from 0 to {MAX_SEED}; got {seed!r}.")
+    if seed + n_seeds - 1 > MAX_SEED:
+        raise ParameterError(
+            f"seeds {seed}..{seed + n_seeds - 1} go above the largest seed {MAX_SEED}; lower {name} or n_seeds."
+        )
 
 
 def seed_everything(seed: int) -> None:

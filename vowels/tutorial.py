@@ -17,7 +17,7 @@ from .datasets import Utterances, load_japanese_vowels
 from .evaluation import Evaluation, evaluate_predictions
 from .provenance import machine_summary
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
-from .training import MAX_SEED, TrainingOptions
+from .training import TrainingOptions, check_seed
 
 __all__ = [
     "RECIPES",
@@ -29,19 +29,6 @@ __all__ = [
     "score_on_test_set",
     "seeds_summary",
 ]
-
-
-
-def _check_seeds(seed: object, n_seeds: int = 1) -> None:
-    """Refuse seeds NumPy and Keras would reject, before any folder is created."""
-    from .errors import ParameterError
-
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-        raise ParameterError(f"seed must be a whole number from 0 to {MAX_SEED}; got {seed!r}.")
-    if seed + n_seeds - 1 > MAX_SEED:
-        raise ParameterError(
-            f"seeds {seed}..{seed + n_seeds - 1} go above the largest seed {MAX_SEED}; lower seed or n_seeds."
-        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +119,7 @@ def reproduce(
     data : path-like, default=None
         Folder of the UCI files; None uses ``$VOWELS_DATA`` or the bundled copy.
     """
-    _check_seeds(seed)
+    check_seed(seed)
     params = recipe_params(recipe, mode)
     options = TrainingOptions(max_epochs=epochs)
     out_path = Path(out) if out is not None else None
@@ -236,7 +223,7 @@ def reproduce_seeds(
 
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ParameterError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
-    _check_seeds(seed, n_seeds)
+    check_seed(seed, n_seeds)
     seeds = list(range(seed, seed + n_seeds))
     mode = recipe_params(recipe, mode)["mode"]
     out_path = Path(out) if out is not None else None
