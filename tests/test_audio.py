@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from vowels.audio import read_audio, readable_extensions
+from vowels.audio import MAX_SAMPLE, read_audio, readable_extensions
 from vowels.errors import AudioError, DataError
 
 SR = 16000
@@ -103,6 +108,11 @@ BAD = {
         "10.0 ms of sound after trimming silence, shorter than one 25.6 ms",
     ),
     "nan": ("nan.wav", _float_wav(_with_nan()), "holds NaN or infinite samples (2 of 8000)"),
+    "huge samples": (
+        "huge.wav",
+        _float_wav(tone(0.5) * 1e30),
+        "holds samples of magnitude up to 5e+29, beyond any audio scale (at most 2**31); the file is damaged",
+    ),
     "unsupported": (
         "voice.m4a",
         lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200)),
@@ -146,3 +156,48 @@ def test_unsupported_message_lists_what_is_readable(tmp_path):
 def test_bad_arguments_are_rejected_before_reading(tmp_path, kwargs, expected):
     with pytest.raises(ValueError, match=re.escape(expected)):
         read_audio(tmp_path / "never-read.wav", **kwargs)
+
+
+def test_float_samples_scaled_like_integers_are_still_read(tmp_path):
+    path = tmp_path / "int_scaled.wav"
+    sf.write(path, np.stack([tone(0.5), tone(0.5)], axis=1) * (MAX_SAMPLE / 2), SR, subtype="FLOAT")
+    y = read_audio(path, sr=SR, trim_db=None, backend="numpy")
+    assert np.isfinite(y).all() and 0.2 * MAX_SAMPLE < np.max(np.abs(y)) <= 0.25 * MAX_SAMPLE
+
+
+_READ_AS_NOBODY = """
+import os, sys
+from vowels.audio import read_audio
+from vowels.errors import AudioError
+try:
+    read_audio(sys.argv[1], sr=16000, backend="numpy")
+except AudioError as exc:
+    print(str(exc))
+"""
+
+
+@pytest.mark.parametrize("closed", ["file", "folder"])
+def test_unreadable_file_says_permission_denied(closed):
+    """Root reads a mode-000 file, so the reading runs as uid 65534 (setpriv) when the tests run as root."""
+    command = [sys.executable, "-c", _READ_AS_NOBODY]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): cannot read a file as an unprivileged user")
+        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    top = tempfile.mkdtemp(prefix="vowels-permissions-")  # pytest's tmp_path is closed to other users
+    try:
+        os.chmod(top, 0o755)
+        os.mkdir(os.path.join(top, "voices"), 0o755)
+        path = os.path.join(top, "voices", "a.wav")
+        sf.write(path, tone(0.5), SR)
+        reachable = subprocess.run([*command[:-2], "-c", "import sys, vowels.audio; open(sys.argv[1], 'rb')", path])
+        os.chmod(*((path, 0o000) if closed == "file" else (os.path.dirname(path), 0o700)))
+        result = subprocess.run([*command, path], capture_output=True, text=True, timeout=120)
+    finally:
+        os.chmod(os.path.join(top, "voices"), 0o755)
+        shutil.rmtree(top)
+    if reachable.returncode != 0:
+        pytest.skip(f"cannot run the package as an unprivileged user on a readable file here (uid {os.geteuid()})")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{path}: cannot be read: permission denied; give your user read access to it.\n"

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
 
 from vowels import datasets
-from vowels.datasets import Utterances, load_japanese_vowels, parse_uci_utterances
+from vowels.datasets import MAX_LINE_BYTES, Utterances, load_japanese_vowels, parse_uci_utterances
 from vowels.errors import DataError, ParameterError
 
 EXPECTED = {"train": (270, 7, 26, 4274), "test": (370, 7, 29, 5687)}
@@ -149,3 +154,107 @@ def test_value_not_finite_as_float32_names_file_line_and_value(uci_copy, value):
         f"{uci_copy / 'ae.train'}, line 9: {value!r} is not a finite float32 number "
         "(magnitude at most 3.40282e+38); fix or re-copy the file."
     )
+
+
+def test_other_line_breaks_parse_as_before(uci_copy, reference_dir):
+    path = uci_copy / "ae.test"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    ours = load_japanese_vowels("test", path=uci_copy)
+    reference = load_japanese_vowels("test", path=reference_dir)
+    assert [s.tolist() for s in ours.sequences] == [s.tolist() for s in reference.sequences]
+    assert ours.sources == tuple(s.replace(str(reference_dir / "ae.test"), str(path)) for s in reference.sources)
+
+
+def test_line_longer_than_the_bound_names_file_and_line(uci_copy):
+    _rewrite_line(uci_copy / "ae.train", 5, "0.5 " * (MAX_LINE_BYTES // 4 + 1))
+    with pytest.raises(DataError) as caught:
+        load_japanese_vowels("train", path=uci_copy)
+    assert str(caught.value) == (
+        f"{uci_copy / 'ae.train'}, line 5: longer than 65536 bytes, expected 12 numbers (a few hundred "
+        "bytes); this is not a UCI Japanese Vowels file."
+    )
+
+
+def test_oversized_size_file_is_refused(uci_copy):
+    (uci_copy / "size_ae.train").write_bytes(b"30 " * 30000)
+    with pytest.raises(DataError, match=r"size_ae\.train: more than 65536 bytes, expected one line of per-speaker"):
+        load_japanese_vowels("train", path=uci_copy)
+
+
+_PEAK_MEMORY = """
+import json, resource, sys
+from vowels.datasets import load_japanese_vowels
+from vowels.errors import DataError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    n, message = len(load_japanese_vowels("train", path=sys.argv[1])), None
+except DataError as exc:
+    n, message = 0, str(exc)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"n": n, "message": message, "grown_bytes": grown * 1024}))
+"""
+
+
+def _load_measuring_memory(folder):
+    """Load ae.train from `folder` in a new process: utterances, error message, growth of peak RSS (bytes)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_MEMORY, str(folder)], capture_output=True, text=True, timeout=300, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_file_of_one_huge_line_is_refused_without_reading_it_whole(uci_copy):
+    size = 20_000_000
+    (uci_copy / "ae.train").write_bytes(b"7" * size)
+    measured = _load_measuring_memory(uci_copy)
+    assert measured["message"] == (
+        f"{uci_copy / 'ae.train'}, line 1: longer than 65536 bytes, expected 12 numbers (a few hundred "
+        "bytes); this is not a UCI Japanese Vowels file."
+    )
+    assert measured["grown_bytes"] < size / 10  # reading it whole took twice its size
+
+
+def test_large_valid_file_is_parsed_in_less_memory_than_its_size(uci_copy, reference_dir):
+    copies = 10
+    text = (reference_dir / "ae.train").read_bytes() * copies
+    (uci_copy / "ae.train").write_bytes(text)
+    (uci_copy / "size_ae.train").write_text(" ".join([str(30 * copies)] * 9) + "\r\n")
+    measured = _load_measuring_memory(uci_copy)
+    assert measured == {"n": 270 * copies, "message": None, "grown_bytes": measured["grown_bytes"]}
+    assert measured["grown_bytes"] < len(text)  # the float32 result is 40 % of it; reading it whole took 3 times
+
+
+_READ_AS_NOBODY = """
+import json, os, sys
+if not os.access(sys.argv[1], os.X_OK):
+    sys.exit(f"cannot enter {sys.argv[1]} as uid {os.getuid()}")
+from vowels.datasets import load_japanese_vowels
+from vowels.errors import DataError
+try:
+    load_japanese_vowels("train", path=sys.argv[1])
+except DataError as exc:
+    print(str(exc))
+"""
+
+
+def test_unreadable_file_says_permission_denied(reference_dir):
+    """Root reads a mode-000 file, so the reading runs as uid 65534 (setpriv) when the tests run as root."""
+    command = [sys.executable, "-c", _READ_AS_NOBODY]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): cannot read a file as an unprivileged user")
+        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    folder = tempfile.mkdtemp(prefix="vowels-permissions-")  # pytest's tmp_path is closed to other users
+    try:
+        os.chmod(folder, 0o755)
+        for name in ("ae.train", "size_ae.train"):
+            shutil.copy(reference_dir / name, os.path.join(folder, name))
+        os.chmod(os.path.join(folder, "ae.train"), 0o000)
+        result = subprocess.run([*command, folder], capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(folder)
+    if result.returncode != 0:
+        pytest.skip(f"cannot run the package as an unprivileged user here: {result.stderr.strip().splitlines()[-1:]}")
+    expected = os.path.join(folder, "ae.train")
+    assert result.stdout == f"{expected}: cannot be read: permission denied; give your user read access to it.\n"

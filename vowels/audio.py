@@ -1,14 +1,15 @@
 """Reading recordings: decode, mix down to mono, resample, trim silence, validate.
 
-Every problem a file can have (missing, empty, not audio, truncated, an unsupported format,
-longer than `MAX_SECONDS`, NaN samples, silence only, too short to analyse) raises
-`vowels.errors.AudioError` with a one-line message that starts with the file's path.
+Every problem a file can have (missing, unreadable, empty, not audio, truncated, an unsupported
+format, longer than `MAX_SECONDS`, NaN or absurdly large samples, silence only, too short to
+analyse) raises `vowels.errors.AudioError` with a one-line message that starts with the file's path.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ import numpy as np
 
 from .errors import AudioError, ParameterError
 
-__all__ = ["BACKENDS", "MAX_SECONDS", "SILENCE_PEAK_DBFS", "read_audio", "readable_extensions", "sample_rate_of"]
+__all__ = [
+    "BACKENDS",
+    "MAX_SAMPLE",
+    "MAX_SECONDS",
+    "SILENCE_PEAK_DBFS",
+    "read_audio",
+    "readable_extensions",
+    "sample_rate_of",
+]
 
 BACKENDS = ("librosa", "numpy")
 """Who does the signal processing: librosa itself, or `vowels.dsp` (the same numbers, no librosa import)."""
@@ -29,6 +38,11 @@ MAX_SECONDS = 60.0
 """Longest recording `read_audio` accepts by default, in s: a speaker sample is seconds long, and
 a 10-minute file would take gigabytes once decoded, resampled and analysed. Checked from the
 header, before decoding; pass ``max_seconds`` to allow longer ones."""
+
+MAX_SAMPLE = 2.0**31
+"""Largest sample magnitude `read_audio` accepts: float recordings lie within about ±1, and even one
+scaled like 32-bit integers stays below 2**31; larger values are damage, and would overflow float32
+when mixed down or squared."""
 
 _TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence detector
 _STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
@@ -181,10 +195,10 @@ def read_audio(
     Raises
     ------
     AudioError
-        The file is missing, empty, not audio, truncated, in an unsupported format, holds NaN
-        or infinite samples, is silence only (peak below `SILENCE_PEAK_DBFS`), is longer than
-        `max_seconds`, or is shorter than `min_samples` after trimming. The message starts with
-        the path.
+        The file is missing, unreadable, empty, not audio, truncated, in an unsupported format,
+        holds NaN or infinite samples or ones larger than `MAX_SAMPLE`, is silence only (peak
+        below `SILENCE_PEAK_DBFS`), is longer than `max_seconds`, or is shorter than
+        `min_samples` after trimming. The message starts with the path.
     """
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise ParameterError(f"sr must be a positive whole number of Hz; got {sr!r}.")
@@ -197,15 +211,20 @@ def read_audio(
     if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
         raise ParameterError(f"max_seconds must be a number of s > 0 (math.inf for no limit); got {max_seconds!r}.")
     path = Path(path)
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not an audio file.")
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if status.st_size > 0 and not stat.S_ISDIR(status.st_mode):
+            with open(path, "rb"):  # libsndfile reports a file it may not open as a "System error"
+                pass
     except FileNotFoundError:
         raise AudioError(f"{path}: file not found.") from None
+    except PermissionError:
+        raise AudioError(f"{path}: cannot be read: permission denied; give your user read access to it.") from None
     except OSError as exc:
         raise AudioError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    if size == 0:
+    if stat.S_ISDIR(status.st_mode):
+        raise AudioError(f"{path}: is a folder, not an audio file.")
+    if status.st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes).")
 
     data, rate = _decode(path, float(max_seconds))
@@ -214,6 +233,12 @@ def read_audio(
     bad = int(np.count_nonzero(~np.isfinite(data)))
     if bad:
         raise AudioError(f"{path}: holds NaN or infinite samples ({bad} of {data.size}).")
+    loudest = float(np.max(np.abs(data)))
+    if loudest > MAX_SAMPLE:
+        raise AudioError(
+            f"{path}: holds samples of magnitude up to {loudest:.3g}, beyond any audio scale (at most 2**31); "
+            "the file is damaged or its samples are not audio."
+        )
 
     signal: Any = _LibrosaSignal
     if backend == "numpy":

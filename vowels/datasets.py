@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from .errors import DataError, ParameterError
 
-__all__ = ["Utterances", "check_sequences", "load_japanese_vowels", "parse_uci_utterances", "BUNDLED_SHA256"]
+__all__ = [
+    "BUNDLED_SHA256",
+    "MAX_LINE_BYTES",
+    "Utterances",
+    "check_sequences",
+    "load_japanese_vowels",
+    "parse_uci_utterances",
+]
 
 N_COEFFICIENTS = 12
 SPLITS = ("train", "test")
@@ -25,6 +34,10 @@ BUNDLED_SHA256 = {
     "size_ae.test": "68db3381c31a102dd688dd74a7865532edb6d55f291ca86a60a9ed711208db86",
 }
 _SEPARATOR = np.ones(N_COEFFICIENTS, dtype=np.float64)
+MAX_LINE_BYTES = 64 * 1024
+"""Longest line a UCI file may hold, in bytes (a real line of 12 numbers is a few hundred): the files
+are read line by line, so a file without line breaks is refused after reading this much, not whole."""
+_BLOCK_BYTES = 64 * 1024  # read size (bytes) of the line splitter
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,11 @@ def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
     if chosen is None:
         return None
     folder = Path(chosen)
-    if not folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+    except OSError as exc:  # an enclosing folder this user may not enter
+        raise _unreadable(folder, exc) from None
+    if not is_folder:
         origin = "path" if path is not None else "$VOWELS_DATA"
         raise DataError(
             f"{folder}: not a folder ({origin}); point it at a folder holding "
@@ -104,8 +121,8 @@ def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
     return folder
 
 
-def _read_text(folder: Path | None, name: str) -> tuple[str, str]:
-    """The text of one UCI file and the name to show in errors."""
+def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
+    """A binary stream over one UCI file and the name to show in errors."""
     if folder is None:
         package = resources.files("vowels") / "data" / "japanese_vowels"
         member = package / (name if name.startswith("size_") else f"{name}.gz")
@@ -117,18 +134,65 @@ def _read_text(folder: Path | None, name: str) -> tuple[str, str]:
                 f"bundled {name}: sha256 {digest} does not match the original "
                 f"{BUNDLED_SHA256[name]}; reinstall the package."
             )
-        return data.decode("ascii"), f"bundled {name}"
+        return io.BytesIO(data), f"bundled {name}"
     file = folder / name
     try:
-        data = file.read_bytes()
+        return open(file, "rb"), str(file)
     except FileNotFoundError:
         raise DataError(f"{file}: file not found; the folder needs the UCI file {name}.") from None
     except OSError as exc:
-        raise DataError(f"{file}: cannot be read ({exc.strerror}).") from None
+        raise _unreadable(file, exc) from None
+
+
+def _unreadable(file: Path | str, exc: OSError) -> DataError:
+    if isinstance(exc, PermissionError):
+        return DataError(f"{file}: cannot be read: permission denied; give your user read access to it.")
+    return DataError(f"{file}: cannot be read ({exc.strerror or exc}).")
+
+
+def _read(stream: BinaryIO, size: int, source: str) -> bytes:
     try:
-        return data.decode("ascii"), str(file)
+        return stream.read(size)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+
+
+def _decode(data: bytes, offset: int, source: str) -> str:
+    try:
+        return data.decode("ascii")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{file}: not a text file (byte {exc.start} is not ASCII).") from None
+        raise DataError(f"{source}: not a text file (byte {offset + exc.start} is not ASCII).") from None
+
+
+def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
+    """The lines of an ASCII stream (with their line breaks), split where `str.splitlines` splits.
+
+    The stream is read a block at a time and a line longer than `MAX_LINE_BYTES` is refused as soon
+    as that much of it has been read, so memory stays bounded whatever the file holds.
+    """
+    pending, offset, number = "", 0, 0
+    while True:
+        block = _read(stream, _BLOCK_BYTES, source)
+        pieces = (pending + _decode(block, offset, source)).splitlines(keepends=True)
+        offset += len(block)
+        # Before the end, the last piece may go on in the next block (no line break yet, or "\r" before "\n").
+        pending = pieces.pop() if block and pieces else ""
+        for piece in pieces:
+            number += 1
+            if len(piece) > MAX_LINE_BYTES:
+                raise _line_too_long(source, number)
+            yield piece
+        if len(pending) > MAX_LINE_BYTES:
+            raise _line_too_long(source, number + 1)
+        if not block:
+            return
+
+
+def _line_too_long(source: str, number: int) -> DataError:
+    return DataError(
+        f"{source}, line {number}: longer than {MAX_LINE_BYTES} bytes, expected {N_COEFFICIENTS} numbers "
+        "(a few hundred bytes); this is not a UCI Japanese Vowels file."
+    )
 
 
 def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], list[str]]:
@@ -147,12 +211,23 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
     sequences : list of np.ndarray of shape (n_frames, 12), float32
     origins : list of str
         ``"<source>:<first line>-<last line>"`` for each utterance.
+
+    Raises
+    ------
+    DataError
+        A line does not hold 12 finite float32 numbers, or the text ends inside an utterance;
+        the message names `source` and the line.
     """
+    return _parse_lines(text.splitlines(), source=source)
+
+
+def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray], list[str]]:
+    """`parse_uci_utterances` over lines as they come, holding only the utterance being read."""
     sequences: list[np.ndarray] = []
     origins: list[str] = []
     frames: list[list[float]] = []
     first_line = 1
-    lines = text.splitlines()
+    number = 0
     after_separator = False
     for number, line in enumerate(lines, start=1):
         fields = line.split()
@@ -188,7 +263,7 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
             frames.append(values)
     if frames:
         raise DataError(
-            f"{source}, line {len(lines)}: the last utterance (from line {first_line}) has no "
+            f"{source}, line {number}: the last utterance (from line {first_line}) has no "
             "separator line of twelve 1.0 values after it; the file may be truncated."
         )
     if not sequences:
@@ -202,6 +277,19 @@ def _is_number(field: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _read_sizes(folder: Path | None, name: str) -> tuple[str, str]:
+    """The text of a size_ae.* file (one short line) and the name to show in errors."""
+    stream, shown = _open(folder, name)
+    with stream:
+        data = _read(stream, MAX_LINE_BYTES + 1, shown)
+    if len(data) > MAX_LINE_BYTES:
+        raise DataError(
+            f"{shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
+            "this is not a UCI size file."
+        )
+    return _decode(data, 0, shown), shown
 
 
 def _parse_sizes(text: str, *, source: str) -> list[int]:
@@ -241,9 +329,10 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     if split not in SPLITS:
         raise ParameterError(f"split must be one of {list(SPLITS)}; got {split!r}.")
     folder = _data_folder(path)
-    text, shown = _read_text(folder, f"ae.{split}")
-    size_text, size_shown = _read_text(folder, f"size_ae.{split}")
-    sequences, origins = parse_uci_utterances(text, source=shown)
+    stream, shown = _open(folder, f"ae.{split}")
+    with stream:
+        size_text, size_shown = _read_sizes(folder, f"size_ae.{split}")
+        sequences, origins = _parse_lines(_lines(stream, shown), source=shown)
     counts = _parse_sizes(size_text, source=size_shown)
     if sum(counts) != len(sequences):
         raise DataError(
