@@ -14,6 +14,9 @@ The results (padded frames per epoch, training seconds, test accuracy per run) g
 file that `vowels.plots.padding_cost` draws without training:
 
     python scripts/padding_experiment.py --out reports/padding_experiment.json
+
+Written to the committed report (the default), they are also copied byte for byte to the
+package data, ``vowels/data/padding_experiment.json``, which an installed `vowels` draws.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ import numpy as np
 
 ORDERS = ("sorted", "unsorted", "file")
 DIRECTIONS = ("right", "left")
+REPOSITORY = Path(__file__).resolve().parents[1]
+REPORT = REPOSITORY / "reports" / "padding_experiment.json"
+"""The project's committed measurements."""
+PACKAGE_COPY = REPOSITORY / "vowels" / "data" / "padding_experiment.json"
+"""Their copy shipped in the wheel (`vowels.plots.default_padding_results`)."""
 
 
 def _order(order: str, n: int, seed: int) -> np.ndarray:
@@ -78,17 +86,38 @@ def run_variant(order: str, padding: str, seed: int, *, epochs: int, mode: str) 
     }
 
 
+def write_results(results: dict, out: Path) -> list[Path]:
+    """Write `results` as JSON to `out`, and to `PACKAGE_COPY` too when `out` is the committed `REPORT`.
+
+    Returns
+    -------
+    list of Path
+        The files written; the package copy holds the same bytes as the report.
+    """
+    from vowels.bundle import write_bytes, write_json
+
+    write_json(out, results)
+    if out.resolve() != REPORT.resolve():
+        return [out]
+    write_bytes(PACKAGE_COPY, out.read_bytes())
+    return [out, PACKAGE_COPY]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--mode", default="matlab", choices=("matlab", "padded", "masked"))
     parser.add_argument("--orders", nargs="+", default=list(ORDERS), choices=ORDERS)
-    parser.add_argument("--out", type=Path, default=Path("reports/padding_experiment.json"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPORT,
+        help=f"JSON file (default {REPORT.relative_to(REPOSITORY)}, copied to the package)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from vowels.bundle import write_json
     from vowels.provenance import library_versions
     from vowels.training import TrainingOptions
 
@@ -104,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"test accuracy {100 * result['test_accuracy']:.2f}%",
                     flush=True,
                 )
-    write_json(
-        args.out,
+    written = write_results(
         {
             "format": "vowels-padding-experiment",
             "format_version": 1,
@@ -124,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             "library_versions": library_versions(),
             "runs": runs,
         },
+        args.out,
     )
-    print(f"Saved {args.out}")
+    for path in written:
+        print(f"Saved {path}")
     return 0
 
 

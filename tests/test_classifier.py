@@ -72,7 +72,7 @@ def test_saved_and_loaded_bundle_predicts_identically(fitted, data, tmp_path):
 def test_existing_bundle_is_kept_unless_forced(fitted, tmp_path):
     path = fitted.save(tmp_path / "model")
     before = (path / "model.keras").read_bytes()
-    with pytest.raises(BundleError, match="already exists; pass --force"):
+    with pytest.raises(BundleError, match="already exists; pass force=True to replace it"):
         fitted.save(path)
     assert (path / "model.keras").read_bytes() == before
     fitted.save(path, force=True, metrics={"accuracy": 0.5})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,8 @@ from vowels.errors import AudioError, DataError, ParameterError
 from vowels.features import FeatureConfig, Normalization, features_of_file
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "reports" / "padding_experiment.json"
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +173,75 @@ def test_padding_cost_figure_draws_the_table():
     assert dots == pytest.approx(sorted(100 * a for r in table for a in r["accuracies"]))
 
 
+def test_shipped_padding_experiment_is_the_committed_report_byte_for_byte():
+    shipped = plots.default_padding_results()
+    assert shipped == ROOT / "vowels" / "data" / "padding_experiment.json"
+    assert shipped.read_bytes() == REPORT.read_bytes()
+    assert plots.load_padding_results() == json.loads(REPORT.read_text())
+
+
+def _padding_script():
+    spec = importlib.util.spec_from_file_location("padding_experiment", ROOT / "scripts" / "padding_experiment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_padding_script_writes_the_package_copy_with_the_committed_report(tmp_path, monkeypatch):
+    script = _padding_script()
+    assert script.REPORT == REPORT
+    assert plots.default_padding_results() == script.PACKAGE_COPY
+    report, copy = tmp_path / "reports" / "padding_experiment.json", tmp_path / "data" / "padding_experiment.json"
+    report.parent.mkdir()
+    copy.parent.mkdir()
+    monkeypatch.setattr(script, "REPORT", report)
+    monkeypatch.setattr(script, "PACKAGE_COPY", copy)
+    results = json.loads(REPORT.read_text())
+    assert script.write_results(results, report) == [report, copy]
+    assert copy.read_bytes() == report.read_bytes() == REPORT.read_bytes()
+    mine = tmp_path / "mine.json"
+    copy.unlink()
+    assert script.write_results(results, mine) == [mine]
+    assert not copy.exists()
+
+
+def test_padding_cost_labels_every_axis_and_says_whose_measurements():
+    results = plots.load_padding_results()
+    fig = plots.padding_cost()
+    assert len(fig.axes) == 3
+    for ax in fig.axes:
+        assert ax.get_xlabel() == "Order of the training utterances"
+    assert [ax.get_ylabel() for ax in fig.axes] == [
+        "Padding frames per epoch",
+        "Seconds per epoch",
+        "Test accuracy (%)",
+    ]
+    assert fig.get_supxlabel() == (
+        f"Measured by the vowels project on {results['machine']}, {results['created'][:10]}; "
+        "reports/padding_experiment.json (shipped with vowels)"
+    )
+    assert results["machine"] == "2 CPU cores" and results["created"].startswith("2026-11-23")
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_padding_cost_of_other_measurements_names_their_machine_and_command(tmp_path):
+    results = plots.load_padding_results()
+    results.update(machine="8 CPU cores", created="2027-01-02T03:04:05+00:00", command="python x.py --out mine.json")
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(results))
+    expected = "Measured on 8 CPU cores, 2027-01-02, by: python x.py --out mine.json"
+    assert plots.padding_cost(results).get_supxlabel() == expected
+    assert plots.padding_cost(mine).get_supxlabel() == expected
+
+
+def test_missing_shipped_padding_experiment_says_to_reinstall(tmp_path, monkeypatch):
+    from vowels.plots import _padding_cost
+
+    monkeypatch.setattr(_padding_cost, "default_padding_results", lambda: tmp_path / "padding_experiment.json")
+    with pytest.raises(DataError, match="the padding experiment shipped with the package is missing; reinstall vowels"):
+        plots.load_padding_results()
+
+
 def test_padding_results_that_are_not_the_script_output_are_refused(tmp_path):
     bad = tmp_path / "other.json"
     bad.write_text(json.dumps({"runs": []}))
@@ -227,10 +300,11 @@ def test_confusion_matrix_counts_the_370_test_utterances(tiny_run):
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     fig = plots.plot_confusion(tiny_run)
     matrix_ax, recall_ax = fig.axes[:2]
-    counts = matrix_ax.get_images()[0].get_array()
+    counts = np.asarray(metrics["evaluation"]["confusion"])
+    rates = matrix_ax.get_images()[0].get_array()
+    np.testing.assert_allclose(rates.filled(0), counts / counts.sum(axis=1, keepdims=True))
     assert counts.shape == (9, 9)
     assert counts.sum() == 370
-    np.testing.assert_array_equal(counts, metrics["evaluation"]["confusion"])
     np.testing.assert_array_equal(counts.sum(axis=1), [31, 35, 88, 44, 29, 24, 40, 50, 29])
     texts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in matrix_ax.texts}
     assert texts == {(int(i), int(j)): int(counts[i, j]) for i, j in zip(*np.nonzero(counts), strict=True)}
@@ -239,6 +313,33 @@ def test_confusion_matrix_counts_the_370_test_utterances(tiny_run):
     assert [t.get_text() for t in matrix_ax.get_yticklabels()] == [f"Speaker {k}" for k in range(1, 10)]
     correct = int(np.trace(counts))
     assert f"({correct}/370)" in matrix_ax.get_title()
+
+
+def test_confusion_colours_row_rates_and_writes_counts():
+    confusion = [[80, 3, 0, 5], [1, 30, 2, 0], [0, 0, 0, 0], [0, 1, 0, 3]]
+    metrics = {
+        "evaluation": {
+            "speakers": ["1", "2", "3", "4"],
+            "confusion": confusion,
+            "per_speaker": {s: {"recall": r} for s, r in zip("1234", (80 / 88, 30 / 33, 0.0, 0.75), strict=True)},
+            "accuracy": 113 / 125,
+        }
+    }
+    data = plots.confusion_data(metrics)
+    counts = np.asarray(confusion, dtype=float)
+    expected = np.array([counts[0] / 88, counts[1] / 33, np.zeros(4), counts[3] / 4])
+    np.testing.assert_allclose(data.rates, expected)
+    np.testing.assert_allclose(data.rates.sum(axis=1), [1, 1, 0, 1])
+    fig = plots.plot_confusion(metrics)
+    matrix_ax, _, bar_ax = fig.axes
+    image = matrix_ax.get_images()[0]
+    np.testing.assert_array_equal(image.get_array().mask, counts == 0)
+    np.testing.assert_allclose(image.get_array().filled(0), expected)
+    assert (image.norm.vmin, image.norm.vmax) == (0, 1)
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in matrix_ax.texts}
+    assert texts == {(int(i), int(j)): str(confusion[i][j]) for i, j in zip(*np.nonzero(counts), strict=True)}
+    assert bar_ax.get_ylabel() == "Fraction of the true speaker's utterances (cells: counts)"
+    fig.savefig(io.BytesIO(), format="png")
 
 
 def test_confusion_data_agrees_between_evaluation_and_metrics(tiny_run):

@@ -300,10 +300,7 @@ def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
     )
     assert not (tmp_path / "m2").exists()
     status, _, err = run(capsys, "train", feats, "--out", bundle, "--epochs", 1)
-    assert (
-        status == 2
-        and err == f"vowels: error: {bundle}: output already exists; pass --force (force=True) to replace it.\n"
-    )
+    assert status == 2 and err == f"vowels: error: {bundle}: output already exists; pass --force to replace it.\n"
     status, _, err = run(capsys, "extract", voices / "train", "--out", feats)
     assert status == 2 and "already exists" in err
 

@@ -1,7 +1,9 @@
 """The padding experiment's figure: what padding costs in frames, seconds per epoch and accuracy.
 
 The numbers come from ``scripts/padding_experiment.py``, which trains each variant and saves
-its results as JSON (committed as ``reports/padding_experiment.json``); nothing is trained here.
+its results as JSON; nothing is trained here. The project's own measurements are committed as
+``reports/padding_experiment.json`` and shipped, byte for byte, as package data
+(``vowels/data/padding_experiment.json``), so an installed package draws them too.
 """
 
 from __future__ import annotations
@@ -21,27 +23,68 @@ if TYPE_CHECKING:
 
 __all__ = ["default_padding_results", "load_padding_results", "padding_cost", "padding_cost_table"]
 
+_PROJECT_RESULTS = "reports/padding_experiment.json"
+"""Where the project's measurements are committed, relative to the repository root."""
+
 
 def default_padding_results() -> Path:
-    """``reports/padding_experiment.json`` of the source tree this package runs from."""
-    return Path(__file__).resolve().parents[2] / "reports" / "padding_experiment.json"
+    """The project's measurements as shipped in the package: ``vowels/data/padding_experiment.json``.
+
+    A byte-for-byte copy of the committed ``reports/padding_experiment.json``, written with it by
+    ``scripts/padding_experiment.py``.
+    """
+    return Path(__file__).resolve().parents[1] / "data" / "padding_experiment.json"
 
 
 def load_padding_results(path: str | os.PathLike[str] | None = None) -> dict:
-    """Read the JSON written by ``scripts/padding_experiment.py`` (default: the committed one)."""
-    path = Path(path) if path is not None else default_padding_results()
+    """Read the JSON written by ``scripts/padding_experiment.py``.
+
+    Parameters
+    ----------
+    path : path-like, default=None
+        None reads the project's measurements shipped with the package (`default_padding_results`).
+
+    Raises
+    ------
+    DataError
+        The file is missing, is not JSON, or is not the script's output.
+    """
+    shipped = path is None
+    path = default_padding_results() if path is None else Path(path)
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if shipped:
+            raise DataError(
+                f"{path}: the padding experiment shipped with the package is missing; reinstall vowels "
+                "or pass the results of 'python scripts/padding_experiment.py --out FILE'."
+            ) from None
         raise DataError(
             f"{path}: no padding experiment results there; run "
-            "'python scripts/padding_experiment.py --out FILE' or pass the committed reports/padding_experiment.json."
+            f"'python scripts/padding_experiment.py --out FILE' or pass the committed {_PROJECT_RESULTS}."
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: cannot be read as JSON ({exc}).") from None
     if not isinstance(results, dict) or results.get("format") != "vowels-padding-experiment" or not results.get("runs"):
         raise DataError(f"{path}: not the output of scripts/padding_experiment.py (format or runs missing).")
     return results
+
+
+def _measured_by(results: dict) -> str:
+    """Whose measurements `results` are, where and when: the line `padding_cost` writes under its panels.
+
+    Results equal to the project's shipped ones are credited to the project and its committed
+    file; any others are described by their machine, date and the command that wrote them.
+    """
+    machine = results.get("machine") or "an unrecorded machine"
+    date = str(results.get("created") or "an unrecorded date")[:10]
+    try:
+        project = results == load_padding_results()
+    except DataError:
+        project = False
+    if project:
+        return f"Measured by the vowels project on {machine}, {date}; {_PROJECT_RESULTS} (shipped with vowels)"
+    return f"Measured on {machine}, {date}, by: {results.get('command') or 'an unrecorded command'}"
 
 
 def padding_cost_table(results: dict) -> list[dict]:
@@ -89,14 +132,15 @@ def padding_cost(results: dict | str | os.PathLike[str] | None = None) -> Figure
     Parameters
     ----------
     results : dict or path-like, default=None
-        Output of ``scripts/padding_experiment.py``; None reads the committed
-        ``reports/padding_experiment.json``.
+        Output of ``scripts/padding_experiment.py``; None reads the project's measurements
+        shipped with the package (`default_padding_results`).
 
     Returns
     -------
     matplotlib.figure.Figure
         Three axes (padding frames per epoch, s per epoch, test accuracy in %), one bar per
-        order and padding direction, in the order of `padding_cost_table`.
+        order and padding direction, in the order of `padding_cost_table`; the figure's x label
+        (``get_supxlabel``) says whose measurements they are, on what machine and when.
     """
     if not isinstance(results, dict):
         results = load_padding_results(results)
@@ -107,7 +151,7 @@ def padding_cost(results: dict | str | os.PathLike[str] | None = None) -> Figure
     hatches = {"right": "", "left": "//"}
     markers = {"right": "o", "left": "s"}
     width = 0.8 / len(directions)
-    fig = new_figure(11.5, 4.6)
+    fig = new_figure(11.5, 5.0)
     axes = fig.subplots(1, 3)
     for j, direction in enumerate(directions):
         rows = [next((r for r in table if r["order"] == o and r["padding"] == direction), None) for o in orders]
@@ -145,21 +189,24 @@ def padding_cost(results: dict | str | os.PathLike[str] | None = None) -> Figure
                 )
                 axes[2].hlines(100 * r["accuracy"], xi - width / 2.5, xi + width / 2.5, color="black", linewidth=1.5)
     names = {"sorted": "sorted\nby length", "unsorted": "unsorted\n(random order)", "file": "unsorted\n(file order)"}
-    titles = (
-        "Padding frames per epoch\n(label: % of frames processed)",
-        "Training time per epoch (s)\nmedian over epochs 2+; whiskers: seeds' min–max",
-        "Test accuracy (%)\ndots: seeds; line: mean",
+    panels = (
+        ("Padding added\nbar labels: % of the frames processed", "Padding frames per epoch"),
+        ("Training time\nmedian over epochs 2+; whiskers: seeds' min–max", "Seconds per epoch"),
+        ("Test accuracy\ndots: seeds; line: their mean", "Test accuracy (%)"),
     )
-    for ax, title in zip(axes, titles, strict=True):
+    for ax, (title, ylabel) in zip(axes, panels, strict=True):
         ax.set_xticks(np.arange(len(orders)), [names.get(o, o) for o in orders])
+        ax.set_xlabel("Order of the training utterances")
+        ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize="medium")
         ax.grid(True, axis="y", color="0.9")
         ax.set_axisbelow(True)
-    axes[0].set_ylim(0, 1.15 * max(r["padded_frames"] for r in table))
+    axes[0].set_ylim(0, 1.3 * max(r["padded_frames"] for r in table))
     axes[0].legend(loc="upper left", fontsize="small")
     seeds = results.get("seeds", sorted({s for r in table for s in r["seeds"]}))
     fig.suptitle(
         f"What padding costs: {results.get('mode', '?')} mode, {results.get('epochs', '?')} epochs, "
         f"mini-batches of {results.get('mini_batch_size', '?')}, seeds {', '.join(map(str, seeds))}",
     )
+    fig.supxlabel(_measured_by(results), fontsize="small", color="0.3")
     return fig

@@ -148,6 +148,17 @@ class ConfusionData:
     recall: np.ndarray
     accuracy: float
 
+    @property
+    def rates(self) -> np.ndarray:
+        """Row-normalised confusion, shape (n_speakers, n_speakers): each true speaker's row sums to 1.
+
+        Cell (i, j) is the fraction of speaker i's utterances named j; a speaker without
+        utterances has a row of zeros.
+        """
+        counts = np.asarray(self.confusion, dtype=np.float64)
+        totals = counts.sum(axis=1, keepdims=True)
+        return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
 
 def confusion_data(source: Evaluation | dict | str | os.PathLike[str]) -> ConfusionData:
     """The confusion matrix of an `Evaluation`, a ``metrics.json`` dict, or a run folder."""
@@ -172,13 +183,26 @@ def confusion_data(source: Evaluation | dict | str | os.PathLike[str]) -> Confus
 
 
 def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title: str = "Test set") -> Figure:
-    """Confusion matrix (counts; rows true speaker, columns predicted) with per-speaker recall.
+    """Confusion matrix (rows true speaker, columns predicted) with per-speaker recall.
+
+    Each cell is coloured by the fraction of the true speaker's utterances it holds (the rows
+    sum to 1), so a few errors of a small class show as plainly as those of a large one, and
+    is labelled with its count. Cells without utterances are left blank, as in MATLAB's
+    ``confusionchart``.
+
+    Parameters
+    ----------
+    source : Evaluation, dict or path-like
+        What `confusion_data` reads: an `Evaluation`, a ``metrics.json`` dict or a run folder.
+    title : str, default="Test set"
+        Start of the matrix's title, followed by the accuracy.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 the matrix (an image of the counts, a text on each non-zero cell), axes 1 the recall of
-        each speaker as horizontal bars (%), axes 2 the colour bar.
+        Axes 0 the matrix (an image of `ConfusionData.rates` with zero cells masked, a text
+        with the count on each non-zero cell), axes 1 the recall of each speaker as horizontal
+        bars (%), axes 2 the colour bar (fraction from 0 to 1).
     """
     from matplotlib.colors import Normalize
 
@@ -188,13 +212,14 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
     fig = new_figure(8.8, 6.2)
     grid = fig.add_gridspec(1, 3, width_ratios=[n, 3.2, 0.35])
     ax, ax_recall, ax_bar = fig.add_subplot(grid[0]), fig.add_subplot(grid[1]), fig.add_subplot(grid[2])
-    norm = Normalize(0, max(1, int(data.confusion.max())))
-    image = ax.imshow(data.confusion, cmap=MATRIX_CMAP, norm=norm, aspect="equal")
+    norm = Normalize(0, 1)
+    rates = data.rates
+    image = ax.imshow(np.ma.masked_where(data.confusion == 0, rates), cmap=MATRIX_CMAP, norm=norm, aspect="equal")
     cmap = image.get_cmap()
     for (i, j), count in np.ndenumerate(data.confusion):
         if count == 0:
-            continue  # blank, as MATLAB's confusionchart: the errors stand out
-        red, green, blue, _ = cmap(norm(count))
+            continue
+        red, green, blue, _ = cmap(norm(rates[i, j]))
         luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
         ax.text(
             j, i, str(count), ha="center", va="center", fontsize="small", color="black" if luminance > 0.5 else "white"
@@ -225,5 +250,5 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
     ax_recall.set_xlim(0, 100)
     ax_recall.set_xlabel("Recall (%)")
     ax_recall.set_title("Per-speaker recall", fontsize="medium")
-    fig.colorbar(image, cax=ax_bar, label="Utterances")
+    fig.colorbar(image, cax=ax_bar, label="Fraction of the true speaker's utterances (cells: counts)")
     return fig

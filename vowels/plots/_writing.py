@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..errors import BundleError, ParameterError
 from ..training import TrainingOptions
 from ._openset import calibration_scores, plot_open_set
-from ._padding_cost import default_padding_results, load_padding_results, padding_cost
+from ._padding_cost import load_padding_results, padding_cost
 from ._recording import features_of_bundle, plot_recording, recording_data
 from ._run import load_run, plot_confusion, plot_training_progress
 from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
-"""Figures drawn from the bundled data (and the committed padding experiment) alone."""
+"""Figures drawn from the bundled data (and the padding experiment shipped with the package) alone."""
 RUN_FIGURES = ("training", "confusion")
 """Figures that need a trained model: a run folder (`--run`) or a model bundle (`--model`)."""
 RECORDING_FIGURES = ("recording",)
@@ -120,7 +120,7 @@ def write_figures(
     observation : int, default=1
         Training utterance of the features figure, from 1.
     padding_results : path-like, default=None
-        Output of ``scripts/padding_experiment.py``; None uses the committed one.
+        Output of ``scripts/padding_experiment.py``; None uses the project's, shipped with the package.
     audio : path-like, default=None
         The audio file of the recording figure.
     kind : {"mfcc", "lpcc"}, default=None
@@ -182,9 +182,6 @@ def write_figures(
                 raise ParameterError(f"figure {name!r} needs {needs[name][1]}.")
             skipped.append(f"skipped {name!r}: needs {needs[name][1]}")
             names.remove(name)
-    if "padding-cost" in names and not explicit and padding_results is None and not default_padding_results().is_file():
-        skipped.append(f"skipped 'padding-cost': {default_padding_results()} not found; pass --padding-results FILE")
-        names.remove("padding-cost")
     # Read every input before drawing anything, so a bad one fails before any file is written.
     run_data = load_run(run) if run is not None else {}
     results = load_padding_results(padding_results) if "padding-cost" in names else None
