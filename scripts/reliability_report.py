@@ -3,6 +3,8 @@ reports/reliability.md (and reliability.json).
 
 Usage: python scripts/reliability_report.py [--fsdd ../shared/data/fsdd] [--out reports]
 
+Writing into reports/ also writes the documentation's copy, docs/reliability.md.
+
 Every case runs the real command in a fresh process, in a scratch folder, and records its exit
 code, the lines it printed on stderr that start with "vowels", its peak memory and what it left
 on disk. Crashes mid-save (kill -9 at each step) and racing writers need controlled kill points:
@@ -406,6 +408,9 @@ def main() -> int:
     (args.out / "reliability.json").write_text(json.dumps({"date": when, "cases": results}, indent=2) + "\n")
     (args.out / "reliability.md").write_text(markdown(results, when))
     print(f"Wrote {args.out / 'reliability.md'}", file=sys.stderr)
+    if args.out.resolve() == (ROOT / "reports").resolve():
+        (ROOT / "docs" / "reliability.md").write_text(markdown(results, when))
+        print(f"Wrote {ROOT / 'docs' / 'reliability.md'} (the documentation's copy)", file=sys.stderr)
     return 0
 
 
