@@ -56,8 +56,9 @@ def say(message: str) -> None:
 
 def choose_scoring(fsdd: Path, tmp: Path, seed: int) -> list[dict]:
     """Part 1: EER of each candidate score on the development split, one row per stranger."""
+    from vowels.extraction import load_speaker_folders
     from vowels.openset import equal_error_rate, utterance_statistics
-    from vowels.recordings import RecordingClassifier, load_speaker_folders
+    from vowels.recordings import RecordingClassifier
 
     rows = []
     for stranger in SPEAKERS:
@@ -93,8 +94,8 @@ def choose_scoring(fsdd: Path, tmp: Path, seed: int) -> list[dict]:
 
 def statistics_of(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """Per-recording MFCC mean and standard deviation (the baseline's features) and labels."""
+    from vowels.extraction import load_speaker_folders
     from vowels.openset import utterance_statistics
-    from vowels.recordings import load_speaker_folders
 
     u = load_speaker_folders(folder, match_rate=True, min_speakers=1).utterances
     return utterance_statistics(u.sequences), u.labels

@@ -91,7 +91,7 @@ def test_a_run_replaces_an_empty_folder_and_an_old_run_only_with_force(small_cla
     folder = tmp_path / "run"
     folder.mkdir()
     _write_run(folder, clf, "a")
-    with pytest.raises(BundleError, match="already exists; pass --force"):
+    with pytest.raises(BundleError, match="already exists; pass force=True to replace it"):
         _write_run(folder, clf, "b")
     assert load_run(folder)["metrics"]["tag"] == "a"
     _write_run(folder, clf, "b", force=True)

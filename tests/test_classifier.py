@@ -115,3 +115,30 @@ def test_bad_inputs_are_named(fitted, data):
         SpeakerClassifier().fit(data.sequences[:2], ["1", "1"])
     with pytest.raises(ParameterError, match="mode must be one of"):
         SpeakerClassifier(mode="bogus").fit(data)
+
+
+def test_flat_training_settings_override_options_and_grid_search_tunes_them(data):
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    clf = SpeakerClassifier(n_hidden=4, max_epochs=2, learning_rate=0.01, options=TrainingOptions(mini_batch_size=9))
+    assert (clf.options_.max_epochs, clf.options_.initial_learn_rate, clf.options_.mini_batch_size) == (2, 0.01, 9)
+    assert SpeakerClassifier().options_ == TrainingOptions()
+    with pytest.raises(ParameterError, match="learning_rate must be a number > 0; got 0"):
+        SpeakerClassifier(learning_rate=0).fit(data)
+    with pytest.raises(ParameterError, match="max_epochs must be a positive integer; got 0"):
+        SpeakerClassifier(max_epochs=0).fit(data)
+
+    sequences, labels = list(data.sequences), np.asarray(data.labels)
+    search = GridSearchCV(
+        SpeakerClassifier(n_hidden=4, mini_batch_size=12, random_state=0),
+        {"max_epochs": [1, 3], "learning_rate": [1e-3, 3e-2]},
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(sequences, labels)
+    assert len(search.cv_results_["params"]) == 4
+    assert len(search.best_estimator_.history_.epoch_seconds) == search.best_params_["max_epochs"]
+    assert search.best_estimator_.options_.initial_learn_rate == search.best_params_["learning_rate"]
+    # Ten times the learning rate for three times the epochs must fit these 108 utterances better.
+    scores = dict(zip(map(str, search.cv_results_["params"]), search.cv_results_["mean_test_score"], strict=True))
+    assert (
+        scores[str({"learning_rate": 0.03, "max_epochs": 3})] > scores[str({"learning_rate": 0.001, "max_epochs": 1})]
+    )

@@ -17,7 +17,8 @@ import pytest
 
 from vowels.cli import _printable, main
 from vowels.errors import DataError
-from vowels.recordings import RecordingClassifier, list_speaker_files, load_features, load_speaker_folders
+from vowels.extraction import list_speaker_files, load_features, load_speaker_folders
+from vowels.recordings import RecordingClassifier
 from vowels.training import MAX_SEED
 
 WAV = "2_george_10.wav"

@@ -22,17 +22,10 @@ from scipy.signal import lfilter
 from vowels.bundle import write_metadata
 from vowels.cli import main
 from vowels.errors import BundleError, DataError
+from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
 from vowels.openset import SCORING
-from vowels.recordings import (
-    UNKNOWN,
-    RecordingClassifier,
-    extract_files,
-    list_speaker_files,
-    load_features,
-    load_speaker_folders,
-    save_features,
-)
+from vowels.recordings import UNKNOWN, RecordingClassifier
 
 VOICES = {  # speaker -> (espeak-ng voice, pitch 0-99)
     "m3": ("en+m3", 25),
@@ -322,12 +315,39 @@ def test_features_file_round_trips_without_pickle(voices, tmp_path):
 
 
 @pytest.mark.slow
-def test_parallel_workers_give_the_same_features(voices):
+def test_parallel_jobs_give_the_same_features(voices):
     files = sorted((voices / "test").glob("*/*.wav"))[:6]
     config = FeatureConfig()
-    one, _ = extract_files(files, config, workers=1)
-    two, _ = extract_files(files, config, workers=2)
+    one, _ = extract_files(files, config, n_jobs=1)
+    done = []
+    two, _ = extract_files(files, config, n_jobs=2, progress=lambda d, total: done.append((d, total)))
+    assert done == [(d, 6) for d in range(1, 7)]
     for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_extraction_runs_on_a_dask_cluster_through_joblib(voices, tmp_path):
+    from dask.distributed import Client, LocalCluster, get_task_stream
+    from joblib import parallel_config
+
+    files = sorted((voices / "test").glob("*/*.wav"))[:6]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not audio")
+    config = FeatureConfig()
+    here, _ = extract_files(files, config)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+        parallel_config(backend="dask"),
+        get_task_stream(client) as tasks,
+    ):
+        there, failures = extract_files([*files, bad], config, n_jobs=-1)
+        workers = set(client.scheduler_info()["workers"])
+    assert len(tasks.data) >= len(files) + 1  # every file was a task on the cluster
+    assert {task["worker"] for task in tasks.data} <= workers and len(workers) == 2
+    assert there[-1] is None and [f.path for f in failures] == [str(bad)]
+    for a, b in zip(here, there[:-1], strict=True):
         np.testing.assert_array_equal(a, b)
 
 

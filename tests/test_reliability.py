@@ -18,8 +18,9 @@ import soundfile as sf
 
 from vowels.cli import main
 from vowels.errors import DataError, ParameterError
+from vowels.extraction import extract_files
 from vowels.features import FeatureConfig
-from vowels.recordings import RecordingClassifier, extract_files
+from vowels.recordings import RecordingClassifier
 
 BAD_NAME = b"bad\xffbyte.wav"
 BAD_SHOWN = "bad\\xffbyte.wav"
@@ -57,8 +58,8 @@ def test_extract_caps_workers_at_the_cpus_with_one_warning(tmp_path, copy_fsdd, 
 def test_extract_files_caps_workers_with_a_warning(tmp_path, copy_fsdd, one_cpu):
     folder = copy_fsdd(tmp_path / "d", ["george"], [0], [10, 11])
     paths = sorted((folder / "george").iterdir())
-    with pytest.warns(RuntimeWarning, match=r"workers=400 is more than the 1 CPUs available .*; using 1\."):
-        features, failures = extract_files(paths, FeatureConfig(sample_rate=8000), workers=400)
+    with pytest.warns(RuntimeWarning, match=r"n_jobs=400 is more than the 1 CPUs available .*; using 1\."):
+        features, failures = extract_files(paths, FeatureConfig(sample_rate=8000), n_jobs=400)
     assert failures == [] and all(f is not None for f in features)
 
 
@@ -358,7 +359,7 @@ def test_a_recording_over_the_limit_reads_with_a_higher_one(tmp_path):
 
 
 def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_path, copy_fsdd):
-    from vowels.recordings import load_speaker_folders
+    from vowels.extraction import load_speaker_folders
 
     folder = copy_fsdd(tmp_path / "d", ["george", "jackson"], [0], [10])
     long = _write_long_wav(folder / "george" / "long.wav")

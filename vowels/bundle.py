@@ -104,7 +104,7 @@ def _is_empty_folder(path: Path) -> bool:
 def check_free(path: Path, *, force: bool, what: str = "output") -> None:
     """Refuse to replace an existing `path` (an empty folder does not count) unless `force`."""
     if (path.exists() or path.is_symlink()) and not force and not _is_empty_folder(path):
-        raise BundleError(f"{path}: {what} already exists; pass --force (force=True) to replace it.")
+        raise BundleError(f"{path}: {what} already exists; pass force=True to replace it.")
 
 
 def _leftover_pattern(name: str) -> re.Pattern[str]:
@@ -247,7 +247,7 @@ def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
             else:
                 os.link(handle.name, path)
         except FileExistsError:
-            raise BundleError(f"{path}: output already exists; pass --force (force=True) to replace it.") from None
+            raise BundleError(f"{path}: output already exists; pass force=True to replace it.") from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(handle.name)

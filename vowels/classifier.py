@@ -7,7 +7,7 @@ import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -47,8 +47,15 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         What the BiLSTM's backward direction returns (see `vowels.model`).
     n_hidden : int, default=100
         Hidden units per direction.
+    max_epochs : int, default=None
+        Passes over the training set; None takes `options`' (100, the tutorial's).
+    mini_batch_size : int, default=None
+        Sequences per mini-batch; None takes `options`' (27, the tutorial's).
+    learning_rate : float, default=None
+        Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
     options : TrainingOptions, default=None
-        Training options; None means the tutorial's (`TrainingOptions()`).
+        The other training options; None means the tutorial's (`TrainingOptions()`). The three
+        settings above, when given, override theirs, so that `GridSearchCV` can tune them.
     sort_by_length : bool, default=True
         Sort sequences by length before batching, for training and prediction.
     delta_width : int, default=0
@@ -70,8 +77,10 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         tutorial's single network.
     random_state : int, default=0
         Seeds weights and any shuffling; the same seed gives the same model on one machine.
-    verbose : int, default=0
-        1 shows a progress bar per epoch.
+    verbose : int or "auto", default="auto"
+        1 shows each epoch's mean mini-batch loss and accuracy, time elapsed and time left on
+        stderr (see `vowels.progress`); 0 nothing; ``"auto"`` 1 in a notebook or at the Python
+        prompt, 0 in scripts. A loaded model has 0.
 
     Attributes
     ----------
@@ -87,6 +96,9 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         *,
         mode: str = "matlab",
         n_hidden: int = 100,
+        max_epochs: int | None = None,
+        mini_batch_size: int | None = None,
+        learning_rate: float | None = None,
         options: TrainingOptions | None = None,
         sort_by_length: bool = True,
         delta_width: int = 0,
@@ -96,10 +108,13 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         noise: float = 0.0,
         n_members: int = 1,
         random_state: int = 0,
-        verbose: int = 0,
+        verbose: int | str = "auto",
     ) -> None:
         self.mode = mode
         self.n_hidden = n_hidden
+        self.max_epochs = max_epochs
+        self.mini_batch_size = mini_batch_size
+        self.learning_rate = learning_rate
         self.options = options
         self.sort_by_length = sort_by_length
         self.delta_width = delta_width
@@ -113,18 +128,33 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def options_(self) -> TrainingOptions:
-        """The training options in force."""
-        return self.options if self.options is not None else TrainingOptions()
+        """The training options in force: `options` with the flat settings that were given."""
+        import dataclasses
+
+        options = self.options if self.options is not None else TrainingOptions()
+        if not isinstance(options, TrainingOptions):
+            raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
+        given = {
+            "max_epochs": self.max_epochs,
+            "mini_batch_size": self.mini_batch_size,
+            "initial_learn_rate": self.learning_rate,
+        }
+        rate = self.learning_rate
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
+            raise ParameterError(f"learning_rate must be a number > 0; got {rate!r}.")
+        overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+        return dataclasses.replace(options, **overrides) if overrides else options
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
         from .model import MODES, build_network
+        from .progress import check_verbose
         from .training import check_seed, seed_everything, train_network
 
         if self.mode not in MODES:
             raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
-        if not isinstance(self.options_, TrainingOptions):
-            raise ParameterError(f"options must be a TrainingOptions; got {type(self.options).__name__}.")
+        check_verbose(self.verbose)
+        options = self.options_
         augmentation = Augmentation(time_warp=self.time_warp, noise=self.noise)
         if isinstance(X, Utterances):
             classes = np.array(X.speakers)
@@ -155,8 +185,8 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             len(self.classes_),
             mode=self.mode,
             n_hidden=self.n_hidden,
-            l2=self.options_.l2_regularization,
-            mask_value=self.options_.sequence_padding_value,
+            l2=options.l2_regularization,
+            mask_value=options.sequence_padding_value,
             dropout=self.dropout,
             n_members=self.n_members,
         )
@@ -164,11 +194,11 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             self.model_,
             sequences,
             codes,
-            self.options_,
+            options,
             seed=self.random_state,
             verbose=self.verbose,
             augmentation=augmentation,
-            sort_by_length=self.sort_by_length and self.options_.shuffle == "never",
+            sort_by_length=self.sort_by_length and options.shuffle == "never",
         )
         return self
 
@@ -310,6 +340,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 noise=params.get("noise", 0.0),
                 n_members=params.get("n_members", 1),
                 random_state=params["random_state"],
+                verbose=0,
             )
             clf.classes_ = np.array(metadata["classes"], dtype=str)
             clf.n_features_in_ = int(metadata["n_features"])

@@ -12,11 +12,12 @@ that every result and message stays one line; CSV output keeps them, in quoted f
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -25,7 +26,7 @@ from .errors import VowelsError
 from .training import MAX_SEED
 
 if TYPE_CHECKING:
-    from .recordings import Extraction, Failure
+    from .extraction import Extraction, Failure
 
 __all__ = ["ExitStatus", "main"]
 
@@ -99,6 +100,11 @@ def _print(*values: object, **kwargs: Any) -> None:
     print(*(_printable(str(v)) for v in values), **kwargs)
 
 
+def _in_cli_terms(message: str) -> str:
+    """A library message as the command line says it: the keyword argument ``force=True`` is the flag --force."""
+    return message.replace("pass force=True", "pass --force")
+
+
 def _print_json(value: object) -> None:
     """`value` as indented JSON, whose escapes (``\\n``, ``\\udcff``) already keep every string on its line."""
     import json
@@ -143,9 +149,10 @@ def run_reproduce(args: argparse.Namespace) -> int:
     _say(args, f"Recipe: {args.recipe}. Mode: {args.mode} ({explanation}).")
     if args.mode == "matlab":
         _say(args, "Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
-    if args.seeds is not None:
-        return run_reproduce_seeds(args)
-    run = reproduce(seed=args.seed, **_recipe(args))
+    with _training_plot(args):
+        if args.seeds is not None:
+            return run_reproduce_seeds(args)
+        run = reproduce(seed=args.seed, **_recipe(args))
     metrics = run.metrics
     _print(
         f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
@@ -188,7 +195,17 @@ def run_reproduce_seeds(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """`vowels evaluate`: score a saved model on the Japanese Vowels test set (or on DIR)."""
+    """`vowels evaluate`: score a saved model on the Japanese Vowels test set, or on a folder of recordings
+    given as DIR or, as for `vowels report`, as --data DIR."""
+    from .bundle import read_bundle_metadata
+
+    if args.dir is not None and args.data is not None and Path(args.dir) != Path(args.data):
+        raise UsageError(
+            f"vowels evaluate: DIR {args.dir} and --data {args.data} both name the data to score; give one "
+            "(see 'vowels evaluate --help')"
+        )
+    if args.dir is None and args.data is not None and "features" in read_bundle_metadata(Path(args.model)):
+        args.dir = args.data  # a model trained on recordings scores a folder of them, whichever way it is named
     if args.dir is not None:
         return run_evaluate_folder(args)
     from .classifier import SpeakerClassifier
@@ -197,10 +214,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     clf = SpeakerClassifier.load(args.model)
     test = load_japanese_vowels("test", path=args.data)
-    evaluation, *_ = score_on_test_set(clf, test)
+    evaluation, predicted, probabilities, _ = score_on_test_set(clf, test)
+    errors = [
+        {"source": source, "true": str(true), "answer": str(answer), "probability": float(p.max())}
+        for source, true, answer, p in zip(test.sources, test.labels, predicted, probabilities, strict=True)
+        if answer != true
+    ]
+    if args.json:
+        data = None if args.data is None else str(args.data)
+        _print_json({"model": str(args.model), "data": data, **evaluation.to_dict(), "errors": errors})
+        return ExitStatus.SUCCESS
     _print(
         f"Test accuracy: {100 * evaluation.accuracy:.2f}% "
         f"({evaluation.n - evaluation.n_errors}/{evaluation.n}), model {args.model}"
+    )
+    _say(
+        args,
+        f"Misclassified: {len(errors)} of {evaluation.n} test utterances{':' if errors else '.'}",
+        *(f"  {e['source']}: true {e['true']}, answer {e['answer']} (p={e['probability']:.3f})" for e in errors),
     )
     return ExitStatus.SUCCESS
 
@@ -295,24 +326,54 @@ def fraction(text: str) -> float:
     return value
 
 
+def _clock(seconds: float) -> str:
+    """`seconds` as m:ss, or h:mm:ss from an hour on."""
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr (redrawn on a terminal, one final line otherwise)."""
+    """Progress on stderr: files done of all, files per second and the time left (at the end, the time taken).
+
+    The rate is measured from the first file done, whose time includes loading the audio libraries.
+    On a terminal, one bar redrawn in place (at most ten times a second); otherwise one plain line
+    at each quarter, so that a log gets four lines and no control characters.
+    """
     if args.quiet:
         return None
     live = sys.stderr.isatty()
+    start = time.monotonic()
+    drawn, quarters, width = -1.0, 0, 0
+    first: tuple[float, int] | None = None
 
     def show(done: int, total: int) -> None:
+        nonlocal drawn, quarters, width, first
+        if total <= 0:
+            return
+        now = time.monotonic()
+        elapsed, finished = now - start, done >= total
+        rate = done / elapsed if elapsed > 0 else 0.0
+        if first is None:
+            first = (now, done)
+        elif not finished and done > first[1] and now > first[0]:
+            rate = (done - first[1]) / (now - first[0])
+        if finished:
+            timing = f"in {_clock(elapsed)} ({rate:.1f} files/s)"
+        else:
+            timing = f"{rate:.1f} files/s, {_clock((total - done) / rate) if rate else '?'} left"
         if live:
+            if not finished and now - drawn < 0.1:
+                return
+            drawn = now
             filled = 30 * done // total
+            line = f"{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files, {timing}"
+            line, width = line.ljust(width), len(line)  # blank what a longer line left
             print("\r", end="", file=sys.stderr)
-            _print(
-                f"{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files",
-                end="\n" if done == total else "",
-                file=sys.stderr,
-                flush=True,
-            )
-        elif done == total:
-            _print(f"{what}: {total} files", file=sys.stderr, flush=True)
+            _print(line, end="\n" if finished else "", file=sys.stderr, flush=True)
+        elif 4 * done // total > quarters:
+            quarters = 4 * done // total
+            _print(f"{what}: {done}/{total} files ({100 * done // total}%), {timing}", file=sys.stderr, flush=True)
 
     return show
 
@@ -342,6 +403,30 @@ def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
     )
 
 
+def _add_plots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plots",
+        choices=("none", "training-progress"),
+        default="none",
+        help="training-progress (MATLAB's Plots option): keep OUT-training-progress.png, beside OUT, up to date "
+        "while training (loss and accuracy of every mini-batch), and show it in a window where a display exists "
+        "(default none)",
+    )
+
+
+def _training_plot(args: argparse.Namespace) -> AbstractContextManager[object]:
+    """--plots training-progress: the figure beside --out while training (`vowels.progress.training_progress_plot`)."""
+    if args.plots != "training-progress":
+        return nullcontext()
+    from .progress import display_available, progress_plot_path, training_progress_plot
+
+    path = progress_plot_path(args.out)
+    window = display_available()
+    where = "and in a window" if window else "(no display, so no window)"
+    _say(args, f"Training progress: {path}, redrawn every few seconds while training {where}.")
+    return training_progress_plot(path, window=window)
+
+
 def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
     from .bundle import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
@@ -363,8 +448,8 @@ def _report_failures(failures: Sequence[Failure]) -> None:
 def run_extract(args: argparse.Namespace) -> int:
     """`vowels extract`: features of a speaker folder to one compressed .npz file."""
     from .bundle import check_free, check_writable
+    from .extraction import load_speaker_folders, save_features
     from .features import FeatureConfig
-    from .recordings import load_speaker_folders, save_features
 
     out = Path(args.out)
     if out.is_dir():
@@ -376,7 +461,7 @@ def run_extract(args: argparse.Namespace) -> int:
     extraction = load_speaker_folders(
         args.dir,
         FeatureConfig(kind=args.kind, sample_rate=args.sample_rate),
-        workers=_workers(args),
+        n_jobs=_workers(args),
         progress=_progress(args, "Extracting features"),
         match_rate=args.sample_rate is None,
     )
@@ -393,8 +478,8 @@ def run_extract(args: argparse.Namespace) -> int:
 
 def _features_of_source(args: argparse.Namespace) -> Extraction:
     """`train`'s data: a features file (whose settings --kind and --sample-rate must match) or a folder."""
+    from .extraction import is_audio_file, load_features, load_speaker_folders
     from .features import FeatureConfig
-    from .recordings import is_audio_file, load_features, load_speaker_folders
 
     source = Path(args.source)
     if is_audio_file(source):
@@ -407,7 +492,7 @@ def _features_of_source(args: argparse.Namespace) -> Extraction:
         return load_speaker_folders(
             source,
             FeatureConfig(kind=args.kind or "mfcc", sample_rate=args.sample_rate),
-            workers=_workers(args),
+            n_jobs=_workers(args),
             progress=_progress(args, "Extracting features"),
             match_rate=args.sample_rate is None,
         )
@@ -450,7 +535,8 @@ def run_train(args: argparse.Namespace) -> int:
         f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
         f"Recordings {data.describe_rates()}.",
     )
-    model.fit(data)
+    with _training_plot(args):
+        model.fit(data)
     v = model.validation_
     if "accuracy" in v:
         _print(
@@ -487,7 +573,7 @@ def run_classify(args: argparse.Namespace) -> int:
     from .recordings import Classification, RecordingClassifier
 
     model = RecordingClassifier.load(args.model, engine=args.engine)
-    results, failures = model.classify_files(args.files, threshold=args.threshold, workers=_workers(args))
+    results, failures = model.classify_files(args.files, threshold=args.threshold, n_jobs=_workers(args))
     for failure in failures:
         _print(f"vowels: error: {failure.message}", file=sys.stderr)
     rate = model.features_.sample_rate
@@ -531,7 +617,7 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
 
     model = RecordingClassifier.load(args.model, engine="auto")
     evaluation, failures = model.evaluate_folder(
-        args.dir, threshold=args.threshold, workers=_workers(args), progress=_progress(args, "Extracting features")
+        args.dir, threshold=args.threshold, n_jobs=_workers(args), progress=_progress(args, "Extracting features")
     )
     _report_failures(failures)
     if args.json:
@@ -565,6 +651,17 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
             _say(args, f"  {name}: {r}/{n} rejected")
     if ev.equal_error_rate is not None:
         _print(f"Equal error rate: {100 * ev.equal_error_rate:.2f}% (over every threshold)")
+    errors = ev.errors
+    _say(
+        args,
+        f"Wrong answers at threshold {ev.threshold:.3f}: {len(errors)} of {len(ev.rows)} recordings"
+        f"{':' if errors else '.'}",
+        *(
+            f"  {e['source']}: true {e['true']}, answer {e['answer']} ({e['outcome']}, score {e['score']:.3f}"
+            f"{'' if e['answer'] == e['nearest'] else ', nearest ' + e['nearest']})"
+            for e in errors
+        ),
+    )
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
@@ -572,14 +669,35 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from . import __version__
 
-    parser = _Parser(prog="vowels", description="Speaker classification from short voiced sounds.")
+    parser = _Parser(
+        prog="vowels",
+        description="Speaker classification from short voiced sounds: MATLAB's Japanese Vowels tutorial "
+        "reproduced, and models of your own speakers trained on folders of recordings.",
+        epilog="Run 'vowels COMMAND --help' for what a command does, what it writes and its options. Exit status: "
+        "0 success, 1 some inputs failed (each named on stderr), 2 usage or input error, 130 interrupted.",
+    )
     parser.add_argument("--version", action="version", version=f"vowels {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     common = _Parser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    common.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also show TensorFlow's own log lines on stderr (CUDA probes and the like, hidden by default; "
+        "a TF_CPP_MIN_LOG_LEVEL you set is kept)",
+    )
 
-    p = sub.add_parser("reproduce", parents=[common], help="reproduce the MATLAB tutorial on Japanese Vowels")
+    p = sub.add_parser(
+        "reproduce",
+        parents=[common],
+        help="reproduce the MATLAB tutorial on Japanese Vowels",
+        description="Train the BiLSTM of MATLAB's 'Sequence Classification Using Deep Learning' on the Japanese "
+        "Vowels training set and score it on the test set. Writes OUT/metrics.json, history.json, "
+        "predictions.csv and the model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, "
+        "and OUT/seeds.json).",
+    )
     p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
     p.add_argument(
         "--seed", type=whole_number(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
@@ -608,10 +726,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
     p.add_argument("--force", action="store_true", help="replace results of an earlier run in --out")
+    _add_plots(p)
     p.set_defaults(handler=run_reproduce)
 
     p = sub.add_parser(
-        "evaluate", parents=[common], help="score a saved model on the test set, or on a labelled folder DIR"
+        "evaluate",
+        parents=[common],
+        help="score a saved model on the test set, or on a labelled folder DIR",
+        description="Score a model bundle: one from 'vowels reproduce' on the Japanese Vowels test set, one from "
+        "'vowels train' on a folder of recordings DIR/<speaker>/* (speakers it does not know should be answered "
+        "'unknown'). Prints the accuracy and each wrong answer (--json: as JSON); writes nothing. The folder may "
+        "be given as DIR or, as for 'vowels report', as --data DIR.",
     )
     p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
     p.add_argument(
@@ -619,17 +744,26 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         default=None,
         metavar="DIR",
-        help="folder of recordings DIR/<speaker>/* (default: the Japanese Vowels test set)",
+        help="folder of recordings DIR/<speaker>/* to score a model from 'vowels train' on; the same as --data DIR",
     )
-    p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="the data to score, as for 'vowels report': for a model from 'vowels train', a folder "
+        "DIR/<speaker>/* of recordings (or give it as DIR); otherwise the folder of the UCI files "
+        "(default: bundled copy)",
+    )
     p.add_argument(
         "--threshold",
         type=score,
         default=None,
-        help="with DIR: answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
+        help="with recordings: answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
     )
-    _add_workers(p, when="with DIR: ")
-    p.add_argument("--json", action="store_true", help="with DIR: print every number, and each error, as JSON")
+    _add_workers(p, when="with recordings: ")
+    p.add_argument(
+        "--json", action="store_true", help="print every number, and each wrong answer, as JSON instead of text"
+    )
     p.set_defaults(handler=run_evaluate)
 
     from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
@@ -638,7 +772,8 @@ def build_parser() -> argparse.ArgumentParser:
         "plot",
         parents=[common],
         help="draw the tutorial's figures and a recording's",
-        description="Draw the tutorial's figures. With no WHICH: every figure possible without training "
+        description="Draw the tutorial's figures and write each to OUT/<name>.<format>, replacing older ones. "
+        "With no WHICH: every figure possible without training "
         "(the data figures, plus training/confusion when --run or --model is given, recording "
         "when --audio is and open-set when --model is a calibrated recordings model; the others are "
         "skipped with a note on stderr). A figure named in WHICH "
@@ -690,11 +825,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
         parents=[common],
-        help="accuracy report (Markdown + self-contained HTML) of a run or a model",
+        help="accuracy report (Markdown, HTML, JSON) of a run or a model",
         description="Write REPORTDIR/report.md with its PNG figures, report.html (figures embedded, no external "
-        "requests) and report.json: test accuracy with a 95%% Wilson interval, per-speaker scores, "
+        "requests) and report.json: test accuracy with a 95% Wilson interval, per-speaker scores, "
         "confusion matrix, training curve, misclassified utterances, data, configuration, versions, "
-        "machine and timing.",
+        "machine and timing. The data scored is named by --data DIR, which 'vowels evaluate' takes too.",
     )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument(
@@ -708,28 +843,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         default=None,
         metavar="DIR",
-        help="UCI files folder (default: bundled copy); for a model trained with 'vowels train', "
-        "a folder DIR/<speaker>/* of recordings to score",
+        help="the data to score, as for 'vowels evaluate': for a model from 'vowels train', a folder "
+        "DIR/<speaker>/* of recordings (required); otherwise the folder of the UCI files (default: bundled copy)",
     )
     p.add_argument("--out", required=True, metavar="REPORTDIR", help="folder for the report")
     p.add_argument("--force", action="store_true", help="replace an existing report in REPORTDIR")
     p.set_defaults(handler=run_report)
 
-    p = sub.add_parser("extract", parents=[common], help="recordings DIR/<speaker>/* -> features file (.npz)")
+    p = sub.add_parser(
+        "extract",
+        parents=[common],
+        help="recordings DIR/<speaker>/* -> features file (.npz)",
+        description="Compute the features of every recording in DIR/<speaker>/* and write them, with the "
+        "settings used, to one compressed .npz file (--out) that 'vowels train' reads, so that several "
+        "trainings extract once. Files that cannot be used are named on stderr and skipped (exit 1).",
+    )
     p.add_argument("dir", metavar="DIR", help="folder with one subfolder of recordings per speaker")
     p.add_argument("--out", required=True, help="features file to write, e.g. feats.npz")
     p.add_argument(
         "--kind",
         choices=("mfcc", "lpcc"),
         default="mfcc",
-        help="MFCC (default) or LPC cepstrum with the Japanese Vowels analysis",
+        help="mfcc: MFCC; lpcc: LPC cepstrum with the Japanese Vowels analysis (default mfcc)",
     )
     _add_sample_rate(p)
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(handler=run_extract)
 
-    p = sub.add_parser("train", parents=[common], help="train a model on DIR/<speaker>/* or a features file")
+    p = sub.add_parser(
+        "train",
+        parents=[common],
+        help="train a model on DIR/<speaker>/* or a features file",
+        description="Train a speaker model on a folder of recordings DIR/<speaker>/* or on a features file from "
+        "'vowels extract', measure it on held-out recordings and calibrate the score below which it answers "
+        "'unknown'. Writes a model bundle folder (--out) for 'vowels classify', 'evaluate' and 'report'.",
+    )
     p.add_argument("source", metavar="DIR|FEATS", help="speaker folder, or a file written by 'vowels extract'")
     p.add_argument("--out", required=True, help="model bundle folder to write")
     p.add_argument("--epochs", type=whole_number(1), default=30, help="training epochs (default 30)")
@@ -779,9 +928,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sample_rate(p)
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+    _add_plots(p)
     p.set_defaults(handler=run_train)
 
-    p = sub.add_parser("classify", parents=[common], help="name the speaker of each recording")
+    p = sub.add_parser(
+        "classify",
+        parents=[common],
+        help="name the speaker of each recording",
+        description="Name the speaker of each recording FILE with a model from 'vowels train', or answer "
+        "'unknown' when its score is below the model's threshold. Prints one line per file (--json, --csv: "
+        "every score); writes nothing. Files that cannot be read are named on stderr (exit 1).",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings to classify")
     p.add_argument("--model", required=True, help="model bundle folder written by 'vowels train'")
     p.add_argument(
@@ -806,21 +963,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the `vowels` command with `argv` (default: the process arguments)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # e.g. retracing notes on predictions of new shapes
+    """Run the `vowels` command with `argv` (default: the process arguments).
+
+    TensorFlow's own log lines stay off stderr (importing `vowels` hides them, see `vowels._logs`)
+    unless ``-v`` asks for them.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("vowels: a command is required (see 'vowels --help')")
+        if args.verbose:
+            from ._logs import show_tensorflow_logs
+
+            show_tensorflow_logs()
         handler: Callable[[argparse.Namespace], int] = args.handler
         return int(handler(args))
     except UsageError as exc:
         _print(exc, file=sys.stderr)
         return ExitStatus.ERROR
     except VowelsError as exc:
-        _print(f"vowels: error: {exc}", file=sys.stderr)
+        _print(f"vowels: error: {_in_cli_terms(str(exc))}", file=sys.stderr)
         return ExitStatus.ERROR
     except KeyboardInterrupt:
         _print("vowels: interrupted; files already written are whole, nothing half-written was kept.", file=sys.stderr)

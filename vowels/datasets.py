@@ -75,6 +75,18 @@ class Utterances:
     def __len__(self) -> int:
         return len(self.sequences)
 
+    def __repr__(self) -> str:
+        """One line of sizes, not the arrays: ``Utterances(270 sequences of 12 features, 7-26 frames, 9 speakers:
+        '1'..'9')``."""
+        if not self.sequences:
+            shape = "0 sequences"
+        else:
+            lengths = self.lengths
+            shape = f"{len(self)} sequences of {self.n_features} features, {lengths.min()}-{lengths.max()} frames"
+        names = [repr(str(s)) for s in self.speakers]
+        listed = ", ".join(names) if len(names) <= 3 else f"{names[0]}..{names[-1]}"
+        return f"Utterances({shape}, {len(names)} speakers{': ' + listed if names else ''})"
+
     @property
     def lengths(self) -> np.ndarray:
         """Number of frames of each utterance."""

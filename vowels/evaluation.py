@@ -44,6 +44,15 @@ class Evaluation:
     f1: np.ndarray
     support: np.ndarray
 
+    def __repr__(self) -> str:
+        """One line, not the arrays: ``Evaluation(accuracy 94.32% (349/370), 9 speakers: '1'..'9')``."""
+        names = [repr(s) for s in self.speakers]
+        listed = ", ".join(names) if len(names) <= 3 else f"{names[0]}..{names[-1]}"
+        return (
+            f"Evaluation(accuracy {100 * self.accuracy:.2f}% ({self.n - self.n_errors}/{self.n}), "
+            f"{len(names)} speakers{': ' + listed if names else ''})"
+        )
+
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
         return {
@@ -131,6 +140,23 @@ class OpenSetEvaluation:
     genuine: np.ndarray
     impostor: np.ndarray
     rows: tuple[dict, ...]
+
+    def __repr__(self) -> str:
+        """One line, not the scores and rows: ``OpenSetEvaluation(threshold 0.250, 120 enrolled recordings:
+        closed-set accuracy 90.00%, 85.00% named at the threshold; 30 of strangers: 70.00% rejected; 21 wrong
+        answers)``."""
+        parts = [f"threshold {self.threshold:.3f}"]
+        if self.closed_set is not None:
+            parts.append(
+                f"{self.n_enrolled} enrolled recordings: closed-set accuracy {100 * self.closed_set.accuracy:.2f}%, "
+                f"{100 * self.identified:.2f}% named at the threshold"
+            )
+        if self.true_rejection is not None:
+            parts.append(f"{self.n_strangers} of strangers: {100 * self.true_rejection:.2f}% rejected")
+        if self.equal_error_rate is not None:
+            parts.append(f"equal error rate {100 * self.equal_error_rate:.2f}%")
+        parts.append(f"{len(self.errors)} wrong answers")
+        return f"OpenSetEvaluation({'; '.join(parts)})"
 
     @property
     def errors(self) -> list[dict]:

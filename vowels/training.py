@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from .augmentation import Augmentation
-from .batching import PADDING_DIRECTIONS, length_order, padded_batches
+from .batching import PADDING_DIRECTIONS, length_order, minibatch_indices, padded_batches
 from .errors import ParameterError
+from .progress import TrainingProgress, check_verbose
 
 __all__ = ["MAX_SEED", "TrainingOptions", "TrainingHistory", "check_seed", "seed_everything", "train_network"]
 
@@ -137,6 +138,16 @@ class TrainingHistory:
     iteration_accuracy: list[float] = field(default_factory=list)
     iteration_epoch: list[int] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """One line, not the lists: ``TrainingHistory(100 epochs, 2700 iterations, last epoch loss 0.0117,
+        accuracy 1.0000)``."""
+        if not self.iteration_epoch:
+            return "TrainingHistory(0 epochs)"
+        return (
+            f"TrainingHistory({len(set(self.iteration_epoch))} epochs, {len(self.iteration_loss)} iterations, "
+            f"last epoch loss {self.epoch_loss[-1]:.4f}, accuracy {self.epoch_accuracy[-1]:.4f})"
+        )
 
     @property
     def epoch_loss(self) -> list[float]:
@@ -306,7 +317,7 @@ def train_network(
     options: TrainingOptions,
     *,
     seed: int = 0,
-    verbose: int = 1,
+    verbose: int | str = 1,
     engine: str = "auto",
     augmentation: Augmentation | None = None,
     sort_by_length: bool = False,
@@ -324,8 +335,12 @@ def train_network(
     seed : int, default=0
         Drives shuffling and augmentation, if any (weights are seeded by `seed_everything`
         before building).
-    verbose : int, default=1
-        0 silent, 1 a progress bar over epochs.
+    verbose : int or "auto", default=1
+        0 silent; 1 a line per epoch on stderr with the epoch's mean mini-batch loss and
+        accuracy, the time elapsed and an estimate of the time left (rewritten in place on a
+        terminal, plain lines in a file; see `vowels.progress`); ``"auto"`` 1 in a notebook or
+        at the Python prompt, else 0. A `vowels.progress.training_progress_plot` in force is
+        kept up to date whatever `verbose`.
     engine : {"auto", "graph", "batch"}, default="auto"
         ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);
         ``"batch"`` calls Keras' ``train_on_batch`` per mini-batch (any backend). ``"auto"``
@@ -340,6 +355,7 @@ def train_network(
 
     if engine not in ENGINES:
         raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+    check_verbose(verbose)
     if engine == "auto":
         engine = "graph" if keras.backend.backend() == "tensorflow" else "batch"
     optimizer = options.optimizer()
@@ -356,26 +372,27 @@ def train_network(
     if options.shuffle == "once":
         order = rng.permutation(order)
     history = TrainingHistory()
-    bar = keras.utils.Progbar(options.max_epochs, verbose=verbose, unit_name="epoch") if verbose else None
-    for epoch in range(1, options.max_epochs + 1):
-        if options.shuffle == "every-epoch":
-            order = rng.permutation(len(sequences))
-        seen, seen_order = sequences, order
-        if augmentation is not None and not augmentation.is_identity:
-            seen = augmentation.apply(sequences, augmentation_rng)
-        if sort_by_length:
-            seen_order = order[length_order([len(seen[int(i)]) for i in order])]
-        frames, labels = _epoch_batches(seen, codes, seen_order, options)
-        start = time.perf_counter()
-        if engine == "graph":
-            stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)
-            losses, accuracies = (np.asarray(t, dtype=float).tolist() for t in run_epoch(*stacked))
-        else:
-            losses, accuracies = (list(t) for t in zip(*(train_step(x, y) for x, y in zip(frames, labels))))
-        history.epoch_seconds.append(time.perf_counter() - start)
-        history.iteration_loss += losses
-        history.iteration_accuracy += accuracies
-        history.iteration_epoch += [epoch] * len(losses)
-        if bar is not None:
-            bar.update(epoch, values=[("loss", float(np.mean(losses))), ("accuracy", float(np.mean(accuracies)))])
+    drop_last = options.drop_last and len(sequences) >= options.mini_batch_size
+    n_batches = len(minibatch_indices(len(sequences), options.mini_batch_size, drop_last=drop_last))
+    with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
+        for epoch in range(1, options.max_epochs + 1):
+            if options.shuffle == "every-epoch":
+                order = rng.permutation(len(sequences))
+            seen, seen_order = sequences, order
+            if augmentation is not None and not augmentation.is_identity:
+                seen = augmentation.apply(sequences, augmentation_rng)
+            if sort_by_length:
+                seen_order = order[length_order([len(seen[int(i)]) for i in order])]
+            frames, labels = _epoch_batches(seen, codes, seen_order, options)
+            start = time.perf_counter()
+            if engine == "graph":
+                stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)
+                losses, accuracies = (np.asarray(t, dtype=float).tolist() for t in run_epoch(*stacked))
+            else:
+                losses, accuracies = (list(t) for t in zip(*(train_step(x, y) for x, y in zip(frames, labels))))
+            history.epoch_seconds.append(time.perf_counter() - start)
+            history.iteration_loss += losses
+            history.iteration_accuracy += accuracies
+            history.iteration_epoch += [epoch] * len(losses)
+            progress.epoch_done(epoch, losses, accuracies, history)
     return history

@@ -28,8 +28,8 @@ from ._stats import add_seed_intervals, error_interval
 if TYPE_CHECKING:
     from ..datasets import Utterances
     from ..evaluation import OpenSetEvaluation
+    from ..extraction import Failure
     from ..openset import OperatingPoint
-    from ..recordings import Failure
 
 __all__ = ["report_from_model", "report_from_run"]
 

@@ -1,0 +1,170 @@
+"""TensorFlow's own log lines off stderr, from the moment `vowels` is imported until asked back.
+
+TensorFlow writes C++ log lines to stderr (``I0000 ... cudart_stub.cc] Could not find cuda
+drivers``, ``E0000 ... failed call to cuInit: UNKNOWN ERROR (303)``, a oneDNN note) that look
+like failures but are not. `hide_tensorflow_logs`, called when the package is imported, before
+TensorFlow is:
+
+- sets ``TF_CPP_MIN_LOG_LEVEL=3`` (errors included: TensorFlow's real errors reach Python as
+  exceptions) unless the user has set it;
+- drops, from what TensorFlow writes to stderr while it loads, the lines below that level:
+  the CUDA probe logs through absl before absl reads the level, so only this catches it;
+- once TensorFlow is loaded, raises its Python logger and absl's to ERROR (retracing notes,
+  deprecation notes), unless the user set their levels.
+
+CUDA_VISIBLE_DEVICES is left alone: hiding the GPUs would hide nothing here (the probe still
+runs) and would stop a user's GPU from being used. `show_tensorflow_logs` (``vowels -v``)
+undoes what `hide_tensorflow_logs` did, if TensorFlow has not been loaded yet. A level the user
+set in ``TF_CPP_MIN_LOG_LEVEL`` is kept in both: ``TF_CPP_MIN_LOG_LEVEL=0`` shows everything.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+__all__ = ["hide_tensorflow_logs", "show_tensorflow_logs"]
+
+LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
+QUIET_LEVEL = "3"
+
+_SEVERITY = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d\d")
+"""The absl/glog prefix of a C++ log line: severity letter, month and day, time."""
+_PREAMBLE = (
+    b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    b"To enable the following instructions:",
+)
+"""Lines TensorFlow writes around its C++ log lines without a severity prefix of their own."""
+_LEVELS = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
+
+_state: dict[str, Any] = {"set_level": False, "finder": None}
+
+
+def _min_level() -> int:
+    try:
+        return int(os.environ.get(LEVEL_VARIABLE, "0"))
+    except ValueError:
+        return 0
+
+
+def filter_log_lines(data: bytes, min_level: int) -> bytes:
+    """`data` without the C++ log lines below `min_level` (0 info, 1 warning, 2 error, 3 fatal).
+
+    A line that continues a dropped one (``To enable the following instructions: ...``) and absl's
+    "All log messages before absl::InitializeLog()" notice go with them; every other line is kept.
+    """
+    kept = []
+    for line in data.splitlines(keepends=True):
+        match = _SEVERITY.match(line)
+        if match is not None and _LEVELS[match.group(1)] < min_level:
+            continue
+        if min_level > 0 and line.rstrip().startswith(_PREAMBLE):
+            continue
+        kept.append(line)
+    return b"".join(kept)
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """Runs TensorFlow's package ``__init__`` with file descriptor 2 sent to a temporary file, then
+    writes back to stderr what it caught, without the log lines below the level in force."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = self.loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr to guard
+            self.loader.exec_module(module)
+        else:
+            with tempfile.TemporaryFile() as caught:
+                sys.stderr.flush()
+                os.dup2(caught.fileno(), 2)
+                try:
+                    self.loader.exec_module(module)
+                finally:
+                    sys.stderr.flush()
+                    os.dup2(saved, 2)
+                    os.close(saved)
+                    caught.seek(0)
+                    rest = filter_log_lines(caught.read(), _min_level())
+                    if rest:
+                        os.write(2, rest)
+        _quiet_python_loggers(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` once, the first time anything imports it, and wraps its loader."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "tensorflow":
+            return None
+        _remove_finder()
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def _remove_finder() -> None:
+    finder = _state["finder"]
+    if finder is not None and finder in sys.meta_path:
+        sys.meta_path.remove(finder)
+    _state["finder"] = None
+
+
+def _quiet_python_loggers(tensorflow: ModuleType) -> None:
+    """TensorFlow's Python logger and absl's at ERROR, unless a level was set (TensorFlow sets INFO in a REPL)."""
+    get_logger = getattr(tensorflow, "get_logger", None)
+    if get_logger is not None:
+        logger = get_logger()
+        if logger.level in (logging.NOTSET, logging.INFO):
+            logger.setLevel(logging.ERROR)
+    if "absl.logging" in sys.modules:
+        absl = logging.getLogger("absl")
+        if absl.level == logging.NOTSET:
+            absl.setLevel(logging.ERROR)
+
+
+def hide_tensorflow_logs() -> None:
+    """Keep TensorFlow's log lines off stderr (see the module docstring); nothing if it is already loaded."""
+    if "tensorflow" in sys.modules or _state["finder"] is not None:
+        return
+    if LEVEL_VARIABLE not in os.environ:
+        os.environ[LEVEL_VARIABLE] = QUIET_LEVEL
+        _state["set_level"] = True
+    if _min_level() > 0:
+        finder = _QuietTensorFlowImport()
+        _state["finder"] = finder
+        sys.meta_path.insert(0, finder)
+
+
+def show_tensorflow_logs() -> None:
+    """Undo `hide_tensorflow_logs` (``vowels -v``): TensorFlow logs as it would without `vowels`.
+
+    Too late once TensorFlow is loaded; a ``TF_CPP_MIN_LOG_LEVEL`` the user set is kept.
+    """
+    _remove_finder()
+    if _state["set_level"] and os.environ.get(LEVEL_VARIABLE) == QUIET_LEVEL:
+        del os.environ[LEVEL_VARIABLE]
+    _state["set_level"] = False

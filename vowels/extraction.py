@@ -1,0 +1,574 @@
+"""Features of folders of recordings: finding the files, extracting in parallel, the ``.npz`` format.
+
+A data folder holds one subfolder per speaker, named after them, with their recordings
+(``DIR/<speaker>/*.wav``, also .flac, .ogg, .mp3, ...; subfolders below a speaker folder are
+read too, hidden files are skipped, files directly in ``DIR`` are ignored). A file that
+cannot be used is reported and skipped; it never stops the rest. Extraction runs through
+joblib (`extract_files`'s ``n_jobs``), so ``joblib.parallel_config(backend="dask")`` moves it
+onto a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import Utterances
+from .errors import DataError, ParameterError, VowelsError
+from .features import FeatureConfig, features_of_file
+from .provenance import available_cpus
+
+__all__ = [
+    "Extraction",
+    "Failure",
+    "analysis_rate",
+    "describe_rates",
+    "extract_files",
+    "is_audio_file",
+    "list_speaker_files",
+    "load_features",
+    "load_speaker_folders",
+    "save_features",
+    "survey_rates",
+]
+
+FEATURES_FORMAT = "vowels-features"
+FEATURES_VERSION = 1
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that could not be used, and why (a one-line message naming it)."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Features of recordings, before normalisation, and how they were computed.
+
+    Attributes
+    ----------
+    utterances : Utterances
+        One sequence of shape (n_frames, config.n_features) per usable file; sources are paths.
+    config : FeatureConfig
+    failures : tuple of Failure
+        The files skipped.
+    source_rates : dict of int to int
+        How many files were recorded at each sample rate (Hz), as their headers say.
+    """
+
+    utterances: Utterances
+    config: FeatureConfig
+    failures: tuple[Failure, ...] = ()
+    source_rates: dict[int, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line, not the arrays: ``Extraction(mfcc at 16000 Hz, Utterances(...), 2 files skipped)``."""
+        return (
+            f"Extraction({self.config.kind} at {self.config.sample_rate} Hz, {self.utterances!r}, "
+            f"{len(self.failures)} files skipped)"
+        )
+
+    def describe_rates(self) -> str:
+        """One line: the recordings' own sample rates and the rate features were computed at."""
+        return describe_rates(self.source_rates, self.config.sample_rate)
+
+
+MIN_ANALYSIS_RATE = 8000
+"""Lowest rate (Hz) `analysis_rate` moves the features to; rarer, lower-rate files are upsampled."""
+
+
+def analysis_rate(config: FeatureConfig, rates: Iterable[int]) -> FeatureConfig:
+    """`config` at the lowest of `rates` (but not below `MIN_ANALYSIS_RATE`) when that is below its own.
+
+    Recordings at 8 kHz hold nothing above 4 kHz: upsampled for 16 kHz features, half the mel
+    bands would describe the resampler. Computing every feature at the lowest rate in the
+    folder resamples the others down instead, and changes no window or hop in ms.
+    """
+    lowest = min(rates, default=config.sample_rate)
+    rate = max(lowest, MIN_ANALYSIS_RATE)
+    return replace(config, sample_rate=rate) if rate < config.sample_rate else config
+
+
+def describe_rates(source_rates: dict[int, int], rate: int) -> str:
+    """E.g. "recorded at 8000 Hz (2400 files); features computed at 8000 Hz"."""
+    if not source_rates:
+        return f"features computed at {rate} Hz"
+    found = ", ".join(f"{r} Hz ({n} file{'s' if n != 1 else ''})" for r, n in sorted(source_rates.items()))
+    notes = []
+    above, below = (
+        sum(n for r, n in source_rates.items() if r > rate),
+        sum(n for r, n in source_rates.items() if r < rate),
+    )
+    if above:
+        notes.append(f"{above} resampled down")
+    if below:
+        notes.append(f"{below} upsampled, so their features above {min(source_rates) // 2} Hz are empty")
+    return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def survey_rates(paths: Iterable[str | os.PathLike[str]]) -> dict[int, int]:
+    """How many of `paths` were recorded at each sample rate (files whose header cannot be read are left out)."""
+    from collections import Counter
+
+    from .audio import sample_rate_of
+
+    return dict(sorted(Counter(r for r in map(sample_rate_of, paths) if r is not None).items()))
+
+
+AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")
+"""Extensions of audio formats that libsndfile may not read but ffmpeg does (see `vowels.audio`)."""
+
+
+def is_audio_file(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a regular file that is, or is named like, a recording (by its header or extension)."""
+    from .audio import readable_extensions, sample_rate_of
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    suffix = path.suffix.lower()
+    return suffix in readable_extensions() or suffix in AUDIO_SUFFIXES or sample_rate_of(path) is not None
+
+
+def _not_a_folder(folder: Path) -> DataError:
+    expected = "expected a folder of speaker folders, DIR/<speaker>/<recordings>"
+    if folder.is_symlink() and not folder.exists():
+        return DataError(f"{folder}: {_unusable_entry(folder)}, not a folder; {expected}.")
+    if not folder.exists():
+        return DataError(f"{folder}: not found; {expected}.")
+    if is_audio_file(folder):
+        return DataError(
+            f"{folder}: an audio file, not a folder; {expected} (to name the speaker of single "
+            "recordings, use 'vowels classify')."
+        )
+    if folder.is_file():
+        return DataError(f"{folder}: a file, not a folder; {expected}.")
+    return DataError(f"{folder}: not a folder; {expected}.")
+
+
+def _unusable_entry(path: Path) -> str:
+    """What `path` is, when it is neither a regular file nor a folder once links are followed."""
+    import errno
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if not path.is_symlink():
+            return f"unreadable ({exc.strerror})"
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop (following it never reaches a file)"
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        reason = "does not exist" if exc.errno == errno.ENOENT else f"cannot be reached: {exc.strerror}"
+        return f"a broken symbolic link (its target {target} {reason})"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _recordings_of(speaker: Path) -> tuple[list[Path], list[Failure]]:
+    """The files under `speaker` (hidden ones left out, links to folders not followed), and the entries skipped."""
+    files: list[Path] = []
+    skipped: list[Failure] = []
+
+    def unlistable(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else str(speaker)
+        skipped.append(Failure(str(where), f"{where}: cannot list this folder ({exc.strerror}); skipped."))
+
+    for root, dirs, names in os.walk(speaker, onerror=unlistable):
+        here = Path(root)
+        for name in sorted(d for d in dirs if not d.startswith(".") and (here / d).is_symlink()):
+            link = here / name
+            skipped.append(
+                Failure(
+                    str(link),
+                    f"{link}: symbolic link to a folder, which is not followed; move or copy the recordings "
+                    "into the speaker folder.",
+                )
+            )
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for name in names:
+            path = here / name
+            if name.startswith("."):
+                continue
+            if path.is_file():
+                files.append(path)
+            else:
+                fix = "fix or remove the link" if path.is_symlink() else "recordings must be regular files"
+                skipped.append(Failure(str(path), f"{path}: {_unusable_entry(path)}, not a recording; {fix}."))
+    return sorted(files), sorted(skipped, key=lambda f: f.path)
+
+
+def _find_speaker_files(
+    folder: str | os.PathLike[str], *, min_speakers: int = 2
+) -> tuple[list[tuple[str, Path]], list[Failure]]:
+    """`list_speaker_files`, and a `Failure` for each entry skipped other than hidden ones and files
+    directly in `folder` (a broken link, a link loop, a link to a folder, a special file, a folder
+    that cannot be listed)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise _not_a_folder(folder)
+    speakers: list[Path] = []
+    skipped: list[Failure] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            speakers.append(entry)
+        elif entry.is_symlink() and not entry.exists():
+            message = f"{entry}: {_unusable_entry(entry)}, not read as a speaker folder; fix or remove the link."
+            skipped.append(Failure(str(entry), message))
+    if len(speakers) < min_speakers:
+        found = ", ".join(p.name for p in speakers) or "none"
+        also = f" Skipped: {skipped[0].message}" if skipped else ""
+        raise DataError(
+            f"{folder}: needs at least {min_speakers} speaker subfolders (DIR/<speaker>/*.wav); "
+            f"found {len(speakers)} ({found}).{also}"
+        )
+    pairs: list[tuple[str, Path]] = []
+    for speaker in speakers:
+        files, not_files = _recordings_of(speaker)
+        skipped.extend(not_files)
+        if not files:
+            also = f" Skipped: {not_files[0].message}" if not_files else ""
+            raise DataError(f"{speaker}: speaker folder holds no recordings; add some or remove the folder.{also}")
+        pairs.extend((speaker.name, f) for f in files)
+    return pairs, skipped
+
+
+def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2) -> list[tuple[str, Path]]:
+    """(speaker, file) for every recording under ``folder/<speaker>/``, speakers sorted by name.
+
+    Hidden files and folders, and files directly in `folder`, are left out. So are entries
+    that cannot be recordings (broken symbolic links, link loops, links to folders, which are
+    not followed, named pipes and other special files); `load_speaker_folders` reports them
+    as failures.
+
+    Raises
+    ------
+    DataError
+        `folder` is not a folder, has fewer than `min_speakers` speaker subfolders, or a
+        speaker folder holds no files.
+    """
+    return _find_speaker_files(folder, min_speakers=min_speakers)[0]
+
+
+def _features_or_failure(path: str, config: dict, backend: str) -> tuple[np.ndarray | None, str | None]:
+    """Worker: the features of one file, or the one-line reason it cannot be used."""
+    try:
+        return features_of_file(path, FeatureConfig.from_dict(config), backend=backend), None
+    except VowelsError as exc:
+        return None, str(exc)
+
+
+def _cap_jobs(n_jobs: int) -> int:
+    """The worker count to use: `n_jobs` (-1: every CPU), at most the CPUs available, with a warning.
+
+    Under a joblib backend that is not this machine's (e.g. ``parallel_config(backend="dask")``)
+    the count is left to that backend.
+    """
+    import warnings
+
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (n_jobs >= 1 or n_jobs == -1):
+        raise ParameterError(f"n_jobs must be a whole number >= 1, or -1 for every CPU; got {n_jobs!r}.")
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if type(backend).__name__ not in ("LokyBackend", "MultiprocessingBackend", "ThreadingBackend", "SequentialBackend"):
+        return n_jobs
+    cpus = available_cpus()
+    if n_jobs == -1:
+        return cpus
+    if n_jobs > cpus:
+        warnings.warn(
+            f"n_jobs={n_jobs} is more than the {cpus} CPUs available to this process; using {cpus}.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return cpus
+    return n_jobs
+
+
+def extract_files(
+    paths: Sequence[str | os.PathLike[str]],
+    config: FeatureConfig,
+    *,
+    n_jobs: int = 1,
+    progress: Progress | None = None,
+    backend: str = "librosa",
+) -> tuple[list[np.ndarray | None], list[Failure]]:
+    """Features of many files, in parallel; a bad file gives None and a `Failure`, not an error.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+    config : FeatureConfig
+    n_jobs : int, default=1
+        Parallel jobs through joblib; 1 works in this process, -1 uses every CPU available.
+        On this machine's backends (joblib's default, loky) a count above the CPUs available
+        (`vowels.provenance.available_cpus`) is lowered to that number with a `RuntimeWarning`,
+        so that a typo cannot start hundreds of processes. Inside
+        ``joblib.parallel_config(backend="dask")`` the jobs run on the Dask cluster of the
+        active ``dask.distributed.Client``.
+    progress : callable(done, total), default=None
+        Called after each file.
+    backend : {"librosa", "numpy"}, default="librosa"
+        Signal processing by librosa or by `vowels.dsp` (see `vowels.features.compute_features`).
+
+    Returns
+    -------
+    features : list of (np.ndarray of shape (n_frames, n_features)) or None, in `paths` order
+    failures : list of Failure, in `paths` order
+        Includes each file whose name is not valid UTF-8 (the audio decoders cannot open it).
+    """
+    import sys
+
+    n_jobs = _cap_jobs(n_jobs) if n_jobs != 1 else 1
+    names = [str(p) for p in paths]
+    results: list[tuple[np.ndarray | None, str | None]] = [(None, None)] * len(names)
+    todo = []
+    for i, name in enumerate(names):
+        try:
+            name.encode(sys.getfilesystemencoding())  # as libsndfile's Python binding does, strictly
+            todo.append(i)
+        except UnicodeEncodeError:
+            results[i] = (
+                None,
+                f"{name}: file name is not valid UTF-8, which the audio decoder cannot open; rename it.",
+            )
+    settings = config.to_dict()
+    if n_jobs == 1 or len(todo) <= 1:
+        answers: Iterable[tuple[np.ndarray | None, str | None]] = (
+            _features_or_failure(names[i], settings, backend) for i in todo
+        )
+    else:
+        from joblib import Parallel, delayed
+
+        answers = Parallel(n_jobs=min(n_jobs, len(todo)) if n_jobs > 0 else n_jobs, return_as="generator")(
+            delayed(_features_or_failure)(names[i], settings, backend) for i in todo
+        )
+    for done, (i, answer) in enumerate(zip(todo, answers, strict=True), start=len(names) - len(todo) + 1):
+        results[i] = answer
+        if progress is not None:
+            progress(done, len(names))
+    if names and not todo and progress is not None:
+        progress(len(names), len(names))
+    features = [r[0] for r in results]
+    failures = [Failure(name, r[1]) for name, r in zip(names, results, strict=True) if r[1] is not None]
+    return features, failures
+
+
+def load_speaker_folders(
+    folder: str | os.PathLike[str],
+    config: FeatureConfig | None = None,
+    *,
+    n_jobs: int = 1,
+    progress: Progress | None = None,
+    min_speakers: int = 2,
+    backend: str = "librosa",
+    match_rate: bool = False,
+) -> Extraction:
+    """Features of every recording under ``folder/<speaker>/``, labelled by speaker.
+
+    Parameters
+    ----------
+    folder : path-like
+    config : FeatureConfig, default=None
+        None means ``FeatureConfig()`` (MFCC).
+    n_jobs : int, default=1
+        Parallel jobs, as in `extract_files`.
+    progress : callable(done, total), default=None
+    min_speakers : int, default=2
+        Fewest speaker folders accepted (1 to score a folder of a single speaker).
+    backend : {"librosa", "numpy"}, default="librosa"
+        As in `extract_files`.
+    match_rate : bool, default=False
+        Compute features at the folder's lowest sample rate when it is below
+        ``config.sample_rate`` (`analysis_rate`), rather than upsample; for training. A model
+        scores recordings at its own rate.
+
+    Returns
+    -------
+    Extraction
+        Speakers are the subfolder names, sorted; unusable files, and entries that cannot be
+        recordings (`list_speaker_files`), are in ``failures``.
+
+    Raises
+    ------
+    DataError
+        Too few speakers, a speaker folder with no files, or one whose every file failed.
+    """
+    config = FeatureConfig() if config is None else config
+    pairs, skipped = _find_speaker_files(folder, min_speakers=min_speakers)
+    rates = survey_rates(p for _, p in pairs)
+    if match_rate:
+        config = analysis_rate(config, rates)
+    features, failures = extract_files([p for _, p in pairs], config, n_jobs=n_jobs, progress=progress, backend=backend)
+    speakers = tuple(sorted({s for s, _ in pairs}))
+    kept = [i for i, f in enumerate(features) if f is not None]
+    usable = {pairs[i][0] for i in kept}
+    problems = {f.path: f.message for f in failures}
+    for speaker in speakers:
+        if speaker not in usable:
+            first = next(problems[str(p)] for s, p in pairs if s == speaker)
+            raise DataError(
+                f"{Path(folder) / speaker}: none of this speaker's recordings could be used (first problem: {first})."
+            )
+    utterances = Utterances(
+        sequences=[f for f in features if f is not None],
+        labels=np.array([pairs[i][0] for i in kept]),
+        speakers=speakers,
+        sources=tuple(str(pairs[i][1]) for i in kept),
+    )
+    return Extraction(utterances, config, (*skipped, *failures), rates)
+
+
+def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force: bool = False) -> Path:
+    """Write features, labels, speakers, sources and the config to one compressed ``.npz``.
+
+    Sequences are stored concatenated (``frames``) with their ``lengths``, so the file loads
+    with ``allow_pickle=False``. Written atomically; an existing file is replaced only if `force`.
+    """
+    from .bundle import write_bytes
+
+    path = Path(path)
+    u = extraction.utterances
+    frames = np.concatenate(u.sequences, axis=0) if len(u) else np.zeros((0, extraction.config.n_features))
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        format=np.array(FEATURES_FORMAT),
+        format_version=np.array(FEATURES_VERSION),
+        frames=frames.astype(np.float32),
+        lengths=u.lengths,
+        labels=np.asarray(u.labels, dtype=str),
+        speakers=np.array(u.speakers, dtype=str),
+        sources=np.array(u.sources, dtype=str),
+        config=np.array(json.dumps(extraction.config.to_dict())),
+        source_rates=np.array(list(extraction.source_rates.items()), dtype=np.int64).reshape(-1, 2),
+    )
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True)
+    write_bytes(path, buffer.getvalue(), force=force)
+    return path
+
+
+_WRITE_FEATURES = (
+    "features files are written by 'vowels extract DIR --out FILE.npz' from a folder of speaker folders DIR, "
+    "which 'vowels train' also takes itself"
+)
+
+
+def _not_an_archive(path: Path) -> str | None:
+    """What `path` is when it is not a zip archive (as every .npz is), "damaged" for a broken one, else None."""
+    import zipfile
+
+    if path.is_dir():
+        return "a folder"
+    if path.exists() and not path.is_file():
+        return _unusable_entry(path)
+    if zipfile.is_zipfile(path):
+        return None
+    with open(path, "rb") as file:
+        head = file.read(6)
+    if head.startswith(b"PK"):
+        return "damaged"
+    if head == b"\x93NUMPY":
+        return "a single NumPy .npy array"
+    if is_audio_file(path):
+        return "an audio file"
+    return "not an .npz archive at all"
+
+
+def load_features(path: str | os.PathLike[str]) -> Extraction:
+    """Read a file written by `save_features` (no pickle is ever loaded).
+
+    Raises
+    ------
+    DataError
+        `path` is missing, not a features file (an audio file, another .npz, ...) or damaged;
+        the message says which.
+    """
+    import zipfile
+    import zlib
+    from tokenize import TokenError
+
+    path = Path(path)
+    try:
+        what = _not_an_archive(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found.") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    try:
+        if what == "damaged":
+            raise DataError(f"{path}: damaged or truncated .npz archive; run 'vowels extract' again to rewrite it.")
+        if what is not None:
+            raise DataError(f"{path}: not a vowels features file ({what}); {_WRITE_FEATURES}.")
+        with np.load(path, allow_pickle=False) as data:
+            if "format" not in data.files or data["format"].shape != () or str(data["format"]) != FEATURES_FORMAT:
+                raise DataError(
+                    f"{path}: not a vowels features file (an .npz archive whose 'format' entry is missing or not "
+                    f"{FEATURES_FORMAT!r}); {_WRITE_FEATURES}."
+                )
+            if int(data["format_version"]) != FEATURES_VERSION:
+                raise DataError(
+                    f"{path}: features format version {int(data['format_version'])} is not supported "
+                    f"(this vowels reads {FEATURES_VERSION}); run 'vowels extract' again."
+                )
+            frames, lengths = data["frames"], data["lengths"]
+            labels, speakers, sources = data["labels"], data["speakers"], data["sources"]
+            config = FeatureConfig.from_dict(json.loads(str(data["config"])))
+            rates = {int(r): int(n) for r, n in data["source_rates"]} if "source_rates" in data.files else {}
+        if lengths.sum() != len(frames) or frames.ndim != 2 or frames.shape[1] != config.n_features:
+            raise DataError(f"{path}: frames and lengths disagree; the file is damaged.")
+        sequences = np.split(frames, np.cumsum(lengths)[:-1]) if len(lengths) else []
+        utterances = Utterances(
+            sequences=[np.ascontiguousarray(s) for s in sequences],
+            labels=labels.astype(str),
+            speakers=tuple(speakers.astype(str)),
+            sources=tuple(sources.astype(str)),
+        )
+    except DataError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        EOFError,
+        MemoryError,
+        NotImplementedError,
+        RuntimeError,
+        SyntaxError,
+        TokenError,
+        zlib.error,
+        zipfile.BadZipFile,
+    ) as exc:
+        if isinstance(exc, ValueError) and "allow_pickle" in str(exc):
+            raise DataError(
+                f"{path}: not a vowels features file (it holds pickled Python objects, which vowels never "
+                f"loads); {_WRITE_FEATURES}."
+            ) from None
+        raise DataError(
+            f"{path}: damaged vowels features file ({exc}); run 'vowels extract' again to rewrite it."
+        ) from None
+    return Extraction(utterances, config, source_rates=rates)

@@ -1,0 +1,469 @@
+"""Training progress: one line per epoch on stderr, and a training-progress figure kept up to date.
+
+Each epoch reports the mean mini-batch loss and mini-batch accuracy over that epoch's
+mini-batches (``TrainingHistory.epoch_loss`` and ``epoch_accuracy``, as ``history.json``
+records them), the time since training began and an estimate of the time left. MATLAB's
+training progress shows single mini-batches; with sorted, unshuffled batches the last
+mini-batch of an epoch always holds the longest utterances, so one batch would not speak for
+the epoch.
+
+Where the lines go (`ProgressPrinter`):
+
+- a terminal: one line on stderr, rewritten in place each epoch;
+- a Jupyter notebook: one output, updated in place (only its last state is kept in the file);
+- anything else (a file, a pipe, a CI log): plain lines on stderr with no control characters,
+  for the first epoch, every `report_every` epochs (about 20 lines a training) and the last.
+
+`training_progress_plot` keeps MATLAB's training-progress figure (`plot_training_progress`)
+in a PNG file while training and, where a display exists, in a live window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import numbers
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from .errors import ParameterError
+
+if TYPE_CHECKING:
+    from .training import TrainingHistory
+
+__all__ = [
+    "EpochStatus",
+    "ProgressPrinter",
+    "TrainingPlot",
+    "TrainingProgress",
+    "check_verbose",
+    "clock",
+    "display_available",
+    "in_notebook",
+    "progress_plot_path",
+    "report_every",
+    "resolve_verbose",
+    "training_progress_plot",
+]
+
+MAX_LINES = 20
+"""About how many lines a training writes where lines cannot be rewritten (`report_every`)."""
+PLOT_INTERVAL = 5.0
+"""Least time (s) between two renderings of the training-progress figure."""
+PLOT_OVERHEAD = 0.1
+"""Most of the training time that rendering the figure may take: renderings are spaced to keep it below."""
+
+
+# --- verbose -------------------------------------------------------------------------------
+
+
+def check_verbose(verbose: object, *, name: str = "verbose") -> None:
+    """Refuse anything but a whole number >= 0 (above 1 counts as 1) or ``"auto"``."""
+    if isinstance(verbose, str) and verbose == "auto":
+        return
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ParameterError(f"{name} must be 0 (silent), 1 (progress) or 'auto'; got {verbose!r}.")
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _interactive() -> bool:
+    """A notebook, an IPython shell or the Python prompt."""
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return True
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return get_ipython() is not None
+
+
+def resolve_verbose(verbose: int | str) -> int:
+    """`verbose` as 0 or 1: ``"auto"`` is 1 where someone watches (a notebook, IPython, the Python
+    prompt), 0 elsewhere (scripts, tests, services)."""
+    check_verbose(verbose)
+    if verbose == "auto":
+        return int(_interactive())
+    return min(int(verbose), 1)
+
+
+# --- one epoch ----------------------------------------------------------------------------
+
+
+def clock(seconds: float) -> str:
+    """`seconds` as ``m:ss``, or ``h:mm:ss`` from an hour."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class EpochStatus:
+    """Where a training stands after an epoch.
+
+    Attributes
+    ----------
+    epoch, n_epochs : int
+        Epochs done (from 1) and in all.
+    loss : float
+        Mean loss of the epoch's mini-batches (with the L2 penalty; an ensemble's members summed).
+    accuracy : float in [0, 1]
+        Mean mini-batch accuracy of the epoch's mini-batches.
+    elapsed : float
+        Seconds since training began.
+    remaining : float or None
+        Estimated seconds left: the mean time of the epochs after the first times the epochs
+        left; None after the first epoch, whose time (it also builds the graph) says little.
+    """
+
+    epoch: int
+    n_epochs: int
+    loss: float
+    accuracy: float
+    elapsed: float
+    remaining: float | None
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.n_epochs
+
+    def line(self) -> str:
+        """``Epoch 5/100  mean loss 0.8123  mean accuracy 72.3%  elapsed 0:03  left 0:58``."""
+        when = f"elapsed {clock(self.elapsed)}"
+        if self.done:
+            when += "  done"
+        elif self.remaining is not None:
+            when += f"  left {clock(self.remaining)}"
+        return (
+            f"Epoch {self.epoch:>{len(str(self.n_epochs))}}/{self.n_epochs}  mean loss {self.loss:.4f}  "
+            f"mean accuracy {100 * self.accuracy:5.1f}%  {when}"
+        )
+
+
+class ProgressMonitor(Protocol):
+    """What `TrainingProgress` tells: a training begins, an epoch ends, the training ends (or fails)."""
+
+    def start(self, n_epochs: int, n_batches: int) -> None: ...
+
+    def update(self, status: EpochStatus, history: TrainingHistory) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# --- lines --------------------------------------------------------------------------------
+
+
+def report_every(n_epochs: int) -> int:
+    """Epochs between two lines where lines cannot be rewritten: the smallest of 1, 2, 5, 10, 20,
+    50, ... that gives at most `MAX_LINES` lines, besides the first epoch's. For the tutorial's
+    100 epochs that is every 5, as often as MATLAB's verbose output (every 50 iterations, 10 an epoch)."""
+    step = 1
+    while math.ceil(n_epochs / step) > MAX_LINES:
+        step = _next_round(step)
+    return step
+
+
+def _next_round(step: int) -> int:
+    """1, 2, 5, 10, 20, 50, ...: the round number after `step`."""
+    magnitude = 10 ** (len(str(step)) - 1)
+    leading = step // magnitude
+    return {1: 2, 2: 5}.get(leading, 10) * magnitude
+
+
+class ProgressPrinter:
+    """Epoch lines on `stream` (default: stderr when training starts), in the mode that suits it.
+
+    Parameters
+    ----------
+    stream : text stream, default=None
+        Where lines go; None is ``sys.stderr`` as it is when training starts.
+    mode : {"terminal", "lines", "notebook"}, default=None
+        ``terminal`` rewrites one line with carriage returns; ``lines`` writes plain lines (see
+        `report_every`); ``notebook`` updates one Jupyter output. None picks ``terminal`` for a
+        terminal, ``notebook`` in a Jupyter kernel writing to its own stderr, else ``lines``.
+    """
+
+    MODES = ("terminal", "lines", "notebook")
+
+    def __init__(self, stream: TextIO | None = None, *, mode: str | None = None) -> None:
+        if mode is not None and mode not in self.MODES:
+            raise ParameterError(f"mode must be one of {list(self.MODES)} or None; got {mode!r}.")
+        self.stream = stream
+        self.mode = mode
+        self._width = 0
+        self._open_line = False
+        self._display: Any = None
+        self._header = ""
+
+    def _pick_mode(self, stream: TextIO) -> str:
+        isatty = getattr(stream, "isatty", None)
+        if isatty is not None and isatty():
+            return "terminal"
+        if stream is sys.stderr and in_notebook():
+            return "notebook"
+        return "lines"
+
+    def start(self, n_epochs: int, n_batches: int) -> None:
+        stream = self.stream if self.stream is not None else sys.stderr
+        self._stream, self._mode = stream, self.mode or self._pick_mode(stream)
+        self._every = report_every(n_epochs)
+        batches = f"{n_batches} mini-batch{'es' if n_batches != 1 else ''}"
+        self._header = (
+            f"Training {n_epochs} epoch{'s' if n_epochs != 1 else ''}; loss and accuracy are each epoch's means "
+            f"over its {batches}"
+            + (f" (a line every {self._every} epochs)." if self._mode == "lines" and self._every > 1 else ".")
+        )
+        if self._mode == "notebook":
+            from IPython.display import display
+
+            self._display = display({"text/plain": self._header}, raw=True, display_id=True)
+        else:
+            self._write(self._header + "\n")
+        if self._mode != "lines":
+            self._show(f"Epoch {1:>{len(str(n_epochs))}}/{n_epochs}  running (the first epoch also builds the graph)")
+
+    def _write(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
+
+    def _show(self, line: str) -> None:
+        """Replace the line in place (terminal, notebook)."""
+        if self._mode == "notebook":
+            self._display.update({"text/plain": f"{self._header}\n{line}"}, raw=True)
+            return
+        columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+        line = line[: max(20, columns - 1)]
+        self._write("\r" + line.ljust(self._width))
+        self._width, self._open_line = len(line), True
+
+    def update(self, status: EpochStatus, history: TrainingHistory) -> None:
+        if self._mode == "lines":
+            if status.epoch == 1 or status.epoch % self._every == 0 or status.done:
+                self._write(status.line() + "\n")
+            return
+        self._show(status.line())
+        if status.done:
+            self.close()
+
+    def close(self) -> None:
+        """End an open terminal line, so that what follows starts on a line of its own."""
+        if self._open_line:
+            self._write("\n")
+            self._open_line, self._width = False, 0
+
+
+# --- figure -------------------------------------------------------------------------------
+
+_PLOTS: ContextVar[tuple[TrainingPlot, ...]] = ContextVar("vowels_training_plots", default=())
+_NON_INTERACTIVE = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
+
+
+def display_available() -> bool:
+    """Whether a plot window can open: an interactive Matplotlib backend and, on Linux and the
+    BSDs, a ``DISPLAY`` or ``WAYLAND_DISPLAY`` to show it on."""
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    import matplotlib
+
+    backend = str(matplotlib.get_backend()).lower()
+    return backend not in _NON_INTERACTIVE and "inline" not in backend and not backend.startswith("module://")
+
+
+def progress_plot_path(out: str | os.PathLike[str]) -> Path:
+    """Where `vowels reproduce` and `vowels train --out OUT` keep the figure: ``OUT-training-progress.png``
+    beside OUT, since OUT itself appears only once written whole (`vowels.bundle.atomic_folder`)."""
+    out = Path(os.path.abspath(out)) if Path(out).name in ("", ".", "..") else Path(out)
+    return out.with_name(f"{out.name}-training-progress.png")
+
+
+class TrainingPlot:
+    """The training-progress figure of the training under way, in a PNG file and maybe a window.
+
+    Rendered after the first epoch, then at most every `interval` seconds (further apart if
+    rendering would take more than a tenth of the time) and after the last epoch; each file is
+    written atomically (`vowels.bundle.write_bytes`), so a viewer never reads half of one.
+
+    Parameters
+    ----------
+    path : path-like
+        PNG file, replaced on each rendering; its folder is created (and checked) at once.
+    window : bool or None, default=None
+        Also show the figure in a window; None opens one where `display_available`.
+    interval : float, default=PLOT_INTERVAL
+        Least seconds between two renderings.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
+    ) -> None:
+        from .bundle import check_writable
+
+        if not interval >= 0:
+            raise ParameterError(f"interval must be a number of seconds >= 0; got {interval!r}.")
+        self.path = Path(path)
+        check_writable(self.path.parent)
+        self.window = display_available() if window is None else bool(window)
+        self.interval = float(interval)
+        self.n_trainings = 0
+        self.n_renderings = 0
+        self.window_error: str | None = None
+        self._figure: Any = None
+        self._image: Any = None
+        self._due = 0.0
+
+    def start(self, n_epochs: int, n_batches: int) -> None:
+        self.n_trainings += 1
+        self._due = 0.0
+
+    def update(self, status: EpochStatus, history: TrainingHistory) -> None:
+        if time.perf_counter() < self._due and not status.done:
+            if self.window and self._figure is not None:
+                try:  # keep the window responsive between renderings
+                    self._figure.canvas.flush_events()
+                except Exception:  # closed or broken: the file goes on
+                    self.window = False
+            return
+        began = time.perf_counter()
+        self.render(status, history)
+        spent = time.perf_counter() - began
+        self._due = time.perf_counter() + max(self.interval, spent / PLOT_OVERHEAD)
+
+    def render(self, status: EpochStatus, history: TrainingHistory) -> bytes:
+        """Draw the figure of `history` now, write it to `path` and the window; returns the PNG."""
+        from .bundle import write_bytes
+        from .plots import plot_training_progress
+
+        figure = plot_training_progress(history)
+        which = f"Training {self.n_trainings} " if self.n_trainings > 1 else "Training "
+        if status.done:
+            title = f"{which}finished: {status.n_epochs} epochs in {clock(status.elapsed)}"
+        else:
+            title = f"{which}under way: epoch {status.epoch} of {status.n_epochs}, {clock(status.elapsed)} elapsed"
+            if status.remaining is not None:
+                title += f", about {clock(status.remaining)} left"
+        figure.suptitle(title, fontsize="medium")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        data = buffer.getvalue()
+        write_bytes(self.path, data)
+        self.n_renderings += 1
+        if self.window:
+            self._show(data)
+        return data
+
+    def _show(self, png: bytes) -> None:
+        import matplotlib.image
+        import matplotlib.pyplot as plt
+
+        pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+        try:
+            if self._figure is None:
+                self._figure = plt.figure("vowels: training progress", figsize=(10, 6))
+                axes = self._figure.add_axes((0, 0, 1, 1))
+                axes.set_axis_off()
+                self._image = axes.imshow(pixels)
+                plt.show(block=False)
+            elif not plt.fignum_exists(self._figure.number):
+                self.window = False  # closed by the user: the file goes on
+                return
+            else:
+                self._image.set_data(pixels)
+            self._figure.canvas.draw_idle()
+            self._figure.canvas.flush_events()
+        except Exception as exc:  # any GUI toolkit's failure: the file goes on without a window
+            self.window, self.window_error = False, f"{type(exc).__name__}: {exc}"
+            print(
+                f"vowels: note: cannot show the training-progress window ({self.window_error}); "
+                f"the figure is still written to {self.path}.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        """Nothing to release between trainings: the window stays until the process ends."""
+
+
+@contextlib.contextmanager
+def training_progress_plot(
+    path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
+) -> Iterator[TrainingPlot]:
+    """While the block runs, every training keeps its training-progress figure in `path` (MATLAB's
+    ``Plots="training-progress"``), and in a window where one can open (see `TrainingPlot`).
+
+    Examples
+    --------
+    >>> from vowels.progress import training_progress_plot
+    >>> with training_progress_plot("runs/progress.png") as plot:  # doctest: +SKIP
+    ...     clf.fit(train)
+    """
+    plot = TrainingPlot(path, window=window, interval=interval)
+    token = _PLOTS.set((*_PLOTS.get(), plot))
+    try:
+        yield plot
+    finally:
+        _PLOTS.reset(token)
+
+
+# --- what train_network uses --------------------------------------------------------------
+
+
+class TrainingProgress:
+    """The monitors of one training: a `ProgressPrinter` if `verbose`, and every active
+    `training_progress_plot`; times the epochs and tells each monitor.
+
+    Use as a context manager around the epochs, calling `epoch_done` after each.
+    """
+
+    def __init__(self, n_epochs: int, n_batches: int, *, verbose: int | str = 1) -> None:
+        self.n_epochs, self.n_batches = n_epochs, n_batches
+        printer: Sequence[ProgressMonitor] = [ProgressPrinter()] if resolve_verbose(verbose) else []
+        self.monitors: list[ProgressMonitor] = [*printer, *_PLOTS.get()]
+
+    def __enter__(self) -> TrainingProgress:
+        self._start = time.perf_counter()
+        self._first_done = self._start
+        for monitor in self.monitors:
+            monitor.start(self.n_epochs, self.n_batches)
+        return self
+
+    def epoch_done(self, epoch: int, losses: Sequence[float], accuracies: Sequence[float], history: Any) -> None:
+        """Tell every monitor how epoch `epoch` (from 1) went: its mini-batch losses and accuracies."""
+        if not self.monitors:
+            return
+        now = time.perf_counter()
+        if epoch == 1:
+            self._first_done = now
+        per_epoch = (now - self._first_done) / (epoch - 1) if epoch > 1 else None
+        status = EpochStatus(
+            epoch=epoch,
+            n_epochs=self.n_epochs,
+            loss=float(sum(losses) / len(losses)),
+            accuracy=float(sum(accuracies) / len(accuracies)),
+            elapsed=now - self._start,
+            remaining=None if per_epoch is None else per_epoch * (self.n_epochs - epoch),
+        )
+        for monitor in self.monitors:
+            monitor.update(status, history)
+
+    def __exit__(self, *exc: object) -> None:
+        for monitor in self.monitors:
+            monitor.close()
