@@ -1,7 +1,7 @@
 """Speed benchmarks of vowels, each against its baseline in the same run; writes
 reports/benchmarks_speed.md and reports/benchmarks_speed.json.
 
-Usage: python scripts/benchmark_speed.py [--only training classify_latency classify_batch] [--runs 7]
+Usage: python scripts/benchmark_speed.py [--only training classify_latency classify_batch help] [--runs 7]
        [--n-recordings 1000] [--out reports]
 
 One function per benchmark (``BENCHMARKS``); each returns a section: a title, Markdown lines
@@ -18,6 +18,7 @@ classify_latency  `vowels classify --model M ONE.wav` as a new process, wall tim
                   runs alternated; the answers must agree within 1e-5.
 classify_batch    the same command on N recordings at once (synthetic vowels at 22.05 kHz, so
                   each is resampled): recordings per second for each engine, start-up included.
+help              `vowels --help` as a new process, against `python -c pass` in the same run.
 """
 
 from __future__ import annotations
@@ -321,10 +322,41 @@ def bench_training(ws: Workspace, args: argparse.Namespace) -> dict:
     }
 
 
+def _wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=True, env=ENV)
+    return time.perf_counter() - start
+
+
+def bench_help(ws: Workspace, args: argparse.Namespace) -> dict:
+    """`vowels --help` as a new process, against the bare interpreter starting (``python -c pass``)."""
+    commands = {
+        "vowels --help": [sys.executable, "-m", "vowels", "--help"],
+        "python -c pass": [sys.executable, "-c", "pass"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.runs):
+        for name, command in commands.items():
+            times[name].append(_wall(command))
+    stats = {name: _spread(t) for name, t in times.items()}
+    own = stats["vowels --help"]["median_s"] - stats["python -c pass"]["median_s"]
+    lines = [
+        f"`vowels --help` as a new process against the interpreter alone, {args.runs} runs each, alternated.",
+        "",
+        "| command | median (s) | min (s) | max (s) |",
+        "|---|---|---|---|",
+        *(f"| `{name}` | {s['median_s']:.3f} | {s['min_s']:.3f} | {s['max_s']:.3f} |" for name, s in stats.items()),
+        "",
+        f"vowels' own share: {own:.3f} s (median against median); goal: the whole command within 0.3 s.",
+    ]
+    return {"title": "vowels --help, new process", "lines": lines, "data": {"commands": stats, "own_s": own}}
+
+
 BENCHMARKS: dict[str, Callable[[Workspace, argparse.Namespace], dict]] = {
     "training": bench_training,
     "classify_latency": bench_classify_latency,
     "classify_batch": bench_classify_batch,
+    "help": bench_help,
 }
 
 

@@ -199,3 +199,17 @@ def test_model_loaded_with_numpy_cannot_be_saved(bundle, tmp_path):
 
     with pytest.raises(ParameterError, match="engine='numpy' cannot be saved"):
         RecordingClassifier.load(bundle[1], engine="numpy").save(tmp_path / "again")
+
+
+@pytest.mark.parametrize("command", ["", "reproduce", "evaluate", "plot", "report", "extract", "train", "classify"])
+def test_help_as_a_new_process_imports_no_heavy_library(command):
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "vowels", *command.split(), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "usage: vowels" in done.stdout, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "vowels.cli" in imported
+    assert not [m for m in imported if m.split(".")[0] in (*HEAVY, "numpy") or m in HEAVY]

@@ -23,16 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
-from .training import MAX_SEED
+from .limits import MAX_SEED, MAX_SEEDS
 
 if TYPE_CHECKING:
     from .extraction import Extraction, Failure
 
 __all__ = ["ExitStatus", "main"]
-
-MAX_SEEDS = 1000
-"""The most seeds one `vowels reproduce --seeds N` trains."""
-
 
 class ExitStatus(IntEnum):
     """What `vowels` returns to the shell."""

@@ -13,6 +13,7 @@ import numpy as np
 from .augmentation import Augmentation
 from .batching import PADDING_DIRECTIONS, length_order, minibatch_indices, padded_batches
 from .errors import ParameterError
+from .limits import MAX_SEED
 from .progress import TrainingProgress, check_verbose
 
 __all__ = ["MAX_SEED", "TrainingOptions", "TrainingHistory", "check_seed", "seed_everything", "train_network"]
@@ -181,8 +182,6 @@ class TrainingHistory:
         return cls(**{k: list(values.get(k, [])) for k in keys})
 
 
-MAX_SEED = 2**32 - 1
-"""The largest seed NumPy and Keras accept."""
 
 
 def check_seed(seed: object, n_seeds: int = 1, *, name: str = "seed") -> None:

@@ -12,13 +12,34 @@ audio file), ``_openset`` (open-set scores of enrolled speakers and strangers), 
 (`write_figures`, behind `vowels plot`), ``_style`` (palette).
 """
 
-from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set
-from ._padding_cost import default_padding_results, load_padding_results, padding_cost, padding_cost_table
-from ._recording import RecordingData, features_of_bundle, plot_recording, recording_data
-from ._run import ConfusionData, confusion_data, epoch_starts, load_run, plot_confusion, plot_training_progress, smooth
-from ._style import OKABE_ITO
-from ._tutorial import FRAME_HOP_MS, PaddingLayout, padding_layout, plot_features, plot_padding, plot_sequence_lengths
-from ._writing import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES, write_figures
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
+
+if TYPE_CHECKING:
+    from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set
+    from ._padding_cost import default_padding_results, load_padding_results, padding_cost, padding_cost_table
+    from ._recording import RecordingData, features_of_bundle, plot_recording, recording_data
+    from ._run import (
+        ConfusionData,
+        confusion_data,
+        epoch_starts,
+        load_run,
+        plot_confusion,
+        plot_training_progress,
+        smooth,
+    )
+    from ._style import OKABE_ITO
+    from ._tutorial import (
+        FRAME_HOP_MS,
+        PaddingLayout,
+        padding_layout,
+        plot_features,
+        plot_padding,
+        plot_sequence_lengths,
+    )
+    from ._writing import write_figures
 
 __all__ = [
     "DATA_FIGURES",
@@ -55,3 +76,41 @@ __all__ = [
     "smooth",
     "write_figures",
 ]
+
+_LAZY = {
+    "ConfusionData": "._run",
+    "FRAME_HOP_MS": "._tutorial",
+    "OKABE_ITO": "._style",
+    "OpenSetData": "._openset",
+    "PaddingLayout": "._tutorial",
+    "RecordingData": "._recording",
+    "calibration_scores": "._openset",
+    "confusion_data": "._run",
+    "default_padding_results": "._padding_cost",
+    "epoch_starts": "._run",
+    "features_of_bundle": "._recording",
+    "load_padding_results": "._padding_cost",
+    "load_run": "._run",
+    "open_set_data": "._openset",
+    "padding_cost": "._padding_cost",
+    "padding_cost_table": "._padding_cost",
+    "padding_layout": "._tutorial",
+    "plot_confusion": "._run",
+    "plot_features": "._tutorial",
+    "plot_open_set": "._openset",
+    "plot_padding": "._tutorial",
+    "plot_recording": "._recording",
+    "plot_sequence_lengths": "._tutorial",
+    "plot_training_progress": "._run",
+    "recording_data": "._recording",
+    "smooth": "._run",
+    "write_figures": "._writing",
+}
+"""Where each figure function lives: loaded on first use, so that importing `vowels.plots` (as the
+command line does for the figure names) loads neither NumPy nor matplotlib."""
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'vowels.plots' has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name], __name__), name)

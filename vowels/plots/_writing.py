@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import BundleError, ParameterError
 from ..training import TrainingOptions
+from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
 from ._recording import features_of_bundle, plot_recording, recording_data
@@ -36,17 +37,6 @@ __all__ = [
     "RUN_FIGURES",
     "write_figures",
 ]
-
-DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
-"""Figures drawn from the bundled data (and the padding experiment shipped with the package) alone."""
-RUN_FIGURES = ("training", "confusion")
-"""Figures that need a trained model: a run folder (`--run`) or a model bundle (`--model`)."""
-RECORDING_FIGURES = ("recording",)
-"""Figures of one audio file (`--audio`)."""
-MODEL_FIGURES = ("open-set",)
-"""Figures of a model trained on recordings whose threshold was calibrated (`--model`)."""
-FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES + MODEL_FIGURES
-FORMATS = ("png", "svg", "pdf")
 
 
 def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
