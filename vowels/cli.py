@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ExitStatus", "main"]
 
+
 class ExitStatus(IntEnum):
     """What `vowels` returns to the shell."""
 

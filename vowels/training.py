@@ -182,8 +182,6 @@ class TrainingHistory:
         return cls(**{k: list(values.get(k, [])) for k in keys})
 
 
-
-
 def check_seed(seed: object, n_seeds: int = 1, *, name: str = "seed") -> None:
     """Refuse seeds NumPy and Keras would reject (`seed` .. `seed` + `n_seeds` - 1), before any work."""
     from .errors import ParameterError
