@@ -68,3 +68,21 @@ def copy_fsdd(fsdd_dir):
 def _no_user_data_env(monkeypatch):
     """Tests choose their data explicitly; a user's $VOWELS_DATA must not leak in."""
     monkeypatch.delenv("VOWELS_DATA", raising=False)
+
+
+@pytest.fixture
+def as_unprivileged():
+    """A function that prefixes a command to run it as uid 65534 when the tests run as root, who reads any
+    file: permission tests need a user the file mode applies to."""
+    import os
+    import shutil
+
+    def prefix(command: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return command
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): cannot read a file as an unprivileged user")
+        return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+
+    return prefix

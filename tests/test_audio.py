@@ -177,14 +177,9 @@ except AudioError as exc:
 
 
 @pytest.mark.parametrize("closed", ["file", "folder"])
-def test_unreadable_file_says_permission_denied(closed):
+def test_unreadable_file_says_permission_denied(closed, as_unprivileged):
     """Root reads a mode-000 file, so the reading runs as uid 65534 (setpriv) when the tests run as root."""
-    command = [sys.executable, "-c", _READ_AS_NOBODY]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv (util-linux): cannot read a file as an unprivileged user")
-        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    command = as_unprivileged([sys.executable, "-c", _READ_AS_NOBODY])
     top = tempfile.mkdtemp(prefix="vowels-permissions-")  # pytest's tmp_path is closed to other users
     try:
         os.chmod(top, 0o755)

@@ -237,14 +237,9 @@ except DataError as exc:
 """
 
 
-def test_unreadable_file_says_permission_denied(reference_dir):
+def test_unreadable_file_says_permission_denied(reference_dir, as_unprivileged):
     """Root reads a mode-000 file, so the reading runs as uid 65534 (setpriv) when the tests run as root."""
-    command = [sys.executable, "-c", _READ_AS_NOBODY]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv (util-linux): cannot read a file as an unprivileged user")
-        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    command = as_unprivileged([sys.executable, "-c", _READ_AS_NOBODY])
     folder = tempfile.mkdtemp(prefix="vowels-permissions-")  # pytest's tmp_path is closed to other users
     try:
         os.chmod(folder, 0o755)
