@@ -61,7 +61,7 @@ class Workspace:
 
             render_voices(self.root / "voices", VOICES_WORDS)
             # The default recipe (MFCC, masked BiLSTM of 100 units); few epochs: speed does not depend on them.
-            model = RecordingClassifier(epochs=5, validation_fraction=0, random_state=0)
+            model = RecordingClassifier(max_epochs=5, validation_fraction=0, random_state=0)
             self._bundle = model.fit(self.root / "voices").save(self.root / "model")
         return self._bundle
 
@@ -230,8 +230,8 @@ def baseline_fit(epochs: int, seed: int, jit_compile: object) -> dict:
     return {"train_seconds": seconds, "accuracy": float(np.mean(predicted == test.codes))}
 
 
-def recipe_fit(epochs: int, seed: int, mode: str, engine: str) -> dict:
-    """The MATLAB recipe: sorted mini-batches of 27 padded per batch, trained by `engine`."""
+def recipe_fit(epochs: int, seed: int, mode: str, loop: str) -> dict:
+    """The MATLAB recipe: sorted mini-batches of 27 padded per batch, trained by `loop` (`vowels.training.LOOPS`)."""
     import numpy as np
 
     from vowels.batching import predict_in_batches
@@ -252,7 +252,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, engine: str) -> dict:
         options,
         seed=seed,
         verbose=0,
-        engine=engine,
+        loop=loop,
     )
     seconds = time.perf_counter() - start
     probabilities = predict_in_batches(
@@ -267,8 +267,8 @@ def run_variant(name: str, epochs: int, seed: int) -> dict:
         return baseline_fit(epochs, seed, "auto")
     if name == "baseline-fit-nojit":
         return baseline_fit(epochs, seed, False)
-    _, engine, mode = name.split("-")
-    return recipe_fit(epochs, seed, mode, engine)
+    _, loop, mode = name.split("-")
+    return recipe_fit(epochs, seed, mode, loop)
 
 
 def _measure_training(name: str, epochs: int, seed: int) -> dict:

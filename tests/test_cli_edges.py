@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -322,3 +323,14 @@ def test_extraction_evaluations_and_history_print_on_one_line():
     history = TrainingHistory([1.0, 0.5, 0.2, 0.1], [0.5, 0.5, 1.0, 1.0], [0, 0, 1, 1], [1.0, 1.0])
     assert repr(history) == "TrainingHistory(2 epochs, 4 iterations, last epoch loss 0.1500, accuracy 1.0000)"
     assert repr(TrainingHistory()) == "TrainingHistory(0 epochs)"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(monkeypatch, capsys, tmp_path):
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["plot", "lengths", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == ""
+    assert (tmp_path / "lengths.png").is_file()

@@ -3,7 +3,7 @@
 Recordings: espeak-ng voices (22.05 kHz mono), synthetic vowels, stereo files at 44.1 and
 48 kHz, an 8 kHz file and one at the model's own rate (no resampling). Each step of
 `vowels.dsp` is held to its librosa counterpart, then whole files through `read_audio` and
-`features_of_file` with ``backend="numpy"`` against ``backend="librosa"``.
+`features_of_file` with ``dsp="numpy"`` against ``dsp="librosa"`` (`read_audio`'s ``backend``).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def test_delta_equals_librosa_savgol(dtype):
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
 
 
-# --- whole files: read_audio and features_of_file with each backend ---------------------------
+# --- whole files: read_audio and features_of_file with librosa and with vowels.dsp -------------
 
 
 @pytest.mark.parametrize(("sr", "trim_db"), [(16000, 30.0), (10000, 30.0), (16000, None)])
@@ -163,17 +163,17 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.kind}-deltas{c.deltas}-pre{c.preemphasis}")
-def test_features_of_file_numpy_backend_gives_librosa_features(recordings, config):
+def test_features_of_file_numpy_dsp_gives_librosa_features(recordings, config):
     for path in recordings:
         expected = features_of_file(path, config)
-        got = features_of_file(path, config, backend="numpy")
+        got = features_of_file(path, config, dsp="numpy")
         assert got.shape == expected.shape and got.dtype == np.float32
         # measured: equal to the last bit except MFCC deltas (float32 rounding, < 5e-7)
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["empty.wav", "notes.flac", "silence.wav", "short.wav"])
-def test_numpy_backend_reports_bad_files_in_the_same_words(tmp_path, name):
+def test_numpy_dsp_reports_bad_files_in_the_same_words(tmp_path, name):
     path = tmp_path / name
     if name == "empty.wav":
         path.write_bytes(b"")
@@ -187,12 +187,14 @@ def test_numpy_backend_reports_bad_files_in_the_same_words(tmp_path, name):
     with pytest.raises(AudioError) as librosa_error:
         features_of_file(path, config)
     with pytest.raises(AudioError) as numpy_error:
-        features_of_file(path, config, backend="numpy")
+        features_of_file(path, config, dsp="numpy")
     assert str(numpy_error.value) == str(librosa_error.value)
 
 
-def test_unknown_backend_is_refused(tmp_path):
-    with pytest.raises(ParameterError, match=r"backend must be one of \['librosa', 'numpy'\]; got 'scipy'"):
-        compute_features(np.zeros(1000, dtype=np.float32), FeatureConfig(), backend="scipy")
+def test_unknown_dsp_is_refused_by_its_name(tmp_path):
+    with pytest.raises(ParameterError, match=r"dsp must be one of \['librosa', 'numpy'\]; got 'scipy'"):
+        compute_features(np.zeros(1000, dtype=np.float32), FeatureConfig(), dsp="scipy")
+    with pytest.raises(ParameterError, match=r"^dsp must be one of \['librosa', 'numpy'\]; got 'scipy'"):
+        features_of_file(tmp_path / "x.wav", FeatureConfig(), dsp="scipy")
     with pytest.raises(ParameterError, match="backend must be one of"):
         read_audio(tmp_path / "x.wav", sr=16000, backend="scipy")

@@ -99,7 +99,7 @@ def voices(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=[FeatureConfig(deltas=True), FeatureConfig(kind="lpcc")], ids=["mfcc", "lpcc"])
 def bundle(request, voices, tmp_path_factory):
-    settings = SMALL | {"epochs": 5}
+    settings = SMALL | {"max_epochs": 5}
     model = RecordingClassifier(features=request.param, validation_fraction=0, **settings).fit(voices / "train")
     return model, model.save(tmp_path_factory.mktemp("models") / "voices")
 
@@ -119,7 +119,7 @@ def test_loaded_engines_give_the_same_answers(bundle, voices):
     model, path = bundle
     files = sorted((voices / "test").glob("*/*.wav"))
     fast = RecordingClassifier.load(path, engine="numpy")
-    assert isinstance(fast.classifier_, NumpyClassifier) and fast.feature_backend_ == "numpy"
+    assert isinstance(fast.classifier_, NumpyClassifier) and fast.dsp_ == "numpy"
     assert isinstance(RecordingClassifier.load(path, engine="auto").classifier_, NumpyClassifier)
     expected, _ = model.classify_files(files)
     got, _ = fast.classify_files(files)

@@ -62,9 +62,9 @@ def features_file(folder, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def model(folder, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model") / "model"
-    RecordingClassifier(n_hidden=4, epochs=1, batch_size=8, validation_fraction=0, threshold=-1, random_state=0).fit(
-        folder
-    ).save(out)
+    RecordingClassifier(
+        n_hidden=4, max_epochs=1, mini_batch_size=8, validation_fraction=0, threshold=-1, random_state=0
+    ).fit(folder).save(out)
     return out
 
 

@@ -499,7 +499,7 @@ def test_recording_spectrogram_peaks_at_the_harmonic_nearest_the_first_formant(t
 
 def test_recording_with_raw_features_or_a_model_normalisation(tmp_path):
     wav = write_vowel(tmp_path / "a.wav")
-    raw = plots.recording_data(wav, FeatureConfig(kind="lpcc", normalize=False))
+    raw = plots.recording_data(wav, FeatureConfig(kind="lpcc", standardize=False))
     np.testing.assert_array_equal(raw.shown, raw.features)
     assert raw.scaling == "none"
     norm = Normalization(tuple(np.linspace(-1, 1, 12)), tuple(np.linspace(0.5, 2, 12)))
@@ -612,7 +612,7 @@ def recordings_model(tmp_path_factory, copy_fsdd):
     root = tmp_path_factory.mktemp("fsdd")
     train = copy_fsdd(root / "train", ENROLLED, range(8), [10])
     model = RecordingClassifier(
-        n_hidden=8, epochs=3, batch_size=8, learn_rate=0.01, random_state=0, calibration_folds=3
+        n_hidden=8, max_epochs=3, mini_batch_size=8, learning_rate=0.01, random_state=0, calibration_folds=3
     ).fit(train)
     assert model.operating_point_ is not None
     return model.save(root / "model")

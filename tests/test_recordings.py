@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 
@@ -21,7 +22,7 @@ from scipy.signal import lfilter
 
 from vowels.bundle import write_metadata
 from vowels.cli import main
-from vowels.errors import BundleError, DataError
+from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
 from vowels.openset import SCORING
@@ -61,7 +62,7 @@ TRAIN_WORDS = [
     "rainbow",
 ]
 TEST_WORDS = ["oo", "eh", "market", "number", "letter", "simple", "forest", "doctor", "button", "paper"]
-SMALL = {"n_hidden": 32, "epochs": 20, "batch_size": 8, "learn_rate": 0.01}
+SMALL = {"n_hidden": 32, "max_epochs": 20, "mini_batch_size": 8, "learning_rate": 0.01}
 
 
 def render_voices(root, words):
@@ -208,6 +209,90 @@ def test_bundle_stores_the_feature_config_normalisation_and_threshold(trained):
     assert metadata["source_rates"] == {"22050": len(VOICES) * len(TRAIN_WORDS)}  # espeak-ng's rate
     assert metadata["params"]["mode"] == "masked"
     assert metadata["validation"]["accuracy"] == model.validation_["accuracy"]
+
+
+def test_training_settings_and_feature_settings_go_by_one_name_each(trained):
+    """max_epochs, mini_batch_size, learning_rate as in SpeakerClassifier; standardize; dsp_ (not backend)."""
+    import dataclasses
+
+    model, bundle = trained
+    names = {f.name for f in dataclasses.fields(RecordingClassifier) if f.init}
+    assert {"max_epochs", "mini_batch_size", "learning_rate"} <= names
+    assert not names & {"epochs", "batch_size", "learn_rate"}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epochs'"):
+        RecordingClassifier(epochs=3)
+    params = model.classifier_.get_params()
+    assert (params["max_epochs"], params["mini_batch_size"], params["learning_rate"]) == (20, 8, 0.01)
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    options = metadata["params"]["options"]
+    assert (options["max_epochs"], options["mini_batch_size"], options["initial_learn_rate"]) == (20, 8, 0.01)
+    assert metadata["features"]["standardize"] is True and "normalize" not in metadata["features"]
+    for engine, dsp in (("keras", "librosa"), ("numpy", "numpy")):
+        loaded = RecordingClassifier.load(bundle, engine=engine)
+        assert (loaded.max_epochs, loaded.mini_batch_size, loaded.learning_rate) == (20, 8, 0.01)
+        assert loaded.dsp_ == dsp and not hasattr(loaded, "feature_backend_")
+
+
+def test_bad_training_setting_is_refused_by_its_name_before_any_work(tmp_path):
+    for bad, message in (
+        ({"max_epochs": 0}, "max_epochs must be a positive integer; got 0"),
+        ({"mini_batch_size": 2.5}, "mini_batch_size must be a positive integer; got 2.5"),
+        ({"learning_rate": -1}, "learning_rate must be a number > 0; got -1"),
+    ):
+        with pytest.raises(ParameterError, match=re.escape(message)):
+            RecordingClassifier(**bad).fit(tmp_path / "no such folder")
+
+
+def test_bundle_of_an_older_version_saying_normalize_loads_in_both_engines(trained, voices, tmp_path):
+    """Bundles written before 'standardize' record the feature setting as 'normalize'; they load unchanged."""
+    from vowels.reports._gather import _configuration
+
+    model, bundle = trained
+    old = tmp_path / "old"
+    shutil.copytree(bundle, old)
+    metadata = json.loads((old / "metadata.json").read_text())
+    del metadata["metadata_sha256"]
+    metadata["features"] = {("normalize" if k == "standardize" else k): v for k, v in metadata["features"].items()}
+    write_metadata(old, metadata)
+    assert json.loads((old / "metadata.json").read_text())["features"]["normalize"] is True
+    files = sorted(str(p) for p in (voices / "test").glob("*/market.wav")) + [str(voices / "test/f2/oo.wav")]
+    expected, _ = model.classify_files(files)
+    for engine in ("keras", "numpy"):
+        loaded = RecordingClassifier.load(old, engine=engine)
+        assert loaded.features_ == model.features_ and loaded.features_.standardize
+        answers, failures = loaded.classify_files(files)
+        assert failures == []
+        assert [a.speaker for a in answers] == [e.speaker for e in expected]
+        np.testing.assert_allclose([a.probability for a in answers], [e.probability for e in expected], atol=1e-5)
+        np.testing.assert_allclose([a.score for a in answers], [e.score for e in expected], atol=1e-4)
+    assert _configuration(metadata)["features"]["standardize"] is True  # reports show today's name
+
+
+def test_features_file_of_an_older_version_saying_normalize_loads(tmp_path):
+    """Feature files written before 'standardize' hold 'normalize' in their config; new ones write the new key."""
+    from vowels.datasets import Utterances
+    from vowels.extraction import Extraction
+
+    config = FeatureConfig(kind="lpcc", standardize=False)
+    rng = np.random.default_rng(0)
+    utterances = Utterances(
+        sequences=[rng.standard_normal((n, 12)).astype(np.float32) for n in (5, 7, 6)],
+        labels=np.array(["a", "b", "a"]),
+        speakers=("a", "b"),
+        sources=("a/1.wav", "b/1.wav", "a/2.wav"),
+    )
+    path = save_features(tmp_path / "new.npz", Extraction(utterances, config, (), {16000: 3}))
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    written = json.loads(str(arrays["config"]))
+    assert written["standardize"] is False and "normalize" not in written
+    written["normalize"] = written.pop("standardize")
+    arrays["config"] = np.array(json.dumps(written))
+    np.savez_compressed(tmp_path / "old.npz", **arrays)
+    loaded = load_features(tmp_path / "old.npz")
+    assert loaded.config == config and not loaded.config.standardize
+    for a, b in zip(loaded.utterances.sequences, utterances.sequences, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_cli_evaluate_dir_matches_python(trained, voices, capsys):

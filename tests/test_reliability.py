@@ -102,7 +102,7 @@ def tiny_model(tmp_path_factory, copy_fsdd) -> Path:
     root = tmp_path_factory.mktemp("tiny")
     folder = copy_fsdd(root / "d", ["george", "jackson"], [0, 1], [10, 11])
     model = RecordingClassifier(
-        n_hidden=4, epochs=1, batch_size=8, validation_fraction=0, threshold=-1, random_state=0
+        n_hidden=4, max_epochs=1, mini_batch_size=8, validation_fraction=0, threshold=-1, random_state=0
     ).fit(folder)
     model.save(root / "model")
     return root / "model"
@@ -199,7 +199,7 @@ def small_bundle(tmp_path_factory, copy_fsdd) -> Path:
     root = tmp_path_factory.mktemp("bundle")
     folder = copy_fsdd(root / "d", ["george", "jackson"], range(4), [10])
     model = RecordingClassifier(
-        n_hidden=4, epochs=1, batch_size=8, validation_fraction=0, threshold=-1, random_state=0
+        n_hidden=4, max_epochs=1, mini_batch_size=8, validation_fraction=0, threshold=-1, random_state=0
     ).fit(folder)
     return model.save(root / "model")
 
@@ -369,7 +369,7 @@ def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_pa
     )
     assert [(f.path, f.message) for f in data.failures] == [(str(long), message)]
     assert len(data.utterances) == 2
-    features, failures = extract_files([long], FeatureConfig(sample_rate=8000), backend="numpy")
+    features, failures = extract_files([long], FeatureConfig(sample_rate=8000), dsp="numpy")
     assert features == [None] and [f.path for f in failures] == [str(long)]
 
 
@@ -377,4 +377,4 @@ def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_pa
 def test_a_library_seed_out_of_range_names_random_state(tmp_path, copy_fsdd, seed):
     folder = copy_fsdd(tmp_path / "d", ["george", "jackson"], range(2), [10])
     with pytest.raises(ParameterError, match=r"random_state must be a whole number from 0 to 4294967295"):
-        RecordingClassifier(epochs=1, random_state=seed).fit(folder)
+        RecordingClassifier(max_epochs=1, random_state=seed).fit(folder)

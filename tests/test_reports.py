@@ -352,7 +352,7 @@ def fsdd_model(tmp_path_factory, copy_fsdd) -> dict:
     root = tmp_path_factory.mktemp("fsdd")
     train = copy_fsdd(root / "train", ENROLLED, range(8), [10])
     model = RecordingClassifier(
-        n_hidden=8, epochs=3, batch_size=8, learn_rate=0.01, random_state=0, calibration_folds=3
+        n_hidden=8, max_epochs=3, mini_batch_size=8, learning_rate=0.01, random_state=0, calibration_folds=3
     ).fit(train)
     mixed = copy_fsdd(root / "mixed", (*ENROLLED, STRANGER), range(3), [11])
     strangers = copy_fsdd(root / "strangers", (STRANGER,), range(3), [11])

@@ -20,7 +20,7 @@ from vowels.recordings import UNKNOWN, RecordingClassifier
 
 ENROLLED = ("george", "jackson", "lucas", "nicolas")
 STRANGER = "theo"
-SMALL = {"n_hidden": 16, "epochs": 8, "batch_size": 16, "learn_rate": 0.01, "calibration_folds": 4}
+SMALL = {"n_hidden": 16, "max_epochs": 8, "mini_batch_size": 16, "learning_rate": 0.01, "calibration_folds": 4}
 
 
 @pytest.fixture(scope="module")

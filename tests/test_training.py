@@ -93,7 +93,7 @@ def test_shuffling_changes_training_and_the_short_last_batch_is_dropped(small_tr
 @pytest.mark.slow
 @pytest.mark.parametrize(("mode", "n_members"), [("matlab", 1), ("masked", 1), ("masked", 2)])
 @pytest.mark.parametrize("padding", ["right", "left"])
-def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, mode, n_members, padding):
+def test_graph_loop_computes_the_same_updates_as_train_on_batch(small_train, mode, n_members, padding):
     """One graph per epoch must equal Keras' train_on_batch on each padded mini-batch."""
     from vowels.model import build_network
     from vowels.training import seed_everything, train_network
@@ -101,11 +101,11 @@ def test_graph_engine_computes_the_same_updates_as_train_on_batch(small_train, m
     data = small_train.subset(range(25))  # batches of 9, 9 and a short one of 7
     options = TrainingOptions(max_epochs=2, mini_batch_size=9, drop_last=False, sequence_padding_direction=padding)
     results = {}
-    for engine in ("graph", "batch"):
+    for loop in ("graph", "batch"):
         seed_everything(0)
         model = build_network(12, 3, mode=mode, n_hidden=5, n_members=n_members)
-        history = train_network(model, data.sequences, data.codes, options, verbose=0, engine=engine)
-        results[engine] = (model.get_weights(), history)
+        history = train_network(model, data.sequences, data.codes, options, verbose=0, loop=loop)
+        results[loop] = (model.get_weights(), history)
     for graph_w, batch_w in zip(results["graph"][0], results["batch"][0]):
         np.testing.assert_allclose(graph_w, batch_w, atol=2e-5)
     np.testing.assert_allclose(results["graph"][1].iteration_loss, results["batch"][1].iteration_loss, rtol=1e-5)

@@ -1,5 +1,9 @@
 """The `vowels` command: parse arguments, call the library, print results; no logic of its own.
 
+Each command `vowels X` is two functions side by side: `add_X` declares its arguments, `run_X` handles
+them; `build_parser` calls the `add_X` in turn. Choices come from the library's constants
+(`vowels.names`, `vowels.plots`), which import nothing heavy, so ``--help`` answers at once.
+
 Exit codes: 0 success, 1 some inputs failed, 2 usage or input error, 130 interrupted.
 
 File names that are not valid UTF-8 are printed with ``\\xNN`` for each byte that does not decode
@@ -12,6 +16,7 @@ that every result and message stays one line; CSV output keeps them, in quoted f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -24,9 +29,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
 from .limits import MAX_SEED, MAX_SEEDS
+from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES
+from .plots import DATA_FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from .extraction import Extraction, Failure
+
+    _Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 __all__ = ["ExitStatus", "main"]
 
@@ -66,6 +77,49 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
 
     parse.__name__ = f"whole number {allowed}"
     return parse
+
+
+def score(text: str) -> float:
+    """An argparse type for an open-set score threshold in [-1, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -2.0
+    if not -1 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1]; got {text!r}")
+    return value
+
+
+def score_or_auto(text: str) -> float | str:
+    """An argparse type for a score threshold in [-1, 1], or the word ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return score(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1] or 'auto'; got {text!r}") from None
+
+
+def operating_point(text: str) -> str:
+    """An argparse type for ``eer`` or ``far=<rate>``."""
+    from .openset import parse_operating_point
+
+    try:
+        parse_operating_point(text)
+    except VowelsError:
+        raise argparse.ArgumentTypeError(f"must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {text!r}") from None
+    return text
+
+
+def fraction(text: str) -> float:
+    """An argparse type for a fraction in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
+    return value
 
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -112,215 +166,6 @@ def _print_json(value: object) -> None:
 def _say(args: argparse.Namespace, *lines: str) -> None:
     if not args.quiet:
         _print(*lines, sep="\n", flush=True)
-
-
-def _recipe(args: argparse.Namespace) -> dict:
-    """The `reproduce` arguments that one seed and several seeds share."""
-    return {
-        "epochs": args.epochs,
-        "mode": args.mode,
-        "recipe": args.recipe,
-        "out": args.out,
-        "data": args.data,
-        "force": args.force,
-        "verbose": 0 if args.quiet else 1,
-    }
-
-
-def run_reproduce(args: argparse.Namespace) -> int:
-    """`vowels reproduce`: the MATLAB tutorial on the Japanese Vowels data."""
-    from .tutorial import recipe_params, reproduce
-
-    if args.seeds is not None and args.seed + args.seeds - 1 > MAX_SEED:
-        raise UsageError(
-            f"vowels reproduce: --seed {args.seed} with --seeds {args.seeds} reaches seed "
-            f"{args.seed + args.seeds - 1}, above the largest seed {MAX_SEED}; lower --seed or --seeds "
-            f"(see 'vowels reproduce --help')"
-        )
-    args.mode = recipe_params(args.recipe, args.mode)["mode"]
-    explanation = {
-        "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
-        "padded": "backward LSTM state after the whole padded sequence",
-        "masked": "each direction's state after the true frames only (--mode masked)",
-    }[args.mode]
-    _say(args, f"Recipe: {args.recipe}. Mode: {args.mode} ({explanation}).")
-    if args.mode == "matlab":
-        _say(args, "Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
-    with _training_plot(args):
-        if args.seeds is not None:
-            return run_reproduce_seeds(args)
-        run = reproduce(seed=args.seed, **_recipe(args))
-    metrics = run.metrics
-    _print(
-        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
-        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), mode {args.mode}, "
-        f"{args.epochs} epochs, seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
-    )
-    out = Path(args.out)
-    _say(
-        args,
-        f"Saved: {out / 'metrics.json'}, {out / 'history.json'}, {out / 'predictions.csv'}, "
-        f"model bundle {out / 'model'}",
-    )
-    return ExitStatus.SUCCESS
-
-
-def run_reproduce_seeds(args: argparse.Namespace) -> int:
-    """`vowels reproduce --seeds N`: the tutorial for seeds S..S+N-1, each in --out/seed-K/."""
-    from .tutorial import reproduce_seeds
-
-    seeds = reproduce_seeds(n_seeds=args.seeds, seed=args.seed, **_recipe(args))
-    for run in seeds.runs:
-        m = run.metrics
-        _say(
-            args,
-            f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
-            f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s",
-        )
-    acc = seeds.summary["accuracy"]
-    _print(
-        f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
-        f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
-        f"max {100 * acc['max']:.2f}%, mode {args.mode}, {args.epochs} epochs"
-    )
-    _say(
-        args,
-        f"Saved: {os.path.join(args.out, 'seeds.json')} and one run folder per seed "
-        f"({os.path.join(args.out, 'seed-K')})",
-    )
-    return ExitStatus.SUCCESS
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    """`vowels evaluate`: score a saved model on the Japanese Vowels test set, or on a folder of recordings
-    given as DIR or, as for `vowels report`, as --data DIR."""
-    from .bundle import read_bundle_metadata
-
-    if args.dir is not None and args.data is not None and Path(args.dir) != Path(args.data):
-        raise UsageError(
-            f"vowels evaluate: DIR {args.dir} and --data {args.data} both name the data to score; give one "
-            "(see 'vowels evaluate --help')"
-        )
-    if args.dir is None and args.data is not None and "features" in read_bundle_metadata(Path(args.model)):
-        args.dir = args.data  # a model trained on recordings scores a folder of them, whichever way it is named
-    if args.dir is not None:
-        return run_evaluate_folder(args)
-    from .classifier import SpeakerClassifier
-    from .datasets import load_japanese_vowels
-    from .tutorial import score_on_test_set
-
-    clf = SpeakerClassifier.load(args.model)
-    test = load_japanese_vowels("test", path=args.data)
-    evaluation, predicted, probabilities, _ = score_on_test_set(clf, test)
-    errors = [
-        {"source": source, "true": str(true), "answer": str(answer), "probability": float(p.max())}
-        for source, true, answer, p in zip(test.sources, test.labels, predicted, probabilities, strict=True)
-        if answer != true
-    ]
-    if args.json:
-        data = None if args.data is None else str(args.data)
-        _print_json({"model": str(args.model), "data": data, **evaluation.to_dict(), "errors": errors})
-        return ExitStatus.SUCCESS
-    _print(
-        f"Test accuracy: {100 * evaluation.accuracy:.2f}% "
-        f"({evaluation.n - evaluation.n_errors}/{evaluation.n}), model {args.model}"
-    )
-    _say(
-        args,
-        f"Misclassified: {len(errors)} of {evaluation.n} test utterances{':' if errors else '.'}",
-        *(f"  {e['source']}: true {e['true']}, answer {e['answer']} (p={e['probability']:.3f})" for e in errors),
-    )
-    return ExitStatus.SUCCESS
-
-
-def run_plot(args: argparse.Namespace) -> int:
-    """`vowels plot`: the tutorial's figures, written to --out."""
-    from .plots import write_figures
-
-    written, skipped = write_figures(
-        args.which,
-        args.out,
-        fmt=args.format,
-        run=args.run,
-        model=args.model,
-        observation=args.observation,
-        padding_results=args.padding_results,
-        audio=args.audio,
-        kind=args.kind,
-    )
-    for note in skipped:
-        _print(f"vowels plot: {note}", file=sys.stderr)
-    _say(args, *(f"Wrote {path}" for path in written))
-    return ExitStatus.SUCCESS
-
-
-def run_report(args: argparse.Namespace) -> int:
-    """`vowels report`: an accuracy report (Markdown, PNG figures, self-contained HTML) of a run or model."""
-    from .reports import check_report_free, report_from_model, report_from_run, write_report
-
-    check_report_free(args.out, force=args.force)
-    if args.run is not None:
-        report = report_from_run(args.run, data=args.data)
-    else:
-        report = report_from_model(args.model, data=args.data)
-    written = write_report(report, args.out, force=args.force)
-    ev, (low, high) = report.evaluation, report.interval
-    seeds = ""
-    if report.seeds:
-        acc = report.seeds["accuracy"]
-        seeds = (
-            f"; over {acc['n_seeds']} seeds mean {100 * acc['mean']:.2f}%, min {100 * acc['min']:.2f}%, "
-            f"max {100 * acc['max']:.2f}% (headline: seed {report.headline_seed})"
-        )
-    _print(
-        f"Test accuracy: {100 * ev.accuracy:.2f}% ({ev.n - ev.n_errors}/{ev.n}), 95% CI "
-        f"{100 * low:.2f}-{100 * high:.2f}% (Wilson){seeds}"
-    )
-    _say(args, *(f"Wrote {path}" for path in written))
-    return ExitStatus.SUCCESS
-
-
-def score(text: str) -> float:
-    """An argparse type for an open-set score threshold in [-1, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -2.0
-    if not -1 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1]; got {text!r}")
-    return value
-
-
-def score_or_auto(text: str) -> float | str:
-    """An argparse type for a score threshold in [-1, 1], or the word ``auto``."""
-    if text == "auto":
-        return text
-    try:
-        return score(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1] or 'auto'; got {text!r}") from None
-
-
-def operating_point(text: str) -> str:
-    """An argparse type for ``eer`` or ``far=<rate>``."""
-    from .openset import parse_operating_point
-
-    try:
-        parse_operating_point(text)
-    except VowelsError:
-        raise argparse.ArgumentTypeError(f"must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {text!r}") from None
-    return text
-
-
-def fraction(text: str) -> float:
-    """An argparse type for a fraction in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
-    return value
 
 
 def _clock(seconds: float) -> str:
@@ -390,6 +235,29 @@ def _workers(args: argparse.Namespace) -> int:
     return cpus
 
 
+def _common_options() -> _Parser:
+    """The options of every command, as a parent parser."""
+    common = _Parser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    common.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also show TensorFlow's own log lines on stderr (CUDA probes and the like, hidden by default; "
+        "a TF_CPP_MIN_LOG_LEVEL you set is kept)",
+    )
+    return common
+
+
+def _add_command(
+    sub: _Commands, name: str, handler: Callable[[argparse.Namespace], int], *, summary: str, description: str
+) -> _Parser:
+    """The parser of `vowels NAME`: the common options, and `handler` to call with the parsed arguments."""
+    parser = sub.add_parser(name, parents=[_common_options()], help=summary, description=description)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
     parser.add_argument(
         "--workers",
@@ -442,173 +310,209 @@ def _report_failures(failures: Sequence[Failure]) -> None:
         _print(f"vowels: skipped: {failure.message}", file=sys.stderr)
 
 
-def run_extract(args: argparse.Namespace) -> int:
-    """`vowels extract`: features of a speaker folder to one compressed .npz file."""
-    from .bundle import check_free, check_writable
-    from .extraction import load_speaker_folders, save_features
-    from .features import FeatureConfig
-
-    out = Path(args.out)
-    if out.is_dir():
-        raise UsageError(
-            f"vowels extract: --out {out} is a folder; name a features file to write, e.g. {out / 'features.npz'}"
-        )
-    check_free(out, force=args.force)
-    check_writable(out.parent)
-    extraction = load_speaker_folders(
-        args.dir,
-        FeatureConfig(kind=args.kind, sample_rate=args.sample_rate),
-        n_jobs=_workers(args),
-        progress=_progress(args, "Extracting features"),
-        match_rate=args.sample_rate is None,
+def add_reproduce(sub: _Commands) -> None:
+    """The arguments of `vowels reproduce`."""
+    p = _add_command(
+        sub,
+        "reproduce",
+        run_reproduce,
+        summary="reproduce the MATLAB tutorial on Japanese Vowels",
+        description="Train the BiLSTM of MATLAB's 'Sequence Classification Using Deep Learning' on the Japanese "
+        "Vowels training set and score it on the test set. Writes OUT/metrics.json, history.json, "
+        "predictions.csv and the model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, "
+        "and OUT/seeds.json).",
     )
-    _report_failures(extraction.failures)
-    _say(args, f"Recordings {extraction.describe_rates()}.")
-    save_features(args.out, extraction, force=args.force)
-    u = extraction.utterances
+    p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
+    p.add_argument(
+        "--seed", type=whole_number(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
+    )
+    p.add_argument(
+        "--seeds",
+        type=whole_number(1, MAX_SEEDS),
+        default=None,
+        metavar="N",
+        help=f"train N seeds (--seed .. --seed+N-1, N at most {MAX_SEEDS}), each in OUT/seed-K/, summary in "
+        "OUT/seeds.json",
+    )
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="BiLSTM last-output semantics (default: the recipe's; matlab for the faithful reproduction)",
+    )
+    p.add_argument(
+        "--recipe",
+        choices=RECIPE_NAMES,
+        default="matlab",
+        help="matlab: the tutorial (default); best: 5 masked BiLSTMs averaged, standardised features with "
+        "deltas, dropout, time-warp and noise augmentation (chosen by cross-validation)",
+    )
+    p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
+    p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
+    p.add_argument("--force", action="store_true", help="replace results of an earlier run in --out")
+    _add_plots(p)
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    """`vowels reproduce`: the MATLAB tutorial on the Japanese Vowels data."""
+    from .tutorial import recipe_params, reproduce
+
+    if args.seeds is not None and args.seed + args.seeds - 1 > MAX_SEED:
+        raise UsageError(
+            f"vowels reproduce: --seed {args.seed} with --seeds {args.seeds} reaches seed "
+            f"{args.seed + args.seeds - 1}, above the largest seed {MAX_SEED}; lower --seed or --seeds "
+            f"(see 'vowels reproduce --help')"
+        )
+    args.mode = recipe_params(args.recipe, args.mode)["mode"]
+    explanation = {
+        "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
+        "padded": "backward LSTM state after the whole padded sequence",
+        "masked": "each direction's state after the true frames only (--mode masked)",
+    }[args.mode]
+    _say(args, f"Recipe: {args.recipe}. Mode: {args.mode} ({explanation}).")
+    if args.mode == "matlab":
+        _say(args, "Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
+    with _training_plot(args):
+        if args.seeds is not None:
+            return _reproduce_seeds(args)
+        run = reproduce(seed=args.seed, **_recipe(args))
+    metrics = run.metrics
     _print(
-        f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({extraction.config.kind}, "
-        f"{extraction.config.n_features} features per frame); {len(extraction.failures)} skipped; wrote {args.out}"
+        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
+        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), mode {args.mode}, "
+        f"{args.epochs} epochs, seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
     )
-    return ExitStatus.PARTIAL_FAILURE if extraction.failures else ExitStatus.SUCCESS
-
-
-def _features_of_source(args: argparse.Namespace) -> Extraction:
-    """`train`'s data: a features file (whose settings --kind and --sample-rate must match) or a folder."""
-    from .extraction import is_audio_file, load_features, load_speaker_folders
-    from .features import FeatureConfig
-
-    source = Path(args.source)
-    if is_audio_file(source):
-        raise UsageError(
-            f"vowels train: {source} is an audio file, not a features file; train takes a folder of speaker "
-            "folders (DIR/<speaker>/<recordings>, e.g. DIR/alice/ah.wav) or a features .npz written by "
-            "'vowels extract' (see 'vowels train --help')"
-        )
-    if not source.is_file():
-        return load_speaker_folders(
-            source,
-            FeatureConfig(kind=args.kind or "mfcc", sample_rate=args.sample_rate),
-            n_jobs=_workers(args),
-            progress=_progress(args, "Extracting features"),
-            match_rate=args.sample_rate is None,
-        )
-    data = load_features(source)
-    asked = {"--kind": (args.kind, data.config.kind), "--sample-rate": (args.sample_rate, data.config.sample_rate)}
-    for option, (wanted, found) in asked.items():
-        if wanted is not None and wanted != found:
-            raise UsageError(
-                f"vowels train: {option} {wanted} does not match {source}, whose features were extracted with "
-                f"{option} {found}; drop {option}, or run 'vowels extract' again with it."
-            )
-    return data
-
-
-def run_train(args: argparse.Namespace) -> int:
-    """`vowels train`: a model bundle from a speaker folder or an extracted features file."""
-    from .bundle import check_free, check_writable
-    from .recordings import RecordingClassifier
-
     out = Path(args.out)
-    check_free(out, force=args.force)
-    check_writable(out.parent)
-    data = _features_of_source(args)
-    _report_failures(data.failures)
-    model = RecordingClassifier(
-        mode=args.mode,
-        n_hidden=args.hidden,
-        epochs=args.epochs,
-        validation_fraction=args.validation_fraction,
-        threshold=args.threshold,
-        operating_point=args.operating_point,
-        refit=not args.keep_split,
-        random_state=args.seed,
-        verbose=0 if args.quiet else 1,
-    )
-    u = data.utterances
     _say(
         args,
-        f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
-        f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
-        f"Recordings {data.describe_rates()}.",
+        f"Saved: {out / 'metrics.json'}, {out / 'history.json'}, {out / 'predictions.csv'}, "
+        f"model bundle {out / 'model'}",
     )
-    with _training_plot(args):
-        model.fit(data)
-    v = model.validation_
-    if "accuracy" in v:
-        _print(
-            f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
-            "recordings, closed set)"
+    return ExitStatus.SUCCESS
+
+
+def _recipe(args: argparse.Namespace) -> dict:
+    """The `reproduce` arguments that one seed and several seeds share."""
+    return {
+        "epochs": args.epochs,
+        "mode": args.mode,
+        "recipe": args.recipe,
+        "out": args.out,
+        "data": args.data,
+        "force": args.force,
+        "verbose": 0 if args.quiet else 1,
+    }
+
+
+def _reproduce_seeds(args: argparse.Namespace) -> int:
+    """`vowels reproduce --seeds N`: the tutorial for seeds S..S+N-1, each in --out/seed-K/."""
+    from .tutorial import reproduce_seeds
+
+    seeds = reproduce_seeds(n_seeds=args.seeds, seed=args.seed, **_recipe(args))
+    for run in seeds.runs:
+        m = run.metrics
+        _say(
+            args,
+            f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
+            f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s",
         )
-    else:
-        _print("No validation split (--validation-fraction 0): accuracy not measured.")
-    point = model.operating_point_
-    if point is not None:
-        _print(
-            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}, calibrated with each speaker left "
-            f"out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} held-out recordings "
-            f"of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of {len(point.genuine)} of "
-            "enrolled speakers rejected"
+    acc = seeds.summary["accuracy"]
+    _print(
+        f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
+        f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
+        f"max {100 * acc['max']:.2f}%, mode {args.mode}, {args.epochs} epochs"
+    )
+    _say(
+        args,
+        f"Saved: {os.path.join(args.out, 'seeds.json')} and one run folder per seed "
+        f"({os.path.join(args.out, 'seed-K')})",
+    )
+    return ExitStatus.SUCCESS
+
+
+def add_evaluate(sub: _Commands) -> None:
+    """The arguments of `vowels evaluate`."""
+    p = _add_command(
+        sub,
+        "evaluate",
+        run_evaluate,
+        summary="score a saved model on the test set, or on a labelled folder DIR",
+        description="Score a model bundle: one from 'vowels reproduce' on the Japanese Vowels test set, one from "
+        "'vowels train' on a folder of recordings DIR/<speaker>/* (speakers it does not know should be answered "
+        "'unknown'). Prints the accuracy and each wrong answer (--json: as JSON); writes nothing. The folder may "
+        "be given as DIR or, as for 'vowels report', as --data DIR.",
+    )
+    p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
+    p.add_argument(
+        "dir",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="folder of recordings DIR/<speaker>/* to score a model from 'vowels train' on; the same as --data DIR",
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="the data to score, as for 'vowels report': for a model from 'vowels train', a folder "
+        "DIR/<speaker>/* of recordings (or give it as DIR); otherwise the folder of the UCI files "
+        "(default: bundled copy)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=score,
+        default=None,
+        help="with recordings: answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
+    )
+    _add_workers(p, when="with recordings: ")
+    p.add_argument(
+        "--json", action="store_true", help="print every number, and each wrong answer, as JSON instead of text"
+    )
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """`vowels evaluate`: score a saved model on the Japanese Vowels test set, or on a folder of recordings
+    given as DIR or, as for `vowels report`, as --data DIR."""
+    from .bundle import read_bundle_metadata
+
+    if args.dir is not None and args.data is not None and Path(args.dir) != Path(args.data):
+        raise UsageError(
+            f"vowels evaluate: DIR {args.dir} and --data {args.data} both name the data to score; give one "
+            "(see 'vowels evaluate --help')"
         )
-    elif args.threshold == "auto":
-        _print(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
-    else:
-        _print(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
-    if v["refit"]:
-        _say(args, f"The saved model was trained again on all {v['n_final_train']} recordings (--keep-split to not).")
-    else:
-        _say(args, f"The saved model is the one trained on {v['n_final_train']} recordings.")
-    model.save(out, force=args.force)
-    _say(args, f"Saved model bundle {out} (trained in {v['train_seconds']:.1f} s)")
-    return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
+    if args.dir is None and args.data is not None and "features" in read_bundle_metadata(Path(args.model)):
+        args.dir = args.data  # a model trained on recordings scores a folder of them, whichever way it is named
+    if args.dir is not None:
+        return _evaluate_folder(args)
+    from .classifier import SpeakerClassifier
+    from .datasets import load_japanese_vowels
+    from .tutorial import score_on_test_set
 
-
-def run_classify(args: argparse.Namespace) -> int:
-    """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
-    import csv
-
-    from .recordings import Classification, RecordingClassifier
-
-    model = RecordingClassifier.load(args.model, engine=args.engine)
-    results, failures = model.classify_files(args.files, threshold=args.threshold, n_jobs=_workers(args))
-    for failure in failures:
-        _print(f"vowels: error: {failure.message}", file=sys.stderr)
-    rate = model.features_.sample_rate
-    for r in results:
-        if r.sample_rate is not None and r.sample_rate < rate:
-            _print(
-                f"vowels: note: {r.path}: recorded at {r.sample_rate} Hz, upsampled to the model's {rate} Hz; "
-                "its answer is less reliable than for recordings like the model's.",
-                file=sys.stderr,
-            )
+    clf = SpeakerClassifier.load(args.model)
+    test = load_japanese_vowels("test", path=args.data)
+    evaluation, predicted, probabilities, _ = score_on_test_set(clf, test)
+    errors = [
+        {"source": source, "true": str(true), "answer": str(answer), "probability": float(p.max())}
+        for source, true, answer, p in zip(test.sources, test.labels, predicted, probabilities, strict=True)
+        if answer != true
+    ]
     if args.json:
-        _print_json([r.to_dict() for r in results])
-    elif args.csv:
-        # Every text field quoted: Python's csv module before 3.12 leaves a carriage return unquoted.
-        writer = csv.DictWriter(
-            sys.stdout,
-            fieldnames=list(Classification.__dataclass_fields__),
-            lineterminator="\n",
-            quoting=csv.QUOTE_NONNUMERIC,
-        )
-        writer.writeheader()
-        writer.writerows(
-            {k: _printable(v, controls=False) if isinstance(v, str) else v for k, v in r.to_dict().items()}
-            for r in results
-        )
-    else:
-        for r in results:
-            if r.speaker != r.nearest:
-                verdict = f"{r.speaker} (nearest {r.nearest}, score {r.score:.3f} < threshold {r.threshold:.3f})"
-            else:
-                verdict = f"{r.speaker} (score {r.score:.3f})"
-            _print(
-                f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
-            )
-    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+        data = None if args.data is None else str(args.data)
+        _print_json({"model": str(args.model), "data": data, **evaluation.to_dict(), "errors": errors})
+        return ExitStatus.SUCCESS
+    _print(
+        f"Test accuracy: {100 * evaluation.accuracy:.2f}% "
+        f"({evaluation.n - evaluation.n_errors}/{evaluation.n}), model {args.model}"
+    )
+    _say(
+        args,
+        f"Misclassified: {len(errors)} of {evaluation.n} test utterances{':' if errors else '.'}",
+        *(f"  {e['source']}: true {e['true']}, answer {e['answer']} (p={e['probability']:.3f})" for e in errors),
+    )
+    return ExitStatus.SUCCESS
 
 
-def run_evaluate_folder(args: argparse.Namespace) -> int:
+def _evaluate_folder(args: argparse.Namespace) -> int:
     """`vowels evaluate --model M DIR`: closed- and open-set scores on a labelled folder of recordings."""
     from .recordings import RecordingClassifier
 
@@ -662,113 +566,13 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    from . import __version__
-
-    parser = _Parser(
-        prog="vowels",
-        description="Speaker classification from short voiced sounds: MATLAB's Japanese Vowels tutorial "
-        "reproduced, and models of your own speakers trained on folders of recordings.",
-        epilog="Run 'vowels COMMAND --help' for what a command does, what it writes and its options. Exit status: "
-        "0 success, 1 some inputs failed (each named on stderr), 2 usage or input error, 130 interrupted.",
-    )
-    parser.add_argument("--version", action="version", version=f"vowels {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    common = _Parser(add_help=False)
-    common.add_argument("--quiet", "-q", action="store_true", help="print only the result")
-    common.add_argument(
-        "--verbose",
-        "-v",
-        action="store_true",
-        help="also show TensorFlow's own log lines on stderr (CUDA probes and the like, hidden by default; "
-        "a TF_CPP_MIN_LOG_LEVEL you set is kept)",
-    )
-
-    p = sub.add_parser(
-        "reproduce",
-        parents=[common],
-        help="reproduce the MATLAB tutorial on Japanese Vowels",
-        description="Train the BiLSTM of MATLAB's 'Sequence Classification Using Deep Learning' on the Japanese "
-        "Vowels training set and score it on the test set. Writes OUT/metrics.json, history.json, "
-        "predictions.csv and the model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, "
-        "and OUT/seeds.json).",
-    )
-    p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
-    p.add_argument(
-        "--seed", type=whole_number(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
-    )
-    p.add_argument(
-        "--seeds",
-        type=whole_number(1, MAX_SEEDS),
-        default=None,
-        metavar="N",
-        help=f"train N seeds (--seed .. --seed+N-1, N at most {MAX_SEEDS}), each in OUT/seed-K/, summary in "
-        "OUT/seeds.json",
-    )
-    p.add_argument(
-        "--mode",
-        choices=("matlab", "padded", "masked"),
-        default=None,
-        help="BiLSTM last-output semantics (default: the recipe's; matlab for the faithful reproduction)",
-    )
-    p.add_argument(
-        "--recipe",
-        choices=("matlab", "best"),
-        default="matlab",
-        help="matlab: the tutorial (default); best: 5 masked BiLSTMs averaged, standardised features with "
-        "deltas, dropout, time-warp and noise augmentation (chosen by cross-validation)",
-    )
-    p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
-    p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
-    p.add_argument("--force", action="store_true", help="replace results of an earlier run in --out")
-    _add_plots(p)
-    p.set_defaults(handler=run_reproduce)
-
-    p = sub.add_parser(
-        "evaluate",
-        parents=[common],
-        help="score a saved model on the test set, or on a labelled folder DIR",
-        description="Score a model bundle: one from 'vowels reproduce' on the Japanese Vowels test set, one from "
-        "'vowels train' on a folder of recordings DIR/<speaker>/* (speakers it does not know should be answered "
-        "'unknown'). Prints the accuracy and each wrong answer (--json: as JSON); writes nothing. The folder may "
-        "be given as DIR or, as for 'vowels report', as --data DIR.",
-    )
-    p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
-    p.add_argument(
-        "dir",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="folder of recordings DIR/<speaker>/* to score a model from 'vowels train' on; the same as --data DIR",
-    )
-    p.add_argument(
-        "--data",
-        default=None,
-        metavar="DIR",
-        help="the data to score, as for 'vowels report': for a model from 'vowels train', a folder "
-        "DIR/<speaker>/* of recordings (or give it as DIR); otherwise the folder of the UCI files "
-        "(default: bundled copy)",
-    )
-    p.add_argument(
-        "--threshold",
-        type=score,
-        default=None,
-        help="with recordings: answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
-    )
-    _add_workers(p, when="with recordings: ")
-    p.add_argument(
-        "--json", action="store_true", help="print every number, and each wrong answer, as JSON instead of text"
-    )
-    p.set_defaults(handler=run_evaluate)
-
-    from .plots import DATA_FIGURES, FORMATS, RUN_FIGURES
-
-    p = sub.add_parser(
+def add_plot(sub: _Commands) -> None:
+    """The arguments of `vowels plot`."""
+    p = _add_command(
+        sub,
         "plot",
-        parents=[common],
-        help="draw the tutorial's figures and a recording's",
+        run_plot,
+        summary="draw the tutorial's figures and a recording's",
         description="Draw the tutorial's figures and write each to OUT/<name>.<format>, replacing older ones. "
         "With no WHICH: every figure possible without training "
         "(the data figures, plus training/confusion when --run or --model is given, recording "
@@ -781,8 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="WHICH",
         help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
-        "(need --run or --model); recording (needs --audio); open-set (needs --model of a model trained on "
-        "recordings with a calibrated threshold); default: all possible",
+        f"(need --run or --model); {', '.join(RECORDING_FIGURES)} (needs --audio); {', '.join(MODEL_FIGURES)} "
+        "(needs --model of a model trained on recordings with a calibrated threshold); default: all possible",
     )
     p.add_argument("--out", required=True, help="output folder; figures there are replaced")
     p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
@@ -813,16 +617,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--kind",
-        choices=("mfcc", "lpcc"),
+        choices=FEATURE_KINDS,
         default=None,
         help="features of the recording figure (default mfcc, or those of a --model trained on recordings)",
     )
-    p.set_defaults(handler=run_plot)
 
-    p = sub.add_parser(
+
+def run_plot(args: argparse.Namespace) -> int:
+    """`vowels plot`: the tutorial's figures, written to --out."""
+    from .plots import write_figures
+
+    written, skipped = write_figures(
+        args.which,
+        args.out,
+        fmt=args.format,
+        run=args.run,
+        model=args.model,
+        observation=args.observation,
+        padding_results=args.padding_results,
+        audio=args.audio,
+        kind=args.kind,
+    )
+    for note in skipped:
+        _print(f"vowels plot: {note}", file=sys.stderr)
+    _say(args, *(f"Wrote {path}" for path in written))
+    return ExitStatus.SUCCESS
+
+
+def add_report(sub: _Commands) -> None:
+    """The arguments of `vowels report`."""
+    p = _add_command(
+        sub,
         "report",
-        parents=[common],
-        help="accuracy report (Markdown, HTML, JSON) of a run or a model",
+        run_report,
+        summary="accuracy report (Markdown, HTML, JSON) of a run or a model",
         description="Write REPORTDIR/report.md with its PNG figures, report.html (figures embedded, no external "
         "requests) and report.json: test accuracy with a 95% Wilson interval, per-speaker scores, "
         "confusion matrix, training curve, misclassified utterances, data, configuration, versions, "
@@ -845,12 +673,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, metavar="REPORTDIR", help="folder for the report")
     p.add_argument("--force", action="store_true", help="replace an existing report in REPORTDIR")
-    p.set_defaults(handler=run_report)
 
-    p = sub.add_parser(
+
+def run_report(args: argparse.Namespace) -> int:
+    """`vowels report`: an accuracy report (Markdown, PNG figures, self-contained HTML) of a run or model."""
+    from .reports import check_report_free, report_from_model, report_from_run, write_report
+
+    check_report_free(args.out, force=args.force)
+    if args.run is not None:
+        report = report_from_run(args.run, data=args.data)
+    else:
+        report = report_from_model(args.model, data=args.data)
+    written = write_report(report, args.out, force=args.force)
+    ev, (low, high) = report.evaluation, report.interval
+    seeds = ""
+    if report.seeds:
+        acc = report.seeds["accuracy"]
+        seeds = (
+            f"; over {acc['n_seeds']} seeds mean {100 * acc['mean']:.2f}%, min {100 * acc['min']:.2f}%, "
+            f"max {100 * acc['max']:.2f}% (headline: seed {report.headline_seed})"
+        )
+    _print(
+        f"Test accuracy: {100 * ev.accuracy:.2f}% ({ev.n - ev.n_errors}/{ev.n}), 95% CI "
+        f"{100 * low:.2f}-{100 * high:.2f}% (Wilson){seeds}"
+    )
+    _say(args, *(f"Wrote {path}" for path in written))
+    return ExitStatus.SUCCESS
+
+
+def add_extract(sub: _Commands) -> None:
+    """The arguments of `vowels extract`."""
+    p = _add_command(
+        sub,
         "extract",
-        parents=[common],
-        help="recordings DIR/<speaker>/* -> features file (.npz)",
+        run_extract,
+        summary="recordings DIR/<speaker>/* -> features file (.npz)",
         description="Compute the features of every recording in DIR/<speaker>/* and write them, with the "
         "settings used, to one compressed .npz file (--out) that 'vowels train' reads, so that several "
         "trainings extract once. Files that cannot be used are named on stderr and skipped (exit 1).",
@@ -859,19 +716,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="features file to write, e.g. feats.npz")
     p.add_argument(
         "--kind",
-        choices=("mfcc", "lpcc"),
+        choices=FEATURE_KINDS,
         default="mfcc",
         help="mfcc: MFCC; lpcc: LPC cepstrum with the Japanese Vowels analysis (default mfcc)",
     )
     _add_sample_rate(p)
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
-    p.set_defaults(handler=run_extract)
 
-    p = sub.add_parser(
+
+def run_extract(args: argparse.Namespace) -> int:
+    """`vowels extract`: features of a speaker folder to one compressed .npz file."""
+    from .bundle import check_free, check_writable
+    from .extraction import load_speaker_folders, save_features
+    from .features import FeatureConfig
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(
+            f"vowels extract: --out {out} is a folder; name a features file to write, e.g. {out / 'features.npz'}"
+        )
+    check_free(out, force=args.force)
+    check_writable(out.parent)
+    extraction = load_speaker_folders(
+        args.dir,
+        FeatureConfig(kind=args.kind, sample_rate=args.sample_rate),
+        n_jobs=_workers(args),
+        progress=_progress(args, "Extracting features"),
+        match_rate=args.sample_rate is None,
+    )
+    _report_failures(extraction.failures)
+    _say(args, f"Recordings {extraction.describe_rates()}.")
+    save_features(args.out, extraction, force=args.force)
+    u = extraction.utterances
+    _print(
+        f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({extraction.config.kind}, "
+        f"{extraction.config.n_features} features per frame); {len(extraction.failures)} skipped; wrote {args.out}"
+    )
+    return ExitStatus.PARTIAL_FAILURE if extraction.failures else ExitStatus.SUCCESS
+
+
+def add_train(sub: _Commands) -> None:
+    """The arguments of `vowels train`."""
+    p = _add_command(
+        sub,
         "train",
-        parents=[common],
-        help="train a model on DIR/<speaker>/* or a features file",
+        run_train,
+        summary="train a model on DIR/<speaker>/* or a features file",
         description="Train a speaker model on a folder of recordings DIR/<speaker>/* or on a features file from "
         "'vowels extract', measure it on held-out recordings and calibrate the score below which it answers "
         "'unknown'. Writes a model bundle folder (--out) for 'vowels classify', 'evaluate' and 'report'.",
@@ -884,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--mode",
-        choices=("masked", "matlab", "padded"),
+        choices=MODES,
         default="masked",
         help="BiLSTM semantics (default masked: padding is ignored)",
     )
@@ -918,7 +809,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--kind",
-        choices=("mfcc", "lpcc"),
+        choices=FEATURE_KINDS,
         default=None,
         help="features when DIR is a folder (default mfcc); with a features file, must match it",
     )
@@ -926,12 +817,105 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workers(p)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
     _add_plots(p)
-    p.set_defaults(handler=run_train)
 
-    p = sub.add_parser(
+
+def run_train(args: argparse.Namespace) -> int:
+    """`vowels train`: a model bundle from a speaker folder or an extracted features file."""
+    from .bundle import check_free, check_writable
+    from .recordings import RecordingClassifier
+
+    out = Path(args.out)
+    check_free(out, force=args.force)
+    check_writable(out.parent)
+    data = _features_of_source(args)
+    _report_failures(data.failures)
+    model = RecordingClassifier(
+        mode=args.mode,
+        n_hidden=args.hidden,
+        max_epochs=args.epochs,
+        validation_fraction=args.validation_fraction,
+        threshold=args.threshold,
+        operating_point=args.operating_point,
+        refit=not args.keep_split,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
+    u = data.utterances
+    _say(
+        args,
+        f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
+        f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
+        f"Recordings {data.describe_rates()}.",
+    )
+    with _training_plot(args):
+        model.fit(data)
+    v = model.validation_
+    if "accuracy" in v:
+        _print(
+            f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
+            "recordings, closed set)"
+        )
+    else:
+        _print("No validation split (--validation-fraction 0): accuracy not measured.")
+    point = model.operating_point_
+    if point is not None:
+        _print(
+            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}, calibrated with each speaker left "
+            f"out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} held-out recordings "
+            f"of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of {len(point.genuine)} of "
+            "enrolled speakers rejected"
+        )
+    elif args.threshold == "auto":
+        _print(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
+    else:
+        _print(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
+    if v["refit"]:
+        _say(args, f"The saved model was trained again on all {v['n_final_train']} recordings (--keep-split to not).")
+    else:
+        _say(args, f"The saved model is the one trained on {v['n_final_train']} recordings.")
+    model.save(out, force=args.force)
+    _say(args, f"Saved model bundle {out} (trained in {v['train_seconds']:.1f} s)")
+    return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
+
+
+def _features_of_source(args: argparse.Namespace) -> Extraction:
+    """`train`'s data: a features file (whose settings --kind and --sample-rate must match) or a folder."""
+    from .extraction import is_audio_file, load_features, load_speaker_folders
+    from .features import FeatureConfig
+
+    source = Path(args.source)
+    if is_audio_file(source):
+        raise UsageError(
+            f"vowels train: {source} is an audio file, not a features file; train takes a folder of speaker "
+            "folders (DIR/<speaker>/<recordings>, e.g. DIR/alice/ah.wav) or a features .npz written by "
+            "'vowels extract' (see 'vowels train --help')"
+        )
+    if not source.is_file():
+        return load_speaker_folders(
+            source,
+            FeatureConfig(kind=args.kind or "mfcc", sample_rate=args.sample_rate),
+            n_jobs=_workers(args),
+            progress=_progress(args, "Extracting features"),
+            match_rate=args.sample_rate is None,
+        )
+    data = load_features(source)
+    asked = {"--kind": (args.kind, data.config.kind), "--sample-rate": (args.sample_rate, data.config.sample_rate)}
+    for option, (wanted, found) in asked.items():
+        if wanted is not None and wanted != found:
+            raise UsageError(
+                f"vowels train: {option} {wanted} does not match {source}, whose features were extracted with "
+                f"{option} {found}; drop {option}, or run 'vowels extract' again with it."
+            )
+    return data
+
+
+def add_classify(sub: _Commands) -> None:
+    """The arguments of `vowels classify`."""
+    p = _add_command(
+        sub,
         "classify",
-        parents=[common],
-        help="name the speaker of each recording",
+        run_classify,
+        summary="name the speaker of each recording",
         description="Name the speaker of each recording FILE with a model from 'vowels train', or answer "
         "'unknown' when its score is below the model's threshold. Prints one line per file (--json, --csv: "
         "every score); writes nothing. Files that cannot be read are named on stderr (exit 1).",
@@ -950,12 +934,73 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workers(p)
     p.add_argument(
         "--engine",
-        choices=("auto", "numpy", "keras"),
+        choices=ENGINES,
         default="auto",
         help="auto (default): NumPy network and features when the bundle has weights.npz (no "
         "TensorFlow start-up, same answer), else Keras and librosa as in training",
     )
-    p.set_defaults(handler=run_classify)
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
+    import csv
+
+    from .recordings import Classification, RecordingClassifier
+
+    model = RecordingClassifier.load(args.model, engine=args.engine)
+    results, failures = model.classify_files(args.files, threshold=args.threshold, n_jobs=_workers(args))
+    for failure in failures:
+        _print(f"vowels: error: {failure.message}", file=sys.stderr)
+    rate = model.features_.sample_rate
+    for r in results:
+        if r.sample_rate is not None and r.sample_rate < rate:
+            _print(
+                f"vowels: note: {r.path}: recorded at {r.sample_rate} Hz, upsampled to the model's {rate} Hz; "
+                "its answer is less reliable than for recordings like the model's.",
+                file=sys.stderr,
+            )
+    if args.json:
+        _print_json([r.to_dict() for r in results])
+    elif args.csv:
+        # Every text field quoted: Python's csv module before 3.12 leaves a carriage return unquoted.
+        writer = csv.DictWriter(
+            sys.stdout,
+            fieldnames=list(Classification.__dataclass_fields__),
+            lineterminator="\n",
+            quoting=csv.QUOTE_NONNUMERIC,
+        )
+        writer.writeheader()
+        writer.writerows(
+            {k: _printable(v, controls=False) if isinstance(v, str) else v for k, v in r.to_dict().items()}
+            for r in results
+        )
+    else:
+        for r in results:
+            if r.speaker != r.nearest:
+                verdict = f"{r.speaker} (nearest {r.nearest}, score {r.score:.3f} < threshold {r.threshold:.3f})"
+            else:
+                verdict = f"{r.speaker} (score {r.score:.3f})"
+            _print(
+                f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
+            )
+    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from . import __version__
+
+    parser = _Parser(
+        prog="vowels",
+        description="Speaker classification from short voiced sounds: MATLAB's Japanese Vowels tutorial "
+        "reproduced, and models of your own speakers trained on folders of recordings.",
+        epilog="Run 'vowels COMMAND --help' for what a command does, what it writes and its options. Exit status: "
+        "0 success, 1 some inputs failed (each named on stderr), 2 usage or input error, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"vowels {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add_command in (add_reproduce, add_evaluate, add_plot, add_report, add_extract, add_train, add_classify):
+        add_command(sub)
     return parser
 
 
@@ -985,6 +1030,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print("vowels: interrupted; files already written are whole, nothing half-written was kept.", file=sys.stderr)
         return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`vowels ... | head`): as Python's documentation advises, point stdout
+        # at devnull so that the interpreter's last flush does not raise again, and stop quietly.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.PARTIAL_FAILURE
 
 
 if __name__ == "__main__":

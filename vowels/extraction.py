@@ -270,10 +270,10 @@ def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2)
     return _find_speaker_files(folder, min_speakers=min_speakers)[0]
 
 
-def _features_or_failure(path: str, config: dict, backend: str) -> tuple[np.ndarray | None, str | None]:
+def _features_or_failure(path: str, config: dict, dsp: str) -> tuple[np.ndarray | None, str | None]:
     """Worker: the features of one file, or the one-line reason it cannot be used."""
     try:
-        return features_of_file(path, FeatureConfig.from_dict(config), backend=backend), None
+        return features_of_file(path, FeatureConfig.from_dict(config), dsp=dsp), None
     except VowelsError as exc:
         return None, str(exc)
 
@@ -312,7 +312,7 @@ def extract_files(
     *,
     n_jobs: int = 1,
     progress: Progress | None = None,
-    backend: str = "librosa",
+    dsp: str = "librosa",
 ) -> tuple[list[np.ndarray | None], list[Failure]]:
     """Features of many files, in parallel; a bad file gives None and a `Failure`, not an error.
 
@@ -329,7 +329,7 @@ def extract_files(
         active ``dask.distributed.Client``.
     progress : callable(done, total), default=None
         Called after each file.
-    backend : {"librosa", "numpy"}, default="librosa"
+    dsp : {"librosa", "numpy"}, default="librosa"
         Signal processing by librosa or by `vowels.dsp` (see `vowels.features.compute_features`).
 
     Returns
@@ -356,13 +356,13 @@ def extract_files(
     settings = config.to_dict()
     if n_jobs == 1 or len(todo) <= 1:
         answers: Iterable[tuple[np.ndarray | None, str | None]] = (
-            _features_or_failure(names[i], settings, backend) for i in todo
+            _features_or_failure(names[i], settings, dsp) for i in todo
         )
     else:
         from joblib import Parallel, delayed
 
         answers = Parallel(n_jobs=min(n_jobs, len(todo)) if n_jobs > 0 else n_jobs, return_as="generator")(
-            delayed(_features_or_failure)(names[i], settings, backend) for i in todo
+            delayed(_features_or_failure)(names[i], settings, dsp) for i in todo
         )
     for done, (i, answer) in enumerate(zip(todo, answers, strict=True), start=len(names) - len(todo) + 1):
         results[i] = answer
@@ -382,7 +382,7 @@ def load_speaker_folders(
     n_jobs: int = 1,
     progress: Progress | None = None,
     min_speakers: int = 2,
-    backend: str = "librosa",
+    dsp: str = "librosa",
     match_rate: bool = False,
 ) -> Extraction:
     """Features of every recording under ``folder/<speaker>/``, labelled by speaker.
@@ -397,7 +397,7 @@ def load_speaker_folders(
     progress : callable(done, total), default=None
     min_speakers : int, default=2
         Fewest speaker folders accepted (1 to score a folder of a single speaker).
-    backend : {"librosa", "numpy"}, default="librosa"
+    dsp : {"librosa", "numpy"}, default="librosa"
         As in `extract_files`.
     match_rate : bool, default=False
         Compute features at the folder's lowest sample rate when it is below
@@ -420,7 +420,7 @@ def load_speaker_folders(
     rates = survey_rates(p for _, p in pairs)
     if match_rate:
         config = analysis_rate(config, rates)
-    features, failures = extract_files([p for _, p in pairs], config, n_jobs=n_jobs, progress=progress, backend=backend)
+    features, failures = extract_files([p for _, p in pairs], config, n_jobs=n_jobs, progress=progress, dsp=dsp)
     speakers = tuple(sorted({s for s, _ in pairs}))
     kept = [i for i, f in enumerate(features) if f is not None]
     usable = {pairs[i][0] for i in kept}

@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .errors import DataError, ParameterError
+from .names import FEATURE_KINDS
 
 __all__ = [
+    "DSP_CHOICES",
     "FEATURE_KINDS",
     "FeatureConfig",
     "Normalization",
@@ -26,13 +28,16 @@ __all__ = [
     "lpc_to_cepstrum",
 ]
 
-FEATURE_KINDS = ("mfcc", "lpcc")
 _KIND_DEFAULTS = {
     "mfcc": {"sample_rate": 16000, "window_ms": 25.0, "hop_ms": 10.0, "n_coefficients": 13},
     "lpcc": {"sample_rate": 10000, "window_ms": 25.6, "hop_ms": 6.4, "n_coefficients": 12},
 }
 _DELTA_WIDTH = 9  # frames over which librosa.feature.delta fits its slope
-_BACKENDS = ("librosa", "numpy")  # as vowels.audio.BACKENDS
+DSP_CHOICES = ("librosa", "numpy")
+"""Who computes the features (`compute_features`'s ``dsp``): librosa, or NumPy through `vowels.dsp`
+(the same numbers without importing librosa). The Keras backend is another matter."""
+_RENAMED = {"normalize": "standardize"}
+"""Feature settings saved under an older name (in bundles and feature files): old -> new."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,11 @@ class FeatureConfig:
     deltas : bool, default=False
         Append each coefficient's slope over 9 frames (`librosa.feature.delta`), doubling
         the features per frame.
-    normalize : bool, default=True
-        Standardise each feature with mean and standard deviation learned from the training
-        frames (see `Normalization`).
+    standardize : bool, default=True
+        Standardise each feature: subtract the mean and divide by the standard deviation
+        learned from the training frames (see `Normalization`), as
+        ``SpeakerClassifier(standardize=True)`` does (older bundles and feature files say
+        ``normalize``; `from_dict` reads both).
     trim_db : float or None, default=30.0
         Leading and trailing silence threshold, in dB below the loudest frame; None keeps all.
     """
@@ -73,7 +80,7 @@ class FeatureConfig:
     n_mels: int = 40
     preemphasis: float = 0.97
     deltas: bool = False
-    normalize: bool = True
+    standardize: bool = True
     trim_db: float | None = 30.0
 
     def __post_init__(self) -> None:
@@ -108,7 +115,7 @@ class FeatureConfig:
             raise ParameterError(f"preemphasis must be in [0, 1); got {self.preemphasis!r}.")
         if self.trim_db is not None and not self.trim_db > 0:
             raise ParameterError(f"trim_db must be a number of dB > 0 or None; got {self.trim_db!r}.")
-        for name in ("deltas", "normalize"):
+        for name in ("deltas", "standardize"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"{name} must be True or False; got {getattr(self, name)!r}.")
 
@@ -133,7 +140,15 @@ class FeatureConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> FeatureConfig:
-        """The inverse of `to_dict`; unknown keys are an error."""
+        """The inverse of `to_dict`; unknown keys are an error.
+
+        Reads the older spelling ``normalize`` (bundles and feature files written before it was
+        ``standardize``) when the new key is absent.
+        """
+        values = dict(values)
+        for old, new in _RENAMED.items():
+            if old in values and new not in values:
+                values[new] = values.pop(old)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -217,13 +232,19 @@ def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
     return c[..., 1:]
 
 
-def _lpcc(y: np.ndarray, config: FeatureConfig, backend: str) -> np.ndarray:
-    n, order = config.window_length, config.n_coefficients
-    if backend == "numpy":
-        from . import dsp
+def _check_dsp(dsp: str) -> None:
+    if dsp not in DSP_CHOICES:
+        raise ParameterError(f"dsp must be one of {list(DSP_CHOICES)}; got {dsp!r}.")
 
-        frames = dsp.frame(y.astype(np.float64), frame_length=n, hop_length=config.hop_length).T
-        frames = frames * dsp.cosine_window(n, (0.54, 1 - 0.54), periodic=False)  # get_window("hamming", fftbins=False)
+
+def _lpcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:
+    n, order = config.window_length, config.n_coefficients
+    if dsp == "numpy":
+        from . import dsp as numpy_dsp
+
+        frames = numpy_dsp.frame(y.astype(np.float64), frame_length=n, hop_length=config.hop_length).T
+        hamming = numpy_dsp.cosine_window(n, (0.54, 1 - 0.54), periodic=False)  # get_window("hamming", fftbins=False)
+        frames = frames * hamming
     else:
         import librosa
         import scipy.signal
@@ -232,18 +253,18 @@ def _lpcc(y: np.ndarray, config: FeatureConfig, backend: str) -> np.ndarray:
         frames = frames * scipy.signal.get_window("hamming", n, fftbins=False)
     # A tiny fixed dither keeps Burg's recursion defined on frames of digital silence.
     dither = np.random.default_rng(0).standard_normal(frames.shape) * 1e-7
-    if backend == "numpy":
-        a = dsp.lpc(frames + dither, order=order)
+    if dsp == "numpy":
+        a = numpy_dsp.lpc(frames + dither, order=order)
     else:
         a = librosa.lpc(frames + dither, order=order, axis=-1)
     return lpc_to_cepstrum(a, order)
 
 
-def _mfcc(y: np.ndarray, config: FeatureConfig, backend: str) -> np.ndarray:
-    if backend == "numpy":
-        from . import dsp
+def _mfcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:
+    if dsp == "numpy":
+        from . import dsp as numpy_dsp
 
-        return dsp.mfcc(
+        return numpy_dsp.mfcc(
             y,
             sr=config.sample_rate,
             n_mfcc=config.n_coefficients,
@@ -265,7 +286,7 @@ def _mfcc(y: np.ndarray, config: FeatureConfig, backend: str) -> np.ndarray:
     return mfcc.T
 
 
-def compute_features(y: np.ndarray, config: FeatureConfig, *, backend: str = "librosa") -> np.ndarray:
+def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "librosa") -> np.ndarray:
     """Features of mono samples `y` taken at ``config.sample_rate``, before normalisation.
 
     Parameters
@@ -273,32 +294,32 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, backend: str = "li
     y : np.ndarray of shape (n_samples,)
         At least one window (``config.window_length`` samples).
     config : FeatureConfig
-    backend : {"librosa", "numpy"}, default="librosa"
-        "numpy" computes the same features with `vowels.dsp`, without importing librosa.
+    dsp : {"librosa", "numpy"}, default="librosa"
+        Who does the signal processing: librosa, or `vowels.dsp`, which computes the same
+        features (within 1e-5) with NumPy, without importing librosa.
 
     Returns
     -------
     np.ndarray of shape (n_frames, config.n_features), float32
         ``n_frames = 1 + (n_samples - window_length) // hop_length``; time on axis 0.
     """
-    if backend not in _BACKENDS:
-        raise ParameterError(f"backend must be one of {list(_BACKENDS)}; got {backend!r}.")
+    _check_dsp(dsp)
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or len(y) < config.window_length:
         raise DataError(f"need mono samples of at least one window ({config.window_length}); got shape {y.shape}.")
-    if config.preemphasis and backend == "numpy":
-        from . import dsp
+    if config.preemphasis and dsp == "numpy":
+        from . import dsp as numpy_dsp
 
-        y = dsp.preemphasis(y, coef=config.preemphasis)
+        y = numpy_dsp.preemphasis(y, coef=config.preemphasis)
     elif config.preemphasis:
         import librosa
 
         y = librosa.effects.preemphasis(y, coef=config.preemphasis)
-    features = _lpcc(y, config, backend) if config.kind == "lpcc" else _mfcc(y, config, backend)
-    if config.deltas and backend == "numpy":
-        from . import dsp
+    features = _lpcc(y, config, dsp) if config.kind == "lpcc" else _mfcc(y, config, dsp)
+    if config.deltas and dsp == "numpy":
+        from . import dsp as numpy_dsp
 
-        delta = dsp.delta(features, width=_DELTA_WIDTH)
+        delta = numpy_dsp.delta(features, width=_DELTA_WIDTH)
         features = np.concatenate([features, delta], axis=1)
     elif config.deltas:
         import librosa
@@ -308,9 +329,9 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, backend: str = "li
     return np.ascontiguousarray(features, dtype=np.float32)
 
 
-def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, backend: str = "librosa") -> np.ndarray:
+def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa") -> np.ndarray:
     """Read, validate and analyse one recording (see `vowels.audio.read_audio`), with librosa
-    or with `vowels.dsp` (`backend`, as in `compute_features`).
+    or with `vowels.dsp` (`dsp`, as in `compute_features`).
 
     Returns
     -------
@@ -318,7 +339,6 @@ def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, bac
     """
     from .audio import read_audio
 
-    y = read_audio(
-        path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length, backend=backend
-    )
-    return compute_features(y, config, backend=backend)
+    _check_dsp(dsp)
+    y = read_audio(path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length, backend=dsp)
+    return compute_features(y, config, dsp=dsp)

@@ -31,6 +31,7 @@ import keras
 import numpy as np
 
 from .errors import ParameterError
+from .names import MODES
 
 __all__ = [
     "MODES",
@@ -42,8 +43,6 @@ __all__ = [
     "n_members_of",
     "weight_arrays",
 ]
-
-MODES = ("matlab", "padded", "masked")
 
 
 @keras.saving.register_keras_serializable(package="vowels")

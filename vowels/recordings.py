@@ -25,6 +25,7 @@ from .extraction import (
 from .features import FeatureConfig, Normalization
 
 if TYPE_CHECKING:
+    from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
     from .openset import OpenSetScorer
 
@@ -121,11 +122,12 @@ class RecordingClassifier:
         of very different lengths need.
     n_hidden : int, default=100
         Hidden units per direction.
-    epochs : int, default=30
-    batch_size : int, default=32
+    max_epochs : int >= 1, default=30
+        Passes over the training recordings, for each network trained.
+    mini_batch_size : int >= 1, default=32
         Utterances per mini-batch (sorted by length, padded to the longest, kept every epoch);
         32 was as accurate as 16 on held-out development recordings, in about half the time.
-    learn_rate : float, default=1e-3
+    learning_rate : float > 0, default=1e-3
         Adam's learning rate.
     validation_fraction : float in [0, 1), default=0.2
         Share of each speaker's utterances held out (stratified, seeded) to measure accuracy
@@ -153,9 +155,9 @@ class RecordingClassifier:
     features: FeatureConfig | None = None
     mode: str = "masked"
     n_hidden: int = 100
-    epochs: int = 30
-    batch_size: int = 32
-    learn_rate: float = 1e-3
+    max_epochs: int = 30
+    mini_batch_size: int = 32
+    learning_rate: float = 1e-3
     validation_fraction: float = 0.2
     threshold: float | str = "auto"
     operating_point: str = "eer"
@@ -165,7 +167,7 @@ class RecordingClassifier:
     random_state: int = 0
     verbose: int | str = "auto"
     validation_: dict = field(default_factory=dict, init=False, repr=False)
-    feature_backend_: str = field(default="librosa", init=False, repr=False)
+    dsp_: str = field(default="librosa", init=False, repr=False)
 
     def _check_params(self) -> None:
         from .openset import parse_operating_point
@@ -174,6 +176,7 @@ class RecordingClassifier:
 
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
+        _ = self._classifier().options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
         if not 0 <= self.validation_fraction < 1:
             raise ParameterError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}.")
         number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
@@ -192,18 +195,26 @@ class RecordingClassifier:
 
             print(message, file=sys.stderr, flush=True)
 
-    def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> Any:
-        """A `SpeakerClassifier` trained on normalised `utterances`."""
+    def _classifier(self, *, verbose: int | str = 0) -> SpeakerClassifier:
+        """The unfitted network `_train` fits: these training settings, the short last mini-batch kept."""
         from .classifier import SpeakerClassifier
         from .training import TrainingOptions
 
-        options = TrainingOptions(
-            max_epochs=self.epochs, mini_batch_size=self.batch_size, initial_learn_rate=self.learn_rate, drop_last=False
+        return SpeakerClassifier(
+            mode=self.mode,
+            n_hidden=self.n_hidden,
+            max_epochs=self.max_epochs,
+            mini_batch_size=self.mini_batch_size,
+            learning_rate=self.learning_rate,
+            options=TrainingOptions(drop_last=False),
+            random_state=self.random_state,
+            verbose=verbose,
         )
+
+    def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> Any:
+        """A `SpeakerClassifier` trained on normalised `utterances`."""
         self._say(f"Training {what}: {len(utterances)} recordings of {len(set(utterances.labels))} speakers.")
-        classifier = SpeakerClassifier(
-            mode=self.mode, n_hidden=self.n_hidden, options=options, random_state=self.random_state, verbose=verbose
-        )
+        classifier = self._classifier(verbose=verbose)
         return classifier.fit(self._normalized(utterances.sequences), utterances.labels)
 
     def fit(
@@ -253,7 +264,7 @@ class RecordingClassifier:
         train, held = u.subset(np.sort(indices)), u.subset(np.sort(validation))
         self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
         self.normalization_ = (
-            Normalization.fit(train.sequences) if data.config.normalize else Normalization.identity(u.n_features)
+            Normalization.fit(train.sequences) if data.config.standardize else Normalization.identity(u.n_features)
         )
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
@@ -399,7 +410,7 @@ class RecordingClassifier:
 
         self._check_fitted()
         self._check_threshold(threshold)
-        features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, backend=self.feature_backend_)
+        features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, dsp=self.dsp_)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return [], failures
@@ -447,7 +458,7 @@ class RecordingClassifier:
         self._check_fitted()
         self._check_threshold(threshold)
         data = load_speaker_folders(
-            folder, self.features_, n_jobs=n_jobs, progress=progress, min_speakers=1, backend=self.feature_backend_
+            folder, self.features_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
         )
         u = data.utterances
         identification = self.identify(u.sequences)
@@ -490,6 +501,10 @@ class RecordingClassifier:
     def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> RecordingClassifier:
         """Load a bundle written by `save`, checked as `SpeakerClassifier.load` checks it.
 
+        The training settings (`max_epochs`, `mini_batch_size`, `learning_rate`) come back from
+        the network's saved training options; the feature settings from ``features``, where
+        bundles of older versions say ``normalize`` for ``standardize`` (`FeatureConfig.from_dict`).
+
         Parameters
         ----------
         path : path-like
@@ -498,7 +513,8 @@ class RecordingClassifier:
             `vowels.inference.NumpyClassifier` and `vowels.dsp` features, the same
             probabilities (within 1e-5) without importing TensorFlow, librosa or scikit-learn,
             so a new process answers in well under a second; the model cannot be re-saved.
-            "auto": "numpy" if the bundle holds ``weights.npz``, else "keras".
+            "auto": "numpy" if the bundle holds ``weights.npz``, else "keras". The model's
+            ``dsp_`` ("librosa" or "numpy") says which computes its features.
         """
         from .bundle import METADATA_FILE
         from .openset import OpenSetScorer, OperatingPoint
@@ -526,10 +542,14 @@ class RecordingClassifier:
             )
         where = Path(path) / METADATA_FILE
         try:
+            options = classifier.options_
             model = cls(
                 features=FeatureConfig.from_dict(metadata["features"]),
                 mode=classifier.mode,
                 n_hidden=classifier.n_hidden,
+                max_epochs=options.max_epochs,
+                mini_batch_size=options.mini_batch_size,
+                learning_rate=options.initial_learn_rate,
                 random_state=classifier.random_state,
             )
             model.features_ = FeatureConfig.from_dict(metadata["features"])
@@ -554,5 +574,5 @@ class RecordingClassifier:
             raise BundleError(f"{where}: unknown_threshold {model.threshold_} is outside [{low:g}, 1].")
         model.classifier_ = classifier
         model.failures_ = ()
-        model.feature_backend_ = "numpy" if engine == "numpy" else "librosa"
+        model.dsp_ = "numpy" if engine == "numpy" else "librosa"
         return model

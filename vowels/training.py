@@ -16,7 +16,7 @@ from .errors import ParameterError
 from .limits import MAX_SEED
 from .progress import TrainingProgress, check_verbose
 
-__all__ = ["MAX_SEED", "TrainingOptions", "TrainingHistory", "check_seed", "seed_everything", "train_network"]
+__all__ = ["LOOPS", "MAX_SEED", "TrainingOptions", "TrainingHistory", "check_seed", "seed_everything", "train_network"]
 
 SHUFFLE_CHOICES = ("never", "once", "every-epoch")
 THRESHOLD_METHODS = ("l2norm", "global-l2norm")
@@ -205,7 +205,10 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-ENGINES = ("auto", "graph", "batch")
+LOOPS = ("auto", "graph", "batch")
+"""How `train_network` runs an epoch (its ``loop``): one TensorFlow graph per epoch, or Keras'
+``train_on_batch`` per mini-batch; "auto" is "graph" on TensorFlow. Not to be confused with
+`vowels.recordings.ENGINES`, which say how a saved model is run."""
 
 
 def _epoch_batches(
@@ -315,7 +318,7 @@ def train_network(
     *,
     seed: int = 0,
     verbose: int | str = 1,
-    engine: str = "auto",
+    loop: str = "auto",
     augmentation: Augmentation | None = None,
     sort_by_length: bool = False,
 ) -> TrainingHistory:
@@ -338,7 +341,7 @@ def train_network(
         terminal, plain lines in a file; see `vowels.progress`); ``"auto"`` 1 in a notebook or
         at the Python prompt, else 0. A `vowels.progress.training_progress_plot` in force is
         kept up to date whatever `verbose`.
-    engine : {"auto", "graph", "batch"}, default="auto"
+    loop : {"auto", "graph", "batch"}, default="auto"
         ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);
         ``"batch"`` calls Keras' ``train_on_batch`` per mini-batch (any backend). ``"auto"``
         picks ``"graph"`` on TensorFlow. Both compute the same updates.
@@ -350,13 +353,13 @@ def train_network(
     """
     import keras
 
-    if engine not in ENGINES:
-        raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+    if loop not in LOOPS:
+        raise ParameterError(f"loop must be one of {list(LOOPS)}; got {loop!r}.")
     check_verbose(verbose)
-    if engine == "auto":
-        engine = "graph" if keras.backend.backend() == "tensorflow" else "batch"
+    if loop == "auto":
+        loop = "graph" if keras.backend.backend() == "tensorflow" else "batch"
     optimizer = options.optimizer()
-    if engine == "graph":
+    if loop == "graph":
         optimizer.build(model.trainable_variables)
         run_epoch = _graph_epoch(model, optimizer)
     else:
@@ -382,7 +385,7 @@ def train_network(
                 seen_order = order[length_order([len(seen[int(i)]) for i in order])]
             frames, labels = _epoch_batches(seen, codes, seen_order, options)
             start = time.perf_counter()
-            if engine == "graph":
+            if loop == "graph":
                 stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)
                 losses, accuracies = (np.asarray(t, dtype=float).tolist() for t in run_epoch(*stacked))
             else:

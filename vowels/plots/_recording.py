@@ -89,7 +89,7 @@ def recording_data(
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
     normalization : Normalization, default=None
         A model's statistics (its bundle's ``normalization``); None standardises over this
-        recording's frames when ``features.normalize``, else draws the raw coefficients.
+        recording's frames when ``features.standardize``, else draws the raw coefficients.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
 
@@ -124,7 +124,7 @@ def recording_data(
     frame_times = (np.arange(spectrum.shape[1]) * config.hop_length + config.window_length / 2) / config.sample_rate
     if normalization is not None:
         shown, scaling = normalization.apply(values), "model"
-    elif config.normalize:
+    elif config.standardize:
         shown, scaling = Normalization.fit([values]).apply(values), "recording"
     else:
         shown, scaling = values, "none"

@@ -184,7 +184,10 @@ def _configuration(metadata: dict | None, **known: Any) -> dict:
         config["speakers"] = metadata.get("classes")
         config.setdefault("options", params.get("options"))
         if "features" in metadata:
-            config["features"] = metadata["features"]
+            from ..features import FeatureConfig
+
+            # In today's names: bundles of older versions say "normalize" for "standardize".
+            config["features"] = FeatureConfig.from_dict(metadata["features"]).to_dict()
             config["unknown_threshold"] = metadata.get("unknown_threshold")
     return config
 
