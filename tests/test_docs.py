@@ -178,6 +178,7 @@ def claims() -> dict[str, list[str]]:
     fit, graph, masked = medians["baseline-fit"], medians["ours-graph-matlab"], medians["ours-graph-masked"]
     latency = speed["classify_latency"]["data"]["engines"]
     batch = speed["classify_batch"]["data"]
+    help_ = speed["help"]["data"]
 
     tutorial_seed0 = f"Test accuracy: {pct(seed0)}% ({k0}/{n_test})"
     report_row = f"{report_seed0} % test accuracy (95 % interval {report_low} – {report_high} %)"
@@ -274,6 +275,8 @@ def claims() -> dict[str, list[str]]:
             f"| `vowels classify` on {batch['n_recordings']} recordings, one process | "
             f"{batch['engines']['numpy']['recordings_per_s']:.0f} recordings/s | "
             f"{batch['engines']['keras']['recordings_per_s']:.0f} recordings/s |",
+            f"| `vowels --help`, as a new process | {help_['commands']['vowels --help']['median_s']:.3f} s | "
+            f"{help_['commands']['python -c pass']['median_s']:.3f} s: the interpreter alone (`python -c pass`) |",
         ],
         NOTEBOOK: [
             f"Training utterances last {training['frames_min']} to {training['frames_max']} frames "
