@@ -161,7 +161,7 @@ def test_progress_on_a_terminal_is_one_line_redrawn_with_count_rate_and_time_lef
     assert frames[0] == bar.format("#" * 7 + "." * 23) + " 10/40 files, 10.0 files/s, 0:03 left"
     assert frames[1] == bar.format("#" * 15 + "." * 15) + " 20/40 files, 10.0 files/s, 0:02 left"
     assert (
-        frames[2] == bar.format("#" * 30) + " 40/40 files, in 0:04 (10.0 files/s) \n"
+        frames[2] == bar.format("#" * 30) + " 40/40 files, in 0:04, start-up included (10.0 files/s overall)\n"
     )  # one space blanks a longer line
 
 
@@ -177,7 +177,7 @@ def test_progress_in_a_log_is_a_few_plain_lines(monkeypatch):
         "Extracting features: 75/300 files (25%), 50.0 files/s, 0:04 left",
         "Extracting features: 150/300 files (50%), 50.0 files/s, 0:03 left",
         "Extracting features: 225/300 files (75%), 50.0 files/s, 0:02 left",
-        "Extracting features: 300/300 files (100%), in 0:06 (50.0 files/s)",
+        "Extracting features: 300/300 files (100%), in 0:06, start-up included (50.0 files/s overall)",
     ]
     assert _progress(argparse.Namespace(quiet=True), "Extracting features") is None
 

@@ -201,7 +201,7 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
         elif not finished and done > first[1] and now > first[0]:
             rate = (done - first[1]) / (now - first[0])
         if finished:
-            timing = f"in {_clock(elapsed)} ({rate:.1f} files/s)"
+            timing = f"in {_clock(elapsed)}, start-up included ({rate:.1f} files/s overall)"
         else:
             timing = f"{rate:.1f} files/s, {_clock((total - done) / rate) if rate else '?'} left"
         if live:
