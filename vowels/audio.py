@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import AudioError, ParameterError
+from .names import DSP_CHOICES
 
 __all__ = [
     "BACKENDS",
@@ -28,7 +29,7 @@ __all__ = [
     "sample_rate_of",
 ]
 
-BACKENDS = ("librosa", "numpy")
+BACKENDS = DSP_CHOICES
 """Who does the signal processing: librosa itself, or `vowels.dsp` (the same numbers, no librosa import)."""
 
 SILENCE_PEAK_DBFS = -60.0

@@ -168,13 +168,6 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
         _print(*lines, sep="\n", flush=True)
 
 
-def _clock(seconds: float) -> str:
-    """`seconds` as m:ss, or h:mm:ss from an hour on."""
-    hours, rest = divmod(round(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None] | None:
     """Progress on stderr: files done of all, files per second and the time left (at the end, the time taken).
 
@@ -184,6 +177,8 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
     """
     if args.quiet:
         return None
+    from .progress import clock
+
     live = sys.stderr.isatty()
     start = time.monotonic()
     drawn, quarters, width = -1.0, 0, 0
@@ -201,9 +196,9 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
         elif not finished and done > first[1] and now > first[0]:
             rate = (done - first[1]) / (now - first[0])
         if finished:
-            timing = f"in {_clock(elapsed)}, start-up included ({rate:.1f} files/s overall)"
+            timing = f"in {clock(elapsed)}, start-up included ({rate:.1f} files/s overall)"
         else:
-            timing = f"{rate:.1f} files/s, {_clock((total - done) / rate) if rate else '?'} left"
+            timing = f"{rate:.1f} files/s, {clock((total - done) / rate) if rate else '?'} left"
         if live:
             if not finished and now - drawn < 0.1:
                 return

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .errors import DataError, ParameterError
-from .names import FEATURE_KINDS
+from .names import DSP_CHOICES, FEATURE_KINDS
 
 __all__ = [
     "DSP_CHOICES",
@@ -33,9 +33,6 @@ _KIND_DEFAULTS = {
     "lpcc": {"sample_rate": 10000, "window_ms": 25.6, "hop_ms": 6.4, "n_coefficients": 12},
 }
 _DELTA_WIDTH = 9  # frames over which librosa.feature.delta fits its slope
-DSP_CHOICES = ("librosa", "numpy")
-"""Who computes the features (`compute_features`'s ``dsp``): librosa, or NumPy through `vowels.dsp`
-(the same numbers without importing librosa). The Keras backend is another matter."""
 _RENAMED = {"normalize": "standardize"}
 """Feature settings saved under an older name (in bundles and feature files): old -> new."""
 

@@ -26,12 +26,12 @@ from .batching import predict_in_batches
 from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, read_bundle_metadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
+from .names import MODES
 from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
 __all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "npz_key", "weights_npz"]
 
-MODES = ("matlab", "padded", "masked")  # vowels.model.MODES, whose module imports Keras
 WEIGHT_NAMES = (
     "forward_kernel",
     "forward_recurrent_kernel",

@@ -3,7 +3,7 @@ choices before any heavy library loads, and the modules that act on them import 
 each list is written once. The figure names and formats of `vowels plot` are in
 `vowels.plots._names`; bounds on numbers are in `vowels.limits`."""
 
-__all__ = ["ENGINES", "FEATURE_KINDS", "MODES", "RECIPE_NAMES"]
+__all__ = ["DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECIPE_NAMES"]
 
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
@@ -20,3 +20,7 @@ RECIPE_NAMES = ("matlab", "best")
 ENGINES = ("keras", "numpy", "auto")
 """How a saved recordings model runs (`vowels.recordings.RecordingClassifier.load`): Keras and librosa,
 NumPy alone, or NumPy when the bundle holds its weights file and Keras otherwise."""
+
+DSP_CHOICES = ("librosa", "numpy")
+"""Who computes a recording's features (`vowels.features.compute_features`'s ``dsp``, `vowels.audio`'s
+``backend``): librosa, or NumPy through `vowels.dsp` (the same numbers without importing librosa)."""

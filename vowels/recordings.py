@@ -23,6 +23,7 @@ from .extraction import (
     load_speaker_folders,
 )
 from .features import FeatureConfig, Normalization
+from .names import ENGINES
 
 if TYPE_CHECKING:
     from .classifier import SpeakerClassifier
@@ -42,11 +43,6 @@ UNKNOWN = "unknown"
 
 OPENSET_FILE = "openset.npz"
 """The bundle file holding the open-set references (`vowels.openset.SpeakerScorer`)."""
-
-ENGINES = ("keras", "numpy", "auto")
-"""How `RecordingClassifier.load` runs a saved model: Keras and librosa (as trained), or
-`vowels.inference` and `vowels.dsp` (the same numbers, no TensorFlow, librosa or scikit-learn
-imported), or "auto": NumPy when the bundle holds its weights file, else Keras."""
 
 
 @dataclass(frozen=True)
