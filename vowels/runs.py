@@ -19,7 +19,16 @@ from pathlib import Path
 from .bundle import atomic_folder, check_creatable, check_free, sha256_of, write_json, write_text
 from .errors import BundleError, DataError
 
-__all__ = ["RUN_FILES", "SEEDS_FILE", "check_run_folder_free", "check_seed_runs", "load_run", "new_run_id", "write_run"]
+__all__ = [
+    "RUN_FILES",
+    "SEEDS_FILE",
+    "check_run_folder_free",
+    "check_seed_runs",
+    "load_run",
+    "new_run_id",
+    "read_run_json",
+    "write_run",
+]
 
 RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
 SEEDS_FILE = "seeds.json"
@@ -78,11 +87,16 @@ def write_run(
     return written
 
 
-def _read_json(file: Path, folder: Path) -> dict:
+def _missing(file: Path, folder: Path) -> DataError:
+    return DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.")
+
+
+def read_run_json(file: Path, folder: Path) -> dict:
+    """The JSON object in `file` of the run folder `folder` (``metrics.json``, ``seeds.json``, ...)."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.") from None
+        raise _missing(file, folder) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise DataError(f"{file}: cannot be read as JSON ({exc}).") from None
     if not isinstance(data, dict):
@@ -115,8 +129,8 @@ def load_run(path: str | os.PathLike[str]) -> dict:
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
-    metrics = _read_json(folder / "metrics.json", folder)
-    history = _read_json(folder / "history.json", folder)
+    metrics = read_run_json(folder / "metrics.json", folder)
+    history = read_run_json(folder / "history.json", folder)
     run_id = metrics.get("run_id")
     if run_id is not None:
         files = metrics.get("files")
@@ -125,13 +139,13 @@ def load_run(path: str | os.PathLike[str]) -> dict:
         for name in CHECKED_FILES:
             file = folder / name
             if not file.is_file():
-                raise DataError(f"{file}: missing; {folder} is not a complete 'vowels reproduce' run folder.")
+                raise _missing(file, folder)
             if sha256_of(file) != files.get(name):
                 raise _mixed(folder, f"{name} is not the one metrics.json records")
         model_metadata = folder / "model" / "metadata.json"
         if not model_metadata.is_file():
-            raise DataError(f"{folder / 'model'}: missing; {folder} is not a complete 'vowels reproduce' run folder.")
-        model_run = _read_json(model_metadata, folder).get("metrics", {}).get("run_id")
+            raise _missing(folder / "model", folder)
+        model_run = read_run_json(model_metadata, folder).get("metrics", {}).get("run_id")
         if model_run != run_id:
             raise _mixed(folder, f"model/ belongs to run {model_run!r}, metrics.json to run {run_id!r}")
     return {"metrics": metrics, "history": history}
@@ -144,7 +158,7 @@ def check_seed_runs(folder: Path, runs: list[dict]) -> None:
         if recorded is None:
             continue
         seed_folder = Path(folder) / str(entry.get("folder"))
-        found = _read_json(seed_folder / "metrics.json", seed_folder).get("run_id")
+        found = read_run_json(seed_folder / "metrics.json", seed_folder).get("run_id")
         if found != recorded:
             raise _mixed(
                 Path(folder), f"{SEEDS_FILE} records run {recorded!r} in {seed_folder.name}, which holds {found!r}"

@@ -8,7 +8,6 @@ a model bundle is re-scored on data now. Any disagreement is a `DataError` namin
 from __future__ import annotations
 
 import csv
-import json
 import os
 import time
 import warnings
@@ -35,18 +34,6 @@ __all__ = ["report_from_model", "report_from_run"]
 
 REPORT_LIBRARIES = ("vowels", "keras", "tensorflow", "numpy", "scipy", "scikit-learn", "matplotlib")
 """The libraries whose versions a report records."""
-
-
-def _read_json(path: Path, what: str) -> dict:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing; {what}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read as JSON ({exc}).") from None
-    if not isinstance(value, dict):
-        raise DataError(f"{path}: expected a JSON object.")
-    return value
 
 
 def _read_predictions(path: Path) -> list[Prediction]:
@@ -286,7 +273,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         A file is missing or malformed, or the run's numbers disagree with its predictions.
     """
     from ..datasets import load_japanese_vowels
-    from ..runs import check_seed_runs, load_run
+    from ..runs import check_seed_runs, load_run, read_run_json
 
     start = time.perf_counter()
     folder = Path(run)
@@ -295,7 +282,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     seeds = None
     headline_seed = None
     if (folder / "seeds.json").is_file():
-        seeds = _read_json(folder / "seeds.json", "")
+        seeds = read_run_json(folder / "seeds.json", folder)
         try:
             runs = seeds["runs"]
             headline = runs[0]
