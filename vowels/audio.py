@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AudioError, ParameterError
+from .errors import AudioError, ParameterError, unreadable
 from .names import DSP_CHOICES
 
 __all__ = [
@@ -219,10 +219,8 @@ def read_audio(
                 pass
     except FileNotFoundError:
         raise AudioError(f"{path}: file not found.") from None
-    except PermissionError:
-        raise AudioError(f"{path}: cannot be read: permission denied; give your user read access to it.") from None
     except OSError as exc:
-        raise AudioError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+        raise unreadable(path, exc, AudioError) from None
     if stat.S_ISDIR(status.st_mode):
         raise AudioError(f"{path}: is a folder, not an audio file.")
     if status.st_size == 0:

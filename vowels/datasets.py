@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import DataError, ParameterError
+from .errors import DataError, ParameterError, unreadable
 
 __all__ = [
     "BUNDLED_SHA256",
@@ -123,7 +123,7 @@ def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
     try:
         is_folder = folder.is_dir()
     except OSError as exc:  # an enclosing folder this user may not enter
-        raise _unreadable(folder, exc) from None
+        raise unreadable(folder, exc) from None
     if not is_folder:
         origin = "path" if path is not None else "$VOWELS_DATA"
         raise DataError(
@@ -153,20 +153,14 @@ def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
     except FileNotFoundError:
         raise DataError(f"{file}: file not found; the folder needs the UCI file {name}.") from None
     except OSError as exc:
-        raise _unreadable(file, exc) from None
-
-
-def _unreadable(file: Path | str, exc: OSError) -> DataError:
-    if isinstance(exc, PermissionError):
-        return DataError(f"{file}: cannot be read: permission denied; give your user read access to it.")
-    return DataError(f"{file}: cannot be read ({exc.strerror or exc}).")
+        raise unreadable(file, exc) from None
 
 
 def _read(stream: BinaryIO, size: int, source: str) -> bytes:
     try:
         return stream.read(size)
     except OSError as exc:
-        raise _unreadable(source, exc) from None
+        raise unreadable(source, exc) from None
 
 
 def _decode(data: bytes, offset: int, source: str) -> str:

@@ -1,6 +1,6 @@
 """The exceptions a user can cause; the CLI prints them on one line and exits 2."""
 
-__all__ = ["VowelsError", "ParameterError", "DataError", "AudioError", "BundleError", "NotFittedError"]
+__all__ = ["VowelsError", "ParameterError", "DataError", "AudioError", "BundleError", "NotFittedError", "unreadable"]
 
 
 class VowelsError(Exception):
@@ -25,3 +25,11 @@ class BundleError(VowelsError, OSError):
 
 class NotFittedError(VowelsError, ValueError, AttributeError):
     """A classifier was used before `fit` or `load`."""
+
+
+def unreadable(path: object, exc: OSError, error: type[DataError] = DataError) -> DataError:
+    """The `error` for a file the system would not let us read: permission denied said as such, with
+    what to do; any other reason in the system's words."""
+    if isinstance(exc, PermissionError):
+        return error(f"{path}: cannot be read: permission denied; give your user read access to it.")
+    return error(f"{path}: cannot be read ({exc.strerror or exc}).")

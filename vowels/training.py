@@ -211,13 +211,18 @@ LOOPS = ("auto", "graph", "batch")
 `vowels.recordings.ENGINES`, which say how a saved model is run."""
 
 
+def _drops_last(options: TrainingOptions, n_sequences: int) -> bool:
+    """Whether an epoch drops its short last mini-batch: as `options` say, unless no full one would be left."""
+    return options.drop_last and n_sequences >= options.mini_batch_size
+
+
 def _epoch_batches(
     sequences: Sequence[np.ndarray], codes: np.ndarray, order: np.ndarray, options: TrainingOptions
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """One epoch's mini-batches, each padded to its longest sequence: (frames, codes) lists."""
     batches = padded_batches(
         sequences,
-        drop_last=options.drop_last and len(sequences) >= options.mini_batch_size,
+        drop_last=_drops_last(options, len(sequences)),
         order=order,
         **options.batching(),
     )
@@ -372,7 +377,7 @@ def train_network(
     if options.shuffle == "once":
         order = rng.permutation(order)
     history = TrainingHistory()
-    drop_last = options.drop_last and len(sequences) >= options.mini_batch_size
+    drop_last = _drops_last(options, len(sequences))
     n_batches = len(minibatch_indices(len(sequences), options.mini_batch_size, drop_last=drop_last))
     with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
         for epoch in range(1, options.max_epochs + 1):
