@@ -1,7 +1,8 @@
 """Speed benchmarks of vowels, each against its baseline in the same run; writes
 reports/benchmarks_speed.md and reports/benchmarks_speed.json.
 
-Usage: python scripts/benchmark_speed.py [--only training classify_latency classify_batch help] [--runs 7]
+Usage: python scripts/benchmark_speed.py [--only training classify_latency classify_batch help families_cold_start]
+       [--runs 7]
        [--n-recordings 1000] [--out reports]
 
 One function per benchmark (``BENCHMARKS``); each returns a section: a title, Markdown lines
@@ -352,11 +353,84 @@ def bench_help(ws: Workspace, args: argparse.Namespace) -> dict:
     return {"title": "vowels --help, new process", "lines": lines, "data": {"commands": stats, "own_s": own}}
 
 
+FAMILY_SETTINGS = {
+    "stacked": {"n_layers": 2, "mode": "masked"},
+    "lstm": {"architecture": "lstm", "mode": "masked"},
+    "dnn": {"architecture": "dnn", "standardize": True},
+    "fcn": {"architecture": "fcn"},
+}
+"""The families' recipes (`vowels.tutorial.RECIPES`), trained 3 epochs: speed does not depend on epochs."""
+
+_PREDICT_ONE = (
+    "import json, sys\n"
+    "from vowels.datasets import load_japanese_vowels\n"
+    "from vowels.{module} import {cls} as C\n"
+    "clf = C.load(sys.argv[1])\n"
+    "print(json.dumps(clf.predict_proba(load_japanese_vowels('test').sequences[:1]).tolist()))\n"
+)
+
+
+def _predict_one(bundle: Path, engine: str) -> tuple[float, list]:
+    """Wall seconds of a new process that loads `bundle` and classifies one test utterance, and its answer."""
+    module, cls = ("inference", "NumpyClassifier") if engine == "fast" else ("classifier", "SpeakerClassifier")
+    command = [sys.executable, "-c", _PREDICT_ONE.format(module=module, cls=cls), str(bundle)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=ENV, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{engine} prediction failed: {done.stderr[-2000:]}")
+    return seconds, json.loads(done.stdout)
+
+
+def bench_families_cold_start(ws: Workspace, args: argparse.Namespace) -> dict:
+    """Each family's bundle classifying one utterance as a new process: the fast path against Keras."""
+    from vowels.classifier import SpeakerClassifier
+    from vowels.datasets import load_japanese_vowels
+
+    train = load_japanese_vowels("train")
+    rows, data = [], {}
+    for name, settings in FAMILY_SETTINGS.items():
+        bundle = SpeakerClassifier(**settings, max_epochs=3, verbose=0).fit(train).save(ws.root / f"family-{name}")
+        times: dict[str, list[float]] = {"fast": [], "keras": []}
+        answers: dict[str, list] = {}
+        _predict_one(bundle, "fast")  # warm the file cache once, untimed
+        for _ in range(args.runs):
+            for engine in times:
+                seconds, answers[engine] = _predict_one(bundle, engine)
+                times[engine].append(seconds)
+        stats = {engine: _spread(t) for engine, t in times.items()}
+        diff = float(max(abs(a - b) for a, b in zip(answers["fast"][0], answers["keras"][0], strict=True)))
+        engine = "NumPy" if (bundle / "weights.npz").exists() else "ONNX Runtime"
+        ratio = stats["keras"]["median_s"] / stats["fast"]["median_s"]
+        rows.append(
+            f"| {name} | {engine} | {stats['fast']['median_s']:.3f} | {stats['keras']['median_s']:.3f} | "
+            f"{ratio:.1f}x | {diff:.1e} |"
+        )
+        data[name] = {"engine": engine, "engines": stats, "speedup": ratio, "max_probability_difference": diff}
+    lines = [
+        "A new process loads a Japanese Vowels bundle of each family (`vowels.tutorial.RECIPES`, trained 3 "
+        f"epochs) and classifies one test utterance, {args.runs} runs per engine, alternated; wall time from "
+        "start to printed probabilities. Fast: `NumpyClassifier.load` (NumPy for the one-layer LSTM, ONNX "
+        "Runtime for the others; no TensorFlow); Keras: `SpeakerClassifier.load`. Goal: within 1.5 s, and "
+        "probabilities within 1e-5 of Keras.",
+        "",
+        "| family | fast path | fast median (s) | Keras median (s) | speed-up | largest probability difference |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+    return {
+        "title": "Every family's bundle, new process",
+        "lines": lines,
+        "data": {"families": data, "runs": args.runs},
+    }
+
+
 BENCHMARKS: dict[str, Callable[[Workspace, argparse.Namespace], dict]] = {
     "training": bench_training,
     "classify_latency": bench_classify_latency,
     "classify_batch": bench_classify_batch,
     "help": bench_help,
+    "families_cold_start": bench_families_cold_start,
 }
 
 
@@ -374,6 +448,7 @@ def _environment() -> dict:
         "keras",
         "tensorflow",
         "scikit-learn",
+        "onnxruntime",
     )
     return {"machine": machine_summary(), "libraries": library_versions(libraries)}
 

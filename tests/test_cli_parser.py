@@ -18,6 +18,7 @@ CHOICES = {
     ("plot", "kind"): names.FEATURE_KINDS,
     ("extract", "kind"): names.FEATURE_KINDS,
     ("train", "mode"): names.MODES,
+    ("train", "architecture"): names.RECURRENT,
     ("train", "kind"): names.FEATURE_KINDS,
     ("train", "plots"): ("none", "training-progress"),
     ("classify", "engine"): names.ENGINES,

@@ -19,6 +19,7 @@ from vowels.classifier import SpeakerClassifier
 from vowels.errors import BundleError
 from vowels.features import FeatureConfig
 from vowels.inference import MODES, NumpyClassifier, NumpyNetwork, has_numpy_weights
+from vowels.preprocessing import Preprocessing
 from vowels.recordings import RecordingClassifier
 from vowels.training import TrainingOptions
 
@@ -112,7 +113,8 @@ def test_bundle_records_the_weights_file_and_its_sha256(bundle):
     metadata = json.loads((path / "metadata.json").read_text())
     assert metadata["numpy_weights_sha256"] == sha256_of(path / "weights.npz")
     with np.load(path / "weights.npz", allow_pickle=False) as data:
-        assert data["forward_kernel"].shape == (metadata["n_features"], 4 * SMALL["n_hidden"])
+        n_inputs = Preprocessing.from_dict(metadata["preprocessing"]).n_outputs(metadata["n_features"])  # deltas
+        assert data["forward_kernel"].shape == (n_inputs, 4 * SMALL["n_hidden"])
 
 
 def test_loaded_engines_give_the_same_answers(bundle, voices):

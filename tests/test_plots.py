@@ -20,7 +20,8 @@ from vowels.bundle import write_metadata
 from vowels.cli import main
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import AudioError, DataError, ParameterError
-from vowels.features import FeatureConfig, Normalization, features_of_file
+from vowels.features import FeatureConfig, features_of_file
+from vowels.preprocessing import Normalization, Preprocessing
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[1]
@@ -503,16 +504,19 @@ def test_recording_with_raw_features_or_a_model_normalisation(tmp_path):
     np.testing.assert_array_equal(raw.shown, raw.features)
     assert raw.scaling == "none"
     norm = Normalization(tuple(np.linspace(-1, 1, 12)), tuple(np.linspace(0.5, 2, 12)))
-    seen = plots.recording_data(wav, FeatureConfig(kind="lpcc"), normalization=norm)
+    seen = plots.recording_data(wav, FeatureConfig(kind="lpcc"), preprocessing=Preprocessing(normalization=norm))
     np.testing.assert_allclose(seen.shown, norm.apply(seen.features))
     fig = plots.plot_recording(seen)
     assert fig.axes[2].get_title(loc="left").startswith("Features as the model sees them: 12 LPC cepstrum")
-    with pytest.raises(ParameterError, match="normalization has 12 features; the config gives 13"):
-        plots.recording_data(wav, FeatureConfig(kind="mfcc"), normalization=norm)
+    with pytest.raises(ParameterError, match="preprocessing standardises 12 features per frame; the config gives 13"):
+        plots.recording_data(wav, FeatureConfig(kind="mfcc"), preprocessing=Preprocessing(normalization=norm))
+    with_deltas = plots.recording_data(wav, FeatureConfig(kind="lpcc", deltas=True, standardize=False))
+    assert with_deltas.features.shape[1] == 12 and with_deltas.shown.shape[1] == 24  # the deltas the model reads
 
 
 def _recordings_bundle(folder, config, normalization):
-    """A bundle as 'vowels train' writes it, as far as the recording figure reads it (metadata.json)."""
+    """A bundle as 'vowels train' wrote it before its network did the standardisation, as far as the
+    recording figure reads it (metadata.json)."""
     import hashlib
 
     folder.mkdir()
@@ -536,7 +540,7 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
     config = FeatureConfig(kind="lpcc", n_coefficients=10)
     norm = Normalization((0.5,) * 10, (2.0,) * 10)
     bundle = _recordings_bundle(tmp_path / "model", config, norm)
-    assert plots.features_of_bundle(bundle) == (config, norm)
+    assert plots.features_of_bundle(bundle) == (config, Preprocessing(normalization=norm))
     out = tmp_path / "figs"
     assert main(["plot", "--audio", str(wav), "--model", str(bundle), "--out", str(out), "-q"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [

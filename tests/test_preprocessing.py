@@ -8,7 +8,7 @@ from vowels import SpeakerClassifier, TrainingOptions
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import ParameterError
 from vowels.inference import NumpyClassifier
-from vowels.preprocessing import Preprocessing
+from vowels.preprocessing import Normalization, Preprocessing
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,16 @@ def test_deltas_equal_librosa_and_standardisation_uses_training_frames(train):
     np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-4)
     assert Preprocessing.from_dict(pre.to_dict()) == pre
     assert Preprocessing.from_dict(None).is_identity
+
+
+def test_normalization_standardises_each_feature():
+    rng = np.random.default_rng(0)
+    sequences = [rng.normal(5.0, 3.0, size=(n, 4)).astype(np.float32) for n in (10, 20, 30)]
+    norm = Normalization.fit(sequences)
+    stacked = np.concatenate([norm.apply(s) for s in sequences])
+    np.testing.assert_allclose(stacked.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(stacked.std(axis=0), 1, atol=1e-5)
+    assert Normalization.from_dict(norm.to_dict()) == norm
 
 
 @pytest.mark.parametrize("width", [2, 1, -3, True])

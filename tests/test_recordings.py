@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -26,6 +29,7 @@ from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
 from vowels.openset import SCORING
+from vowels.preprocessing import Preprocessing
 from vowels.recordings import UNKNOWN, RecordingClassifier
 
 VOICES = {  # speaker -> (espeak-ng voice, pitch 0-99)
@@ -194,12 +198,16 @@ def test_same_answer_from_python_cli_and_reloaded_bundle(trained, voices, capsys
         assert a.threshold == b.threshold == c["threshold"] == model.threshold_
 
 
-def test_bundle_stores_the_feature_config_normalisation_and_threshold(trained):
+def test_bundle_stores_the_feature_config_preprocessing_and_threshold(trained):
+    """The features' standardisation is the network's own preprocessing, saved once, as SpeakerClassifier saves it."""
     model, bundle = trained
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert FeatureConfig.from_dict(metadata["features"]) == model.features_ == FeatureConfig()
-    assert metadata["normalization"] == model.normalization_.to_dict()
-    assert len(metadata["normalization"]["mean"]) == metadata["n_features"] == 13
+    assert "normalization" not in metadata
+    assert Preprocessing.from_dict(metadata["preprocessing"]) == model.preprocessing_
+    assert model.preprocessing_.delta_width == 0 and len(model.preprocessing_.normalization.mean) == 13
+    assert metadata["n_features"] == 13
+    assert (metadata["params"]["standardize"], metadata["params"]["delta_width"]) == (True, 0)
     assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold"]
     point = metadata["open_set"]["operating_point"]
     assert point["rule"] == "eer" and point["threshold"] == model.threshold_
@@ -266,6 +274,120 @@ def test_bundle_of_an_older_version_saying_normalize_loads_in_both_engines(train
         np.testing.assert_allclose([a.probability for a in answers], [e.probability for e in expected], atol=1e-5)
         np.testing.assert_allclose([a.score for a in answers], [e.score for e in expected], atol=1e-4)
     assert _configuration(metadata)["features"]["standardize"] is True  # reports show today's name
+
+
+def _as_bundle_of_an_older_version(bundle, old):
+    """`bundle` as vowels wrote it before the network's preprocessing did the recordings' deltas and
+    standardisation: the statistics in a top-level 'normalization', applied to features that held the
+    deltas already (so 'n_features' counts them), and the network's own preprocessing doing nothing."""
+    shutil.copytree(bundle, old)
+    metadata = json.loads((old / "metadata.json").read_text())
+    del metadata["metadata_sha256"]
+    statistics = metadata["preprocessing"]["normalization"]
+    metadata["normalization"] = statistics
+    metadata["n_features"] = len(statistics["mean"])
+    metadata["preprocessing"] = {"delta_width": 0, "normalization": None}
+    metadata["params"].update(delta_width=0, standardize=False)
+    write_metadata(old, metadata)
+    return old
+
+
+@pytest.fixture(scope="module")
+def trained_with_deltas(voices, tmp_path_factory):
+    """A tiny model on features with deltas (the network reads 26 per frame), and its bundle."""
+    model = RecordingClassifier(
+        features=FeatureConfig(deltas=True), n_hidden=8, max_epochs=2, validation_fraction=0, random_state=0
+    ).fit(voices / "test")
+    return model, model.save(tmp_path_factory.mktemp("models") / "deltas")
+
+
+@pytest.mark.parametrize("which", ["standardised", "standardised with deltas"])
+def test_bundle_of_an_older_version_with_its_own_normalisation_loads_and_answers_the_same(
+    which, trained, trained_with_deltas, voices, tmp_path
+):
+    """Bundles written before the recordings classifier handed deltas and standardisation to the network's
+    Preprocessing load in both engines and give the same probabilities and scores as the model they were."""
+    model, bundle = trained if which == "standardised" else trained_with_deltas
+    old = _as_bundle_of_an_older_version(bundle, tmp_path / "old")
+    files = sorted(str(p) for p in (voices / "test").glob("*/market.wav")) + [str(voices / "test/f2/oo.wav")]
+    expected, _ = model.classify_files(files)
+    for engine in ("keras", "numpy"):
+        loaded = RecordingClassifier.load(old, engine=engine)
+        assert loaded.preprocessing_ == model.preprocessing_
+        answers, failures = loaded.classify_files(files)
+        assert failures == []
+        assert [a.speaker for a in answers] == [e.speaker for e in expected]
+        np.testing.assert_allclose([a.probability for a in answers], [e.probability for e in expected], atol=1e-5)
+        np.testing.assert_allclose([a.score for a in answers], [e.score for e in expected], atol=1e-4)
+    resaved = RecordingClassifier.load(old).save(tmp_path / "resaved")  # written again in today's layout
+    metadata = json.loads((resaved / "metadata.json").read_text())
+    assert "normalization" not in metadata and metadata["n_features"] == model.features_.n_coefficients
+    again, _ = RecordingClassifier.load(resaved, engine="numpy").classify_files(files)
+    np.testing.assert_allclose([a.score for a in again], [e.score for e in expected], atol=1e-4)
+
+
+def test_bundle_of_an_older_version_whose_normalisation_does_not_fit_is_an_error(trained, tmp_path):
+    old = _as_bundle_of_an_older_version(trained[1], tmp_path / "old")
+    metadata = json.loads((old / "metadata.json").read_text())
+    del metadata["metadata_sha256"]
+    metadata["normalization"] = {"mean": [0.0] * 12, "std": [1.0] * 12}
+    write_metadata(old, metadata)
+    with pytest.raises(BundleError, match="normalisation does not match the model's features"):
+        RecordingClassifier.load(old)
+
+
+def test_features_file_of_an_older_version_holding_deltas_loads_without_them(tmp_path):
+    """Feature files written when the features held their deltas load as the coefficients alone: the
+    classifier appends the deltas itself."""
+    from vowels.datasets import Utterances
+    from vowels.dsp import delta
+    from vowels.extraction import Extraction
+
+    config = FeatureConfig(kind="lpcc", deltas=True)
+    rng = np.random.default_rng(0)
+    coefficients = [rng.standard_normal((n, 12)).astype(np.float32) for n in (5, 7, 6)]
+    utterances = Utterances(
+        sequences=[np.concatenate([s, delta(s, width=9)], axis=1) for s in coefficients],
+        labels=np.array(["a", "b", "a"]),
+        speakers=("a", "b"),
+        sources=("a/1.wav", "b/1.wav", "a/2.wav"),
+    )
+    path = save_features(tmp_path / "old.npz", Extraction(utterances, config, (), {16000: 3}))
+    loaded = load_features(path)
+    assert loaded.config == config
+    for a, b in zip(loaded.utterances.sequences, coefficients, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+_LOAD_AS_NOBODY = """
+import os, sys
+if not os.access(os.path.dirname(sys.argv[1]), os.X_OK):
+    sys.exit(f"cannot enter the folder of {sys.argv[1]} as uid {os.getuid()}")
+from vowels.errors import DataError
+from vowels.extraction import load_features
+try:
+    load_features(sys.argv[1])
+except DataError as exc:
+    print(str(exc))
+"""
+
+
+def test_unreadable_features_file_says_permission_denied(as_unprivileged):
+    """Worded as the audio reader and the UCI parser word it (vowels.errors.unreadable)."""
+    command = as_unprivileged([sys.executable, "-c", _LOAD_AS_NOBODY])
+    folder = tempfile.mkdtemp(prefix="vowels-permissions-")  # pytest's tmp_path is closed to other users
+    path = os.path.join(folder, "features.npz")
+    try:
+        os.chmod(folder, 0o755)
+        with open(path, "wb") as file:
+            file.write(b"PK")
+        os.chmod(path, 0o000)
+        result = subprocess.run([*command, path], capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(folder)
+    if result.returncode != 0:
+        pytest.skip(f"cannot run the package as an unprivileged user here: {result.stderr.strip().splitlines()[-1:]}")
+    assert result.stdout == f"{path}: cannot be read: permission denied; give your user read access to it.\n"
 
 
 def test_features_file_of_an_older_version_saying_normalize_loads(tmp_path):
@@ -394,7 +516,7 @@ def test_features_file_round_trips_without_pickle(voices, tmp_path):
     np.testing.assert_array_equal(loaded.utterances.labels, extraction.utterances.labels)
     for a, b in zip(loaded.utterances.sequences, extraction.utterances.sequences, strict=True):
         np.testing.assert_array_equal(a, b)
-        assert a.dtype == np.float32 and a.shape[1] == 24
+        assert a.dtype == np.float32 and a.shape[1] == 12  # the coefficients; the classifier appends the deltas
     with np.load(path, allow_pickle=False) as data:
         assert all(data[k].dtype != object for k in data.files)
 

@@ -1,7 +1,11 @@
-"""The README's promises to a newcomer stay true: .ci/run runs its test command verbatim."""
+"""The README's promises to a newcomer stay true: .ci/run runs its test command verbatim; and the
+documentation's module lists (docs/design.md, docs/api/index.md) name the package's modules and the
+way they import each other as they are."""
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,3 +26,107 @@ def test_readme_gives_the_setup_and_run_command():
 def test_ci_runs_the_quality_gates_before_the_tests():
     command = next(line for line in ROOT.joinpath(".ci", "run").read_text().splitlines() if line.startswith("python3"))
     assert command.index("scripts/check --lint") < command.index("python -m pytest")
+
+
+# --- the module lists of the documentation match the package and its imports --------------------------
+
+PACKAGE = ROOT / "vowels"
+DESIGN = ROOT / "docs" / "design.md"
+API = ROOT / "docs" / "api"
+HEAVY = ("keras", "tensorflow", "librosa", "sklearn", "matplotlib")
+
+
+def _package_modules() -> set[str]:
+    """The public modules and subpackages of `vowels`; private ones (``_logs``) serve the package itself."""
+    files = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
+    return files | {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+
+
+def _design_modules() -> list[str]:
+    """The modules docs/design.md's table names, in its order; each linked one must link to itself."""
+    text = DESIGN.read_text()
+    table = text[text.index("## Modules") :].split("\n## ")[0]
+    modules = []
+    for row in table.splitlines():
+        if not row.startswith("| ") or row.startswith("| module"):
+            continue
+        cell = row.split("|")[1]
+        for name, target in re.findall(r"\[`(\w+)`\]\[vowels\.(\w+)\]", cell):
+            assert name == target, f"docs/design.md: [`{name}`] links to vowels.{target}"
+        modules += re.findall(r"`(\w+)`", cell)
+    return modules
+
+
+def _imports(path: Path) -> list[tuple[str, str, bool]]:
+    """(module imported, as written, whether it is imported when `path` loads) for every import in `path`;
+    imports inside a function or under ``if TYPE_CHECKING`` are not imported when it loads."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    package = parts[:-1]  # a module's package; for an __init__.py, the package it is
+    found = []
+
+    def visit(node: ast.AST, at_load: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ImportFrom):
+                base = package[: len(package) - child.level + 1] if child.level else []
+                module = ".".join([*base, *([child.module] if child.module else [])])
+                names = [f"{module}.{a.name}" for a in child.names] if child.module is None else [module]
+                found.extend((name, ast.unparse(child), at_load) for name in names)
+            elif isinstance(child, ast.Import):
+                found.extend((a.name, ast.unparse(child), at_load) for a in child.names)
+            else:
+                lazy = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) or (
+                    isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test)
+                )
+                visit(child, at_load and not lazy)
+
+    visit(ast.parse(path.read_text()), True)
+    return found
+
+
+def _owner(path: Path) -> str:
+    """The module of docs/design.md that `path` belongs to: its own name, or its subpackage's."""
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0] if len(relative.parts) > 1 else path.stem
+
+
+def test_design_lists_every_module_of_the_package_once():
+    listed = _design_modules()
+    assert len(listed) == len(set(listed)), f"listed twice: {sorted(m for m in listed if listed.count(m) > 1)}"
+    missing, stale = sorted(_package_modules() - set(listed)), sorted(set(listed) - _package_modules())
+    assert not missing, f"modules of vowels/ that docs/design.md does not list: {missing}"
+    assert not stale, f"docs/design.md lists modules vowels/ does not have: {stale}"
+
+
+def test_a_module_imports_when_it_loads_only_modules_above_it_in_the_design_list():
+    """docs/design.md's claim: imports at load time point up its list (imports inside functions are free)."""
+    order = {name: i for i, name in enumerate(_design_modules())}
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        owner = _owner(path)
+        if owner not in order:
+            continue
+        for module, statement, at_load in _imports(path):
+            parts = module.split(".")
+            target = parts[1] if parts[0] == "vowels" and len(parts) > 1 else None
+            if at_load and target in order and target != owner and order[target] > order[owner]:
+                wrong.append(f"{path.relative_to(ROOT)}: {statement} ({target} is listed below {owner})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_fast_engine_imports_no_heavy_library_when_it_loads():
+    """docs/design.md: the NumPy engine (inference, dsp; with preprocessing and openset) imports neither
+    TensorFlow nor librosa; scikit-learn and matplotlib stay out of it too."""
+    for name in ("inference", "dsp", "preprocessing", "openset"):
+        heavy = [s for m, s, at_load in _imports(PACKAGE / f"{name}.py") if at_load and m.split(".")[0] in HEAVY]
+        assert not heavy, f"vowels/{name}.py imports when it loads: {heavy}"
+
+
+def test_api_index_names_the_modules_each_page_documents():
+    index = (API / "index.md").read_text()
+    rows = re.findall(r"^\| \[[^]]+\]\((\w+\.md)\) \| (.+) \|$", index, flags=re.MULTILINE)
+    assert rows, "docs/api/index.md has no table of pages"
+    for page, cell in rows:
+        named = re.findall(r"`(\w+)`", cell)
+        documented = re.findall(r"^::: vowels\.(\w+)$", (API / page).read_text(), flags=re.MULTILINE)
+        assert sorted(named) == sorted(documented), f"docs/api/index.md's row of {page}"
+        assert set(named) <= _package_modules(), f"docs/api/{page} documents modules vowels/ does not have"

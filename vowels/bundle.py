@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from .errors import BundleError
+from .names import ARCHITECTURES
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -45,6 +46,10 @@ BUNDLE_VERSION = 1
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 NUMPY_WEIGHTS_FILE = "weights.npz"
+ONNX_FILE = "model.onnx"
+FAST_FILES = {"numpy_weights_sha256": NUMPY_WEIGHTS_FILE, "onnx_sha256": ONNX_FILE}
+"""What a bundle holds for classifying without Keras, by the metadata entry that records its sha256:
+plain weights for the one-layer (Bi)LSTM (`vowels.inference.NumpyNetwork`), else the network in ONNX."""
 MIN_SAMPLE_RATE = 4000
 """Lowest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
 MAX_SAMPLE_RATE = 192000
@@ -301,11 +306,11 @@ def read_bundle_metadata(path: Path) -> dict:
             f"(reads version {BUNDLE_VERSION}); retrain the model with this version."
         )
     checked = [(model_file, metadata.get("weights_sha256"))]
-    if "numpy_weights_sha256" in metadata:
-        numpy_file = path / NUMPY_WEIGHTS_FILE
-        if not numpy_file.is_file():
-            raise BundleError(f"{path}: bundle is incomplete, {NUMPY_WEIGHTS_FILE} is missing; retrain or re-copy it.")
-        checked.append((numpy_file, metadata["numpy_weights_sha256"]))
+    for entry, name in FAST_FILES.items():
+        if entry in metadata:
+            if not (path / name).is_file():
+                raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
+            checked.append((path / name, metadata[entry]))
     extra_files = metadata.get("extra_files", {})
     if not isinstance(extra_files, dict):
         raise BundleError(f"{metadata_file}: 'extra_files' must map file names to sha256 digests.")
@@ -385,9 +390,14 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
         params = metadata["params"]
         if not isinstance(params, dict):
             raise bad("'params'", params, "a mapping of the training parameters")
-        for key in ("n_hidden", "n_members"):
+        for key in ("n_hidden", "n_members", "n_layers"):
             if key in params and (not _is_int(params[key]) or params[key] < 1):
                 raise bad(f"'params.{key}'", params[key], "a whole number >= 1")
+        if "architecture" in params and params["architecture"] not in ARCHITECTURES:
+            raise bad("'params.architecture'", params["architecture"], f"one of {list(ARCHITECTURES)}")
+        length = params.get("resample_length")
+        if length is not None and (not _is_int(length) or length < 1):
+            raise bad("'params.resample_length'", length, "null or a whole number >= 1")
         if "random_state" in params and not _is_int(params["random_state"]):
             raise bad("'params.random_state'", params["random_state"], "a whole number")
         if "sort_by_length" in params and not isinstance(params["sort_by_length"], bool):

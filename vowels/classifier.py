@@ -1,11 +1,11 @@
-"""`SpeakerClassifier`: the BiLSTM recipe behind a scikit-learn estimator, saved as a bundle."""
+"""`SpeakerClassifier`: the BiLSTM recipe and the other families behind a scikit-learn estimator, saved as a bundle."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +13,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .augmentation import Augmentation
-from .batching import predict_in_batches
 from .bundle import (
     METADATA_FILE,
     MODEL_FILE,
     NUMPY_WEIGHTS_FILE,
+    ONNX_FILE,
     atomic_folder,
     read_bundle_metadata,
     sha256_of,
@@ -26,6 +26,7 @@ from .bundle import (
 )
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
+from .prediction import SequencePredictor, SequencesLike
 from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
@@ -33,29 +34,61 @@ from .training import TrainingHistory, TrainingOptions
 if TYPE_CHECKING:
     from .inference import NumpyClassifier
 
-__all__ = ["SpeakerClassifier", "check_sequences"]
-
-SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
+__all__ = ["FAMILY_OPTIONS", "SpeakerClassifier", "check_sequences"]
 
 
-class SpeakerClassifier(ClassifierMixin, BaseEstimator):
-    """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM.
+FAMILY_OPTIONS = {
+    "dnn": TrainingOptions(
+        max_epochs=40,
+        mini_batch_size=64,
+        gradient_threshold=None,
+        l2_regularization=0.0,
+        shuffle="every-epoch",
+        drop_last=False,
+    ),
+    "fcn": TrainingOptions(
+        max_epochs=2000,
+        mini_batch_size=16,
+        gradient_threshold=None,
+        l2_regularization=0.0,
+        shuffle="every-epoch",
+        drop_last=False,
+    ),
+}
+"""Training options of the families that do not take the tutorial's: the DNN's 40 epochs of
+64-frame mini-batches (fixed before any test scoring, not tuned), and the FCN's as dl-4-tsc
+trains it (Adam at 1e-3, mini-batches of 16, 2000 epochs, shuffled, no clipping or L2)."""
+
+
+class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
+    """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM, or another family of network.
 
     Parameters
     ----------
+    architecture : {"bilstm", "lstm", "dnn", "fcn"}, default="bilstm"
+        The network (`vowels.names.ARCHITECTURES`): the tutorial's BiLSTM; a forward-only LSTM
+        (`vowels.model`, which can classify while frames arrive: `stream_proba`); a frame-level
+        network whose frames vote, or Wang et al.'s fully convolutional network
+        (`vowels.families`).
     mode : {"matlab", "padded", "masked"}, default="matlab"
-        What the BiLSTM's backward direction returns (see `vowels.model`).
+        What the BiLSTM's backward direction returns (see `vowels.model`); (Bi)LSTM only.
     n_hidden : int, default=100
-        Hidden units per direction.
+        Hidden units per direction; (Bi)LSTM only.
+    n_layers : int, default=1
+        Stacked (Bi)LSTM layers, every one but the last returning its sequence.
     max_epochs : int, default=None
         Passes over the training set; None takes `options`' (100, the tutorial's).
     mini_batch_size : int, default=None
-        Sequences per mini-batch; None takes `options`' (27, the tutorial's).
+        Sequences per mini-batch (frames, for the DNN); None takes `options`' (27, the tutorial's).
     learning_rate : float, default=None
         Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
     options : TrainingOptions, default=None
-        The other training options; None means the tutorial's (`TrainingOptions()`). The three
-        settings above, when given, override theirs, so that `GridSearchCV` can tune them.
+        The other training options; None means the family's (`FAMILY_OPTIONS`; the tutorial's
+        `TrainingOptions()` for the (Bi)LSTM). The three settings above, when given, override
+        theirs, so that `GridSearchCV` can tune them.
+    resample_length : int, default=None
+        FCN only: frames every sequence is resampled to (`vowels.resampling`); None takes the
+        longest training sequence's length (29 for Japanese Vowels), as dl-4-tsc does.
     sort_by_length : bool, default=True
         Sort sequences by length before batching, for training and prediction.
     delta_width : int, default=0
@@ -94,12 +127,15 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        architecture: str = "bilstm",
         mode: str = "matlab",
         n_hidden: int = 100,
+        n_layers: int = 1,
         max_epochs: int | None = None,
         mini_batch_size: int | None = None,
         learning_rate: float | None = None,
         options: TrainingOptions | None = None,
+        resample_length: int | None = None,
         sort_by_length: bool = True,
         delta_width: int = 0,
         standardize: bool = False,
@@ -110,12 +146,15 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         verbose: int | str = "auto",
     ) -> None:
+        self.architecture = architecture
         self.mode = mode
         self.n_hidden = n_hidden
+        self.n_layers = n_layers
         self.max_epochs = max_epochs
         self.mini_batch_size = mini_batch_size
         self.learning_rate = learning_rate
         self.options = options
+        self.resample_length = resample_length
         self.sort_by_length = sort_by_length
         self.delta_width = delta_width
         self.standardize = standardize
@@ -131,7 +170,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         """The training options in force: `options` with the flat settings that were given."""
         import dataclasses
 
-        options = self.options if self.options is not None else TrainingOptions()
+        options = self.options if self.options is not None else FAMILY_OPTIONS.get(self.architecture, TrainingOptions())
         if not isinstance(options, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
         given = {
@@ -147,15 +186,12 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
-        from .model import MODES, build_network
         from .progress import check_verbose
-        from .training import check_seed, seed_everything, train_network
+        from .training import check_seed, seed_everything
 
-        if self.mode not in MODES:
-            raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
+        self._check_family()
         check_verbose(self.verbose)
         options = self.options_
-        augmentation = Augmentation(time_warp=self.time_warp, noise=self.noise)
         if isinstance(X, Utterances):
             classes = np.array(X.speakers)
             y = X.labels if y is None else y
@@ -173,15 +209,38 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = sequences[0].shape[1]
         codes = _codes(y, self.classes_)
         self.preprocessing_ = Preprocessing.fit(sequences, delta_width=self.delta_width, standardize=self.standardize)
-        sequences = self.preprocessing_.apply(sequences)
+        self.resample_length_ = self.resample_length or max(len(s) for s in sequences)
+        sequences = self._network_inputs(sequences, preprocessed=False)
+        check_seed(self.random_state, name="random_state")
+        seed_everything(self.random_state)
+        n_inputs = self.preprocessing_.n_outputs(self.n_features_in_)
+        train = {"dnn": self._fit_frames, "fcn": self._fit_fixed_length}.get(self.architecture, self._fit_recurrent)
+        self.history_ = train(sequences, codes, n_inputs, options)
+        return self
+
+    def _check_family(self) -> None:
+        from .names import ARCHITECTURES, MODES
+
+        if self.architecture not in ARCHITECTURES:
+            raise ParameterError(f"architecture must be one of {list(ARCHITECTURES)}; got {self.architecture!r}.")
+        if self.mode not in MODES:
+            raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
+        length = self.resample_length
+        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+            raise ParameterError(f"resample_length must be None or a positive whole number; got {length!r}.")
+
+    def _fit_recurrent(
+        self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
+    ) -> TrainingHistory:
+        """The tutorial's training (`vowels.training`): sorted, padded mini-batches, MATLAB's Adam."""
+        from .model import build_network
+        from .training import train_network
 
         if self.sort_by_length:
             order = np.argsort([len(s) for s in sequences], kind="stable")
             sequences, codes = [sequences[i] for i in order], codes[order]
-        check_seed(self.random_state, name="random_state")
-        seed_everything(self.random_state)
         self.model_ = build_network(
-            self.preprocessing_.n_outputs(self.n_features_in_),
+            n_inputs,
             len(self.classes_),
             mode=self.mode,
             n_hidden=self.n_hidden,
@@ -189,44 +248,52 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             mask_value=options.sequence_padding_value,
             dropout=self.dropout,
             n_members=self.n_members,
+            architecture=self.architecture,
+            n_layers=self.n_layers,
         )
-        self.history_ = train_network(
+        return train_network(
             self.model_,
             sequences,
             codes,
             options,
             seed=self.random_state,
             verbose=self.verbose,
-            augmentation=augmentation,
+            augmentation=Augmentation(time_warp=self.time_warp, noise=self.noise),
             sort_by_length=self.sort_by_length and options.shuffle == "never",
         )
-        return self
+
+    def _fit_frames(
+        self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
+    ) -> TrainingHistory:
+        """The DNN: every frame a training example labelled with its utterance's speaker."""
+        from .families import build_frame_network
+        from .fitting import fit_arrays
+
+        frame_network, self.model_ = build_frame_network(
+            n_inputs, len(self.classes_), dropout=self.dropout, mask_value=options.sequence_padding_value
+        )
+        frames = np.concatenate(sequences)
+        frame_codes = np.repeat(codes, [len(s) for s in sequences])
+        return fit_arrays(frame_network, frames, frame_codes, options, verbose=self.verbose)
+
+    def _fit_fixed_length(
+        self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
+    ) -> TrainingHistory:
+        """The FCN on sequences of one length, with dl-4-tsc's schedule (`vowels.fitting`)."""
+        from .families import build_fcn
+        from .fitting import fit_arrays
+
+        self.model_ = build_fcn(n_inputs, len(self.classes_))
+        return fit_arrays(
+            self.model_, np.stack(sequences), codes, options, verbose=self.verbose, plateau=True, keep_best=True
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError("this SpeakerClassifier is not fitted yet; call fit or SpeakerClassifier.load first.")
 
-    def predict_proba(self, X: SequencesLike) -> np.ndarray:
-        """Probability of each speaker, shape (n_sequences, n_classes), columns as `classes_`.
-
-        Sequences are sorted by length and padded per mini-batch as in training (MATLAB's
-        ``classify(net, X, MiniBatchSize=27, SequenceLength="longest")``); rows come back in
-        the order of `X`.
-        """
-        self._check_fitted()
-        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        return predict_in_batches(
-            self.model_.predict_on_batch,
-            sequences,
-            n_outputs=len(self.classes_),
-            sort=self.sort_by_length,
-            **self.options_.batching(),
-        )
-
-    def predict(self, X: SequencesLike) -> np.ndarray:
-        """The most probable speaker of each sequence."""
-        probabilities = self.predict_proba(X)
-        return self.classes_[np.argmax(probabilities, axis=1)]
+    def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
+        return self.model_.predict_on_batch
 
     def embed(self, X: SequencesLike) -> np.ndarray:
         """Utterance embeddings (n_sequences, n_embedding): the BiLSTM's states pooled over the
@@ -234,12 +301,17 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         return self.to_numpy().embed(X)
 
     def to_numpy(self) -> NumpyClassifier:
-        """This fitted network as a `vowels.inference.NumpyClassifier`: the same probabilities
+        """This fitted one-layer (Bi)LSTM as a `vowels.inference.NumpyClassifier`: the same probabilities
         (within 1e-5) from NumPy, without a TensorFlow graph traced for every new batch shape."""
         from .inference import NumpyClassifier, NumpyNetwork
         from .model import weight_arrays
 
         self._check_fitted()
+        if not self._has_plain_weights():
+            raise ParameterError(
+                f"to_numpy needs a one-layer bilstm or lstm; this is a {self.n_layers}-layer {self.architecture}. "
+                "Its bundle classifies without Keras through ONNX (NumpyClassifier.load)."
+            )
         network = NumpyNetwork(
             weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value
         )
@@ -252,6 +324,20 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             preprocessing=self.preprocessing_,
             n_features=self.n_features_in_,
         )
+
+    def _has_plain_weights(self) -> bool:
+        """Whether `vowels.inference.NumpyNetwork` can run this network (else the bundle carries ONNX)."""
+        from .names import RECURRENT
+
+        return self.architecture in RECURRENT and self.n_layers == 1
+
+    def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
+        """A forward-only LSTM's speaker probabilities after each chunk of `sequence`'s frames.
+
+        Shape (n_chunks, n_classes); the last row equals ``predict_proba([sequence])[0]``
+        (within 1e-5). See `vowels.inference.NumpyClassifier.stream_proba`.
+        """
+        return self.to_numpy().stream_proba(sequence, chunk_frames=chunk_frames)
 
     def score(
         self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None, sample_weight: np.ndarray | None = None
@@ -272,19 +358,26 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
     ) -> Path:
         """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`.
 
-        The bundle holds ``model.keras``, the same weights as plain arrays in ``weights.npz``
-        (read by `vowels.inference.NumpyClassifier`, which needs no Keras), any `extra_files`
+        The bundle holds ``model.keras``, the same network for classifying without Keras (read
+        by `vowels.inference.NumpyClassifier`): plain arrays in ``weights.npz`` for a one-layer
+        (Bi)LSTM, else ``model.onnx`` (`vowels.inference.export_onnx`), any `extra_files`
         (name -> bytes, e.g. open-set references) and ``metadata.json``, which records the
         sha256 of every file beside it.
         """
-        from .inference import weights_npz
+        from .inference import export_onnx, weights_npz
         from .model import weight_arrays
 
         self._check_fitted()
         path = Path(path)
+        fast_entry, fast_file = ("numpy_weights_sha256", NUMPY_WEIGHTS_FILE)
+        if not self._has_plain_weights():
+            fast_entry, fast_file = ("onnx_sha256", ONNX_FILE)
         with atomic_folder(path, force=force) as staging:
             self.model_.save(staging / MODEL_FILE)
-            write_bytes(staging / NUMPY_WEIGHTS_FILE, weights_npz(weight_arrays(self.model_)))
+            if fast_file == ONNX_FILE:
+                export_onnx(self.model_, staging / ONNX_FILE)
+            else:
+                write_bytes(staging / NUMPY_WEIGHTS_FILE, weights_npz(weight_arrays(self.model_)))
             for name, data in (extra_files or {}).items():
                 write_bytes(staging / name, data)
             metadata = {
@@ -294,8 +387,11 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 "classes": [str(c) for c in self.classes_],
                 "n_features": int(self.n_features_in_),
                 "params": {
+                    "architecture": self.architecture,
                     "mode": self.mode,
                     "n_hidden": self.n_hidden,
+                    "n_layers": self.n_layers,
+                    "resample_length": self.resample_length_ if self.architecture == "fcn" else None,
                     "sort_by_length": self.sort_by_length,
                     "delta_width": self.delta_width,
                     "standardize": self.standardize,
@@ -310,7 +406,7 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
                 "metrics": metrics or {},
                 "library_versions": library_versions(),
                 "weights_sha256": sha256_of(staging / MODEL_FILE),
-                "numpy_weights_sha256": sha256_of(staging / NUMPY_WEIGHTS_FILE),
+                fast_entry: sha256_of(staging / fast_file),
                 "extra_files": {name: sha256_of(staging / name) for name in extra_files or {}},
                 **(extra or {}),
             }
@@ -322,15 +418,19 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
         """Load a bundle written by `save`, after checking it is whole and untampered."""
         import keras
 
-        from .model import LastStep  # noqa: F401  registers the custom layer
+        from .families import MaskedLogMean  # noqa: F401  registers the custom layers
+        from .model import LastStep  # noqa: F401
 
         path = Path(path)
         metadata = read_bundle_metadata(path)
         try:
             params = metadata["params"]
             clf = cls(
+                architecture=params.get("architecture", "bilstm"),
                 mode=params["mode"],
                 n_hidden=params["n_hidden"],
+                n_layers=params.get("n_layers", 1),
+                resample_length=params.get("resample_length"),
                 options=TrainingOptions.from_dict(params["options"]),
                 sort_by_length=params["sort_by_length"],
                 delta_width=params.get("delta_width", 0),
@@ -345,6 +445,8 @@ class SpeakerClassifier(ClassifierMixin, BaseEstimator):
             clf.classes_ = np.array(metadata["classes"], dtype=str)
             clf.n_features_in_ = int(metadata["n_features"])
             clf.preprocessing_ = Preprocessing.from_dict(metadata.get("preprocessing"))
+            if clf.resample_length is not None:
+                clf.resample_length_ = clf.resample_length
         except (KeyError, TypeError, ParameterError) as exc:
             raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}).") from None
         try:

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
 from .limits import MAX_SEED, MAX_SEEDS
-from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES
-from .plots import DATA_FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
+from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES, RECURRENT
+from .plots import DATA_FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -119,6 +119,17 @@ def fraction(text: str) -> float:
         value = -1.0
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type for a duration in seconds, from 0.001 to 60."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.001 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0.001 to 60; got {text!r}")
     return value
 
 
@@ -216,18 +227,14 @@ def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int], None]
 
 
 def _workers(args: argparse.Namespace) -> int:
-    """--workers, capped at the CPUs available, with one warning line on stderr when capped."""
-    from .provenance import available_cpus
+    """--workers, capped at the CPUs available (`vowels.limits.cap_workers`), with one warning line on
+    stderr when capped."""
+    from .limits import cap_workers
 
-    cpus = available_cpus()
-    if args.workers <= cpus:
-        return int(args.workers)
-    _print(
-        f"vowels: warning: --workers {args.workers} is more than the {cpus} CPUs available to this process; "
-        f"using {cpus}.",
-        file=sys.stderr,
-    )
-    return cpus
+    n_jobs, lowered = cap_workers(args.workers, asked=f"--workers {args.workers}")
+    if lowered is not None:
+        _print(f"vowels: warning: {lowered}", file=sys.stderr)
+    return n_jobs
 
 
 def _common_options() -> _Parser:
@@ -317,7 +324,12 @@ def add_reproduce(sub: _Commands) -> None:
         "predictions.csv and the model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, "
         "and OUT/seeds.json).",
     )
-    p.add_argument("--epochs", type=whole_number(1), default=100, help="training epochs (default 100)")
+    p.add_argument(
+        "--epochs",
+        type=whole_number(1),
+        default=None,
+        help="training epochs (default: the recipe's; 100 for the tutorial, 2000 for fcn, 40 for dnn)",
+    )
     p.add_argument(
         "--seed", type=whole_number(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)"
     )
@@ -340,7 +352,10 @@ def add_reproduce(sub: _Commands) -> None:
         choices=RECIPE_NAMES,
         default="matlab",
         help="matlab: the tutorial (default); best: 5 masked BiLSTMs averaged, standardised features with "
-        "deltas, dropout, time-warp and noise augmentation (chosen by cross-validation)",
+        "deltas, dropout, time-warp and noise augmentation (chosen by cross-validation); stacked: 2 BiLSTM "
+        "layers; lstm: forward-only, can stream; dnn: a frame-level network; fcn: a fully convolutional "
+        "network (dl-4-tsc; 2000 epochs, about 10 minutes); ensemble: mean of fcn and best "
+        "(docs/architectures.md)",
     )
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.add_argument("--data", default=None, help="folder of the UCI files (default: bundled copy)")
@@ -358,14 +373,18 @@ def run_reproduce(args: argparse.Namespace) -> int:
             f"{args.seed + args.seeds - 1}, above the largest seed {MAX_SEED}; lower --seed or --seeds "
             f"(see 'vowels reproduce --help')"
         )
-    args.mode = recipe_params(args.recipe, args.mode)["mode"]
-    explanation = {
-        "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
-        "padded": "backward LSTM state after the whole padded sequence",
-        "masked": "each direction's state after the true frames only (--mode masked)",
-    }[args.mode]
-    _say(args, f"Recipe: {args.recipe}. Mode: {args.mode} ({explanation}).")
-    if args.mode == "matlab":
+    params = recipe_params(args.recipe, args.mode)
+    args.mode = params.get("mode", "matlab") if params.get("architecture", "bilstm") in RECURRENT else None
+    if args.mode is None:
+        _say(args, f"Recipe: {args.recipe} ({_FAMILY_NAMES[args.recipe]}).")
+    else:
+        explanation = {
+            "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
+            "padded": "backward LSTM state after the whole padded sequence",
+            "masked": "each direction's state after the true frames only (--mode masked)",
+        }[args.mode]
+        _say(args, f"Recipe: {args.recipe}. Mode: {args.mode} ({explanation}).")
+    if args.mode == "matlab" and args.recipe == "matlab":
         _say(args, "Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
     with _training_plot(args):
         if args.seeds is not None:
@@ -374,8 +393,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
     metrics = run.metrics
     _print(
         f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
-        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), mode {args.mode}, "
-        f"{args.epochs} epochs, seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
+        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {_recipe_words(args, metrics)}, "
+        f"seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
     )
     out = Path(args.out)
     _say(
@@ -384,6 +403,19 @@ def run_reproduce(args: argparse.Namespace) -> int:
         f"model bundle {out / 'model'}",
     )
     return ExitStatus.SUCCESS
+
+
+_FAMILY_NAMES = {
+    "dnn": "a frame-level network whose frames vote",
+    "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
+    "ensemble": "the mean of the fcn and best recipes' probabilities",
+}
+
+
+def _recipe_words(args: argparse.Namespace, metrics: dict) -> str:
+    """``mode matlab, 100 epochs`` for a (Bi)LSTM; ``recipe fcn, 2000 epochs`` for the others."""
+    what = f"mode {args.mode}" if args.mode is not None else f"recipe {args.recipe}"
+    return f"{what}, {metrics['epochs']} epochs"
 
 
 def _recipe(args: argparse.Namespace) -> dict:
@@ -415,7 +447,7 @@ def _reproduce_seeds(args: argparse.Namespace) -> int:
     _print(
         f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
         f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
-        f"max {100 * acc['max']:.2f}%, mode {args.mode}, {args.epochs} epochs"
+        f"max {100 * acc['max']:.2f}%, {_recipe_words(args, seeds.summary)}"
     )
     _say(
         args,
@@ -475,15 +507,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
             f"vowels evaluate: DIR {args.dir} and --data {args.data} both name the data to score; give one "
             "(see 'vowels evaluate --help')"
         )
-    if args.dir is None and args.data is not None and "features" in read_bundle_metadata(Path(args.model)):
+    from .ensemble import is_ensemble, load_classifier
+
+    ensemble = is_ensemble(args.model)
+    if (
+        args.dir is None
+        and args.data is not None
+        and not ensemble
+        and "features" in read_bundle_metadata(Path(args.model))
+    ):
         args.dir = args.data  # a model trained on recordings scores a folder of them, whichever way it is named
     if args.dir is not None:
         return _evaluate_folder(args)
-    from .classifier import SpeakerClassifier
     from .datasets import load_japanese_vowels
     from .tutorial import score_on_test_set
 
-    clf = SpeakerClassifier.load(args.model)
+    clf = load_classifier(args.model)
     test = load_japanese_vowels("test", path=args.data)
     evaluation, predicted, probabilities, _ = score_on_test_set(clf, test)
     errors = [
@@ -571,7 +610,8 @@ def add_plot(sub: _Commands) -> None:
         description="Draw the tutorial's figures and write each to OUT/<name>.<format>, replacing older ones. "
         "With no WHICH: every figure possible without training "
         "(the data figures, plus training/confusion when --run or --model is given, recording "
-        "when --audio is and open-set when --model is a calibrated recordings model; the others are "
+        "when --audio is, open-set when --model is a calibrated recordings model, and stream when --model is a "
+        "forward-only recordings model and --audio is given; the others are "
         "skipped with a note on stderr). A figure named in WHICH "
         "whose input is missing is an error (exit 2).",
     )
@@ -580,8 +620,9 @@ def add_plot(sub: _Commands) -> None:
         nargs="*",
         metavar="WHICH",
         help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
-        f"(need --run or --model); {', '.join(RECORDING_FIGURES)} (needs --audio); {', '.join(MODEL_FIGURES)} "
-        "(needs --model of a model trained on recordings with a calibrated threshold); default: all possible",
+        f"(need --run or --model); {', '.join(RECORDING_FIGURES)} (needs --audio); open-set (needs --model of a "
+        "model trained on recordings with a calibrated threshold); stream (needs --audio and --model of a "
+        "forward-only recordings model); default: all possible",
     )
     p.add_argument("--out", required=True, help="output folder; figures there are replaced")
     p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
@@ -776,6 +817,13 @@ def add_train(sub: _Commands) -> None:
     )
     p.add_argument("--hidden", type=whole_number(1), default=100, help="hidden units per direction (default 100)")
     p.add_argument(
+        "--architecture",
+        choices=RECURRENT,
+        default="bilstm",
+        help="bilstm (default) or lstm: forward-only, which can answer while a recording arrives "
+        "('vowels classify --stream')",
+    )
+    p.add_argument(
         "--validation-fraction",
         type=fraction,
         default=0.2,
@@ -827,6 +875,7 @@ def run_train(args: argparse.Namespace) -> int:
     model = RecordingClassifier(
         mode=args.mode,
         n_hidden=args.hidden,
+        architecture=args.architecture,
         max_epochs=args.epochs,
         validation_fraction=args.validation_fraction,
         threshold=args.threshold,
@@ -839,7 +888,7 @@ def run_train(args: argparse.Namespace) -> int:
     _say(
         args,
         f"Training on {len(u)} recordings of {len(u.speakers)} speakers ({data.config.kind} features), "
-        f"mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
+        f"{args.architecture}, mode {args.mode}, {args.epochs} epochs, seed {args.seed}.",
         f"Recordings {data.describe_rates()}.",
     )
     with _training_plot(args):
@@ -926,6 +975,18 @@ def add_classify(sub: _Commands) -> None:
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON list")
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")
+    output.add_argument(
+        "--stream",
+        action="store_true",
+        help="also print how the answer evolves as each recording arrives (a model trained with --architecture lstm)",
+    )
+    p.add_argument(
+        "--chunk",
+        type=seconds,
+        default=0.1,
+        metavar="SECONDS",
+        help="with --stream: audio per answer, in seconds (default 0.1)",
+    )
     _add_workers(p)
     p.add_argument(
         "--engine",
@@ -943,6 +1004,12 @@ def run_classify(args: argparse.Namespace) -> int:
     from .recordings import Classification, RecordingClassifier
 
     model = RecordingClassifier.load(args.model, engine=args.engine)
+    if args.stream and model.architecture != "lstm":
+        raise UsageError(
+            f"vowels classify: --stream needs a forward-only model; {args.model} is a {model.architecture} (its "
+            "backward direction reads each recording from the end). Train one with 'vowels train DIR "
+            "--architecture lstm'."
+        )
     results, failures = model.classify_files(args.files, threshold=args.threshold, n_jobs=_workers(args))
     for failure in failures:
         _print(f"vowels: error: {failure.message}", file=sys.stderr)
@@ -970,7 +1037,10 @@ def run_classify(args: argparse.Namespace) -> int:
             for r in results
         )
     else:
-        for r in results:
+        streams = _streams(model, results, args.chunk) if args.stream else [[] for _ in results]
+        for r, stream in zip(results, streams, strict=True):
+            for line in stream:
+                _print(line)
             if r.speaker != r.nearest:
                 verdict = f"{r.speaker} (nearest {r.nearest}, score {r.score:.3f} < threshold {r.threshold:.3f})"
             else:
@@ -979,6 +1049,76 @@ def run_classify(args: argparse.Namespace) -> int:
                 f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
             )
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+
+
+def _streams(model: Any, results: list, chunk_seconds: float) -> list[list[str]]:
+    """For each classified file, lines naming the most probable speaker after every chunk of its audio."""
+    from .extraction import extract_files
+
+    features, _ = extract_files([r.path for r in results], model.features_, dsp=model.dsp_)
+    streams = []
+    for r, sequence in zip(results, features, strict=True):
+        ends, probabilities = model.stream(sequence, chunk_seconds=chunk_seconds)
+        lines = [f"{_printable(r.path)}, as it arrives:"]
+        for end, row in zip(ends, probabilities, strict=True):
+            best = int(row.argmax())
+            lines.append(f"  {end:6.2f} s  {model.classes_[best]} p={row[best]:.3f}")
+        streams.append(lines)
+    return streams
+
+
+def add_serve(sub: _Commands) -> None:
+    """The arguments of `vowels serve`."""
+    p = _add_command(
+        sub,
+        "serve",
+        run_serve,
+        summary="a local web page and HTTP API: enrol speakers from the microphone, identify who is speaking",
+        description="Start a local web server: a page that records speakers with the browser's microphone, "
+        "trains a model on them and names who is speaking, and the HTTP API behind it (schema at /openapi.json). "
+        "Models are bundle folders in the models folder, as 'vowels train --out' writes them; models trained in "
+        'the page are saved there. Needs the web extra: pip install "vowels[web]". Stop it with Ctrl+C.',
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--models",
+        default=None,
+        metavar="DIR",
+        help="models folder, one bundle folder per model; created if missing (default models/)",
+    )
+    where.add_argument(
+        "--model", default=None, metavar="M", help="model bundle the page opens with; its folder is the models folder"
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets other machines in)",
+    )
+    p.add_argument(
+        "--port", type=whole_number(0, 65535), default=8000, help="TCP port (default 8000; 0 picks a free one)"
+    )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`vowels serve`: the page and the HTTP API over a models folder, until Ctrl+C."""
+    import importlib.util
+
+    missing = [name for name in ("fastapi", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f'vowels serve: needs the web extra ({", ".join(missing)} not installed): pip install "vowels[web]"'
+        )
+    from .serve import serve
+
+    if args.model is not None:
+        model = Path(args.model)
+        if not model.is_dir():
+            raise UsageError(f"vowels serve: --model {model}: no model bundle folder there; check the path")
+        folder, default = model.parent, model.name
+    else:
+        folder, default = Path(args.models or "models"), None
+    serve(folder, default_model=default, host=args.host, port=args.port, say=lambda line: _print(line, flush=True))
+    return ExitStatus.SUCCESS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -994,7 +1134,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vowels {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add_command in (add_reproduce, add_evaluate, add_plot, add_report, add_extract, add_train, add_classify):
+    commands = (add_reproduce, add_evaluate, add_plot, add_report, add_extract, add_train, add_classify, add_serve)
+    for add_command in commands:
         add_command(sub)
     return parser
 

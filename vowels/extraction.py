@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Utterances
-from .errors import DataError, ParameterError, VowelsError
+from .errors import DataError, ParameterError, VowelsError, unreadable
 from .features import FeatureConfig, features_of_file
-from .provenance import available_cpus
+from .limits import cap_workers
 
 __all__ = [
     "Extraction",
@@ -53,7 +53,7 @@ class Failure:
 
 @dataclass(frozen=True)
 class Extraction:
-    """Features of recordings, before normalisation, and how they were computed.
+    """Features of recordings, before deltas and standardisation, and how they were computed.
 
     Attributes
     ----------
@@ -279,7 +279,8 @@ def _features_or_failure(path: str, config: dict, dsp: str) -> tuple[np.ndarray 
 
 
 def _cap_jobs(n_jobs: int) -> int:
-    """The worker count to use: `n_jobs` (-1: every CPU), at most the CPUs available, with a warning.
+    """The worker count to use: `n_jobs` (-1: every CPU), at most the CPUs available
+    (`vowels.limits.cap_workers`, as the command line's ``--workers``), with a `RuntimeWarning`.
 
     Under a joblib backend that is not this machine's (e.g. ``parallel_config(backend="dask")``)
     the count is left to that backend.
@@ -293,16 +294,9 @@ def _cap_jobs(n_jobs: int) -> int:
     backend, _ = get_active_backend()
     if type(backend).__name__ not in ("LokyBackend", "MultiprocessingBackend", "ThreadingBackend", "SequentialBackend"):
         return n_jobs
-    cpus = available_cpus()
-    if n_jobs == -1:
-        return cpus
-    if n_jobs > cpus:
-        warnings.warn(
-            f"n_jobs={n_jobs} is more than the {cpus} CPUs available to this process; using {cpus}.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return cpus
+    n_jobs, lowered = cap_workers(n_jobs)
+    if lowered is not None:
+        warnings.warn(lowered, RuntimeWarning, stacklevel=3)
     return n_jobs
 
 
@@ -516,7 +510,7 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found.") from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+        raise unreadable(path, exc) from None
     try:
         if what == "damaged":
             raise DataError(f"{path}: damaged or truncated .npz archive; run 'vowels extract' again to rewrite it.")
@@ -537,6 +531,8 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
             labels, speakers, sources = data["labels"], data["speakers"], data["sources"]
             config = FeatureConfig.from_dict(json.loads(str(data["config"])))
             rates = {int(r): int(n) for r, n in data["source_rates"]} if "source_rates" in data.files else {}
+        if config.deltas and frames.ndim == 2 and frames.shape[1] == 2 * config.n_features:
+            frames = frames[:, : config.n_features]  # written when features held their deltas; the classifier adds them
         if lengths.sum() != len(frames) or frames.ndim != 2 or frames.shape[1] != config.n_features:
             raise DataError(f"{path}: frames and lengths disagree; the file is damaged.")
         sequences = np.split(frames, np.cumsum(lengths)[:-1]) if len(lengths) else []

@@ -1,8 +1,9 @@
-"""Frame-wise features of a recording: MFCC (librosa) or LPC cepstrum, with optional deltas.
+"""Frame-wise features of a recording: MFCC (librosa) or LPC cepstrum.
 
 `FeatureConfig` says how; it is saved in every model bundle trained on recordings, so
-classification computes exactly the features the model was trained on. `Normalization`
-holds per-coefficient statistics learned from training frames, saved beside it.
+classification computes exactly the features the model was trained on. Its ``deltas`` and
+``standardize`` are not computed here: they say what the classifier's `vowels.preprocessing.Preprocessing`
+does to the features, learned and saved with the network like `SpeakerClassifier`'s own.
 
 The ``lpcc`` defaults are the Japanese Vowels analysis (Kudo et al., 1999): 10 kHz, 25.6 ms
 frames (256 samples), 6.4 ms shift (64 samples), LPC order 12, 12 cepstrum coefficients.
@@ -19,10 +20,10 @@ from .errors import DataError, ParameterError
 from .names import DSP_CHOICES, FEATURE_KINDS
 
 __all__ = [
+    "DELTA_WIDTH",
     "DSP_CHOICES",
     "FEATURE_KINDS",
     "FeatureConfig",
-    "Normalization",
     "compute_features",
     "features_of_file",
     "lpc_to_cepstrum",
@@ -32,7 +33,8 @@ _KIND_DEFAULTS = {
     "mfcc": {"sample_rate": 16000, "window_ms": 25.0, "hop_ms": 10.0, "n_coefficients": 13},
     "lpcc": {"sample_rate": 10000, "window_ms": 25.6, "hop_ms": 6.4, "n_coefficients": 12},
 }
-_DELTA_WIDTH = 9  # frames over which librosa.feature.delta fits its slope
+DELTA_WIDTH = 9
+"""Frames over which ``FeatureConfig(deltas=True)`` fits each coefficient's slope (`Preprocessing.delta_width`)."""
 _RENAMED = {"normalize": "standardize"}
 """Feature settings saved under an older name (in bundles and feature files): old -> new."""
 
@@ -58,13 +60,14 @@ class FeatureConfig:
     preemphasis : float in [0, 1), default=0.97
         First-order pre-emphasis ``y[n] - a * y[n-1]`` before analysis; 0 disables it.
     deltas : bool, default=False
-        Append each coefficient's slope over 9 frames (`librosa.feature.delta`), doubling
-        the features per frame.
+        Have the classifier append each coefficient's slope over `DELTA_WIDTH` frames,
+        doubling the features per frame the network reads: ``SpeakerClassifier(delta_width=9)``
+        (`vowels.preprocessing.Preprocessing`). The features computed here, and feature
+        files, hold the coefficients alone.
     standardize : bool, default=True
-        Standardise each feature: subtract the mean and divide by the standard deviation
-        learned from the training frames (see `Normalization`), as
-        ``SpeakerClassifier(standardize=True)`` does (older bundles and feature files say
-        ``normalize``; `from_dict` reads both).
+        Have the classifier standardise each feature (after deltas) with the mean and standard
+        deviation of the training frames: ``SpeakerClassifier(standardize=True)``. Older
+        bundles and feature files say ``normalize``; `from_dict` reads both.
     trim_db : float or None, default=30.0
         Leading and trailing silence threshold, in dB below the loudest frame; None keeps all.
     """
@@ -128,8 +131,13 @@ class FeatureConfig:
 
     @property
     def n_features(self) -> int:
-        """Features per frame: the coefficients, and as many deltas if `deltas`."""
-        return self.n_coefficients * (2 if self.deltas else 1)
+        """Features per frame `compute_features` gives (and feature files hold): the coefficients."""
+        return self.n_coefficients
+
+    @property
+    def delta_width(self) -> int:
+        """The classifier's ``delta_width``: `DELTA_WIDTH` if `deltas`, else 0 (none)."""
+        return DELTA_WIDTH if self.deltas else 0
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values (every default resolved)."""
@@ -151,51 +159,6 @@ class FeatureConfig:
         if unknown:
             raise ParameterError(f"unknown feature settings {unknown}; known: {sorted(known)}.")
         return cls(**values)
-
-
-@dataclass(frozen=True)
-class Normalization:
-    """Per-feature mean and standard deviation, learned from training frames.
-
-    Attributes
-    ----------
-    mean, std : tuple of float, length n_features
-    """
-
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    @classmethod
-    def fit(cls, sequences: list[np.ndarray]) -> Normalization:
-        """Statistics over every frame of `sequences` (each of shape (n_frames, n_features))."""
-        if not sequences:
-            raise DataError("cannot learn normalisation statistics from no sequences.")
-        frames = np.concatenate(sequences, axis=0).astype(np.float64)
-        std = np.maximum(frames.std(axis=0), 1e-8)
-        return cls(tuple(map(float, frames.mean(axis=0))), tuple(map(float, std)))
-
-    @classmethod
-    def identity(cls, n_features: int) -> Normalization:
-        """Statistics that leave features unchanged (mean 0, std 1)."""
-        return cls((0.0,) * n_features, (1.0,) * n_features)
-
-    def apply(self, sequence: np.ndarray) -> np.ndarray:
-        """`sequence` of shape (n_frames, n_features) standardised, float32."""
-        if sequence.shape[1] != len(self.mean):
-            raise DataError(f"sequence has {sequence.shape[1]} features per frame; expected {len(self.mean)}.")
-        return ((sequence - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
-
-    def to_dict(self) -> dict:
-        """Plain JSON-ready values."""
-        return {"mean": list(self.mean), "std": list(self.std)}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> Normalization:
-        """The inverse of `to_dict`."""
-        mean, std = tuple(map(float, values["mean"])), tuple(map(float, values["std"]))
-        if len(mean) != len(std) or not all(s > 0 for s in std):
-            raise ParameterError("normalisation needs as many means as standard deviations, all std > 0.")
-        return cls(mean, std)
 
 
 def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
@@ -284,7 +247,7 @@ def _mfcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:
 
 
 def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "librosa") -> np.ndarray:
-    """Features of mono samples `y` taken at ``config.sample_rate``, before normalisation.
+    """Features of mono samples `y` taken at ``config.sample_rate``, before deltas and standardisation.
 
     Parameters
     ----------
@@ -313,16 +276,6 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "libros
 
         y = librosa.effects.preemphasis(y, coef=config.preemphasis)
     features = _lpcc(y, config, dsp) if config.kind == "lpcc" else _mfcc(y, config, dsp)
-    if config.deltas and dsp == "numpy":
-        from . import dsp as numpy_dsp
-
-        delta = numpy_dsp.delta(features, width=_DELTA_WIDTH)
-        features = np.concatenate([features, delta], axis=1)
-    elif config.deltas:
-        import librosa
-
-        delta = librosa.feature.delta(features, width=_DELTA_WIDTH, axis=0, mode="nearest")
-        features = np.concatenate([features, delta], axis=1)
     return np.ascontiguousarray(features, dtype=np.float32)
 
 
@@ -332,7 +285,7 @@ def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, dsp
 
     Returns
     -------
-    np.ndarray of shape (n_frames, config.n_features), float32, before normalisation.
+    np.ndarray of shape (n_frames, config.n_features), float32, before deltas and standardisation.
     """
     from .audio import read_audio
 

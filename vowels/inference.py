@@ -1,4 +1,4 @@
-"""The saved network's forward pass in NumPy, so that classifying never imports TensorFlow.
+"""The saved network's forward pass without TensorFlow: NumPy for the (Bi)LSTM, ONNX Runtime for the rest.
 
 ``import keras`` (with TensorFlow) costs 4.1-4.5 s in a new process on the development
 machine, and ``import sklearn`` another 1-1.7 s, for a prediction that takes milliseconds. So
@@ -9,6 +9,11 @@ and backward LSTM (Keras' gate order i, f, c, o; sigmoid and tanh) and the softm
 each of the three modes of `vowels.model`, on the same sorted, padded mini-batches as
 `SpeakerClassifier.predict_proba`. Its probabilities equal Keras' to within 1e-5
 (``tests/test_inference.py``). Bundles written before ``weights.npz`` existed load with Keras.
+
+The other families (a stacked LSTM, the DNN, the FCN) are not written out again by hand: their
+bundles carry the network in ONNX (``model.onnx``, exported by Keras through tf2onnx), which
+`OnnxNetwork` runs with ONNX Runtime behind the same interface (``import onnxruntime`` takes
+about 0.15 s), to the same 1e-5.
 """
 
 from __future__ import annotations
@@ -16,21 +21,30 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
 from .batching import predict_in_batches
-from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, read_bundle_metadata
+from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, read_bundle_metadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
 from .names import MODES
+from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
-__all__ = ["NumpyClassifier", "NumpyNetwork", "has_numpy_weights", "npz_key", "weights_npz"]
+__all__ = [
+    "NumpyClassifier",
+    "NumpyNetwork",
+    "OnnxNetwork",
+    "export_onnx",
+    "has_numpy_weights",
+    "npz_key",
+    "weights_npz",
+]
 
 WEIGHT_NAMES = (
     "forward_kernel",
@@ -42,6 +56,9 @@ WEIGHT_NAMES = (
     "dense_kernel",
     "dense_bias",
 )
+
+FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswith("backward_"))
+"""The weights of a forward-only LSTM (architecture ``"lstm"``)."""
 
 
 def npz_key(name: str, member: int, n_members: int) -> str:
@@ -55,14 +72,20 @@ def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
         raise ParameterError("weights_npz needs the weights of at least one network; got none.")
     stored = {}
     for member, arrays in enumerate(members):
-        missing = sorted(set(WEIGHT_NAMES) - set(arrays))
+        names = _names_of(arrays)
+        missing = sorted(set(names) - set(arrays))
         if missing:
-            raise ParameterError(f"weights {missing} of member {member} are missing; expected {list(WEIGHT_NAMES)}.")
-        for name in WEIGHT_NAMES:
+            raise ParameterError(f"weights {missing} of member {member} are missing; expected {list(names)}.")
+        for name in names:
             stored[npz_key(name, member, len(members))] = np.asarray(arrays[name], dtype=np.float32)
     buffer = io.BytesIO()
     cast(Any, np.savez)(buffer, **stored)
     return buffer.getvalue()
+
+
+def _names_of(arrays: dict[str, np.ndarray] | set[str]) -> tuple[str, ...]:
+    """The weight names of a bidirectional network, or of a forward-only one (no ``backward_*`` given)."""
+    return WEIGHT_NAMES if any(name.startswith("backward_") for name in arrays) else FORWARD_WEIGHT_NAMES
 
 
 def has_numpy_weights(path: str | os.PathLike[str]) -> bool:
@@ -82,17 +105,23 @@ def _lstm(
     *,
     backwards: bool,
     states: np.ndarray | None = None,
+    carry: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features).
 
     Where `mask` (batch, time) is False, the step is skipped: state and output carry over.
     `states`, if given (batch, time, n_hidden), receives the hidden state after each step.
+    `carry`, if given, is ``[h, c]`` to start from (zeros if empty) and is left holding the
+    final ``[h, c]``: a stateful LSTM, fed one chunk of frames after another.
     """
     kernel, recurrent_kernel, bias = weights
     n = recurrent_kernel.shape[0]
     inputs = x @ kernel + bias
-    h = np.zeros((x.shape[0], n), dtype=np.float32)
-    c = np.zeros_like(h)
+    if carry:
+        h, c = carry
+    else:
+        h = np.zeros((x.shape[0], n), dtype=np.float32)
+        c = np.zeros_like(h)
     for t in range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1]):
         z = inputs[:, t] + h @ recurrent_kernel
         i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), _sigmoid(z[:, 3 * n :])
@@ -105,12 +134,14 @@ def _lstm(
             h, c = np.where(keep, h_next, h), np.where(keep, c_next, c)
         if states is not None:
             states[:, t] = h
+    if carry is not None:
+        carry[:] = [h, c]
     return h
 
 
 def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One network's weights as float32, after checking their shapes agree with each other."""
-    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in WEIGHT_NAMES}
+    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in _names_of(set(arrays))}
     n_features, four_n = w["forward_kernel"].shape
     n = four_n // 4
     expected = {
@@ -118,26 +149,30 @@ def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "recurrent_kernel": (n, 4 * n),
         "bias": (4 * n,),
     }
-    for direction in ("forward", "backward"):
+    n_directions = 2 if "backward_kernel" in w else 1
+    for direction in ("forward", "backward")[:n_directions]:
         for part, shape in expected.items():
             found = w[f"{direction}_{part}"].shape
             if found != shape:
                 raise ParameterError(f"{direction}_{part} has shape {found}; expected {shape}.")
-    if w["dense_kernel"].ndim != 2 or w["dense_kernel"].shape[0] != 2 * n:
-        raise ParameterError(f"dense_kernel has shape {w['dense_kernel'].shape}; expected ({2 * n}, n_classes).")
+    if w["dense_kernel"].ndim != 2 or w["dense_kernel"].shape[0] != n_directions * n:
+        expected_rows = n_directions * n
+        raise ParameterError(
+            f"dense_kernel has shape {w['dense_kernel'].shape}; expected ({expected_rows}, n_classes)."
+        )
     if w["dense_bias"].shape != (w["dense_kernel"].shape[1],):
         raise ParameterError(f"dense_bias has shape {w['dense_bias'].shape}; expected ({w['dense_kernel'].shape[1]},).")
     return w
 
 
 class NumpyNetwork:
-    """The BiLSTM classifier of `vowels.model.build_network`, on NumPy arrays.
+    """The one-layer (Bi)LSTM classifier of `vowels.model.build_network`, on NumPy arrays.
 
     Parameters
     ----------
     arrays : dict of str to np.ndarray, or list of them
-        The weights, named as in ``WEIGHT_NAMES``; a list holds one dict per member of an
-        ensemble, whose probabilities are averaged.
+        The weights, named as in ``WEIGHT_NAMES`` (no ``backward_*`` for a forward-only LSTM);
+        a list holds one dict per member of an ensemble, whose probabilities are averaged.
     mode : {"matlab", "padded", "masked"}
     mask_value : float, default=0.0
         In ``"masked"`` mode, frames whose every feature equals this value are padding.
@@ -151,7 +186,7 @@ class NumpyNetwork:
         members = [_member_weights(a) for a in ([arrays] if isinstance(arrays, dict) else arrays)]
         if not members:
             raise ParameterError("NumpyNetwork needs the weights of at least one network; got none.")
-        shapes = {(w["forward_kernel"].shape, w["dense_kernel"].shape) for w in members}
+        shapes = {(w["forward_kernel"].shape, w["dense_kernel"].shape, "backward_kernel" in w) for w in members}
         if len(shapes) > 1:
             raise ParameterError(f"the members' weights differ in shape: {sorted(shapes)}.")
         self.mode, self.mask_value = mode, float(mask_value)
@@ -159,10 +194,13 @@ class NumpyNetwork:
         self.n_hidden = members[0]["forward_recurrent_kernel"].shape[0]
         self.n_classes = members[0]["dense_kernel"].shape[1]
         self.n_members = len(members)
+        self.bidirectional = "backward_kernel" in members[0]
         self._members = [
             (
                 (w["forward_kernel"], w["forward_recurrent_kernel"], w["forward_bias"]),
-                (w["backward_kernel"], w["backward_recurrent_kernel"], w["backward_bias"]),
+                (w["backward_kernel"], w["backward_recurrent_kernel"], w["backward_bias"])
+                if self.bidirectional
+                else None,
                 (w["dense_kernel"], w["dense_bias"]),
             )
             for w in members
@@ -175,25 +213,49 @@ class NumpyNetwork:
         # "matlab": the backward direction has read only the last padded frame (see vowels.model).
         backward_input = x[:, -1:] if self.mode == "matlab" else x
         total = np.zeros((x.shape[0], self.n_classes), dtype=np.float32)
-        for forward_weights, backward_weights, (kernel, bias) in self._members:
-            forward = _lstm(x, mask, forward_weights, backwards=False)
-            backward = _lstm(backward_input, mask, backward_weights, backwards=True)
-            logits = np.concatenate([forward, backward], axis=1) @ kernel + bias
-            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-            total += exp / exp.sum(axis=1, keepdims=True)
+        for forward_weights, backward_weights, dense in self._members:
+            states = [_lstm(x, mask, forward_weights, backwards=False)]
+            if backward_weights is not None:
+                states.append(_lstm(backward_input, mask, backward_weights, backwards=True))
+            total += _softmax(np.concatenate(states, axis=1), dense)
         return (total / self.n_members).astype(np.float32)
+
+    def stream(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
+        """Probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames of one sequence.
+
+        A forward-only LSTM's state after a chunk is where the next chunk starts (a stateful
+        prediction), so each row costs only its chunk's frames and the last row is the
+        whole-sequence answer (no padding: the sequence is alone).
+        """
+        if self.bidirectional:
+            raise ParameterError(
+                "streaming needs a forward-only LSTM (architecture='lstm'); a BiLSTM's backward "
+                "direction reads the sequence from its end, which has not arrived yet."
+            )
+        if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
+            raise ParameterError(f"chunk_frames must be a positive whole number; got {chunk_frames!r}.")
+        x = np.asarray(sequence, dtype=np.float32)[np.newaxis]
+        carries: list[list[np.ndarray]] = [[] for _ in self._members]
+        rows = []
+        for start in range(0, x.shape[1], chunk_frames):
+            chunk = x[:, start : start + chunk_frames]
+            total = np.zeros((1, self.n_classes), dtype=np.float32)
+            for (forward_weights, _, dense), carry in zip(self._members, carries):
+                total += _softmax(_lstm(chunk, None, forward_weights, backwards=False, carry=carry), dense)
+            rows.append(total[0] / self.n_members)
+        return np.asarray(rows, dtype=np.float32)
 
     @property
     def n_embedding(self) -> int:
-        """Length of `embed`'s vectors: 2 * n_hidden per member."""
-        return 2 * self.n_hidden * self.n_members
+        """Length of `embed`'s vectors: n_hidden per direction per member."""
+        return (2 if self.bidirectional else 1) * self.n_hidden * self.n_members
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """Utterance embeddings (batch, `n_embedding`) of a padded batch (batch, time, n_features).
 
-        Per member, both directions read only the true frames (frames not all equal to the
+        Per member, every direction reads only the true frames (frames not all equal to the
         mask value, in every mode), and the embedding is the mean of their hidden states over
-        those frames: the BiLSTM's output sequence pooled over time. Of the final states, the
+        those frames: the LSTM's output sequence pooled over time. Of the final states, the
         mean, the standard deviation and their combinations, the mean told strangers from
         enrolled speakers best on held-out development data (see `vowels.openset`).
         """
@@ -204,22 +266,79 @@ class NumpyNetwork:
         states = np.zeros((*x.shape[:2], self.n_hidden), dtype=np.float32)
         for forward_weights, backward_weights, _ in self._members:
             for direction, backwards in ((forward_weights, False), (backward_weights, True)):
-                _lstm(x, mask, direction, backwards=backwards, states=states)
-                parts.append((states * weight).sum(axis=1))
+                if direction is not None:
+                    _lstm(x, mask, direction, backwards=backwards, states=states)
+                    parts.append((states * weight).sum(axis=1))
         return np.concatenate(parts, axis=1)
 
 
-class NumpyClassifier:
-    """A saved `SpeakerClassifier` that predicts with `NumpyNetwork`: no Keras, no scikit-learn.
+def _softmax(features: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The softmax layer's probabilities for `features` (batch, n_inputs)."""
+    kernel, bias = dense
+    logits = features @ kernel + bias
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
-    Load it with `NumpyClassifier.load`. It has the fitted attributes a `SpeakerClassifier`
-    loaded from the same bundle has (``classes_``, ``n_features_in_``, ``mode``,
-    ``n_hidden``, ``options_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
+
+def export_onnx(model: Any, path: Path) -> None:
+    """Write Keras `model` as ONNX at `path` (Keras' ``export(format="onnx")``, through tf2onnx).
+
+    Keras exports only a model that has been called; one trained by `vowels.training` has only
+    had its layers called, so it is first called once on a single frame of zeros.
+    """
+    import contextlib
+    import logging
+    import warnings
+
+    model(np.zeros((1, 1, model.input_shape[-1]), dtype=np.float32))
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model.export(str(path), format="onnx", verbose=False)
+
+
+class OnnxNetwork:
+    """A network saved as ONNX, run by ONNX Runtime: padded batch (batch, time, n_features) -> probabilities.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``model.onnx`` of a bundle (its sha256 checked by the caller).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types, not exported for catching
+            raise BundleError(f"{path}: not a network ONNX Runtime can run ({exc}).") from None
+        (inputs,), (outputs,) = self._session.get_inputs(), self._session.get_outputs()
+        self._input_name = inputs.name
+        self.n_features, self.n_classes = inputs.shape[-1], outputs.shape[-1]
+        if not isinstance(self.n_features, int) or not isinstance(self.n_classes, int):
+            shapes = f"{inputs.shape} -> {outputs.shape}"
+            raise BundleError(f"{path}: the network's input or output size is not fixed ({shapes}).")
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Speaker probabilities (batch, n_classes), float32."""
+        return self._session.run(None, {self._input_name: np.asarray(batch, dtype=np.float32)})[0]
+
+
+class NumpyClassifier(SequencePredictor):
+    """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn.
+
+    Load it with `NumpyClassifier.load`: a one-layer (Bi)LSTM runs on `NumpyNetwork`, the other
+    families on `OnnxNetwork`. It has the fitted attributes a `SpeakerClassifier` loaded from
+    the same bundle has (``classes_``, ``n_features_in_``, ``architecture``, ``mode``,
+    ``options_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
     """
 
     def __init__(
         self,
-        network: NumpyNetwork,
+        network: NumpyNetwork | OnnxNetwork,
         *,
         classes: np.ndarray,
         options: TrainingOptions,
@@ -228,6 +347,8 @@ class NumpyClassifier:
         metadata: dict | None = None,
         preprocessing: Preprocessing | None = None,
         n_features: int | None = None,
+        architecture: str = "bilstm",
+        resample_length: int | None = None,
     ) -> None:
         self.network_ = network
         self.classes_ = np.asarray(classes, dtype=str)
@@ -238,8 +359,15 @@ class NumpyClassifier:
                 f"{self.n_features_in_} features per frame, preprocessed, do not fit a network of "
                 f"{network.n_features} inputs."
             )
-        self.mode, self.n_hidden, self.n_members = network.mode, network.n_hidden, network.n_members
-        self.options_ = options
+        self.architecture = architecture
+        if resample_length is not None:
+            self.resample_length_ = resample_length
+        elif architecture == "fcn":
+            raise ParameterError("an FCN needs the resample_length its training sequences had.")
+        self.mode = getattr(network, "mode", None)
+        self.n_hidden = getattr(network, "n_hidden", None)
+        self.n_members = getattr(network, "n_members", 1)
+        self._options = options
         self.sort_by_length = sort_by_length
         self.random_state = random_state
         self.metadata_ = metadata or {}
@@ -258,39 +386,30 @@ class NumpyClassifier:
         """
         path = Path(path)
         metadata = read_bundle_metadata(path)
-        weights_file = path / NUMPY_WEIGHTS_FILE
-        if "numpy_weights_sha256" not in metadata:
+        if "onnx_sha256" in metadata:
+            network: NumpyNetwork | OnnxNetwork = OnnxNetwork(path / ONNX_FILE)
+        elif "numpy_weights_sha256" in metadata:
+            network = _numpy_network(path, metadata)
+        else:
             raise BundleError(
-                f"{path}: bundle has no {NUMPY_WEIGHTS_FILE} recorded in {METADATA_FILE} (written by an older "
-                "vowels); load it with Keras (SpeakerClassifier.load, or --engine keras)."
-            )
-        try:
-            n_members = int(metadata["params"].get("n_members", 1))
-            with np.load(weights_file, allow_pickle=False) as data:
-                members = [{name: data[npz_key(name, m, n_members)] for name in WEIGHT_NAMES} for m in range(n_members)]
-                stored = len(data.files)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
-            raise BundleError(f"{weights_file}: not readable as network weights ({exc}).") from None
-        if stored != n_members * len(WEIGHT_NAMES):
-            raise BundleError(
-                f"{weights_file}: holds {stored} arrays, not the {n_members * len(WEIGHT_NAMES)} of the "
-                f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
+                f"{path}: bundle has no {NUMPY_WEIGHTS_FILE} or {ONNX_FILE} recorded in {METADATA_FILE} (written by "
+                "an older vowels); load it with Keras (SpeakerClassifier.load, or --engine keras)."
             )
         try:
             params = metadata["params"]
-            options = TrainingOptions.from_dict(params["options"])
-            network = NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
             clf = cls(
                 network,
                 classes=np.array(metadata["classes"], dtype=str),
-                options=options,
+                options=TrainingOptions.from_dict(params["options"]),
                 sort_by_length=params["sort_by_length"],
                 random_state=params["random_state"],
                 metadata=metadata,
                 preprocessing=Preprocessing.from_dict(metadata.get("preprocessing")),
                 n_features=int(metadata["n_features"]),
+                architecture=params.get("architecture", "bilstm"),
+                resample_length=params.get("resample_length"),
             )
-            if network.n_hidden != params["n_hidden"]:
+            if isinstance(network, NumpyNetwork) and network.n_hidden != params["n_hidden"]:
                 raise ParameterError("the weights do not match n_features and n_hidden")
         except (KeyError, TypeError, ParameterError) as exc:
             raise BundleError(
@@ -298,26 +417,69 @@ class NumpyClassifier:
             ) from None
         return clf
 
-    def predict_proba(self, X: Utterances | list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """Probability of each speaker, shape (n_sequences, n_classes), as `SpeakerClassifier.predict_proba`."""
+    @property
+    def options_(self) -> TrainingOptions:
+        """The training options saved with the network: its mini-batch size and padding."""
+        return self._options
+
+    def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
             raise NotFittedError("this NumpyClassifier has no network; use NumpyClassifier.load.")
-        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        return predict_in_batches(
-            self.network_,
-            sequences,
-            n_outputs=len(self.classes_),
-            sort=self.sort_by_length,
-            **self.options_.batching(),
-        )
 
-    def predict(self, X: Utterances | list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """The most probable speaker of each sequence."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+    def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
+        return self.network_
+
+    def _numpy_network(self, what: str) -> NumpyNetwork:
+        if not isinstance(self.network_, NumpyNetwork):
+            raise ParameterError(
+                f"{what} needs a one-layer bilstm or lstm; this model is a {self.architecture} run by ONNX."
+            )
+        return self.network_
 
     def embed(self, X: Utterances | Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         """Utterance embeddings (n_sequences, n_embedding), as `SpeakerClassifier.embed`."""
-        sequences = self.preprocessing_.apply(check_sequences(X, n_features=self.n_features_in_))
-        return predict_in_batches(
-            self.network_.embed, sequences, n_outputs=self.network_.n_embedding, **self.options_.batching()
+        network = self._numpy_network("embed")
+        sequences = self._network_inputs(check_sequences(X, n_features=self.n_features_in_))
+        return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **self.options_.batching())
+
+    def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
+        """Speaker probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames.
+
+        For a forward-only LSTM (`NumpyNetwork.stream`): the answer as the frames arrive, whose
+        last row is ``predict_proba([sequence])[0]``. Preprocessing must not look ahead, so a
+        model with appended slopes (``delta_width``) cannot stream.
+        """
+        network = self._numpy_network("streaming")
+        if self.preprocessing_.delta_width:
+            raise ParameterError(
+                "streaming needs a model without appended slopes (delta_width=0): a slope reads frames "
+                "that have not arrived yet."
+            )
+        (frames,) = self.preprocessing_.apply(check_sequences([sequence], n_features=self.n_features_in_))
+        return network.stream(frames, chunk_frames=chunk_frames)
+
+
+def _numpy_network(path: Path, metadata: dict) -> NumpyNetwork:
+    """The `NumpyNetwork` of a bundle's ``weights.npz``, checked against its metadata."""
+    weights_file = path / NUMPY_WEIGHTS_FILE
+    try:
+        params = metadata["params"]
+        n_members = int(params.get("n_members", 1))
+        names = WEIGHT_NAMES if params.get("architecture", "bilstm") == "bilstm" else FORWARD_WEIGHT_NAMES
+        with np.load(weights_file, allow_pickle=False) as data:
+            members = [{name: data[npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
+            stored = len(data.files)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
+        raise BundleError(f"{weights_file}: not readable as network weights ({exc}).") from None
+    if stored != n_members * len(names):
+        raise BundleError(
+            f"{weights_file}: holds {stored} arrays, not the {n_members * len(names)} of the "
+            f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
+    try:
+        options = TrainingOptions.from_dict(params["options"])
+        return NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
+    except (KeyError, TypeError, ParameterError) as exc:
+        raise BundleError(
+            f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
+        ) from None

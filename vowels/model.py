@@ -31,13 +31,15 @@ import keras
 import numpy as np
 
 from .errors import ParameterError
-from .names import MODES
+from .names import MODES, RECURRENT
 
 __all__ = [
     "MODES",
     "LastStep",
+    "architecture_of",
     "build_network",
     "copy_weights",
+    "is_single_layer",
     "member_outputs",
     "mode_of",
     "n_members_of",
@@ -85,8 +87,10 @@ def build_network(
     mask_value: float = 0.0,
     dropout: float = 0.0,
     n_members: int = 1,
+    architecture: str = "bilstm",
+    n_layers: int = 1,
 ) -> keras.Model:
-    """Build the BiLSTM classifier for sequences of shape (time, `n_features`).
+    """Build the (Bi)LSTM classifier for sequences of shape (time, `n_features`).
 
     Parameters
     ----------
@@ -95,7 +99,8 @@ def build_network(
     n_classes : int
         Number of speakers; the output is a softmax over them.
     mode : {"matlab", "padded", "masked"}, default="matlab"
-        What the backward direction returns; see the module docstring.
+        What the backward direction returns; see the module docstring. A forward-only LSTM
+        reads padding as data in ``"matlab"`` and ``"padded"`` mode alike.
     n_hidden : int, default=100
         Hidden units per direction.
     l2 : float, default=1e-4
@@ -103,15 +108,28 @@ def build_network(
     mask_value : float, default=0.0
         In ``"masked"`` mode, frames whose every feature equals this value are padding.
     dropout : float in [0, 1), default=0.0
-        Dropout on the BiLSTM output while training; none at prediction.
+        Dropout on the last LSTM layer's output while training; none at prediction.
     n_members : int, default=1
-        BiLSTM classifiers side by side whose probabilities are averaged; 1 is the tutorial's
-        single network (layers named as in MATLAB's example), more an ensemble whose layers
-        carry the member's index (``forward_lstm_0``, ``speaker_0``, ...).
+        Classifiers side by side whose probabilities are averaged; 1 is the tutorial's single
+        network (layers named as in MATLAB's example), more an ensemble whose layers carry the
+        member's index (``forward_lstm_0``, ``speaker_0``, ...).
+    architecture : {"bilstm", "lstm"}, default="bilstm"
+        Bidirectional, or forward-only (which can classify while frames arrive: `vowels.streaming`).
+    n_layers : int, default=1
+        Stacked LSTM layers; every layer but the last returns its whole output sequence
+        (both directions over the whole padded sequence, as MATLAB's ``OutputMode="sequence"``).
     """
     if mode not in MODES:
         raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
-    counts = (("n_features", n_features), ("n_classes", n_classes), ("n_hidden", n_hidden), ("n_members", n_members))
+    if architecture not in RECURRENT:
+        raise ParameterError(f"architecture must be one of {list(RECURRENT)} here; got {architecture!r}.")
+    counts = (
+        ("n_features", n_features),
+        ("n_classes", n_classes),
+        ("n_hidden", n_hidden),
+        ("n_members", n_members),
+        ("n_layers", n_layers),
+    )
     for name, value in counts:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
@@ -123,18 +141,19 @@ def build_network(
         raise ParameterError(f"dropout must be in [0, 1); got {dropout!r}.")
 
     inputs = keras.Input(shape=(None, n_features), name="frames")
-    if mode == "matlab":
-        last_frame = LastStep(name="last_step")(inputs)
-    elif mode == "masked":
-        inputs_seen = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(inputs)
-    else:
-        inputs_seen = inputs
+    seen = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(inputs) if mode == "masked" else inputs
     regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
     members = []
     for member in range(n_members):
         suffix = _suffix(member, n_members)
-        if mode == "matlab":
-            forward = _lstm(n_hidden, l2, f"forward_lstm{suffix}")(inputs)
+        below = seen
+        for layer in range(1, n_layers):
+            below = _sequence_layer(architecture, n_hidden, l2, f"{architecture}_{layer}{suffix}")(below)
+        if architecture == "lstm":
+            features = _lstm(n_hidden, l2, f"forward_lstm{suffix}")(below)
+        elif mode == "matlab":
+            forward = _lstm(n_hidden, l2, f"forward_lstm{suffix}")(below)
+            last_frame = LastStep(name=f"last_step{suffix}")(below)
             backward = _lstm(n_hidden, l2, f"backward_lstm{suffix}", go_backwards=True)(last_frame)
             features = keras.layers.Concatenate(name=f"bilstm_last{suffix}")([forward, backward])
         else:
@@ -142,7 +161,7 @@ def build_network(
                 _lstm(n_hidden, l2, f"forward_lstm{suffix}"),
                 backward_layer=_lstm(n_hidden, l2, f"backward_lstm{suffix}", go_backwards=True),
                 name=f"bilstm_last{suffix}",
-            )(inputs_seen)
+            )(below)
         if dropout:
             features = keras.layers.Dropout(dropout, name=f"dropout{suffix}")(features)
         members.append(
@@ -151,7 +170,19 @@ def build_network(
             )(features)
         )
     outputs = members[0] if n_members == 1 else keras.layers.Average(name="ensemble_mean")(members)
-    return keras.Model(inputs, outputs, name=f"bilstm_{mode}")
+    return keras.Model(inputs, outputs, name=f"{architecture}_{mode}")
+
+
+def _sequence_layer(architecture: str, n_hidden: int, l2: float, name: str) -> keras.layers.Layer:
+    """A lower layer of a stack: its whole output sequence, both directions for a BiLSTM."""
+    regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
+    settings = {"kernel_regularizer": regularizer, "recurrent_regularizer": regularizer, "unit_forget_bias": True}
+    lstm = keras.layers.LSTM(n_hidden, return_sequences=True, **settings)
+    return (
+        keras.layers.Bidirectional(lstm, name=name)
+        if architecture == "bilstm"
+        else keras.layers.LSTM(n_hidden, return_sequences=True, name=name, **settings)
+    )
 
 
 def _suffix(member: int, n_members: int) -> str:
@@ -175,44 +206,61 @@ def member_outputs(model: keras.Model) -> keras.Model:
 
 def mode_of(model: keras.Model) -> str:
     """The mode a network built by `build_network` was built in."""
-    name = model.name.removeprefix("bilstm_")
+    name = model.name.split("_", 1)[-1]
     if name not in MODES:
         raise ParameterError(f"model {model.name!r} was not built by vowels.model.build_network.")
     return name
 
 
-def _member_layers(model: keras.Model, member: int) -> tuple[keras.layers.LSTM, keras.layers.LSTM, keras.layers.Dense]:
-    """The forward LSTM, backward LSTM and Dense layer of one member of a `build_network` network."""
+def architecture_of(model: keras.Model) -> str:
+    """The family of a network built by `build_network` (bundles from before families were "bilstm")."""
+    return "lstm" if model.name.startswith("lstm_") else "bilstm"
+
+
+def is_single_layer(model: keras.Model) -> bool:
+    """Whether a `build_network` network has one LSTM layer per direction (what `weight_arrays` reads)."""
+    return not any(layer.name.startswith(("bilstm_1", "lstm_1")) for layer in model.layers)
+
+
+def _member_layers(model: keras.Model, member: int) -> list[keras.layers.Layer]:
+    """The forward LSTM, the backward LSTM if any, and the Dense layer of one member of a one-layer network."""
+    if not is_single_layer(model):
+        raise ParameterError(f"model {model.name!r} stacks LSTM layers; only one-layer networks have plain weights.")
     suffix = _suffix(member, n_members_of(model))
-    bilstm = model.get_layer(f"bilstm_last{suffix}")
     dense = model.get_layer(f"speaker{suffix}")
+    if architecture_of(model) == "lstm":
+        return [model.get_layer(f"forward_lstm{suffix}"), dense]
+    bilstm = model.get_layer(f"bilstm_last{suffix}")
     if isinstance(bilstm, keras.layers.Bidirectional):
-        return bilstm.forward_layer, bilstm.backward_layer, dense
-    return model.get_layer(f"forward_lstm{suffix}"), model.get_layer(f"backward_lstm{suffix}"), dense
+        return [bilstm.forward_layer, bilstm.backward_layer, dense]
+    return [model.get_layer(f"forward_lstm{suffix}"), model.get_layer(f"backward_lstm{suffix}"), dense]
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> None:
-    """Give `target` the weights of `source`, whatever mode each was built in (same number of members)."""
+    """Give `target` the weights of `source`, whatever mode each was built in (same family and members)."""
     n = n_members_of(source)
     if n_members_of(target) != n:
         raise ParameterError(f"source has {n} members but target has {n_members_of(target)}.")
+    if architecture_of(target) != architecture_of(source):
+        raise ParameterError(f"source is a {architecture_of(source)} but target a {architecture_of(target)}.")
     for member in range(n):
         for src, dst in zip(_member_layers(source, member), _member_layers(target, member)):
             dst.set_weights(src.get_weights())
 
 
 def weight_arrays(model: keras.Model) -> list[dict[str, np.ndarray]]:
-    """Every weight of a network built by `build_network`, one dict per member, for `vowels.inference`.
+    """Every weight of a one-layer network built by `build_network`, one dict per member, for `vowels.inference`.
 
     ``{forward,backward}_{kernel,recurrent_kernel,bias}`` in Keras' layout (gates i, f, c, o;
     shapes (n_features, 4 n_hidden), (n_hidden, 4 n_hidden), (4 n_hidden,)) and
-    ``dense_kernel`` (2 n_hidden, n_classes), ``dense_bias`` (n_classes,).
+    ``dense_kernel`` (n_directions n_hidden, n_classes), ``dense_bias`` (n_classes,); a
+    forward-only LSTM has no ``backward_*``.
     """
     members = []
     for member in range(n_members_of(model)):
-        forward, backward, dense = _member_layers(model, member)
+        *lstms, dense = _member_layers(model, member)
         arrays: dict[str, np.ndarray] = {}
-        for direction, layer in (("forward", forward), ("backward", backward)):
+        for direction, layer in zip(("forward", "backward"), lstms):
             kernel, recurrent_kernel, bias = layer.get_weights()
             arrays |= {
                 f"{direction}_kernel": kernel,

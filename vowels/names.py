@@ -3,7 +3,7 @@ choices before any heavy library loads, and the modules that act on them import 
 each list is written once. The figure names and formats of `vowels plot` are in
 `vowels.plots._names`; bounds on numbers are in `vowels.limits`."""
 
-__all__ = ["DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECIPE_NAMES"]
+__all__ = ["ARCHITECTURES", "DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECIPE_NAMES", "RECURRENT"]
 
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
@@ -14,7 +14,15 @@ MODES = ("matlab", "padded", "masked")
 the last padded time step), the state after the whole padded sequence, or each direction's state after
 the true frames only."""
 
-RECIPE_NAMES = ("matlab", "best")
+ARCHITECTURES = ("bilstm", "lstm", "dnn", "fcn")
+"""Network families (`vowels.classifier.SpeakerClassifier`'s ``architecture``): the tutorial's
+bidirectional LSTM; a forward-only LSTM, which can classify while frames arrive; a frame-level
+network whose frames vote; Wang et al.'s fully convolutional network (a time-delay network)."""
+
+RECURRENT = ("bilstm", "lstm")
+"""The families that read a sequence step by step, and take ``mode`` and ``n_layers``."""
+
+RECIPE_NAMES = ("matlab", "best", "stacked", "lstm", "dnn", "fcn", "ensemble")
 """The names of `vowels.tutorial.RECIPES`, in its order; the settings themselves are written there only."""
 
 ENGINES = ("keras", "numpy", "auto")

@@ -81,7 +81,9 @@ class SpeakerScorer:
     reference_labels: np.ndarray
 
     @classmethod
-    def fit(cls, embeddings: np.ndarray, labels: Sequence[str] | np.ndarray, classes: Sequence[str]) -> SpeakerScorer:
+    def fit(
+        cls, embeddings: np.ndarray, labels: Sequence[str] | np.ndarray, classes: Sequence[str] | np.ndarray
+    ) -> SpeakerScorer:
         """Learn the centring and whitening from enrolment embeddings and keep them as references.
 
         Parameters
@@ -180,7 +182,7 @@ class OpenSetScorer:
         embeddings: np.ndarray,
         sequences: Sequence[np.ndarray],
         labels: Sequence[str] | np.ndarray,
-        classes: Sequence[str],
+        classes: Sequence[str] | np.ndarray,
     ) -> OpenSetScorer:
         """Enrol recordings: their network `embeddings` and their normalised feature `sequences`."""
         return cls(

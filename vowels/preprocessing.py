@@ -1,8 +1,10 @@
 """What happens to each sequence before batching: appended slopes (deltas), then standardisation.
 
 Learned on the training sequences, saved in the model bundle, applied unchanged at prediction,
-by both the Keras and the NumPy engine. NumPy only (`vowels.dsp.delta`), so the fast
-classification path stays free of librosa and Keras.
+by both the Keras and the NumPy engine, for both classifiers: `SpeakerClassifier`'s
+``delta_width`` and ``standardize``, and a recordings model's `FeatureConfig` ``deltas`` and
+``standardize``, which `RecordingClassifier` hands to its `SpeakerClassifier`. NumPy only
+(`vowels.dsp.delta`), so the fast classification path stays free of librosa and Keras.
 """
 
 from __future__ import annotations
@@ -13,10 +15,50 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dsp import delta
-from .errors import ParameterError
-from .features import Normalization
+from .errors import DataError, ParameterError
 
-__all__ = ["Preprocessing"]
+__all__ = ["Normalization", "Preprocessing"]
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-feature mean and standard deviation, learned from training frames.
+
+    Attributes
+    ----------
+    mean, std : tuple of float, length n_features
+        ``std`` is floored at 1e-8, so a constant feature becomes 0 rather than a division by zero.
+    """
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, sequences: Sequence[np.ndarray]) -> Normalization:
+        """Statistics over every frame of `sequences` (each of shape (n_frames, n_features))."""
+        if not len(sequences):
+            raise DataError("cannot learn normalisation statistics from no sequences.")
+        frames = np.concatenate(sequences, axis=0).astype(np.float64)
+        std = np.maximum(frames.std(axis=0), 1e-8)
+        return cls(tuple(map(float, frames.mean(axis=0))), tuple(map(float, std)))
+
+    def apply(self, sequence: np.ndarray) -> np.ndarray:
+        """`sequence` of shape (n_frames, n_features) standardised, float32."""
+        if sequence.shape[1] != len(self.mean):
+            raise DataError(f"sequence has {sequence.shape[1]} features per frame; expected {len(self.mean)}.")
+        return ((sequence - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        return {"mean": list(self.mean), "std": list(self.std)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Normalization:
+        """The inverse of `to_dict`."""
+        mean, std = tuple(map(float, values["mean"])), tuple(map(float, values["std"]))
+        if len(mean) != len(std) or not all(s > 0 for s in std):
+            raise ParameterError("normalisation needs as many means as standard deviations, all std > 0.")
+        return cls(mean, std)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,12 +22,14 @@ from .extraction import (
     extract_files,
     load_speaker_folders,
 )
-from .features import FeatureConfig, Normalization
-from .names import ENGINES
+from .features import FeatureConfig
+from .names import ENGINES, RECURRENT
+from .preprocessing import Normalization, Preprocessing
 
 if TYPE_CHECKING:
     from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
+    from .inference import NumpyClassifier
     from .openset import OpenSetScorer
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "Classification",
     "Identification",
     "RecordingClassifier",
+    "bundle_preprocessing",
 ]
 
 UNKNOWN = "unknown"
@@ -43,6 +46,29 @@ UNKNOWN = "unknown"
 
 OPENSET_FILE = "openset.npz"
 """The bundle file holding the open-set references (`vowels.openset.SpeakerScorer`)."""
+
+LEGACY_NORMALIZATION = "normalization"
+"""The metadata entry of bundles written before the network's `Preprocessing` did the deltas and
+standardisation of recordings: their statistics, applied to features that held the deltas already."""
+
+
+def bundle_preprocessing(metadata: dict, features: FeatureConfig) -> Preprocessing:
+    """What a recordings bundle does to features before its network, from its ``metadata.json``.
+
+    Today's bundles hold it as the network's own ``preprocessing`` (`SpeakerClassifier`'s
+    ``delta_width`` and ``standardize``, from `features`' ``deltas`` and ``standardize``). Older
+    ones computed the deltas with the features and kept the statistics in ``normalization``;
+    they give the same transform: `features`' deltas, then those statistics.
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        The entries are missing or malformed (`RecordingClassifier.load` words them as a `BundleError`).
+    """
+    if LEGACY_NORMALIZATION not in metadata:
+        return Preprocessing.from_dict(metadata.get("preprocessing"))
+    statistics = Normalization.from_dict(metadata[LEGACY_NORMALIZATION])
+    return Preprocessing(delta_width=features.delta_width, normalization=statistics)
 
 
 @dataclass(frozen=True)
@@ -105,7 +131,7 @@ class Identification:
 
 @dataclass
 class RecordingClassifier:
-    """Features + normalisation + `SpeakerClassifier` + open-set scoring, trained on speaker folders.
+    """Features + `SpeakerClassifier` + open-set scoring, trained on speaker folders.
 
     Parameters
     ----------
@@ -113,11 +139,17 @@ class RecordingClassifier:
         How to analyse recordings; None means ``FeatureConfig()`` (MFCC). Recordings of a
         lower rate than the config's are analysed at their own rate (`analysis_rate`) unless
         `match_rate` is False. Ignored by `fit` on an `Extraction`, which brings its own.
+        Its ``deltas`` and ``standardize`` go to the network's `SpeakerClassifier`
+        (``delta_width``, ``standardize``), whose `vowels.preprocessing.Preprocessing` is
+        learned on the recordings it trains on.
     mode : {"masked", "matlab", "padded"}, default="masked"
         BiLSTM semantics (see `vowels.model`); ``masked`` ignores padding, which recordings
         of very different lengths need.
     n_hidden : int, default=100
         Hidden units per direction.
+    architecture : {"bilstm", "lstm"}, default="bilstm"
+        The network reading the features (`vowels.names.RECURRENT`); a forward-only ``"lstm"``
+        can answer while a recording is still arriving (`stream`).
     max_epochs : int >= 1, default=30
         Passes over the training recordings, for each network trained.
     mini_batch_size : int >= 1, default=32
@@ -151,6 +183,7 @@ class RecordingClassifier:
     features: FeatureConfig | None = None
     mode: str = "masked"
     n_hidden: int = 100
+    architecture: str = "bilstm"
     max_epochs: int = 30
     mini_batch_size: int = 32
     learning_rate: float = 1e-3
@@ -164,6 +197,7 @@ class RecordingClassifier:
     verbose: int | str = "auto"
     validation_: dict = field(default_factory=dict, init=False, repr=False)
     dsp_: str = field(default="librosa", init=False, repr=False)
+    classifier_: SpeakerClassifier | NumpyClassifier = field(init=False, repr=False, compare=False)
 
     def _check_params(self) -> None:
         from .openset import parse_operating_point
@@ -172,7 +206,13 @@ class RecordingClassifier:
 
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
-        _ = self._classifier().options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
+        if self.architecture not in RECURRENT:
+            raise ParameterError(
+                f"architecture must be one of {list(RECURRENT)} for recordings (the open-set score reads the "
+                f"LSTM's states); got {self.architecture!r}."
+            )
+        config = FeatureConfig() if self.features is None else self.features
+        _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
         if not 0 <= self.validation_fraction < 1:
             raise ParameterError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}.")
         number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
@@ -191,27 +231,31 @@ class RecordingClassifier:
 
             print(message, file=sys.stderr, flush=True)
 
-    def _classifier(self, *, verbose: int | str = 0) -> SpeakerClassifier:
-        """The unfitted network `_train` fits: these training settings, the short last mini-batch kept."""
+    def _classifier(self, config: FeatureConfig, *, verbose: int | str = 0) -> SpeakerClassifier:
+        """The unfitted network `_train` fits: these training settings, the short last mini-batch kept,
+        and the deltas and standardisation `config` asks for."""
         from .classifier import SpeakerClassifier
         from .training import TrainingOptions
 
         return SpeakerClassifier(
+            architecture=self.architecture,
             mode=self.mode,
             n_hidden=self.n_hidden,
             max_epochs=self.max_epochs,
             mini_batch_size=self.mini_batch_size,
             learning_rate=self.learning_rate,
             options=TrainingOptions(drop_last=False),
+            delta_width=config.delta_width,
+            standardize=config.standardize,
             random_state=self.random_state,
             verbose=verbose,
         )
 
-    def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> Any:
-        """A `SpeakerClassifier` trained on normalised `utterances`."""
+    def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> SpeakerClassifier:
+        """A `SpeakerClassifier` trained on `utterances`, its preprocessing learned from them."""
         self._say(f"Training {what}: {len(utterances)} recordings of {len(set(utterances.labels))} speakers.")
-        classifier = self._classifier(verbose=verbose)
-        return classifier.fit(self._normalized(utterances.sequences), utterances.labels)
+        classifier = self._classifier(self.features_, verbose=verbose)
+        return classifier.fit(utterances.sequences, utterances.labels)
 
     def fit(
         self, data: Extraction | str | os.PathLike[str], *, n_jobs: int = 1, progress: Progress | None = None
@@ -227,7 +271,7 @@ class RecordingClassifier:
         3. With `refit`, train the saved network on every recording; its enrolment references
            for open-set scoring are every recording's embedding.
 
-        Sets ``features_``, ``source_rates_``, ``normalization_``, ``classifier_``, ``scorer_``,
+        Sets ``features_``, ``source_rates_``, ``classifier_``, ``scorer_``,
         ``operating_point_``, ``threshold_``, ``validation_``, ``failures_``.
         """
         from sklearn.model_selection import train_test_split
@@ -259,16 +303,13 @@ class RecordingClassifier:
                 ) from None
         train, held = u.subset(np.sort(indices)), u.subset(np.sort(validation))
         self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
-        self.normalization_ = (
-            Normalization.fit(train.sequences) if data.config.standardize else Normalization.identity(u.n_features)
-        )
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
         stages = 1 + int(final_on_all)
         self.classifier_ = self._train(train, f"1/{stages} (validation split held out)", verbose=self.verbose)
         self.validation_ = {"n_train": len(train)}
         if len(held):
-            predicted = self.classifier_.to_numpy().predict(self._normalized(held.sequences))
+            predicted = self.classifier_.to_numpy().predict(held.sequences)
             correct = predicted == held.labels
             self.validation_.update(
                 accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
@@ -291,9 +332,11 @@ class RecordingClassifier:
             refit=bool(final_on_all),
             n_final_train=len(enrolled),
         )
-        normalized = self._normalized(enrolled.sequences)
         self.scorer_: OpenSetScorer | None = OpenSetScorer.fit(
-            self.classifier_.to_numpy().embed(normalized), normalized, enrolled.labels, self.classifier_.classes_
+            self.classifier_.to_numpy().embed(enrolled.sequences),
+            self.preprocessing_.apply(enrolled.sequences),
+            enrolled.labels,
+            self.classifier_.classes_,
         )
         if self.threshold == "auto":
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
@@ -321,7 +364,6 @@ class RecordingClassifier:
         groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
         if any(len(speakers) - len(g) < 2 for g in groups):
             groups = [np.array([s]) for s in speakers]
-        held_sequences = self._normalized(held.sequences)
         genuine: list[np.ndarray] = []
         impostor: list[np.ndarray] = []
         for k, strangers in enumerate(groups, start=1):
@@ -331,10 +373,13 @@ class RecordingClassifier:
                 f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})",
                 verbose=self.verbose,
             ).to_numpy()
-            known = self._normalized(known_train.sequences)
-            scorer = OpenSetScorer.fit(classifier.embed(known), known, known_train.labels, classifier.classes_)
-            nearest = np.argmax(classifier.predict_proba(held_sequences), axis=1)
-            scores = scorer.scores(classifier.embed(held_sequences), held_sequences)[np.arange(len(held)), nearest]
+            known = known_train.sequences
+            scorer = OpenSetScorer.fit(
+                classifier.embed(known), classifier.preprocessing_.apply(known), known_train.labels, classifier.classes_
+            )
+            nearest = np.argmax(classifier.predict_proba(held.sequences), axis=1)
+            scores = scorer.scores(classifier.embed(held.sequences), classifier.preprocessing_.apply(held.sequences))
+            scores = scores[np.arange(len(held)), nearest]
             is_stranger = np.isin(held.labels, strangers)
             genuine.append(scores[~is_stranger])
             impostor.append(scores[is_stranger])
@@ -352,26 +397,55 @@ class RecordingClassifier:
         self._check_fitted()
         return self.classifier_.classes_
 
-    def _normalized(self, sequences: Iterable[np.ndarray]) -> list[np.ndarray]:
-        return [self.normalization_.apply(s) for s in sequences]
+    @property
+    def preprocessing_(self) -> Preprocessing:
+        """What the network does to features as extracted before it reads them: the deltas and
+        standardisation `features_` asks for, learned from the training recordings."""
+        self._check_fitted()
+        return self.classifier_.preprocessing_
 
     def predict_proba(self, sequences: Sequence[np.ndarray]) -> np.ndarray:
-        """Speaker probabilities (n_sequences, n_speakers) of raw feature sequences."""
+        """Speaker probabilities (n_sequences, n_speakers) of feature sequences as extracted."""
         self._check_fitted()
-        return self.classifier_.predict_proba(self._normalized(sequences))
+        return self.classifier_.predict_proba(sequences)
 
     def identify(self, sequences: Sequence[np.ndarray]) -> Identification:
-        """Probabilities, most probable speaker and its open-set score, for raw feature sequences."""
+        """Probabilities, most probable speaker and its open-set score, for feature sequences as extracted."""
         self._check_fitted()
-        normalized = self._normalized(sequences)
-        probabilities = self.classifier_.predict_proba(normalized)
+        probabilities = self.classifier_.predict_proba(sequences)
         nearest = np.argmax(probabilities, axis=1)
         if self.scorer_ is None:
             scores = probabilities.max(axis=1)
         else:
-            scores = self.scorer_.scores(self.classifier_.embed(normalized), normalized)
+            scores = self.scorer_.scores(self.classifier_.embed(sequences), self.preprocessing_.apply(sequences))
             scores = scores[np.arange(len(nearest)), nearest]
         return Identification(probabilities, nearest, scores.astype(float))
+
+    def stream(self, sequence: np.ndarray, *, chunk_seconds: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+        """A forward-only model's speaker probabilities as one recording's features arrive.
+
+        Parameters
+        ----------
+        sequence : np.ndarray of shape (n_frames, n_features)
+            Features of one recording, as extracted (`vowels.extraction.extract_files`).
+        chunk_seconds : float > 0, default=0.1
+            Audio per answer, rounded to whole frames (at least one).
+
+        Returns
+        -------
+        seconds : np.ndarray of float, shape (n_chunks,)
+            Time, from the start of the features, at which each answer is given.
+        probabilities : np.ndarray of float, shape (n_chunks, n_speakers)
+            The answer after each chunk; the last equals `predict_proba` of the whole recording.
+        """
+        self._check_fitted()
+        if not chunk_seconds > 0:
+            raise ParameterError(f"chunk_seconds must be > 0; got {chunk_seconds!r}.")
+        hop_seconds = self.features_.hop_ms / 1000
+        chunk_frames = max(1, round(chunk_seconds / hop_seconds))
+        probabilities = self.classifier_.stream_proba(sequence, chunk_frames=chunk_frames)
+        ends = np.minimum(np.arange(1, len(probabilities) + 1) * chunk_frames, len(sequence))
+        return ends * hop_seconds, probabilities
 
     def answer(self, identification: Identification, *, threshold: float | None = None) -> np.ndarray:
         """Speaker names; `UNKNOWN` where the open-set score is below `threshold` (default the model's)."""
@@ -470,17 +544,18 @@ class RecordingClassifier:
         return evaluation, list(data.failures)
 
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write the model bundle: the network, and in metadata.json the feature config, normalisation,
-        open-set operating point and threshold; the open-set references in ``openset.npz``."""
+        """Write the model bundle: the network with its preprocessing, and in metadata.json the feature
+        config, open-set operating point and threshold; the open-set references in ``openset.npz``."""
+        from .inference import NumpyClassifier
+
         self._check_fitted()
-        if not hasattr(self.classifier_, "save"):
+        if isinstance(self.classifier_, NumpyClassifier):
             raise ParameterError("a model loaded with engine='numpy' cannot be saved; load it with engine='keras'.")
         from .openset import SCORING
 
         extra = {
             "features": self.features_.to_dict(),
             "source_rates": {str(r): n for r, n in self.source_rates_.items()},
-            "normalization": self.normalization_.to_dict(),
             "unknown_threshold": self.threshold_,
             "open_set": {
                 "scoring": SCORING if self.scorer_ is not None else "probability",
@@ -521,7 +596,7 @@ class RecordingClassifier:
             from .inference import has_numpy_weights
 
             engine = "numpy" if has_numpy_weights(path) else "keras"
-        classifier: Any
+        classifier: SpeakerClassifier | NumpyClassifier
         if engine == "numpy":
             from .inference import NumpyClassifier
 
@@ -537,12 +612,15 @@ class RecordingClassifier:
                 "(no feature configuration in metadata.json); train one with 'vowels train DIR'."
             )
         where = Path(path) / METADATA_FILE
+        if classifier.mode is None or classifier.n_hidden is None:
+            raise BundleError(f"{where}: a {classifier.architecture} network cannot be a recordings model; retrain it.")
         try:
             options = classifier.options_
             model = cls(
                 features=FeatureConfig.from_dict(metadata["features"]),
                 mode=classifier.mode,
                 n_hidden=classifier.n_hidden,
+                architecture=classifier.architecture,
                 max_epochs=options.max_epochs,
                 mini_batch_size=options.mini_batch_size,
                 learning_rate=options.initial_learn_rate,
@@ -550,15 +628,30 @@ class RecordingClassifier:
             )
             model.features_ = FeatureConfig.from_dict(metadata["features"])
             model.source_rates_ = {int(r): int(n) for r, n in metadata.get("source_rates", {}).items()}
-            model.normalization_ = Normalization.from_dict(metadata["normalization"])
+            preprocessing = bundle_preprocessing(metadata, model.features_)
             model.threshold_ = float(metadata["unknown_threshold"])
             model.validation_ = dict(metadata.get("validation", {}))
             point = (metadata.get("open_set") or {}).get("operating_point")
             model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BundleError(f"{where}: missing or invalid recording settings ({exc}).") from None
-        if len(model.normalization_.mean) != classifier.n_features_in_:
-            raise BundleError(f"{where}: normalisation does not match the model's features.")
+        n_features = model.features_.n_features
+        if LEGACY_NORMALIZATION in metadata:
+            # An older bundle's deltas and standardisation came before its network: make them its preprocessing.
+            n_inputs = preprocessing.n_outputs(n_features)
+            n_statistics = len(preprocessing.normalization.mean) if preprocessing.normalization else 0
+            if not classifier.preprocessing_.is_identity or not classifier.n_features_in_ == n_statistics == n_inputs:
+                raise BundleError(
+                    f"{where}: normalisation does not match the model's features ({n_statistics} statistics, "
+                    f"{classifier.n_features_in_} network inputs, {n_inputs} from the feature settings); retrain or "
+                    "re-copy the bundle."
+                )
+            classifier.preprocessing_, classifier.n_features_in_ = preprocessing, n_features
+        elif classifier.n_features_in_ != n_features:
+            raise BundleError(
+                f"{where}: the network reads {classifier.n_features_in_} features per frame, but the feature "
+                f"settings give {n_features}; retrain or re-copy the bundle."
+            )
         model.scorer_ = None
         if OPENSET_FILE in metadata.get("extra_files", {}):
             scorer = OpenSetScorer.from_npz(Path(path) / OPENSET_FILE)

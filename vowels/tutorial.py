@@ -8,21 +8,25 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .bundle import check_creatable, check_free, write_json
 from .classifier import SpeakerClassifier
 from .datasets import Utterances, load_japanese_vowels
+from .ensemble import FamilyEnsemble
+from .errors import ParameterError
 from .evaluation import Evaluation, evaluate_predictions
 from .provenance import machine_summary
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
-from .training import TrainingOptions, check_seed
+from .training import TrainingHistory, check_seed
 
 __all__ = [
     "RECIPES",
     "SeedsRun",
     "TutorialRun",
+    "make_classifier",
     "recipe_params",
     "reproduce",
     "reproduce_seeds",
@@ -74,27 +78,53 @@ RECIPES: dict[str, dict] = {
         "noise": 0.05,
         "n_members": 5,
     },
+    "stacked": {"mode": "masked", "n_layers": 2},
+    "lstm": {"architecture": "lstm", "mode": "masked"},
+    "dnn": {"architecture": "dnn", "standardize": True},
+    "fcn": {"architecture": "fcn"},
+    "ensemble": {"recipes": ["fcn", "best"]},
 }
 """Named classifier settings. ``matlab``: the tutorial, faithfully. ``best``: chosen by 5-fold
 cross-validation on the 270 training utterances only (scripts/cv_recipes.py,
 reports/cv_recipes.md): five masked BiLSTMs side by side, their probabilities averaged, on
 standardised LPC cepstra with appended 3-frame slopes, dropout 0.3 on each BiLSTM's output,
 and every training sequence time-warped (length x U(0.8, 1.2)) and noised (sd 0.05) anew each
-epoch; training options are the tutorial's."""
+epoch; training options are the tutorial's.
+
+The others were fixed before any of them scored the test set, and none was tuned: ``stacked``
+two masked BiLSTM layers; ``lstm`` one forward-only LSTM over the true frames (it can stream);
+``dnn`` the frame-level network on standardised frames (`vowels.families`); ``fcn`` Wang et
+al.'s FCN exactly as dl-4-tsc trains it (`vowels.fitting`); ``ensemble`` the mean of the
+``fcn`` and ``best`` probabilities (`vowels.ensemble.FamilyEnsemble`), the rule written down
+before scoring. All but ``matlab``, ``best`` and ``stacked``'s layers keep the tutorial's
+training options except where the family has its own (`vowels.classifier.FAMILY_OPTIONS`)."""
 
 
 def recipe_params(recipe: str, mode: str | None = None) -> dict:
-    """The `SpeakerClassifier` settings of `recipe`, with `mode` overriding its mode if given."""
-    from .errors import ParameterError
-
+    """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
     if recipe not in RECIPES:
         raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
+    if mode is not None and "recipes" in RECIPES[recipe]:
+        raise ParameterError(f"recipe {recipe!r} combines other recipes and takes no mode; got mode {mode!r}.")
     return {**RECIPES[recipe], **({"mode": mode} if mode is not None else {})}
+
+
+def make_classifier(recipe: str, *, mode: str | None = None, **settings: Any) -> SpeakerClassifier | FamilyEnsemble:
+    """An unfitted estimator for `recipe`: a `SpeakerClassifier`, or a `FamilyEnsemble` of recipes.
+
+    `settings` (``random_state``, ``verbose``, and for a single network ``max_epochs`` etc.)
+    are passed to it; None values are left out.
+    """
+    params = recipe_params(recipe, mode)
+    given = {key: value for key, value in settings.items() if value is not None}
+    if "recipes" in params:
+        return FamilyEnsemble(**params, **{k: v for k, v in given.items() if k in ("random_state", "verbose")})
+    return SpeakerClassifier(**{**params, **given})
 
 
 def reproduce(
     *,
-    epochs: int = 100,
+    epochs: int | None = None,
     seed: int = 0,
     mode: str | None = None,
     recipe: str = "matlab",
@@ -103,16 +133,18 @@ def reproduce(
     force: bool = False,
     verbose: int = 1,
 ) -> TutorialRun:
-    """Train the tutorial's network on the training set and score the test set once.
+    """Train the tutorial's network (or a recipe's) on the training set and score the test set once.
 
     Parameters
     ----------
-    epochs : int, default=100
+    epochs : int, default=None
+        None: the recipe's (100, the tutorial's; 2000 for ``fcn``, 40 for ``dnn``). The
+        ``ensemble`` trains each member for its own recipe's and takes none.
     seed : int in [0, 2**32 - 1], default=0
     mode : {"matlab", "padded", "masked"}, default=None
         None: the recipe's mode (``matlab`` for the ``matlab`` recipe).
-    recipe : {"matlab", "best"}, default="matlab"
-        Classifier settings from `RECIPES`.
+    recipe : str, default="matlab"
+        A name in `RECIPES`.
     out : path-like or None, default="runs/reproduce"
         Folder for ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``;
         None writes nothing. Existing results there are replaced only with `force`.
@@ -121,14 +153,15 @@ def reproduce(
     """
     check_seed(seed)
     params = recipe_params(recipe, mode)
-    options = TrainingOptions(max_epochs=epochs)
+    if epochs is not None and "recipes" in params:
+        raise ParameterError(f"recipe {recipe!r} trains each member for its own recipe's epochs; give no epochs.")
+    clf = make_classifier(recipe, mode=mode, max_epochs=epochs, random_state=seed, verbose=verbose)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_run_folder_free(out_path, force=force)
     train = load_japanese_vowels("train", path=data)
     test = load_japanese_vowels("test", path=data)
 
-    clf = SpeakerClassifier(**params, options=options, random_state=seed, verbose=verbose)
     start = time.perf_counter()
     clf.fit(train)
     train_seconds = time.perf_counter() - start
@@ -139,16 +172,16 @@ def reproduce(
         "n_errors": evaluation.n_errors,
         "n_train": len(train),
         "n_test": len(test),
-        "epochs": epochs,
+        "epochs": _epochs_of(clf),
         "seed": seed,
-        "mode": params["mode"],
+        "mode": _mode_of(clf),
         "recipe": recipe,
         "classifier": params,
         "train_seconds": round(train_seconds, 3),
         "predict_seconds": round(predict_seconds, 3),
-        "final_training_loss": clf.history_.epoch_loss[-1],
+        "final_training_loss": _history_of(clf).epoch_loss[-1],
         "evaluation": evaluation.to_dict(),
-        "options": options.to_dict(),
+        "options": _history_source(clf).options_.to_dict(),
         "machine": machine_summary(),
     }
     if out_path is not None:
@@ -156,12 +189,37 @@ def reproduce(
         metrics = write_run(
             out_path,
             metrics=metrics,
-            history=clf.history_.to_dict(),
+            history=_history_of(clf).to_dict(),
             predictions_csv=predictions_csv(test, predicted, probabilities),
             save_model=lambda path, run_id: clf.save(path, metrics={**model_metrics, "run_id": run_id}),
             force=force,
         )
     return TutorialRun(metrics=metrics, evaluation=evaluation, out=out_path)
+
+
+def _history_source(clf: SpeakerClassifier | FamilyEnsemble) -> SpeakerClassifier:
+    """The network whose training a run's history records: an ensemble's last member (the BiLSTM of
+    the ``ensemble`` recipe, whose figure reads like the tutorial's); each member's is in its bundle."""
+    return clf.members_[-1] if isinstance(clf, FamilyEnsemble) else clf
+
+
+def _history_of(clf: SpeakerClassifier | FamilyEnsemble) -> TrainingHistory:
+    return _history_source(clf).history_
+
+
+def _epochs_of(clf: SpeakerClassifier | FamilyEnsemble) -> int:
+    """Epochs of training: the longest of an ensemble's members."""
+    members = clf.members_ if isinstance(clf, FamilyEnsemble) else [clf]
+    return max(member.options_.max_epochs for member in members)
+
+
+def _mode_of(clf: SpeakerClassifier | FamilyEnsemble) -> str | None:
+    """The (Bi)LSTM mode, for runs of a recurrent network; None for the other families and ensembles."""
+    from .names import RECURRENT
+
+    if isinstance(clf, SpeakerClassifier) and clf.architecture in RECURRENT:
+        return clf.mode
+    return None
 
 
 @dataclass(frozen=True)
@@ -196,7 +254,7 @@ def reproduce_seeds(
     *,
     n_seeds: int,
     seed: int = 0,
-    epochs: int = 100,
+    epochs: int | None = None,
     mode: str | None = None,
     recipe: str = "matlab",
     out: str | os.PathLike[str] | None = "runs/reproduce",
@@ -219,13 +277,11 @@ def reproduce_seeds(
         As for `reproduce`.
     out : path-like or None, default="runs/reproduce"
     """
-    from .errors import ParameterError
-
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ParameterError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
     check_seed(seed, n_seeds)
     seeds = list(range(seed, seed + n_seeds))
-    mode = recipe_params(recipe, mode)["mode"]
+    recipe_params(recipe, mode)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_free(out_path / SEEDS_FILE, force=force, what="result of an earlier run")
@@ -255,9 +311,9 @@ def reproduce_seeds(
     summary = {
         "format": "vowels-seeds",
         "format_version": 1,
-        "mode": mode,
+        "mode": runs[0].metrics["mode"],
         "recipe": recipe,
-        "epochs": epochs,
+        "epochs": runs[0].metrics["epochs"],
         "accuracy": seeds_summary(results),
         "runs": results,
     }

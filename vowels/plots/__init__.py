@@ -8,7 +8,8 @@ of their own (`padding_layout`, `padding_cost_table`, `epoch_starts`, `smooth`,
 
 One module per source of data: ``_tutorial`` (the bundled Japanese Vowels data),
 ``_padding_cost`` (the padding experiment), ``_run`` (a trained run), ``_recording`` (one
-audio file), ``_openset`` (open-set scores of enrolled speakers and strangers), ``_writing``
+audio file), ``_openset`` (open-set scores of enrolled speakers and strangers), ``_stream`` (a
+forward-only LSTM's answers as frames arrive), ``_writing``
 (`write_figures`, behind `vowels plot`), ``_style`` (palette).
 """
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         plot_training_progress,
         smooth,
     )
+    from ._stream import StreamData, plot_stream, stream_data, stream_of_file
     from ._style import OKABE_ITO
     from ._tutorial import (
         FRAME_HOP_MS,
@@ -54,6 +56,7 @@ __all__ = [
     "OpenSetData",
     "PaddingLayout",
     "RecordingData",
+    "StreamData",
     "calibration_scores",
     "confusion_data",
     "default_padding_results",
@@ -71,9 +74,12 @@ __all__ = [
     "plot_padding",
     "plot_recording",
     "plot_sequence_lengths",
+    "plot_stream",
     "plot_training_progress",
     "recording_data",
     "smooth",
+    "stream_data",
+    "stream_of_file",
     "write_figures",
 ]
 
@@ -84,6 +90,7 @@ _LAZY = {
     "OpenSetData": "._openset",
     "PaddingLayout": "._tutorial",
     "RecordingData": "._recording",
+    "StreamData": "._stream",
     "calibration_scores": "._openset",
     "confusion_data": "._run",
     "default_padding_results": "._padding_cost",
@@ -101,9 +108,12 @@ _LAZY = {
     "plot_padding": "._tutorial",
     "plot_recording": "._recording",
     "plot_sequence_lengths": "._tutorial",
+    "plot_stream": "._stream",
     "plot_training_progress": "._run",
     "recording_data": "._recording",
     "smooth": "._run",
+    "stream_data": "._stream",
+    "stream_of_file": "._stream",
     "write_figures": "._writing",
 }
 """Where each figure function lives: loaded on first use, so that importing `vowels.plots` (as the

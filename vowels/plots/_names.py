@@ -9,7 +9,8 @@ RUN_FIGURES = ("training", "confusion")
 """Figures that need a trained model: a run folder (`--run`) or a model bundle (`--model`)."""
 RECORDING_FIGURES = ("recording",)
 """Figures of one audio file (`--audio`)."""
-MODEL_FIGURES = ("open-set",)
-"""Figures of a model trained on recordings whose threshold was calibrated (`--model`)."""
+MODEL_FIGURES = ("open-set", "stream")
+"""Figures of a model trained on recordings: the open-set scores its threshold was calibrated on
+(`--model`), and a forward-only model's answers as a recording arrives (`--model` and `--audio`)."""
 FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES + MODEL_FIGURES
 FORMATS = ("png", "svg", "pdf")

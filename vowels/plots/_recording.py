@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import BundleError, ParameterError
-from ..features import FeatureConfig, Normalization
+from ..features import FeatureConfig
+from ..preprocessing import Preprocessing
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
@@ -48,11 +49,12 @@ class RecordingData:
     frame_times : np.ndarray of shape (n_frames,)
         Centre of each analysis window, in s from the first sample of `y`.
     features : np.ndarray of shape (n_frames, n_features), float32
-        `compute_features` of `y`, before normalisation.
-    shown : np.ndarray of shape (n_frames, n_features)
-        The features as drawn: standardised with the model's statistics (``scaling="model"``),
-        over this recording's own frames when the config normalises but no model is given
-        (``"recording"``), or unchanged (``"none"``).
+        `compute_features` of `y`, before deltas and standardisation.
+    shown : np.ndarray of shape (n_frames, n_shown)
+        The features as drawn, with the deltas the config asks for (``n_shown = 2 * n_features``)
+        and standardised: by the model's preprocessing (``scaling="model"``), over this
+        recording's own frames when the config standardises but no model is given
+        (``"recording"``), or not at all (``"none"``).
     scaling : {"model", "recording", "none"}
     """
 
@@ -76,7 +78,7 @@ def recording_data(
     path: str | os.PathLike[str],
     features: FeatureConfig | None = None,
     *,
-    normalization: Normalization | None = None,
+    preprocessing: Preprocessing | None = None,
     top_db: float = 80.0,
 ) -> RecordingData:
     """Read one recording and compute what `plot_recording` draws.
@@ -87,9 +89,9 @@ def recording_data(
         An audio file `vowels.audio.read_audio` reads.
     features : FeatureConfig, default=None
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
-    normalization : Normalization, default=None
-        A model's statistics (its bundle's ``normalization``); None standardises over this
-        recording's frames when ``features.standardize``, else draws the raw coefficients.
+    preprocessing : Preprocessing, default=None
+        A model's deltas and standardisation (`features_of_bundle`); None applies the config's
+        deltas and, when ``features.standardize``, standardises over this recording's frames.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
 
@@ -108,10 +110,13 @@ def recording_data(
     config = FeatureConfig() if features is None else features
     if not isinstance(config, FeatureConfig):
         raise ParameterError(f"features must be a FeatureConfig or None; got {type(config).__name__}.")
-    if normalization is not None and len(normalization.mean) != config.n_features:
-        raise ParameterError(
-            f"normalization has {len(normalization.mean)} features; the config gives {config.n_features}."
-        )
+    if preprocessing is not None and preprocessing.normalization is not None:
+        n_expected = preprocessing.n_outputs(config.n_features)
+        if len(preprocessing.normalization.mean) != n_expected:
+            raise ParameterError(
+                f"preprocessing standardises {len(preprocessing.normalization.mean)} features per frame; the "
+                f"config gives {n_expected}."
+            )
     if not top_db > 0:
         raise ParameterError(f"top_db must be a number of dB > 0; got {top_db!r}.")
     import librosa
@@ -122,12 +127,12 @@ def recording_data(
     spectrum = librosa.stft(y, n_fft=config.window_length, hop_length=config.hop_length, window="hann", center=False)
     power_db = librosa.power_to_db(np.abs(spectrum) ** 2, ref=np.max, top_db=top_db)
     frame_times = (np.arange(spectrum.shape[1]) * config.hop_length + config.window_length / 2) / config.sample_rate
-    if normalization is not None:
-        shown, scaling = normalization.apply(values), "model"
-    elif config.standardize:
-        shown, scaling = Normalization.fit([values]).apply(values), "recording"
+    if preprocessing is not None:
+        scaling = "model" if preprocessing.normalization is not None else "none"
     else:
-        shown, scaling = values, "none"
+        scaling = "recording" if config.standardize else "none"
+        preprocessing = Preprocessing.fit([values], delta_width=config.delta_width, standardize=config.standardize)
+    shown = preprocessing.apply([values])[0]
     return RecordingData(
         path=Path(path),
         config=config,
@@ -141,19 +146,22 @@ def recording_data(
     )
 
 
-def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Normalization] | None:
-    """The feature settings and normalisation of a model bundle trained on recordings.
+def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
+    """The feature settings and preprocessing (`vowels.recordings.bundle_preprocessing`) of a model
+    bundle trained on recordings.
 
     Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
     ``metadata.json`` (after `vowels.bundle.read_bundle_metadata` checks the bundle).
     """
     from ..bundle import METADATA_FILE, read_bundle_metadata
+    from ..recordings import bundle_preprocessing
 
     metadata = read_bundle_metadata(Path(path))
     if "features" not in metadata:
         return None
     try:
-        return FeatureConfig.from_dict(metadata["features"]), Normalization.from_dict(metadata["normalization"])
+        config = FeatureConfig.from_dict(metadata["features"])
+        return config, bundle_preprocessing(metadata, config)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
 
@@ -168,14 +176,14 @@ def plot_recording(
     recording: RecordingData | str | os.PathLike[str],
     features: FeatureConfig | None = None,
     *,
-    normalization: Normalization | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> Figure:
     """Waveform, spectrogram and features of one recording, stacked on a shared time axis (s).
 
     Parameters
     ----------
     recording : RecordingData or path-like
-        From `recording_data`, or an audio file to read with `features` and `normalization`.
+        From `recording_data`, or an audio file to read with `features` and `preprocessing`.
 
     Returns
     -------
@@ -187,7 +195,7 @@ def plot_recording(
     data = (
         recording
         if isinstance(recording, RecordingData)
-        else recording_data(recording, features, normalization=normalization)
+        else recording_data(recording, features, preprocessing=preprocessing)
     )
     config = data.config
     sr, hop = config.sample_rate, config.hop_length

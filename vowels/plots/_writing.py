@@ -20,6 +20,7 @@ from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
 from ._recording import features_of_bundle, plot_recording, recording_data
 from ._run import load_run, plot_confusion, plot_training_progress
+from ._stream import plot_stream, stream_of_file
 from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
 
 if TYPE_CHECKING:
@@ -73,6 +74,13 @@ def _operating_point_of(model: str | os.PathLike[str]) -> tuple[OperatingPoint |
         return OperatingPoint.from_dict(point), ""
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{Path(model) / METADATA_FILE}: invalid open-set operating point ({exc}).") from None
+
+
+def _architecture_of(model: str | os.PathLike[str]) -> str:
+    """The network family a bundle records (bundles from before families were BiLSTMs)."""
+    from ..bundle import read_bundle_metadata
+
+    return str(read_bundle_metadata(Path(model)).get("params", {}).get("architecture", "bilstm"))
 
 
 def write_figures(
@@ -159,8 +167,11 @@ def write_figures(
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
+    streams = model is not None and recordings_model is not None and _architecture_of(model) == "lstm"
+    stream_needs = "--audio FILE and --model BUNDLE of a forward-only model ('vowels train --architecture lstm')"
     needs = {
         "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
+        "stream": (streams and audio is not None, stream_needs),
         "confusion": (run is not None or jv_model, confusion_needs),
         "recording": (audio is not None, "--audio FILE (a recording)"),
         "open-set": (point is not None, open_set_needs),
@@ -184,8 +195,8 @@ def write_figures(
             check_observation(observation, len(train))
     recording = None
     if "recording" in names and audio is not None:
-        config, normalization = recordings_model or (FeatureConfig(kind=kind or "mfcc"), None)
-        recording = recording_data(audio, config, normalization=normalization)
+        config, preprocessing = recordings_model or (FeatureConfig(kind=kind or "mfcc"), None)
+        recording = recording_data(audio, config, preprocessing=preprocessing)
     out = Path(out)
     check_writable(out)
     draw: dict[str, Callable[[], Figure]] = {
@@ -200,6 +211,8 @@ def write_figures(
     }
     if recording is not None:
         draw["recording"] = partial(plot_recording, recording)
+    if "stream" in names and model is not None and audio is not None:
+        draw["stream"] = partial(plot_stream, stream_of_file(model, audio))
     if point is not None:
         draw["open-set"] = partial(
             plot_open_set,

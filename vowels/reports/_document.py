@@ -139,6 +139,7 @@ def _open_set_blocks(report: Report) -> list[Block]:
     """The section of a recordings model: the threshold, the rates at it on the folder, the score figures."""
     from ..openset import OperatingPoint
     from ..plots import calibration_scores, plot_open_set
+    from ..recordings import UNKNOWN
 
     s = report.open_set
     if s is None:
@@ -149,27 +150,20 @@ def _open_set_blocks(report: Report) -> list[Block]:
         return _pct(share) if n_enrolled else "—"
 
     rows = [
+        [f"enrolled speakers' recordings {what}", enrolled_pct(s[share]), _count(counts[outcome], n_enrolled)]
+        for what, share, outcome in (
+            ("named correctly", "identified", "correct"),
+            ("rejected (false rejections)", "false_rejection", "rejected"),
+            ("taken for another enrolled speaker", "misnamed", "misnamed"),
+        )
+    ]
+    rows.append(
         [
-            "enrolled speakers' recordings named correctly",
-            enrolled_pct(s["identified"]),
-            _count(counts["correct"], n_enrolled),
-        ],
-        [
-            "enrolled speakers' recordings rejected (false rejections)",
-            enrolled_pct(s["false_rejection"]),
-            _count(counts["rejected"], n_enrolled),
-        ],
-        [
-            "enrolled speakers' recordings taken for another enrolled speaker",
-            enrolled_pct(s["misnamed"]),
-            _count(counts["misnamed"], n_enrolled),
-        ],
-        [
-            'strangers\' recordings rejected (answered "unknown")',
+            f'strangers\' recordings rejected (answered "{UNKNOWN}")',
             _pct(s["true_rejection"]),
             _count(counts["stranger rejected"], n_strangers),
-        ],
-    ]
+        ]
+    )
     rows += [
         [f"stranger {name}: recordings rejected", _pct(v["rejected"] / v["n"]), _count(v["rejected"], v["n"])]
         for name, v in s["strangers"].items()

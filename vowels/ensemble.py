@@ -1,0 +1,173 @@
+"""`FamilyEnsemble`: networks of different families trained apart, their probabilities averaged.
+
+Different families err on different utterances (an FCN looks at the whole resampled utterance
+at once, a BiLSTM reads it frame by frame), so the mean of their probabilities can be right
+where either is wrong. The rule is fixed before any test scoring: the plain mean, each member
+trained as its recipe says with the ensemble's seed. Saved as a folder of ordinary member
+bundles beside a ``metadata.json`` that names them and records their checksums.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .bundle import METADATA_FILE, atomic_folder, metadata_digest, sha256_of, write_metadata
+from .errors import BundleError, NotFittedError, ParameterError
+
+__all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "is_ensemble", "load_classifier"]
+
+ENSEMBLE_FORMAT = "vowels-ensemble"
+
+
+class FamilyEnsemble(ClassifierMixin, BaseEstimator):
+    """The mean of the probabilities of one `SpeakerClassifier` per recipe.
+
+    Parameters
+    ----------
+    recipes : tuple of str, default=("fcn", "best")
+        Names in `vowels.tutorial.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
+    random_state : int, default=0
+        Every member's seed.
+    verbose : int or "auto", default="auto"
+        Passed to every member.
+
+    Attributes
+    ----------
+    members_ : list of SpeakerClassifier or NumpyClassifier
+    classes_ : np.ndarray of str
+    """
+
+    def __init__(
+        self, *, recipes: Sequence[str] = ("fcn", "best"), random_state: int = 0, verbose: int | str = "auto"
+    ) -> None:
+        self.recipes = recipes
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_recipes(self) -> list[str]:
+        from .tutorial import RECIPES
+
+        recipes = list(self.recipes)
+        unknown = [r for r in recipes if r not in RECIPES or "recipes" in RECIPES[r]]
+        if len(recipes) < 2 or unknown:
+            single = [name for name, params in RECIPES.items() if "recipes" not in params]
+            raise ParameterError(f"recipes must be at least two of {single}; got {recipes!r}.")
+        return recipes
+
+    def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
+        """Train every member on the same `X`, `y`, one after another."""
+        from .classifier import SpeakerClassifier
+        from .tutorial import recipe_params
+
+        self.members_ = [
+            SpeakerClassifier(**recipe_params(r), random_state=self.random_state, verbose=self.verbose).fit(X, y)
+            for r in self._check_recipes()
+        ]
+        self.classes_ = self.members_[0].classes_
+        self.n_features_in_ = self.members_[0].n_features_in_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The members' mean probability of each speaker, shape (n_sequences, n_classes)."""
+        if not hasattr(self, "members_"):
+            raise NotFittedError("this FamilyEnsemble is not fitted yet; call fit or FamilyEnsemble.load first.")
+        return np.mean([member.predict_proba(X) for member in self.members_], axis=0)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable speaker of each sequence."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(
+        self, X: Any, y: Sequence[str] | np.ndarray | None = None, sample_weight: np.ndarray | None = None
+    ) -> float:
+        """Accuracy on `X` (labels from `X` if it is `Utterances`)."""
+        if y is None:
+            y = getattr(X, "labels", None)
+        return super().score(X, np.asarray(y).astype(str), sample_weight=sample_weight)
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False, metrics: dict | None = None) -> Path:
+        """Write the ensemble folder at `path` atomically: ``member_<i>/`` bundles and ``metadata.json``."""
+        if not hasattr(self, "members_"):
+            raise NotFittedError("this FamilyEnsemble is not fitted yet; call fit first.")
+        path = Path(path)
+        with atomic_folder(path, force=force) as staging:
+            names = [f"member_{i}" for i in range(len(self.members_))]
+            for name, member in zip(names, self.members_):
+                member.save(staging / name, metrics=metrics)
+            metadata = {
+                "format": ENSEMBLE_FORMAT,
+                "format_version": 1,
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "rule": "mean of the members' probabilities",
+                "recipes": list(self.recipes),
+                "random_state": self.random_state,
+                "classes": [str(c) for c in self.classes_],
+                "members": {name: sha256_of(staging / name / METADATA_FILE) for name in names},
+                "metrics": metrics or {},
+            }
+            write_metadata(staging, metadata)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> FamilyEnsemble:
+        """Load an ensemble folder written by `save`; members with Keras, or without (``engine="numpy"``)."""
+        from .classifier import SpeakerClassifier
+        from .inference import NumpyClassifier
+
+        path = Path(path)
+        metadata = read_ensemble_metadata(path)
+        ensemble = cls(recipes=tuple(metadata["recipes"]), random_state=metadata["random_state"], verbose=0)
+        loader = NumpyClassifier.load if engine == "numpy" else SpeakerClassifier.load
+        members: list[Any] = [loader(path / name) for name in metadata["members"]]
+        ensemble.members_ = members
+        ensemble.classes_ = np.array(metadata["classes"], dtype=str)
+        ensemble.n_features_in_ = ensemble.members_[0].n_features_in_
+        for name, member in zip(metadata["members"], ensemble.members_):
+            if list(member.classes_) != list(ensemble.classes_):
+                raise BundleError(f"{path / name}: its speakers differ from the ensemble's; retrain or re-copy it.")
+        ensemble.metadata_ = metadata
+        return ensemble
+
+
+def load_classifier(path: str | os.PathLike[str]) -> Any:
+    """The Japanese Vowels model saved at `path`: a `FamilyEnsemble` folder or a `SpeakerClassifier` bundle."""
+    from .classifier import SpeakerClassifier
+
+    return FamilyEnsemble.load(path) if is_ensemble(path) else SpeakerClassifier.load(path)
+
+
+def is_ensemble(path: str | os.PathLike[str]) -> bool:
+    """Whether the folder at `path` holds a `FamilyEnsemble` (its metadata says so)."""
+    try:
+        metadata = json.loads((Path(path) / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(metadata, dict) and metadata.get("format") == ENSEMBLE_FORMAT
+
+
+def read_ensemble_metadata(path: Path) -> dict:
+    """An ensemble folder's metadata, after checking it and every member's checksum."""
+    metadata_file = path / METADATA_FILE
+    if not is_ensemble(path):
+        raise BundleError(f"{metadata_file}: not a vowels ensemble (format is not {ENSEMBLE_FORMAT!r}).")
+    metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    if metadata.get("metadata_sha256") != metadata_digest(metadata):
+        raise BundleError(f"{metadata_file}: its content does not match the sha256 it records; retrain or re-copy it.")
+    members = metadata.get("members")
+    if not isinstance(members, dict) or len(members) < 2:
+        raise BundleError(f"{metadata_file}: 'members' must name at least two member bundles.")
+    for name, expected in members.items():
+        member = path / str(name)
+        if Path(str(name)).name != name or not (member / METADATA_FILE).is_file():
+            raise BundleError(f"{path}: ensemble is incomplete, {name} is missing; retrain or re-copy it.")
+        if sha256_of(member / METADATA_FILE) != expected:
+            raise BundleError(f"{member / METADATA_FILE}: changed since the ensemble was saved; retrain or re-copy it.")
+    return metadata

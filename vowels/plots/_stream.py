@@ -1,0 +1,125 @@
+"""The streaming figure: each speaker's probability as the frames of one utterance arrive.
+
+A forward-only LSTM answers after every chunk of frames without waiting for the end
+(`vowels.inference.NumpyClassifier.stream_proba`); the figure draws those answers against the
+time the chunk ends, so one sees how early the right speaker takes the lead. `stream_data`
+holds every number drawn.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import AudioError, ParameterError
+from ._style import LINE_COLOURS, OKABE_ITO, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["StreamData", "plot_stream", "stream_data", "stream_of_file"]
+
+SHOWN_SPEAKERS = len(LINE_COLOURS)
+"""Speakers drawn in colour, those with the highest probability at any point; the rest are grey."""
+
+
+@dataclass(frozen=True)
+class StreamData:
+    """The numbers behind `plot_stream`.
+
+    Attributes
+    ----------
+    seconds : np.ndarray of float, shape (n_chunks,)
+        Time at the end of each chunk, from the utterance's start.
+    probabilities : np.ndarray of float, shape (n_chunks, n_classes)
+        Each speaker's probability after that chunk.
+    classes : tuple of str
+    title : str
+    """
+
+    seconds: np.ndarray
+    probabilities: np.ndarray
+    classes: tuple[str, ...]
+    title: str
+
+    @property
+    def answers(self) -> list[str]:
+        """The most probable speaker after each chunk."""
+        return [self.classes[i] for i in np.argmax(self.probabilities, axis=1)]
+
+    @property
+    def settled_at(self) -> float:
+        """The time from which the answer no longer changes (the first chunk's end if it never does)."""
+        answers = self.answers
+        changes = [i for i in range(1, len(answers)) if answers[i] != answers[i - 1]]
+        return float(self.seconds[changes[-1] if changes else 0])
+
+
+def stream_data(seconds: np.ndarray, probabilities: np.ndarray, classes: Sequence[str], *, title: str) -> StreamData:
+    """`StreamData` from the times answers were given and `stream_proba`'s rows, checked to fit together."""
+    seconds = np.asarray(seconds, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(classes) or not len(probabilities):
+        raise ParameterError(
+            f"probabilities must have shape (n_chunks, {len(classes)}) with at least one chunk; "
+            f"got {probabilities.shape}."
+        )
+    if seconds.shape != (len(probabilities),) or np.any(np.diff(seconds) <= 0):
+        raise ParameterError(f"seconds must be {len(probabilities)} increasing times, one per answer.")
+    return StreamData(seconds, probabilities, tuple(str(c) for c in classes), title)
+
+
+def stream_of_file(
+    model: str | os.PathLike[str], audio: str | os.PathLike[str], *, chunk_seconds: float = 0.1
+) -> StreamData:
+    """The answers of a forward-only recordings `model` as `audio` arrives, every `chunk_seconds`."""
+    from ..extraction import extract_files
+    from ..recordings import RecordingClassifier
+
+    classifier = RecordingClassifier.load(model, engine="auto")
+    (sequence,), failures = extract_files([audio], classifier.features_, dsp=classifier.dsp_)
+    if sequence is None:
+        raise AudioError(failures[0].message)
+    seconds, probabilities = classifier.stream(sequence, chunk_seconds=chunk_seconds)
+    title = (
+        f"{Path(audio).name} as it arrives, every {chunk_seconds:g} s ({Path(model).resolve().name}, forward-only LSTM)"
+    )
+    return stream_data(seconds, probabilities, [str(c) for c in classifier.classes_], title=title)
+
+
+def plot_stream(data: StreamData) -> Figure:
+    """Each speaker's probability against time, the final answer and when it settled marked."""
+    fig = new_figure(7.5, 3.8)
+    ax = fig.add_subplot()
+    peak = data.probabilities.max(axis=0)
+    shown = list(np.argsort(-peak, kind="stable")[:SHOWN_SPEAKERS])
+    for k, name in enumerate(data.classes):
+        if k in shown:
+            colour = OKABE_ITO[LINE_COLOURS[shown.index(k)]]
+            ax.step(data.seconds, data.probabilities[:, k], where="post", color=colour, lw=1.8, label=name)
+            ax.plot(data.seconds, data.probabilities[:, k], "o", color=colour, ms=3)
+        else:
+            ax.step(data.seconds, data.probabilities[:, k], where="post", color="#BBBBBB", lw=0.8)
+    final = data.answers[-1]
+    ax.axvline(data.settled_at, color=OKABE_ITO["black"], ls=":", lw=1)
+    ax.annotate(
+        f"answer {final} from {data.settled_at:.2f} s",
+        xy=(data.settled_at, 0.75),
+        xytext=(4, 0),
+        textcoords="offset points",
+        fontsize=8,
+    )
+    ax.set_xlim(0, data.seconds[-1] * 1.02)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("time since the start of the recording (s)")
+    ax.set_ylabel("probability")
+    hidden = len(data.classes) - len(shown)
+    ax.set_title(data.title + (f" ({hidden} more speakers in grey)" if hidden > 0 else ""), fontsize=10)
+    ax.legend(title="speaker", fontsize=8, title_fontsize=8, loc="center right", frameon=False)
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,75 @@
+"""Every sequence stretched or squeezed to one length, as the FCN reads them (dl-4-tsc's preprocessing).
+
+Ismail Fawaz et al. (2019) bring the variable-length multivariate series of their archive to
+the length of the longest by cubic interpolation of each feature over an evenly spaced grid
+(``scipy.interpolate.interp1d(kind="cubic")``: the not-a-knot cubic spline through the frames).
+The spline is linear in the frames, so for a sequence of n frames it is one (length, n) matrix,
+computed here in NumPy (the tests check it against SciPy's): classifying with an FCN bundle
+then imports neither SciPy's interpolation (half a second) nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["resample", "resampling_matrix"]
+
+
+@lru_cache(maxsize=256)
+def resampling_matrix(n_frames: int, length: int) -> np.ndarray:
+    """The (`length`, `n_frames`) matrix that takes a sequence's frames to its resampled frames.
+
+    Row i evaluates, at the fraction i / (`length` - 1) of the way from the first frame to the
+    last, the not-a-knot cubic spline through the frames (placed at 0, 1, ..., n - 1). With
+    fewer than four frames the spline's degree is lowered to what the frames allow (as
+    ``scipy.interpolate.make_interp_spline(k=n - 1)``): a parabola, a line, a constant.
+    """
+    t = np.linspace(0, n_frames - 1, length)
+    if n_frames == 1:
+        return np.ones((length, 1))
+    if n_frames < 4:
+        # The interpolating polynomial of degree n - 1, by Lagrange's basis.
+        nodes = np.arange(n_frames)
+        basis = np.ones((length, n_frames))
+        for j in range(n_frames):
+            for m in range(n_frames):
+                if m != j:
+                    basis[:, j] *= (t - nodes[m]) / (nodes[j] - nodes[m])
+        return basis
+    n = n_frames
+    # Second derivatives M of the spline: M[i-1] + 4 M[i] + M[i+1] = 6 (y[i-1] - 2 y[i] + y[i+1]) inside;
+    # not-a-knot ends (third derivative continuous at the second and the last-but-one frame).
+    system = np.zeros((n, n))
+    second_difference = np.zeros((n, n))
+    system[0, :3] = (1, -2, 1)
+    system[-1, -3:] = (1, -2, 1)
+    for i in range(1, n - 1):
+        system[i, i - 1 : i + 2] = (1, 4, 1)
+        second_difference[i, i - 1 : i + 2] = (6, -12, 6)
+    curvature = np.linalg.solve(system, second_difference)  # M = curvature @ y
+    left = np.minimum(np.floor(t).astype(int), n - 2)
+    b = t - left
+    a = 1 - b
+    rows = np.arange(length)
+    matrix = (a**3 - a)[:, None] / 6 * curvature[left] + (b**3 - b)[:, None] / 6 * curvature[left + 1]
+    matrix[rows, left] += a
+    matrix[rows, left + 1] += b
+    return matrix
+
+
+def resample(sequences: Sequence[np.ndarray], length: int) -> list[np.ndarray]:
+    """Each (n_frames, n_features) sequence resampled to (`length`, n_features) by a cubic spline.
+
+    The first and last frames are kept; frame i of the result lies at the fraction
+    i / (`length` - 1) of the way through the original (`resampling_matrix`).
+    """
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+        raise ParameterError(f"length must be a positive whole number of frames; got {length!r}.")
+    return [
+        (resampling_matrix(len(s), int(length)) @ np.asarray(s, dtype=np.float64)).astype(np.float32) for s in sequences
+    ]

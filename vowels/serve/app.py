@@ -1,0 +1,316 @@
+"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder.
+
+Every answer that is not a success is ``{"detail": "<one line: the problem and the fix>"}``:
+404 no such model, speaker or job; 409 the request conflicts with what is there (a model that
+exists, a training under way, a bundle that cannot be read); 413 a body over the size cap; 422
+bad input (a bad name or parameter, or audio that `vowels.audio.read_audio` refuses); 403 a
+request from another web site; 500 a bug, its traceback in the server's log only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from ..errors import BundleError, ParameterError, VowelsError
+from . import schemas
+from .jobs import MAX_EPOCHS, MIN_TAKES, TrainingJobs
+from .names import check_name
+from .store import MAX_TAKES, ModelStore, NotFound
+from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload, shown_name
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Conflict(VowelsError):
+    """The request conflicts with the models folder as it is (HTTP 409)."""
+
+
+def _status(exc: VowelsError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, (Conflict, BundleError)):
+        return 409
+    return 422
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    where = {"query": "query parameter", "path": "path part", "body": "body field", "header": "header"}
+    if len(location) >= 2 and location[0] == "body" and location[1] == "file":
+        return "form field 'file'"
+    if len(location) >= 2:
+        return f"{where.get(str(location[0]), str(location[0]))} '{'.'.join(map(str, location[1:]))}'"
+    return "the request body" if location == ("body",) else " ".join(map(str, location))
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's list of validation errors as one line: each field, what is wrong, what was sent."""
+    parts = []
+    for error in exc.errors():
+        where, message = _field(tuple(error.get("loc", ()))), str(error.get("msg", "invalid"))
+        if error.get("type") == "missing" and where == "form field 'file'":
+            parts.append("no recording: send it as the multipart form field 'file' (curl -F file=@take.wav)")
+        elif error.get("type") == "missing":
+            parts.append(f"{where} is required")
+        else:
+            value = error.get("input")
+            got = f"; got {value!r}" if isinstance(value, (str, int, float)) and len(repr(value)) < 80 else ""
+            parts.append(f"{where}: {message[0].lower()}{message[1:]}{got}")
+    return "; ".join(parts) + "."
+
+
+def _host_name(host: str) -> str:
+    """``HOST`` of a Host header ``HOST:PORT`` (``[::1]`` of ``[::1]:8000``)."""
+    return host if host.endswith("]") or host.count(":") != 1 else host.rsplit(":", 1)[0]
+
+
+def _refusal(request: Request, allowed_hosts: Sequence[str] | None) -> str | None:
+    """Why a request may not be served: another web site's page may not drive this server (its Origin
+    differs), nor a site whose name was pointed at this machine (its Host is not one of `allowed_hosts`)."""
+    host = request.headers.get("host", "")
+    if allowed_hosts is not None and _host_name(host).lower() not in allowed_hosts:
+        names = ", ".join(dict.fromkeys(allowed_hosts))
+        return f"this server answers to the host names {names} only; open it at one of them."
+    origin = request.headers.get("origin")
+    if origin is not None and origin.split("://", 1)[-1] != host:
+        return "requests from another web site's page are refused; use this server's own page."
+    return None
+
+
+def create_app(
+    models: str | os.PathLike[str],
+    *,
+    default_model: str | None = None,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    max_upload_seconds: float = MAX_UPLOAD_SECONDS,
+    allowed_hosts: Sequence[str] | None = None,
+) -> FastAPI:
+    """The web application: the page at ``/``, the API under ``/api``, its schema at ``/openapi.json``.
+
+    Parameters
+    ----------
+    models : path-like
+        The models folder: each model a bundle folder ``models/<name>`` (as ``vowels train --out``
+        writes); trained models are saved there. Created if missing.
+    default_model : str, default=None
+        The model the page opens with; None: the first usable one.
+    max_upload_bytes : int, default=`vowels.serve.uploads.MAX_UPLOAD_BYTES`
+        Largest request body, in bytes; larger ones are answered 413.
+    max_upload_seconds : float, default=`vowels.serve.uploads.MAX_UPLOAD_SECONDS`
+        Longest recording, in s; longer ones are answered 422.
+    allowed_hosts : sequence of str, default=None
+        Host names the server answers to (a request naming another is answered 403, which stops a
+        web site that points its name at this machine); None answers to any.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        Its ``state.jobs`` (`vowels.serve.jobs.TrainingJobs`) runs the trainings.
+    """
+    store = ModelStore(models)
+    allowed = None if allowed_hosts is None else [h.lower() for h in allowed_hosts]
+    if default_model is not None:
+        check_name(default_model, what="model")
+    jobs = TrainingJobs(store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="vowels",
+        summary="Enrol speakers and identify who is speaking, from recordings.",
+        description='The HTTP API of `vowels serve`. Every error answers `{"detail": "..."}` in one line.',
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: the page works offline, the schema is /openapi.json
+        redoc_url=None,
+        responses={422: {"model": schemas.Problem, "description": "bad input; `detail` says which and why"}},
+    )
+    app.state.store, app.state.jobs = store, jobs
+    app.add_middleware(BodyLimit, limit=max_upload_bytes)
+
+    @app.middleware("http")
+    async def refuse_other_sites(request: Request, call_next: Any) -> Any:
+        refusal = _refusal(request, allowed)
+        if refusal is not None:
+            return _problem(403, refusal)
+        return await call_next(request)
+
+    @app.exception_handler(VowelsError)
+    async def vowels_error(request: Request, exc: VowelsError) -> JSONResponse:
+        message = str(exc).replace("pass force=True", 'send "force": true')
+        return _problem(_status(exc), message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _problem(422, _validation_message(exc))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        return _problem(500, f"internal error ({type(exc).__name__}); the server's log has the details.")
+
+    def limits() -> schemas.Limits:
+        return schemas.Limits(
+            max_upload_bytes=max_upload_bytes,
+            max_upload_seconds=max_upload_seconds,
+            min_recordings_per_speaker=MIN_TAKES,
+            max_recordings_per_speaker=MAX_TAKES,
+            max_epochs=MAX_EPOCHS,
+        )
+
+    def existing(model: str) -> str:
+        if not store.path(model).is_dir():
+            raise NotFound(f"no model named {model!r} in {store.root}; list the models with GET /api/models.")
+        return model
+
+    def enrolment(model: str) -> schemas.Enrolment:
+        speakers = store.enrolment(model)
+        short = sorted(name for name, n in speakers.items() if n < MIN_TAKES)
+        problem = None
+        if len(speakers) < 2:
+            problem = f"record at least 2 speakers (so far {len(speakers)})."
+        elif short:
+            problem = f"record at least {MIN_TAKES} recordings of each speaker; not yet: {', '.join(short)}."
+        return schemas.Enrolment(
+            model=model,
+            speakers=[schemas.EnrolledSpeaker(name=name, recordings=n) for name, n in speakers.items()],
+            ready=problem is None,
+            problem=problem,
+            model_exists=store.exists(model),
+        )
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/models", response_model=schemas.Models, tags=["models"])
+    def list_models() -> dict:
+        """Every model in the models folder, with its speakers and threshold; the upload limits."""
+        described = [store.describe(name) for name in store.names()]
+        usable = [m["name"] for m in described if m["usable"]]
+        default = default_model if default_model in usable else (usable[0] if usable else None)
+        return {"models": described, "default": default, "limits": limits()}
+
+    @app.get("/api/models/{model}", response_model=schemas.Model, tags=["models"])
+    def get_model(model: str) -> dict:
+        """One model: its speakers, threshold and features, or why it cannot be used."""
+        return store.describe(existing(model))
+
+    @app.post(
+        "/api/models/{model}/classify",
+        response_model=schemas.Classification,
+        tags=["identify"],
+        responses={404: {"model": schemas.Problem}, 413: {"model": schemas.Problem}},
+    )
+    def classify(
+        model: str,
+        file: Annotated[UploadFile, File(description="a recording: WAV, FLAC, OGG, ... as libsndfile reads")],
+        threshold: Annotated[
+            float | None, Query(ge=-1, le=1, description="answer 'unknown' below this score (default: the model's)")
+        ] = None,
+        figure: Annotated[bool, Query(description="also draw the recording figure (slower)")] = False,
+    ) -> dict:
+        """Name the speaker of an uploaded recording, or answer 'unknown'; every speaker's score."""
+        from .identify import figure_png, identify
+
+        classifier = store.load(existing(model))
+        if threshold is not None and classifier.scorer_ is None and threshold < 0:
+            raise ParameterError(f"threshold must be in [0, 1] for model {model!r} (it scores probabilities).")
+        name = shown_name(file.filename)
+        with saved_upload(file.file.read(), file.filename) as path:
+            features = features_of_upload(
+                path, classifier.features_, name=name, dsp=classifier.dsp_, max_seconds=max_upload_seconds
+            )
+            answer = identify(classifier, features, threshold=threshold)
+            drawn = figure_png(classifier, path, name=name) if figure else None
+        return {"file": name, "model": model, **answer, "figure_png": drawn}
+
+    @app.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment, tags=["enrol"])
+    def get_enrolment(model: str) -> schemas.Enrolment:
+        """The speakers recorded so far for training `model`, and whether it can be trained."""
+        return enrolment(model)
+
+    @app.post(
+        "/api/models/{model}/enrolment/{speaker}",
+        response_model=schemas.Enrolment,
+        status_code=201,
+        tags=["enrol"],
+        responses={413: {"model": schemas.Problem}},
+    )
+    def add_recording(
+        model: str, speaker: str, file: Annotated[UploadFile, File(description="one recording of the speaker")]
+    ) -> schemas.Enrolment:
+        """Keep one recording of `speaker` for training `model`, after checking it is usable audio."""
+        from ..features import FeatureConfig
+
+        check_name(model, what="model")
+        check_name(speaker, what="speaker")
+        name = shown_name(file.filename)
+        data = file.file.read()
+        with saved_upload(data, file.filename) as path:
+            features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
+            store.add_take(model, speaker, data, path.suffix)
+        return enrolment(model)
+
+    @app.delete(
+        "/api/models/{model}/enrolment/{speaker}",
+        response_model=schemas.Enrolment,
+        tags=["enrol"],
+        responses={404: {"model": schemas.Problem}},
+    )
+    def remove_speaker(model: str, speaker: str) -> schemas.Enrolment:
+        """Forget the recordings of `speaker` for training `model`."""
+        store.remove_speaker(model, speaker)
+        return enrolment(model)
+
+    @app.post(
+        "/api/models/{model}/train",
+        response_model=schemas.JobStatus,
+        status_code=202,
+        tags=["enrol"],
+        responses={409: {"model": schemas.Problem}},
+    )
+    def train(model: str, request: schemas.TrainRequest | None = None) -> dict:
+        """Start training `model` on its enrolled recordings, in the background; poll the job for progress."""
+        request = request or schemas.TrainRequest()
+        state = enrolment(model)
+        if not state.ready:
+            raise Conflict(f"model {model!r} cannot be trained yet: {state.problem}")
+        running = jobs.active(model)
+        if running is not None:
+            raise Conflict(f"model {model!r} is already being trained (job {running.id}); wait for it to finish.")
+        if state.model_exists and not request.force:
+            raise Conflict(f'model {model!r} already exists; send "force": true to replace it, or choose a new name.')
+        return jobs.submit(model, epochs=request.epochs, force=request.force).to_dict()
+
+    @app.get("/api/jobs", response_model=list[schemas.JobStatus], tags=["enrol"])
+    def list_jobs() -> list[dict]:
+        """Every training job of this server's run, oldest first."""
+        return [job.to_dict() for job in jobs.all()]
+
+    @app.get("/api/jobs/{job_id}", response_model=schemas.JobStatus, tags=["enrol"], responses={404: {}})
+    def get_job(job_id: str) -> dict:
+        """A training job: its state, progress, and the model it saved or why it failed."""
+        job = jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
+        return job.to_dict()
+
+    return app

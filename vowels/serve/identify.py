@@ -1,0 +1,73 @@
+"""Who spoke one uploaded recording: the answer, every enrolled speaker's score and probability, and
+the recording figure (`vowels.plots.plot_recording`) as PNG."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..recordings import UNKNOWN
+
+if TYPE_CHECKING:
+    from ..recordings import RecordingClassifier
+
+__all__ = ["figure_png", "identify"]
+
+
+def identify(model: RecordingClassifier, features: np.ndarray, *, threshold: float | None = None) -> dict:
+    """The answer for one recording's `features` and the numbers behind it, JSON-ready.
+
+    Parameters
+    ----------
+    model : RecordingClassifier
+    features : np.ndarray of shape (n_frames, n_features)
+        As extracted (`vowels.serve.uploads.features_of_upload`), before deltas and standardisation.
+    threshold : float, default=None
+        Score below which the answer is ``"unknown"``; None uses the model's.
+
+    Returns
+    -------
+    dict
+        ``speaker`` (a name or ``"unknown"``), ``nearest``, ``score`` and ``probability`` of the
+        nearest speaker, ``threshold``, ``scoring`` (``"open-set"`` scores lie in [-1, 1],
+        ``"probability"`` in [0, 1]) and ``speakers``: for each enrolled speaker, in the model's
+        order, its ``name``, ``score`` and ``probability``.
+    """
+    identification = model.identify([features])
+    probabilities = identification.probabilities[0]
+    if model.scorer_ is not None:  # every speaker's score, as `RecordingClassifier.identify` computes the nearest's
+        sequences = [features]
+        scores = model.scorer_.scores(model.classifier_.embed(sequences), model.preprocessing_.apply(sequences))[0]
+    else:
+        scores = probabilities
+    answer = str(model.answer(identification, threshold=threshold)[0])
+    nearest = int(identification.nearest[0])
+    return {
+        "speaker": answer,
+        "unknown": answer == UNKNOWN,
+        "nearest": str(model.classes_[nearest]),
+        "score": float(identification.scores[0]),
+        "probability": float(probabilities[nearest]),
+        "threshold": float(model.threshold_ if threshold is None else threshold),
+        "scoring": "open-set" if model.scorer_ is not None else "probability",
+        "speakers": [
+            {"name": str(name), "score": float(score), "probability": float(p)}
+            for name, score, p in zip(model.classes_, scores, probabilities, strict=True)
+        ],
+    }
+
+
+def figure_png(model: RecordingClassifier, path: Path, *, name: str) -> str:
+    """The recording figure of the file at `path` with `model`'s features, as a base64 PNG (for a data URL)."""
+    from ..plots import plot_recording, recording_data
+
+    data = recording_data(path, model.features_, preprocessing=model.preprocessing_)
+    figure = plot_recording(data)
+    figure.suptitle(figure.get_suptitle().replace(path.name, name, 1))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

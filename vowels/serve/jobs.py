@@ -1,0 +1,217 @@
+"""Training jobs, run one at a time on a background thread, so classification goes on meanwhile.
+
+A job copies the model's enrolled recordings, trains a `vowels.recordings.RecordingClassifier` on
+them and saves it as an ordinary bundle (`RecordingClassifier.save`: written aside and renamed into
+place). Its progress is the share of the networks' epochs done: training calibrates the unknown
+threshold with extra networks when there are three speakers or more (see `RecordingClassifier.fit`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import VowelsError
+
+if TYPE_CHECKING:
+    from ..progress import EpochStatus
+    from .store import ModelStore
+
+__all__ = ["MAX_EPOCHS", "MIN_TAKES", "Job", "TrainingJobs", "training_settings"]
+
+MIN_TAKES = 3
+"""Fewest recordings per speaker to train on: two to learn from and one held out to check."""
+MAX_EPOCHS = 500
+"""Most training epochs one job may ask for."""
+MAX_JOBS_KEPT = 100
+"""Finished jobs remembered for ``GET /api/jobs``; older ones are forgotten."""
+
+log = logging.getLogger("vowels.serve")
+
+
+@dataclass
+class Job:
+    """One training job and how far it has got.
+
+    Attributes
+    ----------
+    id : str
+    model : str
+        The model bundle it writes.
+    epochs : int
+    state : {"queued", "running", "succeeded", "failed"}
+    progress : float in [0, 1]
+        Share of the epochs of every network to train done.
+    stage : str
+        What it is doing, in words.
+    error : str or None
+        Why it failed, one line.
+    """
+
+    id: str
+    model: str
+    epochs: int
+    force: bool
+    state: str = "queued"
+    progress: float = 0.0
+    stage: str = "waiting to start"
+    error: str | None = None
+    result: dict | None = None
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready: what ``GET /api/jobs/{id}`` answers."""
+        return {
+            "id": self.id,
+            "model": self.model,
+            "epochs": self.epochs,
+            "state": self.state,
+            "progress": round(self.progress, 4),
+            "stage": self.stage,
+            "error": self.error,
+            "result": self.result,
+            "submitted": self.submitted,
+            "started": self.started,
+            "finished": self.finished,
+        }
+
+
+def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
+    """The `RecordingClassifier` settings for speakers with these numbers of recordings.
+
+    The held-out share is a fifth, or one recording of each speaker if that is more (a
+    stratified split needs one per speaker). Mini-batches hold about an eighth of the recordings
+    (2 to 32): a few takes per speaker in batches of 32 would give the network one step an epoch.
+    """
+    n_speakers, n_takes = len(enrolment), sum(enrolment.values())
+    return {
+        "validation_fraction": min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
+        "mini_batch_size": max(2, min(32, n_takes // 8)),
+    }
+
+
+def _n_networks(n_speakers: int, calibration_folds: int = 5) -> int:
+    """Networks `RecordingClassifier.fit` trains: validation, calibration (3+ speakers), the final refit."""
+    return 2 + (min(calibration_folds, n_speakers) if n_speakers >= 3 else 0)
+
+
+class _Monitor:
+    """A `vowels.progress` monitor that turns each network's epochs into the job's progress."""
+
+    def __init__(self, job: Job, n_networks: int) -> None:
+        self.job, self.n_networks, self.network = job, n_networks, 0
+
+    def start(self, n_epochs: int, n_batches: int) -> None:
+        self.network += 1
+        self.n_networks = max(self.n_networks, self.network)
+        self.job.stage = f"training network {self.network} of {self.n_networks} ({self._purpose()})"
+
+    def _purpose(self) -> str:
+        if self.network == self.n_networks:
+            return "the model saved, on every recording"
+        if self.network == 1:
+            return "measuring accuracy on held-out recordings"
+        return "calibrating the unknown threshold, a speaker left out"
+
+    def update(self, status: EpochStatus, history: object) -> None:
+        done = (self.network - 1 + status.epoch / status.n_epochs) / self.n_networks
+        self.job.progress = min(0.99, done)
+        self.job.stage = (
+            f"training network {self.network} of {self.n_networks} ({self._purpose()}): epoch "
+            f"{status.epoch}/{status.n_epochs}, accuracy {100 * status.accuracy:.0f}%"
+        )
+
+    def close(self) -> None:
+        """Nothing held between networks."""
+
+
+class TrainingJobs:
+    """A queue of training jobs for one `ModelStore`, worked through by one background thread."""
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+        self._jobs: dict[str, Job] = {}
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+
+    def get(self, job_id: str) -> Job | None:
+        """The job of that id, or None."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def all(self) -> list[Job]:
+        """Every job remembered, oldest first."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    def active(self, model: str) -> Job | None:
+        """The queued or running job writing `model`, if any."""
+        with self._lock:
+            return next((j for j in self._jobs.values() if j.model == model and j.state in ("queued", "running")), None)
+
+    def submit(self, model: str, *, epochs: int, force: bool) -> Job:
+        """Queue a training of `model` on its enrolled recordings; returns the job at once."""
+        with self._lock:
+            job = Job(id=str(next(self._ids)), model=model, epochs=epochs, force=force)
+            self._jobs[job.id] = job
+            finished = [j.id for j in self._jobs.values() if j.state in ("succeeded", "failed")]
+            for old in finished[: max(0, len(self._jobs) - MAX_JOBS_KEPT)]:
+                del self._jobs[old]
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="vowels-training", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+        return job
+
+    def close(self) -> None:
+        """Let the worker finish the job it is on and stop."""
+        self._queue.put(None)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            job.state, job.started = "running", time.time()
+            job.stage = "reading the recordings (and loading TensorFlow, for the first training)"
+            try:
+                job.result = self._train(job)
+                job.state, job.progress, job.stage = "succeeded", 1.0, f"saved model {job.model!r}"
+            except VowelsError as exc:
+                job.state, job.error, job.stage = "failed", str(exc), "failed"
+            except Exception as exc:  # a bug: the server goes on, the log keeps the traceback
+                log.exception("training job %s failed", job.id)
+                job.state, job.stage = "failed", "failed"
+                job.error = f"internal error ({type(exc).__name__}); the server's log has the details."
+            finally:
+                job.finished = time.time()
+
+    def _train(self, job: Job) -> dict:
+        from ..progress import _PLOTS
+        from ..recordings import RecordingClassifier
+
+        enrolment = self.store.enrolment(job.model)
+        with tempfile.TemporaryDirectory(prefix="vowels-enrolment-") as folder:
+            data = self.store.snapshot(job.model, Path(folder) / "speakers")
+            model = RecordingClassifier(
+                max_epochs=job.epochs, random_state=0, verbose=0, **training_settings(enrolment)
+            )
+            token = _PLOTS.set((*_PLOTS.get(), _Monitor(job, _n_networks(len(enrolment)))))  # type: ignore[arg-type]
+            try:
+                model.fit(data)
+            finally:
+                _PLOTS.reset(token)
+        job.stage = "saving the model"
+        model.save(self.store.path(job.model), force=job.force)
+        return self.store.describe(job.model)

@@ -1,0 +1,104 @@
+"""The shapes of the HTTP API's answers, for its OpenAPI schema (``GET /openapi.json``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Classification", "Enrolment", "JobStatus", "Model", "Models", "SpeakerScore", "TrainRequest"]
+
+
+class Problem(BaseModel):
+    """Every error: one line naming the problem and what to do."""
+
+    detail: str = Field(examples=["take.wav: silence only (digital silence, below -60 dBFS)."])
+
+
+class Model(BaseModel):
+    """A model bundle in the models folder."""
+
+    name: str
+    usable: bool = Field(description="false: the bundle cannot classify recordings; `problem` says why")
+    problem: str | None = None
+    speakers: list[str] | None = None
+    threshold: float | None = Field(default=None, description="score below which the answer is 'unknown'")
+    threshold_source: str | None = Field(default=None, description="'calibrated' on the training data, or 'given'")
+    threshold_note: str | None = Field(default=None, description="how training set it, e.g. why not calibrated")
+    scoring: str | None = Field(default=None, description="how scores are computed ('probability': no open-set)")
+    features: dict | None = None
+    n_recordings: int | None = None
+    validation_accuracy: float | None = None
+    created: str | None = None
+
+
+class Limits(BaseModel):
+    max_upload_bytes: int
+    max_upload_seconds: float
+    min_recordings_per_speaker: int
+    max_recordings_per_speaker: int
+    max_epochs: int
+
+
+class Models(BaseModel):
+    """Every model in the models folder, the one the page opens with, and the upload limits."""
+
+    models: list[Model]
+    default: str | None
+    limits: Limits
+
+
+class SpeakerScore(BaseModel):
+    name: str
+    score: float
+    probability: float
+
+
+class Classification(BaseModel):
+    """Who spoke an uploaded recording."""
+
+    file: str
+    model: str
+    speaker: str = Field(description="an enrolled speaker, or 'unknown' when `score` < `threshold`")
+    unknown: bool
+    nearest: str = Field(description="the most probable enrolled speaker, even when the answer is 'unknown'")
+    score: float
+    probability: float
+    threshold: float
+    scoring: str = Field(description="'open-set' (scores in [-1, 1]) or 'probability' (in [0, 1])")
+    speakers: list[SpeakerScore] = Field(description="every enrolled speaker, in the model's order")
+    figure_png: str | None = Field(default=None, description="with figure=true: the recording figure, base64 PNG")
+
+
+class EnrolledSpeaker(BaseModel):
+    name: str
+    recordings: int
+
+
+class Enrolment(BaseModel):
+    """Speakers recorded so far for a model to train, and whether it can be trained."""
+
+    model: str
+    speakers: list[EnrolledSpeaker]
+    ready: bool = Field(description="at least 2 speakers with enough recordings each")
+    problem: str | None = Field(default=None, description="what is missing before training, when not ready")
+    model_exists: bool
+
+
+class TrainRequest(BaseModel):
+    epochs: int = Field(default=30, ge=1, le=500, description="passes over the recordings for each network trained")
+    force: bool = Field(default=False, description="replace an existing model of that name")
+
+
+class JobStatus(BaseModel):
+    """A training job."""
+
+    id: str
+    model: str
+    epochs: int
+    state: str = Field(description="queued, running, succeeded or failed")
+    progress: float = Field(description="share of the training done, 0 to 1")
+    stage: str
+    error: str | None
+    result: Model | None
+    submitted: float
+    started: float | None
+    finished: float | None

@@ -1,0 +1,310 @@
+// The page of `vowels serve`: record with the microphone as PCM, send WAV, show the answer; enrol and train.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const MAX_IDENTIFY_S = 15, MAX_TAKE_S = 8;
+let models = [];
+
+function show(text, kind = "error") {
+  const box = $("message");
+  box.textContent = text;
+  box.className = kind === "error" ? "" : kind;
+  box.hidden = !text;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, { method, body });
+  let data = null;
+  try { data = await response.json(); } catch (e) { /* not JSON */ }
+  if (!response.ok) {
+    throw new Error((data && data.detail) || `${method} ${path}: HTTP ${response.status}`);
+  }
+  return data;
+}
+
+// --- recording: the microphone's samples through an AudioWorklet, as 16-bit PCM WAV ---------------
+
+function wav(chunks, rate) {
+  const n = chunks.reduce((sum, c) => sum + c.length, 0);
+  const buffer = new ArrayBuffer(44 + 2 * n), view = new DataView(buffer);
+  const text = (offset, s) => [...s].forEach((ch, i) => view.setUint8(offset + i, ch.charCodeAt(0)));
+  text(0, "RIFF"); view.setUint32(4, 36 + 2 * n, true); text(8, "WAVE");
+  text(12, "fmt "); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, rate, true); view.setUint32(28, 2 * rate, true); view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true); text(36, "data"); view.setUint32(40, 2 * n, true);
+  let offset = 44;
+  for (const chunk of chunks) {
+    for (const x of chunk) {
+      const s = Math.max(-1, Math.min(1, x));
+      view.setInt16(offset, s < 0 ? s * 0x8000 : s * 0x7fff, true);
+      offset += 2;
+    }
+  }
+  return new Blob([buffer], { type: "audio/wav" });
+}
+
+async function startRecording() {
+  if (!navigator.mediaDevices || !window.AudioWorkletNode) {
+    throw new Error("this browser cannot record on this address; open the page at the 127.0.0.1 address vowels serve printed.");
+  }
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
+  });
+  const context = new AudioContext();
+  await context.audioWorklet.addModule("/static/recorder-worklet.js");
+  const source = context.createMediaStreamSource(stream);
+  const node = new AudioWorkletNode(context, "vowels-recorder");
+  const chunks = [];
+  node.port.onmessage = (event) => chunks.push(event.data);
+  source.connect(node);
+  node.connect(context.destination);
+  return async function stop() {
+    source.disconnect(); node.disconnect();
+    stream.getTracks().forEach((t) => t.stop());
+    const rate = context.sampleRate;
+    await context.close();
+    return wav(chunks, rate);
+  };
+}
+
+// A record button: first click starts, second click (or the time limit) stops and hands over the WAV.
+function recordButton(button, timer, limit, onRecording, ready = () => true) {
+  const idle = button.textContent;
+  let stop = null, started = 0, ticker = null;
+  async function finish() {
+    clearInterval(ticker);
+    const halt = stop; stop = null;
+    button.classList.remove("recording"); button.textContent = idle; timer.textContent = "";
+    const blob = await halt();
+    await onRecording(blob);
+  }
+  button.addEventListener("click", async () => {
+    if (stop) { await finish(); return; }
+    if (!ready()) return;
+    try {
+      stop = await startRecording();
+    } catch (error) {
+      show(`Cannot record: ${error.message}`);
+      return;
+    }
+    show("");
+    started = Date.now();
+    button.classList.add("recording"); button.textContent = "■ Stop";
+    ticker = setInterval(() => {
+      const seconds = (Date.now() - started) / 1000;
+      timer.textContent = `recording… ${seconds.toFixed(1)} s`;
+      if (seconds >= limit && stop) finish();
+    }, 100);
+  });
+}
+
+// --- identify ---------------------------------------------------------------------------------------
+
+function describeModel(model) {
+  if (!model) return "No model yet: enrol speakers to train one.";
+  if (!model.usable) return model.problem;
+  const never = model.threshold <= (model.scoring === "open-set" ? -1 : 0);
+  let how = "given when the model was trained";
+  if (model.threshold_source === "calibrated") how = "calibrated on the training recordings";
+  else if (never) how = "not calibrated, so every recording is named; a model of three speakers or more learns when to answer unknown";
+  return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Threshold ${model.threshold.toFixed(3)} (${how}).`;
+}
+
+async function loadModels(select) {
+  const data = await api("GET", "/api/models");
+  models = data.models;
+  const chosen = select || $("model").value || data.default;
+  $("model").replaceChildren(...models.map((m) => {
+    const option = new Option(m.usable ? m.name : `${m.name} (cannot be used)`, m.name);
+    option.disabled = !m.usable;
+    return option;
+  }));
+  if (chosen && models.some((m) => m.name === chosen && m.usable)) $("model").value = chosen;
+  showModel();
+}
+
+function showModel() {
+  const model = models.find((m) => m.name === $("model").value);
+  $("model-info").textContent = describeModel(model);
+  $("model-info").title = (model && model.threshold_note) || "";
+}
+
+function bars(result) {
+  const openSet = result.scoring === "open-set";
+  const low = openSet ? -1 : 0;
+  const at = (x) => `${(100 * (x - low)) / (1 - low)}%`;
+  const rows = result.speakers.map((s) => {
+    const row = document.createElement("div");
+    row.className = "bar-row" + (s.name === result.nearest ? " best" : "");
+    row.dataset.speaker = s.name;
+    row.innerHTML = `<span class="bar-name"></span><div class="bar-track"><div class="bar-fill"></div>` +
+      `<div class="bar-threshold"></div></div><span class="bar-value"></span>`;
+    row.querySelector(".bar-name").textContent = s.name;
+    row.querySelector(".bar-fill").style.width = at(Math.max(low, s.score));
+    row.querySelector(".bar-threshold").style.left = at(result.threshold);
+    row.querySelector(".bar-value").textContent = s.score.toFixed(3);
+    row.title = `score ${s.score.toFixed(3)}, network probability ${s.probability.toFixed(3)}`;
+    return row;
+  });
+  const legend = document.createElement("p");
+  legend.className = "legend muted";
+  legend.innerHTML = openSet
+    ? "Score: how much the recording sounds like each speaker, from −1 to 1;<span class='swatch'></span>threshold."
+    : "Score: the network's probability of each speaker;<span class='swatch'></span>threshold.";
+  $("bars").replaceChildren(...rows, legend);
+}
+
+async function identify(blob, filename) {
+  const model = $("model").value;
+  if (!model) { show("No model to identify with: enrol speakers and train one first."); return; }
+  const form = new FormData();
+  form.append("file", blob, filename);
+  $("answer").textContent = "…";
+  try {
+    const result = await api("POST", `/api/models/${encodeURIComponent(model)}/classify?figure=true`, form);
+    show("");
+    $("result").hidden = false;
+    $("answer").textContent = result.speaker;
+    $("answer").className = result.unknown ? "unknown" : "";
+    const versus = result.unknown ? "<" : "≥";
+    $("answer-detail").textContent = result.unknown
+      ? `Nearest ${result.nearest}, score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}: a voice this model does not know.`
+      : `Score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}; network probability ${result.probability.toFixed(3)}. File: ${result.file}.`;
+    bars(result);
+    if (result.figure_png) {
+      $("figure").src = `data:image/png;base64,${result.figure_png}`;
+      $("figure").hidden = false;
+    }
+  } catch (error) {
+    $("answer").textContent = "";
+    $("result").hidden = true;
+    show(error.message);
+  }
+}
+
+function setUpIdentify() {
+  $("model").addEventListener("change", showModel);
+  recordButton($("identify-record"), $("identify-timer"), MAX_IDENTIFY_S, (blob) => identify(blob, "microphone.wav"));
+  $("file").addEventListener("change", () => {
+    const file = $("file").files[0];
+    if (file) identify(file, file.name);
+    $("file").value = "";
+  });
+  const drop = $("drop");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault(); drop.classList.remove("over");
+    const file = e.dataTransfer.files[0];
+    if (file) identify(file, file.name);
+  });
+}
+
+// --- enrol ------------------------------------------------------------------------------------------
+
+const enrolModel = () => $("enrol-model").value.trim();
+const path = (...parts) => "/api/models/" + parts.map(encodeURIComponent).join("/");
+
+function showEnrolment(state) {
+  const rows = state.speakers.map((s) => {
+    const row = document.createElement("tr");
+    row.dataset.speaker = s.name;
+    row.innerHTML = "<td></td><td class='count'></td><td><button class='small' type='button'>remove</button></td>";
+    row.cells[0].textContent = s.name;
+    row.cells[1].textContent = s.recordings;
+    row.querySelector("button").addEventListener("click", async () => {
+      try { showEnrolment(await api("DELETE", path(enrolModel(), "enrolment", s.name))); } catch (e) { show(e.message); }
+    });
+    return row;
+  });
+  $("speakers").tBodies[0].replaceChildren(...rows);
+  $("enrol-status").textContent = state.ready
+    ? `Ready to train${state.model_exists ? " (a model of this name exists: tick “replace” to train it again)" : ""}.`
+    : `Before training: ${state.problem}`;
+  $("train").disabled = !state.ready;
+}
+
+async function refreshEnrolment() {
+  if (!enrolModel()) return;
+  try { showEnrolment(await api("GET", path(enrolModel(), "enrolment"))); show(""); } catch (e) { show(e.message); }
+}
+
+async function addTake(blob) {
+  const form = new FormData();
+  form.append("file", blob, `${$("enrol-speaker").value.trim()}.wav`);
+  try {
+    showEnrolment(await api("POST", path(enrolModel(), "enrolment", $("enrol-speaker").value.trim()), form));
+    show("");
+  } catch (error) {
+    show(error.message);
+  }
+}
+
+async function follow(job) {
+  $("training").hidden = false;
+  while (job.state === "queued" || job.state === "running") {
+    $("progress").value = job.progress;
+    $("job-status").textContent = `${Math.round(100 * job.progress)}%: ${job.stage}`;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    job = await api("GET", `/api/jobs/${job.id}`);
+  }
+  $("train").disabled = false;
+  if (job.state === "failed") {
+    $("job-status").textContent = "Training failed.";
+    show(job.error);
+    return;
+  }
+  $("progress").value = 1;
+  const model = job.result;
+  $("job-status").innerHTML = "";
+  $("job-status").append(`Saved model ${model.name} (${model.speakers.join(", ")}). `);
+  const link = document.createElement("a");
+  link.href = "#identify"; link.id = "use-model"; link.textContent = "Identify with it →";
+  $("job-status").append(link);
+  await loadModels(model.name);
+  refreshEnrolment();
+}
+
+function setUpEnrol() {
+  recordButton($("enrol-record"), $("enrol-timer"), MAX_TAKE_S, addTake, () => {
+    if (!enrolModel() || !$("enrol-speaker").value.trim()) {
+      show("Name the model and the speaker first.");
+      return false;
+    }
+    return true;
+  });
+  $("enrol-model").addEventListener("change", refreshEnrolment);
+  $("train").addEventListener("click", async () => {
+    $("train").disabled = true;
+    try {
+      const body = JSON.stringify({ epochs: Number($("epochs").value), force: $("force").checked });
+      const response = await fetch(path(enrolModel(), "train"), {
+        method: "POST", body, headers: { "content-type": "application/json" },
+      });
+      const job = await response.json();
+      if (!response.ok) throw new Error(job.detail);
+      show("");
+      await follow(job);
+    } catch (error) {
+      show(error.message);
+      $("train").disabled = false;
+    }
+  });
+}
+
+// --- pages ------------------------------------------------------------------------------------------
+
+function route() {
+  const page = location.hash === "#enrol" ? "enrol" : "identify";
+  for (const name of ["identify", "enrol"]) {
+    $(name).hidden = name !== page;
+    $(`tab-${name}`).classList.toggle("active", name === page);
+  }
+  if (page === "enrol") refreshEnrolment();
+}
+
+window.addEventListener("hashchange", route);
+setUpIdentify();
+setUpEnrol();
+route();
+loadModels().catch((error) => show(error.message));

@@ -1,0 +1,202 @@
+"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced) and,
+in a hidden ``.enrolment`` folder beside them, the recordings of speakers being enrolled.
+
+A bundle is read only through `vowels.recordings.RecordingClassifier.load`, which checks every
+file's sha256, and written only by `RecordingClassifier.save` (an atomic rename, see
+`vowels.bundle.atomic_folder`): a model being written is never served half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..bundle import METADATA_FILE, check_writable, read_bundle_metadata, write_bytes
+from ..errors import BundleError, DataError, VowelsError
+from .names import child
+
+if TYPE_CHECKING:
+    from ..recordings import RecordingClassifier
+
+__all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "ModelStore", "NotFound"]
+
+ENROLMENT_FOLDER = ".enrolment"
+"""Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
+MAX_TAKES = 50
+"""Most recordings kept for one speaker of one model."""
+MAX_SPEAKERS = 50
+"""Most speakers enrolled in one model."""
+
+
+class NotFound(VowelsError, LookupError):
+    """No model bundle, or no speaker being enrolled, of that name."""
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    signature: tuple[int, int, int]
+    value: Any
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    """What changes when a bundle is replaced: its metadata file's inode, modification time and size."""
+    status = (path / METADATA_FILE).stat()
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+class ModelStore:
+    """The model bundles in `root`, and the recordings being enrolled for new ones.
+
+    Parameters
+    ----------
+    root : path-like
+        The models folder; created if missing. Each model is a bundle folder ``root/<name>``.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        check_writable(self.root)
+        self._lock = threading.Lock()
+        self._models: dict[str, _Loaded] = {}
+        self._metadata: dict[str, _Loaded] = {}
+
+    # --- models ------------------------------------------------------------------------
+
+    def path(self, name: str) -> Path:
+        """The bundle folder of model `name` (checked: it stays inside `root`)."""
+        return child(self.root, name, what="model")
+
+    def names(self) -> list[str]:
+        """Names of the folders in `root` that may be bundles (hidden ones and invalid names skipped), sorted."""
+        found = []
+        for entry in sorted(self.root.iterdir()):
+            with contextlib.suppress(VowelsError):
+                if entry.is_dir() and self.path(entry.name):
+                    found.append(entry.name)
+        return found
+
+    def exists(self, name: str) -> bool:
+        """Whether `root/name` holds a bundle (whole or not)."""
+        return (self.path(name) / METADATA_FILE).is_file()
+
+    def _cached(self, cache: dict[str, _Loaded], name: str, read: Any) -> Any:
+        path = self.path(name)
+        if not path.is_dir():
+            raise NotFound(f"no model named {name!r} in {self.root}; list the models with GET /api/models.")
+        for attempt in range(2):
+            try:
+                signature = _signature(path)
+            except FileNotFoundError:
+                raise BundleError(f"{path}: bundle is incomplete, {METADATA_FILE} is missing; retrain it.") from None
+            with self._lock:
+                known = cache.get(name)
+            if known is not None and known.signature == signature:
+                return known.value
+            try:
+                value = read(path)
+            except BundleError:
+                if attempt == 0 and _signature(path) != signature:
+                    continue  # replaced while being read: read the new one
+                raise
+            with self._lock:
+                cache[name] = _Loaded(signature, value)
+            return value
+        raise AssertionError("unreachable")
+
+    def metadata(self, name: str) -> dict:
+        """The checked ``metadata.json`` of model `name` (`vowels.bundle.read_bundle_metadata`)."""
+        return dict(self._cached(self._metadata, name, read_bundle_metadata))
+
+    def load(self, name: str) -> RecordingClassifier:
+        """Model `name`, loaded with the NumPy engine where the bundle allows; cached until replaced."""
+        from ..recordings import RecordingClassifier
+
+        return self._cached(self._models, name, lambda path: RecordingClassifier.load(path, engine="auto"))
+
+    def describe(self, name: str) -> dict:
+        """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why."""
+        try:
+            metadata = self.metadata(name)
+        except BundleError as exc:
+            return {"name": name, "usable": False, "problem": str(exc)}
+        if "features" not in metadata:
+            return {
+                "name": name,
+                "usable": False,
+                "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
+            }
+        open_set = metadata.get("open_set") or {}
+        features = metadata["features"]
+        validation = metadata.get("validation") or {}
+        return {
+            "name": name,
+            "usable": True,
+            "speakers": [str(c) for c in metadata["classes"]],
+            "threshold": float(metadata["unknown_threshold"]),
+            "threshold_source": open_set.get("threshold_source", "given"),
+            "threshold_note": validation.get("open_set"),
+            "scoring": open_set.get("scoring", "probability"),
+            "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
+            "n_recordings": validation.get("n_final_train"),
+            "validation_accuracy": validation.get("accuracy"),
+            "created": metadata.get("created"),
+        }
+
+    # --- enrolment -----------------------------------------------------------------------
+
+    def enrolment_path(self, model: str) -> Path:
+        """The folder of recordings waiting to train model `model`: one subfolder per speaker."""
+        folder = self.root / ENROLMENT_FOLDER
+        folder.mkdir(exist_ok=True)
+        return child(folder, model, what="model")
+
+    def enrolment(self, model: str) -> dict[str, int]:
+        """Speakers being enrolled for `model`, and how many recordings each has, by name."""
+        folder = self.enrolment_path(model)
+        if not folder.is_dir():
+            return {}
+        return {
+            speaker.name: sum(1 for take in speaker.iterdir() if take.is_file() and not take.name.startswith("."))
+            for speaker in sorted(folder.iterdir())
+            if speaker.is_dir() and not speaker.name.startswith(".")
+        }
+
+    def add_take(self, model: str, speaker: str, data: bytes, suffix: str) -> int:
+        """Keep one recording of `speaker` for `model` (already validated); returns how many they have now."""
+        folder = child(self.enrolment_path(model), speaker, what="speaker")
+        with self._lock:
+            speakers = self.enrolment(model)
+            if speaker not in speakers and len(speakers) >= MAX_SPEAKERS:
+                raise DataError(
+                    f"model {model!r} already has {MAX_SPEAKERS} speakers being enrolled, the most allowed; "
+                    "train it or remove a speaker."
+                )
+            if speakers.get(speaker, 0) >= MAX_TAKES:
+                raise DataError(
+                    f"speaker {speaker!r} already has {MAX_TAKES} recordings, the most kept; train the model, "
+                    "or remove the speaker and record again."
+                )
+            folder.mkdir(parents=True, exist_ok=True)
+            taken = {p.stem for p in folder.iterdir()}
+            number = next(n for n in range(1, MAX_TAKES + 2) if f"take-{n:03d}" not in taken)
+            write_bytes(folder / f"take-{number:03d}{suffix}", data, force=False)
+            return speakers.get(speaker, 0) + 1
+
+    def remove_speaker(self, model: str, speaker: str) -> None:
+        """Forget the recordings of `speaker` for `model`."""
+        folder = child(self.enrolment_path(model), speaker, what="speaker")
+        if not folder.is_dir():
+            raise NotFound(f"no speaker {speaker!r} is being enrolled for model {model!r}.")
+        with self._lock:
+            shutil.rmtree(folder)
+
+    def snapshot(self, model: str, target: Path) -> Path:
+        """Copy the recordings of `model` to `target` (``target/<speaker>/``), so training reads a fixed set."""
+        with self._lock:
+            shutil.copytree(self.enrolment_path(model), target, ignore=shutil.ignore_patterns(".*"))
+        return target

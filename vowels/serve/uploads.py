@@ -1,0 +1,190 @@
+"""Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, and
+validated and analysed by the same `vowels.audio.read_audio` as the command line's files.
+
+Messages name the file as the user sent it, never the temporary copy on the server.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AudioError, VowelsError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..features import FeatureConfig
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_SECONDS",
+    "BodyLimit",
+    "TooLong",
+    "features_of_upload",
+    "saved_upload",
+    "shown_name",
+]
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+"""Largest request body accepted, in bytes (10 MiB: a minute of 16-bit mono WAV at 48 kHz is 5.8 MB)."""
+MAX_UPLOAD_SECONDS = 30.0
+"""Longest recording accepted, in seconds: a voice sample is a few seconds long."""
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class TooLong(AudioError):
+    """A recording longer than the server accepts."""
+
+
+def _too_large(limit: int) -> bytes:
+    import json
+
+    detail = (
+        f"request body larger than the {limit / 1024 / 1024:g} MiB this server accepts; send a shorter "
+        "recording (a few seconds of speech is enough) or a compressed format such as FLAC."
+    )
+    return json.dumps({"detail": detail}).encode()
+
+
+class BodyLimit:
+    """ASGI middleware: a request whose body exceeds `limit` bytes is answered 413 before the app reads it.
+
+    The body is read here, at most `limit` bytes of it (whatever Content-Length says, so a chunked
+    upload cannot slip past), and handed to the app whole.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int = MAX_UPLOAD_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = _too_large(self.limit)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
+
+
+def shown_name(filename: str | None) -> str:
+    """The uploaded file's own name, as messages show it: its last part, at most 100 characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    return name if len(name) <= 100 else name[:97] + "..."
+
+
+@contextmanager
+def saved_upload(data: bytes, filename: str | None) -> Iterator[Path]:
+    """`data` in a temporary file named like the upload's suffix (``.wav`` when it has none), deleted after."""
+    suffix = Path(shown_name(filename)).suffix
+    suffix = suffix.lower() if _SUFFIX.fullmatch(suffix) else ".wav"
+    with tempfile.TemporaryDirectory(prefix="vowels-upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        yield path
+
+
+def _duration(path: Path) -> float | None:
+    """Seconds of audio the file's header declares; None when libsndfile cannot tell."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        return None
+    return info.frames / info.samplerate if info.samplerate > 0 else None
+
+
+def features_of_upload(
+    path: Path, config: FeatureConfig, *, name: str, dsp: str = "numpy", max_seconds: float = MAX_UPLOAD_SECONDS
+) -> np.ndarray:
+    """Check the saved upload at `path` and compute its features as a model with `config` needs them.
+
+    Parameters
+    ----------
+    path : Path
+        The temporary copy (`saved_upload`).
+    config : FeatureConfig
+        The model's feature settings (`RecordingClassifier.features_`).
+    name : str
+        The file's name as the user sent it (`shown_name`), which messages start with.
+    dsp : {"numpy", "librosa"}, default="numpy"
+        Who computes the features (the model's ``dsp_``).
+    max_seconds : float > 0, default=`MAX_UPLOAD_SECONDS`
+        Longest recording accepted, in s: refused from its header before decoding.
+
+    Returns
+    -------
+    np.ndarray of shape (n_frames, config.n_features), float32
+
+    Raises
+    ------
+    TooLong
+        Longer than `max_seconds`.
+    AudioError
+        Anything `vowels.audio.read_audio` refuses: not audio, damaged, silent, too short, ...
+    """
+    from ..audio import read_audio
+    from ..features import compute_features
+
+    seconds = _duration(path)
+    if seconds is not None and seconds > max_seconds:
+        raise TooLong(
+            f"{name}: {seconds:.1f} seconds long; this server accepts recordings of at most {max_seconds:g} seconds. "
+            "Record or send a shorter one."
+        )
+    try:
+        y = read_audio(
+            path,
+            sr=config.sample_rate,
+            trim_db=config.trim_db,
+            min_samples=config.window_length,
+            backend=dsp,
+            max_seconds=max_seconds,
+        )
+        return compute_features(y, config, dsp=dsp)
+    except VowelsError as exc:
+        message = str(exc).replace(str(path), name).replace(" (or raise max_seconds)", "")
+        error = TooLong if "longer than the" in message else AudioError
+        raise error(message) from None
