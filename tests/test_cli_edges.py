@@ -80,6 +80,7 @@ def test_top_level_help_lists_every_command_with_its_summary(capsys, monkeypatch
             "extract",
             "train",
             "classify",
+            "serve",
         }
     )
     for name, summary in summaries.items():

@@ -305,3 +305,27 @@ def test_stream_figure_draws_each_answer(streaming_model, fsdd_dir, tmp_path):
     assert data.seconds[-1] == pytest.approx(len(features) * model.features_.hop_ms / 1000)
     written, _ = write_figures(["stream"], tmp_path, model=streaming_model, audio=recording)
     assert written == [tmp_path / "stream.png"] and written[0].stat().st_size > 10_000
+
+
+def test_bundle_metadata_is_parsed_once_with_defaults_for_older_bundles(bundles, tmp_path):
+    from vowels.bundle import read_bundle
+
+    _, path = bundles["fcn"]
+    metadata = read_bundle(path)
+    assert (metadata.architecture, metadata.mode, metadata.fast_file) == ("fcn", None, ONNX_FILE)
+    assert metadata.n_features == 12 and len(metadata.classes) == 9 and not metadata.trained_on_recordings
+    assert metadata.options["max_epochs"] == 3
+    copy = tmp_path / "old"
+    shutil.copytree(bundles["stacked"][1], copy)
+    entries = json.loads((copy / METADATA_FILE).read_text())
+    for key in ("architecture", "n_layers", "resample_length"):
+        del entries["params"][key]
+    write_metadata(copy, {k: v for k, v in entries.items() if k != "metadata_sha256"})
+    older = read_bundle(copy)
+    assert (older.architecture, older.mode) == ("bilstm", "masked")
+    del entries["params"]
+    write_metadata(copy, {k: v for k, v in entries.items() if k != "metadata_sha256"})
+    assert read_bundle(copy).params == {}
+    for load in (SpeakerClassifier.load, NumpyClassifier.load):
+        with pytest.raises(BundleError, match="missing or invalid entry.*'(mode|sort_by_length)'"):
+            load(copy)

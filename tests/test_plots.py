@@ -378,6 +378,8 @@ def test_plot_with_no_which_writes_the_data_figures_without_training(tmp_path, c
         "vowels plot: skipped 'recording': needs --audio FILE (a recording)",
         "vowels plot: skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a "
         "calibrated threshold",
+        "vowels plot: skipped 'stream': needs --audio FILE and --model BUNDLE of a forward-only model "
+        "('vowels train --architecture lstm')",
     ]
 
 
@@ -551,11 +553,13 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
         "recording.png",
     ]
     err = capsys.readouterr().err.splitlines()
-    assert err[-2:] == [
+    assert err[-3:] == [
         f"vowels plot: skipped 'confusion': needs --run RUNDIR or --model BUNDLE of a Japanese "
         f"Vowels model ({bundle} was trained on recordings)",
         f"vowels plot: skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a "
         f"calibrated threshold ({bundle}: it was saved before open-set scoring; retrain it with 'vowels train DIR')",
+        f"vowels plot: skipped 'stream': needs --audio FILE and --model BUNDLE of a forward-only model "
+        f"('vowels train --architecture lstm') ({bundle} is a bilstm model of recordings)",
     ]
     assert (
         main(["plot", "recording", "--audio", str(wav), "--model", str(bundle), "--kind", "mfcc", "--out", str(out)])
@@ -742,7 +746,7 @@ def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_pa
     assert [p.name for p in written] == ["lengths.png"] and skipped == []
     written, skipped = plots.write_figures(None, tmp_path / "all", model=bundle)
     assert "open-set.png" not in {p.name for p in written}
-    assert skipped[-1] == (
+    assert skipped[-2] == (
         "skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a calibrated threshold "
         + reason
     )

@@ -21,6 +21,7 @@ from vowels.progress import (
     check_verbose,
     clock,
     display_available,
+    monitoring,
     progress_plot_path,
     report_every,
     resolve_verbose,
@@ -156,6 +157,36 @@ def test_training_keeps_the_figure_up_to_date_in_a_png(small_train, tmp_path, ca
     assert len(history.iteration_loss) == 2 * 3
     _fit(small_train, epochs=1, verbose=0)
     assert plot.n_renderings == 2  # the block ended: later trainings leave the file alone
+
+
+class _Calls:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def start(self, n_epochs: int, n_batches: int) -> None:
+        self.calls.append(("start", n_epochs, n_batches))
+
+    def update(self, status: EpochStatus, history: object) -> None:
+        self.calls.append(("update", status.epoch, status.n_epochs))
+
+    def close(self) -> None:
+        self.calls.append(("close",))
+
+
+def test_a_monitor_of_ones_own_is_told_every_epoch_while_its_block_runs(small_train):
+    outer, inner = _Calls(), _Calls()
+    with monitoring(outer) as given:
+        assert given is outer
+        with monitoring(inner):
+            _fit(small_train, epochs=2, verbose=0)
+        _fit(small_train, epochs=1, verbose=0)
+    _fit(small_train, epochs=1, verbose=0)
+    first = [("start", 2, 3), ("update", 1, 2), ("update", 2, 2), ("close",)]
+    assert inner.calls == first
+    assert outer.calls == [*first, ("start", 1, 3), ("update", 1, 1), ("close",)]
+    message = r"monitor must have start, update and close .* object has no start\(\)"
+    with pytest.raises(ParameterError, match=message), monitoring(object()):  # type: ignore[arg-type]
+        pass
 
 
 # --- quiet TensorFlow ----------------------------------------------------------------------

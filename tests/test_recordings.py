@@ -23,7 +23,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter
 
-from vowels.bundle import write_metadata
+from vowels.bundle import BundleMetadata, write_metadata
 from vowels.cli import main
 from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
@@ -273,7 +273,9 @@ def test_bundle_of_an_older_version_saying_normalize_loads_in_both_engines(train
         assert [a.speaker for a in answers] == [e.speaker for e in expected]
         np.testing.assert_allclose([a.probability for a in answers], [e.probability for e in expected], atol=1e-5)
         np.testing.assert_allclose([a.score for a in answers], [e.score for e in expected], atol=1e-4)
-    assert _configuration(metadata)["features"]["standardize"] is True  # reports show today's name
+    assert (
+        _configuration(BundleMetadata.from_dict(metadata))["features"]["standardize"] is True
+    )  # reports show today's name
 
 
 def _as_bundle_of_an_older_version(bundle, old):

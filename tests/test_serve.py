@@ -32,6 +32,7 @@ from vowels.cli import main
 from vowels.recordings import RecordingClassifier
 from vowels.serve import create_app
 from vowels.serve.jobs import TrainingJobs
+from vowels.serve.schemas import TrainRequest
 
 WORDS = ["ah", "ee", "oh", "oo", "eh", "water"]
 SPEAKERS = ("m3", "f4", "m7")
@@ -97,6 +98,7 @@ def test_models_lists_each_bundle_with_its_speakers_threshold_and_the_limits(cli
     (model,) = data["models"]
     assert model["name"] == "trio" and model["usable"] and sorted(model["speakers"]) == sorted(SPEAKERS)
     assert model["threshold"] == -1.0 and model["threshold_source"] == "given"
+    assert model["architecture"] == "bilstm" and model["streams"] is False
     assert data["limits"]["max_upload_bytes"] == 10 * 1024 * 1024 and data["limits"]["max_upload_seconds"] == 30
     assert client.get("/api/models/trio").json() == model
 
@@ -321,6 +323,13 @@ def test_training_refuses_until_ready_and_bad_settings(client, voices):
     text = detail(client.post("/api/models/duo/train", json={"epochs": 0}), 422)
     assert text.startswith("body field 'epochs': input should be greater than or equal to 1")
     assert "body field 'force'" in detail(client.post("/api/models/duo/train", json={"force": "maybe"}), 422)
+    for network in ("fcn", "rnn"):
+        text = detail(client.post("/api/models/duo/train", json={"architecture": network}), 422)
+        assert text == (
+            "body field 'architecture': input should be 'bilstm' (bidirectional, most accurate) or 'lstm' "
+            f"(forward-only, answers while you speak); got {network!r}."
+        )
+    assert TrainRequest(architecture="lstm").architecture == "lstm" and TrainRequest().architecture == "bilstm"
     assert "no training job '42'" in detail(client.get("/api/jobs/42"), 404)
 
 
@@ -348,6 +357,26 @@ def test_training_in_the_background_saves_a_bundle_the_command_line_reads(client
     assert listed == ["duo", "trio"] and not [p for p in models.iterdir() if p.name.startswith(".duo")]
     text = detail(client.post("/api/models/duo/train", json={"epochs": 3}), 409)
     assert text == "model 'duo' already exists; send \"force\": true to replace it, or choose a new name."
+
+
+@pytest.mark.slow
+def test_a_forward_only_model_trained_in_the_background_streams(client, voices, models):
+    enrol(client, "live", "alice", [voices / "f4" / f"{w}.wav" for w in WORDS[:3]])
+    enrol(client, "live", "bob", [voices / "m3" / f"{w}.wav" for w in WORDS[:3]])
+    response = client.post("/api/models/live/train", json={"epochs": 2, "architecture": "lstm"})
+    assert response.status_code == 202, response.text
+    assert response.json()["architecture"] == "lstm"
+    job = wait(client, response.json())
+    assert job["state"] == "succeeded", job
+    assert job["result"]["architecture"] == "lstm" and job["result"]["streams"] is True
+    assert RecordingClassifier.load(models / "live").architecture == "lstm"
+    listed = {m["name"]: m["streams"] for m in client.get("/api/models").json()["models"]}
+    assert listed == {"live": True, "trio": False}
+    # what the page sends while recording: the audio so far, an ordinary classify request
+    y, sr = sf.read(voices / "f4" / "water.wav", dtype="float32")
+    for end in (len(y) // 2, len(y)):
+        answer = post_file(client, "/api/models/live/classify", wav_bytes(y[:end], sr), name="microphone.wav")
+        assert answer.status_code == 200 and answer.json()["speaker"] in ("alice", "bob"), answer.text
 
 
 @pytest.mark.slow

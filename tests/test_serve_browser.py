@@ -3,7 +3,9 @@
 Two speakers are enrolled by recording them in the page (Chromium's fake capture device plays an
 espeak-ng voice; the file is fixed at launch, so each voice gets a browser launch of its own), a
 model is trained in the page, and a third utterance of each voice is identified by reading the
-answer off the page. Screenshots of the two pages are written to the test's folder, and to
+answer off the page. A forward-only model trained in the page on the same recordings answers
+while the recording goes on: a provisional answer ("So far: alice") shows before the final one.
+Screenshots of the two pages, and of a provisional answer, are written to the test's folder, and to
 ``$VOWELS_SCREENSHOTS`` when set (``docs/`` holds the committed ones).
 """
 
@@ -30,7 +32,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 VOICES = {"alice": ("en+f4", 75), "bob": ("en+m3", 25)}  # speaker -> espeak-ng voice, pitch 0-99
 ENROL_TEXT = "ah. ee. oh. oo. eh. ah. ee. oh."
 PROBE_TEXT = "eh. oo. ah."
-TAKES, TAKE_MS, EPOCHS = 4, 1500, 20
+TAKES, TAKE_MS, EPOCHS, LIVE_EPOCHS = 4, 1500, 20, 15
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -146,10 +148,32 @@ def keep(screenshot: bytes, name: str, tmp_path: Path) -> None:
         Path(folder, name).write_bytes(screenshot)
 
 
-def test_enrol_two_speakers_train_and_identify_them_in_the_browser(playwright, server, tmp_path):
+@pytest.fixture(scope="module")
+def duo(playwright, server, tmp_path_factory):
+    """Model ``duo`` (a BiLSTM) trained in the page on alice and bob, each recorded in the page:
+    the Enrol page's status line and screenshot."""
+    url, _ = server
+    folder = tmp_path_factory.mktemp("duo")
+    enrol(playwright, url, folder, "alice")
+    return enrol(playwright, url, folder, "bob", train=True)
+
+
+WATCH_ANSWER = """() => {
+  window.answers = [];
+  const answer = document.getElementById("answer");
+  new MutationObserver(() => window.answers.push([
+    document.getElementById("answer-label").textContent, answer.textContent, answer.className,
+  ])).observe(answer, { childList: true, characterData: true, subtree: true, attributes: true });
+}"""
+PROVISIONAL_NAME = """(names) => {
+  const answer = document.querySelector("#answer.provisional");
+  return answer !== null && names.includes(answer.textContent);
+}"""
+
+
+def test_enrol_two_speakers_train_and_identify_them_in_the_browser(playwright, server, duo, tmp_path):
     url, models = server
-    enrol(playwright, url, tmp_path, "alice")
-    status, enrol_screen = enrol(playwright, url, tmp_path, "bob", train=True)
+    status, enrol_screen = duo
     assert status.startswith("Saved model duo (alice, bob).")
     assert (models / "duo" / "metadata.json").is_file()
     keep(enrol_screen, "serve-enrol.png", tmp_path)
@@ -159,3 +183,45 @@ def test_enrol_two_speakers_train_and_identify_them_in_the_browser(playwright, s
         if speaker == "alice":
             keep(identify_screen, "serve-identify.png", tmp_path)
     assert answers == {"alice": "alice", "bob": "bob"}
+
+
+def test_a_forward_only_model_answers_while_the_speaker_speaks(playwright, server, duo, tmp_path):
+    url, models = server
+    shutil.copytree(models / ".enrolment" / "duo", models / ".enrolment" / "live")
+    browser, page = browser_page(playwright, speak(tmp_path / "alice-probe.wav", "alice", PROBE_TEXT))
+    try:
+        page.goto(f"{url}/#enrol")
+        page.fill("#enrol-model", "live")
+        page.press("#enrol-model", "Tab")
+        page.locator('#speakers tr[data-speaker="bob"]').wait_for()
+        page.select_option("#architecture", "lstm")
+        page.fill("#epochs", str(LIVE_EPOCHS))
+        page.click("#train")
+        page.locator("#use-model").wait_for(timeout=240_000)
+        assert page.inner_text("#job-status").startswith("Saved model live (alice, bob).")
+        page.click("#use-model")
+        page.locator("#model option", has_text="live").wait_for(state="attached")
+        assert page.input_value("#model") == "live"
+        assert "Forward-only: the answer updates while you speak." in page.inner_text("#model-info")
+
+        page.evaluate(WATCH_ANSWER)
+        page.click("#identify-record")
+        page.wait_for_function(PROVISIONAL_NAME, arg=list(VOICES), timeout=15_000)
+        assert page.inner_text("#identify-record") == "■ Stop"  # still recording
+        assert page.inner_text("#answer-label") == "So far:" and page.locator("#bars .bar-row").count() == 2
+        keep(page.screenshot(full_page=True), "serve-identify-live.png", tmp_path)
+        page.wait_for_timeout(1000)
+        page.click("#identify-record")
+        page.locator("#figure").wait_for(state="visible", timeout=60_000)
+        assert page.inner_text("#answer-label") == "Answer:" and "provisional" not in page.get_attribute(
+            "#answer", "class"
+        )
+        final = page.inner_text("#answer")
+        answers = page.evaluate("window.answers")
+    finally:
+        browser.close()
+    provisional = [i for i, (label, name, kind) in enumerate(answers) if "provisional" in kind and name in VOICES]
+    finals = [i for i, (label, name, kind) in enumerate(answers) if label == "Answer:" and name in VOICES]
+    assert provisional and finals and provisional[0] < finals[-1], answers
+    assert answers[provisional[0]][0] == "So far:"
+    assert final == "alice", answers

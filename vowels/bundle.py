@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
@@ -27,11 +28,13 @@ from .names import ARCHITECTURES
 __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
+    "BundleMetadata",
     "atomic_folder",
     "check_creatable",
     "check_free",
     "check_writable",
     "metadata_digest",
+    "read_bundle",
     "read_bundle_metadata",
     "validate_metadata",
     "sha256_of",
@@ -333,6 +336,113 @@ def read_bundle_metadata(path: Path) -> dict:
                 "the file was changed or damaged."
             )
     return metadata
+
+
+@dataclass(frozen=True)
+class BundleMetadata:
+    """A bundle's ``metadata.json``, checked (`read_bundle_metadata`) and parsed once: what the loaders,
+    figures, reports and server read, with each entry's default for bundles that predate it.
+
+    Attributes
+    ----------
+    classes : tuple of str
+        Speaker names, in the order of the network's outputs.
+    n_features : int
+        Features per frame the classifier takes, before its preprocessing.
+    params : dict
+        The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`);
+        the loaders say which they need.
+    preprocessing : dict or None
+        `vowels.preprocessing.Preprocessing.to_dict`; None for identity (older bundles).
+    features : dict or None
+        `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for
+        Japanese Vowels.
+    unknown_threshold : float or None
+        Open-set score below which a recordings model answers ``unknown``.
+    open_set, validation, metrics : dict
+        How the threshold was set; what training measured; what the run that saved it measured.
+    source_rates : dict of int to int
+        Recordings per sample rate in the training folder.
+    extra_files : dict of str to str
+        Files beside the network, by name, with their sha256.
+    fast_file : str or None
+        What classifies without Keras (`FAST_FILES`): ``weights.npz``, ``model.onnx``, or None
+        for bundles older than both.
+    entries : dict
+        Every entry as read, for what has no attribute (e.g. an older bundle's ``normalization``).
+    """
+
+    classes: tuple[str, ...]
+    n_features: int
+    params: dict
+    preprocessing: dict | None = None
+    features: dict | None = None
+    unknown_threshold: float | None = None
+    open_set: dict = field(default_factory=dict)
+    validation: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    source_rates: dict[int, int] = field(default_factory=dict)
+    extra_files: dict[str, str] = field(default_factory=dict)
+    fast_file: str | None = None
+    entries: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def architecture(self) -> str:
+        """The network family (`vowels.names.ARCHITECTURES`); bundles from before families are BiLSTMs."""
+        return str(self.params.get("architecture", "bilstm"))
+
+    @property
+    def mode(self) -> str | None:
+        """The (Bi)LSTM's mode; None for the other families."""
+        mode = self.params.get("mode")
+        return str(mode) if mode is not None and self.architecture in ("bilstm", "lstm") else None
+
+    @property
+    def options(self) -> dict:
+        """The training options as saved (`vowels.training.TrainingOptions.to_dict`)."""
+        return dict(self.params.get("options", {}))
+
+    @property
+    def trained_on_recordings(self) -> bool:
+        """Whether the model reads recordings' features (else Japanese Vowels sequences)."""
+        return self.features is not None
+
+    @classmethod
+    def from_dict(cls, metadata: dict) -> BundleMetadata:
+        """Parse checked metadata (`validate_metadata` has checked the types of what it holds).
+
+        Raises
+        ------
+        KeyError, TypeError, ValueError
+            An entry every bundle has is missing, or one is malformed.
+        """
+        threshold = metadata.get("unknown_threshold")
+        fast = [name for entry, name in FAST_FILES.items() if entry in metadata]
+        return cls(
+            classes=tuple(str(c) for c in metadata["classes"]),
+            n_features=int(metadata["n_features"]),
+            params=dict(metadata.get("params") or {}),
+            preprocessing=metadata.get("preprocessing"),
+            features=metadata.get("features"),
+            unknown_threshold=None if threshold is None else float(threshold),
+            open_set=dict(metadata.get("open_set") or {}),
+            validation=dict(metadata.get("validation") or {}),
+            metrics=dict(metadata.get("metrics") or {}),
+            source_rates={int(r): int(n) for r, n in (metadata.get("source_rates") or {}).items()},
+            extra_files=dict(metadata.get("extra_files") or {}),
+            fast_file=fast[0] if fast else None,
+            entries=dict(metadata),
+        )
+
+
+def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
+    """The checked, parsed metadata of the bundle folder at `path` (`read_bundle_metadata`, `BundleMetadata`)."""
+    path = Path(path)
+    metadata = read_bundle_metadata(path)
+    try:
+        return BundleMetadata.from_dict(metadata)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}); retrain or re-copy it.") from None
 
 
 def _is_int(value: object) -> TypeGuard[int]:

@@ -19,7 +19,7 @@ from .bundle import (
     NUMPY_WEIGHTS_FILE,
     ONNX_FILE,
     atomic_folder,
-    read_bundle_metadata,
+    read_bundle,
     sha256_of,
     write_bytes,
     write_metadata,
@@ -422,11 +422,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         from .model import LastStep  # noqa: F401
 
         path = Path(path)
-        metadata = read_bundle_metadata(path)
+        metadata = read_bundle(path)
         try:
-            params = metadata["params"]
+            params = metadata.params
             clf = cls(
-                architecture=params.get("architecture", "bilstm"),
+                architecture=metadata.architecture,
                 mode=params["mode"],
                 n_hidden=params["n_hidden"],
                 n_layers=params.get("n_layers", 1),
@@ -442,9 +442,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 random_state=params["random_state"],
                 verbose=0,
             )
-            clf.classes_ = np.array(metadata["classes"], dtype=str)
-            clf.n_features_in_ = int(metadata["n_features"])
-            clf.preprocessing_ = Preprocessing.from_dict(metadata.get("preprocessing"))
+            clf.classes_ = np.array(metadata.classes, dtype=str)
+            clf.n_features_in_ = metadata.n_features
+            clf.preprocessing_ = Preprocessing.from_dict(metadata.preprocessing)
             if clf.resample_length is not None:
                 clf.resample_length_ = clf.resample_length
         except (KeyError, TypeError, ParameterError) as exc:

@@ -374,7 +374,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
             f"(see 'vowels reproduce --help')"
         )
     params = recipe_params(args.recipe, args.mode)
-    args.mode = params.get("mode", "matlab") if params.get("architecture", "bilstm") in RECURRENT else None
+    recurrent = "recipes" not in params and params.get("architecture", "bilstm") in RECURRENT
+    args.mode = params.get("mode", "matlab") if recurrent else None
     if args.mode is None:
         _say(args, f"Recipe: {args.recipe} ({_FAMILY_NAMES[args.recipe]}).")
     else:
@@ -500,7 +501,7 @@ def add_evaluate(sub: _Commands) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     """`vowels evaluate`: score a saved model on the Japanese Vowels test set, or on a folder of recordings
     given as DIR or, as for `vowels report`, as --data DIR."""
-    from .bundle import read_bundle_metadata
+    from .bundle import read_bundle
 
     if args.dir is not None and args.data is not None and Path(args.dir) != Path(args.data):
         raise UsageError(
@@ -510,12 +511,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .ensemble import is_ensemble, load_classifier
 
     ensemble = is_ensemble(args.model)
-    if (
-        args.dir is None
-        and args.data is not None
-        and not ensemble
-        and "features" in read_bundle_metadata(Path(args.model))
-    ):
+    if args.dir is None and args.data is not None and not ensemble and read_bundle(args.model).trained_on_recordings:
         args.dir = args.data  # a model trained on recordings scores a folder of them, whichever way it is named
     if args.dir is not None:
         return _evaluate_folder(args)
@@ -1073,7 +1069,7 @@ def add_serve(sub: _Commands) -> None:
         sub,
         "serve",
         run_serve,
-        summary="a local web page and HTTP API: enrol speakers from the microphone, identify who is speaking",
+        summary="a local web page and HTTP API to enrol and identify speakers",
         description="Start a local web server: a page that records speakers with the browser's microphone, "
         "trains a model on them and names who is speaking, and the HTTP API behind it (schema at /openapi.json). "
         "Models are bundle folders in the models folder, as 'vowels train --out' writes them; models trained in "

@@ -28,7 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from .batching import predict_in_batches
-from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, read_bundle_metadata
+from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, read_bundle
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
 from .names import MODES
@@ -344,7 +344,7 @@ class NumpyClassifier(SequencePredictor):
         options: TrainingOptions,
         sort_by_length: bool = True,
         random_state: int = 0,
-        metadata: dict | None = None,
+        metadata: BundleMetadata | None = None,
         preprocessing: Preprocessing | None = None,
         n_features: int | None = None,
         architecture: str = "bilstm",
@@ -370,7 +370,7 @@ class NumpyClassifier(SequencePredictor):
         self._options = options
         self.sort_by_length = sort_by_length
         self.random_state = random_state
-        self.metadata_ = metadata or {}
+        self.metadata_ = metadata
         if len(self.classes_) != network.n_classes:
             raise ParameterError(f"{len(self.classes_)} classes given for a network of {network.n_classes} outputs.")
 
@@ -385,10 +385,10 @@ class NumpyClassifier(SequencePredictor):
             older than ``weights.npz`` (load that one with `SpeakerClassifier.load`).
         """
         path = Path(path)
-        metadata = read_bundle_metadata(path)
-        if "onnx_sha256" in metadata:
+        metadata = read_bundle(path)
+        if metadata.fast_file == ONNX_FILE:
             network: NumpyNetwork | OnnxNetwork = OnnxNetwork(path / ONNX_FILE)
-        elif "numpy_weights_sha256" in metadata:
+        elif metadata.fast_file == NUMPY_WEIGHTS_FILE:
             network = _numpy_network(path, metadata)
         else:
             raise BundleError(
@@ -396,17 +396,17 @@ class NumpyClassifier(SequencePredictor):
                 "an older vowels); load it with Keras (SpeakerClassifier.load, or --engine keras)."
             )
         try:
-            params = metadata["params"]
+            params = metadata.params
             clf = cls(
                 network,
-                classes=np.array(metadata["classes"], dtype=str),
-                options=TrainingOptions.from_dict(params["options"]),
+                classes=np.array(metadata.classes, dtype=str),
+                options=TrainingOptions.from_dict(metadata.options),
                 sort_by_length=params["sort_by_length"],
                 random_state=params["random_state"],
                 metadata=metadata,
-                preprocessing=Preprocessing.from_dict(metadata.get("preprocessing")),
-                n_features=int(metadata["n_features"]),
-                architecture=params.get("architecture", "bilstm"),
+                preprocessing=Preprocessing.from_dict(metadata.preprocessing),
+                n_features=metadata.n_features,
+                architecture=metadata.architecture,
                 resample_length=params.get("resample_length"),
             )
             if isinstance(network, NumpyNetwork) and network.n_hidden != params["n_hidden"]:
@@ -459,13 +459,13 @@ class NumpyClassifier(SequencePredictor):
         return network.stream(frames, chunk_frames=chunk_frames)
 
 
-def _numpy_network(path: Path, metadata: dict) -> NumpyNetwork:
+def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
     """The `NumpyNetwork` of a bundle's ``weights.npz``, checked against its metadata."""
     weights_file = path / NUMPY_WEIGHTS_FILE
+    params = metadata.params
     try:
-        params = metadata["params"]
         n_members = int(params.get("n_members", 1))
-        names = WEIGHT_NAMES if params.get("architecture", "bilstm") == "bilstm" else FORWARD_WEIGHT_NAMES
+        names = WEIGHT_NAMES if metadata.architecture == "bilstm" else FORWARD_WEIGHT_NAMES
         with np.load(weights_file, allow_pickle=False) as data:
             members = [{name: data[npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
             stored = len(data.files)
@@ -477,7 +477,7 @@ def _numpy_network(path: Path, metadata: dict) -> NumpyNetwork:
             f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
     try:
-        options = TrainingOptions.from_dict(params["options"])
+        options = TrainingOptions.from_dict(metadata.options)
         return NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
     except (KeyError, TypeError, ParameterError) as exc:
         raise BundleError(

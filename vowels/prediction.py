@@ -80,4 +80,5 @@ class SequencePredictor:
 
     def predict(self, X: SequencesLike) -> np.ndarray:
         """The most probable speaker of each sequence."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]

@@ -16,6 +16,8 @@ Where the lines go (`ProgressPrinter`):
 
 `training_progress_plot` keeps MATLAB's training-progress figure (`plot_training_progress`)
 in a PNG file while training and, where a display exists, in a live window.
+`monitoring` tells a monitor of one's own (a `ProgressMonitor`) about every epoch, as
+`vowels serve` does to show a training job's progress.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EpochStatus",
+    "ProgressMonitor",
     "ProgressPrinter",
     "TrainingPlot",
     "TrainingProgress",
@@ -48,6 +51,7 @@ __all__ = [
     "clock",
     "display_available",
     "in_notebook",
+    "monitoring",
     "progress_plot_path",
     "report_every",
     "resolve_verbose",
@@ -271,7 +275,7 @@ class ProgressPrinter:
 
 # --- figure -------------------------------------------------------------------------------
 
-_PLOTS: ContextVar[tuple[TrainingPlot, ...]] = ContextVar("vowels_training_plots", default=())
+_PLOTS: ContextVar[tuple[ProgressMonitor, ...]] = ContextVar("vowels_training_plots", default=())
 _NON_INTERACTIVE = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 
 
@@ -423,12 +427,56 @@ def training_progress_plot(
         _PLOTS.reset(token)
 
 
+@contextlib.contextmanager
+def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
+    """While the block runs, every training in this context also tells `monitor` how it goes.
+
+    `monitor` is anything with the methods of `ProgressMonitor`: ``start(n_epochs, n_batches)``
+    when a network's training begins, ``update(status, history)`` after each epoch (an
+    `EpochStatus` and the `vowels.training.TrainingHistory` so far) and ``close()`` when it ends,
+    also on failure. A fit that trains several networks (`vowels.recordings.RecordingClassifier.fit`
+    trains one to measure accuracy, maybe some to calibrate the threshold, then the final one)
+    starts it once for each. Blocks nest; the monitors are per thread (a `contextvars.ContextVar`),
+    so a training on another thread is not told.
+
+    Parameters
+    ----------
+    monitor : ProgressMonitor
+
+    Yields
+    ------
+    ProgressMonitor
+        `monitor` itself.
+
+    Examples
+    --------
+    >>> from vowels.progress import monitoring
+    >>> class Epochs:
+    ...     def start(self, n_epochs, n_batches): print(f"{n_epochs} epochs")
+    ...     def update(self, status, history): print(status.line())
+    ...     def close(self): pass
+    >>> with monitoring(Epochs()):  # doctest: +SKIP
+    ...     clf.fit(train)
+    """
+    for method in ("start", "update", "close"):
+        if not callable(getattr(monitor, method, None)):
+            raise ParameterError(
+                f"monitor must have start, update and close methods (vowels.progress.ProgressMonitor); "
+                f"{type(monitor).__name__} has no {method}()."
+            )
+    token = _PLOTS.set((*_PLOTS.get(), monitor))
+    try:
+        yield monitor
+    finally:
+        _PLOTS.reset(token)
+
+
 # --- what train_network uses --------------------------------------------------------------
 
 
 class TrainingProgress:
     """The monitors of one training: a `ProgressPrinter` if `verbose`, and every active
-    `training_progress_plot`; times the epochs and tells each monitor.
+    `training_progress_plot` and `monitoring` monitor; times the epochs and tells each monitor.
 
     Use as a context manager around the epochs, calling `epoch_done` after each.
     """

@@ -27,6 +27,7 @@ from .names import ENGINES, RECURRENT
 from .preprocessing import Normalization, Preprocessing
 
 if TYPE_CHECKING:
+    from .bundle import BundleMetadata
     from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
     from .inference import NumpyClassifier
@@ -52,7 +53,7 @@ LEGACY_NORMALIZATION = "normalization"
 standardisation of recordings: their statistics, applied to features that held the deltas already."""
 
 
-def bundle_preprocessing(metadata: dict, features: FeatureConfig) -> Preprocessing:
+def bundle_preprocessing(metadata: BundleMetadata, features: FeatureConfig) -> Preprocessing:
     """What a recordings bundle does to features before its network, from its ``metadata.json``.
 
     Today's bundles hold it as the network's own ``preprocessing`` (`SpeakerClassifier`'s
@@ -65,9 +66,9 @@ def bundle_preprocessing(metadata: dict, features: FeatureConfig) -> Preprocessi
     KeyError, TypeError, ValueError
         The entries are missing or malformed (`RecordingClassifier.load` words them as a `BundleError`).
     """
-    if LEGACY_NORMALIZATION not in metadata:
-        return Preprocessing.from_dict(metadata.get("preprocessing"))
-    statistics = Normalization.from_dict(metadata[LEGACY_NORMALIZATION])
+    if LEGACY_NORMALIZATION not in metadata.entries:
+        return Preprocessing.from_dict(metadata.preprocessing)
+    statistics = Normalization.from_dict(metadata.entries[LEGACY_NORMALIZATION])
     return Preprocessing(delta_width=features.delta_width, normalization=statistics)
 
 
@@ -122,11 +123,15 @@ class Identification:
         Column of the most probable speaker.
     scores : np.ndarray of float, shape (n,)
         Open-set score of that speaker (see `Classification.score`).
+    all_scores : np.ndarray of float, shape (n, n_speakers)
+        Every speaker's open-set score, in the model's order (``scores`` is the column of
+        ``nearest``); the probabilities for a model without open-set references.
     """
 
     probabilities: np.ndarray
     nearest: np.ndarray
     scores: np.ndarray
+    all_scores: np.ndarray
 
 
 @dataclass
@@ -410,16 +415,16 @@ class RecordingClassifier:
         return self.classifier_.predict_proba(sequences)
 
     def identify(self, sequences: Sequence[np.ndarray]) -> Identification:
-        """Probabilities, most probable speaker and its open-set score, for feature sequences as extracted."""
+        """Probabilities, most probable speaker and the open-set scores, for feature sequences as extracted."""
         self._check_fitted()
         probabilities = self.classifier_.predict_proba(sequences)
         nearest = np.argmax(probabilities, axis=1)
         if self.scorer_ is None:
-            scores = probabilities.max(axis=1)
+            all_scores = probabilities
         else:
-            scores = self.scorer_.scores(self.classifier_.embed(sequences), self.preprocessing_.apply(sequences))
-            scores = scores[np.arange(len(nearest)), nearest]
-        return Identification(probabilities, nearest, scores.astype(float))
+            all_scores = self.scorer_.scores(self.classifier_.embed(sequences), self.preprocessing_.apply(sequences))
+        scores = all_scores[np.arange(len(nearest)), nearest]
+        return Identification(probabilities, nearest, scores.astype(float), all_scores.astype(float))
 
     def stream(self, sequence: np.ndarray, *, chunk_seconds: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
         """A forward-only model's speaker probabilities as one recording's features arrive.
@@ -605,8 +610,8 @@ class RecordingClassifier:
             from .classifier import SpeakerClassifier
 
             classifier = SpeakerClassifier.load(path)
-        metadata = classifier.metadata_
-        if "features" not in metadata:
+        metadata: BundleMetadata | None = classifier.metadata_
+        if metadata is None or metadata.features is None:
             raise BundleError(
                 f"{Path(path)}: this model was trained on Japanese Vowels sequences, not recordings "
                 "(no feature configuration in metadata.json); train one with 'vowels train DIR'."
@@ -617,7 +622,7 @@ class RecordingClassifier:
         try:
             options = classifier.options_
             model = cls(
-                features=FeatureConfig.from_dict(metadata["features"]),
+                features=FeatureConfig.from_dict(metadata.features),
                 mode=classifier.mode,
                 n_hidden=classifier.n_hidden,
                 architecture=classifier.architecture,
@@ -626,17 +631,19 @@ class RecordingClassifier:
                 learning_rate=options.initial_learn_rate,
                 random_state=classifier.random_state,
             )
-            model.features_ = FeatureConfig.from_dict(metadata["features"])
-            model.source_rates_ = {int(r): int(n) for r, n in metadata.get("source_rates", {}).items()}
+            model.features_ = FeatureConfig.from_dict(metadata.features)
+            model.source_rates_ = dict(metadata.source_rates)
             preprocessing = bundle_preprocessing(metadata, model.features_)
-            model.threshold_ = float(metadata["unknown_threshold"])
-            model.validation_ = dict(metadata.get("validation", {}))
-            point = (metadata.get("open_set") or {}).get("operating_point")
+            if metadata.unknown_threshold is None:
+                raise KeyError("unknown_threshold")
+            model.threshold_ = metadata.unknown_threshold
+            model.validation_ = dict(metadata.validation)
+            point = metadata.open_set.get("operating_point")
             model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BundleError(f"{where}: missing or invalid recording settings ({exc}).") from None
         n_features = model.features_.n_features
-        if LEGACY_NORMALIZATION in metadata:
+        if LEGACY_NORMALIZATION in metadata.entries:
             # An older bundle's deltas and standardisation came before its network: make them its preprocessing.
             n_inputs = preprocessing.n_outputs(n_features)
             n_statistics = len(preprocessing.normalization.mean) if preprocessing.normalization else 0
@@ -653,7 +660,7 @@ class RecordingClassifier:
                 f"settings give {n_features}; retrain or re-copy the bundle."
             )
         model.scorer_ = None
-        if OPENSET_FILE in metadata.get("extra_files", {}):
+        if OPENSET_FILE in metadata.extra_files:
             scorer = OpenSetScorer.from_npz(Path(path) / OPENSET_FILE)
             if list(scorer.classes) != [str(c) for c in classifier.classes_]:
                 raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")

@@ -18,6 +18,7 @@ from .datasets import Utterances, load_japanese_vowels
 from .ensemble import FamilyEnsemble
 from .errors import ParameterError
 from .evaluation import Evaluation, evaluate_predictions
+from .names import RECURRENT
 from .provenance import machine_summary
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
 from .training import TrainingHistory, check_seed
@@ -104,8 +105,11 @@ def recipe_params(recipe: str, mode: str | None = None) -> dict:
     """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
     if recipe not in RECIPES:
         raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
-    if mode is not None and "recipes" in RECIPES[recipe]:
-        raise ParameterError(f"recipe {recipe!r} combines other recipes and takes no mode; got mode {mode!r}.")
+    recurrent = "recipes" not in RECIPES[recipe] and RECIPES[recipe].get("architecture", "bilstm") in RECURRENT
+    if mode is not None and not recurrent:
+        raise ParameterError(
+            f"mode sets what a (Bi)LSTM's last output is; recipe {recipe!r} has no LSTM of its own. Leave mode out."
+        )
     return {**RECIPES[recipe], **({"mode": mode} if mode is not None else {})}
 
 

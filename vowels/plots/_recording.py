@@ -151,16 +151,16 @@ def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Pre
     bundle trained on recordings.
 
     Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
-    ``metadata.json`` (after `vowels.bundle.read_bundle_metadata` checks the bundle).
+    ``metadata.json`` (after `vowels.bundle.read_bundle` checks the bundle).
     """
-    from ..bundle import METADATA_FILE, read_bundle_metadata
+    from ..bundle import METADATA_FILE, read_bundle
     from ..recordings import bundle_preprocessing
 
-    metadata = read_bundle_metadata(Path(path))
-    if "features" not in metadata:
+    metadata = read_bundle(path)
+    if metadata.features is None:
         return None
     try:
-        config = FeatureConfig.from_dict(metadata["features"])
+        config = FeatureConfig.from_dict(metadata.features)
         return config, bundle_preprocessing(metadata, config)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None

@@ -52,21 +52,20 @@ def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
 def _operating_point_of(model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
     """The operating point of a bundle's metadata (as `RecordingClassifier.load` reads it), or None and why not.
 
-    Reads only ``metadata.json``, after `vowels.bundle.read_bundle_metadata` checks the bundle, so
-    no network is loaded.
+    Reads only ``metadata.json``, after `vowels.bundle.read_bundle` checks the bundle, so no
+    network is loaded.
     """
-    from ..bundle import METADATA_FILE, read_bundle_metadata
+    from ..bundle import METADATA_FILE, read_bundle
     from ..openset import OperatingPoint
 
-    metadata = read_bundle_metadata(Path(model))
-    if "features" not in metadata:
+    metadata = read_bundle(model)
+    if not metadata.trained_on_recordings:
         return None, "it was trained on Japanese Vowels sequences, which have no open-set scores"
-    open_set = metadata.get("open_set")
-    if not isinstance(open_set, dict):
+    if not isinstance(metadata.entries.get("open_set"), dict):
         return None, "it was saved before open-set scoring; retrain it with 'vowels train DIR'"
-    point = open_set.get("operating_point")
+    point = metadata.open_set.get("operating_point")
     if point is None:
-        calibration = str((metadata.get("validation") or {}).get("open_set", ""))
+        calibration = str(metadata.validation.get("open_set", ""))
         if calibration.startswith("not calibrated: "):
             return None, f"its threshold was not calibrated ({calibration.removeprefix('not calibrated: ')})"
         return None, "its threshold was given by hand, so no calibration scores were kept"
@@ -74,13 +73,6 @@ def _operating_point_of(model: str | os.PathLike[str]) -> tuple[OperatingPoint |
         return OperatingPoint.from_dict(point), ""
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{Path(model) / METADATA_FILE}: invalid open-set operating point ({exc}).") from None
-
-
-def _architecture_of(model: str | os.PathLike[str]) -> str:
-    """The network family a bundle records (bundles from before families were BiLSTMs)."""
-    from ..bundle import read_bundle_metadata
-
-    return str(read_bundle_metadata(Path(model)).get("params", {}).get("architecture", "bilstm"))
 
 
 def write_figures(
@@ -138,7 +130,7 @@ def write_figures(
     AudioError
         The audio file cannot be used (the message names it).
     """
-    from ..bundle import check_writable, write_bytes
+    from ..bundle import check_writable, read_bundle, write_bytes
     from ..features import FeatureConfig
 
     if fmt not in FORMATS:
@@ -167,8 +159,11 @@ def write_figures(
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
-    streams = model is not None and recordings_model is not None and _architecture_of(model) == "lstm"
+    architecture = read_bundle(model).architecture if model is not None else None
+    streams = recordings_model is not None and architecture == "lstm"
     stream_needs = "--audio FILE and --model BUNDLE of a forward-only model ('vowels train --architecture lstm')"
+    if model is not None and not streams:
+        stream_needs += f" ({model} is a {architecture} model of {'recordings' if recordings_model else 'sequences'})"
     needs = {
         "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
         "stream": (streams and audio is not None, stream_needs),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..bundle import read_bundle_metadata
+from ..bundle import BundleMetadata, read_bundle
 from ..errors import DataError, ParameterError
 from ..evaluation import Evaluation, evaluate_predictions
 from ..provenance import library_versions, machine_summary
@@ -142,9 +142,11 @@ _OUTCOMES = ("correct", "misnamed", "rejected", "stranger rejected", "stranger a
 """Outcomes of an open-set answer (`vowels.evaluation.OpenSetEvaluation.rows`)."""
 
 
-def _open_set(scored: OpenSetEvaluation, metadata: dict, point: OperatingPoint | None, failures: list[Failure]) -> dict:
+def _open_set(
+    scored: OpenSetEvaluation, metadata: BundleMetadata, point: OperatingPoint | None, failures: list[Failure]
+) -> dict:
     """`Report.open_set` of a folder scored by a recordings model."""
-    settings = metadata.get("open_set") or {}
+    settings = metadata.open_set
     outcomes = [r["outcome"] for r in scored.rows]
     return {
         **scored.to_dict(),
@@ -153,29 +155,36 @@ def _open_set(scored: OpenSetEvaluation, metadata: dict, point: OperatingPoint |
         "impostor": [float(x) for x in scored.impostor],
         "scoring": settings.get("scoring"),
         "threshold_source": settings.get("threshold_source"),
-        "calibration": (metadata.get("validation") or {}).get("open_set"),
+        "calibration": metadata.validation.get("open_set"),
         "operating_point": None if point is None else point.to_dict(),
         "skipped": [{"path": f.path, "message": f.message} for f in failures],
     }
 
 
-def _configuration(metadata: dict | None, **known: Any) -> dict:
+def _network_words(metadata: BundleMetadata) -> str:
+    """``masked mode`` for a (Bi)LSTM, ``fcn network`` for the other families."""
+    return f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
+
+
+def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
     config = {k: v for k, v in known.items() if v is not None}
     if metadata:
-        params = metadata.get("params", {})
-        config.setdefault("mode", params.get("mode"))
+        params = metadata.params
+        if metadata.architecture != "bilstm":
+            config.setdefault("architecture", metadata.architecture)
+        config.setdefault("mode", metadata.mode)
         config.setdefault("seed", params.get("random_state"))
         config["hidden_units"] = params.get("n_hidden")
         config["sort_by_length"] = params.get("sort_by_length")
-        config["n_features"] = metadata.get("n_features")
-        config["speakers"] = metadata.get("classes")
+        config["n_features"] = metadata.n_features
+        config["speakers"] = list(metadata.classes)
         config.setdefault("options", params.get("options"))
-        if "features" in metadata:
+        if metadata.features is not None:
             from ..features import FeatureConfig
 
             # In today's names: bundles of older versions say "normalize" for "standardize".
-            config["features"] = FeatureConfig.from_dict(metadata["features"]).to_dict()
-            config["unknown_threshold"] = metadata.get("unknown_threshold")
+            config["features"] = FeatureConfig.from_dict(metadata.features).to_dict()
+            config["unknown_threshold"] = metadata.unknown_threshold
     return config
 
 
@@ -314,7 +323,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
             f"{seed_folder / 'predictions.csv'}: its utterances are not those of the test set loaded "
             f"({test.sources[0].split(':')[0]}); pass the --data folder the run used."
         )
-    metadata = read_bundle_metadata(seed_folder / "model") if (seed_folder / "model").exists() else None
+    metadata = read_bundle(seed_folder / "model") if (seed_folder / "model").exists() else None
     configuration = _configuration(
         metadata,
         mode=metrics.get("mode"),
@@ -339,7 +348,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         history=history,
         dataset=[_summarise("training", train), _summarise("test", test)],
         configuration=configuration,
-        trained_with=(metadata or {}).get("library_versions"),
+        trained_with=metadata.entries.get("library_versions") if metadata else None,
         trained_on=metrics.get("machine"),
         timing={"train_seconds": metrics.get("train_seconds"), "predict_seconds": metrics.get("predict_seconds")},
         seeds=seeds,
@@ -364,8 +373,8 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         and `Report.open_set` holds the open-set rates at the model's threshold.
     """
     start = time.perf_counter()
-    metadata = read_bundle_metadata(Path(model))
-    recordings = "features" in metadata
+    metadata = read_bundle(model)
+    recordings = metadata.trained_on_recordings
     open_set = None
     if recordings:
         from ..recordings import RecordingClassifier
@@ -391,7 +400,7 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         scored = load_japanese_vowels("test", path=data)
         evaluation, predicted, probabilities, predict_seconds = score_on_test_set(SpeakerClassifier.load(model), scored)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
-        title = f"Japanese Vowels, model bundle ({metadata.get('params', {}).get('mode')} mode)"
+        title = f"Japanese Vowels, model bundle ({_network_words(metadata)})"
         predictions = tuple(
             Prediction(
                 i,
@@ -403,7 +412,7 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
             )
             for i in range(len(scored))
         )
-    bundle_metrics = metadata.get("metrics", {})
+    bundle_metrics = metadata.metrics
     return _assemble(
         start,
         title=title,
@@ -412,9 +421,9 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         predictions=predictions,
         history=None,
         dataset=dataset,
-        configuration=_configuration(metadata, epochs=metadata.get("params", {}).get("options", {}).get("max_epochs")),
-        trained_with=metadata.get("library_versions"),
-        trained_on=metadata.get("machine"),
+        configuration=_configuration(metadata, epochs=metadata.options.get("max_epochs")),
+        trained_with=metadata.entries.get("library_versions"),
+        trained_on=metadata.entries.get("machine"),
         timing={"train_seconds": bundle_metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
         open_set=open_set,
     )

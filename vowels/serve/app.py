@@ -298,7 +298,9 @@ def create_app(
             raise Conflict(f"model {model!r} is already being trained (job {running.id}); wait for it to finish.")
         if state.model_exists and not request.force:
             raise Conflict(f'model {model!r} already exists; send "force": true to replace it, or choose a new name.')
-        return jobs.submit(model, epochs=request.epochs, force=request.force).to_dict()
+        return jobs.submit(
+            model, epochs=request.epochs, force=request.force, architecture=request.architecture
+        ).to_dict()
 
     @app.get("/api/jobs", response_model=list[schemas.JobStatus], tags=["enrol"])
     def list_jobs() -> list[dict]:

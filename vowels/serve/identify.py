@@ -38,12 +38,7 @@ def identify(model: RecordingClassifier, features: np.ndarray, *, threshold: flo
         order, its ``name``, ``score`` and ``probability``.
     """
     identification = model.identify([features])
-    probabilities = identification.probabilities[0]
-    if model.scorer_ is not None:  # every speaker's score, as `RecordingClassifier.identify` computes the nearest's
-        sequences = [features]
-        scores = model.scorer_.scores(model.classifier_.embed(sequences), model.preprocessing_.apply(sequences))[0]
-    else:
-        scores = probabilities
+    probabilities, scores = identification.probabilities[0], identification.all_scores[0]
     answer = str(model.answer(identification, threshold=threshold)[0])
     nearest = int(identification.nearest[0])
     return {

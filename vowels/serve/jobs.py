@@ -46,6 +46,10 @@ class Job:
     model : str
         The model bundle it writes.
     epochs : int
+    force : bool
+        Replace a model of that name.
+    architecture : {"bilstm", "lstm"}
+        The network trained (`vowels.names.RECURRENT`): a forward-only ``"lstm"`` streams.
     state : {"queued", "running", "succeeded", "failed"}
     progress : float in [0, 1]
         Share of the epochs of every network to train done.
@@ -59,6 +63,7 @@ class Job:
     model: str
     epochs: int
     force: bool
+    architecture: str = "bilstm"
     state: str = "queued"
     progress: float = 0.0
     stage: str = "waiting to start"
@@ -74,6 +79,7 @@ class Job:
             "id": self.id,
             "model": self.model,
             "epochs": self.epochs,
+            "architecture": self.architecture,
             "state": self.state,
             "progress": round(self.progress, 4),
             "stage": self.stage,
@@ -160,10 +166,11 @@ class TrainingJobs:
         with self._lock:
             return next((j for j in self._jobs.values() if j.model == model and j.state in ("queued", "running")), None)
 
-    def submit(self, model: str, *, epochs: int, force: bool) -> Job:
-        """Queue a training of `model` on its enrolled recordings; returns the job at once."""
+    def submit(self, model: str, *, epochs: int, force: bool, architecture: str = "bilstm") -> Job:
+        """Queue a training of `model` on its enrolled recordings, with an `architecture` network of
+        `vowels.names.RECURRENT`; returns the job at once."""
         with self._lock:
-            job = Job(id=str(next(self._ids)), model=model, epochs=epochs, force=force)
+            job = Job(id=str(next(self._ids)), model=model, epochs=epochs, force=force, architecture=architecture)
             self._jobs[job.id] = job
             finished = [j.id for j in self._jobs.values() if j.state in ("succeeded", "failed")]
             for old in finished[: max(0, len(self._jobs) - MAX_JOBS_KEPT)]:
@@ -198,20 +205,21 @@ class TrainingJobs:
                 job.finished = time.time()
 
     def _train(self, job: Job) -> dict:
-        from ..progress import _PLOTS
+        from ..progress import monitoring
         from ..recordings import RecordingClassifier
 
         enrolment = self.store.enrolment(job.model)
         with tempfile.TemporaryDirectory(prefix="vowels-enrolment-") as folder:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
             model = RecordingClassifier(
-                max_epochs=job.epochs, random_state=0, verbose=0, **training_settings(enrolment)
+                architecture=job.architecture,
+                max_epochs=job.epochs,
+                random_state=0,
+                verbose=0,
+                **training_settings(enrolment),
             )
-            token = _PLOTS.set((*_PLOTS.get(), _Monitor(job, _n_networks(len(enrolment)))))  # type: ignore[arg-type]
-            try:
+            with monitoring(_Monitor(job, _n_networks(len(enrolment)))):
                 model.fit(data)
-            finally:
-                _PLOTS.reset(token)
         job.stage = "saving the model"
         model.save(self.store.path(job.model), force=job.force)
         return self.store.describe(job.model)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..names import RECURRENT
 
 __all__ = ["Classification", "Enrolment", "JobStatus", "Model", "Models", "SpeakerScore", "TrainRequest"]
 
@@ -24,6 +27,12 @@ class Model(BaseModel):
     threshold_source: str | None = Field(default=None, description="'calibrated' on the training data, or 'given'")
     threshold_note: str | None = Field(default=None, description="how training set it, e.g. why not calibrated")
     scoring: str | None = Field(default=None, description="how scores are computed ('probability': no open-set)")
+    architecture: str | None = Field(default=None, description="the network: 'bilstm', 'lstm' (forward-only), ...")
+    streams: bool | None = Field(
+        default=None,
+        description="true for a forward-only network: the answer to the first seconds of a recording is already "
+        "its answer so far, so a page may classify the recording while it arrives",
+    )
     features: dict | None = None
     n_recordings: int | None = None
     validation_accuracy: float | None = None
@@ -83,9 +92,27 @@ class Enrolment(BaseModel):
     model_exists: bool
 
 
+_IN_WORDS = {"bilstm": "bidirectional, most accurate", "lstm": "forward-only, answers while you speak"}
+"""The networks a page may train (`vowels.names.RECURRENT`), in the words the Enrol page shows."""
+
+
 class TrainRequest(BaseModel):
     epochs: int = Field(default=30, ge=1, le=500, description="passes over the recordings for each network trained")
     force: bool = Field(default=False, description="replace an existing model of that name")
+    architecture: str = Field(
+        default="bilstm",
+        description="the network: 'bilstm' (bidirectional, most accurate) or 'lstm' (forward-only: the page "
+        "updates its answer while the speaker speaks)",
+        json_schema_extra={"enum": list(RECURRENT)},
+    )
+
+    @field_validator("architecture")
+    @classmethod
+    def _recurrent(cls, value: str) -> str:
+        if value not in RECURRENT:
+            choices = " or ".join(f"'{name}' ({_IN_WORDS.get(name, name)})" for name in RECURRENT)
+            raise PydanticCustomError("architecture", "Input should be {choices}", {"choices": choices})
+        return value
 
 
 class JobStatus(BaseModel):
@@ -94,6 +121,7 @@ class JobStatus(BaseModel):
     id: str
     model: str
     epochs: int
+    architecture: str
     state: str = Field(description="queued, running, succeeded or failed")
     progress: float = Field(description="share of the training done, 0 to 1")
     stage: str

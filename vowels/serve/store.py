@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import METADATA_FILE, check_writable, read_bundle_metadata, write_bytes
+from ..bundle import METADATA_FILE, BundleMetadata, check_writable, read_bundle, write_bytes
 from ..errors import BundleError, DataError, VowelsError
 from .names import child
 
@@ -108,9 +108,9 @@ class ModelStore:
             return value
         raise AssertionError("unreachable")
 
-    def metadata(self, name: str) -> dict:
-        """The checked ``metadata.json`` of model `name` (`vowels.bundle.read_bundle_metadata`)."""
-        return dict(self._cached(self._metadata, name, read_bundle_metadata))
+    def metadata(self, name: str) -> BundleMetadata:
+        """The checked, parsed ``metadata.json`` of model `name` (`vowels.bundle.read_bundle`)."""
+        return self._cached(self._metadata, name, read_bundle)
 
     def load(self, name: str) -> RecordingClassifier:
         """Model `name`, loaded with the NumPy engine where the bundle allows; cached until replaced."""
@@ -119,32 +119,36 @@ class ModelStore:
         return self._cached(self._models, name, lambda path: RecordingClassifier.load(path, engine="auto"))
 
     def describe(self, name: str) -> dict:
-        """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why."""
+        """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why.
+
+        ``streams`` is true for a forward-only LSTM: its answer to the first seconds of a recording
+        is the answer so far, so the page classifies a recording while it is being made.
+        """
         try:
             metadata = self.metadata(name)
         except BundleError as exc:
             return {"name": name, "usable": False, "problem": str(exc)}
-        if "features" not in metadata:
+        if metadata.features is None or metadata.unknown_threshold is None:
             return {
                 "name": name,
                 "usable": False,
                 "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
             }
-        open_set = metadata.get("open_set") or {}
-        features = metadata["features"]
-        validation = metadata.get("validation") or {}
+        open_set, features, validation = metadata.open_set, metadata.features, metadata.validation
         return {
             "name": name,
             "usable": True,
-            "speakers": [str(c) for c in metadata["classes"]],
-            "threshold": float(metadata["unknown_threshold"]),
+            "speakers": list(metadata.classes),
+            "threshold": metadata.unknown_threshold,
             "threshold_source": open_set.get("threshold_source", "given"),
             "threshold_note": validation.get("open_set"),
             "scoring": open_set.get("scoring", "probability"),
+            "architecture": metadata.architecture,
+            "streams": metadata.architecture == "lstm",
             "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),
-            "created": metadata.get("created"),
+            "created": metadata.entries.get("created"),
         }
 
     # --- enrolment -----------------------------------------------------------------------

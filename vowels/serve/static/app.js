@@ -2,8 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const MAX_IDENTIFY_S = 15, MAX_TAKE_S = 8;
-let models = [];
+const MAX_IDENTIFY_S = 15, MAX_TAKE_S = 8, LIVE_EVERY_MS = 500;
+let models = [], limits = null;
 
 function show(text, kind = "error") {
   const box = $("message");
@@ -58,43 +58,59 @@ async function startRecording() {
   node.port.onmessage = (event) => chunks.push(event.data);
   source.connect(node);
   node.connect(context.destination);
-  return async function stop() {
-    source.disconnect(); node.disconnect();
-    stream.getTracks().forEach((t) => t.stop());
-    const rate = context.sampleRate;
-    await context.close();
-    return wav(chunks, rate);
+  return {
+    soFar: () => wav(chunks.slice(), context.sampleRate),
+    async stop() {
+      source.disconnect(); node.disconnect();
+      stream.getTracks().forEach((t) => t.stop());
+      const rate = context.sampleRate;
+      await context.close();
+      return wav(chunks, rate);
+    },
   };
 }
 
-// A record button: first click starts, second click (or the time limit) stops and hands over the WAV.
-function recordButton(button, timer, limit, onRecording, ready = () => true) {
+// A record button: first click starts, second click (or the time limit, in s) stops and hands over the WAV.
+// `live()`, asked when recording starts, may give a function that gets the WAV so far every LIVE_EVERY_MS;
+// a tick that finds its previous call still running is skipped, so calls never overlap.
+function recordButton(button, timer, limit, onRecording, { ready = () => true, live = () => null } = {}) {
   const idle = button.textContent;
-  let stop = null, started = 0, ticker = null;
+  let recorder = null, started = 0, ticker = null, liveTicker = null;
   async function finish() {
-    clearInterval(ticker);
-    const halt = stop; stop = null;
+    clearInterval(ticker); clearInterval(liveTicker);
+    const halt = recorder; recorder = null;
     button.classList.remove("recording"); button.textContent = idle; timer.textContent = "";
-    const blob = await halt();
+    const blob = await halt.stop();
     await onRecording(blob);
   }
   button.addEventListener("click", async () => {
-    if (stop) { await finish(); return; }
+    if (recorder) { await finish(); return; }
     if (!ready()) return;
     try {
-      stop = await startRecording();
+      recorder = await startRecording();
     } catch (error) {
       show(`Cannot record: ${error.message}`);
       return;
     }
     show("");
     started = Date.now();
+    const longest = limit();
     button.classList.add("recording"); button.textContent = "■ Stop";
     ticker = setInterval(() => {
       const seconds = (Date.now() - started) / 1000;
       timer.textContent = `recording… ${seconds.toFixed(1)} s`;
-      if (seconds >= limit && stop) finish();
+      if (seconds >= longest && recorder) finish();
     }, 100);
+    const send = live();
+    if (send) {
+      const current = recorder;
+      let busy = false;
+      liveTicker = setInterval(async () => {
+        if (busy || recorder !== current) return;
+        busy = true;
+        try { await send(current.soFar(), (Date.now() - started) / 1000); } finally { busy = false; }
+      }, LIVE_EVERY_MS);
+    }
   });
 }
 
@@ -107,12 +123,14 @@ function describeModel(model) {
   let how = "given when the model was trained";
   if (model.threshold_source === "calibrated") how = "calibrated on the training recordings";
   else if (never) how = "not calibrated, so every recording is named; a model of three speakers or more learns when to answer unknown";
-  return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Threshold ${model.threshold.toFixed(3)} (${how}).`;
+  const live = model.streams ? " Forward-only: the answer updates while you speak." : "";
+  return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Threshold ${model.threshold.toFixed(3)} (${how}).${live}`;
 }
 
 async function loadModels(select) {
   const data = await api("GET", "/api/models");
   models = data.models;
+  limits = data.limits;
   const chosen = select || $("model").value || data.default;
   $("model").replaceChildren(...models.map((m) => {
     const option = new Option(m.usable ? m.name : `${m.name} (cannot be used)`, m.name);
@@ -154,29 +172,76 @@ function bars(result) {
   $("bars").replaceChildren(...rows, legend);
 }
 
+// Each request for an answer gets the next number; an answer to an older one is dropped when it comes back.
+let asked = 0;
+
+function classify(model, blob, filename, figure) {
+  const form = new FormData();
+  form.append("file", blob, filename);
+  return api("POST", `/api/models/${encodeURIComponent(model)}/classify${figure ? "?figure=true" : ""}`, form);
+}
+
+// The answer so far ("So far: alice") or the final one, the bars of every speaker's score.
+function showAnswer(result, provisional) {
+  $("result").hidden = false;
+  $("result").classList.toggle("provisional", provisional);
+  $("answer-label").textContent = provisional ? "So far:" : "Answer:";
+  $("answer").textContent = result.speaker;
+  $("answer").classList.toggle("unknown", result.unknown);
+  $("answer").classList.toggle("provisional", provisional);
+  bars(result);
+}
+
+// For a model that streams: while recording, the audio so far is classified (ordinary classify requests).
+function liveIdentify() {
+  const model = models.find((m) => m.name === $("model").value);
+  if (!model || !model.streams) return null;
+  const id = ++asked;
+  $("result").hidden = false;
+  $("result").classList.add("provisional");
+  $("answer-label").textContent = "So far:";
+  $("answer").textContent = "…";
+  $("answer").className = "provisional";
+  $("answer-detail").textContent = "Listening: the answer updates while you speak, and is final when you stop.";
+  $("bars").replaceChildren();
+  $("figure").hidden = true;
+  return async (blob, seconds) => {
+    if (limits && blob.size > limits.max_upload_bytes) return;
+    let result;
+    try {
+      result = await classify(model.name, blob, "microphone.wav", false);
+    } catch (error) {
+      return; // too short or silent so far: the next tick has more to go on
+    }
+    if (id !== asked) return;
+    showAnswer(result, true);
+    $("answer-detail").textContent = `After ${seconds.toFixed(1)} s: score ${result.score.toFixed(3)}, ` +
+      `threshold ${result.threshold.toFixed(3)}. The answer updates while you speak, and is final when you stop.`;
+  };
+}
+
 async function identify(blob, filename) {
   const model = $("model").value;
   if (!model) { show("No model to identify with: enrol speakers and train one first."); return; }
-  const form = new FormData();
-  form.append("file", blob, filename);
-  $("answer").textContent = "…";
+  const id = ++asked;
+  if (!$("answer").classList.contains("provisional")) $("answer").textContent = "…";
   try {
-    const result = await api("POST", `/api/models/${encodeURIComponent(model)}/classify?figure=true`, form);
+    const result = await classify(model, blob, filename, true);
+    if (id !== asked) return;
     show("");
-    $("result").hidden = false;
-    $("answer").textContent = result.speaker;
-    $("answer").className = result.unknown ? "unknown" : "";
+    showAnswer(result, false);
     const versus = result.unknown ? "<" : "≥";
     $("answer-detail").textContent = result.unknown
       ? `Nearest ${result.nearest}, score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}: a voice this model does not know.`
       : `Score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}; network probability ${result.probability.toFixed(3)}. File: ${result.file}.`;
-    bars(result);
     if (result.figure_png) {
       $("figure").src = `data:image/png;base64,${result.figure_png}`;
       $("figure").hidden = false;
     }
   } catch (error) {
+    if (id !== asked) return;
     $("answer").textContent = "";
+    $("answer").className = "";
     $("result").hidden = true;
     show(error.message);
   }
@@ -184,7 +249,10 @@ async function identify(blob, filename) {
 
 function setUpIdentify() {
   $("model").addEventListener("change", showModel);
-  recordButton($("identify-record"), $("identify-timer"), MAX_IDENTIFY_S, (blob) => identify(blob, "microphone.wav"));
+  const longest = () => Math.min(MAX_IDENTIFY_S, limits ? limits.max_upload_seconds : MAX_IDENTIFY_S);
+  recordButton($("identify-record"), $("identify-timer"), longest, (blob) => identify(blob, "microphone.wav"), {
+    live: liveIdentify,
+  });
   $("file").addEventListener("change", () => {
     const file = $("file").files[0];
     if (file) identify(file, file.name);
@@ -266,18 +334,22 @@ async function follow(job) {
 }
 
 function setUpEnrol() {
-  recordButton($("enrol-record"), $("enrol-timer"), MAX_TAKE_S, addTake, () => {
-    if (!enrolModel() || !$("enrol-speaker").value.trim()) {
-      show("Name the model and the speaker first.");
-      return false;
-    }
-    return true;
+  recordButton($("enrol-record"), $("enrol-timer"), () => MAX_TAKE_S, addTake, {
+    ready: () => {
+      if (!enrolModel() || !$("enrol-speaker").value.trim()) {
+        show("Name the model and the speaker first.");
+        return false;
+      }
+      return true;
+    },
   });
   $("enrol-model").addEventListener("change", refreshEnrolment);
   $("train").addEventListener("click", async () => {
     $("train").disabled = true;
     try {
-      const body = JSON.stringify({ epochs: Number($("epochs").value), force: $("force").checked });
+      const body = JSON.stringify({
+        epochs: Number($("epochs").value), force: $("force").checked, architecture: $("architecture").value,
+      });
       const response = await fetch(path(enrolModel(), "train"), {
         method: "POST", body, headers: { "content-type": "application/json" },
       });
