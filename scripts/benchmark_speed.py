@@ -372,7 +372,7 @@ _PREDICT_ONE = (
 
 def _predict_one(bundle: Path, engine: str) -> tuple[float, list]:
     """Wall seconds of a new process that loads `bundle` and classifies one test utterance, and its answer."""
-    module, cls = ("inference", "NumpyClassifier") if engine == "fast" else ("classifier", "SpeakerClassifier")
+    module, cls = ("inference", "FastClassifier") if engine == "fast" else ("classifier", "SpeakerClassifier")
     command = [sys.executable, "-c", _PREDICT_ONE.format(module=module, cls=cls), str(bundle)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=ENV, check=False)
@@ -410,7 +410,7 @@ def bench_families_cold_start(ws: Workspace, args: argparse.Namespace) -> dict:
     lines = [
         "A new process loads a Japanese Vowels bundle of each family (`vowels.tutorial.RECIPES`, trained 3 "
         f"epochs) and classifies one test utterance, {args.runs} runs per engine, alternated; wall time from "
-        "start to printed probabilities. Fast: `NumpyClassifier.load` (NumPy for the one-layer LSTM, ONNX "
+        "start to printed probabilities. Fast: `FastClassifier.load` (NumPy for the one-layer LSTM, ONNX "
         "Runtime for the others; no TensorFlow); Keras: `SpeakerClassifier.load`. Goal: within 1.5 s, and "
         "probabilities within 1e-5 of Keras.",
         "",

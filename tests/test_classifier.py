@@ -64,9 +64,9 @@ def test_saved_and_loaded_bundle_predicts_identically(fitted, data, tmp_path):
     assert loaded.get_params() == {**fitted.get_params(), "verbose": 0}
     metadata = json.loads((path / "metadata.json").read_text())
     assert metadata["classes"] == list(fitted.classes_) and metadata["params"]["mode"] == "matlab"
-    from vowels.inference import NumpyClassifier  # the same network without Keras (vowels.inference)
+    from vowels.inference import FastClassifier  # the same network without Keras (vowels.inference)
 
-    np.testing.assert_allclose(NumpyClassifier.load(path).predict_proba(data), fitted.predict_proba(data), atol=1e-5)
+    np.testing.assert_allclose(FastClassifier.load(path).predict_proba(data), fitted.predict_proba(data), atol=1e-5)
 
 
 def test_existing_bundle_is_kept_unless_forced(fitted, tmp_path):

@@ -23,7 +23,7 @@ from vowels.ensemble import FamilyEnsemble
 from vowels.errors import BundleError, ParameterError
 from vowels.families import build_fcn, build_frame_network
 from vowels.fitting import PLATEAU
-from vowels.inference import NumpyClassifier
+from vowels.inference import FastClassifier
 from vowels.model import build_network
 from vowels.names import ARCHITECTURES, RECIPE_NAMES
 from vowels.resampling import resample
@@ -61,7 +61,7 @@ def test_onnx_fast_path_equals_keras(bundles, data, name):
     _, test = data
     assert (path / ONNX_FILE).is_file() and not (path / "weights.npz").exists()
     expected = clf.predict_proba(test)
-    fast = NumpyClassifier.load(path)
+    fast = FastClassifier.load(path)
     np.testing.assert_allclose(fast.predict_proba(test), expected, atol=1e-5)
     np.testing.assert_allclose(SpeakerClassifier.load(path).predict_proba(test), expected, atol=1e-5)
     assert fast.architecture == clf.architecture
@@ -74,8 +74,8 @@ def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow(bundles, data):
     np.save(path.parent / "x.npy", np.stack([s[:7] for s in test.sequences[:5]]))
     script = (
         "import json, sys, numpy as np\n"
-        "from vowels.inference import NumpyClassifier\n"
-        f"clf = NumpyClassifier.load({str(path)!r})\n"
+        "from vowels.inference import FastClassifier\n"
+        f"clf = FastClassifier.load({str(path)!r})\n"
         f"p = clf.predict_proba(list(np.load({str(path.parent / 'x.npy')!r})))\n"
         "print(json.dumps({'p': p.tolist(), 'modules': sorted(sys.modules)}))\n"
     )
@@ -96,7 +96,7 @@ def test_tampered_onnx_file_is_refused(bundles, tmp_path):
     with open(copy / ONNX_FILE, "ab") as f:
         f.write(b"\0")
     with pytest.raises(BundleError, match="sha256"):
-        NumpyClassifier.load(copy)
+        FastClassifier.load(copy)
 
 
 def test_unknown_architecture_in_a_bundle_is_refused(bundles, tmp_path):
@@ -107,7 +107,7 @@ def test_unknown_architecture_in_a_bundle_is_refused(bundles, tmp_path):
     metadata["params"]["architecture"] = "transformer"
     write_metadata(copy, {k: v for k, v in metadata.items() if k != "metadata_sha256"})
     with pytest.raises(BundleError, match="architecture.*transformer.*one of"):
-        NumpyClassifier.load(copy)
+        FastClassifier.load(copy)
 
 
 def test_stacked_network_has_a_sequence_layer_under_the_last():
@@ -132,7 +132,7 @@ def test_stream_ends_at_the_whole_sequence_answer(data, tmp_path):
         np.testing.assert_allclose(rows.sum(axis=1), 1, atol=1e-5)
     # Each row is the answer to the frames seen so far, computed afresh.
     np.testing.assert_allclose(clf.stream_proba(sequence)[4], clf.predict_proba([sequence[:5]])[0], atol=1e-5)
-    fast = NumpyClassifier.load(clf.save(tmp_path / "model"))
+    fast = FastClassifier.load(clf.save(tmp_path / "model"))
     np.testing.assert_allclose(fast.stream_proba(sequence, chunk_frames=3), clf.stream_proba(sequence, chunk_frames=3))
 
 
@@ -326,6 +326,12 @@ def test_bundle_metadata_is_parsed_once_with_defaults_for_older_bundles(bundles,
     del entries["params"]
     write_metadata(copy, {k: v for k, v in entries.items() if k != "metadata_sha256"})
     assert read_bundle(copy).params == {}
-    for load in (SpeakerClassifier.load, NumpyClassifier.load):
+    for load in (SpeakerClassifier.load, FastClassifier.load):
         with pytest.raises(BundleError, match="missing or invalid entry.*'(mode|sort_by_length)'"):
             load(copy)
+
+
+def test_the_old_name_of_the_fast_classifier_still_imports():
+    from vowels.inference import FastClassifier, NumpyClassifier
+
+    assert NumpyClassifier is FastClassifier

@@ -18,7 +18,7 @@ from vowels.bundle import write_metadata
 from vowels.classifier import SpeakerClassifier
 from vowels.errors import BundleError
 from vowels.features import FeatureConfig
-from vowels.inference import MODES, NumpyClassifier, NumpyNetwork, has_numpy_weights
+from vowels.inference import MODES, FastClassifier, NumpyNetwork, has_numpy_weights
 from vowels.preprocessing import Preprocessing
 from vowels.recordings import RecordingClassifier
 from vowels.training import TrainingOptions
@@ -39,7 +39,7 @@ def test_numpy_probabilities_equal_keras_in_every_mode(tmp_path, mode, padding):
     options = TrainingOptions(max_epochs=3, mini_batch_size=7, sequence_padding_direction=padding)
     clf = SpeakerClassifier(mode=mode, n_hidden=8, options=options).fit(X, [str(i % 3) for i in range(len(X))])
     clf.save(tmp_path / "bundle")
-    fast = NumpyClassifier.load(tmp_path / "bundle")
+    fast = FastClassifier.load(tmp_path / "bundle")
     test = _sequences(1)
     np.testing.assert_allclose(fast.predict_proba(test), clf.predict_proba(test), rtol=0, atol=1e-5)
     assert list(fast.predict(test)) == list(clf.predict(test))
@@ -57,7 +57,7 @@ def test_numpy_ensemble_equals_keras_and_stores_every_member(tmp_path, mode):
     with np.load(tmp_path / "bundle" / "weights.npz") as stored:
         assert sorted(stored.files)[:2] == ["member0_backward_bias", "member0_backward_kernel"]
         assert len(stored.files) == 3 * 8
-    fast, keras_loaded = NumpyClassifier.load(tmp_path / "bundle"), SpeakerClassifier.load(tmp_path / "bundle")
+    fast, keras_loaded = FastClassifier.load(tmp_path / "bundle"), SpeakerClassifier.load(tmp_path / "bundle")
     assert fast.n_members == keras_loaded.n_members == 3
     test = _sequences(3)
     expected = clf.predict_proba(test)
@@ -72,7 +72,7 @@ def test_numpy_ensemble_equals_keras_and_stores_every_member(tmp_path, mode):
     metadata["params"]["n_members"] = 2
     write_metadata(tmp_path / "bundle", metadata)
     with pytest.raises(BundleError, match=r"weights.npz: holds 24 arrays, not the 16 of the 2 network\(s\)"):
-        NumpyClassifier.load(tmp_path / "bundle")
+        FastClassifier.load(tmp_path / "bundle")
 
 
 def _members_of(bundle, n):
@@ -121,8 +121,8 @@ def test_loaded_engines_give_the_same_answers(bundle, voices):
     model, path = bundle
     files = sorted((voices / "test").glob("*/*.wav"))
     fast = RecordingClassifier.load(path, engine="numpy")
-    assert isinstance(fast.classifier_, NumpyClassifier) and fast.dsp_ == "numpy"
-    assert isinstance(RecordingClassifier.load(path, engine="auto").classifier_, NumpyClassifier)
+    assert isinstance(fast.classifier_, FastClassifier) and fast.dsp_ == "numpy"
+    assert isinstance(RecordingClassifier.load(path, engine="auto").classifier_, FastClassifier)
     expected, _ = model.classify_files(files)
     got, _ = fast.classify_files(files)
     assert [r.speaker for r in got] == [r.speaker for r in expected]
@@ -190,7 +190,7 @@ def test_older_bundle_without_weights_file_falls_back_to_keras(bundle, voices, t
     assert not has_numpy_weights(copy)
     assert isinstance(RecordingClassifier.load(copy, engine="auto").classifier_, SpeakerClassifier)
     with pytest.raises(BundleError, match="written by an older vowels"):
-        NumpyClassifier.load(copy)
+        FastClassifier.load(copy)
     good = voices / "test/m1/market.wav"
     assert main(["classify", "--model", str(copy), str(good), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["path"] == str(good)

@@ -7,7 +7,7 @@ import pytest
 from vowels import SpeakerClassifier, TrainingOptions
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import ParameterError
-from vowels.inference import NumpyClassifier
+from vowels.inference import FastClassifier
 from vowels.preprocessing import Normalization, Preprocessing
 
 
@@ -68,4 +68,4 @@ def test_classifier_applies_the_same_transform_after_save_in_both_engines(train,
     keras_loaded = SpeakerClassifier.load(tmp_path / "model")
     assert keras_loaded.get_params()["delta_width"] == 3 and keras_loaded.get_params()["standardize"]
     np.testing.assert_allclose(keras_loaded.predict_proba(test), expected, atol=1e-6)
-    np.testing.assert_allclose(NumpyClassifier.load(tmp_path / "model").predict_proba(test), expected, atol=1e-5)
+    np.testing.assert_allclose(FastClassifier.load(tmp_path / "model").predict_proba(test), expected, atol=1e-5)

@@ -32,28 +32,22 @@ from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
 
 if TYPE_CHECKING:
-    from .inference import NumpyClassifier
+    from .inference import FastClassifier
 
 __all__ = ["FAMILY_OPTIONS", "SpeakerClassifier", "check_sequences"]
 
 
+_KERAS_FIT: dict[str, Any] = {
+    "gradient_threshold": None,
+    "l2_regularization": 0.0,
+    "shuffle": "every-epoch",
+    "drop_last": False,
+}
+"""What Keras' ``fit`` does by default where MATLAB's options differ: no clipping or L2, every epoch shuffled."""
+
 FAMILY_OPTIONS = {
-    "dnn": TrainingOptions(
-        max_epochs=40,
-        mini_batch_size=64,
-        gradient_threshold=None,
-        l2_regularization=0.0,
-        shuffle="every-epoch",
-        drop_last=False,
-    ),
-    "fcn": TrainingOptions(
-        max_epochs=2000,
-        mini_batch_size=16,
-        gradient_threshold=None,
-        l2_regularization=0.0,
-        shuffle="every-epoch",
-        drop_last=False,
-    ),
+    "dnn": TrainingOptions(max_epochs=40, mini_batch_size=64, **_KERAS_FIT),
+    "fcn": TrainingOptions(max_epochs=2000, mini_batch_size=16, **_KERAS_FIT),
 }
 """Training options of the families that do not take the tutorial's: the DNN's 40 epochs of
 64-frame mini-batches (fixed before any test scoring, not tuned), and the FCN's as dl-4-tsc
@@ -300,22 +294,22 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         true frames (`vowels.inference.NumpyNetwork.embed`), for open-set scoring."""
         return self.to_numpy().embed(X)
 
-    def to_numpy(self) -> NumpyClassifier:
-        """This fitted one-layer (Bi)LSTM as a `vowels.inference.NumpyClassifier`: the same probabilities
+    def to_numpy(self) -> FastClassifier:
+        """This fitted one-layer (Bi)LSTM as a `vowels.inference.FastClassifier`: the same probabilities
         (within 1e-5) from NumPy, without a TensorFlow graph traced for every new batch shape."""
-        from .inference import NumpyClassifier, NumpyNetwork
+        from .inference import FastClassifier, NumpyNetwork
         from .model import weight_arrays
 
         self._check_fitted()
         if not self._has_plain_weights():
             raise ParameterError(
                 f"to_numpy needs a one-layer bilstm or lstm; this is a {self.n_layers}-layer {self.architecture}. "
-                "Its bundle classifies without Keras through ONNX (NumpyClassifier.load)."
+                "Its bundle classifies without Keras through ONNX (FastClassifier.load)."
             )
         network = NumpyNetwork(
             weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value
         )
-        return NumpyClassifier(
+        return FastClassifier(
             network,
             classes=self.classes_,
             options=self.options_,
@@ -335,7 +329,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """A forward-only LSTM's speaker probabilities after each chunk of `sequence`'s frames.
 
         Shape (n_chunks, n_classes); the last row equals ``predict_proba([sequence])[0]``
-        (within 1e-5). See `vowels.inference.NumpyClassifier.stream_proba`.
+        (within 1e-5). See `vowels.inference.FastClassifier.stream_proba`.
         """
         return self.to_numpy().stream_proba(sequence, chunk_frames=chunk_frames)
 
@@ -359,7 +353,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`.
 
         The bundle holds ``model.keras``, the same network for classifying without Keras (read
-        by `vowels.inference.NumpyClassifier`): plain arrays in ``weights.npz`` for a one-layer
+        by `vowels.inference.FastClassifier`): plain arrays in ``weights.npz`` for a one-layer
         (Bi)LSTM, else ``model.onnx`` (`vowels.inference.export_onnx`), any `extra_files`
         (name -> bytes, e.g. open-set references) and ``metadata.json``, which records the
         sha256 of every file beside it.
@@ -460,7 +454,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
 
 def _check_network_fits(clf: SpeakerClassifier, model_file: Path) -> None:
-    """Refuse a loaded Keras model whose inputs or outputs do not fit the metadata (as `NumpyClassifier` does)."""
+    """Refuse a loaded Keras model whose inputs or outputs do not fit the metadata (as `FastClassifier` does)."""
     try:
         n_inputs, n_outputs = clf.model_.input_shape[-1], clf.model_.output_shape[-1]
     except (AttributeError, TypeError, IndexError, ValueError) as exc:

@@ -41,7 +41,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    members_ : list of SpeakerClassifier or NumpyClassifier
+    members_ : list of SpeakerClassifier or FastClassifier
     classes_ : np.ndarray of str
     """
 
@@ -120,12 +120,12 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> FamilyEnsemble:
         """Load an ensemble folder written by `save`; members with Keras, or without (``engine="numpy"``)."""
         from .classifier import SpeakerClassifier
-        from .inference import NumpyClassifier
+        from .inference import FastClassifier
 
         path = Path(path)
         metadata = read_ensemble_metadata(path)
         ensemble = cls(recipes=tuple(metadata["recipes"]), random_state=metadata["random_state"], verbose=0)
-        loader = NumpyClassifier.load if engine == "numpy" else SpeakerClassifier.load
+        loader = FastClassifier.load if engine == "numpy" else SpeakerClassifier.load
         members: list[Any] = [loader(path / name) for name in metadata["members"]]
         ensemble.members_ = members
         ensemble.classes_ = np.array(metadata["classes"], dtype=str)

@@ -4,7 +4,7 @@
 machine, and ``import sklearn`` another 1-1.7 s, for a prediction that takes milliseconds. So
 `SpeakerClassifier.save` writes the network's weights a second time, as plain arrays in
 ``weights.npz`` (no pickle; its sha256 is recorded in ``metadata.json`` and checked at load
-like ``model.keras``'s), and `NumpyClassifier` runs the same network on them: the forward
+like ``model.keras``'s), and `FastClassifier` runs the same network on them: the forward
 and backward LSTM (Keras' gate order i, f, c, o; sigmoid and tanh) and the softmax layer, in
 each of the three modes of `vowels.model`, on the same sorted, padded mini-batches as
 `SpeakerClassifier.predict_proba`. Its probabilities equal Keras' to within 1e-5
@@ -37,6 +37,7 @@ from .preprocessing import Preprocessing
 from .training import TrainingOptions
 
 __all__ = [
+    "FastClassifier",
     "NumpyClassifier",
     "NumpyNetwork",
     "OnnxNetwork",
@@ -327,10 +328,10 @@ class OnnxNetwork:
         return self._session.run(None, {self._input_name: np.asarray(batch, dtype=np.float32)})[0]
 
 
-class NumpyClassifier(SequencePredictor):
+class FastClassifier(SequencePredictor):
     """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn.
 
-    Load it with `NumpyClassifier.load`: a one-layer (Bi)LSTM runs on `NumpyNetwork`, the other
+    Load it with `FastClassifier.load`: a one-layer (Bi)LSTM runs on `NumpyNetwork`, the other
     families on `OnnxNetwork`. It has the fitted attributes a `SpeakerClassifier` loaded from
     the same bundle has (``classes_``, ``n_features_in_``, ``architecture``, ``mode``,
     ``options_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
@@ -375,7 +376,7 @@ class NumpyClassifier(SequencePredictor):
             raise ParameterError(f"{len(self.classes_)} classes given for a network of {network.n_classes} outputs.")
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> NumpyClassifier:
+    def load(cls, path: str | os.PathLike[str]) -> FastClassifier:
         """Load a bundle written by `SpeakerClassifier.save`, checked as `SpeakerClassifier.load` checks it.
 
         Raises
@@ -424,7 +425,7 @@ class NumpyClassifier(SequencePredictor):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
-            raise NotFittedError("this NumpyClassifier has no network; use NumpyClassifier.load.")
+            raise NotFittedError("this FastClassifier has no network; use FastClassifier.load.")
 
     def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
         return self.network_
@@ -483,3 +484,8 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
         raise BundleError(
             f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
         ) from None
+
+
+NumpyClassifier = FastClassifier
+"""The name `FastClassifier` had before bundles of other families ran on ONNX Runtime; kept for code
+that imports it."""

@@ -1,6 +1,6 @@
 """How a fitted network answers, whichever engine runs it: written once for the Keras and the fast engine.
 
-`SpeakerClassifier` (Keras) and `vowels.inference.NumpyClassifier` (NumPy or ONNX Runtime)
+`SpeakerClassifier` (Keras) and `vowels.inference.FastClassifier` (NumPy or ONNX Runtime)
 differ only in the function that turns one padded mini-batch into probabilities
 (``_forward``). Everything around it is here: the checks on the input, the preprocessing
 learned in training, the FCN's resampling to one length, MATLAB's sorted mini-batches padded

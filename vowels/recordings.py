@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .bundle import BundleMetadata
     from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
-    from .inference import NumpyClassifier
+    from .inference import FastClassifier
     from .openset import OpenSetScorer
 
 __all__ = [
@@ -202,7 +202,7 @@ class RecordingClassifier:
     verbose: int | str = "auto"
     validation_: dict = field(default_factory=dict, init=False, repr=False)
     dsp_: str = field(default="librosa", init=False, repr=False)
-    classifier_: SpeakerClassifier | NumpyClassifier = field(init=False, repr=False, compare=False)
+    classifier_: SpeakerClassifier | FastClassifier = field(init=False, repr=False, compare=False)
 
     def _check_params(self) -> None:
         from .openset import parse_operating_point
@@ -551,10 +551,10 @@ class RecordingClassifier:
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write the model bundle: the network with its preprocessing, and in metadata.json the feature
         config, open-set operating point and threshold; the open-set references in ``openset.npz``."""
-        from .inference import NumpyClassifier
+        from .inference import FastClassifier
 
         self._check_fitted()
-        if isinstance(self.classifier_, NumpyClassifier):
+        if isinstance(self.classifier_, FastClassifier):
             raise ParameterError("a model loaded with engine='numpy' cannot be saved; load it with engine='keras'.")
         from .openset import SCORING
 
@@ -586,7 +586,7 @@ class RecordingClassifier:
         path : path-like
         engine : {"keras", "numpy", "auto"}, default="keras"
             "keras": the Keras model and librosa features, as in training. "numpy":
-            `vowels.inference.NumpyClassifier` and `vowels.dsp` features, the same
+            `vowels.inference.FastClassifier` and `vowels.dsp` features, the same
             probabilities (within 1e-5) without importing TensorFlow, librosa or scikit-learn,
             so a new process answers in well under a second; the model cannot be re-saved.
             "auto": "numpy" if the bundle holds ``weights.npz``, else "keras". The model's
@@ -601,11 +601,11 @@ class RecordingClassifier:
             from .inference import has_numpy_weights
 
             engine = "numpy" if has_numpy_weights(path) else "keras"
-        classifier: SpeakerClassifier | NumpyClassifier
+        classifier: SpeakerClassifier | FastClassifier
         if engine == "numpy":
-            from .inference import NumpyClassifier
+            from .inference import FastClassifier
 
-            classifier = NumpyClassifier.load(path)
+            classifier = FastClassifier.load(path)
         else:
             from .classifier import SpeakerClassifier
 

@@ -1,7 +1,7 @@
 """The streaming figure: each speaker's probability as the frames of one utterance arrive.
 
 A forward-only LSTM answers after every chunk of frames without waiting for the end
-(`vowels.inference.NumpyClassifier.stream_proba`); the figure draws those answers against the
+(`vowels.inference.FastClassifier.stream_proba`); the figure draws those answers against the
 time the chunk ends, so one sees how early the right speaker takes the lead. `stream_data`
 holds every number drawn.
 """
@@ -107,12 +107,15 @@ def plot_stream(data: StreamData) -> Figure:
             ax.step(data.seconds, data.probabilities[:, k], where="post", color="#BBBBBB", lw=0.8)
     final = data.answers[-1]
     ax.axvline(data.settled_at, color=OKABE_ITO["black"], ls=":", lw=1)
+    late = data.settled_at > 0.6 * data.seconds[-1]
     ax.annotate(
         f"answer {final} from {data.settled_at:.2f} s",
-        xy=(data.settled_at, 0.75),
-        xytext=(4, 0),
+        xy=(data.settled_at, 0.5),
+        xytext=(-4 if late else 4, 0),
         textcoords="offset points",
+        ha="right" if late else "left",
         fontsize=8,
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
     )
     ax.set_xlim(0, data.seconds[-1] * 1.02)
     ax.set_ylim(0, 1.05)
@@ -120,6 +123,6 @@ def plot_stream(data: StreamData) -> Figure:
     ax.set_ylabel("probability")
     hidden = len(data.classes) - len(shown)
     ax.set_title(data.title + (f" ({hidden} more speakers in grey)" if hidden > 0 else ""), fontsize=10)
-    ax.legend(title="speaker", fontsize=8, title_fontsize=8, loc="center right", frameon=False)
+    ax.legend(title="speaker", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.grid(alpha=0.3)
     return fig

@@ -57,10 +57,10 @@ def _commands(report: Report, out: Path) -> list[str]:
     if o["kind"] == "model":
         return [f"vowels report --model {o['path']}{data} --out {out} --force"]
     seeds = f" --seeds {o['n_seeds']}" if o.get("n_seeds") else ""
-    reproduce = (
-        f"vowels reproduce{seeds} --seed {o['seed']} --epochs {o['epochs']} --mode {o['mode']}{data} "
-        f"--out {o['path']} --force"
-    )
+    recipe = f" --recipe {o['recipe']}" if o.get("recipe", "matlab") != "matlab" else ""
+    epochs = f" --epochs {o['epochs']}" if o.get("epochs") is not None else ""
+    mode = f" --mode {o['mode']}" if o.get("mode") is not None else ""
+    reproduce = f"vowels reproduce{recipe}{seeds} --seed {o['seed']}{epochs}{mode}{data} --out {o['path']} --force"
     return [f"{reproduce} && vowels report --run {o['path']}{data} --out {out} --force"]
 
 

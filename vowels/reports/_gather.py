@@ -161,6 +161,12 @@ def _open_set(
     }
 
 
+def _recipe_words(recipe: str, mode: str | None) -> str:
+    """``MATLAB recipe (matlab mode)``, ``recipe best (masked mode)``, ``recipe fcn``: what a run trained."""
+    name = "MATLAB recipe" if recipe == "matlab" else f"recipe {recipe}"
+    return name if mode is None else f"{name} ({mode} mode)"
+
+
 def _network_words(metadata: BundleMetadata) -> str:
     """``masked mode`` for a (Bi)LSTM, ``fcn network`` for the other families."""
     return f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
@@ -333,14 +339,15 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     )
     return _assemble(
         start,
-        title=f"Japanese Vowels, MATLAB recipe ({metrics.get('mode')} mode)",
+        title=f"Japanese Vowels, {_recipe_words(metrics.get('recipe', 'matlab'), metrics.get('mode'))}",
         origin=_origin(
             "run",
             run,
             data,
             n_seeds=len(seeds["runs"]) if seeds else None,
             seed=headline_seed if seeds else metrics.get("seed"),
-            epochs=metrics.get("epochs"),
+            recipe=metrics.get("recipe", "matlab"),
+            epochs=None if "recipes" in (metrics.get("classifier") or {}) else metrics.get("epochs"),
             mode=metrics.get("mode"),
         ),
         evaluation=evaluation,

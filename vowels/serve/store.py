@@ -144,7 +144,7 @@ class ModelStore:
             "threshold_note": validation.get("open_set"),
             "scoring": open_set.get("scoring", "probability"),
             "architecture": metadata.architecture,
-            "streams": metadata.architecture == "lstm",
+            "streams": metadata.architecture == "lstm" and not (metadata.preprocessing or {}).get("delta_width"),
             "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),
