@@ -283,6 +283,8 @@ def test_stream_needs_a_forward_only_model(streaming_model, fsdd_dir, tmp_path, 
     recording = str(fsdd_dir / "george" / "5_george_20.wav")
     assert main(["classify", "--model", str(bilstm_path), "--stream", recording]) == 2
     assert "--stream needs a forward-only model" in capsys.readouterr().err
+    assert main(["classify", "--model", str(bilstm_path), "--chunk", "0.2", recording]) == 2
+    assert "--chunk sets the step of --stream" in capsys.readouterr().err
     assert main(["plot", "stream", "--model", str(bilstm_path), "--audio", recording, "--out", str(tmp_path)]) == 2
     assert "forward-only" in capsys.readouterr().err
     with pytest.raises(ParameterError, match="architecture must be one of"):
@@ -335,3 +337,18 @@ def test_the_old_name_of_the_fast_classifier_still_imports():
     from vowels.inference import FastClassifier, NumpyClassifier
 
     assert NumpyClassifier is FastClassifier
+
+
+def test_an_ensemble_folder_is_evaluated_drawn_and_reported(data, tmp_path, capsys):
+    from vowels.cli import main
+
+    train, _ = data
+    path = FamilyEnsemble(recipes=("dnn", "lstm"), verbose=0).fit(train).save(tmp_path / "ensemble")
+    assert main(["evaluate", "--model", str(path), "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["n"] == 370 and 0 < scored["accuracy"] <= 1
+    assert main(["plot", "confusion", "--model", str(path), "--out", str(tmp_path / "figures")]) == 0
+    assert (tmp_path / "figures" / "confusion.png").is_file()
+    assert main(["report", "--model", str(path), "--out", str(tmp_path / "report")]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "ensemble of recipes dnn and lstm" in text and "| ensemble | dnn, lstm |" in text

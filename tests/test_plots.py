@@ -559,7 +559,7 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
         f"vowels plot: skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a "
         f"calibrated threshold ({bundle}: it was saved before open-set scoring; retrain it with 'vowels train DIR')",
         f"vowels plot: skipped 'stream': needs --audio FILE and --model BUNDLE of a forward-only model "
-        f"('vowels train --architecture lstm') ({bundle} is a bilstm model of recordings)",
+        f"('vowels train --architecture lstm') ({bundle}: bilstm, trained on recordings)",
     ]
     assert (
         main(["plot", "recording", "--audio", str(wav), "--model", str(bundle), "--kind", "mfcc", "--out", str(out)])

@@ -979,7 +979,7 @@ def add_classify(sub: _Commands) -> None:
     p.add_argument(
         "--chunk",
         type=seconds,
-        default=0.1,
+        default=None,
         metavar="SECONDS",
         help="with --stream: audio per answer, in seconds (default 0.1)",
     )
@@ -999,6 +999,8 @@ def run_classify(args: argparse.Namespace) -> int:
 
     from .recordings import Classification, RecordingClassifier
 
+    if args.chunk is not None and not args.stream:
+        raise UsageError("vowels classify: --chunk sets the step of --stream; add --stream or drop --chunk")
     model = RecordingClassifier.load(args.model, engine=args.engine)
     if args.stream and model.architecture != "lstm":
         raise UsageError(
@@ -1033,7 +1035,7 @@ def run_classify(args: argparse.Namespace) -> int:
             for r in results
         )
     else:
-        streams = _streams(model, results, args.chunk) if args.stream else [[] for _ in results]
+        streams = _streams(model, results, args.chunk or 0.1) if args.stream else [[] for _ in results]
         for r, stream in zip(results, streams, strict=True):
             for line in stream:
                 _print(line)

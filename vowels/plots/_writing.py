@@ -41,11 +41,11 @@ __all__ = [
 
 
 def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
-    from ..classifier import SpeakerClassifier
     from ..datasets import load_japanese_vowels
+    from ..ensemble import load_classifier
     from ..tutorial import score_on_test_set
 
-    evaluation, *_ = score_on_test_set(SpeakerClassifier.load(model), load_japanese_vowels("test"))
+    evaluation, *_ = score_on_test_set(load_classifier(model), load_japanese_vowels("test"))
     return evaluation
 
 
@@ -143,7 +143,13 @@ def write_figures(
             f"kind={kind!r} sets the features of the recording figure; give its audio file too (--audio FILE)."
         )
     # Reading the bundle's metadata checks it (whole, untampered) before any figure is drawn.
-    recordings_model = features_of_bundle(model) if model is not None else None
+    from ..ensemble import is_ensemble, read_ensemble_metadata
+
+    ensemble = model is not None and is_ensemble(model)
+    if ensemble:
+        read_ensemble_metadata(Path(str(model)))  # checks every member before any figure is drawn
+    bundle = model if not ensemble else None
+    recordings_model = features_of_bundle(bundle) if bundle is not None else None
     if kind is not None and recordings_model is not None:
         raise ParameterError(
             f"kind={kind!r} conflicts with the model {model}, trained on recordings: the recording "
@@ -155,15 +161,15 @@ def write_figures(
     confusion_needs = "--run RUNDIR or --model BUNDLE"
     if recordings_model is not None:
         confusion_needs += f" of a Japanese Vowels model ({model} was trained on recordings)"
-    point, missing_point = _operating_point_of(model) if model is not None else (None, "")
+    point, missing_point = _operating_point_of(bundle) if bundle is not None else (None, "it is an ensemble")
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
-    architecture = read_bundle(model).architecture if model is not None else None
+    architecture = read_bundle(bundle).architecture if bundle is not None else "ensemble"
     streams = recordings_model is not None and architecture == "lstm"
     stream_needs = "--audio FILE and --model BUNDLE of a forward-only model ('vowels train --architecture lstm')"
     if model is not None and not streams:
-        stream_needs += f" ({model} is a {architecture} model of {'recordings' if recordings_model else 'sequences'})"
+        stream_needs += f" ({model}: {architecture}, trained on {'recordings' if recordings_model else 'sequences'})"
     needs = {
         "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
         "stream": (streams and audio is not None, stream_needs),

@@ -379,8 +379,11 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         speakers' recordings (of a folder of strangers only: the share answered ``unknown``),
         and `Report.open_set` holds the open-set rates at the model's threshold.
     """
+    from ..ensemble import is_ensemble, load_classifier, read_ensemble_metadata
+
     start = time.perf_counter()
-    metadata = read_bundle(model)
+    ensemble = read_ensemble_metadata(Path(model)) if is_ensemble(model) else None
+    metadata = read_bundle(Path(model) / next(iter(ensemble["members"])) if ensemble else model)
     recordings = metadata.trained_on_recordings
     open_set = None
     if recordings:
@@ -400,14 +403,15 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         open_set = _open_set(scored_folder, metadata, clf.operating_point_, failures)
         title = f"Recordings in {data}"
     else:
-        from ..classifier import SpeakerClassifier
         from ..datasets import load_japanese_vowels
         from ..tutorial import score_on_test_set
 
         scored = load_japanese_vowels("test", path=data)
-        evaluation, predicted, probabilities, predict_seconds = score_on_test_set(SpeakerClassifier.load(model), scored)
+        evaluation, predicted, probabilities, predict_seconds = score_on_test_set(load_classifier(model), scored)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
         title = f"Japanese Vowels, model bundle ({_network_words(metadata)})"
+        if ensemble:
+            title = f"Japanese Vowels, ensemble of recipes {' and '.join(ensemble['recipes'])} ({ensemble['rule']})"
         predictions = tuple(
             Prediction(
                 i,
@@ -428,7 +432,9 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         predictions=predictions,
         history=None,
         dataset=dataset,
-        configuration=_configuration(metadata, epochs=metadata.options.get("max_epochs")),
+        configuration=_configuration(metadata, epochs=metadata.options.get("max_epochs"))
+        if ensemble is None
+        else {"ensemble": ensemble["recipes"], "rule": ensemble["rule"], "seed": ensemble["random_state"]},
         trained_with=metadata.entries.get("library_versions"),
         trained_on=metadata.entries.get("machine"),
         timing={"train_seconds": bundle_metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
