@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from .errors import BundleError
-from .names import ARCHITECTURES
+from .names import ARCHITECTURES, RECURRENT
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -395,7 +395,7 @@ class BundleMetadata:
     def mode(self) -> str | None:
         """The (Bi)LSTM's mode; None for the other families."""
         mode = self.params.get("mode")
-        return str(mode) if mode is not None and self.architecture in ("bilstm", "lstm") else None
+        return str(mode) if mode is not None and self.architecture in RECURRENT else None
 
     @property
     def options(self) -> dict:

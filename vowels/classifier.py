@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .augmentation import Augmentation
 from .bundle import (
+    FAST_FILES,
     METADATA_FILE,
     MODEL_FILE,
     NUMPY_WEIGHTS_FILE,
@@ -203,8 +204,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = sequences[0].shape[1]
         codes = _codes(y, self.classes_)
         self.preprocessing_ = Preprocessing.fit(sequences, delta_width=self.delta_width, standardize=self.standardize)
-        self.resample_length_ = self.resample_length or max(len(s) for s in sequences)
-        sequences = self._network_inputs(sequences, preprocessed=False)
+        if self.architecture == "fcn":
+            self.resample_length_ = self.resample_length or max(len(s) for s in sequences)
+        sequences = self._network_inputs(sequences)
         check_seed(self.random_state, name="random_state")
         seed_everything(self.random_state)
         n_inputs = self.preprocessing_.n_outputs(self.n_features_in_)
@@ -363,9 +365,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
         self._check_fitted()
         path = Path(path)
-        fast_entry, fast_file = ("numpy_weights_sha256", NUMPY_WEIGHTS_FILE)
-        if not self._has_plain_weights():
-            fast_entry, fast_file = ("onnx_sha256", ONNX_FILE)
+        fast_file = NUMPY_WEIGHTS_FILE if self._has_plain_weights() else ONNX_FILE
+        fast_entry = next(entry for entry, name in FAST_FILES.items() if name == fast_file)
         with atomic_folder(path, force=force) as staging:
             self.model_.save(staging / MODEL_FILE)
             if fast_file == ONNX_FILE:

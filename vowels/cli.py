@@ -365,7 +365,7 @@ def add_reproduce(sub: _Commands) -> None:
 
 def run_reproduce(args: argparse.Namespace) -> int:
     """`vowels reproduce`: the MATLAB tutorial on the Japanese Vowels data."""
-    from .tutorial import recipe_params, reproduce
+    from .tutorial import recipe_mode, reproduce
 
     if args.seeds is not None and args.seed + args.seeds - 1 > MAX_SEED:
         raise UsageError(
@@ -373,9 +373,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
             f"{args.seed + args.seeds - 1}, above the largest seed {MAX_SEED}; lower --seed or --seeds "
             f"(see 'vowels reproduce --help')"
         )
-    params = recipe_params(args.recipe, args.mode)
-    recurrent = "recipes" not in params and params.get("architecture", "bilstm") in RECURRENT
-    args.mode = params.get("mode", "matlab") if recurrent else None
+    args.mode = recipe_mode(args.recipe, args.mode)
     if args.mode is None:
         _say(args, f"Recipe: {args.recipe} ({_FAMILY_NAMES[args.recipe]}).")
     else:
@@ -997,6 +995,7 @@ def run_classify(args: argparse.Namespace) -> int:
     """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
     import csv
 
+    from .extraction import extract_files
     from .recordings import Classification, RecordingClassifier
 
     if args.chunk is not None and not args.stream:
@@ -1008,7 +1007,8 @@ def run_classify(args: argparse.Namespace) -> int:
             "backward direction reads each recording from the end). Train one with 'vowels train DIR "
             "--architecture lstm'."
         )
-    results, failures = model.classify_files(args.files, threshold=args.threshold, n_jobs=_workers(args))
+    features, failures = extract_files(args.files, model.features_, n_jobs=_workers(args), dsp=model.dsp_)
+    results = model.classify_features(args.files, features, threshold=args.threshold)
     for failure in failures:
         _print(f"vowels: error: {failure.message}", file=sys.stderr)
     rate = model.features_.sample_rate
@@ -1035,7 +1035,8 @@ def run_classify(args: argparse.Namespace) -> int:
             for r in results
         )
     else:
-        streams = _streams(model, results, args.chunk or 0.1) if args.stream else [[] for _ in results]
+        usable = [f for f in features if f is not None]
+        streams = _streams(model, results, usable, args.chunk or 0.1) if args.stream else [[] for _ in results]
         for r, stream in zip(results, streams, strict=True):
             for line in stream:
                 _print(line)
@@ -1049,11 +1050,9 @@ def run_classify(args: argparse.Namespace) -> int:
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
-def _streams(model: Any, results: list, chunk_seconds: float) -> list[list[str]]:
-    """For each classified file, lines naming the most probable speaker after every chunk of its audio."""
-    from .extraction import extract_files
-
-    features, _ = extract_files([r.path for r in results], model.features_, dsp=model.dsp_)
+def _streams(model: Any, results: list, features: list, chunk_seconds: float) -> list[list[str]]:
+    """For each classified file (and its features), lines naming the most probable speaker after every
+    chunk of its audio."""
     streams = []
     for r, sequence in zip(results, features, strict=True):
         ends, probabilities = model.stream(sequence, chunk_seconds=chunk_seconds)

@@ -144,21 +144,26 @@ def load_classifier(path: str | os.PathLike[str]) -> Any:
     return FamilyEnsemble.load(path) if is_ensemble(path) else SpeakerClassifier.load(path)
 
 
-def is_ensemble(path: str | os.PathLike[str]) -> bool:
-    """Whether the folder at `path` holds a `FamilyEnsemble` (its metadata says so)."""
+def _ensemble_metadata(path: str | os.PathLike[str]) -> dict | None:
+    """The metadata at `path` if it is a `FamilyEnsemble`'s, else None (no file, not JSON, another format)."""
     try:
         metadata = json.loads((Path(path) / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return isinstance(metadata, dict) and metadata.get("format") == ENSEMBLE_FORMAT
+        return None
+    return metadata if isinstance(metadata, dict) and metadata.get("format") == ENSEMBLE_FORMAT else None
+
+
+def is_ensemble(path: str | os.PathLike[str]) -> bool:
+    """Whether the folder at `path` holds a `FamilyEnsemble` (its metadata says so)."""
+    return _ensemble_metadata(path) is not None
 
 
 def read_ensemble_metadata(path: Path) -> dict:
     """An ensemble folder's metadata, after checking it and every member's checksum."""
     metadata_file = path / METADATA_FILE
-    if not is_ensemble(path):
+    metadata = _ensemble_metadata(path)
+    if metadata is None:
         raise BundleError(f"{metadata_file}: not a vowels ensemble (format is not {ENSEMBLE_FORMAT!r}).")
-    metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
     if metadata.get("metadata_sha256") != metadata_digest(metadata):
         raise BundleError(f"{metadata_file}: its content does not match the sha256 it records; retrain or re-copy it.")
     members = metadata.get("members")

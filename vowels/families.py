@@ -18,7 +18,7 @@ from typing import Any
 
 import keras
 
-from .errors import ParameterError
+from .model import check_network_settings
 
 __all__ = ["FCN_LAYERS", "FRAME_HIDDEN", "MaskedLogMean", "build_fcn", "build_frame_network"]
 
@@ -57,14 +57,6 @@ class MaskedLogMean(keras.layers.Layer):
         return None
 
 
-def _check_sizes(n_features: int, n_classes: int) -> None:
-    for name, value in (("n_features", n_features), ("n_classes", n_classes)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
-    if n_classes < 2:
-        raise ParameterError(f"n_classes must be at least 2 to tell speakers apart; got {n_classes}.")
-
-
 def build_frame_network(
     n_features: int,
     n_classes: int,
@@ -93,9 +85,7 @@ def build_frame_network(
     sequence_network : keras.Model
         (batch, time, n_features) -> (batch, n_classes): the frames' averaged log-probabilities.
     """
-    _check_sizes(n_features, n_classes)
-    if not 0 <= dropout < 1:
-        raise ParameterError(f"dropout must be in [0, 1); got {dropout!r}.")
+    check_network_settings(n_features=n_features, n_classes=n_classes, dropout=dropout)
     layers: list[keras.layers.Layer] = []
     for i, units in enumerate(hidden):
         layers.append(keras.layers.Dense(units, activation="relu", name=f"hidden_{i + 1}"))
@@ -118,7 +108,7 @@ def build_frame_network(
 
 def build_fcn(n_features: int, n_classes: int, *, layers: tuple[tuple[int, int], ...] = FCN_LAYERS) -> keras.Model:
     """Wang et al.'s fully convolutional network for sequences of shape (time, `n_features`)."""
-    _check_sizes(n_features, n_classes)
+    check_network_settings(n_features=n_features, n_classes=n_classes)
     inputs = keras.Input(shape=(None, n_features), name="frames")
     x = inputs
     for i, (filters, kernel_size) in enumerate(layers, start=1):

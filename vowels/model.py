@@ -38,6 +38,7 @@ __all__ = [
     "LastStep",
     "architecture_of",
     "build_network",
+    "check_network_settings",
     "copy_weights",
     "is_single_layer",
     "member_outputs",
@@ -61,7 +62,21 @@ class LastStep(keras.layers.Layer):
         return None
 
 
-def _lstm(n_hidden: int, l2: float, name: str, *, go_backwards: bool = False) -> keras.layers.LSTM:
+def check_network_settings(*, dropout: float = 0.0, **counts: int) -> None:
+    """Refuse sizes a network cannot have (each count a whole number >= 1, at least 2 speakers) and a
+    dropout rate outside [0, 1), naming the setting; for `build_network` and `vowels.families`."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
+    if counts.get("n_classes", 2) < 2:
+        raise ParameterError(f"n_classes must be at least 2 to tell speakers apart; got {counts['n_classes']}.")
+    if not 0 <= dropout < 1:
+        raise ParameterError(f"dropout must be in [0, 1); got {dropout!r}.")
+
+
+def _lstm(
+    n_hidden: int, l2: float, name: str, *, go_backwards: bool = False, return_sequences: bool = False
+) -> keras.layers.LSTM:
     """An LSTM with MATLAB's initialisers and L2 on its weights (not its bias).
 
     MATLAB penalises ``l2 / 2 * ||w||^2``; Keras' ``L2(c)`` penalises ``c * ||w||^2``.
@@ -73,6 +88,7 @@ def _lstm(n_hidden: int, l2: float, name: str, *, go_backwards: bool = False) ->
         recurrent_regularizer=regularizer,
         unit_forget_bias=True,
         go_backwards=go_backwards,
+        return_sequences=return_sequences,
         name=name,
     )
 
@@ -123,22 +139,12 @@ def build_network(
         raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
     if architecture not in RECURRENT:
         raise ParameterError(f"architecture must be one of {list(RECURRENT)} here; got {architecture!r}.")
-    counts = (
-        ("n_features", n_features),
-        ("n_classes", n_classes),
-        ("n_hidden", n_hidden),
-        ("n_members", n_members),
-        ("n_layers", n_layers),
+    check_network_settings(
+        n_features=n_features, n_classes=n_classes, n_hidden=n_hidden, n_members=n_members, n_layers=n_layers
     )
-    for name, value in counts:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
-    if n_classes < 2:
-        raise ParameterError(f"n_classes must be at least 2 to tell speakers apart; got {n_classes}.")
     if l2 < 0:
         raise ParameterError(f"l2 must be >= 0; got {l2!r}.")
-    if not 0 <= dropout < 1:
-        raise ParameterError(f"dropout must be in [0, 1); got {dropout!r}.")
+    check_network_settings(dropout=dropout)
 
     inputs = keras.Input(shape=(None, n_features), name="frames")
     seen = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(inputs) if mode == "masked" else inputs
@@ -175,14 +181,9 @@ def build_network(
 
 def _sequence_layer(architecture: str, n_hidden: int, l2: float, name: str) -> keras.layers.Layer:
     """A lower layer of a stack: its whole output sequence, both directions for a BiLSTM."""
-    regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
-    settings = {"kernel_regularizer": regularizer, "recurrent_regularizer": regularizer, "unit_forget_bias": True}
-    lstm = keras.layers.LSTM(n_hidden, return_sequences=True, **settings)
-    return (
-        keras.layers.Bidirectional(lstm, name=name)
-        if architecture == "bilstm"
-        else keras.layers.LSTM(n_hidden, return_sequences=True, name=name, **settings)
-    )
+    if architecture == "lstm":
+        return _lstm(n_hidden, l2, name, return_sequences=True)
+    return keras.layers.Bidirectional(_lstm(n_hidden, l2, f"{name}_lstm", return_sequences=True), name=name)
 
 
 def _suffix(member: int, n_members: int) -> str:

@@ -52,10 +52,9 @@ class SequencePredictor:
         """The network on one padded mini-batch (batch, time, features) -> probabilities (batch, n_classes)."""
         raise NotImplementedError
 
-    def _network_inputs(self, sequences: Sequence[np.ndarray], *, preprocessed: bool = False) -> list[np.ndarray]:
+    def _network_inputs(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
         """What the network reads: the preprocessed sequences, resampled to one length for the FCN."""
-        if not preprocessed:
-            sequences = self.preprocessing_.apply(sequences)
+        sequences = self.preprocessing_.apply(sequences)
         if self.architecture == "fcn":
             from .resampling import resample
 

@@ -481,14 +481,30 @@ class RecordingClassifier:
         n_jobs : int, default=1
             Parallel jobs for feature extraction, as in `vowels.extraction.extract_files`.
         """
+        self._check_fitted()
+        self._check_threshold(threshold)
+        features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, dsp=self.dsp_)
+        return self.classify_features(paths, features, threshold=threshold), failures
+
+    def classify_features(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        features: Sequence[np.ndarray | None],
+        *,
+        threshold: float | None = None,
+    ) -> list[Classification]:
+        """Who spoke each file, from its features as `vowels.extraction.extract_files` gave them.
+
+        `features` holds None for a file that could not be used; it gets no answer. The rest is
+        as `classify_files`, which extracts the features and calls this.
+        """
         from .audio import sample_rate_of
 
         self._check_fitted()
         self._check_threshold(threshold)
-        features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, dsp=self.dsp_)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
-            return [], failures
+            return []
         identification = self.identify([f for f in features if f is not None])
         names = self.answer(identification, threshold=threshold)
         used = self.threshold_ if threshold is None else threshold
@@ -508,7 +524,7 @@ class RecordingClassifier:
                     sample_rate=sample_rate_of(paths[i]),
                 )
             )
-        return results, failures
+        return results
 
     def evaluate_folder(
         self,

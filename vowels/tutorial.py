@@ -28,6 +28,7 @@ __all__ = [
     "SeedsRun",
     "TutorialRun",
     "make_classifier",
+    "recipe_mode",
     "recipe_params",
     "reproduce",
     "reproduce_seeds",
@@ -105,12 +106,24 @@ def recipe_params(recipe: str, mode: str | None = None) -> dict:
     """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
     if recipe not in RECIPES:
         raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
-    recurrent = "recipes" not in RECIPES[recipe] and RECIPES[recipe].get("architecture", "bilstm") in RECURRENT
-    if mode is not None and not recurrent:
+    if mode is not None and not _has_lstm(recipe):
         raise ParameterError(
             f"mode sets what a (Bi)LSTM's last output is; recipe {recipe!r} has no LSTM of its own. Leave mode out."
         )
     return {**RECIPES[recipe], **({"mode": mode} if mode is not None else {})}
+
+
+def _has_lstm(recipe: str) -> bool:
+    """Whether `recipe` is one (Bi)LSTM network, whose mode can be chosen."""
+    settings = RECIPES[recipe]
+    return "recipes" not in settings and settings.get("architecture", "bilstm") in RECURRENT
+
+
+def recipe_mode(recipe: str, mode: str | None = None) -> str | None:
+    """The (Bi)LSTM mode `recipe` trains in: `mode` if given, else its own (``matlab`` by default); None for
+    a recipe without an LSTM of its own (the DNN, the FCN, the ensemble)."""
+    params = recipe_params(recipe, mode)
+    return params.get("mode", "matlab") if _has_lstm(recipe) else None
 
 
 def make_classifier(recipe: str, *, mode: str | None = None, **settings: Any) -> SpeakerClassifier | FamilyEnsemble:
@@ -178,7 +191,7 @@ def reproduce(
         "n_test": len(test),
         "epochs": _epochs_of(clf),
         "seed": seed,
-        "mode": _mode_of(clf),
+        "mode": recipe_mode(recipe, mode),
         "recipe": recipe,
         "classifier": params,
         "train_seconds": round(train_seconds, 3),
@@ -215,15 +228,6 @@ def _epochs_of(clf: SpeakerClassifier | FamilyEnsemble) -> int:
     """Epochs of training: the longest of an ensemble's members."""
     members = clf.members_ if isinstance(clf, FamilyEnsemble) else [clf]
     return max(member.options_.max_epochs for member in members)
-
-
-def _mode_of(clf: SpeakerClassifier | FamilyEnsemble) -> str | None:
-    """The (Bi)LSTM mode, for runs of a recurrent network; None for the other families and ensembles."""
-    from .names import RECURRENT
-
-    if isinstance(clf, SpeakerClassifier) and clf.architecture in RECURRENT:
-        return clf.mode
-    return None
 
 
 @dataclass(frozen=True)

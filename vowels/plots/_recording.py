@@ -22,6 +22,8 @@ from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..bundle import BundleMetadata
+
 __all__ = ["RecordingData", "features_of_bundle", "plot_recording", "recording_data"]
 
 _SCALING = {  # scaling -> (title of the features panel, label of its colour bar)
@@ -153,10 +155,16 @@ def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Pre
     Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
     ``metadata.json`` (after `vowels.bundle.read_bundle` checks the bundle).
     """
-    from ..bundle import METADATA_FILE, read_bundle
+    from ..bundle import read_bundle
+
+    return features_of(read_bundle(path), path)
+
+
+def features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
+    """`features_of_bundle` from the bundle's metadata, already read and checked (from `path`)."""
+    from ..bundle import METADATA_FILE
     from ..recordings import bundle_preprocessing
 
-    metadata = read_bundle(path)
     if metadata.features is None:
         return None
     try:

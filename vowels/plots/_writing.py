@@ -18,7 +18,7 @@ from ..training import TrainingOptions
 from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
-from ._recording import features_of_bundle, plot_recording, recording_data
+from ._recording import features_of, plot_recording, recording_data
 from ._run import load_run, plot_confusion, plot_training_progress
 from ._stream import plot_stream, stream_of_file
 from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
@@ -26,6 +26,7 @@ from ._tutorial import check_observation, plot_features, plot_padding, plot_sequ
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..bundle import BundleMetadata
     from ..evaluation import Evaluation
     from ..openset import OperatingPoint
 
@@ -49,16 +50,12 @@ def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
     return evaluation
 
 
-def _operating_point_of(model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
-    """The operating point of a bundle's metadata (as `RecordingClassifier.load` reads it), or None and why not.
-
-    Reads only ``metadata.json``, after `vowels.bundle.read_bundle` checks the bundle, so no
-    network is loaded.
-    """
-    from ..bundle import METADATA_FILE, read_bundle
+def _operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
+    """The operating point in the metadata of bundle `model` (as `RecordingClassifier.load` reads it), or
+    None and why not. No network is loaded."""
+    from ..bundle import METADATA_FILE
     from ..openset import OperatingPoint
 
-    metadata = read_bundle(model)
     if not metadata.trained_on_recordings:
         return None, "it was trained on Japanese Vowels sequences, which have no open-set scores"
     if not isinstance(metadata.entries.get("open_set"), dict):
@@ -148,8 +145,8 @@ def write_figures(
     ensemble = model is not None and is_ensemble(model)
     if ensemble:
         read_ensemble_metadata(Path(str(model)))  # checks every member before any figure is drawn
-    bundle = model if not ensemble else None
-    recordings_model = features_of_bundle(bundle) if bundle is not None else None
+    metadata = read_bundle(model) if model is not None and not ensemble else None
+    recordings_model = features_of(metadata, str(model)) if metadata is not None else None
     if kind is not None and recordings_model is not None:
         raise ParameterError(
             f"kind={kind!r} conflicts with the model {model}, trained on recordings: the recording "
@@ -161,11 +158,13 @@ def write_figures(
     confusion_needs = "--run RUNDIR or --model BUNDLE"
     if recordings_model is not None:
         confusion_needs += f" of a Japanese Vowels model ({model} was trained on recordings)"
-    point, missing_point = _operating_point_of(bundle) if bundle is not None else (None, "it is an ensemble")
+    point, missing_point = (None, "it is an ensemble")
+    if metadata is not None:
+        point, missing_point = _operating_point_of(metadata, str(model))
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
-    architecture = read_bundle(bundle).architecture if bundle is not None else "ensemble"
+    architecture = metadata.architecture if metadata is not None else "ensemble"
     streams = recordings_model is not None and architecture == "lstm"
     stream_needs = "--audio FILE and --model BUNDLE of a forward-only model ('vowels train --architecture lstm')"
     if model is not None and not streams:
