@@ -2,14 +2,18 @@
 
 Usage: pip install -e ".[bench]"; python scripts/benchmark_accuracy.py [--seeds 5] [--out reports]
        python scripts/benchmark_accuracy.py --render   (rewrites the markdown from the JSON, no training)
+       python scripts/benchmark_accuracy.py --combine  (adds the ensemble row from the saved probabilities)
 
 Every classifier is fitted on the 270 training utterances and scores the 370 test
 utterances once per seed; nothing is tuned here (``--recipe best`` was chosen beforehand by
 cross-validation on the training set: scripts/cv_recipes.py; the other families' recipes were
 fixed before this script first scored them: vowels.tutorial.RECIPES). The ensemble row is
-`vowels.ensemble.FamilyEnsemble`'s rule (the mean of the ``fcn`` and ``best`` probabilities of
-the same seed), computed from those two rows' test probabilities: the same numbers fitting the
-ensemble anew would give, without training its members twice. aeon's ROCKET family needs
+`vowels.ensemble.FamilyEnsemble`'s rule (the mean of its families' probabilities of the same
+seed, the families chosen by cross-validation on the training set: scripts/cv_ensemble.py),
+computed from those rows' test probabilities: the same numbers fitting the ensemble anew would
+give, without training its members twice. Every row's test probabilities are saved
+(reports/benchmarks_probabilities.npz), so that ``--combine`` can add the ensemble row to a run
+that did not include it, training nothing. aeon's ROCKET family needs
 equal lengths: every utterance is padded with zero frames to 29 frames (aeon's ``Padder``);
 1-NN DTW reads the true lengths; Hydra runs on PyTorch (in the ``bench`` extra). One
 invocation runs every classifier it reports: the files it writes hold this run's results
@@ -19,6 +23,7 @@ only. Writes reports/benchmarks.md and reports/benchmarks_accuracy.json.
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import time
@@ -72,14 +77,22 @@ CLASSIFIERS: dict[str, tuple[str, Callable[[int], object], bool, str]] = {
     "vowels --recipe lstm": ("sequences", _ours("lstm"), False, FIXED),
     "vowels --recipe dnn": ("sequences", _ours("dnn"), False, FIXED),
     "vowels --recipe fcn": ("sequences", _ours("fcn"), False, FIXED + " (dl-4-tsc's FCN)"),
-    "vowels --recipe ensemble": ("sequences", _ours("ensemble"), False, FIXED + " (mean of fcn and best)"),
+    "vowels --recipe ensemble": ("sequences", _ours("ensemble"), False, CHOSEN + " (scripts/cv_ensemble.py)"),
     "aeon MiniRocket": ("padded", _aeon("MiniRocket"), False, "aeon's defaults"),
     "aeon MultiRocket": ("padded", _aeon("MultiRocket"), False, "aeon's defaults"),
     "aeon Hydra": ("padded", _aeon("Hydra"), False, "aeon's defaults"),
     "aeon ROCKET": ("padded", _aeon("ROCKET"), False, "aeon's defaults"),
     "aeon 1-NN DTW": ("unequal", _aeon("1-NN DTW"), True, "aeon's defaults"),
 }
-ENSEMBLE_OF = {"vowels --recipe ensemble": ("vowels --recipe fcn", "vowels --recipe best")}
+ENSEMBLE = "vowels --recipe ensemble"
+PROBABILITIES_FILE = "benchmarks_probabilities.npz"
+
+
+def _ensemble_members() -> tuple[str, ...]:
+    """The rows whose mean is the ensemble row: its recipe's families."""
+    from vowels.tutorial import RECIPES
+
+    return tuple(f"vowels --recipe {r}" for r in RECIPES["ensemble"]["recipes"])
 
 
 def _inputs(form: str) -> tuple[object, object, np.ndarray, np.ndarray]:
@@ -132,43 +145,55 @@ def run(name: str, seeds: int, done: dict[str, list[dict]], probabilities: dict[
     """Fit and score `name` once per seed (once in all if it is deterministic)."""
     form, make, deterministic, _ = CLASSIFIERS[name]
     x_train, x_test, y_train, y_test = _inputs(form)
-    members = ENSEMBLE_OF.get(name, ())
+    members = _ensemble_members() if name == ENSEMBLE else ()
+    if members and all(m in probabilities for m in members):
+        return _combined(members, done, probabilities, y_test)
     results = []
     for seed in range(1 if deterministic else seeds):
-        if members and all(m in probabilities for m in members):
-            from vowels.datasets import load_japanese_vowels
-
-            classes = np.array(load_japanese_vowels("train").speakers)
-            mean = np.mean([probabilities[m][seed] for m in members], axis=0)
-            summed = {k: sum(done[m][seed][k] for m in members) for k in ("fit_seconds", "predict_seconds")}
-            n_parameters = sum(done[m][seed]["n_parameters"] for m in members)
-            results.append(_result(seed, mean, classes, y_test, **summed, n_parameters=n_parameters))
-        else:
-            clf = make(seed)
-            start = time.perf_counter()
-            clf.fit(x_train, y_train)  # type: ignore[attr-defined]
-            fit_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            p = np.asarray(clf.predict_proba(x_test))  # type: ignore[attr-defined]
-            predict_seconds = time.perf_counter() - start
-            probabilities.setdefault(name, []).append(p)
-            classes = np.asarray(clf.classes_).astype(str)  # type: ignore[attr-defined]
-            results.append(
-                _result(
-                    seed,
-                    p,
-                    classes,
-                    y_test,
-                    fit_seconds=fit_seconds,
-                    predict_seconds=predict_seconds,
-                    n_parameters=_n_parameters(clf),
-                )
+        clf = make(seed)
+        start = time.perf_counter()
+        clf.fit(x_train, y_train)  # type: ignore[attr-defined]
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        p = np.asarray(clf.predict_proba(x_test))  # type: ignore[attr-defined]
+        predict_seconds = time.perf_counter() - start
+        probabilities.setdefault(name, []).append(p)
+        classes = np.asarray(clf.classes_).astype(str)  # type: ignore[attr-defined]
+        results.append(
+            _result(
+                seed,
+                p,
+                classes,
+                y_test,
+                fit_seconds=fit_seconds,
+                predict_seconds=predict_seconds,
+                n_parameters=_n_parameters(clf),
             )
-        print(
-            f"{name} seed {seed}: {100 * results[-1]['accuracy']:.2f}%, fit {results[-1]['fit_seconds']:.1f} s",
-            flush=True,
         )
+        _print_result(name, results[-1])
     return results
+
+
+def _combined(
+    members: tuple[str, ...], done: dict[str, list[dict]], probabilities: dict[str, list[np.ndarray]], y_test: object
+) -> list[dict]:
+    """The ensemble row: per seed, the mean of its members' test probabilities; their seconds and weights summed."""
+    from vowels.datasets import load_japanese_vowels
+
+    classes = np.array(load_japanese_vowels("train").speakers)
+    results = []
+    for seed in range(min(len(probabilities[m]) for m in members)):
+        mean = np.mean([probabilities[m][seed] for m in members], axis=0)
+        summed = {k: sum(done[m][seed][k] for m in members) for k in ("fit_seconds", "predict_seconds")}
+        n_parameters = sum(done[m][seed]["n_parameters"] for m in members)
+        results.append(_result(seed, mean, classes, np.asarray(y_test), **summed, n_parameters=n_parameters))
+        _print_result(ENSEMBLE, results[-1])
+    return results
+
+
+def _print_result(name: str, result: dict) -> None:
+    accuracy, seconds = 100 * result["accuracy"], result["fit_seconds"]
+    print(f"{name} seed {result['seed']}: {accuracy:.2f}%, fit {seconds:.1f} s", flush=True)
 
 
 def _wrong_lines(results: dict[str, list[dict]]) -> list[str]:
@@ -253,22 +278,50 @@ def render(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _combine(out: Path) -> dict:
+    """The saved run with its ensemble row (re)computed from the saved test probabilities of its members."""
+    import json
+
+    from vowels.datasets import load_japanese_vowels
+
+    data = json.loads((out / "benchmarks_accuracy.json").read_text())
+    with np.load(out / PROBABILITIES_FILE) as saved:
+        probabilities = {name: list(saved[name]) for name in saved.files}
+    members = _ensemble_members()
+    missing = [m for m in members if m not in probabilities]
+    if missing:
+        sys.exit(f"benchmark_accuracy: {out / PROBABILITIES_FILE} has no {', '.join(missing)}; run them first.")
+    done = data["classifiers"]
+    done[ENSEMBLE] = _combined(members, done, probabilities, load_japanese_vowels("test").labels)
+    data["classifiers"] = {name: done[name] for name in CLASSIFIERS if name in done}
+    data["combined"] = (
+        f"the {ENSEMBLE} row was added by `python scripts/benchmark_accuracy.py --combine` from this run's saved "
+        "test probabilities, after scripts/cv_ensemble.py had chosen its families"
+    )
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--only", nargs="+", choices=list(CLASSIFIERS), default=list(CLASSIFIERS))
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("--render", action="store_true", help="rewrite benchmarks.md from the JSON; train nothing")
+    parser.add_argument(
+        "--combine", action="store_true", help="add the ensemble row from the saved probabilities; train nothing"
+    )
     args = parser.parse_args(argv)
 
-    from vowels.bundle import write_json, write_text
+    from vowels.bundle import write_bytes, write_json, write_text
     from vowels.provenance import library_versions, machine_summary
 
     json_file = args.out / "benchmarks_accuracy.json"
-    if args.render:
+    if args.render or args.combine:
         import json
 
-        write_text(args.out / "benchmarks.md", render(json.loads(json_file.read_text())))
+        data = _combine(args.out) if args.combine else json.loads(json_file.read_text())
+        write_json(json_file, data)
+        write_text(args.out / "benchmarks.md", render(data))
         return 0
     _check_bench_extra(args.only)
     done: dict[str, list[dict]] = {}
@@ -289,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         "classifiers": done,
     }
     args.out.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{name: np.stack(p) for name, p in probabilities.items()})
+    write_bytes(args.out / PROBABILITIES_FILE, buffer.getvalue())
     write_json(json_file, data)
     write_text(args.out / "benchmarks.md", render(data))
     return 0
