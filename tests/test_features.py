@@ -145,3 +145,13 @@ def test_lpcc_of_synthetic_vowel_files_find_their_formants(tmp_path):
         strongest[name] = freqs[peaks[np.argmax(envelope[peaks])]]
     assert 700 <= strongest["a"] <= 1100
     assert abs(strongest["i"] - 2290) <= 100
+
+
+def test_features_of_file_refuses_a_recording_longer_than_max_seconds(tmp_path):
+    from vowels.errors import AudioError
+
+    path = tmp_path / "long.wav"
+    sf.write(path, np.tile(_vowel(120, (730, 1090, 2440)), 3), 10000)
+    assert features_of_file(path, FeatureConfig(), max_seconds=10.0).shape[1] == FeatureConfig().n_features
+    with pytest.raises(AudioError, match=re.escape(str(path)) + r".*longer than the 0\.5 s allowed"):
+        features_of_file(path, FeatureConfig(), max_seconds=0.5)

@@ -279,9 +279,12 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "libros
     return np.ascontiguousarray(features, dtype=np.float32)
 
 
-def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa") -> np.ndarray:
+def features_of_file(
+    path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa", max_seconds: float | None = None
+) -> np.ndarray:
     """Read, validate and analyse one recording (see `vowels.audio.read_audio`), with librosa
-    or with `vowels.dsp` (`dsp`, as in `compute_features`).
+    or with `vowels.dsp` (`dsp`, as in `compute_features`); a recording longer than
+    `max_seconds` (default `vowels.audio.MAX_SECONDS`) is refused before it is analysed.
 
     Returns
     -------
@@ -290,5 +293,8 @@ def features_of_file(path: str | os.PathLike[str], config: FeatureConfig, *, dsp
     from .audio import read_audio
 
     _check_dsp(dsp)
-    y = read_audio(path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length, backend=dsp)
+    longest = {} if max_seconds is None else {"max_seconds": max_seconds}
+    y = read_audio(
+        path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length, backend=dsp, **longest
+    )
     return compute_features(y, config, dsp=dsp)

@@ -1,5 +1,5 @@
 """Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, and
-validated and analysed by the same `vowels.audio.read_audio` as the command line's files.
+validated and analysed by the same `vowels.features.features_of_file` as the command line's files.
 
 Messages name the file as the user sent it, never the temporary copy on the server.
 """
@@ -165,8 +165,7 @@ def features_of_upload(
     AudioError
         Anything `vowels.audio.read_audio` refuses: not audio, damaged, silent, too short, ...
     """
-    from ..audio import read_audio
-    from ..features import compute_features
+    from ..features import features_of_file
 
     seconds = _duration(path)
     if seconds is not None and seconds > max_seconds:
@@ -175,15 +174,7 @@ def features_of_upload(
             "Record or send a shorter one."
         )
     try:
-        y = read_audio(
-            path,
-            sr=config.sample_rate,
-            trim_db=config.trim_db,
-            min_samples=config.window_length,
-            backend=dsp,
-            max_seconds=max_seconds,
-        )
-        return compute_features(y, config, dsp=dsp)
+        return features_of_file(path, config, dsp=dsp, max_seconds=max_seconds)
     except VowelsError as exc:
         message = str(exc).replace(str(path), name).replace(" (or raise max_seconds)", "")
         error = TooLong if "longer than the" in message else AudioError
