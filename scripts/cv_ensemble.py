@@ -1,6 +1,7 @@
 """Choose the ensemble's families by cross-validation on the 270 training utterances; the test set is not read.
 
 Usage: python scripts/cv_ensemble.py [--folds 5] [--seed 0] [--families NAME ...] [--out reports]
+       python scripts/cv_ensemble.py --render   (ranks the saved held-out probabilities, no training)
 
 Every single-network recipe of `vowels.tutorial.RECIPES` (each fixed before it scored the test
 set) is trained on 4 of 5 stratified folds of the training set (shuffled with seed 0) and
@@ -11,7 +12,7 @@ held-out errors becomes ``--recipe ensemble``; of rules tied on errors, the one 
 held-out log loss (it puts more probability on the true speaker); of rules tied on both, the one
 with the fewest families. Families can be run by separate invocations (``--families``): each
 keeps what earlier ones wrote, and the ranking is made from all of them once every family is
-there. Writes reports/cv_ensemble.{md,json}.
+there (``--render`` ranks what is saved, training nothing). Writes reports/cv_ensemble.{md,json}.
 """
 
 from __future__ import annotations
@@ -121,17 +122,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--families", nargs="+", choices=families, default=families)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--render", action="store_true", help="rank the saved held-out probabilities; train nothing")
     args = parser.parse_args(argv)
 
     from vowels.bundle import write_json, write_text
     from vowels.datasets import load_japanese_vowels
 
+    results_file = args.out / "cv_ensemble.json"
+    saved = json.loads(results_file.read_text()) if results_file.is_file() else None
+    if args.render and saved is None:
+        sys.exit(f"cv_ensemble: {results_file} does not exist yet; run without --render first.")
+    if args.render:
+        args.folds, args.seed = saved["folds"], saved["seed"]
+    elif saved is not None and (saved["folds"], saved["seed"]) != (args.folds, args.seed):
+        sys.exit(
+            f"cv_ensemble: {results_file} holds --folds {saved['folds']} --seed {saved['seed']}; pass the same, "
+            "or another --out for a new study."
+        )
     fresh = {}
-    for family in args.families:
+    for family in [] if args.render else args.families:
         p, seconds = held_out_probabilities(family, folds=args.folds, seed=args.seed)
         fresh[family] = {"seconds": seconds, "probabilities": np.round(p, 6).tolist()}
         print(f"{family}: held out in {seconds:.0f} s", flush=True)
-    results_file = args.out / "cv_ensemble.json"
     # Families run by a parallel invocation are kept: read them only now.
     earlier = json.loads(results_file.read_text())["families"] if results_file.is_file() else {}
     data = {
@@ -153,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         (score_rule((f,), probabilities, truth) for f in families), key=lambda r: (r["errors"], r["log_loss"])
     )
     ranked = rank_rules(probabilities, truth)
+    data["alone"] = singles
     data["chosen"] = ranked[0]["members"]
     data["rules"] = ranked
     write_json(results_file, data)

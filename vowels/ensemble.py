@@ -34,6 +34,8 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     ----------
     recipes : tuple of str, default=("fcn", "best")
         Names in `vowels.tutorial.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
+        The default is the pair cross-validation on the training set chose among every mean of
+        two or more recipes (scripts/cv_ensemble.py).
     random_state : int, default=0
         Every member's seed.
     verbose : int or "auto", default="auto"
