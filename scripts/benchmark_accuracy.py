@@ -77,7 +77,7 @@ CLASSIFIERS: dict[str, tuple[str, Callable[[int], object], bool, str]] = {
     "vowels --recipe lstm": ("sequences", _ours("lstm"), False, FIXED),
     "vowels --recipe dnn": ("sequences", _ours("dnn"), False, FIXED),
     "vowels --recipe fcn": ("sequences", _ours("fcn"), False, FIXED + " (dl-4-tsc's FCN)"),
-    "vowels --recipe ensemble": ("sequences", _ours("ensemble"), False, FIXED + ", then " + CHOSEN + " (scripts/cv_ensemble.py)"),
+    "vowels --recipe ensemble": ("sequences", _ours("ensemble"), False, f"{FIXED}, then {CHOSEN} (cv_ensemble.py)"),
     "aeon MiniRocket": ("padded", _aeon("MiniRocket"), False, "aeon's defaults"),
     "aeon MultiRocket": ("padded", _aeon("MultiRocket"), False, "aeon's defaults"),
     "aeon Hydra": ("padded", _aeon("Hydra"), False, "aeon's defaults"),

@@ -99,8 +99,9 @@ two masked BiLSTM layers; ``lstm`` one forward-only LSTM over the true frames (i
 al.'s FCN exactly as dl-4-tsc trains it (`vowels.fitting`); ``ensemble`` the mean of the
 ``fcn`` and ``best`` probabilities (`vowels.ensemble.FamilyEnsemble`), the rule written down
 before scoring, which cross-validation on the training set later chose among every mean of
-two or more recipes (scripts/cv_ensemble.py, reports/cv_ensemble.md). All but ``matlab``, ``best`` and ``stacked``'s layers keep the tutorial's
-training options except where the family has its own (`vowels.classifier.FAMILY_OPTIONS`)."""
+two or more recipes (scripts/cv_ensemble.py, reports/cv_ensemble.md). All but ``matlab``,
+``best`` and ``stacked``'s layers keep the tutorial's training options except where the family
+has its own (`vowels.classifier.FAMILY_OPTIONS`)."""
 
 
 def recipe_params(recipe: str, mode: str | None = None) -> dict:
