@@ -327,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.render or args.combine:
         import json
 
+        needed = [json_file] + ([args.out / PROBABILITIES_FILE] if args.combine else [])
+        missing = [str(f) for f in needed if not f.is_file()]
+        if missing:
+            sys.exit(f"benchmark_accuracy: missing {', '.join(missing)}; run the benchmark first.")
+
         data = _combine(args.out) if args.combine else json.loads(json_file.read_text())
         write_json(json_file, data)
         write_text(args.out / "benchmarks.md", render(data))
