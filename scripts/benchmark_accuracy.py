@@ -144,10 +144,10 @@ def _result(seed: int, probabilities: np.ndarray, classes: np.ndarray, y_test: n
 def run(name: str, seeds: int, done: dict[str, list[dict]], probabilities: dict[str, list[np.ndarray]]) -> list[dict]:
     """Fit and score `name` once per seed (once in all if it is deterministic)."""
     form, make, deterministic, _ = CLASSIFIERS[name]
-    x_train, x_test, y_train, y_test = _inputs(form)
     members = _ensemble_members() if name == ENSEMBLE else ()
     if members and all(m in probabilities for m in members):
-        return _combined(members, done, probabilities, y_test)
+        return _combined(members, done, probabilities)
+    x_train, x_test, y_train, y_test = _inputs(form)
     results = []
     for seed in range(1 if deterministic else seeds):
         clf = make(seed)
@@ -175,18 +175,19 @@ def run(name: str, seeds: int, done: dict[str, list[dict]], probabilities: dict[
 
 
 def _combined(
-    members: tuple[str, ...], done: dict[str, list[dict]], probabilities: dict[str, list[np.ndarray]], y_test: object
+    members: tuple[str, ...], done: dict[str, list[dict]], probabilities: dict[str, list[np.ndarray]]
 ) -> list[dict]:
     """The ensemble row: per seed, the mean of its members' test probabilities; their seconds and weights summed."""
     from vowels.datasets import load_japanese_vowels
 
     classes = np.array(load_japanese_vowels("train").speakers)
+    y_test = load_japanese_vowels("test").labels
     results = []
     for seed in range(min(len(probabilities[m]) for m in members)):
         mean = np.mean([probabilities[m][seed] for m in members], axis=0)
         summed = {k: sum(done[m][seed][k] for m in members) for k in ("fit_seconds", "predict_seconds")}
         n_parameters = sum(done[m][seed]["n_parameters"] for m in members)
-        results.append(_result(seed, mean, classes, np.asarray(y_test), **summed, n_parameters=n_parameters))
+        results.append(_result(seed, mean, classes, y_test, **summed, n_parameters=n_parameters))
         _print_result(ENSEMBLE, results[-1])
     return results
 
@@ -285,13 +286,8 @@ def render(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _combine(out: Path) -> dict:
-    """The saved run with its ensemble row (re)computed from the saved test probabilities of its members."""
-    import json
-
-    from vowels.datasets import load_japanese_vowels
-
-    data = json.loads((out / "benchmarks_accuracy.json").read_text())
+def _combine(data: dict, out: Path) -> dict:
+    """The saved run `data` with its ensemble row (re)computed from the saved test probabilities of its members."""
     with np.load(out / PROBABILITIES_FILE) as saved:
         probabilities = {name: list(saved[name]) for name in saved.files}
     members = _ensemble_members()
@@ -299,7 +295,7 @@ def _combine(out: Path) -> dict:
     if missing:
         sys.exit(f"benchmark_accuracy: {out / PROBABILITIES_FILE} has no {', '.join(missing)}; run them first.")
     done = data["classifiers"]
-    done[ENSEMBLE] = _combined(members, done, probabilities, load_japanese_vowels("test").labels)
+    done[ENSEMBLE] = _combined(members, done, probabilities)
     data["classifiers"] = {name: done[name] for name in CLASSIFIERS if name in done}
     data["ensemble_of"] = list(members)
     data["combined"] = (
@@ -332,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             sys.exit(f"benchmark_accuracy: missing {', '.join(missing)}; run the benchmark first.")
 
-        data = _combine(args.out) if args.combine else json.loads(json_file.read_text())
+        data = json.loads(json_file.read_text())
+        if args.combine:
+            data = _combine(data, args.out)
         write_json(json_file, data)
         write_text(args.out / "benchmarks.md", render(data))
         return 0
