@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 DEV_TRAIN, DEV_SCORE, TRAIN, TEST = range(10, 30), range(30, 40), range(10, 40), range(40, 50)
+PARTS = ("librispeech", "fsdd50", "fsdd300")
 
 
 def view(fsdd: Path, root: Path, speakers: tuple[str, ...], repetitions: range) -> Path:
@@ -132,7 +133,8 @@ def baseline_open(train: Path, test: Path, stranger: str, seed: int) -> dict:
         similarity = unit(probe) @ (means / np.linalg.norm(means, axis=1, keepdims=True)).T
         return names[similarity.argmax(axis=1)], similarity.max(axis=1)
 
-    fit, held = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
+    share = max(0.2, len(np.unique(y)) / len(y))  # every speaker held out at least once
+    fit, held = train_test_split(np.arange(len(y)), test_size=share, stratify=y, random_state=seed)
     genuine, impostor = [], []
     for left in np.unique(y):
         keep = fit[y[fit] != left]
@@ -172,6 +174,183 @@ def ours(train: Path, test: Path, kind: str, seed: int) -> tuple[object, object,
     return model, evaluation, seconds
 
 
+LIBRISPEECH_ENROLLED = 20
+LIBRISPEECH_ENROL_SHARE = 0.6
+LIBRISPEECH_PIECES = 3
+FSDD50_ENROL = range(10, 15)
+
+
+def librispeech_protocol(librispeech: Path, root: Path) -> tuple[Path, Path, list[str]]:
+    """Text-independent protocol, fixed before any scoring: ``(enrol, test, enrolled speakers)``.
+
+    Speakers sorted by ID; 20 drawn with ``numpy.random.default_rng(0)``. Each one's utterance:
+    the first 60 % cut into three equal recordings to enrol from (a few recordings of a person,
+    as a user has them), the rest one test recording. Every other speaker's whole utterance is
+    a stranger's test recording. Written as WAV files and read back like a user's.
+    """
+    import soundfile
+
+    files = sorted((librispeech / "recordings").glob("*.flac"))
+    chosen = {int(i) for i in np.random.default_rng(0).choice(len(files), LIBRISPEECH_ENROLLED, replace=False)}
+    enrolled = []
+    for i, path in enumerate(files):
+        speaker = path.name.split("-")[0]
+        if i not in chosen:
+            (root / "test" / speaker).mkdir(parents=True)
+            (root / "test" / speaker / path.name).symlink_to(path)
+            continue
+        enrolled.append(speaker)
+        samples, rate = soundfile.read(path, dtype="float32")
+        cut = int(LIBRISPEECH_ENROL_SHARE * len(samples))
+        bounds = np.linspace(0, cut, LIBRISPEECH_PIECES + 1).astype(int)
+        (root / "enrol" / speaker).mkdir(parents=True)
+        for k in range(LIBRISPEECH_PIECES):
+            soundfile.write(root / "enrol" / speaker / f"part{k + 1}.wav", samples[bounds[k] : bounds[k + 1]], rate)
+        (root / "test" / speaker).mkdir(parents=True)
+        soundfile.write(root / "test" / speaker / "rest.wav", samples[cut:], rate)
+    return root / "enrol", root / "test", enrolled
+
+
+def _system_row(name: str, ev: object, threshold: float, seconds: float, **extra: object) -> dict:
+    return {
+        "system": name,
+        "threshold": threshold,
+        "closed_set_accuracy": ev.closed_set.accuracy,  # type: ignore[attr-defined]
+        "false_rejection": ev.false_rejection,  # type: ignore[attr-defined]
+        "true_rejection": ev.true_rejection,  # type: ignore[attr-defined]
+        "misnamed": ev.misnamed,  # type: ignore[attr-defined]
+        "equal_error_rate": ev.equal_error_rate,  # type: ignore[attr-defined]
+        "seconds": seconds,
+        **extra,
+    }
+
+
+def encoder_row(enrol: Path, test: Path) -> dict:
+    """`vowels enrol` then `vowels evaluate`: the pretrained encoder, threshold from the enrolment recordings."""
+    from vowels.voiceprints import VoiceprintClassifier
+
+    start = time.perf_counter()
+    model = VoiceprintClassifier().fit(enrol)
+    seconds = time.perf_counter() - start
+    model.save(enrol.parent / "voiceprints")
+    evaluation, failures = VoiceprintClassifier.load(enrol.parent / "voiceprints").evaluate_folder(test)
+    if failures:
+        raise SystemExit(f"unexpected unusable recordings: {failures}")
+    return _system_row(
+        "encoder (vowels enrol)", evaluation, model.threshold_, seconds, threshold_rule=model.calibration_["rule"]
+    )
+
+
+def network_row(enrol: Path, test: Path, seed: int, **params: object) -> dict:
+    """`vowels train` then `vowels evaluate`: the network, threshold calibrated with speakers left out."""
+    from vowels.recordings import RecordingClassifier
+
+    start = time.perf_counter()
+    model = RecordingClassifier(random_state=seed, verbose=0, **params).fit(enrol)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - start
+    bundle = model.save(enrol.parent / "network")
+    evaluation, failures = RecordingClassifier.load(bundle, engine="numpy").evaluate_folder(test)
+    if failures:
+        raise SystemExit(f"unexpected unusable recordings: {failures}")
+    return _system_row("network (vowels train)", evaluation, model.threshold_, seconds, **params)
+
+
+def baseline_row(enrol: Path, test: Path, seed: int) -> dict:
+    start = time.perf_counter()
+    row = baseline_open(enrol, test, "", seed)
+    return {"system": "baseline: MFCC statistics", **{k: v for k, v in row.items() if k != "stranger"}} | {
+        "seconds": time.perf_counter() - start
+    }
+
+
+def text_independent(librispeech: Path, tmp: Path, seed: int) -> dict:
+    """Part 4: LibriSpeech, every system on the same files."""
+    enrol, test, enrolled = librispeech_protocol(librispeech, tmp / "librispeech")
+    rows = [encoder_row(enrol, test)]
+    say(f"librispeech: {json.dumps(rows[-1])}")
+    rows.append(baseline_row(enrol, test, seed))
+    say(f"librispeech: {json.dumps(rows[-1])}")
+    # a third held out, so that each of the 20 speakers has a held-out recording (the default 0.2 gives 12)
+    rows.append(network_row(enrol, test, seed, validation_fraction=1 / 3))
+    say(f"librispeech: {json.dumps(rows[-1])}")
+    return {"enrolled": enrolled, "rows": rows}
+
+
+def fsdd50(fsdd: Path, tmp: Path, seed: int) -> dict:
+    """Part 5: FSDD with 50 enrolment recordings per speaker, each speaker the stranger in turn."""
+    rows: dict[str, list[dict]] = {}
+    for stranger in SPEAKERS:
+        enrolled = tuple(s for s in SPEAKERS if s != stranger)
+        base = tmp / f"fsdd50-{stranger}"
+        enrol = view(fsdd, base / "enrol", enrolled, FSDD50_ENROL)
+        test = view(fsdd, base / "test", SPEAKERS, TEST)
+        for row in (encoder_row(enrol, test), baseline_row(enrol, test, seed), network_row(enrol, test, seed)):
+            rows.setdefault(row["system"], []).append({"stranger": stranger, **row})
+            say(f"fsdd50, stranger {stranger}: {json.dumps(row)}")
+    return rows
+
+
+def _mean_row(rows: list[dict]) -> dict:
+    keys = ("closed_set_accuracy", "false_rejection", "true_rejection", "equal_error_rate", "seconds", "threshold")
+    return {k: float(np.mean([r[k] for r in rows])) for k in keys}
+
+
+def _system_table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| system | closed set | enrolled rejected | strangers rejected | equal error rate | threshold "
+        "| enrolment / training s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['system']} | {pct(row['closed_set_accuracy'])} | {pct(row['false_rejection'])} | "
+            f"{pct(row['true_rejection'])} | {pct(row['equal_error_rate'])} | {row['threshold']:.3f} | "
+            f"{row['seconds']:.1f} |"
+        )
+    return lines
+
+
+def real_speech_markdown(results: dict) -> list[str]:
+    lines = []
+    if "librispeech" in results:
+        li = results["librispeech"]
+        lines += [
+            "## Text-independent speech: LibriSpeech, a few recordings a speaker",
+            "",
+            "`../shared/data/librispeech`: 191 speakers, one utterance each. Protocol fixed before scoring "
+            "(`librispeech_protocol`): 20 speakers drawn with seed 0 are enrolled from the first 60 % of their "
+            "utterance, cut into three recordings (about 2-3 s each); the rest of it is their test recording "
+            "(20 in all); the other 171 speakers' whole utterances are strangers' (171). At each system's "
+            "automatic threshold, chosen from the enrolment recordings alone. With 20 genuine test recordings, "
+            "one error is 5 points.",
+            "",
+            *_system_table(li["rows"]),
+            "",
+        ]
+    if "fsdd50" in results:
+        table = [{**_mean_row(rows), "system": system} for system, rows in results["fsdd50"].items()]
+        lines += [
+            "## Short clips: FSDD with 50 enrolment recordings a speaker",
+            "",
+            "Five speakers enrolled on repetitions 10-14 (50 recordings each), tested on 40-49 of all six; each "
+            "speaker is the stranger in turn; the mean over the six strangers. Per stranger in "
+            "`reports/recordings.json` (`fsdd50`).",
+            "",
+            *_system_table(table),
+            "",
+        ]
+    if lines:
+        lines += [
+            "The encoder: Resemblyzer's pretrained GE2E network run in NumPy (`vowels enrol`), cosine to each "
+            "speaker's mean embedding, the threshold fitted to leave-one-out scores of the enrolment recordings "
+            "(`vowels.voiceprints`). The network: `vowels train` with its defaults (on LibriSpeech a third "
+            "held out instead of a fifth, so that every speaker has a held-out recording). The baseline: "
+            "MFCC mean and standard deviation, cosine to speaker means (below).",
+            "",
+        ]
+    return lines
+
+
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
@@ -179,7 +358,10 @@ def pct(value: float | None) -> str:
 def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
-        "# Speaker identification on real speech (Free Spoken Digit Dataset)",
+        "# Speaker identification on real speech",
+        "",
+        *real_speech_markdown(results),
+        "## FSDD, 300 training recordings a speaker",
         "",
         "Written by `python scripts/benchmark_recordings.py` (one run, seed "
         f"{results['seed']}, {m['date']}, {m['cpu_count']} cores, shared with other work); every number below is in "
@@ -274,6 +456,14 @@ def main() -> int:
     parser.add_argument("--fsdd", type=Path, default=ROOT.parent / "shared" / "data" / "fsdd")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--librispeech", type=Path, default=ROOT.parent / "shared" / "data" / "librispeech")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="parts to run; the others are kept from OUT/recordings.json",
+    )
     parser.add_argument("--markdown-only", action="store_true", help="rewrite OUT/recordings.md from its JSON")
     args = parser.parse_args()
     if args.markdown_only:
@@ -285,45 +475,57 @@ def main() -> int:
         raise SystemExit(f"{args.fsdd}: the FSDD development copy is not there (pass --fsdd DIR)")
     from vowels.provenance import library_versions, machine_summary
 
-    results: dict = {"seed": args.seed, "machine": {**machine_summary(), "date": time.strftime("%Y-%m-%d")}}
+    previous = args.out / "recordings.json"
+    results: dict = json.loads(previous.read_text()) if previous.is_file() else {}
+    results.update(seed=args.seed, machine={**machine_summary(), "date": time.strftime("%Y-%m-%d")})
     results["versions"] = library_versions()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        results["scoring_choice"] = choose_scoring(args.fsdd, tmp, args.seed)
-        train = view(args.fsdd, tmp / "all" / "train", SPEAKERS, TRAIN)
-        test = view(args.fsdd, tmp / "all" / "test", SPEAKERS, TEST)
-        results["closed_set"] = []
-        for kind in ("mfcc", "lpcc"):
-            _, evaluation, seconds = ours(train, test, kind, args.seed)
-            results["closed_set"].append(
-                {"name": f"vowels, {kind}", "accuracy": evaluation.closed_set.accuracy, "train_seconds": seconds}
-            )
-            say(f"closed set {kind}: {100 * evaluation.closed_set.accuracy:.2f}% in {seconds:.0f} s")
-        start = time.perf_counter()
-        accuracy = baseline_closed(train, test)
-        results["closed_set"].append(
-            {
-                "name": "baseline: MFCC mean + std, RBF SVM",
-                "accuracy": accuracy,
-                "train_seconds": time.perf_counter() - start,
-            }
-        )
-        results["open_set"] = {"vowels": [], "baseline": []}
-        for stranger in SPEAKERS:
-            enrolled = tuple(s for s in SPEAKERS if s != stranger)
-            base = tmp / f"open-{stranger}"
-            train = view(args.fsdd, base / "train", enrolled, TRAIN)
-            test = view(args.fsdd, base / "test", SPEAKERS, TEST)
-            model, evaluation, seconds = ours(train, test, "mfcc", args.seed)
-            row = _open_row(evaluation, stranger, model.threshold_) | {"train_seconds": seconds}  # type: ignore[attr-defined]
-            results["open_set"]["vowels"].append(row)
-            results["open_set"]["baseline"].append(baseline_open(train, test, stranger, args.seed))
-            say(f"open set, stranger {stranger}: {json.dumps(row)}")
+        if "librispeech" in args.only:
+            results["librispeech"] = text_independent(args.librispeech, tmp, args.seed)
+        if "fsdd50" in args.only:
+            results["fsdd50"] = fsdd50(args.fsdd, tmp, args.seed)
+        if "fsdd300" in args.only:
+            fsdd300(args.fsdd, tmp, args.seed, results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recordings.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "recordings.md").write_text(markdown(results))
     print(f"Wrote {args.out / 'recordings.md'} and {args.out / 'recordings.json'}")
     return 0
+
+
+def fsdd300(fsdd: Path, tmp: Path, seed: int, results: dict) -> None:
+    """Parts 1-3: the scoring choice, closed set and open set with 300 training recordings a speaker."""
+    results["scoring_choice"] = choose_scoring(fsdd, tmp, seed)
+    train = view(fsdd, tmp / "all" / "train", SPEAKERS, TRAIN)
+    test = view(fsdd, tmp / "all" / "test", SPEAKERS, TEST)
+    results["closed_set"] = []
+    for kind in ("mfcc", "lpcc"):
+        _, evaluation, seconds = ours(train, test, kind, seed)
+        results["closed_set"].append(
+            {"name": f"vowels, {kind}", "accuracy": evaluation.closed_set.accuracy, "train_seconds": seconds}
+        )
+        say(f"closed set {kind}: {100 * evaluation.closed_set.accuracy:.2f}% in {seconds:.0f} s")
+    start = time.perf_counter()
+    accuracy = baseline_closed(train, test)
+    results["closed_set"].append(
+        {
+            "name": "baseline: MFCC mean + std, RBF SVM",
+            "accuracy": accuracy,
+            "train_seconds": time.perf_counter() - start,
+        }
+    )
+    results["open_set"] = {"vowels": [], "baseline": []}
+    for stranger in SPEAKERS:
+        enrolled = tuple(s for s in SPEAKERS if s != stranger)
+        base = tmp / f"open-{stranger}"
+        train = view(fsdd, base / "train", enrolled, TRAIN)
+        test = view(fsdd, base / "test", SPEAKERS, TEST)
+        model, evaluation, seconds = ours(train, test, "mfcc", seed)
+        row = _open_row(evaluation, stranger, model.threshold_) | {"train_seconds": seconds}  # type: ignore[attr-defined]
+        results["open_set"]["vowels"].append(row)
+        results["open_set"]["baseline"].append(baseline_open(train, test, stranger, seed))
+        say(f"open set, stranger {stranger}: {json.dumps(row)}")
 
 
 if __name__ == "__main__":

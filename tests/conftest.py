@@ -16,12 +16,15 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 REPOSITORY = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("VOWELS_REFERENCE_DATA", REPOSITORY.parent / "shared" / "data" / "japanese_vowels"))
 FSDD = REPOSITORY.parent / "shared" / "data" / "fsdd"
+LIBRISPEECH = REPOSITORY.parent / "shared" / "data" / "librispeech"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """On CI every test must be able to run: espeak-ng renders the voices of the recordings tests."""
-    if os.environ.get("CI") and shutil.which("espeak-ng") is None:
-        raise pytest.UsageError("CI needs espeak-ng for the recordings tests: apt-get install espeak-ng")
+    """On CI every test must be able to run: espeak-ng renders the voices of the recordings tests, sox the noise
+    and tones of the no-speech tests."""
+    for tool in ("espeak-ng", "sox"):
+        if os.environ.get("CI") and shutil.which(tool) is None:
+            raise pytest.UsageError(f"CI needs {tool} for the recordings tests: apt-get install {tool}")
 
 
 def _absent(message: str) -> NoReturn:
@@ -45,6 +48,14 @@ def fsdd_dir() -> Path:
     if not FSDD.is_dir():
         _absent(f"Free Spoken Digit Dataset not found at {FSDD}")
     return FSDD
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """../shared/data, holding the FSDD and LibriSpeech excerpts the speaker-encoder references were made on."""
+    if not (FSDD.is_dir() and LIBRISPEECH.is_dir()):
+        _absent(f"FSDD or LibriSpeech excerpt not found under {FSDD.parent}")
+    return FSDD.parent
 
 
 @pytest.fixture(scope="session")

@@ -167,6 +167,7 @@ def read_audio(
     min_samples: int = 1,
     backend: str = "librosa",
     max_seconds: float = MAX_SECONDS,
+    silence_ok: bool = False,
 ) -> np.ndarray:
     """Read a recording as mono float32 samples at `sr`, with leading and trailing silence trimmed.
 
@@ -188,6 +189,9 @@ def read_audio(
     max_seconds : float > 0, default=`MAX_SECONDS` (60.0)
         Longest recording accepted, in s, checked from the header before the file is decoded,
         so that a long file is never loaded whole; ``math.inf`` accepts any length.
+    silence_ok : bool, default=False
+        Give a recording of silence only (peak below `SILENCE_PEAK_DBFS`) as zero samples instead
+        of refusing it: for callers that answer "no speech" rather than skip the file.
 
     Returns
     -------
@@ -247,6 +251,8 @@ def read_audio(
     peak = float(np.max(np.abs(y)))
     level = 20 * np.log10(peak) if peak > 0 else -np.inf
     if level < SILENCE_PEAK_DBFS:
+        if silence_ok:
+            return np.zeros(0, dtype=np.float32)
         shown = "digital silence" if peak == 0 else f"peak {level:.0f} dBFS"
         raise AudioError(f"{path}: silence only ({shown}, below {SILENCE_PEAK_DBFS:.0f} dBFS).")
     if rate != sr:

@@ -507,7 +507,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
             "(see 'vowels evaluate --help')"
         )
     from .ensemble import is_ensemble, load_classifier
+    from .voiceprints import is_voiceprint_model
 
+    if is_voiceprint_model(args.model):
+        if args.dir is None and args.data is None:
+            raise UsageError(
+                f"vowels evaluate: {args.model} is a model from 'vowels enrol'; give a folder DIR of recordings "
+                "to score"
+            )
+        args.dir = args.dir or args.data
+        return _evaluate_folder(args)
     ensemble = is_ensemble(args.model)
     if args.dir is None and args.data is not None and not ensemble and read_bundle(args.model).trained_on_recordings:
         args.dir = args.data  # a model trained on recordings scores a folder of them, whichever way it is named
@@ -543,11 +552,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def _evaluate_folder(args: argparse.Namespace) -> int:
     """`vowels evaluate --model M DIR`: closed- and open-set scores on a labelled folder of recordings."""
     from .recordings import RecordingClassifier
+    from .voiceprints import VoiceprintClassifier, is_voiceprint_model
 
-    model = RecordingClassifier.load(args.model, engine="auto")
-    evaluation, failures = model.evaluate_folder(
-        args.dir, threshold=args.threshold, n_jobs=_workers(args), progress=_progress(args, "Extracting features")
-    )
+    if is_voiceprint_model(args.model):
+        evaluation, failures = VoiceprintClassifier.load(args.model).evaluate_folder(args.dir, threshold=args.threshold)
+    else:
+        evaluation, failures = RecordingClassifier.load(args.model, engine="auto").evaluate_folder(
+            args.dir, threshold=args.threshold, n_jobs=_workers(args), progress=_progress(args, "Extracting features")
+        )
     _report_failures(failures)
     if args.json:
         _print_json({"model": str(args.model), "folder": str(args.dir), **evaluation.to_dict()})
@@ -947,6 +959,74 @@ def _features_of_source(args: argparse.Namespace) -> Extraction:
     return data
 
 
+def add_enrol(sub: _Commands) -> None:
+    """The arguments of `vowels enrol`."""
+    p = _add_command(
+        sub,
+        "enrol",
+        run_enrol,
+        summary="enrol speakers from DIR/<speaker>/* with the pretrained encoder (no training)",
+        description="Enrol every speaker of a folder DIR/<speaker>/* (recordings of any length and words) with "
+        "the pretrained GE2E speaker encoder: a model ready in seconds, no network trained. Writes a model "
+        "folder (--out) for 'vowels classify' and 'evaluate'. With --model, add a speaker from FILEs "
+        "(--add NAME) or remove one (--remove NAME) in place, without touching the others.",
+    )
+    p.add_argument(
+        "paths", nargs="*", metavar="DIR|FILE", help="speaker folder; with --add, the new speaker's recordings"
+    )
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="model folder to write from DIR")
+    target.add_argument("--model", help="model folder to change with --add or --remove")
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--add", metavar="NAME", help="with --model: enrol (or re-enrol) NAME from FILEs")
+    change.add_argument("--remove", metavar="NAME", help="with --model: forget NAME")
+    p.add_argument(
+        "--threshold",
+        type=score_or_auto,
+        default="auto",
+        help="answer 'unknown' below this cosine in [-1, 1] (default auto: fitted to the enrolment recordings, or "
+        "a stated default when they are too few)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing model at --out")
+
+
+def run_enrol(args: argparse.Namespace) -> int:
+    """`vowels enrol`: a voiceprint model from a speaker folder, or one speaker added to or removed from it."""
+    from .bundle import check_free, check_writable
+    from .voiceprints import VoiceprintClassifier
+
+    start = time.perf_counter()
+    if args.out is not None:
+        if args.add or args.remove or len(args.paths) != 1:
+            raise UsageError("vowels enrol: give one speaker folder DIR with --out (see 'vowels enrol --help')")
+        out = Path(args.out)
+        check_free(out, force=args.force)
+        check_writable(out.parent)
+        model = VoiceprintClassifier(threshold=args.threshold).fit(args.paths[0], progress=_progress(args, "Embedding"))
+        failures = list(model.failures_)
+    else:
+        out = Path(args.model)
+        if not (args.add or args.remove) or (args.remove and args.paths) or (args.add and not args.paths):
+            raise UsageError(
+                "vowels enrol: with --model, give --add NAME FILE [FILE ...] or --remove NAME "
+                "(see 'vowels enrol --help')"
+            )
+        model = VoiceprintClassifier.load(out)
+        if args.threshold != "auto":
+            model.threshold = args.threshold
+        failures = model.add_speaker(args.add, args.paths) if args.add else []
+        if args.remove:
+            model.remove_speaker(args.remove)
+        args.force = True
+    _report_failures(failures)
+    counts = ", ".join(f"{s} ({int((model.labels_ == s).sum())})" for s in model.speakers_)
+    _print(f"Enrolled {len(model.speakers_)} speakers (recordings): {counts}")
+    _print(f"Unknown-speaker {model.describe_threshold()}.")
+    model.save(out, force=args.force)
+    _say(args, f"Saved model {out} in {time.perf_counter() - start:.1f} s.")
+    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+
+
 def add_classify(sub: _Commands) -> None:
     """The arguments of `vowels classify`."""
     p = _add_command(
@@ -954,12 +1034,12 @@ def add_classify(sub: _Commands) -> None:
         "classify",
         run_classify,
         summary="name the speaker of each recording",
-        description="Name the speaker of each recording FILE with a model from 'vowels train', or answer "
-        "'unknown' when its score is below the model's threshold. Prints one line per file (--json, --csv: "
+        description="Name the speaker of each recording FILE with a model from 'vowels train' or 'vowels enrol', "
+        "or answer 'unknown' when its score is below the model's threshold. Prints one line per file (--json, --csv: "
         "every score); writes nothing. Files that cannot be read are named on stderr (exit 1).",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings to classify")
-    p.add_argument("--model", required=True, help="model bundle folder written by 'vowels train'")
+    p.add_argument("--model", required=True, help="model folder written by 'vowels train' or 'vowels enrol'")
     p.add_argument(
         "--threshold",
         type=score,
@@ -973,6 +1053,12 @@ def add_classify(sub: _Commands) -> None:
         "--stream",
         action="store_true",
         help="also print how the answer evolves as each recording arrives (a model trained with --architecture lstm)",
+    )
+    p.add_argument(
+        "--windows",
+        action="store_true",
+        help="with a model from 'vowels enrol': also list each 1.6 s window's speaker, with its start and end "
+        "(who speaks when)",
     )
     p.add_argument(
         "--chunk",
@@ -997,9 +1083,14 @@ def run_classify(args: argparse.Namespace) -> int:
 
     from .extraction import extract_files
     from .recordings import Classification, RecordingClassifier
+    from .voiceprints import is_voiceprint_model
 
     if args.chunk is not None and not args.stream:
         raise UsageError("vowels classify: --chunk sets the step of --stream; add --stream or drop --chunk")
+    if is_voiceprint_model(args.model):
+        return _classify_by_voiceprint(args)
+    if args.windows:
+        raise UsageError("vowels classify: --windows needs a model from 'vowels enrol'")
     model = RecordingClassifier.load(args.model, engine=args.engine)
     if args.stream and model.architecture != "lstm":
         raise UsageError(
@@ -1047,6 +1138,50 @@ def run_classify(args: argparse.Namespace) -> int:
             _print(
                 f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
             )
+    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+
+
+def _classify_by_voiceprint(args: argparse.Namespace) -> int:
+    """`vowels classify` with a model from `vowels enrol`: text, JSON or CSV; --windows: who speaks when."""
+    import csv
+
+    from .voiceprints import VoiceAnswer, VoiceprintClassifier
+
+    if args.stream:
+        raise UsageError(
+            "vowels classify: --stream needs a model from 'vowels train --architecture lstm'; use --windows"
+        )
+    model = VoiceprintClassifier.load(args.model)
+    answers, failures = model.classify_files(args.files, threshold=args.threshold)
+    for failure in failures:
+        _print(f"vowels: error: {failure.message}", file=sys.stderr)
+    if args.json:
+        _print_json([{k: v for k, v in a.to_dict().items() if args.windows or k != "windows"} for a in answers])
+    elif args.csv:
+        fields = [f for f in VoiceAnswer.__dataclass_fields__ if f != "windows"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+        writer.writeheader()
+        writer.writerows(
+            {
+                k: _printable(v, controls=False) if isinstance(v, str) else v
+                for k, v in a.to_dict().items()
+                if k in fields
+            }
+            for a in answers
+        )
+    else:
+        for a in answers:
+            if not a.speech:
+                verdict = f"{a.speaker} (no speech found; nearest {a.nearest}, score {a.score:.3f})"
+            elif a.speaker != a.nearest:
+                verdict = f"{a.speaker} (nearest {a.nearest}, score {a.score:.3f} < threshold {a.threshold:.3f})"
+            else:
+                verdict = f"{a.speaker} (score {a.score:.3f})"
+            runner_up = f"; runner-up {a.runner_up} {a.runner_up_score:.3f}" if a.runner_up else ""
+            _print(f"{a.path}: {verdict}{runner_up}")
+            for w in a.windows if args.windows else []:
+                nearest = "" if w["speaker"] == w["nearest"] else f", nearest {w['nearest']}"
+                _print(f"  {w['start']:7.2f}-{w['end']:7.2f} s  {w['speaker']} (score {w['score']:.3f}{nearest})")
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
@@ -1131,7 +1266,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vowels {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands = (add_reproduce, add_evaluate, add_plot, add_report, add_extract, add_train, add_classify, add_serve)
+    commands = (
+        add_reproduce,
+        add_evaluate,
+        add_plot,
+        add_report,
+        add_extract,
+        add_train,
+        add_enrol,
+        add_classify,
+        add_serve,
+    )
     for add_command in commands:
         add_command(sub)
     return parser

@@ -16,6 +16,7 @@ here                        librosa call it reproduces (with the parameters vowe
 `trim`                      ``librosa.effects.trim(top_db, frame_length, hop_length)``
 `preemphasis`               ``librosa.effects.preemphasis(coef)`` (``zi`` = linear extrapolation)
 `mel_filters`               ``librosa.filters.mel`` (Slaney scale and norm)
+`mel_power`                 ``librosa.feature.melspectrogram`` (power 2, Slaney filters)
 `mfcc`                      ``librosa.feature.mfcc(center=False)``: periodic Hann, power
                             spectrum, mel, ``power_to_db`` (top_db 80), DCT-II ortho
 `lpc`                       ``librosa.lpc`` (Burg's method)
@@ -39,6 +40,7 @@ __all__ = [
     "frame",
     "lpc",
     "mel_filters",
+    "mel_power",
     "mfcc",
     "preemphasis",
     "resample",
@@ -144,16 +146,26 @@ def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     return weights
 
 
-def mfcc(y: np.ndarray, *, sr: int, n_mfcc: int, n_fft: int, hop_length: int, n_mels: int) -> np.ndarray:
-    """MFCC of float32 `y`, shape (n_mfcc, n_frames), frames not centred (``center=False``)."""
+def mel_power(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int, n_mels: int, center: bool) -> np.ndarray:
+    """Mel power spectrogram of float32 `y`, shape (n_mels, n_frames): periodic Hann, power 2, Slaney
+    filters; `center` pads ``n_fft // 2`` zeros at each end (``librosa.feature.melspectrogram``)."""
     import scipy.fft
 
+    if center:
+        y = np.pad(y, (n_fft // 2, n_fft // 2))
     window = cosine_window(n_fft, (0.5, 0.5), periodic=True)[:, np.newaxis]  # get_window("hann", n_fft)
     frames = frame(y, frame_length=n_fft, hop_length=hop_length)
     spectrum = np.zeros((1 + n_fft // 2, frames.shape[-1]), dtype=np.complex64, order="F")  # librosa.stft's layout,
     spectrum[:] = scipy.fft.rfft(window * frames, axis=-2)  # which decides the einsum's rounding below
     power = np.abs(spectrum) ** 2
-    mel = np.einsum("...ft,mf->...mt", power, mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels), optimize=True)
+    return np.einsum("...ft,mf->...mt", power, mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels), optimize=True)
+
+
+def mfcc(y: np.ndarray, *, sr: int, n_mfcc: int, n_fft: int, hop_length: int, n_mels: int) -> np.ndarray:
+    """MFCC of float32 `y`, shape (n_mfcc, n_frames), frames not centred (``center=False``)."""
+    import scipy.fft
+
+    mel = mel_power(y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, center=False)
     log_mel = 10.0 * np.log10(np.maximum(1e-10, mel))  # power_to_db(ref=1.0, amin=1e-10, top_db=80)
     log_mel -= 10.0 * np.log10(np.maximum(1e-10, 1.0))
     log_mel = np.maximum(log_mel, log_mel.max() - 80.0)

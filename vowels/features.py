@@ -290,11 +290,15 @@ def features_of_file(
     -------
     np.ndarray of shape (n_frames, config.n_features), float32, before deltas and standardisation.
     """
-    from .audio import read_audio
+    from .audio import MAX_SECONDS, read_audio
 
     _check_dsp(dsp)
-    longest = {} if max_seconds is None else {"max_seconds": max_seconds}
     y = read_audio(
-        path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length, backend=dsp, **longest
+        path,
+        sr=config.sample_rate,
+        trim_db=config.trim_db,
+        min_samples=config.window_length,
+        backend=dsp,
+        max_seconds=MAX_SECONDS if max_seconds is None else max_seconds,
     )
     return compute_features(y, config, dsp=dsp)

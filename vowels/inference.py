@@ -34,6 +34,7 @@ from .errors import BundleError, NotFittedError, ParameterError
 from .names import MODES
 from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
+from .recurrence import lstm as _lstm
 from .training import TrainingOptions
 
 __all__ = [
@@ -92,52 +93,6 @@ def _names_of(arrays: dict[str, np.ndarray] | set[str]) -> tuple[str, ...]:
 def has_numpy_weights(path: str | os.PathLike[str]) -> bool:
     """Whether the bundle folder at `path` holds ``weights.npz`` (written by vowels since 0.1)."""
     return (Path(path) / NUMPY_WEIGHTS_FILE).is_file()
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
-
-
-def _lstm(
-    x: np.ndarray,
-    mask: np.ndarray | None,
-    weights: tuple[np.ndarray, np.ndarray, np.ndarray],
-    *,
-    backwards: bool,
-    states: np.ndarray | None = None,
-    carry: list[np.ndarray] | None = None,
-) -> np.ndarray:
-    """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features).
-
-    Where `mask` (batch, time) is False, the step is skipped: state and output carry over.
-    `states`, if given (batch, time, n_hidden), receives the hidden state after each step.
-    `carry`, if given, is ``[h, c]`` to start from (zeros if empty) and is left holding the
-    final ``[h, c]``: a stateful LSTM, fed one chunk of frames after another.
-    """
-    kernel, recurrent_kernel, bias = weights
-    n = recurrent_kernel.shape[0]
-    inputs = x @ kernel + bias
-    if carry:
-        h, c = carry
-    else:
-        h = np.zeros((x.shape[0], n), dtype=np.float32)
-        c = np.zeros_like(h)
-    for t in range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1]):
-        z = inputs[:, t] + h @ recurrent_kernel
-        i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), _sigmoid(z[:, 3 * n :])
-        c_next = f * c + i * np.tanh(z[:, 2 * n : 3 * n])
-        h_next = o * np.tanh(c_next)
-        if mask is None:
-            h, c = h_next, c_next
-        else:
-            keep = mask[:, t, np.newaxis]
-            h, c = np.where(keep, h_next, h), np.where(keep, c_next, c)
-        if states is not None:
-            states[:, t] = h
-    if carry is not None:
-        carry[:] = [h, c]
-    return h
 
 
 def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

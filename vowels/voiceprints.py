@@ -1,0 +1,520 @@
+"""Speakers enrolled by the pretrained encoder (`vowels.speaker_encoder`): no network to train.
+
+A speaker's voiceprint is the L2-normed mean of their recordings' encoder embeddings; a new
+recording's score for a speaker is the cosine of its embedding to that voiceprint (with ten
+speakers or more, minus its mean cosine to the other speakers: cohort normalisation), and the
+answer is the best-scoring speaker, or ``unknown`` below a threshold. Enrolling ten speakers
+takes seconds, and a speaker can be added or removed without touching the others.
+
+The threshold ("auto") comes from the enrolment recordings alone: each recording is scored
+against its own speaker's voiceprint made without it (genuine) and against the other speakers
+alone (as a stranger would be). A normal distribution is fitted to each set and the
+threshold put where both tails are equally likely (`gaussian_eer_threshold`): unlike the
+lowest genuine score, it does not jump to an extreme when a handful of scores happen to
+separate perfectly. With fewer than `MIN_CALIBRATION` scores of either kind the data cannot
+say, and the threshold is `DEFAULT_THRESHOLD`, measured on development speech
+(reports/recordings.md) and stated as such in the model, `vowels enrol` and the report.
+A recording in which `vowels.voice_activity` finds no speech is answered ``unknown``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BundleError, DataError, ParameterError, VowelsError
+from .extraction import Failure, list_speaker_files
+from .speaker_encoder import Embedding
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "MIN_CALIBRATION",
+    "VOICEPRINT_FORMAT",
+    "VoiceAnswer",
+    "VoiceprintClassifier",
+    "gaussian_eer_threshold",
+    "is_voiceprint_model",
+]
+
+UNKNOWN = "unknown"
+VOICEPRINT_FORMAT = "vowels-voiceprints"
+VOICEPRINT_VERSION = 1
+VOICEPRINTS_FILE = "voiceprints.npz"
+METADATA_FILE = "metadata.json"
+DEFAULT_THRESHOLD = 0.75
+"""Cosine below which a recording is a stranger when the enrolment is too small to calibrate:
+the equal-error threshold of the development protocols (reports/recordings.md), rounded."""
+MIN_CALIBRATION = 10
+"""Fewest genuine and fewest stranger calibration scores from which a threshold is fitted."""
+COHORT_MIN_SPEAKERS = 10
+"""Enrolled speakers from which scores are cohort-normalised (`VoiceprintClassifier.scores`): on the
+development protocols it lowered the equal error rate with 10-20 speakers and raised it with 3-5."""
+MIN_SPREAD = 0.02
+"""Floor of each fitted standard deviation, so that a few identical scores give no zero spread."""
+MAX_SECONDS = 1200.0
+"""Longest recording read, in s (20 minutes): embedding runs in 1.6 s partials, so memory stays bounded."""
+
+Progress = Callable[[int, int], None]
+
+
+def is_voiceprint_model(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a folder written by `VoiceprintClassifier.save`."""
+    try:
+        metadata = json.loads((Path(path) / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(metadata, dict) and metadata.get("format") == VOICEPRINT_FORMAT
+
+
+def gaussian_eer_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """Where normal fits of the two score sets cross in tail probability: ``(m_g s_i + m_i s_g) / (s_g + s_i)``.
+
+    Each spread is at least `MIN_SPREAD`. The point lies between the two means whenever the
+    genuine mean is the higher one.
+    """
+    mg, mi = float(np.mean(genuine)), float(np.mean(impostor))
+    sg, si = max(float(np.std(genuine)), MIN_SPREAD), max(float(np.std(impostor)), MIN_SPREAD)
+    return (mg * si + mi * sg) / (sg + si)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class VoiceAnswer:
+    """Who spoke one recording, by voiceprint.
+
+    Attributes
+    ----------
+    path : str
+    speaker : str
+        The best-scoring enrolled speaker, or ``unknown`` when the score is below the
+        threshold or there is no speech.
+    nearest, runner_up : str
+        The best and second-best enrolled speakers ("" when only one is enrolled).
+    score, runner_up_score : float
+        Cosine of the recording's embedding to their voiceprints, in [-1, 1] (None for no runner-up).
+    threshold : float
+    speech : bool
+        False when no speech was found (noise, music, a tone); the answer is then ``unknown``.
+    seconds : float
+        Length of the recording as read, in s.
+    windows : list of dict
+        Each 1.6 s window: ``start`` and ``end`` in s, the speaker it sounds most like
+        (``nearest``), the answer (``speaker``: ``unknown`` below the threshold) and its
+        ``score``: who speaks when.
+    """
+
+    path: str
+    speaker: str
+    nearest: str
+    score: float
+    runner_up: str
+    runner_up_score: float | None
+    threshold: float
+    speech: bool
+    seconds: float
+    windows: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One recording as read: its embedding (None for silence), whether it holds speech, its length in s."""
+
+    embedding: Embedding | None
+    speech: bool
+    seconds: float
+
+
+@dataclass
+class VoiceprintClassifier:
+    """Enrol speakers from recordings with the pretrained encoder; name the speaker of new ones.
+
+    Parameters
+    ----------
+    threshold : float in [-1, 1] or "auto", default="auto"
+        Cosine below which the answer is ``unknown``; -1 always names a speaker. "auto" fits it
+        to the enrolment recordings (module docstring), or uses `DEFAULT_THRESHOLD` when they
+        are too few.
+    max_seconds : float > 0, default=`MAX_SECONDS`
+        Longest recording read, in s.
+    """
+
+    threshold: float | str = "auto"
+    max_seconds: float = MAX_SECONDS
+    speakers_: tuple[str, ...] = field(default=(), init=False)
+    embeddings_: np.ndarray = field(default_factory=lambda: np.zeros((0, 256), np.float32), init=False, repr=False)
+    labels_: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str), init=False, repr=False)
+    sources_: tuple[str, ...] = field(default=(), init=False, repr=False)
+    calibration_: dict = field(default_factory=dict, init=False, repr=False)
+
+    def _check_params(self) -> None:
+        number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
+        if self.threshold != "auto" and not (number and -1 <= float(self.threshold) <= 1):
+            raise ParameterError(f"threshold must be a cosine in [-1, 1] or 'auto'; got {self.threshold!r}.")
+        seconds = self.max_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ParameterError(f"max_seconds must be a number of s > 0; got {seconds!r}.")
+
+    # -- embedding ---------------------------------------------------------------------------
+
+    def embed_files(
+        self, paths: Sequence[str | os.PathLike[str]], *, progress: Progress | None = None
+    ) -> tuple[list[Heard | None], list[Failure]]:
+        """What the encoder hears in each file (None for a file that cannot be read, with a `Failure`
+        naming it), in `paths` order. Silence is heard, as no speech."""
+        from .audio import read_audio
+        from .speaker_encoder import SAMPLE_RATE, load_encoder
+        from .voice_activity import has_speech
+
+        encoder = load_encoder()
+        results: list[Heard | None] = []
+        failures = []
+        for done, path in enumerate(paths, start=1):
+            try:
+                samples = read_audio(
+                    path, sr=SAMPLE_RATE, backend="numpy", max_seconds=self.max_seconds, silence_ok=True
+                )
+                speech = len(samples) > 0 and has_speech(samples, SAMPLE_RATE)
+                embedding = encoder.embed_samples(samples) if len(samples) else None
+                results.append(Heard(embedding, speech, len(samples) / SAMPLE_RATE))
+            except VowelsError as exc:
+                results.append(None)
+                failures.append(Failure(str(path), str(exc)))
+            if progress is not None:
+                progress(done, len(paths))
+        return results, failures
+
+    # -- enrolment -----------------------------------------------------------------------------
+
+    def fit(
+        self,
+        data: str | os.PathLike[str] | Mapping[str, Sequence[str | os.PathLike[str]]],
+        *,
+        progress: Progress | None = None,
+    ) -> VoiceprintClassifier:
+        """Enrol every speaker of a folder ``data/<speaker>/`` (or a mapping speaker -> files).
+
+        Sets ``speakers_``, ``embeddings_``, ``labels_``, ``sources_``, ``threshold_``,
+        ``calibration_`` and ``failures_`` (files that could not be used).
+        """
+        self._check_params()
+        pairs = self._pairs(data)
+        results, failures = self.embed_files([p for _, p in pairs], progress=progress)
+        failures += _without_speech([p for _, p in pairs], results)
+        kept = [i for i, r in enumerate(results) if r is not None and r.speech]
+        speakers = sorted({s for s, _ in pairs})
+        for speaker in speakers:
+            if not any(pairs[i][0] == speaker for i in kept):
+                first = next(f.message for f in failures if any(s == speaker and str(p) == f.path for s, p in pairs))
+                raise DataError(f"{speaker}: none of this speaker's recordings could be used (first problem: {first}).")
+        self.embeddings_ = np.array([_vector(results[i]) for i in kept], dtype=np.float32).reshape(-1, 256)
+        self.labels_ = np.array([pairs[i][0] for i in kept], dtype=str)
+        self.sources_ = tuple(str(pairs[i][1]) for i in kept)
+        self.failures_ = tuple(failures)
+        self._update()
+        return self
+
+    def _pairs(self, data: str | os.PathLike[str] | Mapping) -> list[tuple[str, Path]]:
+        if isinstance(data, Mapping):
+            pairs = [(str(s), Path(p)) for s, paths in data.items() for p in paths]
+            for speaker in {s for s, _ in pairs}:
+                _check_name(speaker)
+            if not pairs:
+                raise DataError("no recordings given to enrol.")
+            return pairs
+        pairs = list_speaker_files(data, min_speakers=1)
+        for speaker, _ in pairs:
+            _check_name(speaker, where=Path(data) / speaker)
+        return pairs
+
+    def add_speaker(self, name: str, paths: Sequence[str | os.PathLike[str]]) -> list[Failure]:
+        """Enrol (or re-enrol, replacing) one speaker from `paths`; the threshold is re-fitted."""
+        self._check_params()
+        _check_name(name)
+        results, failures = self.embed_files(paths)
+        failures += _without_speech(paths, results)
+        vectors = [_vector(r) for r in results if r is not None and r.speech]
+        if not vectors:
+            first = failures[0].message if failures else "no files given"
+            raise DataError(f"{name}: none of the recordings could be used (first problem: {first}).")
+        keep = self.labels_ != name
+        used = [str(p) for p, r in zip(paths, results, strict=True) if r is not None and r.speech]
+        self.embeddings_ = np.concatenate([self.embeddings_[keep], np.array(vectors, dtype=np.float32)])
+        self.labels_ = np.concatenate([self.labels_[keep], np.array([name] * len(vectors), dtype=str)])
+        self.sources_ = (*[s for s, k in zip(self.sources_, keep, strict=True) if k], *used)
+        self._update()
+        return failures
+
+    def remove_speaker(self, name: str) -> None:
+        """Forget one enrolled speaker; the threshold is re-fitted."""
+        if name not in self.speakers_:
+            raise DataError(f"{name!r} is not enrolled; enrolled: {', '.join(self.speakers_) or 'none'}.")
+        keep = self.labels_ != name
+        self.embeddings_, self.labels_ = self.embeddings_[keep], self.labels_[keep]
+        self.sources_ = tuple(s for s, k in zip(self.sources_, keep, strict=True) if k)
+        self._update()
+
+    def _update(self) -> None:
+        """Voiceprints and threshold from the enrolment embeddings."""
+        self.speakers_ = tuple(sorted(set(self.labels_.tolist())))
+        self.voiceprints_ = np.array(
+            [_unit(self.embeddings_[self.labels_ == s].mean(axis=0)) for s in self.speakers_], dtype=np.float32
+        ).reshape(-1, self.embeddings_.shape[1])
+        self.calibration_ = self._calibrate()
+        self.threshold_ = float(self.threshold) if self.threshold != "auto" else float(self.calibration_["threshold"])
+
+    def _calibrate(self) -> dict:
+        """Genuine and stranger scores of the enrolment recordings, the scoring and the threshold they give.
+
+        Genuine: each recording against its speaker's voiceprint made without it. Stranger: each
+        recording against the other speakers alone, as if its own were not enrolled.
+        """
+        counts = {s: int(np.sum(self.labels_ == s)) for s in self.speakers_}
+        n_genuine = sum(n for n in counts.values() if n >= 2)
+        n_impostor = len(self.labels_) if len(self.speakers_) >= 2 else 0
+        fits = n_genuine >= MIN_CALIBRATION and n_impostor >= MIN_CALIBRATION and len(self.speakers_) >= 3
+        self.scoring_ = "cohort" if fits and len(self.speakers_) >= COHORT_MIN_SPEAKERS else "cosine"
+        genuine, impostor = [], []
+        for i, (vector, label) in enumerate(zip(self.embeddings_, self.labels_, strict=True)):
+            own = self.speakers_.index(label)
+            if counts[label] >= 2:
+                voiceprints = self.voiceprints_.copy()
+                rest = (self.labels_ == label) & (np.arange(len(self.labels_)) != i)
+                voiceprints[own] = _unit(self.embeddings_[rest].mean(axis=0))
+                genuine.append(float(self._normalised(voiceprints @ vector)[own]))
+            if n_impostor:
+                others = np.delete(self.voiceprints_, own, axis=0)
+                impostor.append(float(np.max(self._normalised(others @ vector))))
+        result: dict = {"n_genuine": len(genuine), "n_impostor": len(impostor)}
+        result.update(genuine=genuine, impostor=impostor)
+        if not fits:
+            reason = (
+                f"{len(genuine)} genuine and {len(impostor)} stranger scores from {len(self.speakers_)} speakers; "
+                f"fitting needs {MIN_CALIBRATION} of each from 3 speakers or more"
+            )
+            return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
+        threshold = gaussian_eer_threshold(np.array(genuine), np.array(impostor))
+        return {**result, "rule": "gaussian-eer", "threshold": threshold, "reason": ""}
+
+    def _normalised(self, cosines: np.ndarray) -> np.ndarray:
+        """Scores from cosines (..., n_speakers): as they are, or with ``cohort`` scoring each minus the mean
+        of the other speakers' (what a recording shares with every voice, its length among it, cancels)."""
+        k = cosines.shape[-1]
+        if self.scoring_ != "cohort" or k < 2:
+            return cosines
+        return cosines - (cosines.sum(axis=-1, keepdims=True) - cosines) / (k - 1)
+
+    @property
+    def calibrated_(self) -> bool:
+        """Whether the threshold was fitted to the enrolment recordings (not the default or given)."""
+        return self.threshold == "auto" and self.calibration_.get("rule") == "gaussian-eer"
+
+    def describe_threshold(self) -> str:
+        """One line: the threshold and how it was chosen."""
+        if self.threshold != "auto":
+            return f"threshold {self.threshold_:.3f} (given)"
+        if self.calibrated_:
+            c = self.calibration_
+            return (
+                f"threshold {self.threshold_:.3f} (fitted to {c['n_genuine']} genuine and {c['n_impostor']} "
+                "stranger scores of the enrolment recordings)"
+            )
+        return (
+            f"threshold {self.threshold_:.3f} (the default: too few recordings to fit one: "
+            f"{self.calibration_['reason']}; enrol more recordings for a threshold fitted to these voices)"
+        )
+
+    # -- identification -------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not self.speakers_:
+            from .errors import NotFittedError
+
+            raise NotFittedError("no speaker is enrolled; call fit or VoiceprintClassifier.load.")
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """Scores (n, n_speakers) of embeddings for each enrolled speaker, in ``speakers_`` order: the cosine to
+        the speaker's voiceprint, cohort-normalised when ``scoring_`` is ``"cohort"``."""
+        self._check_fitted()
+        return self._normalised(np.asarray(vectors, dtype=np.float32) @ self.voiceprints_.T)
+
+    def classify_files(
+        self, paths: Sequence[str | os.PathLike[str]], *, threshold: float | None = None
+    ) -> tuple[list[VoiceAnswer], list[Failure]]:
+        """Who spoke each file; unusable files come back as failures, in input order."""
+        self._check_fitted()
+        if threshold is not None and not -1 <= threshold <= 1:
+            raise ParameterError(f"threshold must be a cosine in [-1, 1]; got {threshold!r}.")
+        used = self.threshold_ if threshold is None else float(threshold)
+        results, failures = self.embed_files(paths)
+        answers = []
+        for path, heard in zip(paths, results, strict=True):
+            if heard is None:
+                continue
+            if heard.embedding is None:
+                answers.append(VoiceAnswer(str(path), UNKNOWN, "", -1.0, "", None, used, False, heard.seconds))
+                continue
+            row = self.scores(heard.embedding.vector[np.newaxis])[0]
+            order = np.argsort(row)[::-1]
+            best = int(order[0])
+            second = int(order[1]) if len(order) > 1 else None
+            answers.append(
+                VoiceAnswer(
+                    path=str(path),
+                    speaker=self.speakers_[best] if heard.speech and row[best] >= used else UNKNOWN,
+                    nearest=self.speakers_[best],
+                    score=float(row[best]),
+                    runner_up="" if second is None else self.speakers_[second],
+                    runner_up_score=None if second is None else float(row[second]),
+                    threshold=used,
+                    speech=heard.speech,
+                    seconds=round(heard.seconds, 3),
+                    windows=self._windows(heard.embedding, used),
+                )
+            )
+        return answers, failures
+
+    def _windows(self, embedding: Embedding, threshold: float) -> list[dict]:
+        partial_scores = self.scores(embedding.partials)
+        best = partial_scores.argmax(axis=1)
+        return [
+            {
+                "start": round(float(start), 2),
+                "end": round(float(end), 2),
+                "speaker": self.speakers_[k] if partial_scores[i, k] >= threshold else UNKNOWN,
+                "nearest": self.speakers_[k],
+                "score": round(float(partial_scores[i, k]), 4),
+            }
+            for i, (start, end, k) in enumerate(zip(embedding.starts, embedding.ends, best, strict=True))
+        ]
+
+    def evaluate_folder(self, folder: str | os.PathLike[str], *, threshold: float | None = None) -> tuple:
+        """Score the model on a labelled folder ``folder/<speaker>/``; speakers it does not know are strangers.
+
+        Returns (`vowels.evaluation.OpenSetEvaluation`, failures). A recording without speech
+        counts as answered ``unknown``.
+        """
+        from .evaluation import evaluate_open_set
+
+        self._check_fitted()
+        pairs = list_speaker_files(folder, min_speakers=1)
+        answers, failures = self.classify_files([p for _, p in pairs], threshold=threshold)
+        truth = {str(p): s for s, p in pairs}
+        used = self.threshold_ if threshold is None else float(threshold)
+        evaluation = evaluate_open_set(
+            [truth[a.path] for a in answers],
+            [a.nearest for a in answers],
+            [a.score if a.speech else -1.0 for a in answers],
+            enrolled=list(self.speakers_),
+            threshold=used,
+            sources=[a.path for a in answers],
+        )
+        return evaluation, failures
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write the model folder: ``voiceprints.npz`` (every enrolment embedding, no pickle) and
+        ``metadata.json`` (speakers, threshold and how it was chosen, the encoder's provenance),
+        as a whole or not at all."""
+        import io
+
+        from .bundle import atomic_folder, sha256_of, write_metadata
+        from .speaker_encoder import provenance
+
+        self._check_fitted()
+        buffer = io.BytesIO()
+        np.savez(buffer, embeddings=self.embeddings_, labels=self.labels_, sources=np.array(self.sources_, dtype=str))
+        with atomic_folder(Path(path), force=force) as staging:
+            (staging / VOICEPRINTS_FILE).write_bytes(buffer.getvalue())
+            metadata = {
+                "format": VOICEPRINT_FORMAT,
+                "format_version": VOICEPRINT_VERSION,
+                "speakers": list(self.speakers_),
+                "recordings": {s: int(np.sum(self.labels_ == s)) for s in self.speakers_},
+                "threshold": self.threshold_,
+                "threshold_given": None if self.threshold == "auto" else float(self.threshold),
+                "calibration": self.calibration_,
+                "scoring": self.scoring_,
+                "encoder": provenance(),
+                "voiceprints_sha256": sha256_of(staging / VOICEPRINTS_FILE),
+            }
+            write_metadata(staging, metadata)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
+        """Read a model folder written by `save`, checking its checksums."""
+        from .bundle import metadata_digest, sha256_of
+
+        folder = Path(path)
+        where = folder / METADATA_FILE
+        if not folder.is_dir():
+            raise BundleError(f"{folder}: no model there (not a folder); enrol one with 'vowels enrol DIR'.")
+        try:
+            metadata = json.loads(where.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BundleError(f"{folder}: model is incomplete, {METADATA_FILE} is missing; enrol again.") from None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise BundleError(f"{where}: not valid JSON ({exc}).") from None
+        if not isinstance(metadata, dict) or metadata.get("format") != VOICEPRINT_FORMAT:
+            raise BundleError(f"{where}: not a vowels voiceprint model (format is not {VOICEPRINT_FORMAT!r}).")
+        if metadata.get("format_version") != VOICEPRINT_VERSION:
+            raise BundleError(f"{where}: format version {metadata.get('format_version')!r} is not supported.")
+        if metadata.get("metadata_sha256") != metadata_digest(metadata):
+            raise BundleError(f"{where}: its content does not match the sha256 it records; enrol again.")
+        arrays_file = folder / VOICEPRINTS_FILE
+        if not arrays_file.is_file():
+            raise BundleError(f"{folder}: model is incomplete, {VOICEPRINTS_FILE} is missing; enrol again.")
+        if sha256_of(arrays_file) != metadata.get("voiceprints_sha256"):
+            raise BundleError(f"{arrays_file}: sha256 does not match metadata.json; the file was changed or damaged.")
+        try:
+            with np.load(arrays_file, allow_pickle=False) as arrays:
+                embeddings = arrays["embeddings"].astype(np.float32)
+                labels, sources = arrays["labels"].astype(str), tuple(arrays["sources"].astype(str))
+            given = metadata["threshold_given"]
+            model = cls(threshold="auto" if given is None else float(given))
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise BundleError(f"{folder}: damaged voiceprint model ({exc}); enrol again.") from None
+        if embeddings.ndim != 2 or len(embeddings) != len(labels) or len(sources) != len(labels) or not len(labels):
+            raise BundleError(f"{arrays_file}: arrays disagree in shape; enrol again.")
+        model.embeddings_, model.labels_, model.sources_ = embeddings, labels, sources
+        model.failures_ = ()
+        model._update()
+        return model
+
+
+def _vector(heard: Heard | None) -> np.ndarray:
+    assert heard is not None and heard.embedding is not None
+    return heard.embedding.vector
+
+
+def _without_speech(paths: Sequence[str | os.PathLike[str]], results: Sequence[Heard | None]) -> list[Failure]:
+    """Enrolment recordings in which no speech was found: skipped, each named."""
+    return [
+        Failure(str(p), f"{p}: no speech found (silence, noise or a tone); not enrolled.")
+        for p, r in zip(paths, results, strict=True)
+        if r is not None and not r.speech
+    ]
+
+
+def _check_name(name: str, *, where: object = None) -> None:
+    """A speaker name that can be an answer: not empty, not the reserved ``unknown`` (in any case or width)."""
+    import unicodedata
+
+    shown = where if where is not None else repr(name)
+    if not name.strip():
+        raise DataError(f"{shown}: a speaker needs a name that is not blank.")
+    if unicodedata.normalize("NFKC", name).casefold() == UNKNOWN:
+        raise DataError(f"{shown}: a speaker may not be named {UNKNOWN!r}: that is the answer for no match; rename it.")
