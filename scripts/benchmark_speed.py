@@ -425,12 +425,108 @@ def bench_families_cold_start(ws: Workspace, args: argparse.Namespace) -> dict:
     }
 
 
+LIBRISPEECH = ROOT.parent / "shared" / "data" / "librispeech" / "recordings"
+ENCODER_SPEAKERS, ENCODER_FILES = 10, 3
+
+
+def _speech_folder(root: Path) -> tuple[Path, Path]:
+    """10 'speakers' of three LibriSpeech utterances each (about 45 s a speaker; for timing, whose voice each
+    utterance is does not matter), and one 10 s recording of another utterance."""
+    import soundfile
+
+    files = sorted(LIBRISPEECH.glob("*.flac"))
+    if len(files) < ENCODER_SPEAKERS * ENCODER_FILES + 1:
+        raise SystemExit(f"{LIBRISPEECH}: the LibriSpeech excerpt is needed for the encoder benchmark")
+    folder = root / "speech"
+    for k in range(ENCODER_SPEAKERS):
+        (folder / f"speaker{k:02d}").mkdir(parents=True, exist_ok=True)
+        for f in files[k * ENCODER_FILES : (k + 1) * ENCODER_FILES]:
+            target = folder / f"speaker{k:02d}" / f.name
+            if not target.exists():
+                target.symlink_to(f)
+    samples, rate = soundfile.read(files[-1], dtype="float32")
+    probe = root / "ten_seconds.wav"
+    soundfile.write(probe, samples[: 10 * rate], rate)
+    return folder, probe
+
+
+def _timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=ENV, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[2:5])} failed: {done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def bench_encoder(ws: Workspace, args: argparse.Namespace) -> dict:
+    """Enrolling speakers with the pretrained encoder against training the network on the same folder, and
+    classifying one 10 s recording as a new process with each kind of model."""
+    folder, probe = _speech_folder(ws.root)
+    vowels = [sys.executable, "-m", "vowels"]
+    import soundfile
+
+    seconds = sum(soundfile.info(str(f)).duration for f in folder.glob("*/*.flac")) / ENCODER_SPEAKERS
+    enrol = [
+        _timed([*vowels, "enrol", str(folder), "--out", str(ws.root / "voices"), "--force"]) for _ in range(args.runs)
+    ]
+    n_train = max(1, min(3, args.runs))
+    fused, alone = [], []
+    for _ in range(n_train):
+        fused.append(_timed([*vowels, "train", str(folder), "--out", str(ws.root / "fused"), "--force"]))
+        alone.append(_timed([*vowels, "train", str(folder), "--out", str(ws.root / "net"), "--force", "--no-encoder"]))
+    models = {
+        "encoder (vowels enrol)": "voices",
+        "network fused with the encoder": "fused",
+        "network alone (today's path)": "net",
+    }
+    classify: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(args.runs):
+        for name, model in models.items():
+            classify[name].append(_timed([*vowels, "classify", "--model", str(ws.root / model), str(probe)]))
+    stats = {
+        "enrol": _spread(enrol),
+        "train_fused": _spread(fused),
+        "train_network": _spread(alone),
+        "classify": {name: _spread(t) for name, t in classify.items()},
+    }
+    ratio_enrol = stats["train_network"]["median_s"] / stats["enrol"]["median_s"]
+    today = stats["classify"]["network alone (today's path)"]["median_s"]
+    lines = [
+        f"{ENCODER_SPEAKERS} speakers of {ENCODER_FILES} LibriSpeech utterances each ({seconds:.0f} s a speaker on "
+        "average), each command a new process, wall time. Enrolment: `vowels enrol DIR` "
+        f"({args.runs} runs) against `vowels train DIR` with and without the encoder ({n_train} runs each). "
+        f"Classifying: `vowels classify --model M ten_seconds.wav` (10 s of another speaker), {args.runs} runs "
+        "per model, alternated. Goals: enrolment within 30 s, classifying within 1.5 s.",
+        "",
+        "| command | median (s) | min (s) | max (s) |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {st['median_s']:.2f} | {st['min_s']:.2f} | {st['max_s']:.2f} |"
+            for name, st in (
+                ("`vowels enrol` (encoder)", stats["enrol"]),
+                ("`vowels train` (network fused with the encoder)", stats["train_fused"]),
+                ("`vowels train --no-encoder` (network alone)", stats["train_network"]),
+                *((f"`vowels classify`, {name}", st) for name, st in stats["classify"].items()),
+            )
+        ),
+        "",
+        f"Enrolling is {ratio_enrol:.0f}x faster than training the network alone; classifying with the encoder "
+        f"takes {stats['classify']['encoder (vowels enrol)']['median_s'] / today:.2f}x the time of today's path.",
+    ]
+    return {
+        "title": "Enrolling with the speaker encoder, and classifying 10 s",
+        "lines": lines,
+        "data": {**stats, "seconds_per_speaker": seconds, "runs": args.runs, "train_runs": n_train},
+    }
+
+
 BENCHMARKS: dict[str, Callable[[Workspace, argparse.Namespace], dict]] = {
     "training": bench_training,
     "classify_latency": bench_classify_latency,
     "classify_batch": bench_classify_batch,
     "help": bench_help,
     "families_cold_start": bench_families_cold_start,
+    "encoder": bench_encoder,
 }
 
 

@@ -857,6 +857,12 @@ def add_train(sub: _Commands) -> None:
         help="save the network trained without the validation split (default: train it again on every recording)",
     )
     p.add_argument(
+        "--no-encoder",
+        action="store_true",
+        help="decide 'unknown' by the network's open-set score alone (default: fused with the pretrained speaker "
+        "encoder's, weighted as the calibration chooses)",
+    )
+    p.add_argument(
         "--kind",
         choices=FEATURE_KINDS,
         default=None,
@@ -887,6 +893,7 @@ def run_train(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         operating_point=args.operating_point,
         refit=not args.keep_split,
+        voice_encoder=not args.no_encoder,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
@@ -908,6 +915,11 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         _print("No validation split (--validation-fraction 0): accuracy not measured.")
     point = model.operating_point_
+    if model.fusion_ is not None:
+        _print(
+            f"Open-set score: the network's weighted {model.fusion_.weight:g} and the pretrained speaker encoder's "
+            f"{1 - model.fusion_.weight:g}, chosen on the calibration folds."
+        )
     if point is not None:
         _print(
             f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}, calibrated with each speaker left "

@@ -4,6 +4,7 @@ that names the speaker of a new recording, or answers `UNKNOWN`.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from .extraction import (
     load_speaker_folders,
 )
 from .features import FeatureConfig
+from .fusion import ScoreFusion
 from .names import ENGINES, RECURRENT
 from .preprocessing import Normalization, Preprocessing
 
@@ -46,11 +48,22 @@ UNKNOWN = "unknown"
 """The answer when the recording's open-set score is below the threshold."""
 
 OPENSET_FILE = "openset.npz"
+VOICEPRINTS_FILE = "voiceprints.npz"
+"""The bundle file holding each speaker's mean encoder embedding, for a model that fuses the encoder's score."""
 """The bundle file holding the open-set references (`vowels.openset.SpeakerScorer`)."""
 
 LEGACY_NORMALIZATION = "normalization"
 """The metadata entry of bundles written before the network's `Preprocessing` did the deltas and
 standardisation of recordings: their statistics, applied to features that held the deltas already."""
+
+
+def voiceprints(
+    vectors: np.ndarray, labels: Sequence[str] | np.ndarray, classes: Sequence[str] | np.ndarray
+) -> np.ndarray:
+    """Each speaker's L2-normed mean encoder embedding (n_classes, n_dims), in `classes` order."""
+    labels = np.asarray(labels).astype(str)
+    means = np.array([np.asarray(vectors)[labels == str(c)].mean(axis=0) for c in classes], dtype=np.float32)
+    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
 
 
 def bundle_preprocessing(metadata: BundleMetadata, features: FeatureConfig) -> Preprocessing:
@@ -178,6 +191,10 @@ class RecordingClassifier:
         After validation and calibration, train the saved network again on every recording.
     match_rate : bool, default=True
         Analyse a folder of lower-rate recordings at their rate instead of upsampling them.
+    voice_encoder : bool, default=True
+        Fuse the open-set score with the pretrained speaker encoder's (`vowels.fusion`): the
+        weight and scales are chosen on the calibration folds, so only with "auto". The
+        recordings are read a second time, at 16 kHz, for the encoder.
     random_state : int, default=0
     verbose : int or "auto", default="auto"
         1 prints each training stage and, for every network trained, each epoch's progress on
@@ -198,6 +215,7 @@ class RecordingClassifier:
     calibration_folds: int = 5
     refit: bool = True
     match_rate: bool = True
+    voice_encoder: bool = True
     random_state: int = 0
     verbose: int | str = "auto"
     validation_: dict = field(default_factory=dict, init=False, repr=False)
@@ -306,8 +324,12 @@ class RecordingClassifier:
                     f"of {len(u.speakers)} speakers with every speaker in both parts ({exc}); add "
                     "recordings or pass a different fraction (0 for none)."
                 ) from None
-        train, held = u.subset(np.sort(indices)), u.subset(np.sort(validation))
+        indices, validation = np.sort(indices), np.sort(validation)
+        train, held = u.subset(indices), u.subset(validation)
         self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
+        self.fusion_: ScoreFusion | None = None
+        self.voiceprints_: np.ndarray | None = None
+        vectors = None
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
         stages = 1 + int(final_on_all)
@@ -324,7 +346,9 @@ class RecordingClassifier:
         if self.threshold == "auto":
             reason = self._calibration_obstacle(u, held)
             if reason is None:
-                self.operating_point_ = self._calibrate(train, held)
+                vectors = self._training_voice_vectors(u) if self.voice_encoder else None
+                voices = None if vectors is None else (vectors[indices], vectors[validation])
+                self.operating_point_ = self._calibrate(train, held, voices)
                 self.validation_["open_set"] = "calibrated"
             else:
                 self.validation_["open_set"] = f"not calibrated: {reason}"
@@ -343,11 +367,25 @@ class RecordingClassifier:
             enrolled.labels,
             self.classifier_.classes_,
         )
+        if self.fusion_ is not None and vectors is not None:
+            enrolled_vectors = vectors if final_on_all else vectors[indices]
+            self.voiceprints_ = voiceprints(enrolled_vectors, enrolled.labels, self.classes_)
         if self.threshold == "auto":
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
         else:
             self.threshold_ = float(self.threshold)
         return self
+
+    def _training_voice_vectors(self, u: Utterances) -> np.ndarray | None:
+        """The encoder's embedding of every training recording, or None (and why, said) when one cannot be read."""
+        from .voiceprints import embed_paths
+
+        self._say(f"Embedding {len(u)} recordings with the pretrained speaker encoder.")
+        vectors, failures = embed_paths(u.sources)
+        if failures:
+            self._say(f"Speaker encoder not used: {failures[0].message}")
+            return None
+        return vectors
 
     def _calibration_obstacle(self, u: Utterances, held: Utterances) -> str | None:
         """Why the threshold cannot be calibrated on these data, or None."""
@@ -359,8 +397,16 @@ class RecordingClassifier:
             return "every speaker needs a held-out recording"
         return None
 
-    def _calibrate(self, train: Utterances, held: Utterances) -> Any:
-        """Genuine and stranger scores of networks trained without each group of speakers, and the threshold."""
+    def _calibrate(
+        self, train: Utterances, held: Utterances, voices: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Any:
+        """Genuine and stranger scores of networks trained without each group of speakers, and the threshold.
+
+        With `voices` (the encoder's embeddings of `train` and `held`), the encoder scores the same
+        recordings against the voiceprints of the speakers each network knows, and the fused score
+        is chosen (``fusion_``) and calibrated instead of the network's alone.
+        """
+        from .fusion import CalibrationFold, ScoreFusion
         from .openset import OpenSetScorer, choose_threshold
 
         speakers = np.array(train.speakers)
@@ -371,8 +417,10 @@ class RecordingClassifier:
             groups = [np.array([s]) for s in speakers]
         genuine: list[np.ndarray] = []
         impostor: list[np.ndarray] = []
+        folds: list[CalibrationFold] = []
         for k, strangers in enumerate(groups, start=1):
-            known_train = train.subset(np.flatnonzero(~np.isin(train.labels, strangers)))
+            known_rows = np.flatnonzero(~np.isin(train.labels, strangers))
+            known_train = train.subset(known_rows)
             classifier = self._train(
                 known_train,
                 f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})",
@@ -382,12 +430,23 @@ class RecordingClassifier:
             scorer = OpenSetScorer.fit(
                 classifier.embed(known), classifier.preprocessing_.apply(known), known_train.labels, classifier.classes_
             )
-            nearest = np.argmax(classifier.predict_proba(held.sequences), axis=1)
-            scores = scorer.scores(classifier.embed(held.sequences), classifier.preprocessing_.apply(held.sequences))
-            scores = scores[np.arange(len(held)), nearest]
+            all_scores = scorer.scores(
+                classifier.embed(held.sequences), classifier.preprocessing_.apply(held.sequences)
+            )
             is_stranger = np.isin(held.labels, strangers)
+            if voices is not None:
+                prints = voiceprints(voices[0][known_rows], known_train.labels, classifier.classes_)
+                column = {str(c): i for i, c in enumerate(classifier.classes_)}
+                truth = np.array([-1 if s else column[str(label)] for label, s in zip(held.labels, is_stranger)])
+                folds.append(CalibrationFold(all_scores, voices[1] @ prints.T, truth))
+                continue
+            nearest = np.argmax(classifier.predict_proba(held.sequences), axis=1)
+            scores = all_scores[np.arange(len(held)), nearest]
             genuine.append(scores[~is_stranger])
             impostor.append(scores[is_stranger])
+        if folds:
+            self.fusion_, fused_genuine, fused_impostor = ScoreFusion.choose(folds)
+            return choose_threshold(fused_genuine, fused_impostor, self.operating_point)
         return choose_threshold(np.concatenate(genuine), np.concatenate(impostor), self.operating_point)
 
     def _check_fitted(self) -> None:
@@ -414,8 +473,13 @@ class RecordingClassifier:
         self._check_fitted()
         return self.classifier_.predict_proba(sequences)
 
-    def identify(self, sequences: Sequence[np.ndarray]) -> Identification:
-        """Probabilities, most probable speaker and the open-set scores, for feature sequences as extracted."""
+    def identify(self, sequences: Sequence[np.ndarray], voice_vectors: np.ndarray | None = None) -> Identification:
+        """Probabilities, most probable speaker and the open-set scores, for feature sequences as extracted.
+
+        A model that fuses the speaker encoder's score (``fusion_``) needs the recordings' encoder
+        embeddings too (`voice_vectors`, from `vowels.voiceprints.embed_paths`); its nearest
+        speaker is then the one with the highest fused score.
+        """
         self._check_fitted()
         probabilities = self.classifier_.predict_proba(sequences)
         nearest = np.argmax(probabilities, axis=1)
@@ -423,6 +487,13 @@ class RecordingClassifier:
             all_scores = probabilities
         else:
             all_scores = self.scorer_.scores(self.classifier_.embed(sequences), self.preprocessing_.apply(sequences))
+        if self.fusion_ is not None and self.voiceprints_ is not None:
+            if voice_vectors is None or len(voice_vectors) != len(sequences):
+                raise ParameterError(
+                    "this model fuses the speaker encoder's score: pass each recording's voice_vectors."
+                )
+            all_scores = self.fusion_.combine(all_scores, np.asarray(voice_vectors) @ self.voiceprints_.T)
+            nearest = np.argmax(all_scores, axis=1)
         scores = all_scores[np.arange(len(nearest)), nearest]
         return Identification(probabilities, nearest, scores.astype(float), all_scores.astype(float))
 
@@ -458,6 +529,17 @@ class RecordingClassifier:
         names = self.classes_[identification.nearest].astype(object)
         names[identification.scores < threshold] = UNKNOWN
         return names.astype(str)
+
+    def voice_vectors(self, paths: Sequence[str | os.PathLike[str]]) -> np.ndarray | None:
+        """The encoder's embeddings of `paths` when the model fuses its score, else None."""
+        if self.fusion_ is None:
+            return None
+        from .voiceprints import embed_paths
+
+        vectors, failures = embed_paths(paths)
+        if failures:
+            raise DataError(failures[0].message)
+        return vectors
 
     def _check_threshold(self, threshold: float | None) -> None:
         low = 0.0 if self.scorer_ is None else -1.0
@@ -505,7 +587,9 @@ class RecordingClassifier:
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return []
-        identification = self.identify([f for f in features if f is not None])
+        identification = self.identify(
+            [f for f in features if f is not None], self.voice_vectors([paths[i] for i in good])
+        )
         names = self.answer(identification, threshold=threshold)
         used = self.threshold_ if threshold is None else threshold
         results = []
@@ -552,7 +636,7 @@ class RecordingClassifier:
             folder, self.features_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
         )
         u = data.utterances
-        identification = self.identify(u.sequences)
+        identification = self.identify(u.sequences, self.voice_vectors(u.sources))
         evaluation = evaluate_open_set(
             u.labels,
             self.classes_[identification.nearest],
@@ -583,10 +667,15 @@ class RecordingClassifier:
                 "threshold": self.threshold_,
                 "threshold_source": "calibrated" if self.operating_point_ is not None else "given",
                 "operating_point": None if self.operating_point_ is None else self.operating_point_.to_dict(),
+                "fusion": None if self.fusion_ is None else self.fusion_.to_dict(),
             },
             "validation": self.validation_,
         }
         files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
+        if self.voiceprints_ is not None:
+            buffer = io.BytesIO()
+            np.savez(buffer, voiceprints=self.voiceprints_)
+            files[VOICEPRINTS_FILE] = buffer.getvalue()
         return self.classifier_.save(path, force=force, metrics=self.validation_, extra=extra, extra_files=files)
 
     @classmethod
@@ -681,6 +770,20 @@ class RecordingClassifier:
             if list(scorer.classes) != [str(c) for c in classifier.classes_]:
                 raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
             model.scorer_ = scorer
+        model.fusion_, model.voiceprints_ = None, None
+        fusion = metadata.open_set.get("fusion")
+        if fusion is not None:
+            prints = Path(path) / VOICEPRINTS_FILE
+            try:
+                model.fusion_ = ScoreFusion.from_dict(fusion)
+                with np.load(prints, allow_pickle=False) as arrays:
+                    model.voiceprints_ = arrays["voiceprints"].astype(np.float32)
+            except (KeyError, TypeError, ValueError, OSError) as exc:
+                raise BundleError(
+                    f"{where}: missing or invalid speaker-encoder fusion ({exc}); retrain the model."
+                ) from None
+            if model.voiceprints_.shape != (len(classifier.classes_), 256):
+                raise BundleError(f"{prints}: voiceprints do not match the model's speakers; retrain the model.")
         low = -1.0 if model.scorer_ is not None else 0.0
         if not low <= model.threshold_ <= 1:
             raise BundleError(f"{where}: unknown_threshold {model.threshold_} is outside [{low:g}, 1].")

@@ -37,7 +37,9 @@ __all__ = [
     "VOICEPRINT_FORMAT",
     "VoiceAnswer",
     "VoiceprintClassifier",
+    "embed_paths",
     "gaussian_eer_threshold",
+    "hear_files",
     "is_voiceprint_model",
 ]
 
@@ -171,29 +173,8 @@ class VoiceprintClassifier:
     def embed_files(
         self, paths: Sequence[str | os.PathLike[str]], *, progress: Progress | None = None
     ) -> tuple[list[Heard | None], list[Failure]]:
-        """What the encoder hears in each file (None for a file that cannot be read, with a `Failure`
-        naming it), in `paths` order. Silence is heard, as no speech."""
-        from .audio import read_audio
-        from .speaker_encoder import SAMPLE_RATE, load_encoder
-        from .voice_activity import has_speech
-
-        encoder = load_encoder()
-        results: list[Heard | None] = []
-        failures = []
-        for done, path in enumerate(paths, start=1):
-            try:
-                samples = read_audio(
-                    path, sr=SAMPLE_RATE, backend="numpy", max_seconds=self.max_seconds, silence_ok=True
-                )
-                speech = len(samples) > 0 and has_speech(samples, SAMPLE_RATE)
-                embedding = encoder.embed_samples(samples) if len(samples) else None
-                results.append(Heard(embedding, speech, len(samples) / SAMPLE_RATE))
-            except VowelsError as exc:
-                results.append(None)
-                failures.append(Failure(str(path), str(exc)))
-            if progress is not None:
-                progress(done, len(paths))
-        return results, failures
+        """What the encoder hears in each file (`hear_files`), up to `max_seconds` long."""
+        return hear_files(paths, max_seconds=self.max_seconds, progress=progress)
 
     # -- enrolment -----------------------------------------------------------------------------
 
@@ -493,6 +474,45 @@ class VoiceprintClassifier:
         model.failures_ = ()
         model._update()
         return model
+
+
+def hear_files(
+    paths: Sequence[str | os.PathLike[str]], *, max_seconds: float = MAX_SECONDS, progress: Progress | None = None
+) -> tuple[list[Heard | None], list[Failure]]:
+    """What the encoder hears in each file (None for a file that cannot be read, with a `Failure` naming it),
+    in `paths` order. Silence is heard, as no speech."""
+    from .audio import read_audio
+    from .speaker_encoder import SAMPLE_RATE, load_encoder
+    from .voice_activity import has_speech
+
+    encoder = load_encoder()
+    results: list[Heard | None] = []
+    failures = []
+    for done, path in enumerate(paths, start=1):
+        try:
+            samples = read_audio(path, sr=SAMPLE_RATE, backend="numpy", max_seconds=max_seconds, silence_ok=True)
+            speech = len(samples) > 0 and has_speech(samples, SAMPLE_RATE)
+            embedding = encoder.embed_samples(samples) if len(samples) else None
+            results.append(Heard(embedding, speech, len(samples) / SAMPLE_RATE))
+        except VowelsError as exc:
+            results.append(None)
+            failures.append(Failure(str(path), str(exc)))
+        if progress is not None:
+            progress(done, len(paths))
+    return results, failures
+
+
+def embed_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, list[Failure]]:
+    """The encoder's embedding (n, 256) of each file, zeros for one that cannot be read or is silent (each a
+    `Failure`): what a trained model fuses with its network's score."""
+    heard, failures = hear_files(paths)
+    vectors = np.zeros((len(heard), 256), dtype=np.float32)
+    for i, (path, h) in enumerate(zip(paths, heard, strict=True)):
+        if h is not None and h.embedding is not None:
+            vectors[i] = h.embedding.vector
+        elif h is not None:
+            failures.append(Failure(str(path), f"{path}: silence only; nothing for the speaker encoder to hear."))
+    return vectors, failures
 
 
 def _vector(heard: Heard | None) -> np.ndarray:

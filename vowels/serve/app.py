@@ -238,7 +238,7 @@ def create_app(
             features = features_of_upload(
                 path, classifier.features_, name=name, dsp=classifier.dsp_, max_seconds=max_upload_seconds
             )
-            answer = identify(classifier, features, threshold=threshold)
+            answer = identify(classifier, features, threshold=threshold, voice_vectors=classifier.voice_vectors([path]))
             drawn = figure_png(classifier, path, name=name) if figure else None
         return {"file": name, "model": model, **answer, "figure_png": drawn}
 

@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 __all__ = ["figure_png", "identify"]
 
 
-def identify(model: RecordingClassifier, features: np.ndarray, *, threshold: float | None = None) -> dict:
+def identify(
+    model: RecordingClassifier,
+    features: np.ndarray,
+    *,
+    threshold: float | None = None,
+    voice_vectors: np.ndarray | None = None,
+) -> dict:
     """The answer for one recording's `features` and the numbers behind it, JSON-ready.
 
     Parameters
@@ -28,6 +34,9 @@ def identify(model: RecordingClassifier, features: np.ndarray, *, threshold: flo
         As extracted (`vowels.serve.uploads.features_of_upload`), before deltas and standardisation.
     threshold : float, default=None
         Score below which the answer is ``"unknown"``; None uses the model's.
+    voice_vectors : np.ndarray of shape (1, 256), default=None
+        The recording's speaker-encoder embedding, for a model that fuses its score
+        (`RecordingClassifier.voice_vectors`).
 
     Returns
     -------
@@ -37,7 +46,7 @@ def identify(model: RecordingClassifier, features: np.ndarray, *, threshold: flo
         ``"probability"`` in [0, 1]) and ``speakers``: for each enrolled speaker, in the model's
         order, its ``name``, ``score`` and ``probability``.
     """
-    identification = model.identify([features])
+    identification = model.identify([features], voice_vectors)
     probabilities, scores = identification.probabilities[0], identification.all_scores[0]
     answer = str(model.answer(identification, threshold=threshold)[0])
     nearest = int(identification.nearest[0])
