@@ -241,18 +241,22 @@ def encoder_row(enrol: Path, test: Path) -> dict:
     )
 
 
-def network_row(enrol: Path, test: Path, seed: int, **params: object) -> dict:
-    """`vowels train` then `vowels evaluate`: the network, threshold calibrated with speakers left out."""
+def network_row(enrol: Path, test: Path, seed: int, *, voice_encoder: bool, **params: object) -> dict:
+    """`vowels train` (fused with the encoder, or `--no-encoder`) then `vowels evaluate`: the network, threshold
+    calibrated with speakers left out."""
     from vowels.recordings import RecordingClassifier
 
     start = time.perf_counter()
-    model = RecordingClassifier(random_state=seed, verbose=0, **params).fit(enrol)  # type: ignore[arg-type]
+    model = RecordingClassifier(random_state=seed, verbose=0, voice_encoder=voice_encoder, **params)  # type: ignore[arg-type]
+    model.fit(enrol)
     seconds = time.perf_counter() - start
-    bundle = model.save(enrol.parent / "network")
+    bundle = model.save(enrol.parent / f"network-{voice_encoder}")
     evaluation, failures = RecordingClassifier.load(bundle, engine="numpy").evaluate_folder(test)
     if failures:
         raise SystemExit(f"unexpected unusable recordings: {failures}")
-    return _system_row("network (vowels train)", evaluation, model.threshold_, seconds, **params)
+    name = "fused (vowels train)" if voice_encoder else "network alone (vowels train --no-encoder)"
+    weight = None if model.fusion_ is None else model.fusion_.weight
+    return _system_row(name, evaluation, model.threshold_, seconds, network_weight=weight, **params)
 
 
 def baseline_row(enrol: Path, test: Path, seed: int) -> dict:
@@ -270,9 +274,10 @@ def text_independent(librispeech: Path, tmp: Path, seed: int) -> dict:
     say(f"librispeech: {json.dumps(rows[-1])}")
     rows.append(baseline_row(enrol, test, seed))
     say(f"librispeech: {json.dumps(rows[-1])}")
-    # a third held out, so that each of the 20 speakers has a held-out recording (the default 0.2 gives 12)
-    rows.append(network_row(enrol, test, seed, validation_fraction=1 / 3))
-    say(f"librispeech: {json.dumps(rows[-1])}")
+    for voice_encoder in (False, True):
+        # a third held out, so that each of the 20 speakers has a held-out recording (the default 0.2 gives 12)
+        rows.append(network_row(enrol, test, seed, voice_encoder=voice_encoder, validation_fraction=1 / 3))
+        say(f"librispeech: {json.dumps(rows[-1])}")
     return {"enrolled": enrolled, "rows": rows}
 
 
@@ -284,7 +289,13 @@ def fsdd50(fsdd: Path, tmp: Path, seed: int) -> dict:
         base = tmp / f"fsdd50-{stranger}"
         enrol = view(fsdd, base / "enrol", enrolled, FSDD50_ENROL)
         test = view(fsdd, base / "test", SPEAKERS, TEST)
-        for row in (encoder_row(enrol, test), baseline_row(enrol, test, seed), network_row(enrol, test, seed)):
+        for system in ("encoder", "baseline", "network", "fused"):
+            if system == "encoder":
+                row = encoder_row(enrol, test)
+            elif system == "baseline":
+                row = baseline_row(enrol, test, seed)
+            else:
+                row = network_row(enrol, test, seed, voice_encoder=system == "fused")
             rows.setdefault(row["system"], []).append({"stranger": stranger, **row})
             say(f"fsdd50, stranger {stranger}: {json.dumps(row)}")
     return rows
@@ -360,18 +371,19 @@ def markdown(results: dict) -> str:
     lines = [
         "# Speaker identification on real speech",
         "",
+        "Written by `python scripts/benchmark_recordings.py` (seed "
+        f"{results['seed']}, {m['date']}, {m['cpu_count']} cores, shared with other work; `--only PART` re-runs "
+        "one part and keeps the others); every number below is in `reports/recordings.json`. Seconds are wall "
+        "time on that shared machine.",
+        "",
         *real_speech_markdown(results),
         "## FSDD, 300 training recordings a speaker",
         "",
-        "Written by `python scripts/benchmark_recordings.py` (one run, seed "
-        f"{results['seed']}, {m['date']}, {m['cpu_count']} cores, shared with other work); every number below is in "
-        "`reports/recordings.json`. Data: `../shared/data/fsdd`, 6 adult male speakers saying the digits, "
+        "Data: `../shared/data/fsdd`, 6 adult male speakers saying the digits, "
         "8 kHz; train on repetitions 10–39 (300 per speaker), test on 40–49 (100 per speaker). "
         "The package's defaults throughout (`vowels train DIR`: MFCC computed at the recordings' 8 kHz, "
-        "BiLSTM 100 units, 30 epochs, 20 % held out to validate and calibrate, then refitted on everything).",
-        "",
-        "Seconds are wall time on a machine shared with other work (the project's test suite ran beside the "
-        "open-set part of this run, whose `train_seconds` in the JSON are inflated by it).",
+        "BiLSTM 100 units, 30 epochs, 20 % held out to validate and calibrate, the open-set score fused with "
+        "the speaker encoder's, then refitted on everything).",
         "",
         "## Closed set (all six speakers enrolled)",
         "",
@@ -409,7 +421,8 @@ def markdown(results: dict) -> str:
         )
     lines += [
         "",
-        "`vowels`: the network names the speaker and the open-set score chosen below decides `unknown`. The "
+        "`vowels`: `vowels train` as it is by default: the network's open-set score (chosen below) fused with the "
+        "speaker encoder's, the nearest speaker by the fused score, which decides `unknown`. The "
         "baseline: each recording's MFCC mean and standard deviation, standardised, cosine to each speaker's "
         "mean, the threshold chosen the same way from the training recordings (no network, so no retraining "
         "is needed to leave a speaker out). The mean over strangers hides their spread: the stranger "

@@ -79,6 +79,7 @@ def test_top_level_help_lists_every_command_with_its_summary(capsys, monkeypatch
             "report",
             "extract",
             "train",
+            "enrol",
             "classify",
             "serve",
         }

@@ -213,7 +213,9 @@ def test_bundle_stores_the_feature_config_preprocessing_and_threshold(trained):
     assert point["rule"] == "eer" and point["threshold"] == model.threshold_
     assert point["n_genuine"] == len(point["genuine"]) > 0 and point["n_impostor"] == len(point["impostor"]) > 0
     assert metadata["open_set"]["scoring"] == SCORING
-    assert set(metadata["extra_files"]) == {"openset.npz"}
+    assert model.fusion_ is not None  # the default fuses the speaker encoder's score, kept beside the references
+    assert set(metadata["extra_files"]) == {"openset.npz", "voiceprints.npz"}
+    assert metadata["open_set"]["fusion"] == model.fusion_.to_dict()
     assert metadata["source_rates"] == {"22050": len(VOICES) * len(TRAIN_WORDS)}  # espeak-ng's rate
     assert metadata["params"]["mode"] == "masked"
     assert metadata["validation"]["accuracy"] == model.validation_["accuracy"]

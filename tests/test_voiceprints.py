@@ -15,12 +15,12 @@ import soundfile
 
 from vowels.cli import main
 from vowels.errors import BundleError, DataError
+from vowels.openset import choose_threshold, gaussian_eer_threshold
 from vowels.voice_activity import has_speech
 from vowels.voiceprints import (
     DEFAULT_THRESHOLD,
     MIN_CALIBRATION,
     VoiceprintClassifier,
-    gaussian_eer_threshold,
     is_voiceprint_model,
 )
 
@@ -111,6 +111,12 @@ def test_gaussian_threshold_lies_between_separated_scores_not_at_the_lowest_genu
     assert 0.6 < threshold < 0.99
     wide = gaussian_eer_threshold(np.array([0.8, 0.9]), np.array([0.1, 0.7]))
     assert 0.7 < wide < 0.8
+    # the trained network's calibration takes the same normal fit when its scores are few (6 genuine, 3 strangers,
+    # as three speakers with four takes each gave on the page), instead of the lowest genuine score
+    point = choose_threshold(np.array([0.997, 0.998, 0.999, 0.9975, 0.9985, 0.9995]), np.array([0.5, 0.6, 0.7]))
+    assert point.method == "normal fit" and 0.7 < point.threshold < 0.99
+    many = choose_threshold(np.linspace(0.6, 1.0, 40), np.linspace(0.0, 0.7, 40))
+    assert many.method == "empirical"
 
 
 def test_a_speaker_is_added_and_removed_without_touching_the_others(enrolment, probes, model, tmp_path):

@@ -922,7 +922,8 @@ def run_train(args: argparse.Namespace) -> int:
         )
     if point is not None:
         _print(
-            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}, calibrated with each speaker left "
+            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}{_fit_note(point)}, calibrated with each "
+            "speaker left "
             f"out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} held-out recordings "
             f"of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of {len(point.genuine)} of "
             "enrolled speakers rejected"
@@ -938,6 +939,13 @@ def run_train(args: argparse.Namespace) -> int:
     model.save(out, force=args.force)
     _say(args, f"Saved model bundle {out} (trained in {v['train_seconds']:.1f} s)")
     return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
+
+
+def _fit_note(point: Any) -> str:
+    """How few calibration scores the threshold came from, when a normal fit had to stand in for them."""
+    if point.method != "normal fit":
+        return ""
+    return f"; only {len(point.genuine)} + {len(point.impostor)} calibration scores, so a normal fit to them"
 
 
 def _features_of_source(args: argparse.Namespace) -> Extraction:

@@ -41,6 +41,7 @@ __all__ = [
     "SpeakerScorer",
     "choose_threshold",
     "error_rates",
+    "gaussian_eer_threshold",
     "parse_operating_point",
     "utterance_statistics",
 ]
@@ -256,6 +257,10 @@ class OperatingPoint:
         Of the calibration scores.
     genuine, impostor : tuple of float
         The calibration scores it was chosen from.
+    method : {"empirical", "normal fit"}
+        How the "eer" threshold was found: among the scores, or, when either set has fewer than
+        `MIN_EMPIRICAL` scores, where normal fits of the two cross (`gaussian_eer_threshold`),
+        which a few scores that happen to separate perfectly cannot drag to an extreme.
     """
 
     rule: str
@@ -265,6 +270,7 @@ class OperatingPoint:
     equal_error_rate: float
     genuine: tuple[float, ...]
     impostor: tuple[float, ...]
+    method: str = "empirical"
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values, every score as computed, so the stored rates can be recomputed."""
@@ -278,6 +284,7 @@ class OperatingPoint:
             "n_impostor": len(self.impostor),
             "genuine": list(self.genuine),
             "impostor": list(self.impostor),
+            "method": self.method,
         }
 
     @classmethod
@@ -291,6 +298,7 @@ class OperatingPoint:
             equal_error_rate=float(values["equal_error_rate"]),
             genuine=tuple(map(float, values["genuine"])),
             impostor=tuple(map(float, values["impostor"])),
+            method=str(values.get("method", "empirical")),
         )
 
 
@@ -308,12 +316,32 @@ def parse_operating_point(rule: str) -> float | None:
     raise ParameterError(f"operating point must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {rule!r}.")
 
 
+MIN_EMPIRICAL = 20
+"""Fewest genuine and fewest stranger calibration scores from which the "eer" threshold is taken among them."""
+MIN_SPREAD = 0.02
+"""Floor of each fitted standard deviation (`gaussian_eer_threshold`), so that a few equal scores have a spread."""
+
+
+def gaussian_eer_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """Where normal fits of the two score sets cross in tail probability: ``(m_g s_i + m_i s_g) / (s_g + s_i)``.
+
+    Each spread is at least `MIN_SPREAD`. The point lies between the two means whenever the
+    genuine mean is the higher one.
+    """
+    mg, mi = float(np.mean(genuine)), float(np.mean(impostor))
+    sg, si = max(float(np.std(genuine)), MIN_SPREAD), max(float(np.std(impostor)), MIN_SPREAD)
+    return (mg * si + mi * sg) / (sg + si)
+
+
 def choose_threshold(genuine: np.ndarray, impostor: np.ndarray, rule: str = "eer") -> OperatingPoint:
     """The threshold at operating point `rule` (see `OperatingPoint`) of calibration scores."""
     genuine, impostor = np.asarray(genuine, dtype=float), np.asarray(impostor, dtype=float)
     target = parse_operating_point(rule)
     eer, eer_threshold = equal_error_rate(genuine, impostor)
-    if target is None:
+    method = "empirical"
+    if target is None and min(len(genuine), len(impostor)) < MIN_EMPIRICAL:
+        threshold, method = gaussian_eer_threshold(genuine, impostor), "normal fit"
+    elif target is None:
         threshold = eer_threshold
     else:
         # the smallest threshold that accepts at most `target` of the impostors
@@ -321,4 +349,5 @@ def choose_threshold(genuine: np.ndarray, impostor: np.ndarray, rule: str = "eer
         allowed = int(np.floor(target * len(ranked)))
         threshold = float(np.nextafter(ranked[allowed], np.inf)) if allowed < len(ranked) else float(ranked[-1])
     far, frr = error_rates(genuine, impostor, threshold)
-    return OperatingPoint(rule, threshold, far, frr, eer, tuple(map(float, genuine)), tuple(map(float, impostor)))
+    scores = tuple(map(float, genuine)), tuple(map(float, impostor))
+    return OperatingPoint(rule, threshold, far, frr, eer, *scores, method=method)

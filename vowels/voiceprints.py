@@ -9,11 +9,11 @@ takes seconds, and a speaker can be added or removed without touching the others
 The threshold ("auto") comes from the enrolment recordings alone: each recording is scored
 against its own speaker's voiceprint made without it (genuine) and against the other speakers
 alone (as a stranger would be). A normal distribution is fitted to each set and the
-threshold put where both tails are equally likely (`gaussian_eer_threshold`): unlike the
-lowest genuine score, it does not jump to an extreme when a handful of scores happen to
-separate perfectly. With fewer than `MIN_CALIBRATION` scores of either kind the data cannot
-say, and the threshold is `DEFAULT_THRESHOLD`, measured on development speech
-(reports/recordings.md) and stated as such in the model, `vowels enrol` and the report.
+threshold put where both tails are equally likely (`vowels.openset.gaussian_eer_threshold`):
+unlike the lowest genuine score, it does not jump to an extreme when a handful of scores
+happen to separate perfectly. With fewer than `MIN_CALIBRATION` scores of either kind the data
+cannot say, and the threshold is `DEFAULT_THRESHOLD`, stated as such in the model and by
+`vowels enrol`.
 A recording in which `vowels.voice_activity` finds no speech is answered ``unknown``.
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
+from .openset import gaussian_eer_threshold
 from .speaker_encoder import Embedding
 
 __all__ = [
@@ -56,8 +57,6 @@ MIN_CALIBRATION = 10
 COHORT_MIN_SPEAKERS = 10
 """Enrolled speakers from which scores are cohort-normalised (`VoiceprintClassifier.scores`): on the
 development protocols it lowered the equal error rate with 10-20 speakers and raised it with 3-5."""
-MIN_SPREAD = 0.02
-"""Floor of each fitted standard deviation, so that a few identical scores give no zero spread."""
 MAX_SECONDS = 1200.0
 """Longest recording read, in s (20 minutes): embedding runs in 1.6 s partials, so memory stays bounded."""
 
@@ -71,17 +70,6 @@ def is_voiceprint_model(path: str | os.PathLike[str]) -> bool:
     except (OSError, ValueError, RecursionError):
         return False
     return isinstance(metadata, dict) and metadata.get("format") == VOICEPRINT_FORMAT
-
-
-def gaussian_eer_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:
-    """Where normal fits of the two score sets cross in tail probability: ``(m_g s_i + m_i s_g) / (s_g + s_i)``.
-
-    Each spread is at least `MIN_SPREAD`. The point lies between the two means whenever the
-    genuine mean is the higher one.
-    """
-    mg, mi = float(np.mean(genuine)), float(np.mean(impostor))
-    sg, si = max(float(np.std(genuine)), MIN_SPREAD), max(float(np.std(impostor)), MIN_SPREAD)
-    return (mg * si + mi * sg) / (sg + si)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
