@@ -212,17 +212,8 @@ def librispeech_protocol(librispeech: Path, root: Path) -> tuple[Path, Path, lis
 
 
 def _system_row(name: str, ev: object, threshold: float, seconds: float, **extra: object) -> dict:
-    return {
-        "system": name,
-        "threshold": threshold,
-        "closed_set_accuracy": ev.closed_set.accuracy,  # type: ignore[attr-defined]
-        "false_rejection": ev.false_rejection,  # type: ignore[attr-defined]
-        "true_rejection": ev.true_rejection,  # type: ignore[attr-defined]
-        "misnamed": ev.misnamed,  # type: ignore[attr-defined]
-        "equal_error_rate": ev.equal_error_rate,  # type: ignore[attr-defined]
-        "seconds": seconds,
-        **extra,
-    }
+    rates = {k: v for k, v in _open_row(ev, "", threshold).items() if k != "stranger"}
+    return {"system": name, **rates, "seconds": seconds, **extra}
 
 
 def encoder_row(enrol: Path, test: Path) -> dict:

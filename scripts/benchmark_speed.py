@@ -103,6 +103,14 @@ def _spread(times: list[float]) -> dict:
     }
 
 
+def _timing_table(first: str, rows: list[tuple[str, dict]], *, digits: int = 3) -> list[str]:
+    """A Markdown table of median, min and max seconds, a row per (name, `_spread`)."""
+    lines = [f"| {first} | median (s) | min (s) | max (s) |", "|---|---|---|---|"]
+    for name, st in rows:
+        lines.append(f"| {name} | {st['median_s']:.{digits}f} | {st['min_s']:.{digits}f} | {st['max_s']:.{digits}f} |")
+    return lines
+
+
 def bench_classify_latency(ws: Workspace, args: argparse.Namespace) -> dict:
     """`vowels classify` on one short recording as a new process: NumPy engine against Keras."""
     bundle, probe = ws.bundle, ws.probe()
@@ -121,14 +129,12 @@ def bench_classify_latency(ws: Workspace, args: argparse.Namespace) -> dict:
         'alternated; wall time from start to printed answer. Probe: espeak-ng `en+f2` saying "ah" '
         "(22.05 kHz, resampled to 16 kHz); model: MFCC, masked BiLSTM(100), 5 speakers.",
         "",
-        "| engine | median (s) | min (s) | max (s) |",
-        "|---|---|---|---|",
-        *(
-            f"| {name} | {s['median_s']:.3f} | {s['min_s']:.3f} | {s['max_s']:.3f} |"
-            for name, s in (
+        *_timing_table(
+            "engine",
+            [
                 ("numpy (default: vowels.inference + vowels.dsp)", stats["numpy"]),
                 ("keras (`--engine keras`: Keras + librosa)", stats["keras"]),
-            )
+            ],
         ),
         "",
         f"NumPy engine {ratio:.1f}x faster (median against median). Same speaker: "
@@ -498,16 +504,15 @@ def bench_encoder(ws: Workspace, args: argparse.Namespace) -> dict:
         f"Classifying: `vowels classify --model M ten_seconds.wav` (10 s of another speaker), {args.runs} runs "
         "per model, alternated. Goals: enrolment within 30 s, classifying within 1.5 s.",
         "",
-        "| command | median (s) | min (s) | max (s) |",
-        "|---|---|---|---|",
-        *(
-            f"| {name} | {st['median_s']:.2f} | {st['min_s']:.2f} | {st['max_s']:.2f} |"
-            for name, st in (
+        *_timing_table(
+            "command",
+            [
                 ("`vowels enrol` (encoder)", stats["enrol"]),
                 ("`vowels train` (network fused with the encoder)", stats["train_fused"]),
                 ("`vowels train --no-encoder` (network alone)", stats["train_network"]),
                 *((f"`vowels classify`, {name}", st) for name, st in stats["classify"].items()),
-            )
+            ],
+            digits=2,
         ),
         "",
         f"Enrolling is {ratio_enrol:.0f}x faster than training the network alone; classifying with the encoder "

@@ -27,6 +27,7 @@ from .features import FeatureConfig
 from .fusion import ScoreFusion
 from .names import ENGINES, RECURRENT
 from .preprocessing import Normalization, Preprocessing
+from .voiceprints import speaker_means
 
 if TYPE_CHECKING:
     from .bundle import BundleMetadata
@@ -55,15 +56,6 @@ VOICEPRINTS_FILE = "voiceprints.npz"
 LEGACY_NORMALIZATION = "normalization"
 """The metadata entry of bundles written before the network's `Preprocessing` did the deltas and
 standardisation of recordings: their statistics, applied to features that held the deltas already."""
-
-
-def voiceprints(
-    vectors: np.ndarray, labels: Sequence[str] | np.ndarray, classes: Sequence[str] | np.ndarray
-) -> np.ndarray:
-    """Each speaker's L2-normed mean encoder embedding (n_classes, n_dims), in `classes` order."""
-    labels = np.asarray(labels).astype(str)
-    means = np.array([np.asarray(vectors)[labels == str(c)].mean(axis=0) for c in classes], dtype=np.float32)
-    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
 
 
 def bundle_preprocessing(metadata: BundleMetadata, features: FeatureConfig) -> Preprocessing:
@@ -369,7 +361,7 @@ class RecordingClassifier:
         )
         if self.fusion_ is not None and vectors is not None:
             enrolled_vectors = vectors if final_on_all else vectors[indices]
-            self.voiceprints_ = voiceprints(enrolled_vectors, enrolled.labels, self.classes_)
+            self.voiceprints_ = speaker_means(enrolled_vectors, enrolled.labels, self.classes_)
         if self.threshold == "auto":
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
         else:
@@ -435,7 +427,7 @@ class RecordingClassifier:
             )
             is_stranger = np.isin(held.labels, strangers)
             if voices is not None:
-                prints = voiceprints(voices[0][known_rows], known_train.labels, classifier.classes_)
+                prints = speaker_means(voices[0][known_rows], known_train.labels, classifier.classes_)
                 column = {str(c): i for i, c in enumerate(classifier.classes_)}
                 truth = np.array([-1 if s else column[str(label)] for label, s in zip(held.labels, is_stranger)])
                 folds.append(CalibrationFold(all_scores, voices[1] @ prints.T, truth))

@@ -42,6 +42,7 @@ __all__ = [
     "gaussian_eer_threshold",
     "hear_files",
     "is_voiceprint_model",
+    "speaker_means",
 ]
 
 UNKNOWN = "unknown"
@@ -74,6 +75,15 @@ def is_voiceprint_model(path: str | os.PathLike[str]) -> bool:
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def speaker_means(
+    vectors: np.ndarray, labels: Sequence[str] | np.ndarray, speakers: Sequence[str] | np.ndarray
+) -> np.ndarray:
+    """Each speaker's voiceprint: the L2-normed mean of their recordings' embeddings, (n_speakers, n_dims), float32."""
+    labels = np.asarray(labels).astype(str)
+    means = np.array([np.asarray(vectors)[labels == str(s)].mean(axis=0) for s in speakers], dtype=np.float32)
+    return _unit(means).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -237,9 +247,9 @@ class VoiceprintClassifier:
     def _update(self) -> None:
         """Voiceprints and threshold from the enrolment embeddings."""
         self.speakers_ = tuple(sorted(set(self.labels_.tolist())))
-        self.voiceprints_ = np.array(
-            [_unit(self.embeddings_[self.labels_ == s].mean(axis=0)) for s in self.speakers_], dtype=np.float32
-        ).reshape(-1, self.embeddings_.shape[1])
+        self.voiceprints_ = speaker_means(self.embeddings_, self.labels_, self.speakers_).reshape(
+            -1, self.embeddings_.shape[1]
+        )
         self.calibration_ = self._calibrate()
         self.threshold_ = float(self.threshold) if self.threshold != "auto" else float(self.calibration_["threshold"])
 
