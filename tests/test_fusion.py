@@ -33,10 +33,10 @@ def _folds(network_noise: float, encoder_noise: float, seed: int = 0) -> list[Ca
 
 
 def test_the_better_score_gets_the_weight_and_the_rule_round_trips():
-    encoder_only, genuine, impostor = ScoreFusion.choose(_folds(network_noise=2.0, encoder_noise=0.05))
+    encoder_only, genuine, impostor = ScoreFusion.choose(_folds(network_noise=0.5, encoder_noise=0.05))
     assert encoder_only.weight < 0.5
     assert genuine.mean() > impostor.mean()
-    network_only, _, _ = ScoreFusion.choose(_folds(network_noise=0.05, encoder_noise=2.0))
+    network_only, _, _ = ScoreFusion.choose(_folds(network_noise=0.05, encoder_noise=0.5))
     assert network_only.weight > 0.5
     assert set(network_only.equal_error_rates) == {str(w) for w in WEIGHTS}
     assert ScoreFusion.from_dict(json.loads(json.dumps(network_only.to_dict()))) == network_only
@@ -46,6 +46,18 @@ def test_scores_are_put_on_one_scale_before_weighting():
     fusion = ScoreFusion(0.5, network=(0.2, 0.6), encoder=(0.7, 0.9), equal_error_rates={})
     fused = fusion.combine(np.array([[0.2, 0.6]]), np.array([[0.7, 0.9]]))
     np.testing.assert_allclose(fused, [[0.0, 1.0]])
+
+
+def test_a_score_that_does_not_separate_gets_no_weight_and_nothing_blows_up():
+    """Few calibration scores whose network means coincide (as three speakers with three takes each gave): the
+    scale stays bounded, the network gets no weight, and every fused score is an open-set score in [-1, 1]."""
+    folds = _folds(network_noise=0.0, encoder_noise=0.05)
+    flat = [CalibrationFold(np.full_like(f.network, 0.3), f.encoder, f.truth) for f in folds]
+    fusion, genuine, impostor = ScoreFusion.choose(flat)
+    assert fusion.weight == 0.0
+    assert set(fusion.equal_error_rates) == {"0.0"}
+    fused = fusion.combine(np.array([[5.0, -5.0]]), np.array([[40.0, -40.0]]))
+    assert fused.max() <= 1 and fused.min() >= -1
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,9 @@ __all__ = ["WEIGHTS", "CalibrationFold", "ScoreFusion"]
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 """The network's shares tried; 0 is the encoder alone, 1 the network alone."""
+MIN_SEPARATION = 0.05
+"""Smallest gap between a score's genuine and stranger means used to scale it: a handful of calibration
+scores whose means (nearly) coincide must not blow the scale up."""
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,14 @@ class ScoreFusion:
     @staticmethod
     def _scaled(scores: np.ndarray, means: tuple[float, float]) -> np.ndarray:
         stranger, genuine = means
-        return (np.asarray(scores, dtype=np.float64) - stranger) / max(genuine - stranger, 1e-6)
+        return (np.asarray(scores, dtype=np.float64) - stranger) / max(genuine - stranger, MIN_SEPARATION)
 
     def combine(self, network: np.ndarray, encoder: np.ndarray, *, weight: float | None = None) -> np.ndarray:
-        """Fused scores (n, n_speakers) from the network's and the encoder's, speaker columns in the same order."""
+        """Fused scores (n, n_speakers) from the network's and the encoder's, speaker columns in the same order,
+        clipped to [-1, 1] like every other open-set score (far beyond any threshold either way)."""
         w = self.weight if weight is None else weight
-        return w * self._scaled(network, self.network) + (1 - w) * self._scaled(encoder, self.encoder)
+        fused = w * self._scaled(network, self.network) + (1 - w) * self._scaled(encoder, self.encoder)
+        return np.clip(fused, -1.0, 1.0)
 
     @classmethod
     def choose(cls, folds: Sequence[CalibrationFold]) -> tuple[ScoreFusion, np.ndarray, np.ndarray]:
@@ -87,14 +92,21 @@ class ScoreFusion:
             means[kind] = (float(np.mean(impostor)), float(np.mean(genuine)))
         draft = cls(0.5, means["network"], means["encoder"], {})
         rates, scores = {}, {}
-        for w in WEIGHTS:
+        # a score whose strangers score as high as the speakers themselves tells nothing: it gets no weight
+        tried = [
+            w
+            for w in WEIGHTS
+            if (w == 0 or means["network"][1] > means["network"][0])
+            and (w == 1 or means["encoder"][1] > means["encoder"][0])
+        ] or [0.5]
+        for w in tried:
             pairs = []
             for f in folds:
                 fused = draft.combine(f.network, f.encoder, weight=w)
                 pairs.append(_genuine_and_impostor(fused, f.truth, named_by=fused.argmax(axis=1)))
             genuine, impostor = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
             rates[w], scores[w] = equal_error_rate(genuine, impostor)[0], (genuine, impostor)
-        best = min(WEIGHTS, key=lambda w: (rates[w], abs(w - 0.5)))
+        best = min(tried, key=lambda w: (rates[w], abs(w - 0.5)))
         fusion = cls(best, means["network"], means["encoder"], {str(w): float(r) for w, r in rates.items()})
         return fusion, *scores[best]
 

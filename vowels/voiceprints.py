@@ -337,32 +337,29 @@ class VoiceprintClassifier:
             raise ParameterError(f"threshold must be a cosine in [-1, 1]; got {threshold!r}.")
         used = self.threshold_ if threshold is None else float(threshold)
         results, failures = self.embed_files(paths)
-        answers = []
-        for path, heard in zip(paths, results, strict=True):
-            if heard is None:
-                continue
-            if heard.embedding is None:
-                answers.append(VoiceAnswer(str(path), UNKNOWN, "", -1.0, "", None, used, False, heard.seconds))
-                continue
-            row = self.scores(heard.embedding.vector[np.newaxis])[0]
-            order = np.argsort(row)[::-1]
-            best = int(order[0])
-            second = int(order[1]) if len(order) > 1 else None
-            answers.append(
-                VoiceAnswer(
-                    path=str(path),
-                    speaker=self.speakers_[best] if heard.speech and row[best] >= used else UNKNOWN,
-                    nearest=self.speakers_[best],
-                    score=float(row[best]),
-                    runner_up="" if second is None else self.speakers_[second],
-                    runner_up_score=None if second is None else float(row[second]),
-                    threshold=used,
-                    speech=heard.speech,
-                    seconds=round(heard.seconds, 3),
-                    windows=self._windows(heard.embedding, used),
-                )
-            )
+        answers = [self.answer(path, heard, used) for path, heard in zip(paths, results, strict=True) if heard]
         return answers, failures
+
+    def answer(self, path: str | os.PathLike[str], heard: Heard, threshold: float) -> VoiceAnswer:
+        """The answer for one recording as `hear_files` heard it, at `threshold`."""
+        if heard.embedding is None:
+            return VoiceAnswer(str(path), UNKNOWN, "", -1.0, "", None, threshold, False, heard.seconds)
+        row = self.scores(heard.embedding.vector[np.newaxis])[0]
+        order = np.argsort(row)[::-1]
+        best = int(order[0])
+        second = int(order[1]) if len(order) > 1 else None
+        return VoiceAnswer(
+            path=str(path),
+            speaker=self.speakers_[best] if heard.speech and row[best] >= threshold else UNKNOWN,
+            nearest=self.speakers_[best],
+            score=float(row[best]),
+            runner_up="" if second is None else self.speakers_[second],
+            runner_up_score=None if second is None else float(row[second]),
+            threshold=threshold,
+            speech=heard.speech,
+            seconds=round(heard.seconds, 3),
+            windows=self._windows(heard.embedding, threshold),
+        )
 
     def _windows(self, embedding: Embedding, threshold: float) -> list[dict]:
         partial_scores = self.scores(embedding.partials)

@@ -228,9 +228,17 @@ def create_app(
         figure: Annotated[bool, Query(description="also draw the recording figure (slower)")] = False,
     ) -> dict:
         """Name the speaker of an uploaded recording, or answer 'unknown'; every speaker's score."""
-        from .identify import figure_png, identify
+        from ..features import FeatureConfig
+        from ..voiceprints import VoiceprintClassifier
+        from .identify import figure_png, identify, identify_voice
 
         classifier = store.load(existing(model))
+        if isinstance(classifier, VoiceprintClassifier):
+            name = shown_name(file.filename)
+            with saved_upload(file.file.read(), file.filename) as path:
+                features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
+                answer = identify_voice(classifier, path, threshold=threshold)
+            return {"file": name, "model": model, **answer, "figure_png": None}
         if threshold is not None and classifier.scorer_ is None and threshold < 0:
             raise ParameterError(f"threshold must be in [0, 1] for model {model!r} (it scores probabilities).")
         name = shown_name(file.filename)

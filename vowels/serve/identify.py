@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import DataError
 from ..recordings import UNKNOWN
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
+    from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["figure_png", "identify"]
+__all__ = ["figure_png", "identify", "identify_voice"]
 
 
 def identify(
@@ -61,6 +63,28 @@ def identify(
         "speakers": [
             {"name": str(name), "score": float(score), "probability": float(p)}
             for name, score, p in zip(model.classes_, scores, probabilities, strict=True)
+        ],
+    }
+
+
+def identify_voice(model: VoiceprintClassifier, path: Path, *, threshold: float | None = None) -> dict:
+    """`identify` for a model of the speaker encoder: the same answer, every score a cosine, no probabilities."""
+    (heard,), failures = model.embed_files([path])
+    if heard is None:
+        raise DataError(failures[0].message)
+    answer = model.answer(path, heard, model.threshold_ if threshold is None else threshold)
+    scores = None if heard.embedding is None else model.scores(heard.embedding.vector[np.newaxis])[0]
+    return {
+        "speaker": answer.speaker,
+        "unknown": answer.speaker == UNKNOWN,
+        "nearest": answer.nearest,
+        "score": answer.score,
+        "probability": None,
+        "threshold": answer.threshold,
+        "scoring": "open-set",
+        "speakers": [
+            {"name": name, "score": float(scores[i]) if scores is not None else -1.0, "probability": None}
+            for i, name in enumerate(model.speakers_)
         ],
     }
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..progress import EpochStatus
     from .store import ModelStore
 
-__all__ = ["MAX_EPOCHS", "MIN_TAKES", "Job", "TrainingJobs", "training_settings"]
+__all__ = ["ENCODER", "MAX_EPOCHS", "MIN_TAKES", "Job", "TrainingJobs", "training_settings"]
 
 MIN_TAKES = 3
 """Fewest recordings per speaker to train on: two to learn from and one held out to check."""
@@ -48,8 +48,9 @@ class Job:
     epochs : int
     force : bool
         Replace a model of that name.
-    architecture : {"bilstm", "lstm"}
-        The network trained (`vowels.names.RECURRENT`): a forward-only ``"lstm"`` streams.
+    architecture : {"encoder", "bilstm", "lstm"}
+        ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network
+        trained (`vowels.names.RECURRENT`): a forward-only ``"lstm"`` streams.
     state : {"queued", "running", "succeeded", "failed"}
     progress : float in [0, 1]
         Share of the epochs of every network to train done.
@@ -89,6 +90,15 @@ class Job:
             "started": self.started,
             "finished": self.finished,
         }
+
+
+ENCODER = "encoder"
+"""The `Job.architecture` that enrols with the pretrained speaker encoder (`vowels.voiceprints`): no network to
+train, so the model is ready in seconds."""
+
+
+def _share(job: Job, done: int, total: int) -> None:
+    job.progress = min(0.99, done / max(total, 1))
 
 
 def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
@@ -207,10 +217,17 @@ class TrainingJobs:
     def _train(self, job: Job) -> dict:
         from ..progress import monitoring
         from ..recordings import RecordingClassifier
+        from ..voiceprints import VoiceprintClassifier
 
         enrolment = self.store.enrolment(job.model)
         with tempfile.TemporaryDirectory(prefix="vowels-enrolment-") as folder:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
+            if job.architecture == ENCODER:
+                job.stage = "listening to the recordings with the pretrained speaker encoder"
+                voices = VoiceprintClassifier().fit(data, progress=lambda done, total: _share(job, done, total))
+                job.stage = "saving the model"
+                voices.save(self.store.path(job.model), force=job.force)
+                return self.store.describe(job.model)
             model = RecordingClassifier(
                 architecture=job.architecture,
                 max_epochs=job.epochs,

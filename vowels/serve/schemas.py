@@ -58,7 +58,7 @@ class Models(BaseModel):
 class SpeakerScore(BaseModel):
     name: str
     score: float
-    probability: float
+    probability: float | None = Field(description="the network's; none for a model of the speaker encoder")
 
 
 class Classification(BaseModel):
@@ -70,7 +70,7 @@ class Classification(BaseModel):
     unknown: bool
     nearest: str = Field(description="the most probable enrolled speaker, even when the answer is 'unknown'")
     score: float
-    probability: float
+    probability: float | None = Field(description="the network's, of `nearest`; none for a model of the encoder")
     threshold: float
     scoring: str = Field(description="'open-set' (scores in [-1, 1]) or 'probability' (in [0, 1])")
     speakers: list[SpeakerScore] = Field(description="every enrolled speaker, in the model's order")
@@ -92,7 +92,12 @@ class Enrolment(BaseModel):
     model_exists: bool
 
 
-_IN_WORDS = {"bilstm": "bidirectional, most accurate", "lstm": "forward-only, answers while you speak"}
+_IN_WORDS = {
+    "encoder": "the pretrained speaker encoder, ready in seconds",
+    "bilstm": "bidirectional, most accurate",
+    "lstm": "forward-only, answers while you speak",
+}
+_METHODS = ("encoder", *RECURRENT)
 """The networks a page may train (`vowels.names.RECURRENT`), in the words the Enrol page shows."""
 
 
@@ -101,16 +106,17 @@ class TrainRequest(BaseModel):
     force: bool = Field(default=False, description="replace an existing model of that name")
     architecture: str = Field(
         default="bilstm",
-        description="the network: 'bilstm' (bidirectional, most accurate) or 'lstm' (forward-only: the page "
-        "updates its answer while the speaker speaks)",
-        json_schema_extra={"enum": list(RECURRENT)},
+        description="'encoder' (the pretrained speaker encoder: no network is trained, the model is ready in "
+        "seconds), or the network to train: 'bilstm' (bidirectional) or 'lstm' (forward-only: the page updates its "
+        "answer while the speaker speaks)",
+        json_schema_extra={"enum": list(_METHODS)},
     )
 
     @field_validator("architecture")
     @classmethod
     def _recurrent(cls, value: str) -> str:
-        if value not in RECURRENT:
-            choices = " or ".join(f"'{name}' ({_IN_WORDS.get(name, name)})" for name in RECURRENT)
+        if value not in _METHODS:
+            choices = " or ".join(f"'{name}' ({_IN_WORDS.get(name, name)})" for name in _METHODS)
             raise PydanticCustomError("architecture", "Input should be {choices}", {"choices": choices})
         return value
 

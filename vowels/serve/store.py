@@ -22,6 +22,7 @@ from .names import child
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
+    from ..voiceprints import VoiceprintClassifier
 
 __all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "ModelStore", "NotFound"]
 
@@ -112,11 +113,17 @@ class ModelStore:
         """The checked, parsed ``metadata.json`` of model `name` (`vowels.bundle.read_bundle`)."""
         return self._cached(self._metadata, name, read_bundle)
 
-    def load(self, name: str) -> RecordingClassifier:
+    def load(self, name: str) -> RecordingClassifier | VoiceprintClassifier:
         """Model `name`, loaded with the NumPy engine where the bundle allows; cached until replaced."""
         from ..recordings import RecordingClassifier
+        from ..voiceprints import VoiceprintClassifier, is_voiceprint_model
 
-        return self._cached(self._models, name, lambda path: RecordingClassifier.load(path, engine="auto"))
+        def read(path: Path) -> RecordingClassifier | VoiceprintClassifier:
+            if is_voiceprint_model(path):
+                return VoiceprintClassifier.load(path)
+            return RecordingClassifier.load(path, engine="auto")
+
+        return self._cached(self._models, name, read)
 
     def describe(self, name: str) -> dict:
         """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why.
@@ -124,6 +131,10 @@ class ModelStore:
         ``streams`` is true for a forward-only LSTM: its answer to the first seconds of a recording
         is the answer so far, so the page classifies a recording while it is being made.
         """
+        from ..voiceprints import is_voiceprint_model
+
+        if is_voiceprint_model(self.path(name)):
+            return self._describe_voiceprints(name)
         try:
             metadata = self.metadata(name)
         except BundleError as exc:
@@ -149,6 +160,30 @@ class ModelStore:
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),
             "created": metadata.entries.get("created"),
+        }
+
+    def _describe_voiceprints(self, name: str) -> dict:
+        """`describe` of a model enrolled with the speaker encoder (`vowels.voiceprints`)."""
+        from ..voiceprints import VoiceprintClassifier
+
+        try:
+            model = self.load(name)
+        except BundleError as exc:
+            return {"name": name, "usable": False, "problem": str(exc)}
+        assert isinstance(model, VoiceprintClassifier)
+        source = "given" if model.threshold != "auto" else ("calibrated" if model.calibrated_ else "default")
+        return {
+            "name": name,
+            "usable": True,
+            "speakers": list(model.speakers_),
+            "threshold": model.threshold_,
+            "threshold_source": source,
+            "threshold_note": model.describe_threshold(),
+            "scoring": "open-set",
+            "architecture": "encoder",
+            "streams": False,
+            "n_recordings": len(model.labels_),
+            "created": None,
         }
 
     # --- enrolment -----------------------------------------------------------------------

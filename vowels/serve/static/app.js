@@ -122,6 +122,7 @@ function describeModel(model) {
   const never = model.threshold <= (model.scoring === "open-set" ? -1 : 0);
   let how = "given when the model was trained";
   if (model.threshold_source === "calibrated") how = "calibrated on the training recordings";
+  else if (model.threshold_source === "default") how = "a default: too few recordings to fit one; enrol more for a threshold fitted to these voices";
   else if (never) how = "not calibrated, so every recording is named; a model of three speakers or more learns when to answer unknown";
   const live = model.streams ? " Forward-only: the answer updates while you speak." : "";
   return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Threshold ${model.threshold.toFixed(3)} (${how}).${live}`;
@@ -161,7 +162,9 @@ function bars(result) {
     row.querySelector(".bar-fill").style.width = at(Math.max(low, s.score));
     row.querySelector(".bar-threshold").style.left = at(result.threshold);
     row.querySelector(".bar-value").textContent = s.score.toFixed(3);
-    row.title = `score ${s.score.toFixed(3)}, network probability ${s.probability.toFixed(3)}`;
+    row.title = s.probability === null
+      ? `score ${s.score.toFixed(3)} (cosine to the speaker's voiceprint)`
+      : `score ${s.score.toFixed(3)}, network probability ${s.probability.toFixed(3)}`;
     return row;
   });
   const legend = document.createElement("p");
@@ -233,7 +236,9 @@ async function identify(blob, filename) {
     const versus = result.unknown ? "<" : "≥";
     $("answer-detail").textContent = result.unknown
       ? `Nearest ${result.nearest}, score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}: a voice this model does not know.`
-      : `Score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}; network probability ${result.probability.toFixed(3)}. File: ${result.file}.`;
+      : `Score ${result.score.toFixed(3)} ${versus} threshold ${result.threshold.toFixed(3)}` +
+        (result.probability === null ? "" : `; network probability ${result.probability.toFixed(3)}`) +
+        `. File: ${result.file}.`;
     if (result.figure_png) {
       $("figure").src = `data:image/png;base64,${result.figure_png}`;
       $("figure").hidden = false;
