@@ -150,8 +150,8 @@ def keep(screenshot: bytes, name: str, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def duo(playwright, server, tmp_path_factory):
-    """Model ``duo`` (a BiLSTM) trained in the page on alice and bob, each recorded in the page:
-    the Enrol page's status line and screenshot."""
+    """Model ``duo`` enrolled in the page as it enrols by default (the pretrained speaker encoder, no training)
+    on alice and bob, each recorded in the page: the Enrol page's status line and screenshot."""
     url, _ = server
     folder = tmp_path_factory.mktemp("duo")
     enrol(playwright, url, folder, "alice")
@@ -176,6 +176,7 @@ def test_enrol_two_speakers_train_and_identify_them_in_the_browser(playwright, s
     status, enrol_screen = duo
     assert status.startswith("Saved model duo (alice, bob).")
     assert (models / "duo" / "metadata.json").is_file()
+    assert (models / "duo" / "voiceprints.npz").is_file()  # the page's default: the encoder, nothing trained
     keep(enrol_screen, "serve-enrol.png", tmp_path)
     answers = {}
     for speaker in VOICES:

@@ -238,7 +238,8 @@ def create_app(
             with saved_upload(file.file.read(), file.filename) as path:
                 features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
                 answer = identify_voice(classifier, path, threshold=threshold)
-            return {"file": name, "model": model, **answer, "figure_png": None}
+                drawn = figure_png(classifier, path, name=name) if figure else None
+            return {"file": name, "model": model, **answer, "figure_png": drawn}
         if threshold is not None and classifier.scorer_ is None and threshold < 0:
             raise ParameterError(f"threshold must be in [0, 1] for model {model!r} (it scores probabilities).")
         name = shown_name(file.filename)

@@ -89,11 +89,16 @@ def identify_voice(model: VoiceprintClassifier, path: Path, *, threshold: float 
     }
 
 
-def figure_png(model: RecordingClassifier, path: Path, *, name: str) -> str:
-    """The recording figure of the file at `path` with `model`'s features, as a base64 PNG (for a data URL)."""
+def figure_png(model: RecordingClassifier | VoiceprintClassifier, path: Path, *, name: str) -> str:
+    """The recording figure of the file at `path` with `model`'s features (MFCC for a model of the speaker
+    encoder, which has none of its own), as a base64 PNG (for a data URL)."""
     from ..plots import plot_recording, recording_data
+    from ..voiceprints import VoiceprintClassifier
 
-    data = recording_data(path, model.features_, preprocessing=model.preprocessing_)
+    if isinstance(model, VoiceprintClassifier):
+        data = recording_data(path)
+    else:
+        data = recording_data(path, model.features_, preprocessing=model.preprocessing_)
     figure = plot_recording(data)
     figure.suptitle(figure.get_suptitle().replace(path.name, name, 1))
     buffer = io.BytesIO()
