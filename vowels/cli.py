@@ -1109,9 +1109,9 @@ def run_classify(args: argparse.Namespace) -> int:
         raise UsageError("vowels classify: --chunk sets the step of --stream; add --stream or drop --chunk")
     if is_voiceprint_model(args.model):
         return _classify_by_voiceprint(args)
-    if args.windows:
-        raise UsageError("vowels classify: --windows needs a model from 'vowels enrol'")
     model = RecordingClassifier.load(args.model, engine=args.engine)
+    if args.windows:
+        raise UsageError(f"vowels classify: --windows needs a model from 'vowels enrol'; {args.model} is trained")
     if args.stream and model.architecture != "lstm":
         raise UsageError(
             f"vowels classify: --stream needs a forward-only model; {args.model} is a {model.architecture} (its "

@@ -305,9 +305,12 @@ class VoiceprintClassifier:
             return f"threshold {self.threshold_:.3f} (given)"
         if self.calibrated_:
             c = self.calibration_
+            scale = (
+                "cosine less the mean cosine to the other speakers" if self.scoring_ == "cohort" else "cosine"
+            )
             return (
-                f"threshold {self.threshold_:.3f} (fitted to {c['n_genuine']} genuine and {c['n_impostor']} "
-                "stranger scores of the enrolment recordings)"
+                f"threshold {self.threshold_:.3f} on the {scale} (fitted to {c['n_genuine']} genuine and "
+                f"{c['n_impostor']} stranger scores of the enrolment recordings)"
             )
         return (
             f"threshold {self.threshold_:.3f} (the default: too few recordings to fit one: "
