@@ -69,11 +69,11 @@ def choose_scoring(fsdd: Path, tmp: Path, seed: int) -> list[dict]:
         scored = view(fsdd, base / "score", SPEAKERS, DEV_SCORE)
         model = RecordingClassifier(validation_fraction=0, threshold=-1, random_state=seed).fit(train)
         u = load_speaker_folders(scored, model.features_, min_speakers=1).utterances
-        normalized = model._normalized(u.sequences)
-        probabilities = model.classifier_.predict_proba(normalized)
+        probabilities = model.classifier_.predict_proba(u.sequences)
         nearest = probabilities.argmax(axis=1)
         at = (np.arange(len(nearest)), nearest)
-        network = model.scorer_.network.scores(model.classifier_.embed(normalized))[at]
+        network = model.scorer_.network.scores(model.classifier_.embed(u.sequences))[at]
+        normalized = model.preprocessing_.apply(u.sequences)
         statistics = model.scorer_.statistics.scores(utterance_statistics(normalized))[at]
         candidates = {
             "softmax probability": probabilities.max(axis=1),
@@ -319,6 +319,7 @@ def real_speech_markdown(results: dict) -> list[str]:
         lines += [
             "## Text-independent speech: LibriSpeech, a few recordings a speaker",
             "",
+            f"Measured {results.get('dates', {}).get('librispeech', '')}. "
             "`../shared/data/librispeech`: 191 speakers, one utterance each. Protocol fixed before scoring "
             "(`librispeech_protocol`): 20 speakers drawn with seed 0 are enrolled from the first 60 % of their "
             "utterance, cut into three recordings (about 2-3 s each); the rest of it is their test recording "
@@ -334,6 +335,7 @@ def real_speech_markdown(results: dict) -> list[str]:
         lines += [
             "## Short clips: FSDD with 50 enrolment recordings a speaker",
             "",
+            f"Measured {results.get('dates', {}).get('fsdd50', '')}. "
             "Five speakers enrolled on repetitions 10-14 (50 recordings each), tested on 40-49 of all six; each "
             "speaker is the stranger in turn; the mean over the six strangers. Per stranger in "
             "`reports/recordings.json` (`fsdd50`).",
@@ -344,8 +346,10 @@ def real_speech_markdown(results: dict) -> list[str]:
     if lines:
         lines += [
             "The encoder: Resemblyzer's pretrained GE2E network run in NumPy (`vowels enrol`), cosine to each "
-            "speaker's mean embedding, the threshold fitted to leave-one-out scores of the enrolment recordings "
-            "(`vowels.voiceprints`). The network: `vowels train` with its defaults (on LibriSpeech a third "
+            "speaker's mean embedding (with 20 speakers, less the mean cosine to the other speakers), the "
+            "threshold fitted to leave-one-out scores of the enrolment recordings (`vowels.voiceprints`). The "
+            "fused: the network's open-set score and the encoder's, weighted as the calibration folds chose (the "
+            "network's weight is in the JSON). The network: `vowels train` with its defaults (on LibriSpeech a third "
             "held out instead of a fifth, so that every speaker has a held-out recording). The baseline: "
             "MFCC mean and standard deviation, cosine to speaker means (below).",
             "",
@@ -363,18 +367,23 @@ def markdown(results: dict) -> str:
         "# Speaker identification on real speech",
         "",
         "Written by `python scripts/benchmark_recordings.py` (seed "
-        f"{results['seed']}, {m['date']}, {m['cpu_count']} cores, shared with other work; `--only PART` re-runs "
-        "one part and keeps the others); every number below is in `reports/recordings.json`. Seconds are wall "
-        "time on that shared machine.",
+        f"{results['seed']}, {m['cpu_count']} cores, shared with other work; `--only PART` re-runs one part and "
+        "keeps the others, each part dated below); every number below is in `reports/recordings.json`. Seconds "
+        "are wall time on that shared machine.",
         "",
         *real_speech_markdown(results),
         "## FSDD, 300 training recordings a speaker",
         "",
-        "Data: `../shared/data/fsdd`, 6 adult male speakers saying the digits, "
-        "8 kHz; train on repetitions 10–39 (300 per speaker), test on 40–49 (100 per speaker). "
-        "The package's defaults throughout (`vowels train DIR`: MFCC computed at the recordings' 8 kHz, "
-        "BiLSTM 100 units, 30 epochs, 20 % held out to validate and calibrate, the open-set score fused with "
-        "the speaker encoder's, then refitted on everything).",
+        f"Measured {results.get('dates', {}).get('fsdd300', m['date'])}. Data: `../shared/data/fsdd`, 6 adult "
+        "male speakers saying the digits, 8 kHz; train on repetitions 10–39 (300 per speaker), test on 40–49 "
+        "(100 per speaker). `vowels train DIR` with its defaults (MFCC computed at the recordings' 8 kHz, "
+        "BiLSTM 100 units, 30 epochs, 20 % held out to validate and calibrate, then refitted on everything), "
+        + (
+            "the open-set score fused with the speaker encoder's."
+            if results.get("fsdd300_fused")
+            else "as they were on that date: the network's open-set score alone, before the fusion with the "
+            "speaker encoder existed (what `vowels train --no-encoder` does now); not re-run in this round."
+        ),
         "",
         "## Closed set (all six speakers enrolled)",
         "",
@@ -412,9 +421,13 @@ def markdown(results: dict) -> str:
         )
     lines += [
         "",
-        "`vowels`: `vowels train` as it is by default: the network's open-set score (chosen below) fused with the "
-        "speaker encoder's, the nearest speaker by the fused score, which decides `unknown`. The "
-        "baseline: each recording's MFCC mean and standard deviation, standardised, cosine to each speaker's "
+        (
+            "`vowels`: `vowels train` with its defaults: the network's open-set score (chosen below) fused with the "
+            "speaker encoder's, the nearest speaker by the fused score, which decides `unknown`. The "
+            if results.get("fsdd300_fused")
+            else "`vowels`: the network names the speaker and its open-set score (chosen below) decides `unknown`. The "
+        )
+        + "baseline: each recording's MFCC mean and standard deviation, standardised, cosine to each speaker's "
         "mean, the threshold chosen the same way from the training recordings (no network, so no retraining "
         "is needed to leave a speaker out). The mean over strangers hides their spread: the stranger "
         "whose voice lies closest to an enrolled one is accepted far more often than the others.",
@@ -481,21 +494,36 @@ def main() -> int:
 
     previous = args.out / "recordings.json"
     results: dict = json.loads(previous.read_text()) if previous.is_file() else {}
-    results.update(seed=args.seed, machine={**machine_summary(), "date": time.strftime("%Y-%m-%d")})
+    dates = results.setdefault("dates", {})
+    for part in PARTS:  # the parts kept from an earlier run keep its date
+        if part not in args.only and part in results.get("parts", PARTS[2:]) and "machine" in results:
+            dates.setdefault(part, results["machine"]["date"])
+    today = time.strftime("%Y-%m-%d")
+    dates.update({part: today for part in args.only})
+    results["parts"] = sorted(set(results.get("parts", PARTS[2:])) | set(args.only))
+    results.update(seed=args.seed, machine={**machine_summary(), "date": today})
     results["versions"] = library_versions()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         if "librispeech" in args.only:
             results["librispeech"] = text_independent(args.librispeech, tmp, args.seed)
+            write(args.out, results)
         if "fsdd50" in args.only:
             results["fsdd50"] = fsdd50(args.fsdd, tmp, args.seed)
+            write(args.out, results)
         if "fsdd300" in args.only:
             fsdd300(args.fsdd, tmp, args.seed, results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "recordings.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "recordings.md").write_text(markdown(results))
-    print(f"Wrote {args.out / 'recordings.md'} and {args.out / 'recordings.json'}")
+            results["fsdd300_fused"] = True
+            write(args.out, results)
     return 0
+
+
+def write(out: Path, results: dict) -> None:
+    """The JSON and its Markdown, after each part, so that a part that fails keeps those done."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "recordings.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "recordings.md").write_text(markdown(results))
+    print(f"Wrote {out / 'recordings.md'} and {out / 'recordings.json'}", flush=True)
 
 
 def fsdd300(fsdd: Path, tmp: Path, seed: int, results: dict) -> None:

@@ -100,3 +100,13 @@ def test_train_without_the_encoder_scores_with_the_network_alone(copy_fsdd, tmp_
         main(["train", str(folder), "--out", str(tmp_path / "f"), "--epochs", "2", "--validation-fraction", "0.3"]) == 0
     )
     assert "Open-set score: the network's weighted" in capsys.readouterr().out
+
+
+def test_three_recordings_a_speaker_still_train_with_one_of_each_held_out(copy_fsdd, tmp_path, capsys):
+    """A fifth of 15 recordings is 3, fewer than the 5 speakers: one of each is held out instead, said on stderr."""
+    speakers = ("george", "jackson", "lucas", "nicolas", "theo")
+    folder = copy_fsdd(tmp_path / "voices", speakers, range(3), [12])
+    assert main(["train", str(folder), "--out", str(tmp_path / "m"), "--epochs", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "Holding out one recording of each speaker (5 of 15)" in captured.err
+    assert "/5 held-out recordings, closed set)" in captured.out

@@ -246,3 +246,18 @@ def test_classify_with_a_voiceprint_model_as_a_new_process_imports_no_tensorflow
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
     assert "lucas" in result.stdout.splitlines()[0]
+
+
+def test_commands_for_trained_bundles_say_what_a_voiceprint_model_is(model, tmp_path, capsys):
+    folder = model.save(tmp_path / "people")
+    for argv in (
+        ["report", "--model", str(folder), "--out", str(tmp_path / "report")],
+        ["plot", "open-set", "--model", str(folder), "--out", str(tmp_path / "figures")],
+        ["classify", "--model", str(folder), "x.wav", "--stream"],
+        ["evaluate", "--model", str(folder)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "is a model from 'vowels enrol'" in err or "--stream needs" in err, err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "report").exists() and not (tmp_path / "figures").exists()

@@ -307,6 +307,17 @@ def _add_sample_rate(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _refuse_voiceprints(model: str | None, command: str, why: str) -> None:
+    """A model from `vowels enrol` given to a command that reads trained bundles only: one line saying so."""
+    from .voiceprints import is_voiceprint_model
+
+    if model is not None and is_voiceprint_model(model):
+        raise UsageError(
+            f"vowels {command}: {model} is a model from 'vowels enrol', and {why}; score it with "
+            f"'vowels evaluate --model {model} DIR'"
+        )
+
+
 def _report_failures(failures: Sequence[Failure]) -> None:
     for failure in failures:
         _print(f"vowels: skipped: {failure.message}", file=sys.stderr)
@@ -669,6 +680,7 @@ def run_plot(args: argparse.Namespace) -> int:
     """`vowels plot`: the tutorial's figures, written to --out."""
     from .plots import write_figures
 
+    _refuse_voiceprints(args.model, "plot", "figures are drawn of trained models")
     written, skipped = write_figures(
         args.which,
         args.out,
@@ -721,6 +733,7 @@ def run_report(args: argparse.Namespace) -> int:
     """`vowels report`: an accuracy report (Markdown, PNG figures, self-contained HTML) of a run or model."""
     from .reports import check_report_free, report_from_model, report_from_run, write_report
 
+    _refuse_voiceprints(args.model, "report", "reports are written of trained models")
     check_report_free(args.out, force=args.force)
     if args.run is not None:
         report = report_from_run(args.run, data=args.data)
@@ -1273,6 +1286,20 @@ def run_serve(args: argparse.Namespace) -> int:
     return ExitStatus.SUCCESS
 
 
+COMMANDS = (
+    add_reproduce,
+    add_evaluate,
+    add_plot,
+    add_report,
+    add_extract,
+    add_train,
+    add_enrol,
+    add_classify,
+    add_serve,
+)
+"""Each command's argument builder, in the order ``vowels --help`` lists them."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from . import __version__
@@ -1286,18 +1313,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vowels {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands = (
-        add_reproduce,
-        add_evaluate,
-        add_plot,
-        add_report,
-        add_extract,
-        add_train,
-        add_enrol,
-        add_classify,
-        add_serve,
-    )
-    for add_command in commands:
+    for add_command in COMMANDS:
         add_command(sub)
     return parser
 

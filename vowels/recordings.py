@@ -170,6 +170,8 @@ class RecordingClassifier:
     validation_fraction : float in [0, 1), default=0.2
         Share of each speaker's utterances held out (stratified, seeded) to measure accuracy
         and calibrate the unknown-speaker threshold; 0 trains on everything and calibrates nothing.
+        When it would hold out fewer recordings than there are speakers, one of each speaker is
+        held out instead (if that leaves at least half to train on), and `fit` says so.
     threshold : float in [-1, 1] or "auto", default="auto"
         Open-set score below which the answer is `UNKNOWN`; -1 always names a speaker.
         "auto" calibrates it on the training data at `operating_point` (see `vowels.openset`).
@@ -305,10 +307,17 @@ class RecordingClassifier:
             raise DataError(f"training needs at least 2 speakers; got {[str(s) for s in u.speakers]}.")
         indices = np.arange(len(u))
         validation = np.array([], dtype=int)
-        if self.validation_fraction > 0:
+        fraction = self.validation_fraction
+        if 0 < fraction * len(u) < len(u.speakers) <= len(u) / 2:
+            fraction = len(u.speakers) / len(u)
+            self._say(
+                f"Holding out one recording of each speaker ({len(u.speakers)} of {len(u)}), more than "
+                f"validation_fraction={self.validation_fraction} would: a split needs every speaker on both sides."
+            )
+        if fraction > 0:
             try:
                 indices, validation = train_test_split(
-                    indices, test_size=self.validation_fraction, stratify=u.labels, random_state=self.random_state
+                    indices, test_size=fraction, stratify=u.labels, random_state=self.random_state
                 )
             except ValueError as exc:
                 raise DataError(

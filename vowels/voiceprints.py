@@ -51,8 +51,9 @@ VOICEPRINT_VERSION = 1
 VOICEPRINTS_FILE = "voiceprints.npz"
 METADATA_FILE = "metadata.json"
 DEFAULT_THRESHOLD = 0.75
-"""Cosine below which a recording is a stranger when the enrolment is too small to calibrate:
-the equal-error threshold of the development protocols (reports/recordings.md), rounded."""
+"""Cosine below which a recording is a stranger when the enrolment is too small to calibrate: the
+low end of the thresholds fitted on LibriSpeech development partitions (0.75-0.79), so that an
+enrolled voice is rather accepted than rejected; short clips of the same words (FSDD) fit higher."""
 MIN_CALIBRATION = 10
 """Fewest genuine and fewest stranger calibration scores from which a threshold is fitted."""
 COHORT_MIN_SPEAKERS = 10
@@ -143,7 +144,8 @@ class VoiceprintClassifier:
     Parameters
     ----------
     threshold : float in [-1, 1] or "auto", default="auto"
-        Cosine below which the answer is ``unknown``; -1 always names a speaker. "auto" fits it
+        Score below which the answer is ``unknown`` (the cosine, or with ten speakers or more
+        the cohort-normalised cosine: ``scoring_``); -1 always names a speaker. "auto" fits it
         to the enrolment recordings (module docstring), or uses `DEFAULT_THRESHOLD` when they
         are too few.
     max_seconds : float > 0, default=`MAX_SECONDS`
@@ -305,9 +307,7 @@ class VoiceprintClassifier:
             return f"threshold {self.threshold_:.3f} (given)"
         if self.calibrated_:
             c = self.calibration_
-            scale = (
-                "cosine less the mean cosine to the other speakers" if self.scoring_ == "cohort" else "cosine"
-            )
+            scale = "cosine less the mean cosine to the other speakers" if self.scoring_ == "cohort" else "cosine"
             return (
                 f"threshold {self.threshold_:.3f} on the {scale} (fitted to {c['n_genuine']} genuine and "
                 f"{c['n_impostor']} stranger scores of the enrolment recordings)"
