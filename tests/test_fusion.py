@@ -89,6 +89,23 @@ def test_training_chooses_a_fusion_on_the_calibration_folds_and_saves_it(fused_m
         loaded.identify([np.zeros((20, loaded.features_.n_features), dtype=np.float32)])
 
 
+def test_a_fused_model_answers_unknown_to_noise_and_a_tone(fused_model, tmp_path):
+    """What was seen before the fusion: 29 s of white noise named as an enrolled speaker."""
+    import shutil
+    import subprocess
+
+    if shutil.which("sox") is None:
+        pytest.skip("sox is not installed (apt-get install sox)")
+    model, _ = fused_model
+    noise, tone = tmp_path / "noise.wav", tmp_path / "tone.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", str(noise), "synth", "29", "whitenoise", "vol", "0.5"], check=True)
+    subprocess.run(["sox", "-n", "-r", "16000", str(tone), "synth", "3", "sine", "440", "vol", "0.5"], check=True)
+    answers, failures = model.classify_files([noise, tone])
+    assert not failures
+    assert [a.speaker for a in answers] == ["unknown", "unknown"]
+    assert all(a.score == -1.0 for a in answers)
+
+
 def test_train_without_the_encoder_scores_with_the_network_alone(copy_fsdd, tmp_path, capsys):
     folder = copy_fsdd(tmp_path / "voices", ("george", "jackson", "lucas"), range(10), [10, 11])
     out = tmp_path / "m"

@@ -382,7 +382,7 @@ class RecordingClassifier:
         from .voiceprints import embed_paths
 
         self._say(f"Embedding {len(u)} recordings with the pretrained speaker encoder.")
-        vectors, failures = embed_paths(u.sources)
+        vectors, _, failures = embed_paths(u.sources)
         if failures:
             self._say(f"Speaker encoder not used: {failures[0].message}")
             return None
@@ -478,8 +478,8 @@ class RecordingClassifier:
         """Probabilities, most probable speaker and the open-set scores, for feature sequences as extracted.
 
         A model that fuses the speaker encoder's score (``fusion_``) needs the recordings' encoder
-        embeddings too (`voice_vectors`, from `vowels.voiceprints.embed_paths`); its nearest
-        speaker is then the one with the highest fused score.
+        embeddings too (`voice_vectors`); its nearest speaker is then the one with the highest
+        fused score, and a recording without speech (a NaN row) scores -1 for every speaker.
         """
         self._check_fitted()
         probabilities = self.classifier_.predict_proba(sequences)
@@ -493,8 +493,11 @@ class RecordingClassifier:
                 raise ParameterError(
                     "this model fuses the speaker encoder's score: pass each recording's voice_vectors."
                 )
-            all_scores = self.fusion_.combine(all_scores, np.asarray(voice_vectors) @ self.voiceprints_.T)
-            nearest = np.argmax(all_scores, axis=1)
+            vectors = np.asarray(voice_vectors, dtype=np.float32)
+            no_speech = np.isnan(vectors).any(axis=1)
+            all_scores = self.fusion_.combine(all_scores, np.nan_to_num(vectors) @ self.voiceprints_.T)
+            all_scores[no_speech] = -1.0
+            nearest = np.where(no_speech, nearest, np.argmax(all_scores, axis=1))
         scores = all_scores[np.arange(len(nearest)), nearest]
         return Identification(probabilities, nearest, scores.astype(float), all_scores.astype(float))
 
@@ -532,14 +535,16 @@ class RecordingClassifier:
         return names.astype(str)
 
     def voice_vectors(self, paths: Sequence[str | os.PathLike[str]]) -> np.ndarray | None:
-        """The encoder's embeddings of `paths` when the model fuses its score, else None."""
+        """The encoder's embeddings of `paths` when the model fuses its score, else None; the row of a recording
+        in which no speech was found (`vowels.voice_activity`) is NaN, and `identify` answers it unknown."""
         if self.fusion_ is None:
             return None
         from .voiceprints import embed_paths
 
-        vectors, failures = embed_paths(paths)
+        vectors, speech, failures = embed_paths(paths)
         if failures:
             raise DataError(failures[0].message)
+        vectors[~speech] = np.nan
         return vectors
 
     def _check_threshold(self, threshold: float | None) -> None:

@@ -500,17 +500,18 @@ def hear_files(
     return results, failures
 
 
-def embed_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, list[Failure]]:
-    """The encoder's embedding (n, 256) of each file, zeros for one that cannot be read or is silent (each a
-    `Failure`): what a trained model fuses with its network's score."""
+def embed_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, np.ndarray, list[Failure]]:
+    """The encoder's embedding (n, 256) of each file and whether speech was found in it (n,): what a trained
+    model fuses with its network's score. A file that cannot be read or is silent gives zeros and a `Failure`."""
     heard, failures = hear_files(paths)
     vectors = np.zeros((len(heard), 256), dtype=np.float32)
+    speech = np.zeros(len(heard), dtype=bool)
     for i, (path, h) in enumerate(zip(paths, heard, strict=True)):
         if h is not None and h.embedding is not None:
-            vectors[i] = h.embedding.vector
+            vectors[i], speech[i] = h.embedding.vector, h.speech
         elif h is not None:
             failures.append(Failure(str(path), f"{path}: silence only; nothing for the speaker encoder to hear."))
-    return vectors, failures
+    return vectors, speech, failures
 
 
 def _vector(heard: Heard | None) -> np.ndarray:
