@@ -230,7 +230,7 @@ def claims() -> dict[str, list[str]]:
         "docs/speech.md": [
             *(_speech_row(row) for row in speech_rows),
             *(_speech_row({"system": system, **rates}) for system, rates in short_rows.items()),
-            f"| `vowels enrol`, {encoder_speed['seconds_per_speaker']:.0f} s a speaker | "
+            f"| `vowels enrol`, 10 speakers, {encoder_speed['seconds_per_speaker']:.0f} s a speaker | "
             f"{encoder_speed['enrol']['median_s']:.1f} s |",
             "| `vowels train`, the network fused with the encoder | "
             f"{encoder_speed['train_fused']['median_s']:.0f} s |",
