@@ -283,6 +283,18 @@ def write_metadata(folder: Path, metadata: dict) -> None:
     write_json(folder / METADATA_FILE, {**metadata, "metadata_sha256": metadata_digest(metadata)})
 
 
+def read_metadata_json(metadata_file: Path) -> object:
+    """The parsed content of a model's ``metadata.json``; a file that is not JSON is a `BundleError` naming it."""
+    try:
+        return json.loads(metadata_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{metadata_file}: not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise BundleError(
+            f"{metadata_file}: JSON nested too deeply to be bundle metadata; retrain or re-copy it."
+        ) from None
+
+
 def read_bundle_metadata(path: Path) -> dict:
     """Check a bundle folder is whole and untampered, and return its metadata."""
     path = Path(path)
@@ -292,14 +304,7 @@ def read_bundle_metadata(path: Path) -> dict:
     for needed in (metadata_file, model_file):
         if not needed.is_file():
             raise BundleError(f"{path}: bundle is incomplete, {needed.name} is missing; retrain or re-copy it.")
-    try:
-        metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{metadata_file}: not valid JSON ({exc}).") from None
-    except RecursionError:
-        raise BundleError(
-            f"{metadata_file}: JSON nested too deeply to be bundle metadata; retrain or re-copy it."
-        ) from None
+    metadata = read_metadata_json(metadata_file)
     if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels model bundle (format is not {BUNDLE_FORMAT!r}).")
     version = metadata.get("format_version")

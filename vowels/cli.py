@@ -167,6 +167,19 @@ def _in_cli_terms(message: str) -> str:
     return message.replace("pass force=True", "pass --force")
 
 
+def _print_csv(rows: list[dict], fields: list[str]) -> None:
+    """`rows` as CSV with a header, `fields` only, every text field quoted (Python's csv module before 3.12
+    leaves a carriage return unquoted) and printable (`_printable`, control characters kept)."""
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writeheader()
+    writer.writerows(
+        {k: _printable(v, controls=False) if isinstance(v, str) else v for k, v in row.items() if k in fields}
+        for row in rows
+    )
+
+
 def _print_json(value: object) -> None:
     """`value` as indented JSON, whose escapes (``\\n``, ``\\udcff``) already keep every string on its line."""
     import json
@@ -1112,8 +1125,6 @@ def add_classify(sub: _Commands) -> None:
 
 def run_classify(args: argparse.Namespace) -> int:
     """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
-    import csv
-
     from .extraction import extract_files
     from .recordings import Classification, RecordingClassifier
     from .voiceprints import is_voiceprint_model
@@ -1146,18 +1157,7 @@ def run_classify(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([r.to_dict() for r in results])
     elif args.csv:
-        # Every text field quoted: Python's csv module before 3.12 leaves a carriage return unquoted.
-        writer = csv.DictWriter(
-            sys.stdout,
-            fieldnames=list(Classification.__dataclass_fields__),
-            lineterminator="\n",
-            quoting=csv.QUOTE_NONNUMERIC,
-        )
-        writer.writeheader()
-        writer.writerows(
-            {k: _printable(v, controls=False) if isinstance(v, str) else v for k, v in r.to_dict().items()}
-            for r in results
-        )
+        _print_csv([r.to_dict() for r in results], list(Classification.__dataclass_fields__))
     else:
         usable = [f for f in features if f is not None]
         streams = _streams(model, results, usable, args.chunk or 0.1) if args.stream else [[] for _ in results]
@@ -1176,8 +1176,6 @@ def run_classify(args: argparse.Namespace) -> int:
 
 def _classify_by_voiceprint(args: argparse.Namespace) -> int:
     """`vowels classify` with a model from `vowels enrol`: text, JSON or CSV; --windows: who speaks when."""
-    import csv
-
     from .voiceprints import VoiceAnswer, VoiceprintClassifier
 
     if args.stream:
@@ -1191,17 +1189,7 @@ def _classify_by_voiceprint(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([{k: v for k, v in a.to_dict().items() if args.windows or k != "windows"} for a in answers])
     elif args.csv:
-        fields = [f for f in VoiceAnswer.__dataclass_fields__ if f != "windows"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
-        writer.writeheader()
-        writer.writerows(
-            {
-                k: _printable(v, controls=False) if isinstance(v, str) else v
-                for k, v in a.to_dict().items()
-                if k in fields
-            }
-            for a in answers
-        )
+        _print_csv([a.to_dict() for a in answers], [f for f in VoiceAnswer.__dataclass_fields__ if f != "windows"])
     else:
         for a in answers:
             if not a.speech:

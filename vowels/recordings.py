@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .bundle import RESERVED_CLASS
 from .datasets import Utterances
 from .errors import BundleError, DataError, ParameterError
 from .extraction import (
@@ -45,7 +46,7 @@ __all__ = [
     "bundle_preprocessing",
 ]
 
-UNKNOWN = "unknown"
+UNKNOWN = RESERVED_CLASS
 """The answer when the recording's open-set score is below the threshold."""
 
 OPENSET_FILE = "openset.npz"
@@ -407,7 +408,7 @@ class RecordingClassifier:
         recordings against the voiceprints of the speakers each network knows, and the fused score
         is chosen (``fusion_``) and calibrated instead of the network's alone.
         """
-        from .fusion import CalibrationFold, ScoreFusion
+        from .fusion import CalibrationFold
         from .openset import OpenSetScorer, choose_threshold
 
         speakers = np.array(train.speakers)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .bundle import METADATA_FILE
+from .bundle import RESERVED_CLASS as UNKNOWN
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
 from .openset import gaussian_eer_threshold
@@ -45,11 +47,9 @@ __all__ = [
     "speaker_means",
 ]
 
-UNKNOWN = "unknown"
 VOICEPRINT_FORMAT = "vowels-voiceprints"
 VOICEPRINT_VERSION = 1
 VOICEPRINTS_FILE = "voiceprints.npz"
-METADATA_FILE = "metadata.json"
 DEFAULT_THRESHOLD = 0.75
 """Cosine below which a recording is a stranger when the enrolment is too small to calibrate: the
 low end of the thresholds fitted on LibriSpeech development partitions (0.75-0.79), so that an
@@ -435,18 +435,15 @@ class VoiceprintClassifier:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
         """Read a model folder written by `save`, checking its checksums."""
-        from .bundle import metadata_digest, sha256_of
+        from .bundle import metadata_digest, read_metadata_json, sha256_of
 
         folder = Path(path)
         where = folder / METADATA_FILE
         if not folder.is_dir():
             raise BundleError(f"{folder}: no model there (not a folder); enrol one with 'vowels enrol DIR'.")
-        try:
-            metadata = json.loads(where.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BundleError(f"{folder}: model is incomplete, {METADATA_FILE} is missing; enrol again.") from None
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise BundleError(f"{where}: not valid JSON ({exc}).") from None
+        if not where.is_file():
+            raise BundleError(f"{folder}: model is incomplete, {METADATA_FILE} is missing; enrol again.")
+        metadata = read_metadata_json(where)
         if not isinstance(metadata, dict) or metadata.get("format") != VOICEPRINT_FORMAT:
             raise BundleError(f"{where}: not a vowels voiceprint model (format is not {VOICEPRINT_FORMAT!r}).")
         if metadata.get("format_version") != VOICEPRINT_VERSION:
