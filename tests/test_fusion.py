@@ -72,7 +72,7 @@ def fused_model(copy_fsdd, tmp_path_factory):
 def test_training_chooses_a_fusion_on_the_calibration_folds_and_saves_it(fused_model, copy_fsdd, tmp_path):
     model, _ = fused_model
     assert model.fusion_ is not None and model.fusion_.weight in WEIGHTS
-    assert model.voiceprints_.shape == (4, 256)
+    assert model.voiceprints_.voiceprints.shape == (4, 256)
     bundle = model.save(tmp_path / "m")
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert metadata["open_set"]["fusion"]["weight"] == model.fusion_.weight

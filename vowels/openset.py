@@ -83,7 +83,12 @@ class SpeakerScorer:
 
     @classmethod
     def fit(
-        cls, embeddings: np.ndarray, labels: Sequence[str] | np.ndarray, classes: Sequence[str] | np.ndarray
+        cls,
+        embeddings: np.ndarray,
+        labels: Sequence[str] | np.ndarray,
+        classes: Sequence[str] | np.ndarray,
+        *,
+        regularization: float = _REGULARIZATION,
     ) -> SpeakerScorer:
         """Learn the centring and whitening from enrolment embeddings and keep them as references.
 
@@ -93,6 +98,9 @@ class SpeakerScorer:
         labels : sequence of str, length n_recordings
             The speaker of each recording; every one of `classes` needs at least two.
         classes : sequence of str
+        regularization : float >= 0
+            Share of the mean within-speaker variance added to every direction before whitening:
+            more for fewer recordings per dimension.
         """
         embeddings = np.asarray(embeddings, dtype=np.float64)
         labels = np.asarray(labels).astype(str)
@@ -111,7 +119,7 @@ class SpeakerScorer:
             rows = rows - rows.mean(axis=0)
             within += rows.T @ rows
         within /= len(embeddings)
-        within += _REGULARIZATION * np.trace(within) / len(within) * np.eye(len(within))
+        within += regularization * np.trace(within) / len(within) * np.eye(len(within))
         transform = np.linalg.cholesky(np.linalg.inv(within))
         index = {c: i for i, c in enumerate(classes)}
         known = np.isin(labels, classes)
@@ -124,14 +132,15 @@ class SpeakerScorer:
         """Embeddings centred, whitened and scaled to unit length, float32."""
         return _project(embeddings, self.center, self.transform)
 
-    def scores(self, embeddings: np.ndarray) -> np.ndarray:
-        """Similarity (n, n_classes) in [-1, 1]: cosine to each speaker's nearest reference."""
+    def scores(self, embeddings: np.ndarray, *, neighbours: int = 1) -> np.ndarray:
+        """Similarity (n, n_classes) in [-1, 1]: mean cosine to each speaker's `neighbours` nearest references."""
         similarity = self.project(embeddings) @ self.references.T
         out = np.full((len(similarity), len(self.classes)), -1.0, dtype=np.float32)
         for k in range(len(self.classes)):
             columns = self.reference_labels == k
             if columns.any():
-                out[:, k] = similarity[:, columns].max(axis=1)
+                nearest = -np.sort(-similarity[:, columns], axis=1)[:, :neighbours]
+                out[:, k] = nearest.mean(axis=1)
         return out
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:

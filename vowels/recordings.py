@@ -16,7 +16,7 @@ import numpy as np
 
 from .bundle import RESERVED_CLASS
 from .datasets import Utterances
-from .errors import BundleError, DataError, ParameterError
+from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import (
     Extraction,
     Failure,
@@ -28,7 +28,7 @@ from .features import FeatureConfig
 from .fusion import ScoreFusion
 from .names import ENGINES, RECURRENT
 from .preprocessing import Normalization, Preprocessing
-from .voiceprints import speaker_means
+from .voiceprints import VoiceprintScorer, choose_scoring
 
 if TYPE_CHECKING:
     from .bundle import BundleMetadata
@@ -330,7 +330,7 @@ class RecordingClassifier:
         train, held = u.subset(indices), u.subset(validation)
         self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
         self.fusion_: ScoreFusion | None = None
-        self.voiceprints_: np.ndarray | None = None
+        self.voiceprints_: VoiceprintScorer | None = None
         vectors = None
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
@@ -371,12 +371,19 @@ class RecordingClassifier:
         )
         if self.fusion_ is not None and vectors is not None:
             enrolled_vectors = vectors if final_on_all else vectors[indices]
-            self.voiceprints_ = speaker_means(enrolled_vectors, enrolled.labels, self.classes_)
+            self.voiceprints_ = VoiceprintScorer.fit(
+                enrolled_vectors, enrolled.labels, self.classes_, self._scoring(train)
+            )
         if self.threshold == "auto":
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
         else:
             self.threshold_ = float(self.threshold)
         return self
+
+    @staticmethod
+    def _scoring(u: Utterances) -> str:
+        """The encoder's scoring (`vowels.voiceprints.choose_scoring`) for these speakers' recordings."""
+        return choose_scoring({str(s): int(np.sum(u.labels == s)) for s in u.speakers})
 
     def _training_voice_vectors(self, u: Utterances) -> np.ndarray | None:
         """The encoder's embedding of every training recording, or None (and why, said) when one cannot be read."""
@@ -437,10 +444,12 @@ class RecordingClassifier:
             )
             is_stranger = np.isin(held.labels, strangers)
             if voices is not None:
-                prints = speaker_means(voices[0][known_rows], known_train.labels, classifier.classes_)
+                prints = VoiceprintScorer.fit(
+                    voices[0][known_rows], known_train.labels, classifier.classes_, self._scoring(train)
+                )
                 column = {str(c): i for i, c in enumerate(classifier.classes_)}
                 truth = np.array([-1 if s else column[str(label)] for label, s in zip(held.labels, is_stranger)])
-                folds.append(CalibrationFold(all_scores, voices[1] @ prints.T, truth))
+                folds.append(CalibrationFold(all_scores, prints.scores(voices[1]), truth))
                 continue
             nearest = np.argmax(classifier.predict_proba(held.sequences), axis=1)
             scores = all_scores[np.arange(len(held)), nearest]
@@ -496,7 +505,7 @@ class RecordingClassifier:
                 )
             vectors = np.asarray(voice_vectors, dtype=np.float32)
             no_speech = np.isnan(vectors).any(axis=1)
-            all_scores = self.fusion_.combine(all_scores, np.nan_to_num(vectors) @ self.voiceprints_.T)
+            all_scores = self.fusion_.combine(all_scores, self.voiceprints_.scores(np.nan_to_num(vectors)))
             all_scores[no_speech] = -1.0
             nearest = np.where(no_speech, nearest, np.argmax(all_scores, axis=1))
         scores = all_scores[np.arange(len(nearest)), nearest]
@@ -681,7 +690,12 @@ class RecordingClassifier:
         files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
         if self.voiceprints_ is not None:
             buffer = io.BytesIO()
-            np.savez(buffer, voiceprints=self.voiceprints_)
+            np.savez(
+                buffer,
+                embeddings=self.voiceprints_.embeddings,
+                labels=self.voiceprints_.labels,
+                scoring=np.array(self.voiceprints_.scoring),
+            )
             files[VOICEPRINTS_FILE] = buffer.getvalue()
         return self.classifier_.save(path, force=force, metrics=self.validation_, extra=extra, extra_files=files)
 
@@ -784,13 +798,14 @@ class RecordingClassifier:
             try:
                 model.fusion_ = ScoreFusion.from_dict(fusion)
                 with np.load(prints, allow_pickle=False) as arrays:
-                    model.voiceprints_ = arrays["voiceprints"].astype(np.float32)
-            except (KeyError, TypeError, ValueError, OSError) as exc:
+                    embeddings, labels = arrays["embeddings"].astype(np.float32), arrays["labels"].astype(str)
+                    model.voiceprints_ = VoiceprintScorer.fit(
+                        embeddings, labels, [str(c) for c in classifier.classes_], str(arrays["scoring"])
+                    )
+            except (KeyError, TypeError, ValueError, OSError, VowelsError) as exc:
                 raise BundleError(
                     f"{where}: missing or invalid speaker-encoder fusion ({exc}); retrain the model."
                 ) from None
-            if model.voiceprints_.shape != (len(classifier.classes_), 256):
-                raise BundleError(f"{prints}: voiceprints do not match the model's speakers; retrain the model.")
         low = -1.0 if model.scorer_ is not None else 0.0
         if not low <= model.threshold_ <= 1:
             raise BundleError(f"{where}: unknown_threshold {model.threshold_} is outside [{low:g}, 1].")

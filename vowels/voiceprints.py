@@ -1,19 +1,23 @@
 """Speakers enrolled by the pretrained encoder (`vowels.speaker_encoder`): no network to train.
 
-A speaker's voiceprint is the L2-normed mean of their recordings' encoder embeddings; a new
-recording's score for a speaker is the cosine of its embedding to that voiceprint (with ten
-speakers or more, minus its mean cosine to the other speakers: cohort normalisation), and the
-answer is the best-scoring speaker, or ``unknown`` below a threshold. Enrolling ten speakers
-takes seconds, and a speaker can be added or removed without touching the others.
+A speaker's voiceprint is made of their recordings' encoder embeddings, and a new recording's
+score for a speaker is a similarity to it, by one of three scorings (`choose_scoring`, fixed on
+the development protocols): with ten speakers or more, the cosine to the speaker's mean
+embedding less the mean cosine to the other speakers (cohort normalisation: what a recording
+shares with every voice cancels); with fewer speakers of three recordings or more each, the
+cosine after whitening the within-speaker variation the enrolment shows (WCCN: the words said,
+the session), to the speaker's five nearest recordings; otherwise the plain cosine to the mean.
+The answer is the best-scoring speaker, or ``unknown`` below a threshold. Enrolling ten speakers
+takes seconds, and a speaker can be added or removed without retraining anything.
 
-The threshold ("auto") comes from the enrolment recordings alone: each recording is scored
-against its own speaker's voiceprint made without it (genuine) and against the other speakers
-alone (as a stranger would be). A normal distribution is fitted to each set and the
-threshold put where both tails are equally likely (`vowels.openset.gaussian_eer_threshold`):
+The threshold ("auto") comes from the enrolment recordings alone (`calibration_scores`): each
+recording is scored for its own speaker by voiceprints made without it (genuine) and against
+the other speakers alone (as a stranger would be). A normal distribution is fitted to each set
+and the threshold put where both tails are equally likely (`vowels.openset.gaussian_eer_threshold`):
 unlike the lowest genuine score, it does not jump to an extreme when a handful of scores
 happen to separate perfectly. With fewer than `MIN_CALIBRATION` scores of either kind the data
-cannot say, and the threshold is `DEFAULT_THRESHOLD`, stated as such in the model and by
-`vowels enrol`.
+cannot say: the scoring is the plain cosine and the threshold `DEFAULT_THRESHOLD`, stated as
+such in the model and by `vowels enrol`.
 A recording in which `vowels.voice_activity` finds no speech is answered ``unknown``.
 """
 
@@ -31,7 +35,7 @@ from .bundle import METADATA_FILE
 from .bundle import RESERVED_CLASS as UNKNOWN
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
-from .openset import gaussian_eer_threshold
+from .openset import SpeakerScorer, gaussian_eer_threshold
 from .speaker_encoder import Embedding
 
 __all__ = [
@@ -40,6 +44,9 @@ __all__ = [
     "VOICEPRINT_FORMAT",
     "VoiceAnswer",
     "VoiceprintClassifier",
+    "VoiceprintScorer",
+    "calibration_scores",
+    "choose_scoring",
     "embed_paths",
     "gaussian_eer_threshold",
     "hear_files",
@@ -57,8 +64,24 @@ enrolled voice is rather accepted than rejected; short clips of the same words (
 MIN_CALIBRATION = 10
 """Fewest genuine and fewest stranger calibration scores from which a threshold is fitted."""
 COHORT_MIN_SPEAKERS = 10
-"""Enrolled speakers from which scores are cohort-normalised (`VoiceprintClassifier.scores`): on the
-development protocols it lowered the equal error rate with 10-20 speakers and raised it with 3-5."""
+"""Enrolled speakers from which scores are cohort-normalised (`choose_scoring`): on the development
+protocols it lowered the equal error rate with 10-20 speakers and raised it with 3-5."""
+WCCN_MIN_RECORDINGS = 3
+"""Fewest recordings of every speaker for the WCCN scoring (so that each calibration fold leaves two)."""
+WCCN_REGULARIZATION = 1.0
+"""Share of the mean within-speaker variance added before whitening (`vowels.openset.SpeakerScorer`):
+chosen on FSDD repetitions 30-39 with five speakers enrolled on 10-14 (0.01-10 tried)."""
+WCCN_NEIGHBOURS = 5
+"""Enrolment recordings of a speaker, the nearest, whose whitened cosines are averaged into the score."""
+CALIBRATION_FOLDS = 5
+"""Genuine calibration scores come from voiceprints made without the recording's fold."""
+SCORINGS = ("cosine", "cohort", "wccn")
+SCALES = {
+    "cosine": "cosine",
+    "cohort": "cosine less the mean cosine to the other speakers",
+    "wccn": f"cosine after whitening the within-speaker variation, to the {WCCN_NEIGHBOURS} nearest recordings",
+}
+"""What a score of each scoring is, as `describe_threshold` says it."""
 MAX_SECONDS = 1200.0
 """Longest recording read, in s (20 minutes): embedding runs in 1.6 s partials, so memory stays bounded."""
 
@@ -87,6 +110,109 @@ def speaker_means(
     return _unit(means).astype(np.float32)
 
 
+def choose_scoring(counts: Mapping[str, int]) -> str:
+    """The scoring (`SCORINGS`) for speakers enrolled with ``counts[speaker]`` recordings each: ``cohort`` from
+    `COHORT_MIN_SPEAKERS` speakers, ``wccn`` when every one has `WCCN_MIN_RECORDINGS`, else ``cosine``."""
+    if len(counts) >= COHORT_MIN_SPEAKERS:
+        return "cohort"
+    if len(counts) >= 2 and min(counts.values()) >= WCCN_MIN_RECORDINGS:
+        return "wccn"
+    return "cosine"
+
+
+@dataclass(frozen=True)
+class VoiceprintScorer:
+    """Scores of encoder embeddings for enrolled speakers, by one of `SCORINGS` (module docstring).
+
+    Attributes
+    ----------
+    scoring : str
+    speakers : tuple of str
+        In score-column order.
+    voiceprints : np.ndarray of shape (n_speakers, 256)
+        Each speaker's L2-normed mean embedding (`speaker_means`).
+    wccn : SpeakerScorer or None
+        The whitened references, for ``wccn`` scoring.
+    embeddings : np.ndarray of shape (n, 256), labels : np.ndarray of str, shape (n,)
+        The enrolment recordings it was fitted to, from which it is fitted again when read back.
+    """
+
+    scoring: str
+    speakers: tuple[str, ...]
+    voiceprints: np.ndarray
+    wccn: SpeakerScorer | None
+    embeddings: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def fit(
+        cls,
+        embeddings: np.ndarray,
+        labels: Sequence[str] | np.ndarray,
+        speakers: Sequence[str] | np.ndarray,
+        scoring: str,
+    ) -> VoiceprintScorer:
+        """Voiceprints of `speakers` from their recordings' `embeddings` (n, 256) and `labels`."""
+        if scoring not in SCORINGS:
+            raise ParameterError(f"scoring must be one of {', '.join(SCORINGS)}; got {scoring!r}.")
+        speakers = tuple(str(s) for s in speakers)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        labels = np.asarray(labels).astype(str)
+        if embeddings.ndim != 2 or len(embeddings) != len(labels):
+            raise DataError(f"need one embedding per label; got {embeddings.shape} for {len(labels)} labels.")
+        missing = [s for s in speakers if not np.any(labels == s)]
+        if missing:
+            raise DataError(f"no enrolment recording of {', '.join(missing)}.")
+        voiceprints = speaker_means(embeddings, labels, speakers).reshape(-1, embeddings.shape[1])
+        wccn = None
+        if scoring == "wccn":
+            wccn = SpeakerScorer.fit(embeddings, labels, speakers, regularization=WCCN_REGULARIZATION)
+        return cls(scoring, speakers, voiceprints, wccn, embeddings, labels)
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """Scores (n, n_speakers) of embeddings (n, 256), in ``speakers`` order."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.wccn is not None:
+            return self.wccn.scores(vectors, neighbours=WCCN_NEIGHBOURS)
+        cosines = vectors @ self.voiceprints.T
+        k = cosines.shape[-1]
+        if self.scoring != "cohort" or k < 2:
+            return cosines
+        return cosines - (cosines.sum(axis=-1, keepdims=True) - cosines) / (k - 1)
+
+
+def calibration_scores(
+    embeddings: np.ndarray, labels: Sequence[str] | np.ndarray, scoring: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Genuine and stranger scores of enrolment recordings, as new recordings would score.
+
+    Genuine: each recording for its own speaker, by voiceprints made without its fold (the i-th
+    recording of every speaker is in fold i mod `CALIBRATION_FOLDS`; a speaker's only recording
+    gives none). Stranger: each recording's best score among the other speakers' voiceprints,
+    as if its own speaker were not enrolled (none with a single speaker).
+    """
+    labels = np.asarray(labels).astype(str)
+    speakers = sorted(set(labels.tolist()))
+    rank = np.zeros(len(labels), dtype=int)
+    for speaker in speakers:
+        rank[labels == speaker] = np.arange(np.sum(labels == speaker))
+    genuine: list[float] = []
+    for fold in range(CALIBRATION_FOLDS):
+        held = rank % CALIBRATION_FOLDS == fold
+        known = sorted(set(labels[~held].tolist()))
+        rows = np.flatnonzero(held & np.isin(labels, known))
+        if len(rows):
+            scores = VoiceprintScorer.fit(embeddings[~held], labels[~held], known, scoring).scores(embeddings[rows])
+            genuine += [float(scores[i, known.index(labels[r])]) for i, r in enumerate(rows)]
+    impostor: list[float] = []
+    for speaker in speakers if len(speakers) >= 2 else ():
+        own = labels == speaker
+        others = [s for s in speakers if s != speaker]
+        scorer = VoiceprintScorer.fit(embeddings[~own], labels[~own], others, scoring)
+        impostor += scorer.scores(embeddings[own]).max(axis=1).tolist()
+    return np.array(genuine), np.array(impostor)
+
+
 @dataclass(frozen=True)
 class VoiceAnswer:
     """Who spoke one recording, by voiceprint.
@@ -100,7 +226,7 @@ class VoiceAnswer:
     nearest, runner_up : str
         The best and second-best enrolled speakers ("" when only one is enrolled).
     score, runner_up_score : float
-        Cosine of the recording's embedding to their voiceprints, in [-1, 1] (None for no runner-up).
+        Their scores (`VoiceprintClassifier.scores`), in [-1, 1] (None for no runner-up).
     threshold : float
     speech : bool
         False when no speech was found (noise, music, a tone); the answer is then ``unknown``.
@@ -144,10 +270,9 @@ class VoiceprintClassifier:
     Parameters
     ----------
     threshold : float in [-1, 1] or "auto", default="auto"
-        Score below which the answer is ``unknown`` (the cosine, or with ten speakers or more
-        the cohort-normalised cosine: ``scoring_``); -1 always names a speaker. "auto" fits it
-        to the enrolment recordings (module docstring), or uses `DEFAULT_THRESHOLD` when they
-        are too few.
+        Score below which the answer is ``unknown``, on the scale of ``scoring_`` (`choose_scoring`,
+        `SCALES`); -1 always names a speaker. "auto" fits it to the enrolment recordings (module
+        docstring), or uses `DEFAULT_THRESHOLD` on the plain cosine when they are too few.
     max_seconds : float > 0, default=`MAX_SECONDS`
         Longest recording read, in s.
     """
@@ -247,54 +372,32 @@ class VoiceprintClassifier:
         self._update()
 
     def _update(self) -> None:
-        """Voiceprints and threshold from the enrolment embeddings."""
+        """Scoring, voiceprints and threshold from the enrolment embeddings."""
         self.speakers_ = tuple(sorted(set(self.labels_.tolist())))
-        self.voiceprints_ = speaker_means(self.embeddings_, self.labels_, self.speakers_).reshape(
-            -1, self.embeddings_.shape[1]
-        )
         self.calibration_ = self._calibrate()
+        self.scorer_ = VoiceprintScorer.fit(self.embeddings_, self.labels_, self.speakers_, self.scoring_)
+        self.voiceprints_ = self.scorer_.voiceprints
         self.threshold_ = float(self.threshold) if self.threshold != "auto" else float(self.calibration_["threshold"])
 
     def _calibrate(self) -> dict:
-        """Genuine and stranger scores of the enrolment recordings, the scoring and the threshold they give.
-
-        Genuine: each recording against its speaker's voiceprint made without it. Stranger: each
-        recording against the other speakers alone, as if its own were not enrolled.
-        """
+        """The scoring (``scoring_``), the enrolment recordings' genuine and stranger scores
+        (`calibration_scores`) and the threshold they give."""
         counts = {s: int(np.sum(self.labels_ == s)) for s in self.speakers_}
         n_genuine = sum(n for n in counts.values() if n >= 2)
         n_impostor = len(self.labels_) if len(self.speakers_) >= 2 else 0
         fits = n_genuine >= MIN_CALIBRATION and n_impostor >= MIN_CALIBRATION and len(self.speakers_) >= 3
-        self.scoring_ = "cohort" if fits and len(self.speakers_) >= COHORT_MIN_SPEAKERS else "cosine"
-        genuine, impostor = [], []
-        for i, (vector, label) in enumerate(zip(self.embeddings_, self.labels_, strict=True)):
-            own = self.speakers_.index(label)
-            if counts[label] >= 2:
-                voiceprints = self.voiceprints_.copy()
-                rest = (self.labels_ == label) & (np.arange(len(self.labels_)) != i)
-                voiceprints[own] = _unit(self.embeddings_[rest].mean(axis=0))
-                genuine.append(float(self._normalised(voiceprints @ vector)[own]))
-            if n_impostor:
-                others = np.delete(self.voiceprints_, own, axis=0)
-                impostor.append(float(np.max(self._normalised(others @ vector))))
+        self.scoring_ = choose_scoring(counts) if fits else "cosine"
+        genuine, impostor = calibration_scores(self.embeddings_, self.labels_, self.scoring_)
         result: dict = {"n_genuine": len(genuine), "n_impostor": len(impostor)}
-        result.update(genuine=genuine, impostor=impostor)
+        result.update(genuine=genuine.tolist(), impostor=impostor.tolist())
         if not fits:
             reason = (
                 f"{len(genuine)} genuine and {len(impostor)} stranger scores from {len(self.speakers_)} speakers; "
                 f"fitting needs {MIN_CALIBRATION} of each from 3 speakers or more"
             )
             return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
-        threshold = gaussian_eer_threshold(np.array(genuine), np.array(impostor))
+        threshold = gaussian_eer_threshold(genuine, impostor)
         return {**result, "rule": "gaussian-eer", "threshold": threshold, "reason": ""}
-
-    def _normalised(self, cosines: np.ndarray) -> np.ndarray:
-        """Scores from cosines (..., n_speakers): as they are, or with ``cohort`` scoring each minus the mean
-        of the other speakers' (what a recording shares with every voice, its length among it, cancels)."""
-        k = cosines.shape[-1]
-        if self.scoring_ != "cohort" or k < 2:
-            return cosines
-        return cosines - (cosines.sum(axis=-1, keepdims=True) - cosines) / (k - 1)
 
     @property
     def calibrated_(self) -> bool:
@@ -307,7 +410,7 @@ class VoiceprintClassifier:
             return f"threshold {self.threshold_:.3f} (given)"
         if self.calibrated_:
             c = self.calibration_
-            scale = "cosine less the mean cosine to the other speakers" if self.scoring_ == "cohort" else "cosine"
+            scale = SCALES[self.scoring_]
             return (
                 f"threshold {self.threshold_:.3f} on the {scale} (fitted to {c['n_genuine']} genuine and "
                 f"{c['n_impostor']} stranger scores of the enrolment recordings)"
@@ -326,10 +429,9 @@ class VoiceprintClassifier:
             raise NotFittedError("no speaker is enrolled; call fit or VoiceprintClassifier.load.")
 
     def scores(self, vectors: np.ndarray) -> np.ndarray:
-        """Scores (n, n_speakers) of embeddings for each enrolled speaker, in ``speakers_`` order: the cosine to
-        the speaker's voiceprint, cohort-normalised when ``scoring_`` is ``"cohort"``."""
+        """Scores (n, n_speakers) of embeddings for each enrolled speaker, in ``speakers_`` order, by ``scoring_``."""
         self._check_fitted()
-        return self._normalised(np.asarray(vectors, dtype=np.float32) @ self.voiceprints_.T)
+        return self.scorer_.scores(vectors)
 
     def classify_files(
         self, paths: Sequence[str | os.PathLike[str]], *, threshold: float | None = None
