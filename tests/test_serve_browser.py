@@ -5,8 +5,12 @@ espeak-ng voice; the file is fixed at launch, so each voice gets a browser launc
 model is trained in the page, and a third utterance of each voice is identified by reading the
 answer off the page. A forward-only model trained in the page on the same recordings answers
 while the recording goes on: a provisional answer ("So far: alice") shows before the final one.
-Screenshots of the two pages, and of a provisional answer, are written to the test's folder, and to
-``$VOWELS_SCREENSHOTS`` when set (``docs/`` holds the committed ones).
+Recordings on disk are enrolled by choosing them and by dropping them on the page, a bad one refused
+with the server's reason. After each training the page's outcome (how the model was made, its
+threshold and how it was chosen, what was skipped) is read off it.
+Screenshots of the two pages (the Enrol page after enrolling from files), and of a provisional
+answer, are written to the test's folder, and to ``$VOWELS_SCREENSHOTS`` when set (``docs/`` holds
+the committed ones).
 """
 
 from __future__ import annotations
