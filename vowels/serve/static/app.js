@@ -364,10 +364,11 @@ function outcome(job) {
   if (model.architecture === "encoder") {
     line(`Pretrained speaker encoder: ${model.n_recordings} recordings embedded, nothing trained, so no validation accuracy.`);
   } else {
-    const accuracy = model.validation_accuracy === null
-      ? "no recording was held out, so accuracy was not measured"
-      : `validation accuracy ${(100 * model.validation_accuracy).toFixed(1)}% on ${model.n_validation} held-out recordings`;
-    line(`${NETWORKS[model.architecture] || `Network ${model.architecture}`} trained on ${model.n_recordings} recordings; ${accuracy}.`);
+    const network = NETWORKS[model.architecture] || `Network ${model.architecture}`;
+    line(model.validation_accuracy === null
+      ? `${network} trained on ${model.n_recordings} recordings; none was held out, so accuracy was not measured.`
+      : `${network}: validation accuracy ${(100 * model.validation_accuracy).toFixed(1)}% on ${model.n_validation} ` +
+        `recordings held out of training; the model saved was then trained on all ${model.n_recordings}.`);
   }
   line(`Unknown-speaker ${model.threshold_note}.`, model.threshold_source === "default" ? "warning" : "");
   for (const warning of job.warnings) line(warning, "warning");
