@@ -40,10 +40,10 @@ probabilities in [0, 1]."""
 _SCORES_IN_WORDS = "the network's probability of each speaker"
 
 
-def _threshold_origin(metadata: BundleMetadata) -> tuple[str, str]:
-    """How a network's threshold was chosen: ``"calibrated"``, ``"default"`` (training could not calibrate
+def _threshold_origin(metadata: BundleMetadata, threshold: float) -> tuple[str, str]:
+    """How a network's `threshold` was chosen: ``"calibrated"``, ``"default"`` (training could not calibrate
     one, so every recording is named) or ``"given"``, and that in one line."""
-    threshold, open_set = metadata.unknown_threshold or 0.0, metadata.open_set
+    open_set = metadata.open_set
     point = open_set.get("operating_point")
     if open_set.get("threshold_source") == "calibrated" and point:
         return "calibrated", (
@@ -170,7 +170,7 @@ class ModelStore:
                 "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
             }
         open_set, features, validation = metadata.open_set, metadata.features, metadata.validation
-        source, note = _threshold_origin(metadata)
+        source, note = _threshold_origin(metadata, metadata.unknown_threshold)
         scoring = open_set.get("scoring", PROBABILITY)
         return {
             "name": name,
