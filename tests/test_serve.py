@@ -97,10 +97,31 @@ def test_models_lists_each_bundle_with_its_speakers_threshold_and_the_limits(cli
     assert data["default"] == "trio"
     (model,) = data["models"]
     assert model["name"] == "trio" and model["usable"] and sorted(model["speakers"]) == sorted(SPEAKERS)
-    assert model["threshold"] == -1.0 and model["threshold_source"] == "given"
+    assert model["threshold"] == -1.0 and model["threshold_source"] == "default"
+    assert model["threshold_note"] == (
+        "threshold -1.000, so every recording is named (not calibrated: needs a validation split (validation_fraction "
+        "> 0))"
+    )
+    assert model["scoring"] == "open-set" and "WCCN cosines" in model["scoring_description"]
     assert model["architecture"] == "bilstm" and model["streams"] is False
     assert data["limits"]["max_upload_bytes"] == 10 * 1024 * 1024 and data["limits"]["max_upload_seconds"] == 30
     assert client.get("/api/models/trio").json() == model
+
+
+def test_a_hand_given_threshold_is_described_as_given_on_the_open_set_scale(models, voices, tmp_path):
+    """The bundle's long scoring description is not what classify answers: the API gives the kind in both."""
+    train = tmp_path / "train"
+    for speaker in SPEAKERS:
+        shutil.copytree(voices / speaker, train / speaker)
+    RecordingClassifier(threshold=0.0, validation_fraction=0, random_state=0, verbose=0, **SMALL).fit(train).save(
+        models / "strict"
+    )
+    with TestClient(create_app(models)) as client:
+        model = client.get("/api/models/strict").json()
+        answer = post_file(client, "/api/models/strict/classify", (voices / "f4" / "ah.wav").read_bytes()).json()
+    assert model["scoring"] == answer["scoring"] == "open-set"
+    assert model["threshold"] == 0.0 and model["threshold_source"] == "given"
+    assert model["threshold_note"] == "threshold 0.000 (given)"
 
 
 def test_a_damaged_bundle_is_listed_as_unusable_and_half_written_ones_not_at_all(client, models):
@@ -350,6 +371,9 @@ def test_training_in_the_background_saves_a_bundle_the_command_line_reads(client
     job = wait(client, job)
     assert job["state"] == "succeeded" and job["progress"] == 1 and job["error"] is None, job
     assert job["result"]["name"] == "duo" and job["result"]["speakers"] == ["alice", "bob"]
+    assert job["result"]["n_validation"] == 3 and 0 <= job["result"]["validation_accuracy"] <= 1
+    assert job["result"]["threshold_source"] == "default" and job["warnings"] == []
+    assert "not calibrated: needs at least 3 speakers" in job["result"]["threshold_note"]
     assert [j["id"] for j in client.get("/api/jobs").json()] == [job["id"]]
     assert RecordingClassifier.load(models / "duo").classes_.tolist() == ["alice", "bob"]
     assert main(["classify", "--model", str(models / "duo"), str(voices / "m3" / "ee.wav")]) == 0
@@ -364,13 +388,18 @@ def test_enrolling_with_the_speaker_encoder_gives_a_model_at_once(client, voices
     """The Enrol page's default: no network trained, the new voices usable seconds later."""
     for speaker, voice in (("alice", "f4"), ("bob", "m3"), ("carol", "m7")):
         enrol(client, "quick", speaker, [voices / voice / f"{w}.wav" for w in WORDS[:4]])
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+    assert post_file(client, "/api/models/quick/enrolment/alice", wav_bytes(tone)).status_code == 201  # audio, no voice
     response = client.post("/api/models/quick/train", json={"architecture": "encoder"})
     assert response.status_code == 202, response.text
     job = wait(client, response.json())
     assert job["state"] == "succeeded", job
+    assert job["warnings"] == ["alice/take-005.wav: no speech found (silence, noise or a tone); not enrolled."]
     result = job["result"]
     assert result["architecture"] == "encoder" and result["speakers"] == ["alice", "bob", "carol"]
     assert result["threshold_source"] == "calibrated" and "fitted to 12 genuine" in result["threshold_note"]
+    assert result["scoring"] == "open-set" and result["scoring_description"] == "cosine"
+    assert result["n_recordings"] == 12 and result["validation_accuracy"] is None
     answer = post_file(client, "/api/models/quick/classify", (voices / "f4" / f"{WORDS[5]}.wav").read_bytes())
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -404,16 +404,19 @@ class VoiceprintClassifier:
         """Whether the threshold was fitted to the enrolment recordings (not the default or given)."""
         return self.threshold == "auto" and self.calibration_.get("rule") == "gaussian-eer"
 
+    def describe_scoring(self) -> str:
+        """What a score is, in words (``scoring_``, `SCALES`)."""
+        return SCALES[self.scoring_]
+
     def describe_threshold(self) -> str:
         """One line: the threshold and how it was chosen."""
         if self.threshold != "auto":
             return f"threshold {self.threshold_:.3f} (given)"
         if self.calibrated_:
             c = self.calibration_
-            scale = SCALES[self.scoring_]
             return (
-                f"threshold {self.threshold_:.3f} on the {scale} (fitted to {c['n_genuine']} genuine and "
-                f"{c['n_impostor']} stranger scores of the enrolment recordings)"
+                f"threshold {self.threshold_:.3f} on the {self.describe_scoring()} (fitted to {c['n_genuine']} "
+                f"genuine and {c['n_impostor']} stranger scores of the enrolment recordings)"
             )
         return (
             f"threshold {self.threshold_:.3f} (the default: too few recordings to fit one: "

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..recordings import UNKNOWN
+from .store import OPEN_SET, PROBABILITY
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
@@ -59,7 +60,7 @@ def identify(
         "score": float(identification.scores[0]),
         "probability": float(probabilities[nearest]),
         "threshold": float(model.threshold_ if threshold is None else threshold),
-        "scoring": "open-set" if model.scorer_ is not None else "probability",
+        "scoring": OPEN_SET if model.scorer_ is not None else PROBABILITY,
         "speakers": [
             {"name": str(name), "score": float(score), "probability": float(p)}
             for name, score, p in zip(model.classes_, scores, probabilities, strict=True)
@@ -81,7 +82,7 @@ def identify_voice(model: VoiceprintClassifier, path: Path, *, threshold: float 
         "score": answer.score,
         "probability": None,
         "threshold": answer.threshold,
-        "scoring": "open-set",
+        "scoring": OPEN_SET,
         "speakers": [
             {"name": name, "score": float(scores[i]) if scores is not None else -1.0, "probability": None}
             for i, name in enumerate(model.speakers_)

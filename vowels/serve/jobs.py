@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import queue
 import tempfile
 import threading
@@ -21,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import VowelsError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..extraction import Failure
     from ..progress import EpochStatus
     from .store import ModelStore
 
@@ -58,6 +62,8 @@ class Job:
         What it is doing, in words.
     error : str or None
         Why it failed, one line.
+    warnings : list of str
+        What training skipped (a recording without speech, ...), one line each, naming ``speaker/take``.
     """
 
     id: str
@@ -70,6 +76,7 @@ class Job:
     stage: str = "waiting to start"
     error: str | None = None
     result: dict | None = None
+    warnings: list[str] = field(default_factory=list)
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -86,6 +93,7 @@ class Job:
             "stage": self.stage,
             "error": self.error,
             "result": self.result,
+            "warnings": self.warnings,
             "submitted": self.submitted,
             "started": self.started,
             "finished": self.finished,
@@ -113,6 +121,12 @@ def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
         "validation_fraction": min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
         "mini_batch_size": max(2, min(32, n_takes // 8)),
     }
+
+
+def _skipped(failures: Sequence[Failure], folder: Path) -> list[str]:
+    """The recordings training skipped, each message naming ``speaker/take-NNN.wav`` instead of the copy read."""
+    prefix = f"{folder}{os.sep}"
+    return [failure.message.replace(prefix, "") for failure in failures]
 
 
 def _n_networks(n_speakers: int, calibration_folds: int = 5) -> int:
@@ -225,6 +239,7 @@ class TrainingJobs:
             if job.architecture == ENCODER:
                 job.stage = "listening to the recordings with the pretrained speaker encoder"
                 voices = VoiceprintClassifier().fit(data, progress=lambda done, total: _share(job, done, total))
+                job.warnings = _skipped(voices.failures_, data)
                 job.stage = "saving the model"
                 voices.save(self.store.path(job.model), force=job.force)
                 return self.store.describe(job.model)
@@ -237,6 +252,7 @@ class TrainingJobs:
             )
             with monitoring(_Monitor(job, _n_networks(len(enrolment)))):
                 model.fit(data)
+            job.warnings = _skipped(model.failures_, data)
         job.stage = "saving the model"
         model.save(self.store.path(job.model), force=job.force)
         return self.store.describe(job.model)

@@ -24,9 +24,18 @@ class Model(BaseModel):
     problem: str | None = None
     speakers: list[str] | None = None
     threshold: float | None = Field(default=None, description="score below which the answer is 'unknown'")
-    threshold_source: str | None = Field(default=None, description="'calibrated' on the training data, or 'given'")
-    threshold_note: str | None = Field(default=None, description="how training set it, e.g. why not calibrated")
-    scoring: str | None = Field(default=None, description="how scores are computed ('probability': no open-set)")
+    threshold_source: str | None = Field(
+        default=None,
+        description="'calibrated' on the training data, 'default' (too few speakers or recordings to calibrate "
+        "one: `threshold_note` says why), or 'given'",
+    )
+    threshold_note: str | None = Field(default=None, description="the threshold and how it was chosen, in one line")
+    scoring: str | None = Field(
+        default=None,
+        description="'open-set' (scores in [-1, 1]) or 'probability' (the network's, in [0, 1]), as in classify "
+        "answers",
+    )
+    scoring_description: str | None = Field(default=None, description="how a score is computed, in words")
     architecture: str | None = Field(default=None, description="the network: 'bilstm', 'lstm' (forward-only), ...")
     streams: bool | None = Field(
         default=None,
@@ -35,7 +44,8 @@ class Model(BaseModel):
     )
     features: dict | None = None
     n_recordings: int | None = None
-    validation_accuracy: float | None = None
+    validation_accuracy: float | None = Field(default=None, description="share of held-out recordings named right")
+    n_validation: int | None = Field(default=None, description="held-out recordings `validation_accuracy` is of")
     created: str | None = None
 
 
@@ -133,6 +143,7 @@ class JobStatus(BaseModel):
     stage: str
     error: str | None
     result: Model | None
+    warnings: list[str] = Field(default=[], description="what training skipped or could not do, one line each")
     submitted: float
     started: float | None
     finished: float | None

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "ModelStore", "NotFound"]
+__all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "OPEN_SET", "PROBABILITY", "ModelStore", "NotFound"]
 
 ENROLMENT_FOLDER = ".enrolment"
 """Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
@@ -32,6 +32,30 @@ MAX_TAKES = 50
 """Most recordings kept for one speaker of one model."""
 MAX_SPEAKERS = 50
 """Most speakers enrolled in one model."""
+
+
+OPEN_SET, PROBABILITY = "open-set", "probability"
+"""The kinds of score a model gives (``scoring`` in the API): open-set scores lie in [-1, 1], the network's
+probabilities in [0, 1]."""
+_SCORES_IN_WORDS = "the network's probability of each speaker"
+
+
+def _threshold_origin(metadata: BundleMetadata, threshold: float) -> tuple[str, str]:
+    """How a network's `threshold` was chosen: ``"calibrated"``, ``"default"`` (training could not calibrate
+    one, so every recording is named) or ``"given"``, and that in one line."""
+    open_set = metadata.open_set
+    point = open_set.get("operating_point")
+    if open_set.get("threshold_source") == "calibrated" and point:
+        return "calibrated", (
+            f"threshold {threshold:.3f} ({point['rule']}, calibrated with each speaker left out in turn): "
+            f"{100 * (1 - point['false_accept_rate']):.1f}% of {point['n_impostor']} held-out recordings of "
+            f"left-out speakers rejected, {100 * point['false_reject_rate']:.1f}% of {point['n_genuine']} of "
+            "enrolled speakers rejected"
+        )
+    note = str(metadata.validation.get("open_set", ""))
+    if note.startswith("not calibrated:"):
+        return "default", f"threshold {threshold:.3f}, so every recording is named ({note})"
+    return "given", f"threshold {threshold:.3f} (given)"
 
 
 class NotFound(VowelsError, LookupError):
@@ -146,19 +170,23 @@ class ModelStore:
                 "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
             }
         open_set, features, validation = metadata.open_set, metadata.features, metadata.validation
+        source, note = _threshold_origin(metadata, metadata.unknown_threshold)
+        scoring = open_set.get("scoring", PROBABILITY)
         return {
             "name": name,
             "usable": True,
             "speakers": list(metadata.classes),
             "threshold": metadata.unknown_threshold,
-            "threshold_source": open_set.get("threshold_source", "given"),
-            "threshold_note": validation.get("open_set"),
-            "scoring": open_set.get("scoring", "probability"),
+            "threshold_source": source,
+            "threshold_note": note,
+            "scoring": PROBABILITY if scoring == PROBABILITY else OPEN_SET,
+            "scoring_description": _SCORES_IN_WORDS if scoring == PROBABILITY else scoring,
             "architecture": metadata.architecture,
             "streams": metadata.architecture == "lstm" and not (metadata.preprocessing or {}).get("delta_width"),
             "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),
+            "n_validation": validation.get("n_validation"),
             "created": metadata.entries.get("created"),
         }
 
@@ -179,7 +207,8 @@ class ModelStore:
             "threshold": model.threshold_,
             "threshold_source": source,
             "threshold_note": model.describe_threshold(),
-            "scoring": "open-set",
+            "scoring": OPEN_SET,
+            "scoring_description": model.describe_scoring(),
             "architecture": "encoder",
             "streams": False,
             "n_recordings": len(model.labels_),

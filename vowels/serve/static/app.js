@@ -122,8 +122,8 @@ function describeModel(model) {
   const never = model.threshold <= (model.scoring === "open-set" ? -1 : 0);
   let how = "given when the model was trained";
   if (model.threshold_source === "calibrated") how = "calibrated on the training recordings";
-  else if (model.threshold_source === "default") how = "a default: too few recordings to fit one; enrol more for a threshold fitted to these voices";
   else if (never) how = "not calibrated, so every recording is named; a model of three speakers or more learns when to answer unknown";
+  else if (model.threshold_source === "default") how = "a default: too few recordings to fit one; enrol more for a threshold fitted to these voices";
   const live = model.streams ? " Forward-only: the answer updates while you speak." : "";
   return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Threshold ${model.threshold.toFixed(3)} (${how}).${live}`;
 }
@@ -302,19 +302,82 @@ async function refreshEnrolment() {
   try { showEnrolment(await api("GET", path(enrolModel(), "enrolment"))); show(""); } catch (e) { show(e.message); }
 }
 
-async function addTake(blob) {
+function postTake(speaker, blob, filename) {
   const form = new FormData();
-  form.append("file", blob, `${$("enrol-speaker").value.trim()}.wav`);
+  form.append("file", blob, filename);
+  return api("POST", path(enrolModel(), "enrolment", speaker), form);
+}
+
+const speakerNamed = () => {
+  if (enrolModel() && $("enrol-speaker").value.trim()) return true;
+  show("Name the model and the speaker first.");
+  return false;
+};
+
+async function addTake(blob) {
+  const speaker = $("enrol-speaker").value.trim();
   try {
-    showEnrolment(await api("POST", path(enrolModel(), "enrolment", $("enrol-speaker").value.trim()), form));
+    showEnrolment(await postTake(speaker, blob, `${speaker}.wav`));
     show("");
   } catch (error) {
     show(error.message);
   }
 }
 
+// Recordings the user already has, sent one by one as a recording is: each file listed with what became of it
+// (added, or the server's reason for refusing it).
+async function addFiles(files) {
+  if (!files.length || !speakerNamed()) return;
+  const speaker = $("enrol-speaker").value.trim();
+  show("");
+  $("enrol-sent").hidden = false;
+  $("enrol-sent").replaceChildren();
+  for (const file of files) {
+    const item = document.createElement("li");
+    item.dataset.file = file.name;
+    item.innerHTML = "<span class='file'></span> <span class='reason'></span>";
+    item.querySelector(".file").textContent = file.name;
+    $("enrol-sent").append(item);
+    try {
+      showEnrolment(await postTake(speaker, file, file.name));
+      item.className = "added";
+      item.querySelector(".reason").textContent = `added to ${speaker}`;
+    } catch (error) {
+      const reason = error.message.startsWith(`${file.name}: `) ? error.message.slice(file.name.length + 2) : error.message;
+      item.className = "refused";
+      item.querySelector(".reason").textContent = reason;
+    }
+  }
+}
+
+const NETWORKS = { bilstm: "Bidirectional network", lstm: "Forward-only network" };
+
+// What training gave: how the model was made and how well it did, its threshold and how it was chosen, warnings.
+function outcome(job) {
+  const model = job.result, lines = [];
+  const line = (text, kind = "") => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    item.className = kind;
+    lines.push(item);
+  };
+  if (model.architecture === "encoder") {
+    line(`Pretrained speaker encoder: ${model.n_recordings} recordings embedded, nothing trained, so no validation accuracy.`);
+  } else {
+    const network = NETWORKS[model.architecture] || `Network ${model.architecture}`;
+    line(model.validation_accuracy === null
+      ? `${network} trained on ${model.n_recordings} recordings; none was held out, so accuracy was not measured.`
+      : `${network}: validation accuracy ${(100 * model.validation_accuracy).toFixed(1)}% on ${model.n_validation} ` +
+        `recordings held out of training; the model saved was then trained on all ${model.n_recordings}.`);
+  }
+  line(`Unknown-speaker ${model.threshold_note}.`, model.threshold_source === "default" ? "warning" : "");
+  for (const warning of job.warnings) line(warning, "warning");
+  return lines;
+}
+
 async function follow(job) {
   $("training").hidden = false;
+  $("outcome").replaceChildren();
   while (job.state === "queued" || job.state === "running") {
     $("progress").value = job.progress;
     $("job-status").textContent = `${Math.round(100 * job.progress)}%: ${job.stage}`;
@@ -334,19 +397,24 @@ async function follow(job) {
   const link = document.createElement("a");
   link.href = "#identify"; link.id = "use-model"; link.textContent = "Identify with it →";
   $("job-status").append(link);
+  $("outcome").replaceChildren(...outcome(job));
   await loadModels(model.name);
   refreshEnrolment();
 }
 
 function setUpEnrol() {
-  recordButton($("enrol-record"), $("enrol-timer"), () => MAX_TAKE_S, addTake, {
-    ready: () => {
-      if (!enrolModel() || !$("enrol-speaker").value.trim()) {
-        show("Name the model and the speaker first.");
-        return false;
-      }
-      return true;
-    },
+  recordButton($("enrol-record"), $("enrol-timer"), () => MAX_TAKE_S, addTake, { ready: speakerNamed });
+  $("enrol-files").addEventListener("change", async () => {
+    const files = [...$("enrol-files").files];
+    $("enrol-files").value = "";
+    await addFiles(files);
+  });
+  const area = $("enrol-area");
+  area.addEventListener("dragover", (e) => { e.preventDefault(); area.classList.add("over"); });
+  area.addEventListener("dragleave", (e) => { if (!area.contains(e.relatedTarget)) area.classList.remove("over"); });
+  area.addEventListener("drop", (e) => {
+    e.preventDefault(); area.classList.remove("over");
+    addFiles([...e.dataTransfer.files]);
   });
   $("enrol-model").addEventListener("change", refreshEnrolment);
   $("train").addEventListener("click", async () => {
