@@ -22,12 +22,12 @@ from vowels.errors import BundleError
 from vowels.speaker_encoder import (
     SAMPLE_RATE,
     WEIGHTS,
-    drop_long_pauses,
     load_encoder,
     mel_frames,
     normalize_volume,
     partial_starts,
 )
+from vowels.voice_activity import drop_long_pauses
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 REFERENCES = Path(__file__).parent / "data" / "ge2e_references.npz"
@@ -83,7 +83,7 @@ def test_pauses_are_dropped_and_times_map_back_to_the_recording(references):
     speech = waves[0][: 3 * SAMPLE_RATE]
     gap = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
     with_pause = np.concatenate([speech, gap, speech])
-    kept, windows = drop_long_pauses(with_pause)
+    kept, windows = drop_long_pauses(with_pause, SAMPLE_RATE)
     assert len(kept) < len(with_pause) - SAMPLE_RATE  # most of the 2 s pause is gone
     embedding = load_encoder().embed_samples(with_pause)
     assert embedding.ends[-1] == pytest.approx(len(with_pause) / SAMPLE_RATE, abs=0.05)

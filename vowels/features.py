@@ -282,7 +282,8 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "libros
 def features_of_file(
     path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa", max_seconds: float | None = None
 ) -> np.ndarray:
-    """Read, validate and analyse one recording (see `vowels.audio.read_audio`), with librosa
+    """Read, validate and analyse one recording (see `vowels.audio.read_audio`; with silence trimmed, pauses
+    longer than about 0.4 s are dropped too, `vowels.voice_activity.drop_long_pauses`), with librosa
     or with `vowels.dsp` (`dsp`, as in `compute_features`); a recording longer than
     `max_seconds` (default `vowels.audio.MAX_SECONDS`) is refused before it is analysed.
 
@@ -291,6 +292,7 @@ def features_of_file(
     np.ndarray of shape (n_frames, config.n_features), float32, before deltas and standardisation.
     """
     from .audio import MAX_SECONDS, read_audio
+    from .voice_activity import drop_long_pauses
 
     _check_dsp(dsp)
     y = read_audio(
@@ -301,4 +303,6 @@ def features_of_file(
         backend=dsp,
         max_seconds=MAX_SECONDS if max_seconds is None else max_seconds,
     )
+    if config.trim_db is not None:
+        y = drop_long_pauses(y, config.sample_rate)[0]
     return compute_features(y, config, dsp=dsp)

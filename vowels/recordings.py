@@ -29,6 +29,7 @@ from .fusion import ScoreFusion
 from .names import ENGINES, RECURRENT
 from .preprocessing import Normalization, Preprocessing
 from .voiceprints import VoiceprintScorer, choose_scoring
+from .windowing import cut, frames_of, over_windows
 
 if TYPE_CHECKING:
     from .bundle import BundleMetadata
@@ -190,6 +191,12 @@ class RecordingClassifier:
         Fuse the open-set score with the pretrained speaker encoder's (`vowels.fusion`): the
         weight and scales are chosen on the calibration folds, so only with "auto". The
         recordings are read a second time, at 16 kHz, for the encoder.
+    window_seconds : float > 0 or None, default=3.0
+        Recordings longer than this (in s of features, after silence is trimmed) are cut into
+        overlapping windows, each a training sequence; a recording's answer is the mean of its
+        windows' (`vowels.windowing`). None reads every recording whole.
+    window_hop_seconds : float > 0, default=1.5
+        Time between the starts of windows, in s, at most `window_seconds`.
     random_state : int, default=0
     verbose : int or "auto", default="auto"
         1 prints each training stage and, for every network trained, each epoch's progress on
@@ -211,6 +218,8 @@ class RecordingClassifier:
     refit: bool = True
     match_rate: bool = True
     voice_encoder: bool = True
+    window_seconds: float | None = 3.0
+    window_hop_seconds: float = 1.5
     random_state: int = 0
     verbose: int | str = "auto"
     validation_: dict = field(default_factory=dict, init=False, repr=False)
@@ -240,6 +249,17 @@ class RecordingClassifier:
         folds = self.calibration_folds
         if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
             raise ParameterError(f"calibration_folds must be a whole number >= 2; got {folds!r}.")
+        for name in ("window_seconds", "window_hop_seconds"):
+            value = getattr(self, name)
+            if value is None and name == "window_seconds":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ParameterError(f"{name} must be a number of s > 0; got {value!r}.")
+        if self.window_seconds is not None and self.window_hop_seconds > self.window_seconds:
+            raise ParameterError(
+                f"window_hop_seconds={self.window_hop_seconds} is longer than window_seconds={self.window_seconds}: "
+                "windows would skip audio; give a hop of at most the window."
+            )
 
     def _say(self, message: str) -> None:
         from .progress import resolve_verbose
@@ -269,11 +289,52 @@ class RecordingClassifier:
             verbose=verbose,
         )
 
+    @property
+    def window_(self) -> tuple[int, int] | None:
+        """``(length, hop)`` of the windows in feature frames (`vowels.windowing`), or None for whole recordings."""
+        if self.window_seconds is None:
+            return None
+        hop_ms = self.features_.hop_ms
+        return frames_of(self.window_seconds, hop_ms), frames_of(self.window_hop_seconds, hop_ms)
+
+    def _windows(self, utterances: Utterances) -> Utterances:
+        """Each recording's windows as sequences of their own, labelled with its speaker."""
+        if self.window_ is None:
+            return utterances
+        windows, owner = cut(utterances.sequences, *self.window_)
+        sources = tuple(f"{utterances.sources[i]} (window {k})" for k, i in enumerate(owner))
+        return Utterances(windows, utterances.labels[owner], utterances.speakers, sources)
+
     def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> SpeakerClassifier:
-        """A `SpeakerClassifier` trained on `utterances`, its preprocessing learned from them."""
-        self._say(f"Training {what}: {len(utterances)} recordings of {len(set(utterances.labels))} speakers.")
+        """A `SpeakerClassifier` trained on the windows of `utterances`, its preprocessing learned from them."""
+        windows = self._windows(utterances)
+        cut_into = f" cut into {len(windows)} windows" if len(windows) > len(utterances) else ""
+        self._say(f"Training {what}: {len(utterances)} recordings{cut_into} of {len(set(utterances.labels))} speakers.")
         classifier = self._classifier(self.features_, verbose=verbose)
-        return classifier.fit(utterances.sequences, utterances.labels)
+        return classifier.fit(windows.sequences, windows.labels)
+
+    def _open_set_scorer(self, classifier: SpeakerClassifier | FastClassifier, enrolled: Utterances) -> OpenSetScorer:
+        """Open-set references of `classifier`: the embeddings and feature statistics of the enrolled windows."""
+        from .openset import OpenSetScorer
+
+        windows = self._windows(enrolled)
+        sequences = windows.sequences
+        return OpenSetScorer.fit(
+            classifier.embed(sequences), classifier.preprocessing_.apply(sequences), windows.labels, classifier.classes_
+        )
+
+    def _recording_scores(
+        self, classifier: SpeakerClassifier | FastClassifier, scorer: OpenSetScorer | None, sequences: Sequence
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and open-set scores (the probabilities without a scorer) of recordings, (n, n_speakers)
+        each: the means over their windows."""
+        probabilities = over_windows(classifier.predict_proba, sequences, self.window_)
+        if scorer is None:
+            return probabilities, probabilities
+        scores = over_windows(
+            lambda s: scorer.scores(classifier.embed(s), classifier.preprocessing_.apply(s)), sequences, self.window_
+        )
+        return probabilities, scores
 
     def fit(
         self, data: Extraction | str | os.PathLike[str], *, n_jobs: int = 1, progress: Progress | None = None
@@ -293,8 +354,6 @@ class RecordingClassifier:
         ``operating_point_``, ``threshold_``, ``validation_``, ``failures_``.
         """
         from sklearn.model_selection import train_test_split
-
-        from .openset import OpenSetScorer
 
         self._check_params()
         if not isinstance(data, Extraction):
@@ -338,7 +397,8 @@ class RecordingClassifier:
         self.classifier_ = self._train(train, f"1/{stages} (validation split held out)", verbose=self.verbose)
         self.validation_ = {"n_train": len(train)}
         if len(held):
-            predicted = self.classifier_.to_numpy().predict(held.sequences)
+            fast = self.classifier_.to_numpy()
+            predicted = fast.classes_[np.argmax(self._recording_scores(fast, None, held.sequences)[0], axis=1)]
             correct = predicted == held.labels
             self.validation_.update(
                 accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
@@ -363,12 +423,7 @@ class RecordingClassifier:
             refit=bool(final_on_all),
             n_final_train=len(enrolled),
         )
-        self.scorer_: OpenSetScorer | None = OpenSetScorer.fit(
-            self.classifier_.to_numpy().embed(enrolled.sequences),
-            self.preprocessing_.apply(enrolled.sequences),
-            enrolled.labels,
-            self.classifier_.classes_,
-        )
+        self.scorer_: OpenSetScorer | None = self._open_set_scorer(self.classifier_.to_numpy(), enrolled)
         if self.fusion_ is not None and vectors is not None:
             enrolled_vectors = vectors if final_on_all else vectors[indices]
             self.voiceprints_ = VoiceprintScorer.fit(
@@ -416,7 +471,7 @@ class RecordingClassifier:
         is chosen (``fusion_``) and calibrated instead of the network's alone.
         """
         from .fusion import CalibrationFold
-        from .openset import OpenSetScorer, choose_threshold
+        from .openset import choose_threshold
 
         speakers = np.array(train.speakers)
         n_folds = min(self.calibration_folds, len(speakers))
@@ -435,12 +490,8 @@ class RecordingClassifier:
                 f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})",
                 verbose=self.verbose,
             ).to_numpy()
-            known = known_train.sequences
-            scorer = OpenSetScorer.fit(
-                classifier.embed(known), classifier.preprocessing_.apply(known), known_train.labels, classifier.classes_
-            )
-            all_scores = scorer.scores(
-                classifier.embed(held.sequences), classifier.preprocessing_.apply(held.sequences)
+            probabilities, all_scores = self._recording_scores(
+                classifier, self._open_set_scorer(classifier, known_train), held.sequences
             )
             is_stranger = np.isin(held.labels, strangers)
             if voices is not None:
@@ -451,7 +502,7 @@ class RecordingClassifier:
                 truth = np.array([-1 if s else column[str(label)] for label, s in zip(held.labels, is_stranger)])
                 folds.append(CalibrationFold(all_scores, prints.scores(voices[1]), truth))
                 continue
-            nearest = np.argmax(classifier.predict_proba(held.sequences), axis=1)
+            nearest = np.argmax(probabilities, axis=1)
             scores = all_scores[np.arange(len(held)), nearest]
             genuine.append(scores[~is_stranger])
             impostor.append(scores[is_stranger])
@@ -492,12 +543,8 @@ class RecordingClassifier:
         fused score, and a recording without speech (a NaN row) scores -1 for every speaker.
         """
         self._check_fitted()
-        probabilities = self.classifier_.predict_proba(sequences)
+        probabilities, all_scores = self._recording_scores(self.classifier_, self.scorer_, sequences)
         nearest = np.argmax(probabilities, axis=1)
-        if self.scorer_ is None:
-            all_scores = probabilities
-        else:
-            all_scores = self.scorer_.scores(self.classifier_.embed(sequences), self.preprocessing_.apply(sequences))
         if self.fusion_ is not None and self.voiceprints_ is not None:
             if voice_vectors is None or len(voice_vectors) != len(sequences):
                 raise ParameterError(
@@ -686,6 +733,7 @@ class RecordingClassifier:
                 "fusion": None if self.fusion_ is None else self.fusion_.to_dict(),
             },
             "validation": self.validation_,
+            "windows": {"seconds": self.window_seconds, "hop_seconds": self.window_hop_seconds},
         }
         files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
         if self.voiceprints_ is not None:
@@ -755,8 +803,11 @@ class RecordingClassifier:
                 max_epochs=options.max_epochs,
                 mini_batch_size=options.mini_batch_size,
                 learning_rate=options.initial_learn_rate,
+                window_seconds=metadata.entries["windows"]["seconds"],
+                window_hop_seconds=metadata.entries["windows"]["hop_seconds"],
                 random_state=classifier.random_state,
             )
+            model._check_params()
             model.features_ = FeatureConfig.from_dict(metadata.features)
             model.source_rates_ = dict(metadata.source_rates)
             preprocessing = bundle_preprocessing(metadata, model.features_)

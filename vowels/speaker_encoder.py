@@ -25,12 +25,12 @@ import numpy as np
 
 from .errors import BundleError
 from .recurrence import lstm
+from .voice_activity import drop_long_pauses
 
 __all__ = [
     "SAMPLE_RATE",
     "Embedding",
     "SpeakerEncoder",
-    "drop_long_pauses",
     "load_encoder",
     "mel_frames",
     "normalize_volume",
@@ -46,11 +46,8 @@ PARTIAL_FRAMES = 160  # 1.6 s
 PARTIALS_PER_SECOND = 1.3
 MIN_COVERAGE = 0.75
 TARGET_DBFS = -30.0
-PAUSE_WINDOW = 480  # 30 ms, Resemblyzer's VAD window
-PAUSE_SMOOTHING = 8
-PAUSE_MAX_WINDOWS = 6
-PAUSE_BELOW_PEAK_DB = 40.0
-"""A 30 ms window this far below the loudest one is a pause (Resemblyzer asks webrtcvad instead)."""
+PAUSE_WINDOW = 480
+"""Samples of `vowels.voice_activity.drop_long_pauses`'s 30 ms windows at `SAMPLE_RATE`."""
 BATCH = 64
 MEL_BLOCK = 3000
 """Frames (30 s) of mel spectrum computed at once."""
@@ -64,29 +61,6 @@ def normalize_volume(wav: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.nd
     rms = np.sqrt(np.mean((wav * int16_max) ** 2))
     change = target_dbfs - 20 * np.log10(rms / int16_max) if rms > 0 else 0.0
     return wav if change < 0 else wav * (10 ** (change / 20))
-
-
-def drop_long_pauses(wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`wav` without pauses longer than about 0.2 s, and the index of every 30 ms window kept.
-
-    A window is speech when its RMS is within `PAUSE_BELOW_PEAK_DB` of the loudest window's; the
-    flags are smoothed (moving average of 8) and dilated by 7 windows, as Resemblyzer's
-    ``trim_long_silences`` does with webrtcvad's. The window indices map times back to `wav`.
-    """
-    n_windows = len(wav) // PAUSE_WINDOW
-    if n_windows == 0:
-        return wav, np.zeros(0, dtype=np.int64)
-    windows = wav[: n_windows * PAUSE_WINDOW].reshape(n_windows, PAUSE_WINDOW)
-    level = 10 * np.log10(np.maximum(np.einsum("ij,ij->i", windows, windows) / PAUSE_WINDOW, 1e-20))
-    flags = (level > level.max() - PAUSE_BELOW_PEAK_DB).astype(float)
-    width = PAUSE_SMOOTHING
-    padded = np.concatenate((np.zeros((width - 1) // 2), flags, np.zeros(width // 2)))
-    smoothed = np.round(np.convolve(padded, np.ones(width) / width, mode="valid")).astype(bool)
-    dilated = np.convolve(smoothed, np.ones(PAUSE_MAX_WINDOWS + 1), mode="same") > 0
-    kept = np.flatnonzero(dilated[:n_windows])
-    if kept.size == 0:
-        return wav, np.arange(n_windows)
-    return windows[kept].ravel(), kept
 
 
 def mel_frames(wav: np.ndarray) -> np.ndarray:
@@ -197,7 +171,7 @@ class SpeakerEncoder:
 
     def embed_samples(self, samples: np.ndarray) -> Embedding:
         """The embedding of a 16 kHz recording as read: volume normalised, long pauses dropped, then embedded."""
-        prepared, kept = drop_long_pauses(normalize_volume(np.asarray(samples, dtype=np.float32)))
+        prepared, kept = drop_long_pauses(normalize_volume(np.asarray(samples, dtype=np.float32)), SAMPLE_RATE)
         return self.embed_waveform(prepared, window_starts=kept)
 
 
