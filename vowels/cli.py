@@ -1081,10 +1081,11 @@ def add_classify(sub: _Commands) -> None:
         run_classify,
         summary="name the speaker of each recording",
         description="Name the speaker of each recording FILE with a model from 'vowels train' or 'vowels enrol', "
-        "or answer 'unknown' when its score is below the model's threshold. Prints one line per file (--json, --csv: "
+        "or answer 'unknown' when its score is below the model's threshold. A FOLDER stands for every audio file "
+        "under it (subfolders too, sorted by path). Prints one line per file, named by its path (--json, --csv: "
         "every score); writes nothing. Files that cannot be read are named on stderr (exit 1).",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="recordings to classify")
+    p.add_argument("files", nargs="+", metavar="FILE|FOLDER", help="recordings, or folders of them, to classify")
     p.add_argument("--model", required=True, help="model folder written by 'vowels train' or 'vowels enrol'")
     p.add_argument(
         "--threshold",
@@ -1124,15 +1125,21 @@ def add_classify(sub: _Commands) -> None:
 
 
 def run_classify(args: argparse.Namespace) -> int:
-    """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
-    from .extraction import extract_files
+    """`vowels classify`: who spoke each file (a folder: each audio file under it), as text, JSON or CSV; bad
+    files on stderr."""
+    from .extraction import extract_files, list_recordings
     from .recordings import Classification, RecordingClassifier
     from .voiceprints import is_voiceprint_model
 
     if args.chunk is not None and not args.stream:
         raise UsageError("vowels classify: --chunk sets the step of --stream; add --stream or drop --chunk")
+    args.files, skipped = list_recordings(args.files)
+    for failure in skipped:
+        _print(f"vowels: error: {failure.message}", file=sys.stderr)
+    if not args.files:
+        raise UsageError("vowels classify: no audio files to classify in the folders given")
     if is_voiceprint_model(args.model):
-        return _classify_by_voiceprint(args)
+        return max(_classify_by_voiceprint(args), ExitStatus.PARTIAL_FAILURE if skipped else ExitStatus.SUCCESS)
     model = RecordingClassifier.load(args.model, engine=args.engine)
     if args.windows:
         raise UsageError(f"vowels classify: --windows needs a model from 'vowels enrol'; {args.model} is trained")
@@ -1171,7 +1178,7 @@ def run_classify(args: argparse.Namespace) -> int:
             _print(
                 f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
             )
-    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+    return ExitStatus.PARTIAL_FAILURE if failures or skipped else ExitStatus.SUCCESS
 
 
 def _classify_by_voiceprint(args: argparse.Namespace) -> int:
