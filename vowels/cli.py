@@ -964,6 +964,13 @@ def run_train(args: argparse.Namespace) -> int:
         _say(args, f"The saved model is the one trained on {v['n_final_train']} recordings.")
     model.save(out, force=args.force)
     _say(args, f"Saved model bundle {out} (trained in {v['train_seconds']:.1f} s)")
+    if data.failures:
+        n = len(data.failures)
+        _print(
+            f"vowels train: skipped {n} file{'s' if n != 1 else ''} (named above, before training), so the exit "
+            f"status is 1; the model was trained on the other {len(u)}.",
+            file=sys.stderr,
+        )
     return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
 
 

@@ -271,7 +271,11 @@ class RecordingClassifier:
 
     def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> SpeakerClassifier:
         """A `SpeakerClassifier` trained on `utterances`, its preprocessing learned from them."""
-        self._say(f"Training {what}: {len(utterances)} recordings of {len(set(utterances.labels))} speakers.")
+        self._n_trained += 1
+        self._say(
+            f"Training network {self._n_trained}/{self._n_networks}, {what}: {len(utterances)} recordings of "
+            f"{len(set(utterances.labels))} speakers."
+        )
         classifier = self._classifier(self.features_, verbose=verbose)
         return classifier.fit(utterances.sequences, utterances.labels)
 
@@ -294,7 +298,7 @@ class RecordingClassifier:
         """
         from sklearn.model_selection import train_test_split
 
-        from .openset import OpenSetScorer
+        from .progress import training_run
 
         self._check_params()
         if not isinstance(data, Extraction):
@@ -331,11 +335,35 @@ class RecordingClassifier:
         self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
         self.fusion_: ScoreFusion | None = None
         self.voiceprints_: np.ndarray | None = None
-        vectors = None
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
-        stages = 1 + int(final_on_all)
-        self.classifier_ = self._train(train, f"1/{stages} (validation split held out)", verbose=self.verbose)
+        obstacle = self._calibration_obstacle(u, held) if self.threshold == "auto" else "not asked"
+        self._n_trained = 0
+        self._n_networks = 1 + int(final_on_all) + (len(self._calibration_groups(train)) if obstacle is None else 0)
+        with training_run(self._n_networks, self.max_epochs):
+            self._fit_networks(u, train, held, indices, validation, obstacle, final_on_all)
+        self.validation_.update(
+            train_seconds=round(time.perf_counter() - start, 3),
+            refit=bool(final_on_all),
+            n_final_train=len(u if final_on_all else train),
+        )
+        return self
+
+    def _fit_networks(
+        self,
+        u: Utterances,
+        train: Utterances,
+        held: Utterances,
+        indices: np.ndarray,
+        validation: np.ndarray,
+        obstacle: str | None,
+        final_on_all: bool,
+    ) -> None:
+        """`fit`'s trainings (the network on the split, the calibration networks, the final one) and scorers."""
+        from .openset import OpenSetScorer
+
+        vectors = None
+        self.classifier_ = self._train(train, "validation split held out", verbose=self.verbose)
         self.validation_ = {"n_train": len(train)}
         if len(held):
             predicted = self.classifier_.to_numpy().predict(held.sequences)
@@ -346,7 +374,7 @@ class RecordingClassifier:
         self.operating_point_ = None
         self.validation_["open_set"] = "not calibrated"
         if self.threshold == "auto":
-            reason = self._calibration_obstacle(u, held)
+            reason = obstacle
             if reason is None:
                 vectors = self._training_voice_vectors(u) if self.voice_encoder else None
                 voices = None if vectors is None else (vectors[indices], vectors[validation])
@@ -356,13 +384,8 @@ class RecordingClassifier:
                 self.validation_["open_set"] = f"not calibrated: {reason}"
                 self._say(f"Unknown-speaker threshold not calibrated ({reason}); every recording is named.")
         if final_on_all:
-            self.classifier_ = self._train(u, f"2/{stages} (the saved model, on every recording)", verbose=self.verbose)
+            self.classifier_ = self._train(u, "the saved model, on every recording", verbose=self.verbose)
         enrolled = u if final_on_all else train
-        self.validation_.update(
-            train_seconds=round(time.perf_counter() - start, 3),
-            refit=bool(final_on_all),
-            n_final_train=len(enrolled),
-        )
         self.scorer_: OpenSetScorer | None = OpenSetScorer.fit(
             self.classifier_.to_numpy().embed(enrolled.sequences),
             self.preprocessing_.apply(enrolled.sequences),
@@ -376,7 +399,6 @@ class RecordingClassifier:
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
         else:
             self.threshold_ = float(self.threshold)
-        return self
 
     def _training_voice_vectors(self, u: Utterances) -> np.ndarray | None:
         """The encoder's embedding of every training recording, or None (and why, said) when one cannot be read."""
@@ -399,6 +421,16 @@ class RecordingClassifier:
             return "every speaker needs a held-out recording"
         return None
 
+    def _calibration_groups(self, train: Utterances) -> list[np.ndarray]:
+        """The groups of speakers left out in turn by the calibration networks, one network each."""
+        speakers = np.array(train.speakers)
+        n_folds = min(self.calibration_folds, len(speakers))
+        order = np.random.default_rng(self.random_state).permutation(len(speakers))
+        groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
+        if any(len(speakers) - len(g) < 2 for g in groups):
+            groups = [np.array([s]) for s in speakers]
+        return groups
+
     def _calibrate(
         self, train: Utterances, held: Utterances, voices: tuple[np.ndarray, np.ndarray] | None = None
     ) -> Any:
@@ -411,12 +443,7 @@ class RecordingClassifier:
         from .fusion import CalibrationFold
         from .openset import OpenSetScorer, choose_threshold
 
-        speakers = np.array(train.speakers)
-        n_folds = min(self.calibration_folds, len(speakers))
-        order = np.random.default_rng(self.random_state).permutation(len(speakers))
-        groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
-        if any(len(speakers) - len(g) < 2 for g in groups):
-            groups = [np.array([s]) for s in speakers]
+        groups = self._calibration_groups(train)
         genuine: list[np.ndarray] = []
         impostor: list[np.ndarray] = []
         folds: list[CalibrationFold] = []
@@ -425,7 +452,7 @@ class RecordingClassifier:
             known_train = train.subset(known_rows)
             classifier = self._train(
                 known_train,
-                f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})",
+                f"calibration {k}/{len(groups)} (strangers: {', '.join(strangers)})",
                 verbose=self.verbose,
             ).to_numpy()
             known = known_train.sequences
