@@ -237,11 +237,18 @@ def _find_speaker_files(
             message = f"{entry}: {_unusable_entry(entry)}, not read as a speaker folder; fix or remove the link."
             skipped.append(Failure(str(entry), message))
     if len(speakers) < min_speakers:
-        found = ", ".join(p.name for p in speakers) or "none"
+        found = f"{len(speakers)} ({', '.join(p.name for p in speakers)})" if speakers else "none"
         also = f" Skipped: {skipped[0].message}" if skipped else ""
+        recordings = [e for e in folder.iterdir() if not e.name.startswith(".") and is_audio_file(e)]
+        if recordings and not speakers:
+            n = len(recordings)
+            also = (
+                f" It holds {n} recording{'s' if n != 1 else ''} itself, like one speaker's folder: give the folder "
+                f"above it ({folder.parent}), which holds a folder per speaker.{also}"
+            )
         raise DataError(
-            f"{folder}: needs at least {min_speakers} speaker subfolders (DIR/<speaker>/*.wav); "
-            f"found {len(speakers)} ({found}).{also}"
+            f"{folder}: needs at least {min_speakers} speaker subfolder{'s' if min_speakers != 1 else ''} "
+            f"(DIR/<speaker>/*.wav); found {found}.{also}"
         )
     pairs: list[tuple[str, Path]] = []
     for speaker in speakers:
