@@ -191,8 +191,8 @@ def test_evaluate_on_one_speakers_folder_says_to_give_the_folder_above_it(model,
     (tmp_path / "empty").mkdir()
     line = _one_error(main(["train", str(tmp_path / "empty"), "--out", str(tmp_path / "m")]), capsys.readouterr().err)
     assert (
-        line
-        == f"vowels: error: {tmp_path / 'empty'}: needs at least 2 speaker subfolders (DIR/<speaker>/*.wav); found none."
+        line == f"vowels: error: {tmp_path / 'empty'}: needs at least 2 speaker subfolders (DIR/<speaker>/*.wav); "
+        "found none."
     )
 
 
