@@ -413,12 +413,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         if args.seeds is not None:
             return _reproduce_seeds(args)
         run = reproduce(seed=args.seed, **_recipe(args))
-    metrics = run.metrics
-    _print(
-        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
-        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {_recipe_words(args, metrics)}, "
-        f"seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
-    )
+    _print(reproduce_line(args, run.metrics))
     out = Path(args.out)
     _say(
         args,
@@ -426,6 +421,16 @@ def run_reproduce(args: argparse.Namespace) -> int:
         f"model bundle {out / 'model'}",
     )
     return ExitStatus.SUCCESS
+
+
+def reproduce_line(args: argparse.Namespace, metrics: dict) -> str:
+    """The result line `vowels reproduce` prints for a run's ``metrics.json``; README.md quotes it for the
+    committed run (tests/test_docs.py)."""
+    return (
+        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
+        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {_recipe_words(args, metrics)}, "
+        f"seed {metrics['seed']}, trained in {metrics['train_seconds']:.1f} s"
+    )
 
 
 _FAMILY_NAMES = {
