@@ -479,6 +479,35 @@ def test_the_readme_samples_of_reproduce_and_report_are_the_committed_runs_outpu
     assert "vowels report --run reports/japanese_vowels/run/seed-0 --out runs/report/" in flat(readme)
 
 
+def command_blocks(text: str) -> list[str]:
+    """The bodies of the fenced blocks without a language (commands, in README and docs), in order."""
+    blocks, body, info = [], None, ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            if body is None:
+                body, info = [], line[3:].strip()
+            else:
+                if not info:
+                    blocks.append("".join(body))
+                body = None
+        elif body is not None:
+            body.append(line)
+    return blocks
+
+
+def test_the_install_page_has_the_readmes_commands():
+    """docs/install.md cannot drift from README.md: each of its command blocks is one of the README's,
+    and each block of the README's Install section is on the page."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs/install.md").read_text(encoding="utf-8")
+    readme_blocks = set(command_blocks(readme))
+    page_blocks = command_blocks(page)
+    assert [block for block in page_blocks if block not in readme_blocks] == []
+    install = readme[readme.index("## Install\n") : readme.index("\n## ", readme.index("## Install\n") + 1)]
+    assert command_blocks(install) and all(block in page_blocks for block in command_blocks(install))
+    assert "install.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
 def _mkdocs(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("mkdocs") is None:
         message = 'mkdocs is not installed: pip install -e ".[docs]" (the dev extra includes it)'
