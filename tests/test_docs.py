@@ -508,6 +508,21 @@ def test_the_install_page_has_the_readmes_commands():
     assert "install.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
 
 
+def test_no_example_command_writes_into_the_repositorys_own_folders():
+    """Following README or the docs in a clone leaves `git status` clean: no example's --out (or --models)
+    is in reports/, docs/, vowels/, tests/ or notebooks/, which the repository tracks."""
+    tracked = ("reports", "docs", "vowels", "tests", "notebooks")
+    writes = re.compile(r"\bvowels\b[^\n]*?--(?:out|models)[ =](\S+)")
+    found = [
+        f"{path}: --out {target}"
+        for path, text in documents().items()
+        for block in command_blocks(text)
+        for target in writes.findall(block)
+        if Path(target).parts[0] in tracked
+    ]
+    assert found == []
+
+
 def _mkdocs(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("mkdocs") is None:
         message = 'mkdocs is not installed: pip install -e ".[docs]" (the dev extra includes it)'
