@@ -90,3 +90,21 @@ def test_build_parser_only_assembles_the_commands():
     source = inspect.getsource(cli.build_parser)
     assert len(source.splitlines()) < 25
     assert "add_parser(" not in source and "choices=" not in source, "a command's arguments belong in its add_X"
+
+
+def test_default_output_folders_are_outside_the_repositorys_tracked_folders():
+    """A command run in a clone without --out writes where git ignores it (runs/), never into reports/, docs/,
+    vowels/ or tests/."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    ignored = [line.strip().rstrip("/") for line in (root / ".gitignore").read_text().splitlines() if line.strip()]
+    defaults = {
+        name: action.default
+        for name, parser in _subcommands().items()
+        for action in parser._actions
+        if "--out" in action.option_strings and action.default is not None
+    }
+    assert defaults  # vowels reproduce has one
+    for name, default in defaults.items():
+        assert Path(default).parts[0] in ignored, f"vowels {name}: --out defaults to {default}, which git tracks"

@@ -13,6 +13,7 @@ saying where it comes from.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import math
@@ -24,6 +25,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from vowels.cli import main, reproduce_line
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
@@ -117,7 +120,6 @@ def claims() -> dict[str, list[str]]:
     matlab = [run["accuracy"] for run in accuracy["vowels --recipe matlab"]]
     seed0 = next(run["accuracy"] for run in accuracy["vowels --recipe matlab"] if run["seed"] == 0)
     k0 = round(seed0 * n_test)
-    low0, high0 = wilson(k0, n_test)
     best = [run["accuracy"] for run in accuracy["vowels --recipe best"]]
     best_errors = [round((1 - a) * n_test) for a in best]
     ensemble = [run["accuracy"] for run in accuracy["vowels --recipe ensemble"]]
@@ -199,7 +201,7 @@ def claims() -> dict[str, list[str]]:
     encoder_speed = speed["encoder"]["data"]
     encoder_row = next(row for row in speech_rows if row["system"].startswith("encoder"))
 
-    tutorial_seed0 = f"Test accuracy: {pct(seed0)}% ({k0}/{n_test})"
+    run_seed0 = json.loads((REPORTS / "japanese_vowels/run/seed-0/metrics.json").read_text(encoding="utf-8"))
     report_row = f"{report_seed0} % test accuracy (95 % interval {report_low} – {report_high} %)"
     open_set_row = (
         f"{_mean_over(ours, 'true_rejection')} % of the stranger's recordings rejected; of the enrolled speakers' "
@@ -208,9 +210,10 @@ def claims() -> dict[str, list[str]]:
     )
     return {
         "README.md": [
-            f"{tutorial_seed0}, mode matlab, 100 epochs, seed 0",
-            f"{tutorial_seed0}, 95% CI {pct(low0)}-{pct(high0)}% (Wilson)",
-            f"has {report_seed0} % for seed 0 and {report_mean} % over seeds 0–4 ({report_min} – {report_max} %)",
+            reproduce_line(argparse.Namespace(mode="matlab", recipe="matlab"), run_seed0),
+            f"Test accuracy: {report_seed0}% ({report_k}/{n_test}), 95% CI {report_low}-{report_high}% (Wilson)",
+            f"sums up: {report_seed0} % for seed 0 and {report_mean} % over seeds 0–4 ({report_min} – {report_max} %)",
+            f"`reports/benchmarks_accuracy.json`, has {pct(seed0)} % for seed 0",
             f"| the tutorial's recipe, seed 0 | {report_row} |",
             f"| the same, seeds 0–4 | {report_mean} % on average ({report_min} – {report_max} %) |",
             "| `--recipe best`, seeds 0–4 | {} % on average ({} – {} %) |".format(*spread(best)),
@@ -447,6 +450,77 @@ def test_the_claims_check_would_catch_a_stale_number():
     number = re.search(r"\d+\.\d+", seed0).group()
     stale = readme.replace(flat(seed0), flat(seed0).replace(number, f"{float(number) - 100 / 370:.2f}", 1))
     assert flat(seed0) not in stale
+
+
+def _text_block_after(text: str, command: str) -> list[str]:
+    """The lines of the ``text`` block that follows the fenced block holding `command` alone."""
+    start = text.index(f"```\n{command}\n```\n")
+    block = TEXT_BLOCK.search(text, start)
+    assert block is not None, command
+    return block.group().splitlines()[1:-1]
+
+
+def test_the_readme_samples_of_reproduce_and_report_are_the_committed_runs_output(tmp_path, monkeypatch, capsys):
+    """README's `vowels reproduce` sample is what the command prints for seed 0 of the committed run it
+    cites, and its `vowels report` sample is what `vowels report` prints, run now, on that run."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    run = REPORTS / "japanese_vowels/run/seed-0"
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert "reports/japanese_vowels/run/" in readme and "`seed-0/metrics.json`" in readme
+    assert _text_block_after(readme, "vowels reproduce") == [
+        reproduce_line(argparse.Namespace(mode="matlab", recipe="matlab"), metrics),
+        "Saved: runs/reproduce/metrics.json, runs/reproduce/history.json, runs/reproduce/predictions.csv, "
+        "model bundle runs/reproduce/model",
+    ]
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--run", str(run), "--out", "runs/report/"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert _text_block_after(readme, "vowels report --run runs/reproduce --out runs/report/") == printed
+    assert "vowels report --run reports/japanese_vowels/run/seed-0 --out runs/report/" in flat(readme)
+
+
+def command_blocks(text: str) -> list[str]:
+    """The bodies of the fenced blocks without a language (commands, in README and docs), in order."""
+    blocks, body, info = [], None, ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            if body is None:
+                body, info = [], line[3:].strip()
+            else:
+                if not info:
+                    blocks.append("".join(body))
+                body = None
+        elif body is not None:
+            body.append(line)
+    return blocks
+
+
+def test_the_install_page_has_the_readmes_commands():
+    """docs/install.md cannot drift from README.md: each of its command blocks is one of the README's,
+    and each block of the README's Install section is on the page."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs/install.md").read_text(encoding="utf-8")
+    readme_blocks = set(command_blocks(readme))
+    page_blocks = command_blocks(page)
+    assert [block for block in page_blocks if block not in readme_blocks] == []
+    install = readme[readme.index("## Install\n") : readme.index("\n## ", readme.index("## Install\n") + 1)]
+    assert command_blocks(install) and all(block in page_blocks for block in command_blocks(install))
+    assert "install.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+def test_no_example_command_writes_into_the_repositorys_own_folders():
+    """Following README or the docs in a clone leaves `git status` clean: no example's --out (or --models)
+    is in reports/, docs/, vowels/, tests/ or notebooks/, which the repository tracks."""
+    tracked = ("reports", "docs", "vowels", "tests", "notebooks")
+    writes = re.compile(r"\bvowels\b[^\n]*?--(?:out|models)[ =](\S+)")
+    found = [
+        f"{path}: --out {target}"
+        for path, text in documents().items()
+        for block in command_blocks(text)
+        for target in writes.findall(block)
+        if Path(target).parts[0] in tracked
+    ]
+    assert found == []
 
 
 def _mkdocs(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

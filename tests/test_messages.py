@@ -176,6 +176,26 @@ def test_evaluate_on_an_audio_file_points_to_classify(model, good, capsys):
     assert "use 'vowels classify'" in line
 
 
+def test_evaluate_on_one_speakers_folder_says_to_give_the_folder_above_it(model, folder, tmp_path, capsys):
+    """The words agree with the count (1 subfolder, found none), and a folder of recordings is recognised as
+    one speaker's, with the fix."""
+    voices = tmp_path / "voices"
+    shutil.copytree(folder / "george", voices / "george")
+    george = voices / "george"
+    line = _one_error(main(["evaluate", "--model", str(model), str(george)]), capsys.readouterr().err)
+    assert line == (
+        f"vowels: error: {george}: needs at least 1 speaker subfolder (DIR/<speaker>/*.wav); found none. It holds 4 "
+        f"recordings itself, like one speaker's folder: give the folder above it ({voices}), which holds a folder "
+        "per speaker."
+    )
+    (tmp_path / "empty").mkdir()
+    line = _one_error(main(["train", str(tmp_path / "empty"), "--out", str(tmp_path / "m")]), capsys.readouterr().err)
+    assert (
+        line == f"vowels: error: {tmp_path / 'empty'}: needs at least 2 speaker subfolders (DIR/<speaker>/*.wav); "
+        "found none."
+    )
+
+
 # 2. links that lead nowhere are listed as skipped, and never followed round a loop
 
 

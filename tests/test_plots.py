@@ -343,6 +343,37 @@ def test_confusion_colours_row_rates_and_writes_counts():
     fig.savefig(io.BytesIO(), format="png")
 
 
+@pytest.mark.parametrize("n", [2, 4, 9])
+def test_each_recall_bar_lines_up_with_its_matrix_row(n):
+    """On the drawn figure (display coordinates, after the layout), each speaker's recall bar is centred on
+    that speaker's matrix row and no taller than it, and the recall panel and colour bar span the matrix's
+    height."""
+    confusion = np.diag(np.arange(10, 10 + n)) + 1
+    speakers = [str(k) for k in range(1, n + 1)]
+    recall = np.diag(confusion) / confusion.sum(axis=1)
+    metrics = {
+        "evaluation": {
+            "speakers": speakers,
+            "confusion": confusion.tolist(),
+            "per_speaker": {s: {"recall": float(r)} for s, r in zip(speakers, recall, strict=True)},
+            "accuracy": float(np.trace(confusion) / confusion.sum()),
+        }
+    }
+    fig = plots.plot_confusion(metrics)
+    fig.savefig(io.BytesIO(), format="png")
+    matrix_ax, recall_ax, colour_ax = fig.axes
+    rows = matrix_ax.transData.transform([(0, i) for i in range(n)])[:, 1]
+    row_height = abs(rows[1] - rows[0])
+    bars = [patch.get_window_extent() for patch in recall_ax.containers[0].patches]
+    np.testing.assert_allclose([(b.y0 + b.y1) / 2 for b in bars], rows, atol=0.5)
+    assert all(b.height <= row_height + 0.5 for b in bars)
+    matrix_box, recall_box = matrix_ax.get_window_extent(), recall_ax.get_window_extent()
+    colour_box = colour_ax.get_window_extent()
+    for box in (recall_box, colour_box):
+        np.testing.assert_allclose([box.y0, box.y1], [matrix_box.y0, matrix_box.y1], atol=0.5)
+    assert matrix_box.x1 < recall_box.x0 < recall_box.x1 < colour_box.x0  # side by side, not over each other
+
+
 def test_confusion_data_agrees_between_evaluation_and_metrics(tiny_run):
     from vowels.evaluation import evaluate_predictions
 

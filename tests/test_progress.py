@@ -18,6 +18,7 @@ from vowels.errors import ParameterError
 from vowels.progress import (
     EpochStatus,
     ProgressPrinter,
+    _Run,
     check_verbose,
     clock,
     display_available,
@@ -257,7 +258,56 @@ def test_train_prints_no_tensorflow_lines(tmp_path, copy_fsdd):
     assert result.returncode == 0, result.stderr
     assert _library_lines(result.stderr) == []
     assert not CONTROL.search(result.stderr + result.stdout)
-    assert sum(line.startswith("Epoch 2/2  mean loss") for line in result.stderr.splitlines()) == 2  # two stages
+    assert (
+        sum(re.match(r"Network [12]/2  Epoch 2/2  mean loss", line) is not None for line in result.stderr.splitlines())
+        == 2
+    )
+
+
+def test_train_shows_one_progress_for_its_networks_and_ends_with_the_files_skipped(tmp_path, copy_fsdd):
+    """`vowels train` trains five networks here (the split's, three calibration networks, the saved one): every
+    epoch line names its network and the whole run's share done and time left, the header comes once, and
+    the last line counts the files skipped (exit status 1)."""
+    data = copy_fsdd(tmp_path / "d", ["george", "jackson", "lucas"], range(5), [10, 11])
+    (data / "lucas" / "notes.wav").write_text("not audio")
+    result = _vowels("train", str(data), "--out", str(tmp_path / "m"), "--epochs", "3", "--no-encoder")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    stages = [line.split(",")[0] for line in lines if line.startswith("Training network")]
+    assert stages == [f"Training network {k}/5" for k in range(1, 6)]
+    assert sum(line.startswith("Training 3 epochs;") for line in lines) == 1
+    epochs = [
+        re.match(r"Network (\d)/5  Epoch (\d)/3  .*  run (\d+)% done, elapsed [\d:]+(.*)$", line) for line in lines
+    ]
+    epochs = [m for m in epochs if m is not None]
+    assert [(int(m[1]), int(m[2])) for m in epochs] == [(k, e) for k in range(1, 6) for e in range(1, 4)]
+    shares = [int(m[3]) for m in epochs]
+    assert shares == [100 * done // 15 for done in range(1, 16)]
+    assert epochs[0][4] == "" and all(re.fullmatch(r", left \d+:\d\d", m[4]) for m in epochs[1:-1])
+    assert epochs[-1][4] == ", finished"
+    skipped = f"vowels: skipped: {data / 'lucas' / 'notes.wav'}: not an audio file (libsndfile: Format not recognised)."
+    assert lines.index(skipped) < lines.index(next(line for line in lines if line.startswith("Training network")))
+    assert lines[-1] == (
+        "vowels train: skipped 1 file (named above, before training), so the exit status is 1; the model was "
+        "trained on the other 30."
+    )
+
+
+def test_a_runs_time_left_counts_each_networks_first_epoch_and_the_others():
+    """The estimate for the whole run: the mean first epoch (graph building, work between networks) for each
+    network not yet past it, and the mean later epoch for each later epoch left; the first network's first
+    epoch (which loads TensorFlow too) only until another's is timed. Times given, not measured."""
+    run = _Run(n_networks=3, n_epochs=3)
+    run.start = run._last = 100.0
+    run.network_started()
+    assert run.epoch_done(1, 105.0).remaining is None  # a first epoch alone says little
+    status = run.epoch_done(2, 106.0)
+    assert (status.epochs_done, status.n_epochs, status.remaining) == (2, 9, 2 * 5.0 + 5 * 1.0)
+    run.epoch_done(3, 108.0)  # later epochs: 1 s and 2 s
+    run.network_started()
+    status = run.epoch_done(1, 111.0)  # 3 s since the first network ended
+    assert (status.network, status.remaining, status.elapsed) == (2, 1 * 3.0 + 4 * 1.5, 11.0)
+    assert status.text() == "run 44% done, elapsed 0:11, left 0:09"
 
 
 @pytest.mark.slow

@@ -462,6 +462,30 @@ def test_classify_reports_bad_files_and_classifies_the_good(trained, voices, tmp
     assert status == 0 and out.startswith(f"{good}: ") and "runner-up" in out
 
 
+def test_classify_takes_folders_recursively_in_a_stable_order(trained, voices, tmp_path, capsys):
+    """A folder stands for the audio files under it (subfolders too, sorted by path, other files left out),
+    in the order the arguments give, mixed with files; each answer names the file by its path."""
+    _, bundle = trained
+    held = tmp_path / "held-out"
+    (held / "strangers" / "later").mkdir(parents=True)
+    shutil.copyfile(voices / "test/m1/paper.wav", held / "strangers" / "b.wav")
+    shutil.copyfile(voices / "test/f2/paper.wav", held / "strangers" / "a.wav")
+    shutil.copyfile(voices / "test/m3/paper.wav", held / "strangers" / "later" / "c.wav")
+    shutil.copyfile(voices / "test/m7/paper.wav", held / "strangers" / ".hidden.wav")
+    (held / "strangers" / "notes.txt").write_text("not audio")
+    (held / "empty").mkdir()
+    single = voices / "test/f4/paper.wav"
+    status, out, err = run(capsys, "classify", "--model", bundle, single, f"{held}/strangers/", held / "empty")
+    assert status == 1
+    assert err.splitlines() == [f"vowels: error: {held / 'empty'}: folder holds no audio files; skipped."]
+    paths = [line.split(": ")[0] for line in out.splitlines()]
+    strangers = held / "strangers"
+    assert paths == [str(single), str(strangers / "a.wav"), str(strangers / "b.wav"), str(strangers / "later/c.wav")]
+    status, out, err = run(capsys, "classify", "--model", bundle, held / "empty")
+    assert status == 2 and out == ""
+    assert err.strip().endswith("no audio files to classify in the folders given")
+
+
 def test_threshold_answers_unknown_below_it(trained, voices, capsys):
     model, bundle = trained
     files = [str(p) for p in sorted((voices / "test").glob("*/*.wav"))[:12]]

@@ -95,3 +95,16 @@ def test_long_recordings_train_as_windows_and_are_answered_from_them(long_record
     whole = RecordingClassifier(window_seconds=None, validation_fraction=0, threshold=-1, verbose=1, **SMALL)
     whole.fit(long_recordings)
     assert "cut into" not in capsys.readouterr().err and whole.window_ is None
+
+
+def test_train_sets_the_windows_and_refuses_a_hop_longer_than_the_window(long_recordings, tmp_path, capsys):
+    from vowels.cli import main
+
+    code = main(["train", str(long_recordings), "--out", str(tmp_path / "m"), "--window", "2", "--window-hop", "3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "windows would skip audio" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+    args = ["train", str(long_recordings), "--out", str(tmp_path / "m"), "--epochs", "1", "--hidden", "8"]
+    assert main([*args, "--window", "4", "--window-hop", "2", "--threshold", "-1", "--no-encoder"]) == 0
+    again = RecordingClassifier.load(tmp_path / "m", engine="numpy")
+    assert (again.window_seconds, again.window_hop_seconds) == (4.0, 2.0)

@@ -413,12 +413,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         if args.seeds is not None:
             return _reproduce_seeds(args)
         run = reproduce(seed=args.seed, **_recipe(args))
-    metrics = run.metrics
-    _print(
-        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
-        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {_recipe_words(args, metrics)}, "
-        f"seed {args.seed}, trained in {metrics['train_seconds']:.1f} s"
-    )
+    _print(reproduce_line(args, run.metrics))
     out = Path(args.out)
     _say(
         args,
@@ -426,6 +421,16 @@ def run_reproduce(args: argparse.Namespace) -> int:
         f"model bundle {out / 'model'}",
     )
     return ExitStatus.SUCCESS
+
+
+def reproduce_line(args: argparse.Namespace, metrics: dict) -> str:
+    """The result line `vowels reproduce` prints for a run's ``metrics.json``; README.md quotes it for the
+    committed run (tests/test_docs.py)."""
+    return (
+        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
+        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {_recipe_words(args, metrics)}, "
+        f"seed {metrics['seed']}, trained in {metrics['train_seconds']:.1f} s"
+    )
 
 
 _FAMILY_NAMES = {
@@ -889,6 +894,18 @@ def add_train(sub: _Commands) -> None:
         "encoder's, weighted as the calibration chooses)",
     )
     p.add_argument(
+        "--window",
+        type=seconds,
+        default=3.0,
+        metavar="SECONDS",
+        help="cut recordings longer than this into overlapping windows, each a training sequence; a recording's "
+        "answer is the mean of its windows' (default 3)",
+    )
+    p.add_argument(
+        "--window-hop", type=seconds, default=1.5, metavar="SECONDS", help="time between windows (default 1.5)"
+    )
+    p.add_argument("--whole", action="store_true", help="read every recording whole, in no windows")
+    p.add_argument(
         "--kind",
         choices=FEATURE_KINDS,
         default=None,
@@ -920,6 +937,8 @@ def run_train(args: argparse.Namespace) -> int:
         operating_point=args.operating_point,
         refit=not args.keep_split,
         voice_encoder=not args.no_encoder,
+        window_seconds=None if args.whole else args.window,
+        window_hop_seconds=args.window_hop,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
@@ -964,6 +983,13 @@ def run_train(args: argparse.Namespace) -> int:
         _say(args, f"The saved model is the one trained on {v['n_final_train']} recordings.")
     model.save(out, force=args.force)
     _say(args, f"Saved model bundle {out} (trained in {v['train_seconds']:.1f} s)")
+    if data.failures:
+        n = len(data.failures)
+        _print(
+            f"vowels train: skipped {n} file{'s' if n != 1 else ''} (named above, before training), so the exit "
+            f"status is 1; the model was trained on the other {len(u)}.",
+            file=sys.stderr,
+        )
     return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
 
 
@@ -1081,10 +1107,11 @@ def add_classify(sub: _Commands) -> None:
         run_classify,
         summary="name the speaker of each recording",
         description="Name the speaker of each recording FILE with a model from 'vowels train' or 'vowels enrol', "
-        "or answer 'unknown' when its score is below the model's threshold. Prints one line per file (--json, --csv: "
+        "or answer 'unknown' when its score is below the model's threshold. A FOLDER stands for every audio file "
+        "under it (subfolders too, sorted by path). Prints one line per file, named by its path (--json, --csv: "
         "every score); writes nothing. Files that cannot be read are named on stderr (exit 1).",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="recordings to classify")
+    p.add_argument("files", nargs="+", metavar="FILE|FOLDER", help="recordings, or folders of them, to classify")
     p.add_argument("--model", required=True, help="model folder written by 'vowels train' or 'vowels enrol'")
     p.add_argument(
         "--threshold",
@@ -1124,15 +1151,21 @@ def add_classify(sub: _Commands) -> None:
 
 
 def run_classify(args: argparse.Namespace) -> int:
-    """`vowels classify`: who spoke each file, as text, JSON or CSV; bad files on stderr."""
-    from .extraction import extract_files
+    """`vowels classify`: who spoke each file (a folder: each audio file under it), as text, JSON or CSV; bad
+    files on stderr."""
+    from .extraction import extract_files, list_recordings
     from .recordings import Classification, RecordingClassifier
     from .voiceprints import is_voiceprint_model
 
     if args.chunk is not None and not args.stream:
         raise UsageError("vowels classify: --chunk sets the step of --stream; add --stream or drop --chunk")
+    args.files, skipped = list_recordings(args.files)
+    for failure in skipped:
+        _print(f"vowels: error: {failure.message}", file=sys.stderr)
+    if not args.files:
+        raise UsageError("vowels classify: no audio files to classify in the folders given")
     if is_voiceprint_model(args.model):
-        return _classify_by_voiceprint(args)
+        return max(_classify_by_voiceprint(args), ExitStatus.PARTIAL_FAILURE if skipped else ExitStatus.SUCCESS)
     model = RecordingClassifier.load(args.model, engine=args.engine)
     if args.windows:
         raise UsageError(f"vowels classify: --windows needs a model from 'vowels enrol'; {args.model} is trained")
@@ -1171,7 +1204,7 @@ def run_classify(args: argparse.Namespace) -> int:
             _print(
                 f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
             )
-    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+    return ExitStatus.PARTIAL_FAILURE if failures or skipped else ExitStatus.SUCCESS
 
 
 def _classify_by_voiceprint(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ __all__ = [
     "describe_rates",
     "extract_files",
     "is_audio_file",
+    "list_recordings",
     "list_speaker_files",
     "load_features",
     "load_speaker_folders",
@@ -236,11 +237,18 @@ def _find_speaker_files(
             message = f"{entry}: {_unusable_entry(entry)}, not read as a speaker folder; fix or remove the link."
             skipped.append(Failure(str(entry), message))
     if len(speakers) < min_speakers:
-        found = ", ".join(p.name for p in speakers) or "none"
+        found = f"{len(speakers)} ({', '.join(p.name for p in speakers)})" if speakers else "none"
         also = f" Skipped: {skipped[0].message}" if skipped else ""
+        recordings = [e for e in folder.iterdir() if not e.name.startswith(".") and is_audio_file(e)]
+        if recordings and not speakers:
+            n = len(recordings)
+            also = (
+                f" It holds {n} recording{'s' if n != 1 else ''} itself, like one speaker's folder: give the folder "
+                f"above it ({folder.parent}), which holds a folder per speaker.{also}"
+            )
         raise DataError(
-            f"{folder}: needs at least {min_speakers} speaker subfolders (DIR/<speaker>/*.wav); "
-            f"found {len(speakers)} ({found}).{also}"
+            f"{folder}: needs at least {min_speakers} speaker subfolder{'s' if min_speakers != 1 else ''} "
+            f"(DIR/<speaker>/*.wav); found {found}.{also}"
         )
     pairs: list[tuple[str, Path]] = []
     for speaker in speakers:
@@ -268,6 +276,29 @@ def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2)
         speaker folder holds no files.
     """
     return _find_speaker_files(folder, min_speakers=min_speakers)[0]
+
+
+def list_recordings(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[Failure]]:
+    """The recordings that `paths` name: each file as given, each folder replaced by the audio files under
+    it (`is_audio_file`; subfolders read, hidden entries left out, sorted by path), in the order given.
+
+    Returns the paths, and a `Failure` for each folder that holds no audio file and each entry under a
+    folder that cannot be a recording (as `list_speaker_files` skips them).
+    """
+    found: list[str] = []
+    skipped: list[Failure] = []
+    for path in paths:
+        if not Path(path).is_dir():
+            found.append(str(path))
+            continue
+        files, not_files = _recordings_of(Path(path))
+        audio = [str(f) for f in files if is_audio_file(f)]
+        skipped.extend(not_files)
+        if not audio:
+            others = f" ({len(files)} other file{'s' if len(files) != 1 else ''} left out)" if files else ""
+            skipped.append(Failure(str(path), f"{path}: folder holds no audio files{others}; skipped."))
+        found.extend(audio)
+    return found, skipped
 
 
 def _features_or_failure(path: str, config: dict, dsp: str) -> tuple[np.ndarray | None, str | None]:

@@ -17,7 +17,9 @@ Where the lines go (`ProgressPrinter`):
 `training_progress_plot` keeps MATLAB's training-progress figure (`plot_training_progress`)
 in a PNG file while training and, where a display exists, in a live window.
 `monitoring` tells a monitor of one's own (a `ProgressMonitor`) about every epoch, as
-`vowels serve` does to show a training job's progress.
+`vowels serve` does to show a training job's progress. `training_run` makes the trainings of
+several networks one run (`vowels train` trains up to seven), whose epoch lines then say which
+network is training and the time left for the whole run.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EpochStatus",
     "ProgressMonitor",
+    "RunStatus",
     "ProgressPrinter",
     "TrainingPlot",
     "TrainingProgress",
@@ -56,6 +59,7 @@ __all__ = [
     "report_every",
     "resolve_verbose",
     "training_progress_plot",
+    "training_run",
 ]
 
 MAX_LINES = 20
@@ -119,6 +123,38 @@ def clock(seconds: float) -> str:
 
 
 @dataclass(frozen=True)
+class RunStatus:
+    """Where a run of several trainings (`training_run`) stands after an epoch.
+
+    Attributes
+    ----------
+    network, n_networks : int
+        The network training (from 1) and the networks of the run.
+    epochs_done, n_epochs : int
+        Epochs done and in all, over every network of the run.
+    elapsed : float
+        Seconds since the run began.
+    remaining : float or None
+        Estimated seconds left for the whole run (`training_run`); None until an epoch after a
+        network's first has been timed.
+    """
+
+    network: int
+    n_networks: int
+    epochs_done: int
+    n_epochs: int
+    elapsed: float
+    remaining: float | None
+
+    def text(self) -> str:
+        """``run 31% done, elapsed 1:02, left 2:31``."""
+        done = f"run {100 * self.epochs_done // self.n_epochs}% done, elapsed {clock(self.elapsed)}"
+        if self.epochs_done >= self.n_epochs:
+            return f"{done}, finished"
+        return done + (f", left {clock(self.remaining)}" if self.remaining is not None else "")
+
+
+@dataclass(frozen=True)
 class EpochStatus:
     """Where a training stands after an epoch.
 
@@ -135,6 +171,8 @@ class EpochStatus:
     remaining : float or None
         Estimated seconds left: the mean time of the epochs after the first times the epochs
         left; None after the first epoch, whose time (it also builds the graph) says little.
+    run : RunStatus or None
+        The whole run's progress, when this training is one of a `training_run`.
     """
 
     epoch: int
@@ -143,20 +181,26 @@ class EpochStatus:
     accuracy: float
     elapsed: float
     remaining: float | None
+    run: RunStatus | None = None
 
     @property
     def done(self) -> bool:
         return self.epoch >= self.n_epochs
 
     def line(self) -> str:
-        """``Epoch 5/100  mean loss 0.8123  mean accuracy 72.3%  elapsed 0:03  left 0:58``."""
-        when = f"elapsed {clock(self.elapsed)}"
-        if self.done:
-            when += "  done"
-        elif self.remaining is not None:
-            when += f"  left {clock(self.remaining)}"
+        """``Epoch 5/100  mean loss 0.8123  mean accuracy 72.3%  elapsed 0:03  left 0:58``; in a run,
+        ``Network 2/7  Epoch 5/30  mean loss ...  run 19% done, elapsed 0:41, left 2:55``."""
+        if self.run is not None:
+            when = self.run.text()
+        else:
+            when = f"elapsed {clock(self.elapsed)}"
+            if self.done:
+                when += "  done"
+            elif self.remaining is not None:
+                when += f"  left {clock(self.remaining)}"
+        network = "" if self.run is None else f"Network {self.run.network}/{self.run.n_networks}  "
         return (
-            f"Epoch {self.epoch:>{len(str(self.n_epochs))}}/{self.n_epochs}  mean loss {self.loss:.4f}  "
+            f"{network}Epoch {self.epoch:>{len(str(self.n_epochs))}}/{self.n_epochs}  mean loss {self.loss:.4f}  "
             f"mean accuracy {100 * self.accuracy:5.1f}%  {when}"
         )
 
@@ -234,14 +278,18 @@ class ProgressPrinter:
             f"over its {batches}"
             + (f" (a line every {self._every} epochs)." if self._mode == "lines" and self._every > 1 else ".")
         )
+        run = _RUN.get()
         if self._mode == "notebook":
             from IPython.display import display
 
             self._display = display({"text/plain": self._header}, raw=True, display_id=True)
-        else:
+        elif run is None or run.network == 1:  # a run's later networks are told by the lines before them
             self._write(self._header + "\n")
         if self._mode != "lines":
-            self._show(f"Epoch {1:>{len(str(n_epochs))}}/{n_epochs}  running (the first epoch also builds the graph)")
+            network = "" if run is None else f"Network {run.network}/{run.n_networks}  "
+            self._show(
+                f"{network}Epoch {1:>{len(str(n_epochs))}}/{n_epochs}  running (the first epoch also builds the graph)"
+            )
 
     def _write(self, text: str) -> None:
         self._stream.write(text)
@@ -471,6 +519,67 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
         _PLOTS.reset(token)
 
 
+# --- a run of several trainings ---------------------------------------------------------
+
+
+class _Run:
+    """The count and timing of a `training_run`: networks started, epochs done, and how long they took."""
+
+    def __init__(self, n_networks: int, n_epochs: int) -> None:
+        self.n_networks, self.n_epochs = n_networks, n_epochs
+        self.network = 0
+        self.start = self._last = time.perf_counter()
+        self.first_seconds: list[float] = []
+        self.later_seconds: list[float] = []
+
+    def network_started(self) -> None:
+        self.network += 1
+        self.n_networks = max(self.n_networks, self.network)
+
+    def epoch_done(self, epoch: int, now: float) -> RunStatus:
+        """Count an epoch ending at `now` (a `time.perf_counter` reading), and where the run stands.
+
+        A network's first epoch is timed from the end of the previous network's last epoch (or the
+        run's start), so it carries the work between trainings and the graph building; the estimate
+        of the time left is the mean of such times for each network not yet past its first epoch,
+        plus the mean of the other epochs for each such epoch left. The first network's first epoch
+        also loads TensorFlow, so once a later network's has been timed it no longer counts.
+        """
+        (self.first_seconds if epoch == 1 else self.later_seconds).append(now - self._last)
+        self._last = now
+        done = len(self.first_seconds) + len(self.later_seconds)
+        remaining = None
+        if self.later_seconds:
+            later_left = self.n_networks * (self.n_epochs - 1) - len(self.later_seconds)
+            firsts = self.first_seconds[1:] or self.first_seconds
+            remaining = (self.n_networks - len(self.first_seconds)) * sum(firsts) / len(firsts) + max(
+                0, later_left
+            ) * sum(self.later_seconds) / len(self.later_seconds)
+        return RunStatus(
+            network=self.network,
+            n_networks=self.n_networks,
+            epochs_done=done,
+            n_epochs=max(self.n_networks * self.n_epochs, done),
+            elapsed=now - self.start,
+            remaining=remaining,
+        )
+
+
+_RUN: ContextVar[_Run | None] = ContextVar("vowels_training_run", default=None)
+
+
+@contextlib.contextmanager
+def training_run(n_networks: int, n_epochs: int) -> Iterator[None]:
+    """While the block runs, its trainings (`n_networks` of `n_epochs` epochs each) are one run: each
+    epoch's `EpochStatus` carries the run's `RunStatus` (network, epochs done of all, time left for the
+    whole run), which the epoch lines show, and the header is printed once."""
+    token = _RUN.set(_Run(n_networks, n_epochs))
+    try:
+        yield
+    finally:
+        _RUN.reset(token)
+
+
 # --- what train_network uses --------------------------------------------------------------
 
 
@@ -487,6 +596,9 @@ class TrainingProgress:
         self.monitors: list[ProgressMonitor] = [*printer, *_PLOTS.get()]
 
     def __enter__(self) -> TrainingProgress:
+        self._run = _RUN.get()
+        if self._run is not None:
+            self._run.network_started()
         self._start = time.perf_counter()
         self._first_done = self._start
         for monitor in self.monitors:
@@ -508,6 +620,7 @@ class TrainingProgress:
             accuracy=float(sum(accuracies) / len(accuracies)),
             elapsed=now - self._start,
             remaining=None if per_epoch is None else per_epoch * (self.n_epochs - epoch),
+            run=None if self._run is None else self._run.epoch_done(epoch, now),
         )
         for monitor in self.monitors:
             monitor.update(status, history)

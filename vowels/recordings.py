@@ -309,7 +309,11 @@ class RecordingClassifier:
         """A `SpeakerClassifier` trained on the windows of `utterances`, its preprocessing learned from them."""
         windows = self._windows(utterances)
         cut_into = f" cut into {len(windows)} windows" if len(windows) > len(utterances) else ""
-        self._say(f"Training {what}: {len(utterances)} recordings{cut_into} of {len(set(utterances.labels))} speakers.")
+        self._n_trained += 1
+        self._say(
+            f"Training network {self._n_trained}/{self._n_networks}, {what}: {len(utterances)} recordings{cut_into} "
+            f"of {len(set(utterances.labels))} speakers."
+        )
         classifier = self._classifier(self.features_, verbose=verbose)
         return classifier.fit(windows.sequences, windows.labels)
 
@@ -355,6 +359,8 @@ class RecordingClassifier:
         """
         from sklearn.model_selection import train_test_split
 
+        from .progress import training_run
+
         self._check_params()
         if not isinstance(data, Extraction):
             data = load_speaker_folders(
@@ -390,11 +396,33 @@ class RecordingClassifier:
         self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
         self.fusion_: ScoreFusion | None = None
         self.voiceprints_: VoiceprintScorer | None = None
-        vectors = None
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
-        stages = 1 + int(final_on_all)
-        self.classifier_ = self._train(train, f"1/{stages} (validation split held out)", verbose=self.verbose)
+        obstacle = self._calibration_obstacle(u, held) if self.threshold == "auto" else "not asked"
+        self._n_trained = 0
+        self._n_networks = 1 + int(final_on_all) + (len(self._calibration_groups(train)) if obstacle is None else 0)
+        with training_run(self._n_networks, self.max_epochs):
+            self._fit_networks(u, train, held, indices, validation, obstacle, final_on_all)
+        self.validation_.update(
+            train_seconds=round(time.perf_counter() - start, 3),
+            refit=bool(final_on_all),
+            n_final_train=len(u if final_on_all else train),
+        )
+        return self
+
+    def _fit_networks(
+        self,
+        u: Utterances,
+        train: Utterances,
+        held: Utterances,
+        indices: np.ndarray,
+        validation: np.ndarray,
+        obstacle: str | None,
+        final_on_all: bool,
+    ) -> None:
+        """`fit`'s trainings (the network on the split, the calibration networks, the final one) and scorers."""
+        vectors = None
+        self.classifier_ = self._train(train, "validation split held out", verbose=self.verbose)
         self.validation_ = {"n_train": len(train)}
         if len(held):
             fast = self.classifier_.to_numpy()
@@ -406,7 +434,7 @@ class RecordingClassifier:
         self.operating_point_ = None
         self.validation_["open_set"] = "not calibrated"
         if self.threshold == "auto":
-            reason = self._calibration_obstacle(u, held)
+            reason = obstacle
             if reason is None:
                 vectors = self._training_voice_vectors(u) if self.voice_encoder else None
                 voices = None if vectors is None else (vectors[indices], vectors[validation])
@@ -416,13 +444,8 @@ class RecordingClassifier:
                 self.validation_["open_set"] = f"not calibrated: {reason}"
                 self._say(f"Unknown-speaker threshold not calibrated ({reason}); every recording is named.")
         if final_on_all:
-            self.classifier_ = self._train(u, f"2/{stages} (the saved model, on every recording)", verbose=self.verbose)
+            self.classifier_ = self._train(u, "the saved model, on every recording", verbose=self.verbose)
         enrolled = u if final_on_all else train
-        self.validation_.update(
-            train_seconds=round(time.perf_counter() - start, 3),
-            refit=bool(final_on_all),
-            n_final_train=len(enrolled),
-        )
         self.scorer_: OpenSetScorer | None = self._open_set_scorer(self.classifier_.to_numpy(), enrolled)
         if self.fusion_ is not None and vectors is not None:
             enrolled_vectors = vectors if final_on_all else vectors[indices]
@@ -433,7 +456,6 @@ class RecordingClassifier:
             self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
         else:
             self.threshold_ = float(self.threshold)
-        return self
 
     @staticmethod
     def _scoring(u: Utterances) -> str:
@@ -461,6 +483,16 @@ class RecordingClassifier:
             return "every speaker needs a held-out recording"
         return None
 
+    def _calibration_groups(self, train: Utterances) -> list[np.ndarray]:
+        """The groups of speakers left out in turn by the calibration networks, one network each."""
+        speakers = np.array(train.speakers)
+        n_folds = min(self.calibration_folds, len(speakers))
+        order = np.random.default_rng(self.random_state).permutation(len(speakers))
+        groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
+        if any(len(speakers) - len(g) < 2 for g in groups):
+            groups = [np.array([s]) for s in speakers]
+        return groups
+
     def _calibrate(
         self, train: Utterances, held: Utterances, voices: tuple[np.ndarray, np.ndarray] | None = None
     ) -> Any:
@@ -473,12 +505,7 @@ class RecordingClassifier:
         from .fusion import CalibrationFold
         from .openset import choose_threshold
 
-        speakers = np.array(train.speakers)
-        n_folds = min(self.calibration_folds, len(speakers))
-        order = np.random.default_rng(self.random_state).permutation(len(speakers))
-        groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
-        if any(len(speakers) - len(g) < 2 for g in groups):
-            groups = [np.array([s]) for s in speakers]
+        groups = self._calibration_groups(train)
         genuine: list[np.ndarray] = []
         impostor: list[np.ndarray] = []
         folds: list[CalibrationFold] = []
@@ -487,7 +514,7 @@ class RecordingClassifier:
             known_train = train.subset(known_rows)
             classifier = self._train(
                 known_train,
-                f"calibration network {k}/{len(groups)} (strangers: {', '.join(strangers)})",
+                f"calibration {k}/{len(groups)} (strangers: {', '.join(strangers)})",
                 verbose=self.verbose,
             ).to_numpy()
             probabilities, all_scores = self._recording_scores(

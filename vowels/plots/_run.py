@@ -6,9 +6,9 @@ A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `vowe
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,7 +18,10 @@ from ..training import TrainingHistory
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.axes._base import _AxesBase
     from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
 
     from ..evaluation import Evaluation
 
@@ -182,6 +185,19 @@ def confusion_data(source: Evaluation | dict | str | os.PathLike[str]) -> Confus
     return ConfusionData(speakers, confusion, recall, accuracy)
 
 
+def _rows_of(matrix: Axes) -> Callable[[_AxesBase, Any], Bbox]:
+    """An axes locator that keeps an axes' width from the layout and gives it the height `matrix` has once
+    its square cells (``aspect="equal"``) have shrunk it, so that bars drawn at y = 0..n-1 line up with its rows."""
+    from matplotlib.transforms import Bbox
+
+    def locate(axes: _AxesBase, renderer: Any) -> Bbox:
+        matrix.apply_aspect()
+        slot, rows = axes.get_position(original=True), matrix.get_position(original=False)
+        return Bbox.from_extents(slot.x0, rows.y0, slot.x1, rows.y1)
+
+    return locate
+
+
 def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title: str = "Test set") -> Figure:
     """Confusion matrix (rows true speaker, columns predicted) with per-speaker recall.
 
@@ -202,7 +218,8 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
     matplotlib.figure.Figure
         Axes 0 the matrix (an image of `ConfusionData.rates` with zero cells masked, a text
         with the count on each non-zero cell), axes 1 the recall of each speaker as horizontal
-        bars (%), axes 2 the colour bar (fraction from 0 to 1).
+        bars (%), axes 2 the colour bar (fraction from 0 to 1); axes 1 and 2 are as tall as the matrix,
+        each bar centred on its row.
     """
     from matplotlib.colors import Normalize
 
@@ -246,9 +263,11 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
             color="white" if inside else "black",
         )
     ax_recall.set_ylim(n - 0.5, -0.5)
+    ax_recall.set_axes_locator(_rows_of(ax))
     ax_recall.set_yticks(y, [""] * n)
     ax_recall.set_xlim(0, 100)
     ax_recall.set_xlabel("Recall (%)")
     ax_recall.set_title("Per-speaker recall", fontsize="medium")
     fig.colorbar(image, cax=ax_bar, label="Fraction of the true speaker's utterances (cells: counts)")
+    ax_bar.set_axes_locator(_rows_of(ax))
     return fig
