@@ -107,6 +107,8 @@ def _count(k: int, n: int) -> str:
 
 def _threshold_text(open_set: dict) -> str:
     """How the threshold was chosen, from the bundle's record of it."""
+    from ..openset import MIN_EMPIRICAL
+
     t = open_set["threshold"]
     point = open_set.get("operating_point")
     calibration = str(open_set.get("calibration") or "")
@@ -125,6 +127,12 @@ def _threshold_text(open_set: dict) -> str:
             f"{_pct(point['false_accept_rate'])} of strangers (false acceptance rate) and rejected "
             f"{_pct(point['false_reject_rate'])} of enrolled speakers' recordings (false rejection rate); "
             f"their equal error rate is {_pct(point['equal_error_rate'])}."
+            + (
+                f" Those are few (fewer than {MIN_EMPIRICAL} of a kind), too few to put the threshold at one of "
+                "them: it lies where normal distributions fitted to each kind are equally likely to be wrong."
+                if point.get("method") == "normal fit"
+                else ""
+            )
         )
     if calibration.startswith("not calibrated: "):
         reason = calibration.removeprefix("not calibrated: ")
