@@ -231,6 +231,7 @@ def claims() -> dict[str, list[str]]:
             f"{pct(encoder_row['true_rejection'], 1)} % of the strangers and "
             f"{pct(encoder_row['false_rejection'], 1)} % of the enrolled speakers' recordings rejected; equal error "
             f"rate {pct(encoder_row['equal_error_rate'], 1)} % |",
+            *_sample_claims(),
         ],
         "docs/speech.md": [
             *(_speech_row(row) for row in speech_rows),
@@ -359,6 +360,38 @@ def claims() -> dict[str, list[str]]:
     }
 
 
+def _printed(command: str) -> str:
+    """What `command` printed on stdout in reports/readme_samples.json, the run of README's examples."""
+    return next(r["stdout"] for r in _report("readme_samples.json")["commands"] if r["command"] == command)
+
+
+def _sample_claims() -> list[str]:
+    """README's sentences on its example outputs, built from the run that printed them."""
+    train = _printed("vowels train voices/ --out models/voices")
+    evaluate = _printed("vowels evaluate --model models/voices held-out/")
+    classify = _printed(next(c for block in _script("readme_samples").BLOCKS[2:3] for c in block))
+    promised, held_out = re.search(r"([\d.]+)% of (\d+) of enrolled speakers rejected", train).groups()
+    rejected = re.search(r"rejected as unknown ([\d.]+)%", evaluate).group(1)
+    whose: dict[str, int] = {}
+    for speaker in re.findall(r"^  held-out/(\w+)/\S+: true \1, answer unknown", evaluate, re.M):
+        whose[speaker] = whose.get(speaker, 0) + 1
+    recordings = dict(re.findall(r"^  (\w+): recall [\d.]+% of (\d+)$", evaluate, re.M))
+    of_each = ", ".join(f"{k} of {speaker}'s {recordings[speaker]}" for speaker, k in whose.items())
+    nearest, p = re.search(r"^held-out/theo/\S+: unknown \(nearest (\w+),.*?\) p=([\d.]+)", classify, re.M).groups()
+    return [
+        f"Calibration promised that {promised} % of the enrolled speakers' recordings would be rejected "
+        f"({held_out} held out), and here {rejected} % were ({of_each} recordings)",
+        f"The network gave the stranger {p} probability of being {nearest}",
+    ]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _mean_rates(rows: list[dict]) -> dict:
     keys = ("closed_set_accuracy", "false_rejection", "true_rejection", "equal_error_rate", "seconds")
     return {key: statistics.fmean(row[key] for row in rows) for key in keys}
@@ -479,6 +512,41 @@ def test_the_readme_samples_of_reproduce_and_report_are_the_committed_runs_outpu
     printed = capsys.readouterr().out.splitlines()
     assert _text_block_after(readme, "vowels report --run runs/reproduce --out runs/report/") == printed
     assert "vowels report --run reports/japanese_vowels/run/seed-0 --out runs/report/" in flat(readme)
+
+
+def test_the_readme_samples_of_enrol_train_classify_and_evaluate_are_the_committed_runs_output():
+    """Each README example of `vowels enrol`, `train`, `classify` and `evaluate` shows what its commands printed
+    on stdout in reports/readme_samples.json (scripts/readme_samples.py ran them on the folders README describes),
+    whole, or its first lines and "..." ."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    report = _report("readme_samples.json")
+    blocks = _script("readme_samples").BLOCKS
+    assert [r["command"] for r in report["commands"]] == [command for block in blocks for command in block]
+    assert all(r["exit_code"] == 0 for r in report["commands"])
+    for block in blocks:
+        shown = _text_block_after(readme, "\n".join(block))
+        printed = [line for command in block for line in _printed(command).splitlines()]
+        if shown[-1] == "...":
+            assert shown[:-1] == printed[: len(shown) - 1] and len(printed) >= len(shown), block
+        else:
+            assert shown == printed, block
+    assert "[reports/readme_samples.md](reports/readme_samples.md)" in readme
+    limit = _script("readme_samples").MAX_LINES
+    assert f"an output longer than {limit} lines is cut after its first {limit - 1}, at `...`" in flat(readme)
+
+
+def test_the_samples_script_rewrites_a_stale_block_and_nothing_else():
+    """scripts/readme_samples.py replaces an example's output, elides a long one, and leaves the rest as it was."""
+    samples = _script("readme_samples")
+    block = samples.BLOCKS[-1]
+    stale = f"Intro\n\n```\n{block[0]}\n```\n\n```text\nold output\n```\n\nAfter.\n"
+    results = [{"command": block[0], "stdout": "".join(f"line {i}\n" for i in range(samples.MAX_LINES + 5))}]
+    with pytest.raises(ValueError, match="no command block 'vowels enrol people/"):
+        samples.with_samples(stale, results)  # a README without one of the examples is refused
+    rewritten = samples.with_samples(stale, results, blocks=(block,))
+    assert rewritten.startswith(f"Intro\n\n```\n{block[0]}\n```\n\n```text\nline 0\n")
+    assert rewritten.endswith(f"line {samples.MAX_LINES - 2}\n...\n```\n\nAfter.\n")
+    assert samples.with_samples(rewritten, results, blocks=(block,)) == rewritten
 
 
 def command_blocks(text: str) -> list[str]:
