@@ -241,7 +241,7 @@ def network_row(enrol: Path, test: Path, seed: int, *, voice_encoder: bool, **pa
     model = RecordingClassifier(random_state=seed, verbose=0, voice_encoder=voice_encoder, **params)  # type: ignore[arg-type]
     model.fit(enrol)
     seconds = time.perf_counter() - start
-    bundle = model.save(enrol.parent / f"network-{voice_encoder}")
+    bundle = model.save(enrol.parent / f"network-{voice_encoder}-{params.get('window_seconds', 3.0)}")
     evaluation, failures = RecordingClassifier.load(bundle, engine="numpy").evaluate_folder(test)
     if failures:
         raise SystemExit(f"unexpected unusable recordings: {failures}")
