@@ -24,16 +24,12 @@ from ..errors import BundleError, ParameterError, VowelsError
 from . import schemas
 from .jobs import MAX_EPOCHS, MIN_TAKES, TrainingJobs
 from .names import check_name
-from .store import MAX_TAKES, ModelStore, NotFound
+from .store import MAX_TAKES, Conflict, ModelStore, NotFound
 from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload, shown_name
 
 __all__ = ["create_app"]
 
 STATIC = Path(__file__).parent / "static"
-
-
-class Conflict(VowelsError):
-    """The request conflicts with the models folder as it is (HTTP 409)."""
 
 
 def _status(exc: VowelsError) -> int:

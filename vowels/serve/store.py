@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..bundle import METADATA_FILE, BundleMetadata, check_writable, read_bundle, write_bytes
 from ..errors import BundleError, DataError, VowelsError
-from .names import child
+from .names import child, name_key
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "ModelStore", "NotFound"]
+__all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "Conflict", "ModelStore", "NotFound"]
 
 ENROLMENT_FOLDER = ".enrolment"
 """Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
@@ -36,6 +36,17 @@ MAX_SPEAKERS = 50
 
 class NotFound(VowelsError, LookupError):
     """No model bundle, or no speaker being enrolled, of that name."""
+
+
+class Conflict(VowelsError):
+    """The request conflicts with the models folder as it is (HTTP 409)."""
+
+
+def _same_name(name: str, names: list[str], what: str) -> None:
+    """Refuse `name` when another of `names` reads the same once normalised (`name_key`)."""
+    twin = next((other for other in names if other != name and name_key(other) == name_key(name)), None)
+    if twin is not None:
+        raise Conflict(f"{what} name {name!r} reads the same as {twin!r}, which is already there; use {twin!r}.")
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,11 @@ class ModelStore:
         folder.mkdir(exist_ok=True)
         return child(folder, model, what="model")
 
+    def _enrolling(self) -> list[str]:
+        """Models with recordings waiting to be trained."""
+        folder = self.root / ENROLMENT_FOLDER
+        return [entry.name for entry in folder.iterdir() if entry.is_dir()] if folder.is_dir() else []
+
     def enrolment(self, model: str) -> dict[str, int]:
         """Speakers being enrolled for `model`, and how many recordings each has, by name."""
         folder = self.enrolment_path(model)
@@ -210,6 +226,9 @@ class ModelStore:
         folder = child(self.enrolment_path(model), speaker, what="speaker")
         with self._lock:
             speakers = self.enrolment(model)
+            if not speakers:
+                _same_name(model, [*self.names(), *self._enrolling()], "model")
+            _same_name(speaker, list(speakers), "speaker")
             if speaker not in speakers and len(speakers) >= MAX_SPEAKERS:
                 raise DataError(
                     f"model {model!r} already has {MAX_SPEAKERS} speakers being enrolled, the most allowed; "
