@@ -224,7 +224,7 @@ def test_requests_from_another_site_or_host_are_refused(models):
         foreign = client.post("/api/models/trio/train", headers={"origin": "http://evil.example"})
         assert "another web site" in detail(foreign, 403)
         rebound = client.get("/api/models", headers={"host": "evil.example:8000"})
-        assert "answers to the host names 127.0.0.1 only" in detail(rebound, 403)
+        assert "answers to the host names 127.0.0.1 and IP addresses only" in detail(rebound, 403)
 
 
 def test_a_bug_is_a_500_with_one_line_and_no_traceback(models, voices, monkeypatch):

@@ -12,8 +12,14 @@ function show(text, kind = "error") {
   box.hidden = !text;
 }
 
+// The server's _xsrf cookie, echoed in a header: a page of another site cannot read it (vowels.serve.guard).
+function xsrf(headers = {}) {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("_xsrf="));
+  return cookie ? { ...headers, "X-XSRFToken": cookie.slice(6) } : headers;
+}
+
 async function api(method, path, body) {
-  const response = await fetch(path, { method, body });
+  const response = await fetch(path, { method, body, headers: xsrf() });
   let data = null;
   try { data = await response.json(); } catch (e) { /* not JSON */ }
   if (!response.ok) {
@@ -356,7 +362,7 @@ function setUpEnrol() {
         epochs: Number($("epochs").value), force: $("force").checked, architecture: $("architecture").value,
       });
       const response = await fetch(path(enrolModel(), "train"), {
-        method: "POST", body, headers: { "content-type": "application/json" },
+        method: "POST", body, headers: xsrf({ "content-type": "application/json" }),
       });
       const job = await response.json();
       if (!response.ok) throw new Error(job.detail);
