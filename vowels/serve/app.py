@@ -24,11 +24,19 @@ from fastapi.staticfiles import StaticFiles
 
 from ..errors import BundleError, ParameterError, VowelsError
 from . import schemas
-from .guard import Access
+from .guard import Access, AccessMiddleware
 from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, TrainingJobs
 from .names import check_name
 from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
-from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload, shown_name
+from .uploads import (
+    BODY_SECONDS,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_SECONDS,
+    BodyLimit,
+    features_of_upload,
+    saved_upload,
+    shown_name,
+)
 
 __all__ = ["create_app"]
 
@@ -88,6 +96,7 @@ def create_app(
     max_recordings: int = MAX_RECORDINGS,
     max_bytes: int = MAX_BYTES,
     max_jobs: int = MAX_JOBS,
+    body_seconds: float = BODY_SECONDS,
 ) -> FastAPI:
     """The web application: the page at ``/``, the API under ``/api``, its schema at ``/openapi.json``.
 
@@ -111,6 +120,8 @@ def create_app(
         Limits of the models folder (`vowels.serve.store.ModelStore`); beyond them, 507.
     max_jobs : int, default=`vowels.serve.jobs.MAX_JOBS`
         Most training jobs queued or running; beyond them, 429.
+    body_seconds : float, default=`vowels.serve.uploads.BODY_SECONDS`
+        Longest a request body may take to arrive, in s; slower ones are answered 408.
 
     Returns
     -------
@@ -118,7 +129,6 @@ def create_app(
         Its ``state.jobs`` (`vowels.serve.jobs.TrainingJobs`) runs the trainings.
     """
     store = ModelStore(models, max_models=max_models, max_recordings=max_recordings, max_bytes=max_bytes)
-    access = Access(allowed_hosts, token)
     if default_model is not None:
         check_name(default_model, what="model")
     jobs = TrainingJobs(store, max_jobs=max_jobs)
@@ -138,14 +148,9 @@ def create_app(
         responses={422: {"model": schemas.Problem, "description": "bad input; `detail` says which and why"}},
     )
     app.state.store, app.state.jobs = store, jobs
-    app.add_middleware(BodyLimit, limit=max_upload_bytes)
+    app.add_middleware(BodyLimit, limit=max_upload_bytes, seconds=body_seconds)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Any:
-        refusal = access.refusal(request)
-        if refusal is not None:
-            return access.finish(request, _problem(*refusal))
-        return access.finish(request, await call_next(request))
+    app.add_middleware(AccessMiddleware, access=Access(allowed_hosts, token))
 
     @app.exception_handler(VowelsError)
     async def vowels_error(request: Request, exc: VowelsError) -> JSONResponse:

@@ -18,9 +18,10 @@ import secrets
 from collections.abc import Sequence
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SECURITY_HEADERS", "XSRF_COOKIE", "XSRF_HEADER", "Access", "host_name", "new_token"]
+__all__ = ["SECURITY_HEADERS", "XSRF_COOKIE", "XSRF_HEADER", "Access", "AccessMiddleware", "host_name", "new_token"]
 
 XSRF_COOKIE, XSRF_HEADER = "_xsrf", "X-XSRFToken"
 CONTENT_SECURITY_POLICY = (
@@ -108,11 +109,40 @@ class Access:
                 return 403, f"'{XSRF_HEADER}' header missing or wrong; reload the page and try again."
         return None
 
-    def finish(self, request: Request, response: Response) -> Response:
-        """Add the headers that forbid framing, and the cookies a page needs (token, XSRF)."""
-        response.headers.update(SECURITY_HEADERS)
+    def headers(self, request: Request) -> list[tuple[bytes, bytes]]:
+        """The headers that forbid framing, and the cookies a page needs (token, XSRF), for the answer to `request`."""
+        response = Response(headers=SECURITY_HEADERS)
         if self.token is not None and request.query_params.get("token") == self.token:
             response.set_cookie(self._cookie(request), self.token, httponly=True, samesite="strict")
         if XSRF_COOKIE not in request.cookies and request.method == "GET":
             response.set_cookie(XSRF_COOKIE, secrets.token_urlsafe(16), samesite="strict")
-        return response
+        return [(k, v) for k, v in response.raw_headers if k != b"content-length"]
+
+
+class AccessMiddleware:
+    """ASGI middleware: `Access` checks each request before the app (or the body) is read, and adds its
+    headers to every answer. Pure ASGI, so a client that goes away mid-request leaves no traceback."""
+
+    def __init__(self, app: ASGIApp, *, access: Access) -> None:
+        self.app, self.access = app, access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        extra = self.access.headers(request)
+        refusal = self.access.refusal(request)
+        if refusal is not None:
+            status, detail = refusal
+            await JSONResponse({"detail": detail}, status_code=status, headers=dict(SECURITY_HEADERS))(
+                scope, receive, send
+            )
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
