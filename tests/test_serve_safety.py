@@ -79,7 +79,7 @@ def running(models: Path, host: str = "127.0.0.1", **settings):
     from vowels.serve.server import MAX_CONNECTIONS, bind, url_of
 
     sock = bind(host, 0)
-    config = uvicorn.Config(create_app(models, **settings), log_level="warning", limit_concurrency=MAX_CONNECTIONS)
+    config = uvicorn.Config(create_app(models, **settings), log_config=None, limit_concurrency=MAX_CONNECTIONS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
