@@ -321,6 +321,8 @@ async function addTake(blob) {
 
 async function follow(job) {
   $("training").hidden = false;
+  $("cancel").hidden = false;
+  $("cancel").onclick = () => api("DELETE", `/api/jobs/${job.id}`).catch((e) => show(e.message));
   while (job.state === "queued" || job.state === "running") {
     $("progress").value = job.progress;
     $("job-status").textContent = `${Math.round(100 * job.progress)}%: ${job.stage}`;
@@ -328,6 +330,11 @@ async function follow(job) {
     job = await api("GET", `/api/jobs/${job.id}`);
   }
   $("train").disabled = false;
+  $("cancel").hidden = true;
+  if (job.state === "cancelled") {
+    $("job-status").textContent = "Training cancelled; the model was not changed.";
+    return;
+  }
   if (job.state === "failed") {
     $("job-status").textContent = "Training failed.";
     show(job.error);
