@@ -64,7 +64,7 @@ def test_with_a_token_the_page_enrols_refuses_a_removal_while_training_and_cance
             page.locator("#cancel").wait_for(state="visible")
             page.locator("#job-status").filter(has_text="epoch").wait_for(timeout=120_000)
             page.click('#speakers tr[data-speaker="bob"] button')
-            page.locator("#message").filter(has_text="is being trained on 'bob'").wait_for()
+            page.locator("#message").filter(has_text="is being trained on the recordings of 'bob'").wait_for()
             page.click("#cancel")
             done = page.locator("#job-status").filter(has_text="Training cancelled; the model was not changed.")
             done.wait_for(timeout=60_000)

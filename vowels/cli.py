@@ -1264,30 +1264,13 @@ def add_serve(sub: _Commands) -> None:
         help="also answer to this host name (besides IP addresses, localhost and this machine's names); repeatable",
     )
     limits = p.add_argument_group("limits (beyond them the server answers 429 or 507)")
-    limits.add_argument(
-        "--max-models", type=whole_number(1, 10_000), default=None, metavar="N", help=f"models ({SERVE_MAX_MODELS})"
-    )
-    limits.add_argument(
-        "--max-recordings",
-        type=whole_number(1, 100_000),
-        default=None,
-        metavar="N",
-        help=f"recordings kept ({SERVE_MAX_RECORDINGS})",
-    )
-    limits.add_argument(
-        "--max-disk",
-        type=whole_number(1, 10**7),
-        default=None,
-        metavar="MIB",
-        help=f"MiB the models folder holds ({SERVE_MAX_BYTES // 1024**2})",
-    )
-    limits.add_argument(
-        "--max-jobs",
-        type=whole_number(1, 100),
-        default=None,
-        metavar="N",
-        help=f"trainings queued or running ({SERVE_MAX_JOBS})",
-    )
+    for flag, metavar, most, what in (
+        ("--max-models", "N", 10_000, f"models ({SERVE_MAX_MODELS})"),
+        ("--max-recordings", "N", 100_000, f"recordings kept ({SERVE_MAX_RECORDINGS})"),
+        ("--max-disk", "MIB", 10**7, f"MiB the models folder holds ({SERVE_MAX_BYTES // 1024**2})"),
+        ("--max-jobs", "N", 100, f"trainings queued or running ({SERVE_MAX_JOBS})"),
+    ):
+        limits.add_argument(flag, type=whole_number(1, most), default=None, metavar=metavar, help=what)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -290,7 +290,7 @@ def create_app(
         running = jobs.active(model)
         if running is not None and running.state == "running":
             raise Conflict(
-                f"model {model!r} is being trained on {speaker!r}'s recordings (job {running.id}); wait for it to "
+                f"model {model!r} is being trained on the recordings of {speaker!r} (job {running.id}); wait for it to "
                 f"finish or cancel it (DELETE /api/jobs/{running.id}), then remove the speaker."
             )
         store.remove_speaker(model, speaker)

@@ -77,7 +77,7 @@ class Access:
         return f"vowels_token_{request.url.port or 80}"
 
     def _shown_token(self, request: Request) -> str | None:
-        """The token the request shows, and whether it came from the cookie."""
+        """The token the request shows: in its Authorization header, its ``?token=``, or its cookie."""
         authorization = request.headers.get("authorization", "")
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() in ("token", "bearer") and value:
@@ -112,7 +112,8 @@ class Access:
     def headers(self, request: Request) -> list[tuple[bytes, bytes]]:
         """The headers that forbid framing, and the cookies a page needs (token, XSRF), for the answer to `request`."""
         response = Response(headers=SECURITY_HEADERS)
-        if self.token is not None and request.query_params.get("token") == self.token:
+        shown = request.query_params.get("token", "")
+        if self.token is not None and secrets.compare_digest(shown.encode(), self.token.encode()):
             response.set_cookie(self._cookie(request), self.token, httponly=True, samesite="strict")
         if XSRF_COOKIE not in request.cookies and request.method == "GET":
             response.set_cookie(XSRF_COOKIE, secrets.token_urlsafe(16), samesite="strict")
