@@ -324,7 +324,12 @@ def serve_cases(fsdd: Path) -> list[ServeCase]:
             upload(lambda w: hostile_flac(w.parent / "hostile-655350hz.flac")),
             tests=("test_audio.py::test_channels_and_rate_beyond_the_limits_are_refused_before_decoding",),
         ),
-        ServeCase("1", "six of that FLAC at once", six_at_once),
+        ServeCase(
+            "1",
+            "six of that FLAC at once",
+            six_at_once,
+            tests=("test_audio.py::test_channels_and_rate_beyond_the_limits_are_refused_before_decoding",),
+        ),
         ServeCase(
             "1",
             "FLAC at the limits: 29 s, 192 kHz, 8 channels",
@@ -346,8 +351,19 @@ def serve_cases(fsdd: Path) -> list[ServeCase]:
                 "test_serve_browser_safety.py::test_with_a_token_the_page_enrols_refuses_a_removal_while_training_and_cancels",
             ),
         ),
-        ServeCase("2", "30 recordings of 4.8 MB with `--max-disk 100`", disk, args=("--max-disk", "100")),
-        ServeCase("2", "200 connections sending 10 MiB less 1,000 bytes, then stalling", stalled),
+        ServeCase(
+            "2",
+            "30 recordings of 4.8 MB with `--max-disk 100`",
+            disk,
+            args=("--max-disk", "100"),
+            tests=(safety + "test_models_recordings_and_disk_are_bounded",),
+        ),
+        ServeCase(
+            "2",
+            "200 connections sending 10 MiB less 1,000 bytes, then stalling",
+            stalled,
+            tests=(safety + "test_connections_beyond_the_limit_are_answered_503",),
+        ),
         ServeCase(
             "2",
             "a body sent one byte at a time",

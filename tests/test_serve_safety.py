@@ -308,3 +308,26 @@ def test_sigterm_during_training_leaves_no_copy_of_the_recordings(models, voices
     assert server.returncode == -signal.SIGTERM, err  # uvicorn shuts down, then dies of the signal it caught
     assert not list(scratch.iterdir()), err
     assert "Traceback" not in err
+
+
+def test_connections_beyond_the_limit_are_answered_503(models):
+    from vowels.serve.server import MAX_CONNECTIONS
+
+    server, lines = serve_process(models)
+    url = lines[0].split()[3].rstrip("/")
+    try:
+        stalled = [
+            raw_request(url, f"POST /api/models/duo/enrolment/bob HTTP/1.1\nHost: {url[7:]}\nContent-Length: 9999")
+            for _ in range(MAX_CONNECTIONS - 1)  # each waiting for its body
+        ]
+        time.sleep(1)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}/api/models", timeout=30)
+        assert refused.value.code == 503
+        for sock in stalled:
+            sock.close()
+        time.sleep(1)
+        with urllib.request.urlopen(f"{url}/api/models", timeout=30) as answer:
+            assert answer.status == 200
+    finally:
+        stop(server)
