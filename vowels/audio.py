@@ -146,7 +146,8 @@ def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.n
                 finite = np.isfinite(block)
                 bad += int(block.size - np.count_nonzero(finite))
                 loudest = max(loudest, float(np.max(np.abs(np.where(finite, block, 0)))))
-                blocks.append(to_mono(block.T) if block.shape[1] > 1 else block[:, 0].copy())
+                if not bad and loudest <= MAX_SAMPLE:  # else refused below: mixing could overflow
+                    blocks.append(to_mono(block.T) if block.shape[1] > 1 else block[:, 0].copy())
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"{path}: damaged or truncated {info.format} file ({_libsndfile_reason(exc)}).") from None
     rate = int(info.samplerate)

@@ -1259,16 +1259,15 @@ def add_serve(sub: _Commands) -> None:
     p.add_argument(
         "--allow-host",
         action="append",
-        default=[],
         metavar="NAME",
         help="also answer to this host name (besides IP addresses, localhost and this machine's names); repeatable",
     )
     limits = p.add_argument_group("limits (beyond them the server answers 429 or 507)")
     for flag, metavar, most, what in (
-        ("--max-models", "N", 10_000, f"models ({SERVE_MAX_MODELS})"),
-        ("--max-recordings", "N", 100_000, f"recordings kept ({SERVE_MAX_RECORDINGS})"),
-        ("--max-disk", "MIB", 10**7, f"MiB the models folder holds ({SERVE_MAX_BYTES // 1024**2})"),
-        ("--max-jobs", "N", 100, f"trainings queued or running ({SERVE_MAX_JOBS})"),
+        ("--max-models", "N", 10_000, f"models (default {SERVE_MAX_MODELS})"),
+        ("--max-recordings", "N", 100_000, f"recordings kept (default {SERVE_MAX_RECORDINGS})"),
+        ("--max-disk", "MIB", 10**7, f"MiB the models folder holds (default {SERVE_MAX_BYTES // 1024**2})"),
+        ("--max-jobs", "N", 100, f"trainings queued or running (default {SERVE_MAX_JOBS})"),
     ):
         limits.add_argument(flag, type=whole_number(1, most), default=None, metavar=metavar, help=what)
 
@@ -1303,7 +1302,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         token=not args.no_token,
-        allow_hosts=args.allow_host,
+        allow_hosts=args.allow_host or (),
         settings={name: value for name, value in settings.items() if value is not None},
         say=lambda line: _print(line, flush=True),
     )
