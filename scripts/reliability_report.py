@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from reliability_serve import hostile_flac, run_all, serve_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = os.environ | {"PYTHONIOENCODING": "utf-8:strict"}
@@ -272,6 +273,13 @@ def cases(fsdd: Path) -> list[Case]:
             speakers,
             tests=["test_messages.py", "test_reliability.py::test_a_library_seed_out_of_range_names_random_state"],
         ),
+        Case(
+            "25",
+            "a FLAC at 655,350 Hz in 8 channels in a speaker folder (issue 25)",
+            ["extract", "voices", "--out", "f.npz", "-q"],
+            lambda w: (speakers(w), hostile_flac(w / "voices" / "george" / "fast.flac")),
+            tests=["test_audio.py::test_channels_and_rate_beyond_the_limits_are_refused_before_decoding"],
+        ),
     ]
 
 
@@ -355,8 +363,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(results: list[dict], when: str) -> str:
-    """The report: one row per case."""
+def markdown(results: list[dict], when: str, serve: list[dict]) -> str:
+    """The report: one row per case, then the `serve` section."""
     lines = [
         "# Reliability: what breaking vowels on purpose does now",
         "",
@@ -367,8 +375,9 @@ def markdown(results: list[dict], when: str) -> str:
         "writers need controlled kill points: the tests named in the last column do that, in CI.",
         "",
         "Limits: `--workers` at most the CPUs available (warning, then capped); `--seeds` at most 1000;",
-        "seeds 0 to 2**32 - 1; recordings at most 60 s, refused from the header before decoding; UCI lines",
-        "at most 64 KiB, read in a stream; bundle metadata checked for types, ranges and its own sha256.",
+        "seeds 0 to 2**32 - 1; recordings at most 60 s, 16 channels and 192 kHz, refused from the header",
+        "before decoding, then decoded a block at a time; UCI lines at most 64 KiB, read in a stream; bundle",
+        "metadata checked for types, ranges and its own sha256. `vowels serve`'s own limits are in its section.",
         "",
         "| item | tried | command | exit | what vowels says | traceback | peak MB | tests |",
         "|---|---|---|---|---|---|---|---|",
@@ -385,7 +394,7 @@ def markdown(results: list[dict], when: str) -> str:
             f"{'yes' if r['traceback'] else 'no'} | {r['peak_mb']} | {tests} |"
         )
     lines.append("")
-    return "\n".join(lines)
+    return "\n".join([*lines, *serve_markdown(serve)])
 
 
 def main() -> int:
@@ -403,13 +412,16 @@ def main() -> int:
             result = run_case(case, work)
             results.append(result)
             print(f"{result['item']:>3} {result['tried']}: exit {result['exit_code']}", file=sys.stderr)
+        serve = run_all(args.fsdd, Path(scratch))
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "reliability.json").write_text(json.dumps({"date": when, "cases": results}, indent=2) + "\n")
-    (args.out / "reliability.md").write_text(markdown(results, when))
+    (args.out / "reliability.json").write_text(
+        json.dumps({"date": when, "cases": results, "serve": serve}, indent=2) + "\n"
+    )
+    (args.out / "reliability.md").write_text(markdown(results, when, serve))
     print(f"Wrote {args.out / 'reliability.md'}", file=sys.stderr)
     if args.out.resolve() == (ROOT / "reports").resolve():
-        (ROOT / "docs" / "reliability.md").write_text(markdown(results, when))
+        (ROOT / "docs" / "reliability.md").write_text(markdown(results, when, serve))
         print(f"Wrote {ROOT / 'docs' / 'reliability.md'} (the documentation's copy)", file=sys.stderr)
     return 0
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from vowels.audio import MAX_SAMPLE, read_audio, readable_extensions
+from vowels.audio import MAX_CHANNELS, MAX_RATE, MAX_SAMPLE, read_audio, readable_extensions
 from vowels.errors import AudioError, DataError
 
 SR = 16000
@@ -143,6 +143,41 @@ def test_unsupported_message_lists_what_is_readable(tmp_path):
     with pytest.raises(AudioError, match=re.escape(".flac")):
         read_audio(path, sr=SR)
     assert ".wav" in readable_extensions() and ".m4a" not in readable_extensions()
+
+
+@pytest.mark.parametrize(
+    "name, channels, rate, expected",
+    [
+        ("wide.ogg", 255, 48000, f"255 channels, more than the {MAX_CHANNELS} allowed; mix it down"),
+        ("fast.flac", 8, 655350, f"655350 Hz sample rate, above the {MAX_RATE} Hz allowed; resample it"),
+    ],
+)
+def test_channels_and_rate_beyond_the_limits_are_refused_before_decoding(tmp_path, name, channels, rate, expected):
+    """Issue 25: a 2.4 MB Ogg of 255 channels at 192 kHz took 11 GB to decode; the header says so first."""
+    path = tmp_path / name
+    sf.write(path, np.tile(tone(0.2, sr=rate)[:, None], (1, channels)), rate)
+    with pytest.raises(AudioError) as info:
+        read_audio(path, sr=SR)
+    assert str(info.value).startswith(f"{path}: ") and expected in str(info.value)
+
+
+def test_a_wide_recording_is_decoded_a_block_at_a_time(tmp_path):
+    """16 channels at 192 kHz for 5 s are 61 MB as float32: mixing each block down as it is read
+    keeps at most the mono signal (4 MB) and one block (4 MB) in memory."""
+    import tracemalloc
+
+    path = tmp_path / "wide.wav"
+    with sf.SoundFile(path, "w", MAX_RATE, MAX_CHANNELS, subtype="PCM_16") as out:
+        for _ in range(5):
+            out.write(np.tile(tone(1.0, sr=MAX_RATE)[:, None], (1, MAX_CHANNELS)))
+    tracemalloc.start()
+    try:
+        y = read_audio(path, sr=SR, trim_db=None, backend="numpy")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(y) == 5 * SR
+    assert peak < 25e6, f"{peak / 1e6:.0f} MB held while reading"
 
 
 @pytest.mark.parametrize(

@@ -228,7 +228,7 @@ def test_model_and_speaker_names_cannot_leave_the_models_folder(client, models, 
         response = post_file(client, f"/api/models/{model}/enrolment/{speaker}", data)
         assert response.status_code in (404, 405, 422), (model, speaker, response.text)
     text = detail(post_file(client, "/api/models/trio/enrolment/bad*name", data), 422)
-    assert text.startswith("speaker name 'bad*name' is not allowed: use 1 to 64 letters")
+    assert text.startswith("speaker name 'bad*name' is not allowed: use letters, digits")
     text = detail(post_file(client, "/api/models/trio/enrolment/Unknown", data), 422)
     assert "it is the answer for a voice the model does not know" in text
     (models / "outside").mkdir()
@@ -245,7 +245,7 @@ def test_requests_from_another_site_or_host_are_refused(models):
         foreign = client.post("/api/models/trio/train", headers={"origin": "http://evil.example"})
         assert "another web site" in detail(foreign, 403)
         rebound = client.get("/api/models", headers={"host": "evil.example:8000"})
-        assert "answers to the host names 127.0.0.1 only" in detail(rebound, 403)
+        assert "answers to the host names 127.0.0.1 and IP addresses only" in detail(rebound, 403)
 
 
 def test_a_bug_is_a_500_with_one_line_and_no_traceback(models, voices, monkeypatch):

@@ -11,6 +11,7 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from .names import DSP_CHOICES
 
 __all__ = [
     "BACKENDS",
+    "MAX_CHANNELS",
+    "MAX_RATE",
     "MAX_SAMPLE",
     "MAX_SECONDS",
     "SILENCE_PEAK_DBFS",
@@ -44,6 +47,19 @@ MAX_SAMPLE = 2.0**31
 """Largest sample magnitude `read_audio` accepts: float recordings lie within about ±1, and even one
 scaled like 32-bit integers stays below 2**31; larger values are damage, and would overflow float32
 when mixed down or squared."""
+
+MAX_CHANNELS = 16
+"""Most channels `read_audio` accepts, checked from the header before decoding: a voice is recorded
+with one or two microphones (a few more for an array); a container claiming 255 channels would
+decode to hundreds of times the memory of the voice in it."""
+
+MAX_RATE = 192_000
+"""Highest sample rate `read_audio` accepts, in Hz, checked from the header before decoding: the
+highest rate audio interfaces record at; speech needs 16 kHz."""
+
+_BLOCK_FRAMES = 65_536
+"""Frames decoded at a time: at most `MAX_CHANNELS` x this many float32 samples are held undecimated,
+each block mixed down to mono before the next is read."""
 
 _TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence detector
 _STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
@@ -88,25 +104,53 @@ def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool 
     )
 
 
-def _decode(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
-    """Samples of shape (n_samples, n_channels), float32, and the file's rate in Hz.
+def _check_shape(path: Path, channels: int, rate: float, what: str) -> None:
+    """Refuse a header whose channels or rate (Hz) would make decoding take far more memory than a voice needs."""
+    if channels > MAX_CHANNELS:
+        raise AudioError(
+            f"{path}: {channels} channels, more than the {MAX_CHANNELS} allowed; mix it down to mono or stereo first."
+        )
+    if rate > MAX_RATE:
+        raise AudioError(
+            f"{path}: {rate:g} Hz {what}, above the {MAX_RATE} Hz allowed; resample it to 16 or 48 kHz first."
+        )
 
-    A file longer than `max_seconds` (s) by its header is refused before decoding; one whose
-    header understates it is refused after decoding at most `max_seconds` and one sample.
+
+def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, int]:
+    """Mono float32 samples of the file (mixed down with `to_mono`) and its rate in Hz.
+
+    Channels and rate are checked from the header (`MAX_CHANNELS`, `MAX_RATE`), and a file longer
+    than `max_seconds` (s) by its header is refused, all before decoding; the file is then decoded
+    `_BLOCK_FRAMES` at a time, each block checked and mixed down before the next is read, so one whose
+    header understates its length is refused after decoding at most `max_seconds` and one block.
     """
     import soundfile as sf
 
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
-        return _decode_fallback(path, str(exc), max_seconds)
+        return _decode_fallback(path, str(exc), max_seconds, to_mono)
+    _check_shape(path, info.channels, info.samplerate, "sample rate")
     max_frames = int(max_seconds * info.samplerate) if np.isfinite(max_seconds) and info.samplerate > 0 else -2
     if max_frames >= 0 and info.frames > max_frames:
         raise _too_long(path, info.frames / info.samplerate, max_seconds)
+    blocks: list[np.ndarray] = []
+    n_frames, bad, loudest = 0, 0, 0.0
     try:
-        data, rate = sf.read(str(path), frames=max_frames + 1, dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as audio:
+            while max_frames < 0 or n_frames <= max_frames:
+                block = audio.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                if len(block) == 0:
+                    break
+                n_frames += len(block)
+                finite = np.isfinite(block)
+                bad += int(block.size - np.count_nonzero(finite))
+                loudest = max(loudest, float(np.max(np.abs(np.where(finite, block, 0)))))
+                if not bad and loudest <= MAX_SAMPLE:  # else refused below: mixing could overflow
+                    blocks.append(to_mono(block.T) if block.shape[1] > 1 else block[:, 0].copy())
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"{path}: damaged or truncated {info.format} file ({_libsndfile_reason(exc)}).") from None
+    rate = int(info.samplerate)
     overstated = _declared_wav_bytes(info.extra_info)
     if overstated is not None:
         declared, actual = overstated
@@ -114,14 +158,29 @@ def _decode(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
             f"{path}: truncated {info.format} file (header declares {declared} bytes of audio, "
             f"the file holds {actual}); re-export or re-copy it."
         )
-    if max_frames >= 0 and len(data) > max_frames:
-        raise _too_long(path, len(data) / rate, max_seconds, at_least=True)
-    if 0 < len(data) < info.frames and info.format not in ("WAV", "AIFF"):
+    if max_frames >= 0 and n_frames > max_frames:
+        raise _too_long(path, n_frames / rate, max_seconds, at_least=True)
+    if 0 < n_frames < info.frames and info.format not in ("WAV", "AIFF"):
         raise AudioError(
             f"{path}: truncated {info.format} file (header declares {info.frames} samples, "
-            f"{len(data)} could be decoded); re-export or re-copy it."
+            f"{n_frames} could be decoded); re-export or re-copy it."
         )
-    return data, int(rate)
+    _check_samples(path, bad, n_frames * info.channels, loudest)
+    y = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+    return y.astype(np.float32, copy=False), rate
+
+
+def _check_samples(path: Path, bad: int, size: int, loudest: float) -> None:
+    """Refuse `bad` NaN or infinite samples of `size`, or a `loudest` magnitude beyond `MAX_SAMPLE`."""
+    if size == 0:
+        raise AudioError(f"{path}: holds no samples (the header is there, the audio is not).")
+    if bad:
+        raise AudioError(f"{path}: holds NaN or infinite samples ({bad} of {size}).")
+    if loudest > MAX_SAMPLE:
+        raise AudioError(
+            f"{path}: holds samples of magnitude up to {loudest:.3g}, beyond any audio scale (at most 2**31); "
+            "the file is damaged or its samples are not audio."
+        )
 
 
 def _libsndfile_reason(exc: Exception) -> str:
@@ -129,7 +188,9 @@ def _libsndfile_reason(exc: Exception) -> str:
     return text.split("Error : ", 1)[-1].split(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
 
 
-def _decode_fallback(path: Path, soundfile_error: str, max_seconds: float) -> tuple[np.ndarray, int]:
+def _decode_fallback(
+    path: Path, soundfile_error: str, max_seconds: float, to_mono: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, int]:
     """Decode what libsndfile cannot, through librosa's audioread fallback (ffmpeg if installed)."""
     suffix = path.suffix.lower()
     reason = _libsndfile_reason(RuntimeError(soundfile_error))
@@ -143,6 +204,8 @@ def _decode_fallback(path: Path, soundfile_error: str, max_seconds: float) -> tu
     import librosa
 
     try:
+        with audioread.audio_open(str(path)) as header:
+            _check_shape(path, header.channels, header.samplerate, "sample rate")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # librosa's deprecation notice for audioread
             # Decodes at most one second more than allowed, so a long file is never read whole.
@@ -156,7 +219,10 @@ def _decode_fallback(path: Path, soundfile_error: str, max_seconds: float) -> tu
         ) from None
     if y.shape[-1] > max_seconds * rate:
         raise _too_long(path, y.shape[-1] / rate, max_seconds, at_least=True)
-    return np.atleast_2d(y).T.astype(np.float32), int(rate)
+    finite = np.isfinite(y)
+    loudest = float(np.max(np.abs(np.where(finite, y, 0)))) if y.size else 0.0
+    _check_samples(path, int(y.size - np.count_nonzero(finite)), int(y.size), loudest)
+    return (to_mono(y) if y.ndim > 1 else y).astype(np.float32), int(rate)
 
 
 def read_audio(
@@ -230,24 +296,11 @@ def read_audio(
     if status.st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes).")
 
-    data, rate = _decode(path, float(max_seconds))
-    if data.size == 0:
-        raise AudioError(f"{path}: holds no samples (the header is there, the audio is not).")
-    bad = int(np.count_nonzero(~np.isfinite(data)))
-    if bad:
-        raise AudioError(f"{path}: holds NaN or infinite samples ({bad} of {data.size}).")
-    loudest = float(np.max(np.abs(data)))
-    if loudest > MAX_SAMPLE:
-        raise AudioError(
-            f"{path}: holds samples of magnitude up to {loudest:.3g}, beyond any audio scale (at most 2**31); "
-            "the file is damaged or its samples are not audio."
-        )
-
     signal: Any = _LibrosaSignal
     if backend == "numpy":
         from . import dsp as signal
 
-    y = signal.to_mono(data.T) if data.shape[1] > 1 else data[:, 0]
+    y, rate = _decode(path, float(max_seconds), signal.to_mono)
     peak = float(np.max(np.abs(y)))
     level = 20 * np.log10(peak) if peak > 0 else -np.inf
     if level < SILENCE_PEAK_DBFS:

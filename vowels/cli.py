@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
-from .limits import MAX_SEED, MAX_SEEDS
+from .limits import MAX_SEED, MAX_SEEDS, SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
 from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES, RECURRENT
 from .plots import DATA_FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES
 
@@ -1283,6 +1283,26 @@ def add_serve(sub: _Commands) -> None:
     p.add_argument(
         "--port", type=whole_number(0, 65535), default=8000, help="TCP port (default 8000; 0 picks a free one)"
     )
+    p.add_argument(
+        "--no-token",
+        action="store_true",
+        help="off loopback, ask for no token (by default one is printed with the address); anyone who can "
+        "reach the machine can then use the server",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="also answer to this host name (besides IP addresses, localhost and this machine's names); repeatable",
+    )
+    limits = p.add_argument_group("limits (beyond them the server answers 429 or 507)")
+    for flag, metavar, most, what in (
+        ("--max-models", "N", 10_000, f"models (default {SERVE_MAX_MODELS})"),
+        ("--max-recordings", "N", 100_000, f"recordings kept (default {SERVE_MAX_RECORDINGS})"),
+        ("--max-disk", "MIB", 10**7, f"MiB the models folder holds (default {SERVE_MAX_BYTES // 1024**2})"),
+        ("--max-jobs", "N", 100, f"trainings queued or running (default {SERVE_MAX_JOBS})"),
+    ):
+        limits.add_argument(flag, type=whole_number(1, most), default=None, metavar=metavar, help=what)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -1303,7 +1323,22 @@ def run_serve(args: argparse.Namespace) -> int:
         folder, default = model.parent, model.name
     else:
         folder, default = Path(args.models or "models"), None
-    serve(folder, default_model=default, host=args.host, port=args.port, say=lambda line: _print(line, flush=True))
+    settings = {
+        "max_models": args.max_models,
+        "max_recordings": args.max_recordings,
+        "max_bytes": None if args.max_disk is None else args.max_disk * 1024**2,
+        "max_jobs": args.max_jobs,
+    }
+    serve(
+        folder,
+        default_model=default,
+        host=args.host,
+        port=args.port,
+        token=not args.no_token,
+        allow_hosts=args.allow_host or (),
+        settings={name: value for name, value in settings.items() if value is not None},
+        say=lambda line: _print(line, flush=True),
+    )
     return ExitStatus.SUCCESS
 
 

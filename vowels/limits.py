@@ -2,13 +2,30 @@
 before any work. The others sit beside the code they guard: `vowels.audio.MAX_SECONDS`,
 `vowels.datasets.MAX_LINE_BYTES`, the sample rates and feature count of `vowels.bundle`."""
 
-__all__ = ["MAX_SEED", "MAX_SEEDS", "cap_workers"]
+__all__ = [
+    "MAX_SEED",
+    "MAX_SEEDS",
+    "SERVE_MAX_BYTES",
+    "SERVE_MAX_JOBS",
+    "SERVE_MAX_MODELS",
+    "SERVE_MAX_RECORDINGS",
+    "cap_workers",
+]
 
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy and Keras accept."""
 
 MAX_SEEDS = 1000
 """The most seeds one `vowels reproduce --seeds N` trains."""
+
+SERVE_MAX_MODELS = 20
+"""`vowels serve --max-models`: most models in the folder, trained or being enrolled."""
+SERVE_MAX_RECORDINGS = 1000
+"""`vowels serve --max-recordings`: most recordings kept for enrolment, over every model."""
+SERVE_MAX_BYTES = 2 * 1024**3
+"""`vowels serve --max-disk` (in MiB there): most bytes the models folder may hold, 2 GiB."""
+SERVE_MAX_JOBS = 4
+"""`vowels serve --max-jobs`: most training jobs queued or running at once."""
 
 
 def cap_workers(n_jobs: int, *, asked: str | None = None) -> tuple[int, str | None]:

@@ -3,8 +3,10 @@
 Every answer that is not a success is ``{"detail": "<one line: the problem and the fix>"}``:
 404 no such model, speaker or job; 409 the request conflicts with what is there (a model that
 exists, a training under way, a bundle that cannot be read); 413 a body over the size cap; 422
-bad input (a bad name or parameter, or audio that `vowels.audio.read_audio` refuses); 403 a
-request from another web site; 500 a bug, its traceback in the server's log only.
+bad input (a bad name or parameter, or audio that `vowels.audio.read_audio` refuses); 401 no token
+(off loopback); 403 a request from another web site or host, or without its XSRF header; 429 the
+training queue is full; 507 a limit of the models folder reached; 500 a bug, its traceback in the
+server's log only.
 """
 
 from __future__ import annotations
@@ -22,18 +24,23 @@ from fastapi.staticfiles import StaticFiles
 
 from ..errors import BundleError, ParameterError, VowelsError
 from . import schemas
-from .jobs import MAX_EPOCHS, MIN_TAKES, TrainingJobs
+from .guard import Access, AccessMiddleware
+from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, TrainingJobs
 from .names import check_name
-from .store import MAX_TAKES, ModelStore, NotFound
-from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload, shown_name
+from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
+from .uploads import (
+    BODY_SECONDS,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_SECONDS,
+    BodyLimit,
+    features_of_upload,
+    saved_upload,
+    shown_name,
+)
 
 __all__ = ["create_app"]
 
 STATIC = Path(__file__).parent / "static"
-
-
-class Conflict(VowelsError):
-    """The request conflicts with the models folder as it is (HTTP 409)."""
 
 
 def _status(exc: VowelsError) -> int:
@@ -41,6 +48,10 @@ def _status(exc: VowelsError) -> int:
         return 404
     if isinstance(exc, (Conflict, BundleError)):
         return 409
+    if isinstance(exc, Busy):
+        return 429
+    if isinstance(exc, Full):
+        return 507
     return 422
 
 
@@ -73,24 +84,6 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) + "."
 
 
-def _host_name(host: str) -> str:
-    """``HOST`` of a Host header ``HOST:PORT`` (``[::1]`` of ``[::1]:8000``)."""
-    return host if host.endswith("]") or host.count(":") != 1 else host.rsplit(":", 1)[0]
-
-
-def _refusal(request: Request, allowed_hosts: Sequence[str] | None) -> str | None:
-    """Why a request may not be served: another web site's page may not drive this server (its Origin
-    differs), nor a site whose name was pointed at this machine (its Host is not one of `allowed_hosts`)."""
-    host = request.headers.get("host", "")
-    if allowed_hosts is not None and _host_name(host).lower() not in allowed_hosts:
-        names = ", ".join(dict.fromkeys(allowed_hosts))
-        return f"this server answers to the host names {names} only; open it at one of them."
-    origin = request.headers.get("origin")
-    if origin is not None and origin.split("://", 1)[-1] != host:
-        return "requests from another web site's page are refused; use this server's own page."
-    return None
-
-
 def create_app(
     models: str | os.PathLike[str],
     *,
@@ -98,6 +91,12 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     max_upload_seconds: float = MAX_UPLOAD_SECONDS,
     allowed_hosts: Sequence[str] | None = None,
+    token: str | None = None,
+    max_models: int = MAX_MODELS,
+    max_recordings: int = MAX_RECORDINGS,
+    max_bytes: int = MAX_BYTES,
+    max_jobs: int = MAX_JOBS,
+    body_seconds: float = BODY_SECONDS,
 ) -> FastAPI:
     """The web application: the page at ``/``, the API under ``/api``, its schema at ``/openapi.json``.
 
@@ -113,24 +112,31 @@ def create_app(
     max_upload_seconds : float, default=`vowels.serve.uploads.MAX_UPLOAD_SECONDS`
         Longest recording, in s; longer ones are answered 422.
     allowed_hosts : sequence of str, default=None
-        Host names the server answers to (a request naming another is answered 403, which stops a
-        web site that points its name at this machine); None answers to any.
+        Host names the server answers to besides IP addresses (a request naming another is answered
+        403, which stops a web site that points its name at this machine); None answers to any.
+    token : str, default=None
+        The token every request must show (`vowels.serve.guard`); None asks for none.
+    max_models, max_recordings, max_bytes : int
+        Limits of the models folder (`vowels.serve.store.ModelStore`); beyond them, 507.
+    max_jobs : int, default=`vowels.serve.jobs.MAX_JOBS`
+        Most training jobs queued or running; beyond them, 429.
+    body_seconds : float, default=`vowels.serve.uploads.BODY_SECONDS`
+        Longest a request body may take to arrive, in s; slower ones are answered 408.
 
     Returns
     -------
     fastapi.FastAPI
         Its ``state.jobs`` (`vowels.serve.jobs.TrainingJobs`) runs the trainings.
     """
-    store = ModelStore(models)
-    allowed = None if allowed_hosts is None else [h.lower() for h in allowed_hosts]
+    store = ModelStore(models, max_models=max_models, max_recordings=max_recordings, max_bytes=max_bytes)
     if default_model is not None:
         check_name(default_model, what="model")
-    jobs = TrainingJobs(store)
+    jobs = TrainingJobs(store, max_jobs=max_jobs)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        jobs.close()
+        jobs.close(cancel=True)  # on Ctrl+C or SIGTERM: stop the training, so its scratch copy is removed
 
     app = FastAPI(
         lifespan=lifespan,
@@ -142,18 +148,13 @@ def create_app(
         responses={422: {"model": schemas.Problem, "description": "bad input; `detail` says which and why"}},
     )
     app.state.store, app.state.jobs = store, jobs
-    app.add_middleware(BodyLimit, limit=max_upload_bytes)
+    app.add_middleware(BodyLimit, limit=max_upload_bytes, seconds=body_seconds)
 
-    @app.middleware("http")
-    async def refuse_other_sites(request: Request, call_next: Any) -> Any:
-        refusal = _refusal(request, allowed)
-        if refusal is not None:
-            return _problem(403, refusal)
-        return await call_next(request)
+    app.add_middleware(AccessMiddleware, access=Access(allowed_hosts, token))
 
     @app.exception_handler(VowelsError)
     async def vowels_error(request: Request, exc: VowelsError) -> JSONResponse:
-        message = str(exc).replace("pass force=True", 'send "force": true')
+        message = store.private(str(exc)).replace("pass force=True", 'send "force": true')
         return _problem(_status(exc), message)
 
     @app.exception_handler(RequestValidationError)
@@ -285,7 +286,13 @@ def create_app(
         responses={404: {"model": schemas.Problem}},
     )
     def remove_speaker(model: str, speaker: str) -> schemas.Enrolment:
-        """Forget the recordings of `speaker` for training `model`."""
+        """Forget the recordings of `speaker` for training `model`; refused while `model` is being trained."""
+        running = jobs.active(model)
+        if running is not None and running.state == "running":
+            raise Conflict(
+                f"model {model!r} is being trained on the recordings of {speaker!r} (job {running.id}); wait for it to "
+                f"finish or cancel it (DELETE /api/jobs/{running.id}), then remove the speaker."
+            )
         store.remove_speaker(model, speaker)
         return enrolment(model)
 
@@ -305,6 +312,7 @@ def create_app(
         running = jobs.active(model)
         if running is not None:
             raise Conflict(f"model {model!r} is already being trained (job {running.id}); wait for it to finish.")
+        store.check_space()
         if state.model_exists and not request.force:
             raise Conflict(f'model {model!r} already exists; send "force": true to replace it, or choose a new name.')
         return jobs.submit(
@@ -322,6 +330,16 @@ def create_app(
         job = jobs.get(job_id)
         if job is None:
             raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
+        return job.to_dict()
+
+    @app.delete("/api/jobs/{job_id}", response_model=schemas.JobStatus, tags=["enrol"], responses={404: {}, 409: {}})
+    def cancel_job(job_id: str) -> dict:
+        """Cancel a training job: a queued one at once, a running one at its next epoch (the model is not changed)."""
+        job = jobs.cancel(job_id)
+        if job is None:
+            raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
+        if job.state in ("succeeded", "failed"):
+            raise Conflict(f"training job {job_id} has already {job.state}; there is nothing to cancel.")
         return job.to_dict()
 
     return app

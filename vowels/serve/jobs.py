@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import VowelsError
+from ..limits import SERVE_MAX_JOBS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,16 +30,27 @@ if TYPE_CHECKING:
     from ..progress import EpochStatus
     from .store import ModelStore
 
-__all__ = ["ENCODER", "MAX_EPOCHS", "MIN_TAKES", "Job", "TrainingJobs", "training_settings"]
+__all__ = ["ENCODER", "MAX_EPOCHS", "MAX_JOBS", "MIN_TAKES", "Busy", "Job", "TrainingJobs", "training_settings"]
 
 MIN_TAKES = 3
 """Fewest recordings per speaker to train on: two to learn from and one held out to check."""
 MAX_EPOCHS = 500
 """Most training epochs one job may ask for."""
+MAX_JOBS = SERVE_MAX_JOBS
+"""Most jobs queued or running at once; more are refused (HTTP 429) until one ends or is cancelled."""
 MAX_JOBS_KEPT = 100
 """Finished jobs remembered for ``GET /api/jobs``; older ones are forgotten."""
 
 log = logging.getLogger("vowels.serve")
+_ENDED = ("succeeded", "failed", "cancelled")
+
+
+class Busy(VowelsError):
+    """The training queue is full (HTTP 429)."""
+
+
+class Cancelled(VowelsError):
+    """Raised inside a training whose job was cancelled, to stop it at the next epoch."""
 
 
 @dataclass
@@ -55,7 +68,7 @@ class Job:
     architecture : {"encoder", "bilstm", "lstm"}
         ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network
         trained (`vowels.names.RECURRENT`): a forward-only ``"lstm"`` streams.
-    state : {"queued", "running", "succeeded", "failed"}
+    state : {"queued", "running", "succeeded", "failed", "cancelled"}
     progress : float in [0, 1]
         Share of the epochs of every network to train done.
     stage : str
@@ -80,6 +93,12 @@ class Job:
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    cancel: bool = False
+
+    def check_cancel(self) -> None:
+        """Stop the training (raise `Cancelled`) when the job has been cancelled."""
+        if self.cancel:
+            raise Cancelled(f"job {self.id} was cancelled")
 
     def to_dict(self) -> dict:
         """JSON-ready: what ``GET /api/jobs/{id}`` answers."""
@@ -106,6 +125,7 @@ train, so the model is ready in seconds."""
 
 
 def _share(job: Job, done: int, total: int) -> None:
+    job.check_cancel()
     job.progress = min(0.99, done / max(total, 1))
 
 
@@ -141,6 +161,7 @@ class _Monitor:
         self.job, self.n_networks, self.network = job, n_networks, 0
 
     def start(self, n_epochs: int, n_batches: int) -> None:
+        self.job.check_cancel()
         self.network += 1
         self.n_networks = max(self.n_networks, self.network)
         self.job.stage = f"training network {self.network} of {self.n_networks} ({self._purpose()})"
@@ -153,6 +174,7 @@ class _Monitor:
         return "calibrating the unknown threshold, a speaker left out"
 
     def update(self, status: EpochStatus, history: object) -> None:
+        self.job.check_cancel()
         done = (self.network - 1 + status.epoch / status.n_epochs) / self.n_networks
         self.job.progress = min(0.99, done)
         self.job.stage = (
@@ -167,8 +189,8 @@ class _Monitor:
 class TrainingJobs:
     """A queue of training jobs for one `ModelStore`, worked through by one background thread."""
 
-    def __init__(self, store: ModelStore) -> None:
-        self.store = store
+    def __init__(self, store: ModelStore, *, max_jobs: int = MAX_JOBS) -> None:
+        self.store, self.max_jobs = store, max_jobs
         self._jobs: dict[str, Job] = {}
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -194,9 +216,15 @@ class TrainingJobs:
         """Queue a training of `model` on its enrolled recordings, with an `architecture` network of
         `vowels.names.RECURRENT`; returns the job at once."""
         with self._lock:
+            waiting = sum(1 for j in self._jobs.values() if j.state not in _ENDED)
+            if waiting >= self.max_jobs:
+                raise Busy(
+                    f"{waiting} training jobs are already queued or running, the most this server takes; wait for "
+                    "one to finish or cancel one (DELETE /api/jobs/ID)."
+                )
             job = Job(id=str(next(self._ids)), model=model, epochs=epochs, force=force, architecture=architecture)
             self._jobs[job.id] = job
-            finished = [j.id for j in self._jobs.values() if j.state in ("succeeded", "failed")]
+            finished = [j.id for j in self._jobs.values() if j.state in _ENDED]
             for old in finished[: max(0, len(self._jobs) - MAX_JOBS_KEPT)]:
                 del self._jobs[old]
             if self._thread is None or not self._thread.is_alive():
@@ -205,28 +233,55 @@ class TrainingJobs:
         self._queue.put(job)
         return job
 
-    def close(self) -> None:
-        """Let the worker finish the job it is on and stop."""
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel job `job_id`: a queued one at once, a running one at its next epoch; None if there is none."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state in _ENDED:
+                return job
+            job.cancel = True
+            if job.state == "queued":
+                job.state, job.stage, job.finished = "cancelled", "cancelled before it started", time.time()
+            else:
+                job.stage = "cancelling at the end of this epoch"
+            return job
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Stop the worker after the job it is on; with `cancel`, cancel that job and every queued one."""
+        if cancel:
+            for job in self.all():
+                self.cancel(job.id)
         self._queue.put(None)
+        if cancel and self._thread is not None:
+            self._thread.join(timeout=30)
 
     def _work(self) -> None:
         while True:
             job = self._queue.get()
             if job is None:
                 return
-            job.state, job.started = "running", time.time()
+            with self._lock:
+                if job.state != "queued":
+                    continue
+                job.state, job.started = "running", time.time()
             job.stage = "reading the recordings (and loading TensorFlow, for the first training)"
             try:
                 job.result = self._train(job)
                 job.state, job.progress, job.stage = "succeeded", 1.0, f"saved model {job.model!r}"
+            except Cancelled:
+                job.state, job.stage = "cancelled", "cancelled; the model was not changed"
             except VowelsError as exc:
-                job.state, job.error, job.stage = "failed", str(exc), "failed"
+                job.state, job.error, job.stage = "failed", self._private(str(exc)), "failed"
             except Exception as exc:  # a bug: the server goes on, the log keeps the traceback
                 log.exception("training job %s failed", job.id)
                 job.state, job.stage = "failed", "failed"
                 job.error = f"internal error ({type(exc).__name__}); the server's log has the details."
             finally:
                 job.finished = time.time()
+
+    def _private(self, message: str) -> str:
+        """`message` without this server's folders: a recording named by its speaker and file, a model by its name."""
+        return self.store.private(re.sub(r"\S*vowels-enrolment-[^/\s]+/speakers/", "", message))
 
     def _train(self, job: Job) -> dict:
         from ..progress import monitoring
@@ -253,6 +308,7 @@ class TrainingJobs:
             with monitoring(_Monitor(job, _n_networks(len(enrolment)))):
                 model.fit(data)
             job.warnings = _skipped(model.failures_, data)
+        job.check_cancel()
         job.stage = "saving the model"
         model.save(self.store.path(job.model), force=job.force)
         return self.store.describe(job.model)

@@ -4,14 +4,15 @@ inside the models folder."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from ..errors import ParameterError
 
-__all__ = ["MAX_NAME_LENGTH", "RESERVED_SPEAKER", "check_name", "child"]
+__all__ = ["MAX_NAME_BYTES", "RESERVED_SPEAKER", "check_name", "child", "name_key"]
 
-MAX_NAME_LENGTH = 64
-"""Longest model or speaker name, in characters."""
+MAX_NAME_BYTES = 64
+"""Longest model or speaker name, in bytes of UTF-8 (a file name may have 255): ``𝐀`` takes 4."""
 
 RESERVED_SPEAKER = "unknown"
 """The answer for no match (`vowels.recordings.UNKNOWN`), so never a speaker's name."""
@@ -21,15 +22,49 @@ _NAME = re.compile(r"[^\W_](?:[\w .-]*[^\W_])?")
 path separator, no leading dot (hidden files, ``..``), nothing a shell or a file system treats specially."""
 
 
+_SCRIPTS_TOGETHER = ({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}, {"CJK", "HANGUL"}, {"CJK", "BOPOMOFO"})
+"""Scripts one name may mix, besides Latin (Unicode TS 39's "highly restrictive" level): Japanese,
+Korean and Chinese writing mix them."""
+
+
+def name_key(name: str) -> str:
+    """What two names that read alike share: NFKC-normalised (``ｕｎｋｎｏｗｎ`` and ``𝐮nknown`` are
+    ``unknown``), then case-folded. Reserved words and duplicates are checked on it."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _scripts(name: str) -> set[str]:
+    """The scripts of the letters of `name`, by the first word of their Unicode names (LATIN, CYRILLIC, ...)."""
+    return {unicodedata.name(c, "UNKNOWN").split()[0] for c in name if c.isalpha()}
+
+
+def _mixes_scripts(name: str) -> bool:
+    """Whether `name` mixes scripts a reader cannot tell apart (``unknоwn`` with a Cyrillic ``о``)."""
+    scripts = _scripts(name)
+    return len(scripts) > 1 and not any(scripts - {"LATIN"} <= allowed for allowed in _SCRIPTS_TOGETHER)
+
+
 def check_name(name: str, *, what: str) -> str:
-    """`name` if it is a valid model or speaker name (`what`); else a `ParameterError` saying what is allowed."""
-    shown = name if len(name) <= MAX_NAME_LENGTH + 10 else name[: MAX_NAME_LENGTH + 7] + "..."
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not _NAME.fullmatch(name) or ".." in name:
+    """`name` if it is a valid model or speaker name (`what`); else a `ParameterError` saying what is allowed.
+
+    The length is counted in bytes of UTF-8, as the file system counts it. A name whose letters mix
+    scripts outside `_SCRIPTS_TOGETHER` is refused, and so is a speaker name that reads as
+    `RESERVED_SPEAKER` once normalised (`name_key`).
+    """
+    shown = name if len(name) <= MAX_NAME_BYTES + 10 else name[: MAX_NAME_BYTES + 7] + "..."
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if not 1 <= size <= MAX_NAME_BYTES or not _NAME.fullmatch(name) or ".." in name:
         raise ParameterError(
-            f"{what} name {shown!r} is not allowed: use 1 to {MAX_NAME_LENGTH} letters, digits, '_', '-', '.' or "
-            "inner spaces, starting and ending with a letter or digit (e.g. 'alice' or 'team-2')."
+            f"{what} name {shown!r} is not allowed: use letters, digits, '_', '-', '.' or inner spaces, starting "
+            f"and ending with a letter or digit, {MAX_NAME_BYTES} bytes at most in UTF-8 (e.g. 'alice' or 'team-2')."
         )
-    if what == "speaker" and name.casefold() == RESERVED_SPEAKER:
+    if _mixes_scripts(name_key(name)):
+        scripts = " and ".join(sorted(_scripts(name_key(name)))).lower()
+        raise ParameterError(
+            f"{what} name {shown!r} is not allowed: it mixes {scripts} letters, which can look alike; "
+            "write it in one script."
+        )
+    if what == "speaker" and name_key(name) == RESERVED_SPEAKER:
         raise ParameterError(
             f"speaker name {name!r} is not allowed: it is the answer for a voice the model does not know; "
             "choose another name."

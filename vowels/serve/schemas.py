@@ -138,7 +138,7 @@ class JobStatus(BaseModel):
     model: str
     epochs: int
     architecture: str
-    state: str = Field(description="queued, running, succeeded or failed")
+    state: str = Field(description="queued, running, succeeded, failed or cancelled")
     progress: float = Field(description="share of the training done, 0 to 1")
     stage: str
     error: str | None

@@ -1,16 +1,23 @@
 """Running the application: a socket bound first (so the address printed is the one listening, and a
-port in use is a clear error), then uvicorn on it until Ctrl+C."""
+port in use is a clear error), then uvicorn on it until Ctrl+C or SIGTERM.
+
+Off loopback the server asks for a token by default, printed once with its address (as Jupyter
+does); it answers to IP addresses, this machine's names and the names given with ``allow_hosts``."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..errors import ParameterError
 
-__all__ = ["bind", "is_loopback", "serve"]
+__all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve"]
+
+MAX_CONNECTIONS = 32
+"""Connections served at once; more are answered 503. Each may hold one request body being read
+(at most `vowels.serve.uploads.MAX_UPLOAD_BYTES`), so this bounds the memory they take."""
 
 
 def is_loopback(host: str) -> bool:
@@ -49,29 +56,59 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def _host_names(host: str, allow_hosts: Sequence[str]) -> list[str]:
+    """The names the server answers to besides IP addresses: localhost, this machine's, `host`, `allow_hosts`."""
+    return ["localhost", socket.gethostname(), socket.getfqdn(), host, *allow_hosts]
+
+
 def serve(
     models: str | os.PathLike[str],
     *,
     default_model: str | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
+    token: bool = True,
+    allow_hosts: Sequence[str] = (),
+    settings: dict | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
-    """Serve the page and API for the models folder `models` until interrupted (see `create_app`)."""
+    """Serve the page and API for the models folder `models` until interrupted (see `create_app`).
+
+    Parameters
+    ----------
+    token : bool, default=True
+        Off loopback, ask every request for a token, printed with the address; False asks for none
+        (with a warning). On loopback no token is asked.
+    allow_hosts : sequence of str, default=()
+        More host names to answer to (a name of this machine in the local network, say).
+    settings : dict, default=None
+        Keyword arguments of `create_app` (its limits).
+    """
     import uvicorn
 
     from .app import create_app
+    from .guard import new_token
 
-    local = ["127.0.0.1", "localhost", "[::1]", "::1"]
-    app = create_app(models, default_model=default_model, allowed_hosts=[*local, host] if is_loopback(host) else None)
+    local = is_loopback(host)
+    secret = new_token() if token and not local else None
+    app = create_app(
+        models,
+        default_model=default_model,
+        allowed_hosts=_host_names(host, allow_hosts),
+        token=secret,
+        **(settings or {}),
+    )
     sock = bind(host, port)
-    say(f"Serving vowels at {url_of(sock)}/ (models folder {models}); press Ctrl+C to stop.")
-    if not is_loopback(host):
+    address = f"{url_of(sock)}/" + (f"?token={secret}" if secret else "")
+    say(f"Serving vowels at {address} (models folder {models}); press Ctrl+C to stop.")
+    if not local and secret is None:
         say(
-            f"vowels serve: warning: listening on {host}, so other machines can reach this server; it has no "
-            "login. Use --host 127.0.0.1 to keep it to this machine."
+            f"vowels serve: WARNING: listening on {host} with --no-token: anyone who can reach this machine "
+            "can enrol, train and delete. Drop --no-token, or use --host 127.0.0.1 to keep it to this machine."
         )
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, limit_concurrency=MAX_CONNECTIONS
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

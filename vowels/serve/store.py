@@ -18,13 +18,27 @@ from typing import TYPE_CHECKING, Any
 
 from ..bundle import METADATA_FILE, BundleMetadata, check_writable, read_bundle, write_bytes
 from ..errors import BundleError, DataError, VowelsError
-from .names import child
+from ..limits import SERVE_MAX_BYTES, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
+from .names import child, name_key
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["ENROLMENT_FOLDER", "MAX_SPEAKERS", "MAX_TAKES", "OPEN_SET", "PROBABILITY", "ModelStore", "NotFound"]
+__all__ = [
+    "ENROLMENT_FOLDER",
+    "MAX_BYTES",
+    "MAX_MODELS",
+    "MAX_RECORDINGS",
+    "MAX_SPEAKERS",
+    "MAX_TAKES",
+    "Conflict",
+    "Full",
+    "ModelStore",
+    "NotFound",
+    "OPEN_SET",
+    "PROBABILITY",
+]
 
 ENROLMENT_FOLDER = ".enrolment"
 """Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
@@ -32,6 +46,8 @@ MAX_TAKES = 50
 """Most recordings kept for one speaker of one model."""
 MAX_SPEAKERS = 50
 """Most speakers enrolled in one model."""
+MAX_MODELS, MAX_RECORDINGS, MAX_BYTES = SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS, SERVE_MAX_BYTES
+"""Default limits of the models folder: models (trained or being enrolled), recordings waiting, bytes."""
 
 
 OPEN_SET, PROBABILITY = "open-set", "probability"
@@ -62,6 +78,31 @@ class NotFound(VowelsError, LookupError):
     """No model bundle, or no speaker being enrolled, of that name."""
 
 
+class Conflict(VowelsError):
+    """The request conflicts with the models folder as it is (HTTP 409)."""
+
+
+def _same_name(name: str, names: list[str], what: str) -> None:
+    """Refuse `name` when another of `names` reads the same once normalised (`name_key`)."""
+    twin = next((other for other in names if other != name and name_key(other) == name_key(name)), None)
+    if twin is not None:
+        raise Conflict(f"{what} name {name!r} reads the same as {twin!r}, which is already there; use {twin!r}.")
+
+
+class Full(VowelsError):
+    """A limit of the models folder is reached (HTTP 507)."""
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Bytes of the files under `folder` (links not followed)."""
+    total = 0
+    for parent, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(parent, name)).st_size
+    return total
+
+
 @dataclass(frozen=True)
 class _Loaded:
     signature: tuple[int, int, int]
@@ -81,10 +122,20 @@ class ModelStore:
     ----------
     root : path-like
         The models folder; created if missing. Each model is a bundle folder ``root/<name>``.
+    max_models, max_recordings, max_bytes : int, default=`MAX_MODELS`, `MAX_RECORDINGS`, `MAX_BYTES`
+        Limits of the folder: models (trained or being enrolled), recordings waiting, bytes.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_models: int = MAX_MODELS,
+        max_recordings: int = MAX_RECORDINGS,
+        max_bytes: int = MAX_BYTES,
+    ) -> None:
         self.root = Path(root)
+        self.max_models, self.max_recordings, self.max_bytes = max_models, max_recordings, max_bytes
         check_writable(self.root)
         self._lock = threading.Lock()
         self._models: dict[str, _Loaded] = {}
@@ -223,6 +274,32 @@ class ModelStore:
         folder.mkdir(exist_ok=True)
         return child(folder, model, what="model")
 
+    def check_space(self, adding: int = 0) -> None:
+        """Refuse (`Full`) when the folder, with `adding` bytes more, would hold more than `max_bytes`."""
+        used = _folder_bytes(self.root)
+        if used + adding > self.max_bytes:
+            raise Full(
+                f"the models folder holds {used / 1024**2:.0f} MiB, and this server keeps at most "
+                f"{self.max_bytes / 1024**2:.0f} MiB; remove models or speakers, or start it with a higher --max-disk."
+            )
+
+    def private(self, message: str) -> str:
+        """`message` as a client may see it: no path of this server's (a model is named by its name)."""
+        for root in (str(self.root.resolve()), str(self.root)):
+            message = message.replace(f"{root}/{ENROLMENT_FOLDER}/", "").replace(f"{root}/", "")
+            message = message.replace(root, "the models folder")
+        return message
+
+    def _enrolling(self) -> list[str]:
+        """Models with recordings waiting to be trained."""
+        folder = self.root / ENROLMENT_FOLDER
+        found = []
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            with contextlib.suppress(VowelsError):
+                if entry.is_dir() and child(folder, entry.name, what="model"):
+                    found.append(entry.name)
+        return found
+
     def enrolment(self, model: str) -> dict[str, int]:
         """Speakers being enrolled for `model`, and how many recordings each has, by name."""
         folder = self.enrolment_path(model)
@@ -239,6 +316,22 @@ class ModelStore:
         folder = child(self.enrolment_path(model), speaker, what="speaker")
         with self._lock:
             speakers = self.enrolment(model)
+            if not speakers:
+                models = {*self.names(), *self._enrolling()}
+                _same_name(model, sorted(models), "model")
+                if model not in models and len(models) >= self.max_models:
+                    raise Full(
+                        f"the models folder already has {len(models)} models, trained or being enrolled, the most "
+                        "this server keeps; remove one, or start the server with a higher --max-models."
+                    )
+            _same_name(speaker, list(speakers), "speaker")
+            self.check_space(len(data))
+            kept = sum(sum(self.enrolment(other).values()) for other in self._enrolling())
+            if kept >= self.max_recordings:
+                raise Full(
+                    f"{kept} recordings are waiting to be trained on, the most this server keeps; train or remove "
+                    "some, or start the server with a higher --max-recordings."
+                )
             if speaker not in speakers and len(speakers) >= MAX_SPEAKERS:
                 raise DataError(
                     f"model {model!r} already has {MAX_SPEAKERS} speakers being enrolled, the most allowed; "

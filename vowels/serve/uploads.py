@@ -6,6 +6,7 @@ Messages name the file as the user sent it, never the temporary copy on the serv
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ..features import FeatureConfig
 
 __all__ = [
+    "BODY_SECONDS",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_SECONDS",
     "BodyLimit",
@@ -34,6 +36,9 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """Largest request body accepted, in bytes (10 MiB: a minute of 16-bit mono WAV at 48 kHz is 5.8 MB)."""
 MAX_UPLOAD_SECONDS = 30.0
 """Longest recording accepted, in seconds: a voice sample is a few seconds long."""
+BODY_SECONDS = 30.0
+"""Longest a request body may take to arrive, in s (10 MiB at 3 Mbit/s): a client that sends a byte
+now and then is answered 408 and its connection closed, instead of holding memory for ever."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,25 +51,27 @@ class TooLong(AudioError):
     """A recording longer than the server accepts."""
 
 
-def _too_large(limit: int) -> bytes:
-    import json
-
-    detail = (
+def _too_large(limit: int) -> str:
+    return (
         f"request body larger than the {limit / 1024 / 1024:g} MiB this server accepts; send a shorter "
         "recording (a few seconds of speech is enough) or a compressed format such as FLAC."
     )
-    return json.dumps({"detail": detail}).encode()
+
+
+def _too_slow(seconds: float) -> str:
+    return f"request body not received within {seconds:g} s; send it again on a faster connection."
 
 
 class BodyLimit:
-    """ASGI middleware: a request whose body exceeds `limit` bytes is answered 413 before the app reads it.
+    """ASGI middleware: a request whose body exceeds `limit` bytes is answered 413 before the app reads it,
+    one that takes longer than `seconds` to arrive 408.
 
     The body is read here, at most `limit` bytes of it (whatever Content-Length says, so a chunked
     upload cannot slip past), and handed to the app whole.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int = MAX_UPLOAD_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, *, limit: int = MAX_UPLOAD_BYTES, seconds: float = BODY_SECONDS) -> None:
+        self.app, self.limit, self.seconds = app, limit, seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -72,17 +79,22 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(send, 413, _too_large(self.limit))
             return
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.seconds
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except TimeoutError:
+                await self._refuse(send, 408, _too_slow(self.seconds))
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._refuse(send)
+                await self._refuse(send, 413, _too_large(self.limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -98,10 +110,16 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = _too_large(self.limit)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
+    async def _refuse(self, send: Send, status: int, detail: str) -> None:
+        import json
+
+        body = json.dumps({"detail": detail}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

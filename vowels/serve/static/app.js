@@ -12,8 +12,14 @@ function show(text, kind = "error") {
   box.hidden = !text;
 }
 
+// The server's _xsrf cookie, echoed in a header: a page of another site cannot read it (vowels.serve.guard).
+function xsrf(headers = {}) {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("_xsrf="));
+  return cookie ? { ...headers, "X-XSRFToken": cookie.slice(6) } : headers;
+}
+
 async function api(method, path, body) {
-  const response = await fetch(path, { method, body });
+  const response = await fetch(path, { method, body, headers: xsrf() });
   let data = null;
   try { data = await response.json(); } catch (e) { /* not JSON */ }
   if (!response.ok) {
@@ -378,6 +384,8 @@ function outcome(job) {
 async function follow(job) {
   $("training").hidden = false;
   $("outcome").replaceChildren();
+  $("cancel").hidden = false;
+  $("cancel").onclick = () => api("DELETE", `/api/jobs/${job.id}`).catch((e) => show(e.message));
   while (job.state === "queued" || job.state === "running") {
     $("progress").value = job.progress;
     $("job-status").textContent = `${Math.round(100 * job.progress)}%: ${job.stage}`;
@@ -385,6 +393,11 @@ async function follow(job) {
     job = await api("GET", `/api/jobs/${job.id}`);
   }
   $("train").disabled = false;
+  $("cancel").hidden = true;
+  if (job.state === "cancelled") {
+    $("job-status").textContent = "Training cancelled; the model was not changed.";
+    return;
+  }
   if (job.state === "failed") {
     $("job-status").textContent = "Training failed.";
     show(job.error);
@@ -424,7 +437,7 @@ function setUpEnrol() {
         epochs: Number($("epochs").value), force: $("force").checked, architecture: $("architecture").value,
       });
       const response = await fetch(path(enrolModel(), "train"), {
-        method: "POST", body, headers: { "content-type": "application/json" },
+        method: "POST", body, headers: xsrf({ "content-type": "application/json" }),
       });
       const job = await response.json();
       if (!response.ok) throw new Error(job.detail);
