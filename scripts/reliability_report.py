@@ -57,9 +57,9 @@ def _copy_speakers(fsdd: Path, target: Path, speakers: list[str], digits: range,
                 shutil.copyfile(fsdd / speaker / name, target / speaker / name)
 
 
-def _long_wav(path: Path, seconds: float) -> None:
-    noise = np.random.default_rng(0).normal(0, 0.01, round(seconds * 8000)).astype(np.float32)
-    sf.write(path, noise, 8000, subtype="PCM_16")
+def _long_wav(path: Path, seconds: float, rate: int = 8000) -> None:
+    noise = np.random.default_rng(0).normal(0, 0.01, round(seconds * rate)).astype(np.float32)
+    sf.write(path, noise, rate, subtype="PCM_16")
 
 
 def _edit_metadata(work: Path, key: str, value: object) -> None:
@@ -163,10 +163,17 @@ def cases(fsdd: Path) -> list[Case]:
         ),
         Case(
             "5",
-            "a 10-minute WAV in a speaker folder",
+            "a 21-minute WAV in a speaker folder",
             ["extract", "voices", "--out", "f.npz", "-q"],
-            lambda w: (speakers(w), _long_wav(w / "voices" / "george" / "ten-minutes.wav", 600)),
+            lambda w: (speakers(w), _long_wav(w / "voices" / "george" / "long.wav", 1260)),
             tests=["test_reliability.py::test_a_long_recording_is_a_failure_of_training_data_and_of_extraction"],
+        ),
+        Case(
+            "23",
+            "a 10-minute WAV in a speaker folder (16 kHz): analysed whole, read in windows",
+            ["extract", "voices", "--out", "f.npz", "-q"],
+            lambda w: (speakers(w), _long_wav(w / "voices" / "george" / "ten-minutes.wav", 600, 16000)),
+            tests=["test_windowing.py::test_a_ten_minute_recording_is_classified_in_bounded_memory"],
         ),
         Case(
             "6",
@@ -375,7 +382,7 @@ def markdown(results: list[dict], when: str, serve: list[dict]) -> str:
         "writers need controlled kill points: the tests named in the last column do that, in CI.",
         "",
         "Limits: `--workers` at most the CPUs available (warning, then capped); `--seeds` at most 1000;",
-        "seeds 0 to 2**32 - 1; recordings at most 60 s, 16 channels and 192 kHz, refused from the header",
+        "seeds 0 to 2**32 - 1; recordings at most 20 minutes, 16 channels and 192 kHz, refused from the header",
         "before decoding, then decoded a block at a time; UCI lines at most 64 KiB, read in a stream; bundle",
         "metadata checked for types, ranges and its own sha256. `vowels serve`'s own limits are in its section.",
         "",

@@ -60,7 +60,6 @@ NOT_FROM_REPORTS: dict[str, list[str]] = {
     "docs/modes.md": ["(50 epochs) printed 95.41 %"],
     "docs/reports.md": ["its 95 % Wilson score interval", "(95 % Wilson interval"],
     "docs/recordings.md": [
-        "longer than 60 s",  # a limit of vowels.audio
         "pauses longer than about 0.4 s dropped",  # vowels.voice_activity's smoothing and dilation, as Resemblyzer's
         "longer than 3 s of frames is cut into windows of 3 s every 1.5 s",  # train's --window defaults
         "at least 90 % with a small network",  # the bound tests/test_recordings.py asserts

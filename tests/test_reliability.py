@@ -328,7 +328,7 @@ def test_keras_refuses_another_models_network(small_bundle, tmp_path):
 # 7. a recording longer than the limit is refused from its header, never decoded whole
 
 
-def _write_long_wav(path: Path, seconds: float = 61.0, sr: int = 8000) -> Path:
+def _write_long_wav(path: Path, seconds: float = 1201.0, sr: int = 8000) -> Path:
     noise = np.random.default_rng(0).normal(0, 0.01, round(seconds * sr)).astype(np.float32)
     sf.write(path, noise, sr, subtype="PCM_16")
     return path
@@ -344,18 +344,18 @@ def test_a_recording_over_the_limit_is_refused_before_decoding(tmp_path, monkeyp
     with pytest.raises(AudioError) as caught:
         audio.read_audio(long, sr=8000)
     assert str(caught.value) == (
-        f"{long}: 61.0 s long, longer than the 60 s allowed; cut it into shorter recordings (or raise max_seconds)."
+        f"{long}: 1201.0 s long, longer than the 1200 s allowed; cut it into shorter recordings (or raise max_seconds)."
     )
-    assert audio.MAX_SECONDS == 60.0 and read == []
-    with pytest.raises(AudioError, match=r"61\.0 s long, longer than the 30 s allowed"):
+    assert audio.MAX_SECONDS == 1200.0 and read == []
+    with pytest.raises(AudioError, match=r"1201\.0 s long, longer than the 30 s allowed"):
         audio.read_audio(long, sr=8000, max_seconds=30)
 
 
 def test_a_recording_over_the_limit_reads_with_a_higher_one(tmp_path):
     from vowels.audio import read_audio
 
-    y = read_audio(_write_long_wav(tmp_path / "long.wav"), sr=8000, trim_db=None, max_seconds=62)
-    assert len(y) == 61 * 8000
+    y = read_audio(_write_long_wav(tmp_path / "long.wav"), sr=8000, trim_db=None, max_seconds=1202)
+    assert len(y) == 1201 * 8000
 
 
 def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_path, copy_fsdd):
@@ -365,7 +365,7 @@ def test_a_long_recording_is_a_failure_of_training_data_and_of_extraction(tmp_pa
     long = _write_long_wav(folder / "george" / "long.wav")
     data = load_speaker_folders(folder, FeatureConfig(sample_rate=8000))
     message = (
-        f"{long}: 61.0 s long, longer than the 60 s allowed; cut it into shorter recordings (or raise max_seconds)."
+        f"{long}: 1201.0 s long, longer than the 1200 s allowed; cut it into shorter recordings (or raise max_seconds)."
     )
     assert [(f.path, f.message) for f in data.failures] == [(str(long), message)]
     assert len(data.utterances) == 2

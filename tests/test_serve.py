@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from vowels.voiceprints import SCALES
+
 if importlib.util.find_spec("fastapi") is None:  # every test runs on CI, which installs the dev extra
     message = 'the web extra is not installed: pip install -e ".[web]"'
     if os.environ.get("CI"):
@@ -398,7 +400,7 @@ def test_enrolling_with_the_speaker_encoder_gives_a_model_at_once(client, voices
     result = job["result"]
     assert result["architecture"] == "encoder" and result["speakers"] == ["alice", "bob", "carol"]
     assert result["threshold_source"] == "calibrated" and "fitted to 12 genuine" in result["threshold_note"]
-    assert result["scoring"] == "open-set" and result["scoring_description"] == "cosine"
+    assert result["scoring"] == "open-set" and result["scoring_description"] == SCALES["wccn"]  # 3 speakers, 4 takes
     assert result["n_recordings"] == 12 and result["validation_accuracy"] is None
     answer = post_file(client, "/api/models/quick/classify", (voices / "f4" / f"{WORDS[5]}.wav").read_bytes())
     assert answer.status_code == 200, answer.text

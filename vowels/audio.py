@@ -38,10 +38,11 @@ BACKENDS = DSP_CHOICES
 SILENCE_PEAK_DBFS = -60.0
 """A recording whose loudest sample is below this level (dB re full scale) is silence."""
 
-MAX_SECONDS = 60.0
-"""Longest recording `read_audio` accepts by default, in s: a speaker sample is seconds long, and
-a 10-minute file would take gigabytes once decoded, resampled and analysed. Checked from the
-header, before decoding; pass ``max_seconds`` to allow longer ones."""
+MAX_SECONDS = 1200.0
+"""Longest recording `read_audio` accepts by default, in s (20 minutes): a long recording is
+analysed whole but read by the network in windows (`vowels.windowing`) and by the speaker encoder
+in partials, so memory grows with its length only by its samples and features. Checked from the
+header, before decoding; pass ``max_seconds`` for another limit."""
 
 MAX_SAMPLE = 2.0**31
 """Largest sample magnitude `read_audio` accepts: float recordings lie within about ±1, and even one
@@ -252,7 +253,7 @@ def read_audio(
     backend : {"librosa", "numpy"}, default="librosa"
         "numpy" mixes down, resamples and trims with `vowels.dsp` (identical samples, no
         librosa import: a new process answers seconds sooner).
-    max_seconds : float > 0, default=`MAX_SECONDS` (60.0)
+    max_seconds : float > 0, default=`MAX_SECONDS` (1200.0)
         Longest recording accepted, in s, checked from the header before the file is decoded,
         so that a long file is never loaded whole; ``math.inf`` accepts any length.
     silence_ok : bool, default=False

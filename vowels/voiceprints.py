@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio import MAX_SECONDS
 from .bundle import METADATA_FILE
 from .bundle import RESERVED_CLASS as UNKNOWN
 from .errors import BundleError, DataError, ParameterError, VowelsError
@@ -82,8 +83,6 @@ SCALES = {
     "wccn": f"cosine after whitening the within-speaker variation, to the {WCCN_NEIGHBOURS} nearest recordings",
 }
 """What a score of each scoring is, as `describe_threshold` says it."""
-MAX_SECONDS = 1200.0
-"""Longest recording read, in s (20 minutes): embedding runs in 1.6 s partials, so memory stays bounded."""
 
 Progress = Callable[[int, int], None]
 
