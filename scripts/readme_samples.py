@@ -22,6 +22,14 @@ checkout first on the path) in that working folder, in the README's order. The r
 command's exit code, stdout and stderr exactly. A README sample block is the stdout of its
 commands (stderr has only the progress lines, whose times change every run), the first
 `MAX_LINES` - 1 lines and ``...`` when it is longer than `MAX_LINES` lines.
+
+Then ``vowels serve --models models/ --port 0`` starts in that folder (loopback, a free port), on the
+models the README's commands made, and each command of a docs/serve.md example block (`SERVE_BLOCKS`,
+curl with the doc's ``127.0.0.1:8000`` replaced by the server's address) runs in bash there, in
+order; a request for a job waits until the job has ended. ``alice/`` and ``bob/`` are espeak-ng
+voices (`TEAM`) saying the vowels of `TAKES`, one WAV a vowel. A docs/serve.md sample block is the
+stdout of its commands, the same way, and each line longer than `WIDTH` characters cut after its
+last comma within them, at ``...``.
 """
 
 from __future__ import annotations
@@ -36,16 +44,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+SERVE_DOC = ROOT / "docs" / "serve.md"
 VOICES, STRANGER = ("george", "jackson", "lucas", "nicolas"), "theo"
 TRAIN_TAKES, HELD_OUT_TAKES = range(10, 16), range(40, 42)
 WOMEN, MEN = ("alice", "carol", "erin", "grace", "heidi", "judy"), ("bob", "dave", "frank", "ivan")
 MIN_SECONDS, ENROL_SHARE, PIECES = 10.0, 0.6, 3
-MAX_LINES = 16
+MAX_LINES, WIDTH = 16, 240
 ELIDED = "..."
+TEAM, TAKES = {"alice": ("en+f2", 50), "bob": ("en+m3", 25)}, ("ah", "ee", "oh", "oo", "eh")
+DOC_ADDRESS = "http://127.0.0.1:8000"
 
 # Each README example block: its commands, in order, as the README shows them.
 BLOCKS: tuple[tuple[str, ...], ...] = (
@@ -59,6 +71,25 @@ BLOCKS: tuple[tuple[str, ...], ...] = (
         "held-out/theo/5_theo_40.wav",
     ),
     ("vowels evaluate --model models/voices held-out/",),
+)
+
+
+# Each docs/serve.md example block: its commands, in order, as the doc shows them.
+SERVE_BLOCKS: tuple[tuple[str, ...], ...] = (
+    (
+        f"curl -s -w '\\n' {DOC_ADDRESS}/api/models",
+        f"curl -s -w '\\n' -F file=@held-out/theo/5_theo_40.wav {DOC_ADDRESS}/api/models/voices/classify",
+    ),
+    (
+        *(
+            f"for take in {' '.join(TAKES)}; do curl -s -w '\\n' -F file=@{name}/$take.wav "
+            f"{DOC_ADDRESS}/api/models/team/enrolment/{name}; done"
+            for name in TEAM
+        ),
+        f"curl -s -w '\\n' -H 'content-type: application/json' -d '{{\"epochs\": 30}}' "
+        f"{DOC_ADDRESS}/api/models/team/train",
+        f"curl -s -w '\\n' {DOC_ADDRESS}/api/jobs/1",
+    ),
 )
 
 
@@ -121,6 +152,15 @@ def speech_folders(librispeech: Path, work: Path) -> dict[str, str]:
     return {name: path.name for name, path in sorted(chosen.items())}
 
 
+def team_folders(work: Path) -> None:
+    """alice/ and bob/: each `TEAM` voice saying each of `TAKES`, rendered by espeak-ng."""
+    for name, (voice, pitch) in TEAM.items():
+        (work / name).mkdir()
+        for take in TAKES:
+            argv = ["espeak-ng", "-v", voice, "-p", str(pitch), "-w", str(work / name / f"{take}.wav"), take]
+            subprocess.run(argv, check=True, capture_output=True)
+
+
 def run(command: str, work: Path) -> dict:
     """`command` (``vowels ...``) as a new process in `work`: exit code, stdout, stderr, seconds."""
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -139,10 +179,53 @@ def run(command: str, work: Path) -> dict:
     }
 
 
+def serve(work: Path) -> list[dict]:
+    """`SERVE_BLOCKS`' commands against ``vowels serve`` started in `work`: as `run` records them."""
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    argv = [sys.executable, "-m", "vowels", "serve", "--models", "models/", "--port", "0"]
+    server = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        if not line.startswith("Serving vowels at http://"):
+            raise RuntimeError(f"vowels serve did not start: {line!r}")
+        address = line.split()[3].rstrip("/")
+        results = []
+        for command in (c for block in SERVE_BLOCKS for c in block):
+            job = re.search(r"/api/jobs/(\w+)$", command)
+            while job and json.loads(urllib.request.urlopen(f"{address}/api/jobs/{job[1]}").read())["state"] in (
+                "queued",
+                "running",
+            ):
+                time.sleep(1)
+            start = time.perf_counter()
+            done = subprocess.run(
+                ["bash", "-c", command.replace(DOC_ADDRESS, address)], cwd=work, capture_output=True, text=True
+            )
+            print(f"{command}: exit {done.returncode}", file=sys.stderr, flush=True)
+            results.append(
+                {
+                    "command": command,
+                    "exit_code": done.returncode if '"detail"' not in done.stdout else 1,
+                    "stdout": done.stdout,
+                    "stderr": done.stderr,
+                    "seconds": round(time.perf_counter() - start, 1),
+                }
+            )
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=120)
+
+
+def cut(line: str) -> str:
+    """`line`, or when longer than `WIDTH` its first characters up to the last comma within them, and `ELIDED`."""
+    return line if len(line) <= WIDTH else line[: line.rindex(",", 0, WIDTH) + 1] + ELIDED
+
+
 def sample(block: tuple[str, ...], results: list[dict]) -> list[str]:
-    """The lines README shows under `block`: its commands' stdout, elided past `MAX_LINES`."""
+    """The lines README shows under `block`: its commands' stdout, lines cut at `WIDTH`, elided past `MAX_LINES`."""
     by_command = {r["command"]: r for r in results}
-    lines = [line for command in block for line in by_command[command]["stdout"].splitlines()]
+    lines = [cut(line) for command in block for line in by_command[command]["stdout"].splitlines()]
     return lines if len(lines) <= MAX_LINES else [*lines[: MAX_LINES - 1], ELIDED]
 
 
@@ -151,7 +234,7 @@ def text_block_after(text: str, block: tuple[str, ...]) -> re.Match[str]:
     start = text.find("```\n" + "\n".join(block) + "\n```\n")
     found = re.compile(r"^```text\n(.*?)^```$", re.S | re.M).search(text, start) if start >= 0 else None
     if found is None:
-        raise ValueError(f"README.md: no command block {block[0]!r} followed by a ```text block")
+        raise ValueError(f"no command block {block[0]!r} followed by a ```text block")
     return found
 
 
@@ -180,11 +263,17 @@ def markdown(report: dict) -> str:
         "in `held-out/`; LibriSpeech readers in `people/` and `new/`: "
         + ", ".join(f"{name} {file}" for name, file in report["librispeech"].items())
         + ".",
+        "Then `vowels serve --models models/ --port 0` in that folder, and docs/serve.md's curl commands "
+        "against it (its port for 8000);",
+        f"their lines longer than {WIDTH} characters are cut in docs/serve.md after their last comma within them, "
+        "at `...`; `alice/` and `bob/` are espeak-ng voices "
+        + " and ".join(f"{voice} (pitch {pitch})" for voice, pitch in TEAM.values())
+        + ".",
         "Another run differs in its times always, and on another machine or with other library versions",
         "perhaps in a score's last digits and in the answer for a recording or two near the threshold.",
         "",
     ]
-    for r in report["commands"]:
+    for r in report["commands"] + report["serve"]:
         lines += [f"## `{r['command']}`", "", f"Exit code {r['exit_code']}, {r['seconds']} s.", ""]
         for stream in ("stdout", "stderr"):
             lines += [f"{stream}:", "", "```text", *r[stream].splitlines(), "```", ""]
@@ -209,23 +298,27 @@ def main(argv: list[str] | None = None) -> int:
             digits_folders(args.fsdd, work)
             chosen = speech_folders(args.librispeech, work)
             results = [run(command, work) for block in BLOCKS for command in block]
+            team_folders(work)
+            served = serve(work)
         report = {
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
             "machine": machine_summary(),
             "libraries": library_versions(),
             "librispeech": chosen,
             "commands": results,
+            "serve": served,
         }
         args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "readme_samples.json", report)
         write_text(args.out / "readme_samples.md", markdown(report))
         print(f"Wrote {args.out / 'readme_samples.md'} and {args.out / 'readme_samples.json'}", file=sys.stderr)
-    failed = [r["command"] for r in report["commands"] if r["exit_code"] != 0]
+    failed = [r["command"] for r in report["commands"] + report["serve"] if r["exit_code"] != 0]
     if failed:
         print(f"README.md not rewritten: {', '.join(failed)} failed (see the report)", file=sys.stderr)
         return 1
     write_text(README, with_samples(README.read_text(encoding="utf-8"), report["commands"]))
-    print(f"Wrote the sample blocks of {README}", file=sys.stderr)
+    write_text(SERVE_DOC, with_samples(SERVE_DOC.read_text(encoding="utf-8"), report["serve"], SERVE_BLOCKS))
+    print(f"Wrote the sample blocks of {README} and {SERVE_DOC}", file=sys.stderr)
     return 0
 
 

@@ -540,6 +540,33 @@ def test_the_readme_samples_of_enrol_train_classify_and_evaluate_are_the_committ
     assert f"an output longer than {limit} lines is cut after its first {limit - 1}, at `...`" in flat(readme)
 
 
+def test_the_serve_doc_samples_are_the_committed_runs_answers():
+    """Each docs/serve.md curl example shows what its commands printed in reports/readme_samples.json (the
+    script ran them against `vowels serve` on the README's models), each line whole or cut after its last
+    comma within the script's width, at "..."; the classify answer is the README's model's and the job ended."""
+    doc = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
+    samples = _script("readme_samples")
+    served = _report("readme_samples.json")["serve"]
+    assert [r["command"] for r in served] == [command for block in samples.SERVE_BLOCKS for command in block]
+    assert all(r["exit_code"] == 0 for r in served)
+    printed = {r["command"]: r["stdout"] for r in served}
+    for block in samples.SERVE_BLOCKS:
+        shown = _text_block_after(doc, "\n".join(block))
+        lines = [line for command in block for line in printed[command].splitlines()]
+        assert len(shown) == len(lines), block
+        for line, full in zip(shown, lines, strict=True):
+            if line != full:
+                kept = line.removesuffix(",...") + ","
+                assert line.endswith(",...") and len(full) > samples.WIDTH and full.startswith(kept), line
+                assert len(kept) <= samples.WIDTH and "," not in full[len(kept) : samples.WIDTH], line
+    models, classify = (json.loads(printed[command]) for command in samples.SERVE_BLOCKS[0])
+    assert classify["model"] == "voices" and classify["file"] == "5_theo_40.wav"
+    voices = next(m for m in models["models"] if m["name"] == "voices")
+    assert classify["threshold"] == voices["threshold"]
+    assert json.loads(printed[samples.SERVE_BLOCKS[1][-1]])["state"] == "succeeded"
+    assert f"a line longer than {samples.WIDTH} characters is cut after its last comma" in flat(doc)
+
+
 def test_the_samples_script_rewrites_a_stale_block_and_nothing_else():
     """scripts/readme_samples.py replaces an example's output, elides a long one, and leaves the rest as it was."""
     samples = _script("readme_samples")
