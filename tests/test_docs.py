@@ -231,8 +231,8 @@ def claims() -> dict[str, list[str]]:
             f"{pct(encoder_row['true_rejection'], 1)} % of the strangers and "
             f"{pct(encoder_row['false_rejection'], 1)} % of the enrolled speakers' recordings rejected; equal error "
             f"rate {pct(encoder_row['equal_error_rate'], 1)} % |",
-            "| short clips of the same digits, five speakers enrolled with `vowels enrol` from 50 recordings each, each "
-            f"speaker of FSDD the stranger in turn | {pct(short_encoder['closed_set_accuracy'], 1)} % named; "
+            "| short clips of the same digits, five speakers enrolled with `vowels enrol` from 50 recordings each, "
+            f"each speaker of FSDD the stranger in turn | {pct(short_encoder['closed_set_accuracy'], 1)} % named; "
             f"{pct(short_encoder['true_rejection'], 1)} % of the strangers and "
             f"{pct(short_encoder['false_rejection'], 1)} % of the enrolled speakers' recordings rejected; equal error "
             f"rate {pct(short_encoder['equal_error_rate'], 1)} % |",
