@@ -327,7 +327,7 @@ def test_committed_report_accuracy_is_what_vowels_evaluate_prints():
     assert "vowels report --run reports/japanese_vowels/run --out reports/japanese_vowels --force" in markdown
     readme = (ROOT / "README.md").read_text()
     assert "reports/japanese_vowels/report.md" in readme
-    assert f"has {headline} % for seed 0" in readme
+    assert f"sums up: {headline} % for seed 0" in readme
 
 
 def test_committed_report_agrees_with_its_run_folder():

@@ -899,7 +899,7 @@ def add_train(sub: _Commands) -> None:
         default=3.0,
         metavar="SECONDS",
         help="cut recordings longer than this into overlapping windows, each a training sequence; a recording's "
-        "answer is the mean of its windows' (default 3)",
+        "answer is the mean of its windows' (default 3.0)",
     )
     p.add_argument(
         "--window-hop", type=seconds, default=1.5, metavar="SECONDS", help="time between windows (default 1.5)"

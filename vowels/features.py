@@ -27,6 +27,7 @@ __all__ = [
     "compute_features",
     "features_of_file",
     "lpc_to_cepstrum",
+    "samples_of_file",
 ]
 
 _KIND_DEFAULTS = {
@@ -279,18 +280,13 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "libros
     return np.ascontiguousarray(features, dtype=np.float32)
 
 
-def features_of_file(
+def samples_of_file(
     path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa", max_seconds: float | None = None
 ) -> np.ndarray:
-    """Read, validate and analyse one recording (see `vowels.audio.read_audio`; with silence trimmed, pauses
-    longer than about 0.4 s are dropped too, `vowels.voice_activity.drop_long_pauses`), with librosa
-    or with `vowels.dsp` (`dsp`, as in `compute_features`); a recording longer than
-    `max_seconds` (default `vowels.audio.MAX_SECONDS`) is refused before it is analysed.
-
-    Returns
-    -------
-    np.ndarray of shape (n_frames, config.n_features), float32, before deltas and standardisation.
-    """
+    """The samples `features_of_file` analyses: the recording read at ``config.sample_rate`` (see
+    `vowels.audio.read_audio`), and with silence trimmed, its pauses longer than about 0.4 s dropped
+    (`vowels.voice_activity.drop_long_pauses`); a recording longer than `max_seconds` (default
+    `vowels.audio.MAX_SECONDS`) is refused before it is decoded."""
     from .audio import MAX_SECONDS, read_audio
     from .voice_activity import drop_long_pauses
 
@@ -305,4 +301,17 @@ def features_of_file(
     )
     if config.trim_db is not None:
         y = drop_long_pauses(y, config.sample_rate)[0]
-    return compute_features(y, config, dsp=dsp)
+    return y
+
+
+def features_of_file(
+    path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa", max_seconds: float | None = None
+) -> np.ndarray:
+    """Read, validate and analyse one recording (`samples_of_file`), with librosa or with `vowels.dsp`
+    (`dsp`, as in `compute_features`).
+
+    Returns
+    -------
+    np.ndarray of shape (n_frames, config.n_features), float32, before deltas and standardisation.
+    """
+    return compute_features(samples_of_file(path, config, dsp=dsp, max_seconds=max_seconds), config, dsp=dsp)

@@ -249,6 +249,9 @@ class RecordingClassifier:
         folds = self.calibration_folds
         if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
             raise ParameterError(f"calibration_folds must be a whole number >= 2; got {folds!r}.")
+        self._check_windows()
+
+    def _check_windows(self) -> None:
         for name in ("window_seconds", "window_hop_seconds"):
             value = getattr(self, name)
             if value is None and name == "window_seconds":
@@ -834,7 +837,7 @@ class RecordingClassifier:
                 window_hop_seconds=metadata.entries["windows"]["hop_seconds"],
                 random_state=classifier.random_state,
             )
-            model._check_params()
+            model._check_windows()
             model.features_ = FeatureConfig.from_dict(metadata.features)
             model.source_rates_ = dict(metadata.source_rates)
             preprocessing = bundle_preprocessing(metadata, model.features_)
@@ -844,7 +847,7 @@ class RecordingClassifier:
             model.validation_ = dict(metadata.validation)
             point = metadata.open_set.get("operating_point")
             model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ParameterError) as exc:
             raise BundleError(f"{where}: missing or invalid recording settings ({exc}).") from None
         n_features = model.features_.n_features
         if LEGACY_NORMALIZATION in metadata.entries:

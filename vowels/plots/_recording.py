@@ -106,8 +106,7 @@ def recording_data(
     AudioError
         The file cannot be used; the one-line message starts with its path.
     """
-    from ..audio import read_audio
-    from ..features import compute_features
+    from ..features import compute_features, samples_of_file
 
     config = FeatureConfig() if features is None else features
     if not isinstance(config, FeatureConfig):
@@ -123,7 +122,7 @@ def recording_data(
         raise ParameterError(f"top_db must be a number of dB > 0; got {top_db!r}.")
     import librosa
 
-    y = read_audio(path, sr=config.sample_rate, trim_db=config.trim_db, min_samples=config.window_length)
+    y = samples_of_file(path, config)
     values = compute_features(y, config)
     # The spectrogram frames are the feature frames: same window length, hop and no centring.
     spectrum = librosa.stft(y, n_fft=config.window_length, hop_length=config.hop_length, window="hann", center=False)
