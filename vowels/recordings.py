@@ -330,18 +330,17 @@ class RecordingClassifier:
             classifier.embed(sequences), classifier.preprocessing_.apply(sequences), windows.labels, classifier.classes_
         )
 
-    def _recording_scores(
-        self, classifier: SpeakerClassifier | FastClassifier, scorer: OpenSetScorer | None, sequences: Sequence
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities and open-set scores (the probabilities without a scorer) of recordings, (n, n_speakers)
-        each: the means over their windows."""
-        probabilities = over_windows(classifier.predict_proba, sequences, self.window_)
-        if scorer is None:
-            return probabilities, probabilities
-        scores = over_windows(
+    def _recording_proba(self, classifier: SpeakerClassifier | FastClassifier, sequences: Sequence) -> np.ndarray:
+        """Speaker probabilities (n, n_speakers) of recordings: the means over their windows."""
+        return over_windows(classifier.predict_proba, sequences, self.window_)
+
+    def _recording_open_set(
+        self, classifier: SpeakerClassifier | FastClassifier, scorer: OpenSetScorer, sequences: Sequence
+    ) -> np.ndarray:
+        """Open-set scores (n, n_speakers) of recordings: the means over their windows."""
+        return over_windows(
             lambda s: scorer.scores(classifier.embed(s), classifier.preprocessing_.apply(s)), sequences, self.window_
         )
-        return probabilities, scores
 
     def fit(
         self, data: Extraction | str | os.PathLike[str], *, n_jobs: int = 1, progress: Progress | None = None
@@ -429,7 +428,7 @@ class RecordingClassifier:
         self.validation_ = {"n_train": len(train)}
         if len(held):
             fast = self.classifier_.to_numpy()
-            predicted = fast.classes_[np.argmax(self._recording_scores(fast, None, held.sequences)[0], axis=1)]
+            predicted = fast.classes_[np.argmax(self._recording_proba(fast, held.sequences), axis=1)]
             correct = predicted == held.labels
             self.validation_.update(
                 accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
@@ -520,7 +519,7 @@ class RecordingClassifier:
                 f"calibration {k}/{len(groups)} (strangers: {', '.join(strangers)})",
                 verbose=self.verbose,
             ).to_numpy()
-            probabilities, all_scores = self._recording_scores(
+            all_scores = self._recording_open_set(
                 classifier, self._open_set_scorer(classifier, known_train), held.sequences
             )
             is_stranger = np.isin(held.labels, strangers)
@@ -532,7 +531,7 @@ class RecordingClassifier:
                 truth = np.array([-1 if s else column[str(label)] for label, s in zip(held.labels, is_stranger)])
                 folds.append(CalibrationFold(all_scores, prints.scores(voices[1]), truth))
                 continue
-            nearest = np.argmax(probabilities, axis=1)
+            nearest = np.argmax(self._recording_proba(classifier, held.sequences), axis=1)
             scores = all_scores[np.arange(len(held)), nearest]
             genuine.append(scores[~is_stranger])
             impostor.append(scores[is_stranger])
@@ -573,8 +572,12 @@ class RecordingClassifier:
         fused score, and a recording without speech (a NaN row) scores -1 for every speaker.
         """
         self._check_fitted()
-        probabilities, all_scores = self._recording_scores(self.classifier_, self.scorer_, sequences)
+        probabilities = self._recording_proba(self.classifier_, sequences)
         nearest = np.argmax(probabilities, axis=1)
+        if self.scorer_ is None:
+            all_scores = probabilities
+        else:
+            all_scores = self._recording_open_set(self.classifier_, self.scorer_, sequences)
         if self.fusion_ is not None and self.voiceprints_ is not None:
             if voice_vectors is None or len(voice_vectors) != len(sequences):
                 raise ParameterError(

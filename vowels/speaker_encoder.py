@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import BundleError
 from .recurrence import lstm
-from .voice_activity import drop_long_pauses
+from .voice_activity import FRAME_SECONDS, drop_long_pauses
 
 __all__ = [
     "SAMPLE_RATE",
@@ -46,8 +46,8 @@ PARTIAL_FRAMES = 160  # 1.6 s
 PARTIALS_PER_SECOND = 1.3
 MIN_COVERAGE = 0.75
 TARGET_DBFS = -30.0
-PAUSE_WINDOW = 480
-"""Samples of `vowels.voice_activity.drop_long_pauses`'s 30 ms windows at `SAMPLE_RATE`."""
+PAUSE_WINDOW = round(FRAME_SECONDS * SAMPLE_RATE)
+"""Samples of `vowels.voice_activity.drop_long_pauses`'s 30 ms windows at `SAMPLE_RATE` (480)."""
 BATCH = 64
 MEL_BLOCK = 3000
 """Frames (30 s) of mel spectrum computed at once."""

@@ -375,7 +375,6 @@ class VoiceprintClassifier:
         self.speakers_ = tuple(sorted(set(self.labels_.tolist())))
         self.calibration_ = self._calibrate()
         self.scorer_ = VoiceprintScorer.fit(self.embeddings_, self.labels_, self.speakers_, self.scoring_)
-        self.voiceprints_ = self.scorer_.voiceprints
         self.threshold_ = float(self.threshold) if self.threshold != "auto" else float(self.calibration_["threshold"])
 
     def _calibrate(self) -> dict:
@@ -397,6 +396,11 @@ class VoiceprintClassifier:
             return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
         threshold = gaussian_eer_threshold(genuine, impostor)
         return {**result, "rule": "gaussian-eer", "threshold": threshold, "reason": ""}
+
+    @property
+    def voiceprints_(self) -> np.ndarray:
+        """Each enrolled speaker's L2-normed mean embedding (n_speakers, 256), in ``speakers_`` order."""
+        return self.scorer_.voiceprints
 
     @property
     def calibrated_(self) -> bool:
