@@ -10,10 +10,15 @@ import ipaddress
 import os
 import socket
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ParameterError
+from ..errors import ParameterError, UsageError
 
-__all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve"]
+if TYPE_CHECKING:
+    from ..workflows.console import Console
+
+__all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve", "serve_command"]
 
 MAX_CONNECTIONS = 32
 """Connections served at once; more are answered 503. Each may hold one request body being read
@@ -113,3 +118,36 @@ def serve(
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def serve_command(
+    console: Console, *, models: str | None, model: str | None, max_disk: int | None, **options: Any
+) -> int:
+    """Start a local web server: a page that records speakers with the browser's microphone, trains a
+    model on them and names who is speaking, and the HTTP API behind it (schema at /openapi.json). Models
+    are bundle folders in the models folder, as 'vowels train --out' writes them; models trained in the page
+    are saved there. Needs the web extra: pip install "vowels[web]". Stop it with Ctrl+C."""
+    import importlib.util
+
+    missing = [name for name in ("fastapi", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f'needs the web extra ({", ".join(missing)} not installed): pip install "vowels[web]"')
+    folder, default = Path(models or "models"), None
+    if model is not None:
+        if not Path(model).is_dir():
+            raise UsageError(f"--model {model}: no model bundle folder there; check the path")
+        folder, default = Path(model).parent, Path(model).name
+    host, port, token, hosts = (options.pop(k) for k in ("host", "port", "no_token", "allow_host"))
+    limits = {**options, "max_bytes": None if max_disk is None else max_disk * 1024**2}
+    settings = {name: value for name, value in limits.items() if value is not None}
+    serve(
+        folder,
+        default_model=default,
+        host=host,
+        port=port,
+        token=not token,
+        allow_hosts=hosts or (),
+        settings=settings,
+        say=console.result,
+    )
+    return 0
