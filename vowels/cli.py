@@ -1,12 +1,10 @@
-"""The `vowels` command: parse arguments, call one library function per command (`vowels.workflows`), and
-return its exit status (`ExitStatus`: 0 success, 1 some inputs failed, 2 usage or input error, 130
-interrupted); no logic of its own. What is printed, and how file names are made printable:
-`vowels.workflows.console`.
+"""The `vowels` command: parse the arguments, call one library function per command (`vowels.workflows`) and
+return its exit status (`ExitStatus`); what is printed, and how: `vowels.workflows.console`.
 
-Each command `vowels X` is two functions side by side: `add_X` declares its arguments, `run_X` hands
-them to the library; `build_parser` calls the `add_X` in turn. A command's description is the
-docstring of the library function it calls. Choices come from the library's constants
-(`vowels.names`, `vowels.plots`), which import nothing heavy, so ``--help`` answers at once.
+Each command `vowels X` is two functions side by side: `add_X` declares its arguments, `run_X` hands them to
+the library; `build_parser` calls the `add_X` in turn. A command's description is the docstring of the
+library function it calls; its choices come from the library's constants (`vowels.names`, `vowels.plots`),
+which import nothing heavy, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -122,10 +120,26 @@ def seconds(text: str) -> float:
 
 def _run(workflow: Callable[..., int], args: argparse.Namespace) -> int:
     """`workflow` called with a console (quiet with --quiet) and the command's options, named as its arguments."""
-    options = {
-        name: value for name, value in vars(args).items() if name not in ("command", "handler", "quiet", "verbose")
-    }
+    options = {name: value for name, value in vars(args).items() if name not in _NOT_OPTIONS}
     return workflow(Console(quiet=args.quiet), **options)
+
+
+_NOT_OPTIONS = ("command", "handler", "quiet", "verbose")
+_HELP = {
+    "--verbose": "also show TensorFlow's own log lines on stderr (CUDA probes and the like, hidden by default; "
+    "a TF_CPP_MIN_LOG_LEVEL you set is kept)",
+    "--workers": "parallel worker processes for feature extraction (default 1; at most the number of CPUs "
+    "available, a larger count is lowered to it with a warning)",
+    "--plots": "training-progress (MATLAB's Plots option): keep OUT-training-progress.png, beside OUT, up to date "
+    "while training (loss and accuracy of every mini-batch), and show it in a window where a display exists "
+    "(default none)",
+    "--sample-rate": "analysis rate (default: 16000 for mfcc, 10000 for lpcc, or the folder's lowest recording "
+    "rate if lower, down to 8000, so that nothing is upsampled)",
+    "--data": "the data to score, as for 'vowels {}': for a model from 'vowels train', a folder "
+    "DIR/<speaker>/* of recordings ({}); otherwise the folder of the UCI files (default: bundled copy)",
+    "--threshold": "answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
+}
+"""The help of the options several commands share."""
 
 
 def _add_command(sub: _Commands, run: Callable[[argparse.Namespace], int], summary: str, about: object) -> _Parser:
@@ -133,28 +147,15 @@ def _add_command(sub: _Commands, run: Callable[[argparse.Namespace], int], summa
     or the library function whose docstring is the description."""
     common = _Parser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="print only the result")
-    common.add_argument(
-        "--verbose",
-        "-v",
-        action="store_true",
-        help="also show TensorFlow's own log lines on stderr (CUDA probes and the like, hidden by default; "
-        "a TF_CPP_MIN_LOG_LEVEL you set is kept)",
-    )
+    common.add_argument("--verbose", "-v", action="store_true", help=_HELP["--verbose"])
     description = about if isinstance(about, str) else inspect.getdoc(about)
-    name = run.__name__.removeprefix("run_")
-    parser = sub.add_parser(name, parents=[common], help=summary, description=description)
+    parser = sub.add_parser(run.__name__.removeprefix("run_"), parents=[common], help=summary, description=description)
     parser.set_defaults(handler=run)
     return parser
 
 
 def _add_workers(parser: argparse.ArgumentParser, *, when: str = "") -> None:
-    parser.add_argument(
-        "--workers",
-        type=whole_number(1),
-        default=1,
-        help=f"{when}parallel worker processes for feature extraction (default 1; at most the number of CPUs "
-        "available, a larger count is lowered to it with a warning)",
-    )
+    parser.add_argument("--workers", type=whole_number(1), default=1, help=when + _HELP["--workers"])
 
 
 def _add_training(parser: argparse.ArgumentParser, *, epochs: int | None, mode: str | None, helps: tuple) -> None:
@@ -166,14 +167,7 @@ def _add_training(parser: argparse.ArgumentParser, *, epochs: int | None, mode: 
 
 
 def _add_plots(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--plots",
-        choices=("none", "training-progress"),
-        default="none",
-        help="training-progress (MATLAB's Plots option): keep OUT-training-progress.png, beside OUT, up to date "
-        "while training (loss and accuracy of every mini-batch), and show it in a window where a display exists "
-        "(default none)",
-    )
+    parser.add_argument("--plots", choices=("none", "training-progress"), default="none", help=_HELP["--plots"])
 
 
 def _add_features(parser: argparse.ArgumentParser, kind: str, *, default: str | None = None) -> None:
@@ -181,57 +175,28 @@ def _add_features(parser: argparse.ArgumentParser, kind: str, *, default: str | 
     from .bundle import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
     parser.add_argument("--kind", choices=FEATURE_KINDS, default=default, help=kind)
-    parser.add_argument(
-        "--sample-rate",
-        type=whole_number(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
-        metavar="HZ",
-        help="analysis rate (default: 16000 for mfcc, 10000 for lpcc, or the folder's lowest recording "
-        "rate if lower, down to 8000, so that nothing is upsampled)",
-    )
+    rate = whole_number(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
+    parser.add_argument("--sample-rate", type=rate, metavar="HZ", help=_HELP["--sample-rate"])
     _add_workers(parser)
-
-
-def _add_data(parser: argparse.ArgumentParser, other: str, note: str) -> None:
-    """--data of `evaluate` and `report`, which name the data scored alike."""
-    parser.add_argument(
-        "--data",
-        metavar="DIR",
-        help=f"the data to score, as for 'vowels {other}': for a model from 'vowels train', a folder "
-        f"DIR/<speaker>/* of recordings ({note}); otherwise the folder of the UCI files (default: bundled copy)",
-    )
-
-
-def _add_threshold(parser: argparse.ArgumentParser, *, when: str = "") -> None:
-    parser.add_argument(
-        "--threshold",
-        type=score,
-        help=f"{when}answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
-    )
 
 
 def add_reproduce(sub: _Commands) -> None:
     """The arguments of `vowels reproduce`."""
     p = _add_command(sub, run_reproduce, "reproduce the MATLAB tutorial on Japanese Vowels", reproduce)
-    epochs = "training epochs (default: the recipe's; 100 for the tutorial, 2000 for fcn, 40 for dnn)"
-    mode = "BiLSTM last-output semantics (default: the recipe's; matlab for the faithful reproduction)"
-    _add_training(p, epochs=None, mode=None, helps=(epochs, mode))
-    p.add_argument(
-        "--seeds",
-        type=whole_number(1, MAX_SEEDS),
-        metavar="N",
-        help=f"train N seeds (--seed .. --seed+N-1, N at most {MAX_SEEDS}), each in OUT/seed-K/, summary in "
+    helps = {
+        "--epochs": "training epochs (default: the recipe's; 100 for the tutorial, 2000 for fcn, 40 for dnn)",
+        "--mode": "BiLSTM last-output semantics (default: the recipe's; matlab for the faithful reproduction)",
+        "--seeds": f"train N seeds (--seed .. --seed+N-1, N at most {MAX_SEEDS}), each in OUT/seed-K/, summary in "
         "OUT/seeds.json",
-    )
-    p.add_argument(
-        "--recipe",
-        choices=RECIPE_NAMES,
-        default="matlab",
-        help="matlab: the tutorial (default); best: 5 masked BiLSTMs averaged, standardised features with "
+        "--recipe": "matlab: the tutorial (default); best: 5 masked BiLSTMs averaged, standardised features with "
         "deltas, dropout, time-warp and noise augmentation (chosen by cross-validation); stacked: 2 BiLSTM "
         "layers; lstm: forward-only, can stream; dnn: a frame-level network; fcn: a fully convolutional "
         "network (dl-4-tsc; 2000 epochs, about 10 minutes); ensemble: mean of fcn and best "
         "(docs/architectures.md)",
-    )
+    }
+    _add_training(p, epochs=None, mode=None, helps=(helps["--epochs"], helps["--mode"]))
+    p.add_argument("--seeds", type=whole_number(1, MAX_SEEDS), metavar="N", help=helps["--seeds"])
+    p.add_argument("--recipe", choices=RECIPE_NAMES, default="matlab", help=helps["--recipe"])
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.add_argument("--data", help="folder of the UCI files (default: bundled copy)")
     p.add_argument("--force", action="store_true", help="replace results of an earlier run in --out")
@@ -246,18 +211,17 @@ def run_reproduce(args: argparse.Namespace) -> int:
 def add_evaluate(sub: _Commands) -> None:
     """The arguments of `vowels evaluate`."""
     p = _add_command(sub, run_evaluate, "score a saved model on the test set, or on a labelled folder DIR", evaluate)
+    helps = {
+        "DIR": "folder of recordings DIR/<speaker>/* to score a model from 'vowels train' on; the same as --data DIR",
+        "--data": _HELP["--data"].format("report", "or give it as DIR"),
+        "--json": "print every number, and each wrong answer, as JSON instead of text",
+    }
     p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
-    p.add_argument(
-        "dir",
-        nargs="?",
-        metavar="DIR",
-        help="folder of recordings DIR/<speaker>/* to score a model from 'vowels train' on; the same as --data DIR",
-    )
-    _add_data(p, "report", "or give it as DIR")
-    _add_threshold(p, when="with recordings: ")
+    p.add_argument("dir", nargs="?", metavar="DIR", help=helps["DIR"])
+    p.add_argument("--data", metavar="DIR", help=helps["--data"])
+    p.add_argument("--threshold", type=score, help="with recordings: " + _HELP["--threshold"])
     _add_workers(p, when="with recordings: ")
-    json_help = "print every number, and each wrong answer, as JSON instead of text"
-    p.add_argument("--json", action="store_true", help=json_help)
+    p.add_argument("--json", action="store_true", help=helps["--json"])
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -275,32 +239,28 @@ def add_plot(sub: _Commands) -> None:
         "every figure whose input is given (see WHICH), the others skipped with a note on stderr. A figure named "
         "in WHICH whose input is missing is an error (exit 2).",
     )
-    p.add_argument(
-        "which",
-        nargs="*",
-        metavar="WHICH",
-        help=f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
+    helps = {
+        "WHICH": f"figures: {', '.join(DATA_FIGURES)} (bundled data); {', '.join(RUN_FIGURES)} "
         f"(need --run or --model); {', '.join(RECORDING_FIGURES)} (needs --audio); open-set (needs --model of a "
         "model trained on recordings with a calibrated threshold); stream (needs --audio and --model of a "
         "forward-only recordings model); default: all possible",
-    )
+        "--model": "model bundle: a Japanese Vowels model's confusion matrix is recomputed on the test set; "
+        "a model trained on recordings gives the recording figure its features and the open-set figure its "
+        "calibration scores",
+        "--observation": "training utterance of the features figure, from 1 (default 1)",
+        "--padding-results": "JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)",
+        "--audio": "recording of the recording figure: waveform, spectrogram and features",
+        "--kind": "features of the recording figure (default mfcc, or those of a --model trained on recordings)",
+    }
+    p.add_argument("which", nargs="*", metavar="WHICH", help=helps["WHICH"])
     p.add_argument("--out", required=True, help="output folder; figures there are replaced")
     p.add_argument("--format", choices=FORMATS, default="png", help="file format (default png)")
     p.add_argument("--run", help="a 'vowels reproduce' folder (metrics.json, history.json)")
-    p.add_argument(
-        "--model",
-        help="model bundle: a Japanese Vowels model's confusion matrix is recomputed on the test set; "
-        "a model trained on recordings gives the recording figure its features and the open-set figure its "
-        "calibration scores",
-    )
-    observation_help = "training utterance of the features figure, from 1 (default 1)"
-    p.add_argument("--observation", type=whole_number(1), default=1, help=observation_help)
-    padding_help = "JSON of scripts/padding_experiment.py (default: reports/padding_experiment.json)"
-    p.add_argument("--padding-results", help=padding_help)
-    audio_help = "recording of the recording figure: waveform, spectrogram and features"
-    p.add_argument("--audio", metavar="FILE", help=audio_help)
-    kind_help = "features of the recording figure (default mfcc, or those of a --model trained on recordings)"
-    p.add_argument("--kind", choices=FEATURE_KINDS, help=kind_help)
+    p.add_argument("--model", help=helps["--model"])
+    p.add_argument("--observation", type=whole_number(1), default=1, help=helps["--observation"])
+    p.add_argument("--padding-results", help=helps["--padding-results"])
+    p.add_argument("--audio", metavar="FILE", help=helps["--audio"])
+    p.add_argument("--kind", choices=FEATURE_KINDS, help=helps["--kind"])
 
 
 def run_plot(args: argparse.Namespace) -> int:
@@ -332,7 +292,7 @@ def add_report(sub: _Commands) -> None:
     run_help = "a 'vowels reproduce' folder (one seed, or --seeds N: spread over seeds)"
     source.add_argument("--run", metavar="DIR", help=run_help)
     source.add_argument("--model", metavar="MODEL", help="model bundle, re-scored now")
-    _add_data(p, "evaluate", "required")
+    p.add_argument("--data", metavar="DIR", help=_HELP["--data"].format("evaluate", "required"))
     p.add_argument("--out", required=True, metavar="REPORTDIR", help="folder for the report")
     p.add_argument("--force", action="store_true", help="replace an existing report in REPORTDIR")
 
@@ -362,60 +322,39 @@ def run_extract(args: argparse.Namespace) -> int:
 def add_train(sub: _Commands) -> None:
     """The arguments of `vowels train`."""
     p = _add_command(sub, run_train, "train a model on DIR/<speaker>/* or a features file", train)
+    helps = {
+        "--architecture": "bilstm (default) or lstm: forward-only, which can answer while a recording arrives "
+        "('vowels classify --stream')",
+        "--validation-fraction": "share of each speaker's recordings held out to measure accuracy and calibrate the "
+        "threshold (default 0.2)",
+        "--threshold": "answer 'unknown' below this open-set score in [-1, 1]; -1 always names a speaker "
+        "(default auto: calibrated on the training folder, each speaker left out in turn as a stranger)",
+        "eer": "where --threshold auto lies: eer (default; strangers accepted as often as enrolled "
+        "speakers rejected) or far=0.05 (at most that share of strangers accepted)",
+        "--keep-split": "save the network trained without the validation split (default: train it again on every "
+        "recording)",
+        "--no-encoder": "decide 'unknown' by the network's open-set score alone (default: fused with the pretrained "
+        "speaker encoder's, weighted as the calibration chooses)",
+        "--window": "cut recordings longer than this into overlapping windows, each a training sequence; a "
+        "recording's answer is the mean of its windows' (default 3.0)",
+        "--kind": "features when DIR is a folder (default mfcc); with a features file, must match it",
+    }
     p.add_argument("source", metavar="DIR|FEATS", help="speaker folder, or a file written by 'vowels extract'")
     p.add_argument("--out", required=True, help="model bundle folder to write")
-    helps = ("training epochs (default 30)", "BiLSTM semantics (default masked: padding is ignored)")
-    _add_training(p, epochs=30, mode="masked", helps=helps)
+    epochs_mode = ("training epochs (default 30)", "BiLSTM semantics (default masked: padding is ignored)")
+    _add_training(p, epochs=30, mode="masked", helps=epochs_mode)
     p.add_argument("--hidden", type=whole_number(1), default=100, help="hidden units per direction (default 100)")
-    p.add_argument(
-        "--architecture",
-        choices=RECURRENT,
-        default="bilstm",
-        help="bilstm (default) or lstm: forward-only, which can answer while a recording arrives "
-        "('vowels classify --stream')",
-    )
-    p.add_argument(
-        "--validation-fraction",
-        type=fraction,
-        default=0.2,
-        help="share of each speaker's recordings held out to measure accuracy and calibrate the "
-        "threshold (default 0.2)",
-    )
-    p.add_argument(
-        "--threshold",
-        type=score_or_auto,
-        default="auto",
-        help="answer 'unknown' below this open-set score in [-1, 1]; -1 always names a speaker "
-        "(default auto: calibrated on the training folder, each speaker left out in turn as a stranger)",
-    )
-    p.add_argument(
-        "--operating-point",
-        type=operating_point,
-        default="eer",
-        metavar="eer|far=RATE",
-        help="where --threshold auto lies: eer (default; strangers accepted as often as enrolled speakers "
-        "rejected) or far=0.05 (at most that share of strangers accepted)",
-    )
-    keep_help = "save the network trained without the validation split (default: train it again on every recording)"
-    p.add_argument("--keep-split", action="store_true", help=keep_help)
-    p.add_argument(
-        "--no-encoder",
-        action="store_true",
-        help="decide 'unknown' by the network's open-set score alone (default: fused with the pretrained speaker "
-        "encoder's, weighted as the calibration chooses)",
-    )
-    p.add_argument(
-        "--window",
-        type=seconds,
-        default=3.0,
-        metavar="SECONDS",
-        help="cut recordings longer than this into overlapping windows, each a training sequence; a recording's "
-        "answer is the mean of its windows' (default 3.0)",
-    )
+    p.add_argument("--architecture", choices=RECURRENT, default="bilstm", help=helps["--architecture"])
+    p.add_argument("--validation-fraction", type=fraction, default=0.2, help=helps["--validation-fraction"])
+    p.add_argument("--threshold", type=score_or_auto, default="auto", help=helps["--threshold"])
+    p.add_argument("--operating-point", type=operating_point, default="eer", metavar="eer|far=RATE", help=helps["eer"])
+    p.add_argument("--keep-split", action="store_true", help=helps["--keep-split"])
+    p.add_argument("--no-encoder", action="store_true", help=helps["--no-encoder"])
+    p.add_argument("--window", type=seconds, default=3.0, metavar="SECONDS", help=helps["--window"])
     hop_help = "time between windows (default 1.5)"
     p.add_argument("--window-hop", type=seconds, default=1.5, metavar="SECONDS", help=hop_help)
     p.add_argument("--whole", action="store_true", help="read every recording whole, in no windows")
-    _add_features(p, "features when DIR is a folder (default mfcc); with a features file, must match it")
+    _add_features(p, helps["--kind"])
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
     _add_plots(p)
 
@@ -429,6 +368,10 @@ def add_enrol(sub: _Commands) -> None:
     """The arguments of `vowels enrol`."""
     summary = "enrol speakers from DIR/<speaker>/* with the pretrained encoder (no training)"
     p = _add_command(sub, run_enrol, summary, enrol)
+    threshold_help = (
+        "answer 'unknown' below this cosine in [-1, 1] (default auto: fitted to the enrolment recordings, or "
+        "a stated default when they are too few)"
+    )
     paths_help = "speaker folder; with --add, the new speaker's recordings"
     p.add_argument("paths", nargs="*", metavar="DIR|FILE", help=paths_help)
     target = p.add_mutually_exclusive_group(required=True)
@@ -437,13 +380,7 @@ def add_enrol(sub: _Commands) -> None:
     change = p.add_mutually_exclusive_group()
     change.add_argument("--add", metavar="NAME", help="with --model: enrol (or re-enrol) NAME from FILEs")
     change.add_argument("--remove", metavar="NAME", help="with --model: forget NAME")
-    p.add_argument(
-        "--threshold",
-        type=score_or_auto,
-        default="auto",
-        help="answer 'unknown' below this cosine in [-1, 1] (default auto: fitted to the enrolment recordings, or "
-        "a stated default when they are too few)",
-    )
+    p.add_argument("--threshold", type=score_or_auto, default="auto", help=threshold_help)
     p.add_argument("--force", action="store_true", help="replace an existing model at --out")
 
 
@@ -455,32 +392,26 @@ def run_enrol(args: argparse.Namespace) -> int:
 def add_classify(sub: _Commands) -> None:
     """The arguments of `vowels classify`."""
     p = _add_command(sub, run_classify, "name the speaker of each recording", classify)
+    helps = {
+        "--stream": "also print how the answer evolves as each recording arrives (a model trained with "
+        "--architecture lstm)",
+        "--windows": "with a model from 'vowels enrol': also list each 1.6 s window's speaker, with its start and "
+        "end (who speaks when)",
+        "--chunk": "with --stream: audio per answer, in seconds (default 0.1)",
+        "--engine": "auto (default): NumPy network and features when the bundle has weights.npz (no "
+        "TensorFlow start-up, same answer), else Keras and librosa as in training",
+    }
     p.add_argument("files", nargs="+", metavar="FILE|FOLDER", help="recordings, or folders of them, to classify")
     p.add_argument("--model", required=True, help="model folder written by 'vowels train' or 'vowels enrol'")
-    _add_threshold(p)
+    p.add_argument("--threshold", type=score, help=_HELP["--threshold"])
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON list")
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")
-    stream_help = (
-        "also print how the answer evolves as each recording arrives (a model trained with --architecture lstm)"
-    )
-    output.add_argument("--stream", action="store_true", help=stream_help)
-    p.add_argument(
-        "--windows",
-        action="store_true",
-        help="with a model from 'vowels enrol': also list each 1.6 s window's speaker, with its start and end "
-        "(who speaks when)",
-    )
-    chunk_help = "with --stream: audio per answer, in seconds (default 0.1)"
-    p.add_argument("--chunk", type=seconds, metavar="SECONDS", help=chunk_help)
+    output.add_argument("--stream", action="store_true", help=helps["--stream"])
+    p.add_argument("--windows", action="store_true", help=helps["--windows"])
+    p.add_argument("--chunk", type=seconds, metavar="SECONDS", help=helps["--chunk"])
     _add_workers(p)
-    p.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="auto",
-        help="auto (default): NumPy network and features when the bundle has weights.npz (no "
-        "TensorFlow start-up, same answer), else Keras and librosa as in training",
-    )
+    p.add_argument("--engine", choices=ENGINES, default="auto", help=helps["--engine"])
 
 
 def run_classify(args: argparse.Namespace) -> int:
@@ -491,27 +422,23 @@ def run_classify(args: argparse.Namespace) -> int:
 def add_serve(sub: _Commands) -> None:
     """The arguments of `vowels serve`."""
     p = _add_command(sub, run_serve, "a local web page and HTTP API to enrol and identify speakers", serve_command)
-    where = p.add_mutually_exclusive_group()
-    models_help = "models folder, one bundle folder per model; created if missing (default models/)"
-    where.add_argument("--models", metavar="DIR", help=models_help)
-    model_help = "model bundle the page opens with; its folder is the models folder"
-    where.add_argument("--model", metavar="M", help=model_help)
-    host_help = "address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets other machines in)"
-    p.add_argument("--host", default="127.0.0.1", help=host_help)
-    port_help = "TCP port (default 8000; 0 picks a free one)"
-    p.add_argument("--port", type=whole_number(0, 65535), default=8000, help=port_help)
-    p.add_argument(
-        "--no-token",
-        action="store_true",
-        help="off loopback, ask for no token (by default one is printed with the address); anyone who can "
+    helps = {
+        "--models": "models folder, one bundle folder per model; created if missing (default models/)",
+        "--model": "model bundle the page opens with; its folder is the models folder",
+        "--host": "address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets other machines in)",
+        "--port": "TCP port (default 8000; 0 picks a free one)",
+        "--no-token": "off loopback, ask for no token (by default one is printed with the address); anyone who can "
         "reach the machine can then use the server",
-    )
-    p.add_argument(
-        "--allow-host",
-        action="append",
-        metavar="NAME",
-        help="also answer to this host name (besides IP addresses, localhost and this machine's names); repeatable",
-    )
+        "--allow-host": "also answer to this host name (besides IP addresses, localhost and this machine's names); "
+        "repeatable",
+    }
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--models", metavar="DIR", help=helps["--models"])
+    where.add_argument("--model", metavar="M", help=helps["--model"])
+    p.add_argument("--host", default="127.0.0.1", help=helps["--host"])
+    p.add_argument("--port", type=whole_number(0, 65535), default=8000, help=helps["--port"])
+    p.add_argument("--no-token", action="store_true", help=helps["--no-token"])
+    p.add_argument("--allow-host", action="append", metavar="NAME", help=helps["--allow-host"])
     limits = p.add_argument_group("limits (beyond them the server answers 429 or 507)")
     for flag, metavar, most, what in (
         ("--max-models", "N", 10_000, f"models (default {SERVE_MAX_MODELS})"),
