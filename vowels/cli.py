@@ -21,7 +21,7 @@ from .errors import UsageError, VowelsError
 from .limits import MAX_SEED, MAX_SEEDS, SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
 from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES, RECURRENT
 from .plots import DATA_FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES
-from .serve.server import serve_command
+from .serve.server import serve
 from .workflows.classify import classify
 from .workflows.console import Console, ExitStatus
 from .workflows.evaluate import evaluate
@@ -421,7 +421,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
 def add_serve(sub: _Commands) -> None:
     """The arguments of `vowels serve`."""
-    p = _add_command(sub, run_serve, "a local web page and HTTP API to enrol and identify speakers", serve_command)
+    p = _add_command(sub, run_serve, "a local web page and HTTP API to enrol and identify speakers", serve)
     helps = {
         "--models": "models folder, one bundle folder per model; created if missing (default models/)",
         "--model": "model bundle the page opens with; its folder is the models folder",
@@ -450,8 +450,8 @@ def add_serve(sub: _Commands) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """`vowels serve`: `vowels.serve.server.serve_command`."""
-    return _run(serve_command, args)
+    """`vowels serve`: `vowels.serve.server.serve`."""
+    return _run(serve, args)
 
 
 COMMANDS = (

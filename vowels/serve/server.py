@@ -2,23 +2,22 @@
 port in use is a clear error), then uvicorn on it until Ctrl+C or SIGTERM.
 
 Off loopback the server asks for a token by default, printed once with its address (as Jupyter
-does); it answers to IP addresses, this machine's names and the names given with ``allow_hosts``."""
+does); it answers to IP addresses, this machine's names and the names given with ``allow_host``."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ParameterError, UsageError
 
 if TYPE_CHECKING:
     from ..workflows.console import Console
 
-__all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve", "serve_command"]
+__all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve"]
 
 MAX_CONNECTIONS = 32
 """Connections served at once; more are answered 503. Each may hold one request body being read
@@ -67,61 +66,16 @@ def _host_names(host: str, allow_hosts: Sequence[str]) -> list[str]:
 
 
 def serve(
-    models: str | os.PathLike[str],
+    console: Console,
     *,
-    default_model: str | None = None,
+    models: str | None,
+    model: str | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
-    token: bool = True,
-    allow_hosts: Sequence[str] = (),
-    settings: dict | None = None,
-    say: Callable[[str], None] = print,
-) -> None:
-    """Serve the page and API for the models folder `models` until interrupted (see `create_app`).
-
-    Parameters
-    ----------
-    token : bool, default=True
-        Off loopback, ask every request for a token, printed with the address; False asks for none
-        (with a warning). On loopback no token is asked.
-    allow_hosts : sequence of str, default=()
-        More host names to answer to (a name of this machine in the local network, say).
-    settings : dict, default=None
-        Keyword arguments of `create_app` (its limits).
-    """
-    import uvicorn
-
-    from .app import create_app
-    from .guard import new_token
-
-    local = is_loopback(host)
-    secret = new_token() if token and not local else None
-    app = create_app(
-        models,
-        default_model=default_model,
-        allowed_hosts=_host_names(host, allow_hosts),
-        token=secret,
-        **(settings or {}),
-    )
-    sock = bind(host, port)
-    address = f"{url_of(sock)}/" + (f"?token={secret}" if secret else "")
-    say(f"Serving vowels at {address} (models folder {models}); press Ctrl+C to stop.")
-    if not local and secret is None:
-        say(
-            f"vowels serve: WARNING: listening on {host} with --no-token: anyone who can reach this machine "
-            "can enrol, train and delete. Drop --no-token, or use --host 127.0.0.1 to keep it to this machine."
-        )
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, limit_concurrency=MAX_CONNECTIONS
-    )
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
-
-
-def serve_command(
-    console: Console, *, models: str | None, model: str | None, max_disk: int | None, **options: Any
+    no_token: bool = False,
+    allow_host: Sequence[str] | None = None,
+    max_disk: int | None = None,
+    **limits: int | None,
 ) -> int:
     """Start a local web server: a page that records speakers with the browser's microphone, trains a
     model on them and names who is speaking, and the HTTP API behind it (schema at /openapi.json). Models
@@ -132,22 +86,39 @@ def serve_command(
     missing = [name for name in ("fastapi", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
     if missing:
         raise UsageError(f'needs the web extra ({", ".join(missing)} not installed): pip install "vowels[web]"')
+    import uvicorn
+
+    from .app import create_app
+    from .guard import new_token
+
     folder, default = Path(models or "models"), None
     if model is not None:
         if not Path(model).is_dir():
             raise UsageError(f"--model {model}: no model bundle folder there; check the path")
         folder, default = Path(model).parent, Path(model).name
-    host, port, token, hosts = (options.pop(k) for k in ("host", "port", "no_token", "allow_host"))
-    limits = {**options, "max_bytes": None if max_disk is None else max_disk * 1024**2}
-    settings = {name: value for name, value in limits.items() if value is not None}
-    serve(
+    limits["max_bytes"] = None if max_disk is None else max_disk * 1024**2
+    local = is_loopback(host)
+    secret = new_token() if not no_token and not local else None
+    app = create_app(
         folder,
         default_model=default,
-        host=host,
-        port=port,
-        token=not token,
-        allow_hosts=hosts or (),
-        settings=settings,
-        say=console.result,
+        allowed_hosts=_host_names(host, allow_host or ()),
+        token=secret,
+        **{name: value for name, value in limits.items() if value is not None},
     )
+    sock = bind(host, port)
+    address = f"{url_of(sock)}/" + (f"?token={secret}" if secret else "")
+    console.result(f"Serving vowels at {address} (models folder {folder}); press Ctrl+C to stop.")
+    if not local and secret is None:
+        console.result(
+            f"vowels serve: WARNING: listening on {host} with --no-token: anyone who can reach this machine "
+            "can enrol, train and delete. Drop --no-token, or use --host 127.0.0.1 to keep it to this machine."
+        )
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, limit_concurrency=MAX_CONNECTIONS
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
     return 0

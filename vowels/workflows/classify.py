@@ -67,25 +67,29 @@ def classify(
                 f"vowels: note: {r.path}: recorded at {r.sample_rate} Hz, upsampled to the model's {rate} Hz; "
                 "its answer is less reliable than for recordings like the model's."
             )
-    if json or csv:
-        rows = [r.to_dict() for r in results]
-        console.json(rows) if json else console.csv(rows, list(Classification.__dataclass_fields__))
-        return ExitStatus.PARTIAL_FAILURE if failures or skipped else ExitStatus.SUCCESS
+    if json:
+        console.json([r.to_dict() for r in results])
+    elif csv:
+        console.csv([r.to_dict() for r in results], list(Classification.__dataclass_fields__))
     usable = iter(f for f in features if f is not None)
-    for r in results:
+    for r in results if not (json or csv) else []:
         if stream:
             ends, probabilities = recognizer.stream(next(usable), chunk_seconds=chunk or 0.1)
             console.result(f"{r.path}, as it arrives:")
             for end, row in zip(ends, probabilities):
                 console.result(f"  {end:6.2f} s  {recognizer.classes_[int(row.argmax())]} p={row.max():.3f}")
-        if r.speaker != r.nearest:
-            verdict = f"{r.speaker} (nearest {r.nearest}, score {r.score:.3f} < threshold {r.threshold:.3f})"
-        else:
-            verdict = f"{r.speaker} (score {r.score:.3f})"
-        console.result(
-            f"{r.path}: {verdict} p={r.probability:.3f}; runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
-        )
+        runner_up = f"runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
+        console.result(f"{r.path}: {_verdict(r)} p={r.probability:.3f}; {runner_up}")
     return ExitStatus.PARTIAL_FAILURE if failures or skipped else ExitStatus.SUCCESS
+
+
+def _verdict(answer: Any) -> str:
+    """The answer, with its nearest speaker where it is 'unknown' (a score below the threshold)."""
+    if answer.speaker != answer.nearest:
+        return (
+            f"{answer.speaker} (nearest {answer.nearest}, score {answer.score:.3f} < threshold {answer.threshold:.3f})"
+        )
+    return f"{answer.speaker} (score {answer.score:.3f})"
 
 
 def _classify_by_voiceprint(
@@ -101,12 +105,9 @@ def _classify_by_voiceprint(
     elif csv:
         console.csv([a.to_dict() for a in answers], [f for f in VoiceAnswer.__dataclass_fields__ if f != "windows"])
     for a in answers if not (json or csv) else []:
-        if not a.speech:
-            verdict = f"{a.speaker} (no speech found; nearest {a.nearest}, score {a.score:.3f})"
-        elif a.speaker != a.nearest:
-            verdict = f"{a.speaker} (nearest {a.nearest}, score {a.score:.3f} < threshold {a.threshold:.3f})"
-        else:
-            verdict = f"{a.speaker} (score {a.score:.3f})"
+        verdict = (
+            _verdict(a) if a.speech else f"{a.speaker} (no speech found; nearest {a.nearest}, score {a.score:.3f})"
+        )
         runner_up = f"; runner-up {a.runner_up} {a.runner_up_score:.3f}" if a.runner_up else ""
         console.result(f"{a.path}: {verdict}{runner_up}")
         for w in a.windows if windows else []:
