@@ -139,20 +139,14 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         return ensemble
 
 
-def _ensemble_metadata(path: str | os.PathLike[str]) -> dict | None:
-    """The metadata at `path` if it is a `FamilyEnsemble`'s, else None (no file, not JSON, another format)."""
-    try:
-        metadata = json.loads((Path(path) / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return metadata if isinstance(metadata, dict) and metadata.get("format") == ENSEMBLE_FORMAT else None
-
-
 def read_ensemble_metadata(path: Path) -> dict:
     """An ensemble folder's metadata, after checking it and every member's checksum."""
     metadata_file = path / METADATA_FILE
-    metadata = _ensemble_metadata(path)
-    if metadata is None:
+    try:
+        metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        metadata = None
+    if not isinstance(metadata, dict) or metadata.get("format") != ENSEMBLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels ensemble (format is not {ENSEMBLE_FORMAT!r}).")
     if metadata.get("metadata_sha256") != metadata_digest(metadata):
         raise BundleError(f"{metadata_file}: its content does not match the sha256 it records; retrain or re-copy it.")
