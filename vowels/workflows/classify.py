@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UsageError
-from .console import Console, ExitStatus
+from .console import Console, status
 from .models import open_model
 
 __all__ = ["classify"]
@@ -42,8 +42,8 @@ def classify(
     if opened.kind == "voiceprints":
         if stream:
             raise UsageError("--stream needs a model from 'vowels train --architecture lstm'; use --windows")
-        status = _classify_by_voiceprint(console, opened.load_recordings(), files, threshold, json, csv, windows)
-        return max(status, ExitStatus.PARTIAL_FAILURE if skipped else ExitStatus.SUCCESS)
+        failures = _classify_by_voiceprint(console, opened.load_recordings(), files, threshold, json, csv, windows)
+        return status(failures, skipped)
     recognizer: Any = opened.load_recordings(engine=engine)
     if windows:
         raise UsageError(f"--windows needs a model from 'vowels enrol'; {model} is trained")
@@ -80,7 +80,7 @@ def classify(
                 console.result(f"  {end:6.2f} s  {recognizer.classes_[int(row.argmax())]} p={row.max():.3f}")
         runner_up = f"runner-up {r.runner_up} p={r.runner_up_probability:.3f}"
         console.result(f"{r.path}: {_verdict(r)} p={r.probability:.3f}; {runner_up}")
-    return ExitStatus.PARTIAL_FAILURE if failures or skipped else ExitStatus.SUCCESS
+    return status(failures, skipped)
 
 
 def _verdict(answer: Any) -> str:
@@ -94,8 +94,9 @@ def _verdict(answer: Any) -> str:
 
 def _classify_by_voiceprint(
     console: Console, model: Any, files: list[str], threshold: float | None, json: bool, csv: bool, windows: bool
-) -> int:
-    """`classify` with a model from `vowels enrol`: lines, JSON or CSV; `windows`: who speaks when."""
+) -> list:
+    """`classify` with a model from `vowels enrol`: lines, JSON or CSV; `windows`: who speaks when. Returns the
+    files that could not be used."""
     from ..voiceprints import VoiceAnswer
 
     answers, failures = model.classify_files(files, threshold=threshold)
@@ -113,4 +114,4 @@ def _classify_by_voiceprint(
         for w in a.windows if windows else []:
             nearest = "" if w["speaker"] == w["nearest"] else f", nearest {w['nearest']}"
             console.result(f"  {w['start']:7.2f}-{w['end']:7.2f} s  {w['speaker']} (score {w['score']:.3f}{nearest})")
-    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
+    return failures

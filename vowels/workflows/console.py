@@ -18,7 +18,9 @@ from contextlib import AbstractContextManager, nullcontext
 from enum import IntEnum
 from typing import Any, TextIO
 
-__all__ = ["Console", "ExitStatus", "printable"]
+from ..progress import ProgressPrinter
+
+__all__ = ["Console", "ExitStatus", "printable", "status"]
 
 
 class ExitStatus(IntEnum):
@@ -29,6 +31,11 @@ class ExitStatus(IntEnum):
     PARTIAL_FAILURE = 1
     ERROR = 2
     INTERRUPTED = 130
+
+
+def status(*failures: object) -> ExitStatus:
+    """Partial failure when any of `failures` (lists of inputs that could not be used) holds one, else success."""
+    return ExitStatus.PARTIAL_FAILURE if any(failures) else ExitStatus.SUCCESS
 
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -104,13 +111,10 @@ class Console:
 
     def progress(self, what: str) -> Callable[[int, int], None] | None:
         """Progress over files on stderr (`vowels.progress.ProgressPrinter.files`); None when quiet."""
-        from ..progress import ProgressPrinter
-
         return None if self.quiet else ProgressPrinter().files(what)
 
     def workers(self, workers: int) -> int:
-        """--workers, capped at the CPUs available (`vowels.limits.cap_workers`), with one warning line on
-        stderr when capped."""
+        """--workers, capped at the CPUs available (`vowels.limits.cap_workers`) with a warning on stderr."""
         from ..limits import cap_workers
 
         n_jobs, lowered = cap_workers(workers, asked=f"--workers {workers}")

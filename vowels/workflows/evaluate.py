@@ -4,9 +4,10 @@ recordings, said in lines or as JSON."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
-from .console import Console, ExitStatus
+from .console import Console, ExitStatus, status
 from .models import OpenedModel, open_model
 
 __all__ = ["evaluate"]
@@ -62,20 +63,14 @@ def _evaluate_folder(
     console: Console, opened: OpenedModel, model: str, folder: str, *, threshold: float | None, workers: int, json: bool
 ) -> int:
     """Closed- and open-set scores of a model of recordings on a labelled folder of them."""
-    if opened.kind == "voiceprints":
-        ev, failures = opened.load_recordings().evaluate_folder(folder, threshold=threshold)
-    else:
-        ev, failures = opened.load_recordings().evaluate_folder(  # type: ignore[call-arg]
-            folder,
-            threshold=threshold,
-            n_jobs=console.workers(workers),
-            progress=console.progress("Extracting features"),
-        )
+    extraction: dict[str, Any] = {}  # voiceprints embed each recording whole, with no features to extract
+    if opened.kind == "recordings":
+        extraction = {"n_jobs": console.workers(workers), "progress": console.progress("Extracting features")}
+    ev, failures = opened.load_recordings().evaluate_folder(folder, threshold=threshold, **extraction)
     console.skipped(failures)
-    status = ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
     if json:
         console.json({"model": str(model), "folder": str(folder), **ev.to_dict()})
-        return status
+        return status(failures)
     console.note(
         f"Model {model}, folder {folder}: {ev.n_enrolled} recordings of enrolled speakers, "
         f"{ev.n_strangers} of speakers the model does not know ({', '.join(ev.strangers) or 'none'})."
@@ -110,4 +105,4 @@ def _evaluate_folder(
             for e in ev.errors
         ),
     )
-    return status
+    return status(failures)

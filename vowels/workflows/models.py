@@ -19,17 +19,11 @@ if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["KINDS", "OpenedModel", "ScoredTestSet", "open_model", "refuse_voiceprints"]
-
-KINDS = ("sequences", "ensemble", "recordings", "voiceprints")
-"""What a model folder holds: a network trained on Japanese Vowels sequences (`vowels reproduce`), an
-ensemble of such networks, a network trained on recordings (`vowels train`), or voiceprints of the
-pretrained speaker encoder (`vowels enrol`)."""
+__all__ = ["OpenedModel", "ScoredTestSet", "open_model", "refuse_voiceprints"]
 
 
 class ScoredTestSet(NamedTuple):
-    """A Japanese Vowels model's answers on the test set: the utterances, the evaluation, each answer, the
-    probabilities behind it, and the seconds the answers took."""
+    """A Japanese Vowels model on the test set: the utterances, the evaluation, answers, probabilities, seconds."""
 
     test: Utterances
     evaluation: Evaluation
@@ -40,12 +34,14 @@ class ScoredTestSet(NamedTuple):
 
 @dataclass(frozen=True)
 class OpenedModel:
-    """A model folder, checked, with what it is (`kind`, one of `KINDS`) and what it can do.
+    """A model folder, checked, with what it is and what it can do.
 
     Attributes
     ----------
     path : Path
-    kind : str
+    kind : {"sequences", "ensemble", "recordings", "voiceprints"}
+        A network trained on Japanese Vowels sequences (`vowels reproduce`), an ensemble of them, a
+        network trained on recordings (`vowels train`), or the encoder's voiceprints (`vowels enrol`).
     metadata : BundleMetadata or None
         The bundle's checked metadata (an ensemble's: its first member's); None for voiceprints.
     ensemble : dict or None
@@ -77,8 +73,7 @@ class OpenedModel:
         return self.kind == "recordings" and self.architecture == "lstm" and not preprocessing.get("delta_width")
 
     def load(self) -> Any:
-        """The Japanese Vowels estimator: a `vowels.ensemble.FamilyEnsemble` or a `vowels.classifier.SpeakerClassifier`
-        (a model of recordings: `load_recordings`)."""
+        """The Japanese Vowels estimator: a `vowels.ensemble.FamilyEnsemble` or a `SpeakerClassifier`."""
         if self.kind == "ensemble":
             from ..ensemble import FamilyEnsemble
 
@@ -88,8 +83,7 @@ class OpenedModel:
         return SpeakerClassifier.load(self.path)
 
     def load_recordings(self, *, engine: str = "auto") -> RecordingClassifier | VoiceprintClassifier:
-        """The estimator that names the speakers of recordings, with `engine` for a trained network
-        (`vowels.recordings.RecordingClassifier.load`, whose error says so of a model trained on sequences)."""
+        """The estimator of recordings' speakers; `engine` as `vowels.recordings.RecordingClassifier.load` takes it."""
         if self.kind == "voiceprints":
             from ..voiceprints import VoiceprintClassifier
 

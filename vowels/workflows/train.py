@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .console import Console, ExitStatus
+from .console import Console, status
 
 __all__ = ["enrol", "extract", "train"]
-
-
-def _status(failures: Any) -> int:
-    return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS
 
 
 def extract(
@@ -42,7 +38,7 @@ def extract(
         f"Extracted {len(u)} recordings of {len(u.speakers)} speakers ({config.kind}, {config.n_features} features "
         f"per frame); {len(extraction.failures)} skipped; wrote {out}"
     )
-    return _status(extraction.failures)
+    return status(extraction.failures)
 
 
 def _fit_note(point: Any) -> str:
@@ -62,8 +58,9 @@ def train(console: Console, *, source: str, out: str, sample_rate: int | None, k
 
     check_free(Path(out), force=options["force"])
     check_writable(Path(out).parent)
-    workers, progress = console.workers(options["workers"]), console.progress("Extracting features")
-    data = training_data(source, kind=kind, sample_rate=sample_rate, n_jobs=workers, progress=progress)
+    n_jobs = 1 if Path(source).is_file() else console.workers(options["workers"])  # a features file: no extraction
+    progress = console.progress("Extracting features")
+    data = training_data(source, kind=kind, sample_rate=sample_rate, n_jobs=n_jobs, progress=progress)
     console.skipped(data.failures)
     model = RecordingClassifier(
         mode=options["mode"],
@@ -124,7 +121,7 @@ def train(console: Console, *, source: str, out: str, sample_rate: int | None, k
             f"vowels train: skipped {n} file{'s' if n != 1 else ''} (named above, before training), so the exit "
             f"status is 1; the model was trained on the other {len(u)}."
         )
-    return _status(data.failures)
+    return status(data.failures)
 
 
 def enrol(
@@ -175,4 +172,4 @@ def enrol(
     )
     enrolled.save(where, force=force)
     console.note(f"Saved model {where} in {time.perf_counter() - start:.1f} s.")
-    return _status(failures)
+    return status(failures)
