@@ -16,8 +16,9 @@ import pytest
 
 import vowels
 from vowels import bundle
-from vowels.cli import _progress, build_parser, main
+from vowels.cli import build_parser, main
 from vowels.errors import BundleError
+from vowels.progress import ProgressPrinter
 
 ENROLLED, STRANGER = ("george", "jackson", "lucas"), "nicolas"
 
@@ -151,7 +152,8 @@ def test_progress_on_a_terminal_is_one_line_redrawn_with_count_rate_and_time_lef
     clock = iter([100.0, 101.0, 101.05, 102.0, 104.0])  # start, then one reading per call
     monkeypatch.setattr("time.monotonic", lambda: next(clock))
     monkeypatch.setattr("sys.stderr", _Terminal())
-    show = _progress(argparse.Namespace(quiet=False), "Extracting features")
+    monkeypatch.setenv("COLUMNS", "120")  # wide enough for the whole bar
+    show = ProgressPrinter().files("Extracting features")
     show(10, 40)  # 10 files in 1 s
     show(11, 40)  # 0.05 s later: not redrawn
     show(20, 40)
@@ -171,7 +173,7 @@ def test_progress_in_a_log_is_a_few_plain_lines(monkeypatch):
     clock = iter([0.0, *np.arange(1, 301) / 50])  # 50 files a second
     monkeypatch.setattr("time.monotonic", lambda: next(clock))
     monkeypatch.setattr("sys.stderr", io.StringIO())
-    show = _progress(argparse.Namespace(quiet=False), "Extracting features")
+    show = ProgressPrinter().files("Extracting features")
     for done in range(1, 301):
         show(done, 300)
     lines = __import__("sys").stderr.getvalue().splitlines()
@@ -181,7 +183,6 @@ def test_progress_in_a_log_is_a_few_plain_lines(monkeypatch):
         "Extracting features: 225/300 files (75%), 50.0 files/s, 0:02 left",
         "Extracting features: 300/300 files (100%), in 0:06, start-up included (50.0 files/s overall)",
     ]
-    assert _progress(argparse.Namespace(quiet=True), "Extracting features") is None
 
 
 # --- evaluate: a Japanese Vowels model --------------------------------------------------------

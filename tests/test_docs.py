@@ -13,7 +13,6 @@ saying where it comes from.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import math
@@ -26,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from vowels.cli import main, reproduce_line
+from vowels.cli import main
+from vowels.workflows.reproduce import reproduce_line
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
@@ -212,7 +212,7 @@ def claims() -> dict[str, list[str]]:
     )
     return {
         "README.md": [
-            reproduce_line(argparse.Namespace(mode="matlab", recipe="matlab"), run_seed0),
+            reproduce_line(run_seed0, mode="matlab", recipe="matlab"),
             f"Test accuracy: {report_seed0}% ({report_k}/{n_test}), 95% CI {report_low}-{report_high}% (Wilson)",
             f"sums up: {report_seed0} % for seed 0 and {report_mean} % over seeds 0–4 ({report_min} – {report_max} %)",
             f"`reports/benchmarks_accuracy.json`, has {pct(seed0)} % for seed 0",
@@ -508,7 +508,7 @@ def test_the_readme_samples_of_reproduce_and_report_are_the_committed_runs_outpu
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     assert "reports/japanese_vowels/run/" in readme and "`seed-0/metrics.json`" in readme
     assert _text_block_after(readme, "vowels reproduce") == [
-        reproduce_line(argparse.Namespace(mode="matlab", recipe="matlab"), metrics),
+        reproduce_line(metrics, mode="matlab", recipe="matlab"),
         "Saved: runs/reproduce/metrics.json, runs/reproduce/history.json, runs/reproduce/predictions.csv, "
         "model bundle runs/reproduce/model",
     ]

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vowels.cli import _printable, main
+from vowels.cli import main
 from vowels.errors import DataError
 from vowels.extraction import list_speaker_files, load_features, load_speaker_folders
 from vowels.recordings import RecordingClassifier
 from vowels.training import MAX_SEED
+from vowels.workflows.console import printable
 
 WAV = "2_george_10.wav"
 
@@ -301,7 +302,7 @@ BAD_SHOWN = "bad\\nname.wav"
     ],
 )
 def test_printable_escapes_control_characters(text, shown):
-    assert _printable(text) == shown
+    assert printable(text) == shown
 
 
 @pytest.fixture

@@ -149,9 +149,9 @@ def test_extract_skips_a_non_utf8_name_in_one_line(tmp_path, copy_fsdd):
 
 
 def test_printed_paths_show_undecodable_bytes_as_escapes(capsys):
-    from vowels.cli import _print
+    from vowels.workflows.console import Console
 
-    _print(os.fsdecode(BAD_NAME), file=sys.stdout)
+    Console().result(os.fsdecode(BAD_NAME))
     assert capsys.readouterr().out == BAD_SHOWN + "\n"
 
 

@@ -25,8 +25,8 @@ from vowels.voiceprints import (
     calibration_scores,
     choose_scoring,
     embed_paths,
-    is_voiceprint_model,
 )
+from vowels.workflows.models import open_model
 
 SPEAKERS = ("george", "jackson", "lucas", "nicolas")
 
@@ -171,7 +171,7 @@ def test_a_speaker_is_added_and_removed_without_touching_the_others(enrolment, p
 
 def test_saved_model_loads_whole_and_refuses_changed_files(model, tmp_path):
     folder = model.save(tmp_path / "m")
-    assert is_voiceprint_model(folder)
+    assert open_model(folder).kind == "voiceprints"
     again = VoiceprintClassifier.load(folder)
     assert again.speakers_ == model.speakers_ and again.threshold_ == pytest.approx(model.threshold_)
     np.testing.assert_array_equal(again.voiceprints_, model.voiceprints_)

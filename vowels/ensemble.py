@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from .bundle import METADATA_FILE, atomic_folder, metadata_digest, sha256_of, write_metadata
 from .errors import BundleError, NotFittedError, ParameterError
 
-__all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "is_ensemble", "load_classifier"]
+__all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
 
 ENSEMBLE_FORMAT = "vowels-ensemble"
 
@@ -139,32 +139,14 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         return ensemble
 
 
-def load_classifier(path: str | os.PathLike[str]) -> Any:
-    """The Japanese Vowels model saved at `path`: a `FamilyEnsemble` folder or a `SpeakerClassifier` bundle."""
-    from .classifier import SpeakerClassifier
-
-    return FamilyEnsemble.load(path) if is_ensemble(path) else SpeakerClassifier.load(path)
-
-
-def _ensemble_metadata(path: str | os.PathLike[str]) -> dict | None:
-    """The metadata at `path` if it is a `FamilyEnsemble`'s, else None (no file, not JSON, another format)."""
-    try:
-        metadata = json.loads((Path(path) / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return metadata if isinstance(metadata, dict) and metadata.get("format") == ENSEMBLE_FORMAT else None
-
-
-def is_ensemble(path: str | os.PathLike[str]) -> bool:
-    """Whether the folder at `path` holds a `FamilyEnsemble` (its metadata says so)."""
-    return _ensemble_metadata(path) is not None
-
-
 def read_ensemble_metadata(path: Path) -> dict:
     """An ensemble folder's metadata, after checking it and every member's checksum."""
     metadata_file = path / METADATA_FILE
-    metadata = _ensemble_metadata(path)
-    if metadata is None:
+    try:
+        metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        metadata = None
+    if not isinstance(metadata, dict) or metadata.get("format") != ENSEMBLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels ensemble (format is not {ENSEMBLE_FORMAT!r}).")
     if metadata.get("metadata_sha256") != metadata_digest(metadata):
         raise BundleError(f"{metadata_file}: its content does not match the sha256 it records; retrain or re-copy it.")

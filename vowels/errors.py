@@ -1,6 +1,15 @@
 """The exceptions a user can cause; the CLI prints them on one line and exits 2."""
 
-__all__ = ["VowelsError", "ParameterError", "DataError", "AudioError", "BundleError", "NotFittedError", "unreadable"]
+__all__ = [
+    "VowelsError",
+    "ParameterError",
+    "UsageError",
+    "DataError",
+    "AudioError",
+    "BundleError",
+    "NotFittedError",
+    "unreadable",
+]
 
 
 class VowelsError(Exception):
@@ -9,6 +18,11 @@ class VowelsError(Exception):
 
 class ParameterError(VowelsError, ValueError):
     """An argument has a value outside what is allowed."""
+
+
+class UsageError(ParameterError):
+    """Options of a command that do not fit together, said in the command line's words; the CLI prints it
+    after the command's name (``vowels train: ...``)."""
 
 
 class DataError(VowelsError, ValueError):

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Utterances
-from .errors import DataError, ParameterError, VowelsError, unreadable
+from .errors import DataError, ParameterError, UsageError, VowelsError, unreadable
 from .features import FeatureConfig, features_of_file
 from .limits import cap_workers
 
@@ -28,6 +28,7 @@ __all__ = [
     "Extraction",
     "Failure",
     "analysis_rate",
+    "check_features_out",
     "describe_rates",
     "extract_files",
     "is_audio_file",
@@ -37,6 +38,7 @@ __all__ = [
     "load_speaker_folders",
     "save_features",
     "survey_rates",
+    "training_data",
 ]
 
 FEATURES_FORMAT = "vowels-features"
@@ -493,6 +495,50 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
         path.parent.mkdir(parents=True)
     write_bytes(path, buffer.getvalue(), force=force)
     return path
+
+
+def check_features_out(path: str | os.PathLike[str], *, force: bool = False) -> None:
+    """Refuse, before any feature is computed, a features file `path` that is a folder, exists (unless
+    `force`) or cannot be written."""
+    from .bundle import check_free, check_writable
+
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"--out {path} is a folder; name a features file to write, e.g. {path / 'features.npz'}")
+    check_free(path, force=force)
+    check_writable(path.parent)
+
+
+def training_data(
+    source: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    sample_rate: int | None = None,
+    n_jobs: int = 1,
+    progress: Progress | None = None,
+) -> Extraction:
+    """What a model is trained on: a features file from `save_features`, whose settings `kind` and
+    `sample_rate` must match where given, or the features of a folder of speaker folders (`kind` default
+    ``"mfcc"``; no `sample_rate`: the folder's lowest rate if below the kind's, `load_speaker_folders`)."""
+    source = Path(source)
+    if is_audio_file(source):
+        raise UsageError(
+            f"{source} is an audio file, not a features file; train takes a folder of speaker folders "
+            "(DIR/<speaker>/<recordings>, e.g. DIR/alice/ah.wav) or a features .npz written by 'vowels extract' "
+            "(see 'vowels train --help')"
+        )
+    if not source.is_file():
+        config = FeatureConfig(kind=kind or "mfcc", sample_rate=sample_rate)  # type: ignore[arg-type]  # None: the kind's rate
+        return load_speaker_folders(source, config, n_jobs=n_jobs, progress=progress, match_rate=sample_rate is None)
+    data = load_features(source)
+    asked = {"--kind": (kind, data.config.kind), "--sample-rate": (sample_rate, data.config.sample_rate)}
+    for option, (wanted, found) in asked.items():
+        if wanted is not None and wanted != found:
+            raise UsageError(
+                f"{option} {wanted} does not match {source}, whose features were extracted with {option} "
+                f"{found}; drop {option}, or run 'vowels extract' again with it."
+            )
+    return data
 
 
 _WRITE_FEATURES = (

@@ -23,7 +23,6 @@ A recording in which `vowels.voice_activity` finds no speech is answered ``unkno
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +50,6 @@ __all__ = [
     "embed_paths",
     "gaussian_eer_threshold",
     "hear_files",
-    "is_voiceprint_model",
     "speaker_means",
 ]
 
@@ -85,15 +83,6 @@ SCALES = {
 """What a score of each scoring is, as `describe_threshold` says it."""
 
 Progress = Callable[[int, int], None]
-
-
-def is_voiceprint_model(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` is a folder written by `VoiceprintClassifier.save`."""
-    try:
-        metadata = json.loads((Path(path) / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return False
-    return isinstance(metadata, dict) and metadata.get("format") == VOICEPRINT_FORMAT
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -42,12 +42,9 @@ __all__ = [
 
 
 def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
-    from ..datasets import load_japanese_vowels
-    from ..ensemble import load_classifier
-    from ..tutorial import score_on_test_set
+    from ..workflows.models import open_model
 
-    evaluation, *_ = score_on_test_set(load_classifier(model), load_japanese_vowels("test"))
-    return evaluation
+    return open_model(model).score_test_set().evaluation
 
 
 def _operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
@@ -140,11 +137,9 @@ def write_figures(
             f"kind={kind!r} sets the features of the recording figure; give its audio file too (--audio FILE)."
         )
     # Reading the bundle's metadata checks it (whole, untampered) before any figure is drawn.
-    from ..ensemble import is_ensemble, read_ensemble_metadata
+    from ..workflows.models import open_model
 
-    ensemble = model is not None and is_ensemble(model)
-    if ensemble:
-        read_ensemble_metadata(Path(str(model)))  # checks every member before any figure is drawn
+    ensemble = model is not None and open_model(model).kind == "ensemble"  # an ensemble's every member checked
     metadata = read_bundle(model) if model is not None and not ensemble else None
     recordings_model = features_of(metadata, str(model)) if metadata is not None else None
     if kind is not None and recordings_model is not None:

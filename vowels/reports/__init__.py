@@ -22,7 +22,7 @@ from ._gather import REPORT_LIBRARIES, report_from_model, report_from_run
 from ._render import render_html, render_markdown
 from ._report import Prediction, Report
 from ._stats import CONFIDENCE, wilson_interval
-from ._writing import REPORT_FILES, check_report_free, write_report
+from ._writing import REPORT_FILES, check_report_free, report, write_report
 
 __all__ = [
     "CONFIDENCE",
@@ -34,6 +34,7 @@ __all__ = [
     "check_report_free",
     "render_html",
     "render_markdown",
+    "report",
     "report_from_model",
     "report_from_run",
     "wilson_interval",

@@ -379,22 +379,19 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         speakers' recordings (of a folder of strangers only: the share answered ``unknown``),
         and `Report.open_set` holds the open-set rates at the model's threshold.
     """
-    from ..ensemble import is_ensemble, load_classifier, read_ensemble_metadata
+    from ..workflows.models import open_model
 
     start = time.perf_counter()
-    ensemble = read_ensemble_metadata(Path(model)) if is_ensemble(model) else None
-    metadata = read_bundle(Path(model) / next(iter(ensemble["members"])) if ensemble else model)
-    recordings = metadata.trained_on_recordings
+    opened = open_model(model)
+    ensemble, metadata = opened.ensemble, opened.metadata or read_bundle(model)  # voiceprints: "not a bundle"
     open_set = None
-    if recordings:
-        from ..recordings import RecordingClassifier
-
+    if opened.kind == "recordings":
         if data is None:
             raise ParameterError(
                 f"{model}: a model trained on recordings is scored on a folder of recordings; pass --data DIR "
                 "(DIR/<speaker>/*)."
             )
-        clf = RecordingClassifier.load(model)
+        clf: Any = opened.load_recordings(engine="keras")
         t0 = time.perf_counter()
         scored_folder, failures = clf.evaluate_folder(data)
         predict_seconds = time.perf_counter() - t0
@@ -404,10 +401,8 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         title = f"Recordings in {data}"
     else:
         from ..datasets import load_japanese_vowels
-        from ..tutorial import score_on_test_set
 
-        scored = load_japanese_vowels("test", path=data)
-        evaluation, predicted, probabilities, predict_seconds = score_on_test_set(load_classifier(model), scored)
+        scored, evaluation, predicted, probabilities, predict_seconds = opened.score_test_set(data)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
         title = f"Japanese Vowels, model bundle ({_network_words(metadata)})"
         if ensemble:

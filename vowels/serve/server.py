@@ -2,16 +2,20 @@
 port in use is a clear error), then uvicorn on it until Ctrl+C or SIGTERM.
 
 Off loopback the server asks for a token by default, printed once with its address (as Jupyter
-does); it answers to IP addresses, this machine's names and the names given with ``allow_hosts``."""
+does); it answers to IP addresses, this machine's names and the names given with ``allow_host``."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import ParameterError
+from ..errors import ParameterError, UsageError
+
+if TYPE_CHECKING:
+    from ..workflows.console import Console
 
 __all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve"]
 
@@ -62,47 +66,51 @@ def _host_names(host: str, allow_hosts: Sequence[str]) -> list[str]:
 
 
 def serve(
-    models: str | os.PathLike[str],
+    console: Console,
     *,
-    default_model: str | None = None,
+    models: str | None,
+    model: str | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
-    token: bool = True,
-    allow_hosts: Sequence[str] = (),
-    settings: dict | None = None,
-    say: Callable[[str], None] = print,
-) -> None:
-    """Serve the page and API for the models folder `models` until interrupted (see `create_app`).
+    no_token: bool = False,
+    allow_host: Sequence[str] | None = None,
+    max_disk: int | None = None,
+    **limits: int | None,
+) -> int:
+    """Start a local web server: a page that records speakers with the browser's microphone, trains a
+    model on them and names who is speaking, and the HTTP API behind it (schema at /openapi.json). Models
+    are bundle folders in the models folder, as 'vowels train --out' writes them; models trained in the page
+    are saved there. Needs the web extra: pip install "vowels[web]". Stop it with Ctrl+C."""
+    import importlib.util
 
-    Parameters
-    ----------
-    token : bool, default=True
-        Off loopback, ask every request for a token, printed with the address; False asks for none
-        (with a warning). On loopback no token is asked.
-    allow_hosts : sequence of str, default=()
-        More host names to answer to (a name of this machine in the local network, say).
-    settings : dict, default=None
-        Keyword arguments of `create_app` (its limits).
-    """
+    missing = [name for name in ("fastapi", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f'needs the web extra ({", ".join(missing)} not installed): pip install "vowels[web]"')
     import uvicorn
 
     from .app import create_app
     from .guard import new_token
 
+    folder, default = Path(models or "models"), None
+    if model is not None:
+        if not Path(model).is_dir():
+            raise UsageError(f"--model {model}: no model bundle folder there; check the path")
+        folder, default = Path(model).parent, Path(model).name
+    limits["max_bytes"] = None if max_disk is None else max_disk * 1024**2
     local = is_loopback(host)
-    secret = new_token() if token and not local else None
+    secret = new_token() if not no_token and not local else None
     app = create_app(
-        models,
-        default_model=default_model,
-        allowed_hosts=_host_names(host, allow_hosts),
+        folder,
+        default_model=default,
+        allowed_hosts=_host_names(host, allow_host or ()),
         token=secret,
-        **(settings or {}),
+        **{name: value for name, value in limits.items() if value is not None},
     )
     sock = bind(host, port)
     address = f"{url_of(sock)}/" + (f"?token={secret}" if secret else "")
-    say(f"Serving vowels at {address} (models folder {models}); press Ctrl+C to stop.")
+    console.result(f"Serving vowels at {address} (models folder {folder}); press Ctrl+C to stop.")
     if not local and secret is None:
-        say(
+        console.result(
             f"vowels serve: WARNING: listening on {host} with --no-token: anyone who can reach this machine "
             "can enrol, train and delete. Drop --no-token, or use --host 127.0.0.1 to keep it to this machine."
         )
@@ -113,3 +121,4 @@ def serve(
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+    return 0

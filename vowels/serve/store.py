@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import METADATA_FILE, BundleMetadata, check_writable, read_bundle, write_bytes
+from ..bundle import METADATA_FILE, BundleMetadata, check_writable, write_bytes
 from ..errors import BundleError, DataError, VowelsError
 from ..limits import SERVE_MAX_BYTES, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
+from ..workflows.models import OpenedModel, open_model
 from .names import child, name_key
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class ModelStore:
         check_writable(self.root)
         self._lock = threading.Lock()
         self._models: dict[str, _Loaded] = {}
-        self._metadata: dict[str, _Loaded] = {}
+        self._opened: dict[str, _Loaded] = {}
 
     # --- models ------------------------------------------------------------------------
 
@@ -184,21 +185,13 @@ class ModelStore:
             return value
         raise AssertionError("unreachable")
 
-    def metadata(self, name: str) -> BundleMetadata:
-        """The checked, parsed ``metadata.json`` of model `name` (`vowels.bundle.read_bundle`)."""
-        return self._cached(self._metadata, name, read_bundle)
+    def opened(self, name: str) -> OpenedModel:
+        """Model `name`, opened (`vowels.workflows.models.open_model`): what it is and what it can do."""
+        return self._cached(self._opened, name, open_model)
 
     def load(self, name: str) -> RecordingClassifier | VoiceprintClassifier:
         """Model `name`, loaded with the NumPy engine where the bundle allows; cached until replaced."""
-        from ..recordings import RecordingClassifier
-        from ..voiceprints import VoiceprintClassifier, is_voiceprint_model
-
-        def read(path: Path) -> RecordingClassifier | VoiceprintClassifier:
-            if is_voiceprint_model(path):
-                return VoiceprintClassifier.load(path)
-            return RecordingClassifier.load(path, engine="auto")
-
-        return self._cached(self._models, name, read)
+        return self._cached(self._models, name, lambda path: open_model(path).load_recordings(engine="auto"))
 
     def describe(self, name: str) -> dict:
         """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why.
@@ -206,21 +199,20 @@ class ModelStore:
         ``streams`` is true for a forward-only LSTM: its answer to the first seconds of a recording
         is the answer so far, so the page classifies a recording while it is being made.
         """
-        from ..voiceprints import is_voiceprint_model
-
-        if is_voiceprint_model(self.path(name)):
-            return self._describe_voiceprints(name)
         try:
-            metadata = self.metadata(name)
+            opened = self.opened(name)
         except BundleError as exc:
             return {"name": name, "usable": False, "problem": str(exc)}
-        if metadata.features is None or metadata.unknown_threshold is None:
+        if opened.kind == "voiceprints":
+            return self._describe_voiceprints(name)
+        metadata = opened.metadata
+        if metadata is None or opened.kind != "recordings" or metadata.unknown_threshold is None:
             return {
                 "name": name,
                 "usable": False,
                 "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
             }
-        open_set, features, validation = metadata.open_set, metadata.features, metadata.validation
+        open_set, features, validation = metadata.open_set, metadata.features or {}, metadata.validation
         source, note = _threshold_origin(metadata, metadata.unknown_threshold)
         scoring = open_set.get("scoring", PROBABILITY)
         return {
@@ -233,7 +225,7 @@ class ModelStore:
             "scoring": PROBABILITY if scoring == PROBABILITY else OPEN_SET,
             "scoring_description": _SCORES_IN_WORDS if scoring == PROBABILITY else scoring,
             "architecture": metadata.architecture,
-            "streams": metadata.architecture == "lstm" and not (metadata.preprocessing or {}).get("delta_width"),
+            "streams": opened.streams,
             "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),

@@ -1,0 +1,144 @@
+"""Open a model at a path once: which kind it is, what it can do, and the estimator that reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..bundle import BUNDLE_FORMAT, METADATA_FILE, BundleMetadata, read_bundle
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..datasets import Utterances
+    from ..evaluation import Evaluation
+    from ..recordings import RecordingClassifier
+    from ..voiceprints import VoiceprintClassifier
+
+__all__ = ["OpenedModel", "ScoredTestSet", "open_model", "refuse_voiceprints"]
+
+
+class ScoredTestSet(NamedTuple):
+    """A Japanese Vowels model on the test set: the utterances, the evaluation, answers, probabilities, seconds."""
+
+    test: Utterances
+    evaluation: Evaluation
+    predicted: np.ndarray
+    probabilities: np.ndarray
+    seconds: float
+
+
+@dataclass(frozen=True)
+class OpenedModel:
+    """A model folder, checked, with what it is and what it can do.
+
+    Attributes
+    ----------
+    path : Path
+    kind : {"sequences", "ensemble", "recordings", "voiceprints"}
+        A network trained on Japanese Vowels sequences (`vowels reproduce`), an ensemble of them, a
+        network trained on recordings (`vowels train`), or the encoder's voiceprints (`vowels enrol`).
+    metadata : BundleMetadata or None
+        The bundle's checked metadata (an ensemble's: its first member's); None for voiceprints.
+    ensemble : dict or None
+        An ensemble's own checked metadata (`vowels.ensemble.read_ensemble_metadata`).
+    """
+
+    path: Path
+    kind: str
+    metadata: BundleMetadata | None = None
+    ensemble: dict | None = None
+
+    @property
+    def reads_recordings(self) -> bool:
+        """Whether it names the speakers of recordings (else of Japanese Vowels sequences)."""
+        return self.kind in ("recordings", "voiceprints")
+
+    @property
+    def architecture(self) -> str:
+        """The network family (`vowels.names.ARCHITECTURES`), ``ensemble``, or ``encoder`` for voiceprints."""
+        if self.metadata is None or self.ensemble is not None:
+            return "encoder" if self.kind == "voiceprints" else "ensemble"
+        return self.metadata.architecture
+
+    @property
+    def streams(self) -> bool:
+        """Whether it answers while a recording arrives: a forward-only LSTM trained on recordings whose
+        preprocessing reads no frame ahead (no appended slopes)."""
+        preprocessing = (self.metadata.preprocessing if self.metadata is not None else None) or {}
+        return self.kind == "recordings" and self.architecture == "lstm" and not preprocessing.get("delta_width")
+
+    def load(self) -> Any:
+        """The Japanese Vowels estimator: a `vowels.ensemble.FamilyEnsemble` or a `SpeakerClassifier`."""
+        if self.kind == "ensemble":
+            from ..ensemble import FamilyEnsemble
+
+            return FamilyEnsemble.load(self.path)
+        from ..classifier import SpeakerClassifier
+
+        return SpeakerClassifier.load(self.path)
+
+    def load_recordings(self, *, engine: str = "auto") -> RecordingClassifier | VoiceprintClassifier:
+        """The estimator of recordings' speakers; `engine` as `vowels.recordings.RecordingClassifier.load` takes it."""
+        if self.kind == "voiceprints":
+            from ..voiceprints import VoiceprintClassifier
+
+            return VoiceprintClassifier.load(self.path)
+        from ..recordings import RecordingClassifier
+
+        return RecordingClassifier.load(self.path, engine=engine)
+
+    def score_test_set(self, data: str | os.PathLike[str] | None = None) -> ScoredTestSet:
+        """Classify the Japanese Vowels test set in folder `data` (None: the bundled copy) and score it."""
+        from ..datasets import load_japanese_vowels
+        from ..tutorial import score_on_test_set
+
+        test = load_japanese_vowels("test", path=data)
+        return ScoredTestSet(test, *score_on_test_set(self.load(), test))
+
+
+def _format_of(path: Path) -> object:
+    """The ``format`` named in the folder's metadata, or None where there is none to read."""
+    try:
+        metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return metadata.get("format") if isinstance(metadata, dict) else None
+
+
+def open_model(path: str | os.PathLike[str]) -> OpenedModel:
+    """The model folder at `path`, its metadata checked (`vowels.bundle.read_bundle`, an ensemble's every member).
+
+    Raises
+    ------
+    BundleError
+        Nothing usable there: no folder, an incomplete or changed bundle; the message says which.
+    """
+    from ..voiceprints import VOICEPRINT_FORMAT
+
+    path = Path(path)
+    found = _format_of(path)
+    if found == VOICEPRINT_FORMAT:
+        return OpenedModel(path, "voiceprints")
+    if found is not None and found != BUNDLE_FORMAT:
+        from ..ensemble import ENSEMBLE_FORMAT, read_ensemble_metadata
+
+        if found == ENSEMBLE_FORMAT:
+            ensemble = read_ensemble_metadata(path)
+            return OpenedModel(path, "ensemble", read_bundle(path / next(iter(ensemble["members"]))), ensemble)
+    metadata = read_bundle(path)
+    return OpenedModel(path, "recordings" if metadata.trained_on_recordings else "sequences", metadata)
+
+
+def refuse_voiceprints(model: str | os.PathLike[str] | None, why: str) -> None:
+    """Refuse a model from `vowels enrol` where `why` says only a trained network will do; name what scores it."""
+    from ..voiceprints import VOICEPRINT_FORMAT
+
+    if model is not None and _format_of(Path(model)) == VOICEPRINT_FORMAT:
+        raise UsageError(
+            f"{model} is a model from 'vowels enrol', and {why}; score it with 'vowels evaluate --model {model} DIR'"
+        )

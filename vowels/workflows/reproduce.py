@@ -1,0 +1,117 @@
+"""`vowels reproduce`: MATLAB's tutorial on the Japanese Vowels data, one seed or several, said in lines."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..limits import MAX_SEED
+from .console import Console, ExitStatus
+
+__all__ = ["reproduce", "reproduce_line"]
+
+_MODES = {
+    "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
+    "padded": "backward LSTM state after the whole padded sequence",
+    "masked": "each direction's state after the true frames only (--mode masked)",
+}
+_FAMILIES = {
+    "dnn": "a frame-level network whose frames vote",
+    "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
+    "ensemble": "the mean of the fcn and best recipes' probabilities",
+}
+
+
+def _recipe_words(metrics: dict, *, mode: str | None, recipe: str) -> str:
+    """``mode matlab, 100 epochs`` for a (Bi)LSTM; ``recipe fcn, 2000 epochs`` for the others."""
+    what = f"mode {mode}" if mode is not None else f"recipe {recipe}"
+    return f"{what}, {metrics['epochs']} epochs"
+
+
+def reproduce_line(metrics: dict, *, mode: str | None, recipe: str) -> str:
+    """The result line `vowels reproduce` prints for a run's ``metrics.json``; README.md quotes it for the
+    committed run (tests/test_docs.py)."""
+    return (
+        f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
+        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), "
+        f"{_recipe_words(metrics, mode=mode, recipe=recipe)}, seed {metrics['seed']}, "
+        f"trained in {metrics['train_seconds']:.1f} s"
+    )
+
+
+def reproduce(
+    console: Console,
+    *,
+    epochs: int | None,
+    seed: int,
+    seeds: int | None,
+    mode: str | None,
+    recipe: str,
+    out: str,
+    data: str | None,
+    force: bool,
+    plots: str = "none",
+) -> int:
+    """Train the BiLSTM of MATLAB's 'Sequence Classification Using Deep Learning' on the Japanese Vowels
+    training set and score it on the test set. Writes OUT/metrics.json, history.json, predictions.csv and the
+    model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, and OUT/seeds.json)."""
+    from ..tutorial import recipe_mode
+    from ..tutorial import reproduce as reproduce_one
+
+    if seeds is not None and seed + seeds - 1 > MAX_SEED:
+        raise UsageError(
+            f"--seed {seed} with --seeds {seeds} reaches seed {seed + seeds - 1}, above the largest seed "
+            f"{MAX_SEED}; lower --seed or --seeds (see 'vowels reproduce --help')"
+        )
+    mode = recipe_mode(recipe, mode)
+    if mode is None:
+        console.note(f"Recipe: {recipe} ({_FAMILIES[recipe]}).")
+    else:
+        console.note(f"Recipe: {recipe}. Mode: {mode} ({_MODES[mode]}).")
+    if mode == "matlab" and recipe == "matlab":
+        console.note("Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
+    settings: dict[str, Any] = {
+        "epochs": epochs,
+        "mode": mode,
+        "recipe": recipe,
+        "out": out,
+        "data": data,
+        "force": force,
+    }
+    with console.training_plot(plots, out):
+        if seeds is not None:
+            return _reproduce_seeds(console, seeds, seed, settings)
+        run = reproduce_one(seed=seed, verbose=0 if console.quiet else 1, **settings)
+    console.result(reproduce_line(run.metrics, mode=mode, recipe=recipe))
+    where = Path(out)
+    console.note(
+        f"Saved: {where / 'metrics.json'}, {where / 'history.json'}, {where / 'predictions.csv'}, "
+        f"model bundle {where / 'model'}"
+    )
+    return ExitStatus.SUCCESS
+
+
+def _reproduce_seeds(console: Console, n_seeds: int, seed: int, settings: dict) -> int:
+    """`reproduce` for seeds S..S+N-1, each in out/seed-K/: a line per seed, then the spread."""
+    from ..tutorial import reproduce_seeds
+
+    done = reproduce_seeds(n_seeds=n_seeds, seed=seed, verbose=0 if console.quiet else 1, **settings)
+    for run in done.runs:
+        m = run.metrics
+        console.note(
+            f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
+            f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s"
+        )
+    acc = done.summary["accuracy"]
+    console.result(
+        f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
+        f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
+        f"max {100 * acc['max']:.2f}%, {_recipe_words(done.summary, mode=settings['mode'], recipe=settings['recipe'])}"
+    )
+    out = settings["out"]
+    console.note(
+        f"Saved: {os.path.join(out, 'seeds.json')} and one run folder per seed ({os.path.join(out, 'seed-K')})"
+    )
+    return ExitStatus.SUCCESS
