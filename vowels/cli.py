@@ -586,7 +586,7 @@ def _evaluate_folder(args: argparse.Namespace) -> int:
     if is_voiceprint_model(args.model):
         evaluation, failures = VoiceprintClassifier.load(args.model).evaluate_folder(args.dir, threshold=args.threshold)
     else:
-        evaluation, failures = RecordingClassifier.load(args.model, engine="auto").evaluate_folder(
+        evaluation, failures = RecordingClassifier.load(args.model, engine="fast").evaluate_folder(
             args.dir, threshold=args.threshold, n_jobs=_workers(args), progress=_progress(args, "Extracting features")
         )
     _report_failures(failures)
@@ -800,9 +800,9 @@ def add_extract(sub: _Commands) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """`vowels extract`: features of a speaker folder to one compressed .npz file."""
-    from .bundle import check_free, check_writable
     from .extraction import load_speaker_folders, save_features
     from .features import FeatureConfig
+    from .files import check_free, check_writable
 
     out = Path(args.out)
     if out.is_dir():
@@ -919,7 +919,7 @@ def add_train(sub: _Commands) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """`vowels train`: a model bundle from a speaker folder or an extracted features file."""
-    from .bundle import check_free, check_writable
+    from .files import check_free, check_writable
     from .recordings import RecordingClassifier
 
     out = Path(args.out)
@@ -1064,7 +1064,7 @@ def add_enrol(sub: _Commands) -> None:
 
 def run_enrol(args: argparse.Namespace) -> int:
     """`vowels enrol`: a voiceprint model from a speaker folder, or one speaker added to or removed from it."""
-    from .bundle import check_free, check_writable
+    from .files import check_free, check_writable
     from .voiceprints import VoiceprintClassifier
 
     start = time.perf_counter()
@@ -1144,9 +1144,9 @@ def add_classify(sub: _Commands) -> None:
     p.add_argument(
         "--engine",
         choices=ENGINES,
-        default="auto",
-        help="auto (default): NumPy network and features when the bundle has weights.npz (no "
-        "TensorFlow start-up, same answer), else Keras and librosa as in training",
+        default="fast",
+        help="fast (default): the network in NumPy or ONNX Runtime and NumPy features, no TensorFlow "
+        "start-up, the same answer; keras: Keras and librosa as in training",
     )
 
 

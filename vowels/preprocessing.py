@@ -1,7 +1,7 @@
 """What happens to each sequence before batching: appended slopes (deltas), then standardisation.
 
 Learned on the training sequences, saved in the model bundle, applied unchanged at prediction,
-by both the Keras and the NumPy engine, for both classifiers: `SpeakerClassifier`'s
+by both the Keras and the fast engine, for both classifiers: `SpeakerClassifier`'s
 ``delta_width`` and ``standardize``, and a recordings model's `FeatureConfig` ``deltas`` and
 ``standardize``, which `RecordingClassifier` hands to its `SpeakerClassifier`. NumPy only
 (`vowels.dsp.delta`), so the fast classification path stays free of librosa and Keras.

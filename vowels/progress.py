@@ -367,7 +367,7 @@ class TrainingPlot:
     def __init__(
         self, path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
     ) -> None:
-        from .bundle import check_writable
+        from .files import check_writable
 
         if not interval >= 0:
             raise ParameterError(f"interval must be a number of seconds >= 0; got {interval!r}.")
@@ -401,7 +401,7 @@ class TrainingPlot:
 
     def render(self, status: EpochStatus, history: TrainingHistory) -> bytes:
         """Draw the figure of `history` now, write it to `path` and the window; returns the PNG."""
-        from .bundle import write_bytes
+        from .files import write_bytes
         from .plots import plot_training_progress
 
         figure = plot_training_progress(history)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..bundle import check_creatable, check_free, check_writable, write_bytes, write_json, write_text
+from ..files import check_creatable, check_free, check_writable, write_bytes, write_json, write_text
 from ._document import document
 from ._render import render_html, render_markdown
 from ._report import Report

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import METADATA_FILE, BundleMetadata, check_writable, read_bundle, write_bytes
+from ..bundle import METADATA_FILE, BundleMetadata, read_bundle
 from ..errors import BundleError, DataError, VowelsError
+from ..files import check_writable, write_bytes
 from ..limits import SERVE_MAX_BYTES, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
-from .names import child, name_key
+from .name_checks import child, name_key
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
@@ -189,14 +190,14 @@ class ModelStore:
         return self._cached(self._metadata, name, read_bundle)
 
     def load(self, name: str) -> RecordingClassifier | VoiceprintClassifier:
-        """Model `name`, loaded with the NumPy engine where the bundle allows; cached until replaced."""
+        """Model `name`, loaded with the fast engine; cached until replaced."""
         from ..recordings import RecordingClassifier
         from ..voiceprints import VoiceprintClassifier, is_voiceprint_model
 
         def read(path: Path) -> RecordingClassifier | VoiceprintClassifier:
             if is_voiceprint_model(path):
                 return VoiceprintClassifier.load(path)
-            return RecordingClassifier.load(path, engine="auto")
+            return RecordingClassifier.load(path, engine="fast")
 
         return self._cached(self._models, name, read)
 
