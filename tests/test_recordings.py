@@ -563,7 +563,7 @@ def test_bundle_of_another_format_version_is_an_error(trained, voices, tmp_path,
     write_metadata(copy, metadata)
     status, _, err = run(capsys, "classify", "--model", copy, voices / "test/m1/paper.wav")
     assert status == 2
-    assert "format version 99, written by an older vowels" in err and len(err.splitlines()) == 1
+    assert "format version 99, written by a newer vowels" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -132,8 +132,8 @@ class BundleMetadata:
     params : dict
         The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`);
         the loaders say which they need.
-    preprocessing : dict or None
-        `vowels.preprocessing.Preprocessing.to_dict`; None for identity.
+    preprocessing : dict
+        `vowels.preprocessing.Preprocessing.to_dict`.
     features : dict or None
         `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for
         Japanese Vowels.
@@ -154,7 +154,7 @@ class BundleMetadata:
     classes: tuple[str, ...]
     n_features: int
     params: dict
-    preprocessing: dict | None = None
+    preprocessing: dict
     features: dict | None = None
     unknown_threshold: float | None = None
     open_set: dict = field(default_factory=dict)
@@ -200,8 +200,8 @@ class BundleMetadata:
         return cls(
             classes=tuple(str(c) for c in metadata["classes"]),
             n_features=int(metadata["n_features"]),
-            params=dict(metadata.get("params") or {}),
-            preprocessing=metadata.get("preprocessing"),
+            params=dict(metadata["params"]),
+            preprocessing=dict(metadata["preprocessing"]),
             features=metadata.get("features"),
             unknown_threshold=None if threshold is None else float(threshold),
             open_set=dict(metadata.get("open_set") or {}),

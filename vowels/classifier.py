@@ -414,7 +414,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 architecture=metadata.architecture,
                 mode=params["mode"],
                 n_hidden=params["n_hidden"],
-                n_layers=params.get("n_layers", 1),
+                n_layers=params["n_layers"],
                 resample_length=params.get("resample_length"),
                 options=TrainingOptions.from_dict(params["options"]),
                 sort_by_length=params["sort_by_length"],

@@ -40,12 +40,16 @@ run results, reports); version 1 was never released and is not read."""
 
 
 def check_format_version(found: object, where: object, remake: str, *, error: type[VowelsError] = BundleError) -> None:
-    """Refuse a file whose recorded format version is not `FORMAT_VERSION`, saying how to `remake` it."""
-    if found != FORMAT_VERSION:
-        raise error(
-            f"{where}: format version {found!r}, written by an older vowels (this one reads version "
-            f"{FORMAT_VERSION}); retrain or regenerate it with: {remake}."
-        )
+    """Refuse a file whose recorded format version is not `FORMAT_VERSION`: an older one with how to `remake` it."""
+    if found == FORMAT_VERSION:
+        return
+    read = f"this one reads version {FORMAT_VERSION}"
+    if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT_VERSION:
+        raise error(f"{where}: format version {found}, written by a newer vowels ({read}); upgrade vowels to read it.")
+    raise error(
+        f"{where}: format version {found!r}, written by an older vowels ({read}); "
+        f"retrain or regenerate it with: {remake}."
+    )
 
 
 def sha256_of(path: Path) -> str:

@@ -388,7 +388,7 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
     weights_file = path / NUMPY_WEIGHTS_FILE
     params = metadata.params
     try:
-        n_members = int(params.get("n_members", 1))
+        n_members = int(params["n_members"])
         names = WEIGHT_NAMES if metadata.architecture == "bilstm" else FORWARD_WEIGHT_NAMES
         with np.load(weights_file, allow_pickle=False) as data:
             members = [{name: data[npz_key(name, m, n_members)] for name in names} for m in range(n_members)]

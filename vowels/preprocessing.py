@@ -122,12 +122,10 @@ class Preprocessing:
         }
 
     @classmethod
-    def from_dict(cls, values: dict | None) -> Preprocessing:
-        """The inverse of `to_dict`; None (bundles written before preprocessing existed) is identity."""
-        if not values:
-            return cls()
-        stats = values.get("normalization")
+    def from_dict(cls, values: dict) -> Preprocessing:
+        """The inverse of `to_dict`."""
+        stats = values["normalization"]
         return cls(
-            delta_width=int(values.get("delta_width", 0)),
+            delta_width=int(values["delta_width"]),
             normalization=None if stats is None else Normalization.from_dict(stats),
         )

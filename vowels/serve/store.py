@@ -234,7 +234,7 @@ class ModelStore:
             "scoring": PROBABILITY if scoring == PROBABILITY else OPEN_SET,
             "scoring_description": _SCORES_IN_WORDS if scoring == PROBABILITY else scoring,
             "architecture": metadata.architecture,
-            "streams": metadata.architecture == "lstm" and not (metadata.preprocessing or {}).get("delta_width"),
+            "streams": metadata.architecture == "lstm" and not metadata.preprocessing["delta_width"],
             "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),
