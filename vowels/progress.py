@@ -342,7 +342,7 @@ def display_available() -> bool:
 
 def progress_plot_path(out: str | os.PathLike[str]) -> Path:
     """Where `vowels reproduce` and `vowels train --out OUT` keep the figure: ``OUT-training-progress.png``
-    beside OUT, since OUT itself appears only once written whole (`vowels.bundle.atomic_folder`)."""
+    beside OUT, since OUT itself appears only once written whole (`vowels.files.atomic_folder`)."""
     out = Path(os.path.abspath(out)) if Path(out).name in ("", ".", "..") else Path(out)
     return out.with_name(f"{out.name}-training-progress.png")
 
@@ -352,7 +352,7 @@ class TrainingPlot:
 
     Rendered after the first epoch, then at most every `interval` seconds (further apart if
     rendering would take more than a tenth of the time) and after the last epoch; each file is
-    written atomically (`vowels.bundle.write_bytes`), so a viewer never reads half of one.
+    written atomically (`vowels.files.write_bytes`), so a viewer never reads half of one.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Run folders of `vowels reproduce`, written whole or not at all, and read back only when whole.
 
 A run folder holds ``metrics.json``, ``history.json``, ``predictions.csv`` and the ``model/``
-bundle. It is staged in a hidden sibling and put in place in one step (`vowels.bundle.atomic_folder`),
+bundle. It is staged in a hidden sibling and put in place in one step (`vowels.files.atomic_folder`),
 so a crash leaves the old run or the new one, never a mix. ``metrics.json`` records the run's
 identifier and the sha256 of the files beside it, and the model's metadata records the same
 identifier, so `load_run` refuses parts of different runs put together by hand; the model's

@@ -1,7 +1,7 @@
 """`vowels plot`: which figures can be drawn from what is given, and writing them to files.
 
 Every input is read and checked before anything is drawn, so a bad one fails before any file
-is written; each file is then written atomically (`vowels.bundle.write_bytes`).
+is written; each file is then written atomically (`vowels.files.write_bytes`).
 """
 
 from __future__ import annotations

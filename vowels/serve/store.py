@@ -3,7 +3,7 @@ in a hidden ``.enrolment`` folder beside them, the recordings of speakers being 
 
 A bundle is read only through `vowels.recordings.RecordingClassifier.load`, which checks every
 file's sha256, and written only by `RecordingClassifier.save` (an atomic rename, see
-`vowels.bundle.atomic_folder`): a model being written is never served half-written.
+`vowels.files.atomic_folder`): a model being written is never served half-written.
 """
 
 from __future__ import annotations
