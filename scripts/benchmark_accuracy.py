@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from vowels.bundle import write_bytes, write_json, write_text
+    from vowels.files import write_bytes, write_json, write_text
     from vowels.provenance import library_versions, machine_summary
 
     json_file = args.out / "benchmarks_accuracy.json"

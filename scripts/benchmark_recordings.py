@@ -166,9 +166,9 @@ def ours(train: Path, test: Path, kind: str, seed: int) -> tuple[object, object,
     start = time.perf_counter()
     model = RecordingClassifier(features=FeatureConfig(kind=kind), random_state=seed).fit(train)
     seconds = time.perf_counter() - start
-    # scored as `vowels evaluate` scores: from the saved bundle, NumPy engine (same numbers within 1e-5)
+    # scored as `vowels evaluate` scores: from the saved bundle, fast engine (same numbers within 1e-5)
     bundle = model.save(train.parent / f"model-{kind}")
-    evaluation, failures = RecordingClassifier.load(bundle, engine="numpy").evaluate_folder(test)
+    evaluation, failures = RecordingClassifier.load(bundle, engine="fast").evaluate_folder(test)
     if failures:
         raise SystemExit(f"unexpected unusable recordings: {failures}")
     return model, evaluation, seconds
@@ -242,7 +242,7 @@ def network_row(enrol: Path, test: Path, seed: int, *, voice_encoder: bool, **pa
     model.fit(enrol)
     seconds = time.perf_counter() - start
     bundle = model.save(enrol.parent / f"network-{voice_encoder}-{params.get('window_seconds', 3.0)}")
-    evaluation, failures = RecordingClassifier.load(bundle, engine="numpy").evaluate_folder(test)
+    evaluation, failures = RecordingClassifier.load(bundle, engine="fast").evaluate_folder(test)
     if failures:
         raise SystemExit(f"unexpected unusable recordings: {failures}")
     name = "fused (vowels train)" if voice_encoder else "network alone (vowels train --no-encoder)"

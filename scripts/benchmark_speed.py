@@ -74,14 +74,20 @@ class Workspace:
         return path
 
 
+CLI_ENGINE = {"numpy": "fast", "keras": "keras"}
+"""The report's engine names -> `vowels classify --engine`: the fast engine runs this BiLSTM in NumPy."""
+
+
 def _classify(bundle: Path, files: list[Path], engine: str) -> tuple[float, list[dict]]:
     """Wall seconds of `vowels classify` as a new process, and its JSON answer."""
     command = [sys.executable, "-m", "vowels", "classify", "--model", str(bundle), *map(str, files), "--json"]
     start = time.perf_counter()
-    done = subprocess.run([*command, "--engine", engine], capture_output=True, text=True, env=ENV, check=False)
+    done = subprocess.run(
+        [*command, "--engine", CLI_ENGINE[engine]], capture_output=True, text=True, env=ENV, check=False
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"vowels classify --engine {engine} failed: {done.stderr[-2000:]}")
+        raise RuntimeError(f"vowels classify --engine {CLI_ENGINE[engine]} failed: {done.stderr[-2000:]}")
     return seconds, json.loads(done.stdout)
 
 
@@ -556,7 +562,7 @@ def _environment() -> dict:
 
 def write_report(out: Path, sections: dict, environment: dict) -> None:
     """Write benchmarks_speed.json and .md in `out` from every section measured so far."""
-    from vowels.bundle import write_json, write_text
+    from vowels.files import write_json, write_text
 
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "benchmarks_speed.json", {"environment": environment, "benchmarks": sections})

@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true", help="rank the saved held-out probabilities; train nothing")
     args = parser.parse_args(argv)
 
-    from vowels.bundle import write_json, write_text
     from vowels.datasets import load_japanese_vowels
+    from vowels.files import write_json, write_text
 
     results_file = args.out / "cv_ensemble.json"
     saved = json.loads(results_file.read_text()) if results_file.is_file() else None

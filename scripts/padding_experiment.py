@@ -94,7 +94,7 @@ def write_results(results: dict, out: Path) -> list[Path]:
     list of Path
         The files written; the package copy holds the same bytes as the report.
     """
-    from vowels.bundle import write_bytes, write_json
+    from vowels.files import write_bytes, write_json
 
     write_json(out, results)
     if out.resolve() != REPORT.resolve():

@@ -281,7 +281,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vowels.bundle import write_json, write_text
+    from vowels.files import write_json, write_text
     from vowels.provenance import library_versions, machine_summary
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -148,7 +148,7 @@ def _environment() -> dict:
 
 
 def write_report(out: Path, result: dict, environment: dict) -> None:
-    from vowels.bundle import write_json, write_text
+    from vowels.files import write_json, write_text
 
     out.mkdir(parents=True, exist_ok=True)
     measured = dt.date.today().isoformat()
@@ -167,7 +167,7 @@ def write_report(out: Path, result: dict, environment: dict) -> None:
         "",
         f"Measured {measured}: {result['requests']} `POST /api/models/{MODEL}/classify` requests, "
         f"{result['concurrency']} at a time, each on a new connection to `vowels serve` on 127.0.0.1 (a process of "
-        f"its own, NumPy engine); each uploads one of {result['n_probe_files']} espeak-ng recordings "
+        f"its own, fast engine); each uploads one of {result['n_probe_files']} espeak-ng recordings "
         f"({min(result['probe_bytes']) // 1024}-{max(result['probe_bytes']) // 1024} KiB of 22.05 kHz WAV, "
         "resampled to the model's 16 kHz). Model: MFCC, masked BiLSTM(100), 5 speakers. Latency from sending "
         "the request to the whole answer read.",

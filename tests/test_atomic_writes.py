@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vowels import bundle
+from vowels import files
 from vowels.classifier import SpeakerClassifier
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import BundleError, DataError
@@ -76,6 +76,28 @@ def test_a_part_of_another_run_is_refused(small_classifier, tmp_path, part):
     assert str(caught.value).startswith(str(tmp_path / "b"))
 
 
+def test_a_run_folder_of_an_older_format_is_refused_naming_the_command(small_classifier, tmp_path):
+    """Format version 1 never shipped: a run folder's version is its model's, refused with the command to rerun."""
+    clf = SpeakerClassifier.load(small_classifier)
+    folder = tmp_path / "run"
+    _write_run(folder, clf, "a")
+    model_metadata = folder / "model" / "metadata.json"
+    written = model_metadata.read_text()
+    files.write_json(model_metadata, {**json.loads(written), "format_version": 1})
+    with pytest.raises(BundleError) as refused:
+        load_run(folder)
+    assert str(refused.value) == (
+        f"{model_metadata}: format version 1, written by an older vowels (this one reads version 2); "
+        f"retrain or regenerate it with: vowels reproduce --out {folder}."
+    )
+    files.write_text(model_metadata, written)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    del metrics["run_id"], metrics["files"]
+    files.write_json(folder / "metrics.json", metrics)
+    with pytest.raises(DataError, match="metrics.json records no file checksums; its parts come from different runs"):
+        load_run(folder)
+
+
 def test_a_run_is_never_written_over_other_files(small_classifier, tmp_path):
     clf = SpeakerClassifier.load(small_classifier)
     folder = tmp_path / "run"
@@ -109,6 +131,14 @@ def test_seeds_json_must_name_the_runs_beside_it(tmp_path):
         load_run(tmp_path / "seeds" / f"seed-{s}")["metrics"]["run_id"] for s in (0, 1)
     ]
     report_from_run(tmp_path / "seeds")
+    files.write_json(tmp_path / "seeds" / "seeds.json", {**summary, "format_version": 1})
+    with pytest.raises(
+        BundleError,
+        match=r"seeds\.json: format version 1, written by an older vowels .* "
+        r"regenerate it with: vowels reproduce --seeds N --out ",
+    ):
+        report_from_run(tmp_path / "seeds")
+    files.write_json(tmp_path / "seeds" / "seeds.json", summary)
     shutil.rmtree(tmp_path / "seeds" / "seed-1")
     shutil.copytree(tmp_path / "seeds" / "seed-0", tmp_path / "seeds" / "seed-1")
     with pytest.raises(DataError, match="seeds.json records run .* in seed-1"):
@@ -121,7 +151,7 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from vowels import bundle
+    from vowels import files
     from vowels.classifier import SpeakerClassifier
     from vowels.runs import write_run
 
@@ -140,17 +170,17 @@ KILLER = textwrap.dedent(
     if target == "replace":
         os.replace = killing(os.replace)
     elif target == "exchange":
-        bundle._exchange = killing(bundle._exchange)
+        files._exchange = killing(files._exchange)
     elif target == "after-exchange":
-        exchange = bundle._exchange
+        exchange = files._exchange
 
         def exchange_then_die(*args):
             exchange(*args)
             os.kill(os.getpid(), signal.SIGKILL)
 
-        bundle._exchange = exchange_then_die
+        files._exchange = exchange_then_die
     elif target == "no-exchange":
-        bundle._exchange = lambda source, path: False
+        files._exchange = lambda source, path: False
         os.replace = killing(os.replace)
     write_run(
         folder,
@@ -204,7 +234,7 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from vowels.bundle import atomic_folder
+    from vowels.files import atomic_folder
 
     path, ready, release = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     with atomic_folder(path) as staging:
@@ -249,7 +279,7 @@ def test_a_second_writer_is_refused_while_the_first_writes(tmp_path):
     assert first.returncode == 0, err
     assert (path / "who").read_text() == "first"
     # A writer that comes later, without force, is refused because the first has written.
-    with pytest.raises(BundleError, match="already exists"), bundle.atomic_folder(path):
+    with pytest.raises(BundleError, match="already exists"), files.atomic_folder(path):
         pass
     assert (path / "who").read_text() == "first" and _hidden(tmp_path) == []
 
@@ -260,7 +290,7 @@ def test_a_killed_writer_does_not_keep_the_path_locked(tmp_path):
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait(timeout=60)
     assert not path.exists()
-    with bundle.atomic_folder(path) as staging:
+    with files.atomic_folder(path) as staging:
         (staging / "who").write_text("second")
     assert (path / "who").read_text() == "second"
     assert _hidden(tmp_path) == []
@@ -268,7 +298,7 @@ def test_a_killed_writer_does_not_keep_the_path_locked(tmp_path):
 
 def test_files_written_without_force_are_never_replaced_by_a_racing_writer(tmp_path):
     path = tmp_path / "features.npz"
-    bundle.write_bytes(path, b"first", force=False)
+    files.write_bytes(path, b"first", force=False)
     with pytest.raises(BundleError, match="already exists"):
-        bundle.write_bytes(path, b"second", force=False)
+        files.write_bytes(path, b"second", force=False)
     assert path.read_bytes() == b"first" and _hidden(tmp_path) == []

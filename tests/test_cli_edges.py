@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import vowels
-from vowels import bundle
+from vowels import files
 from vowels.cli import build_parser, main
 from vowels.errors import BundleError
 from vowels.progress import ProgressPrinter
@@ -125,10 +125,10 @@ def test_refusal_names_force_true_in_python(tmp_path):
     existing = tmp_path / "feats.npz"
     existing.write_bytes(b"x")
     with pytest.raises(BundleError) as refused:
-        bundle.check_free(existing, force=False)
+        files.check_free(existing, force=False)
     assert str(refused.value) == f"{existing}: output already exists; pass force=True to replace it."
     with pytest.raises(BundleError, match="already exists; pass force=True to replace it") as refused:
-        bundle.write_bytes(existing, b"y", force=False)
+        files.write_bytes(existing, b"y", force=False)
     assert "--force" not in str(refused.value) and existing.read_bytes() == b"x"
 
 
@@ -255,7 +255,7 @@ def test_evaluate_folder_lists_each_wrong_answer_as_in_its_json(recordings, caps
     status, out, err = run(capsys, "evaluate", "--model", model, folder, "--json")
     assert status == 0
     report = json.loads(out)
-    expected = RecordingClassifier.load(model, engine="auto").evaluate_folder(folder)[0]
+    expected = RecordingClassifier.load(model, engine="fast").evaluate_folder(folder)[0]
     assert report["errors"] == json.loads(json.dumps(expected.errors))
     errors = report["errors"]
     assert errors and {e["outcome"] for e in errors} <= {"misnamed", "rejected", "stranger accepted"}

@@ -230,7 +230,7 @@ def test_ensemble_averages_its_members_and_round_trips(data, tmp_path):
     np.testing.assert_allclose(ensemble.predict_proba(test), np.mean(members, axis=0), atol=1e-6)
     assert [m.random_state for m in ensemble.members_] == [1, 1]
     path = ensemble.save(tmp_path / "ensemble")
-    for engine in ("keras", "numpy"):
+    for engine in ("keras", "fast"):
         loaded = FamilyEnsemble.load(path, engine=engine)
         np.testing.assert_allclose(loaded.predict_proba(test), ensemble.predict_proba(test), atol=1e-5)
     with open(path / "member_0" / METADATA_FILE, "a") as f:
@@ -309,7 +309,7 @@ def test_stream_figure_draws_each_answer(streaming_model, fsdd_dir, tmp_path):
     assert written == [tmp_path / "stream.png"] and written[0].stat().st_size > 10_000
 
 
-def test_bundle_metadata_is_parsed_once_with_defaults_for_older_bundles(bundles, tmp_path):
+def test_bundle_metadata_is_parsed_once_and_needs_the_architecture(bundles, tmp_path):
     from vowels.bundle import read_bundle
 
     _, path = bundles["fcn"]
@@ -320,23 +320,11 @@ def test_bundle_metadata_is_parsed_once_with_defaults_for_older_bundles(bundles,
     copy = tmp_path / "old"
     shutil.copytree(bundles["stacked"][1], copy)
     entries = json.loads((copy / METADATA_FILE).read_text())
-    for key in ("architecture", "n_layers", "resample_length"):
-        del entries["params"][key]
+    del entries["params"]["architecture"]
     write_metadata(copy, {k: v for k, v in entries.items() if k != "metadata_sha256"})
-    older = read_bundle(copy)
-    assert (older.architecture, older.mode) == ("bilstm", "masked")
-    del entries["params"]
-    write_metadata(copy, {k: v for k, v in entries.items() if k != "metadata_sha256"})
-    assert read_bundle(copy).params == {}
-    for load in (SpeakerClassifier.load, FastClassifier.load):
-        with pytest.raises(BundleError, match="missing or invalid entry.*'(mode|sort_by_length)'"):
+    for load in (read_bundle, SpeakerClassifier.load, FastClassifier.load):
+        with pytest.raises(BundleError, match=r"params.architecture' is None; it must be one of \['bilstm'"):
             load(copy)
-
-
-def test_the_old_name_of_the_fast_classifier_still_imports():
-    from vowels.inference import FastClassifier, NumpyClassifier
-
-    assert NumpyClassifier is FastClassifier
 
 
 def test_an_ensemble_folder_is_evaluated_drawn_and_reported(data, tmp_path, capsys):

@@ -76,14 +76,14 @@ def test_config_rejects_unknown_keys():
         FeatureConfig.from_dict({"kind": "mfcc", "n_fft": 512})
 
 
-def test_config_writes_standardize_and_reads_the_older_normalize():
+def test_config_says_standardize_only():
     """One word for subtracting the training frames' mean and dividing by their std, as in SpeakerClassifier."""
     config = FeatureConfig(standardize=False)
     values = config.to_dict()
     assert values["standardize"] is False and "normalize" not in values
-    old = {("normalize" if key == "standardize" else key): value for key, value in values.items()}
-    assert FeatureConfig.from_dict(old) == config
-    assert FeatureConfig.from_dict({"kind": "lpcc", "normalize": True}).standardize is True
+    assert FeatureConfig.from_dict(values) == config
+    with pytest.raises(ParameterError, match=re.escape("unknown feature settings ['normalize']")):
+        FeatureConfig.from_dict({"kind": "lpcc", "normalize": True})
     with pytest.raises(TypeError, match="unexpected keyword argument 'normalize'"):
         FeatureConfig(normalize=False)
     with pytest.raises(ParameterError, match=re.escape("standardize must be True or False; got 1")):

@@ -80,7 +80,7 @@ def test_training_chooses_a_fusion_on_the_calibration_folds_and_saves_it(fused_m
     probes = copy_fsdd(tmp_path / "probes", ("george", "lucas"), range(0, 10, 2), [45])
     files = sorted(probes.glob("*/*.wav"))
     in_memory, _ = model.classify_files(files)
-    loaded = RecordingClassifier.load(bundle, engine="numpy")
+    loaded = RecordingClassifier.load(bundle, engine="fast")
     assert loaded.fusion_ == model.fusion_
     from_disk, _ = loaded.classify_files(files)
     for a, b in zip(in_memory, from_disk, strict=True):

@@ -18,7 +18,7 @@ from vowels.bundle import write_metadata
 from vowels.classifier import SpeakerClassifier
 from vowels.errors import BundleError
 from vowels.features import FeatureConfig
-from vowels.inference import MODES, FastClassifier, NumpyNetwork, has_numpy_weights
+from vowels.inference import MODES, FastClassifier, NumpyNetwork
 from vowels.preprocessing import Preprocessing
 from vowels.recordings import RecordingClassifier
 from vowels.training import TrainingOptions
@@ -107,7 +107,7 @@ def bundle(request, voices, tmp_path_factory):
 
 @pytest.mark.slow
 def test_bundle_records_the_weights_file_and_its_sha256(bundle):
-    from vowels.bundle import sha256_of
+    from vowels.files import sha256_of
 
     _, path = bundle
     metadata = json.loads((path / "metadata.json").read_text())
@@ -120,9 +120,9 @@ def test_bundle_records_the_weights_file_and_its_sha256(bundle):
 def test_loaded_engines_give_the_same_answers(bundle, voices):
     model, path = bundle
     files = sorted((voices / "test").glob("*/*.wav"))
-    fast = RecordingClassifier.load(path, engine="numpy")
+    fast = RecordingClassifier.load(path, engine="fast")
     assert isinstance(fast.classifier_, FastClassifier) and fast.dsp_ == "numpy"
-    assert isinstance(RecordingClassifier.load(path, engine="auto").classifier_, FastClassifier)
+    assert isinstance(RecordingClassifier.load(path, engine="fast").classifier_, FastClassifier)
     expected, _ = model.classify_files(files)
     got, _ = fast.classify_files(files)
     assert [r.speaker for r in got] == [r.speaker for r in expected]
@@ -167,7 +167,7 @@ def test_tampered_weights_file_is_refused_by_both_engines(bundle, tmp_path):
     copy = _copy(bundle[1], tmp_path)
     with open(copy / "weights.npz", "ab") as handle:
         handle.write(b"\0")
-    for engine in ("numpy", "keras"):
+    for engine in ("fast", "keras"):
         with pytest.raises(BundleError, match=r"weights\.npz: sha256 .* was changed or damaged"):
             RecordingClassifier.load(copy, engine=engine)
 
@@ -176,31 +176,32 @@ def test_missing_weights_file_is_an_incomplete_bundle(bundle, tmp_path):
     copy = _copy(bundle[1], tmp_path)
     (copy / "weights.npz").unlink()
     with pytest.raises(BundleError, match="bundle is incomplete, weights.npz is missing"):
-        RecordingClassifier.load(copy, engine="auto")
+        RecordingClassifier.load(copy, engine="fast")
 
 
-def test_older_bundle_without_weights_file_falls_back_to_keras(bundle, voices, tmp_path, capsys):
+def test_bundle_recording_no_fast_file_is_refused_by_both_engines(bundle, voices, tmp_path, capsys):
+    """Every bundle of this format holds weights.npz or model.onnx: one whose metadata records neither is not one."""
     from vowels.cli import main
 
     copy = _copy(bundle[1], tmp_path)
     (copy / "weights.npz").unlink()
     metadata = json.loads((copy / "metadata.json").read_text())
-    del metadata["numpy_weights_sha256"]
+    del metadata["numpy_weights_sha256"], metadata["metadata_sha256"]
     write_metadata(copy, metadata)
-    assert not has_numpy_weights(copy)
-    assert isinstance(RecordingClassifier.load(copy, engine="auto").classifier_, SpeakerClassifier)
-    with pytest.raises(BundleError, match="written by an older vowels"):
-        FastClassifier.load(copy)
-    good = voices / "test/m1/market.wav"
-    assert main(["classify", "--model", str(copy), str(good), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["path"] == str(good)
+    expected = f"{copy / 'metadata.json'}: must record the sha256 of one of ['model.onnx', 'weights.npz']."
+    for engine in ("fast", "keras"):
+        with pytest.raises(BundleError) as refused:
+            RecordingClassifier.load(copy, engine=engine)
+        assert str(refused.value) == expected
+    assert main(["classify", "--model", str(copy), str(voices / "test/m1/market.wav")]) == 2
+    assert capsys.readouterr().err == f"vowels: error: {expected}\n"
 
 
-def test_model_loaded_with_numpy_cannot_be_saved(bundle, tmp_path):
+def test_model_loaded_with_the_fast_engine_cannot_be_saved(bundle, tmp_path):
     from vowels.errors import ParameterError
 
-    with pytest.raises(ParameterError, match="engine='numpy' cannot be saved"):
-        RecordingClassifier.load(bundle[1], engine="numpy").save(tmp_path / "again")
+    with pytest.raises(ParameterError, match="engine='fast' cannot be saved"):
+        RecordingClassifier.load(bundle[1], engine="fast").save(tmp_path / "again")
 
 
 @pytest.mark.parametrize("command", ["", "reproduce", "evaluate", "plot", "report", "extract", "train", "classify"])

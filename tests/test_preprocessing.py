@@ -30,7 +30,7 @@ def test_deltas_equal_librosa_and_standardisation_uses_training_frames(train):
     np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-4)
     np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-4)
     assert Preprocessing.from_dict(pre.to_dict()) == pre
-    assert Preprocessing.from_dict(None).is_identity
+    assert Preprocessing.from_dict(Preprocessing().to_dict()).is_identity
 
 
 def test_normalization_standardises_each_feature():

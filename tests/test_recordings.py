@@ -23,14 +23,15 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter
 
-from vowels.bundle import BundleMetadata, write_metadata
+from vowels.bundle import write_metadata
 from vowels.cli import main
 from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
+from vowels.names import UNKNOWN
 from vowels.openset import SCORING
 from vowels.preprocessing import Preprocessing
-from vowels.recordings import UNKNOWN, RecordingClassifier
+from vowels.recordings import RecordingClassifier
 
 VOICES = {  # speaker -> (espeak-ng voice, pitch 0-99)
     "m3": ("en+m3", 25),
@@ -237,7 +238,7 @@ def test_training_settings_and_feature_settings_go_by_one_name_each(trained):
     options = metadata["params"]["options"]
     assert (options["max_epochs"], options["mini_batch_size"], options["initial_learn_rate"]) == (20, 8, 0.01)
     assert metadata["features"]["standardize"] is True and "normalize" not in metadata["features"]
-    for engine, dsp in (("keras", "librosa"), ("numpy", "numpy")):
+    for engine, dsp in (("keras", "librosa"), ("fast", "numpy")):
         loaded = RecordingClassifier.load(bundle, engine=engine)
         assert (loaded.max_epochs, loaded.mini_batch_size, loaded.learning_rate) == (20, 8, 0.01)
         assert loaded.dsp_ == dsp and not hasattr(loaded, "feature_backend_")
@@ -253,114 +254,24 @@ def test_bad_training_setting_is_refused_by_its_name_before_any_work(tmp_path):
             RecordingClassifier(**bad).fit(tmp_path / "no such folder")
 
 
-def test_bundle_of_an_older_version_saying_normalize_loads_in_both_engines(trained, voices, tmp_path):
-    """Bundles written before 'standardize' record the feature setting as 'normalize'; they load unchanged."""
-    from vowels.reports._gather import _configuration
-
-    model, bundle = trained
-    old = tmp_path / "old"
-    shutil.copytree(bundle, old)
-    metadata = json.loads((old / "metadata.json").read_text())
-    del metadata["metadata_sha256"]
-    metadata["features"] = {("normalize" if k == "standardize" else k): v for k, v in metadata["features"].items()}
-    write_metadata(old, metadata)
-    assert json.loads((old / "metadata.json").read_text())["features"]["normalize"] is True
-    files = sorted(str(p) for p in (voices / "test").glob("*/market.wav")) + [str(voices / "test/f2/oo.wav")]
-    expected, _ = model.classify_files(files)
-    for engine in ("keras", "numpy"):
-        loaded = RecordingClassifier.load(old, engine=engine)
-        assert loaded.features_ == model.features_ and loaded.features_.standardize
-        answers, failures = loaded.classify_files(files)
-        assert failures == []
-        assert [a.speaker for a in answers] == [e.speaker for e in expected]
-        np.testing.assert_allclose([a.probability for a in answers], [e.probability for e in expected], atol=1e-5)
-        np.testing.assert_allclose([a.score for a in answers], [e.score for e in expected], atol=1e-4)
-    assert (
-        _configuration(BundleMetadata.from_dict(metadata))["features"]["standardize"] is True
-    )  # reports show today's name
-
-
-def _as_bundle_of_an_older_version(bundle, old):
-    """`bundle` as vowels wrote it before the network's preprocessing did the recordings' deltas and
-    standardisation: the statistics in a top-level 'normalization', applied to features that held the
-    deltas already (so 'n_features' counts them), and the network's own preprocessing doing nothing."""
-    shutil.copytree(bundle, old)
-    metadata = json.loads((old / "metadata.json").read_text())
-    del metadata["metadata_sha256"]
-    statistics = metadata["preprocessing"]["normalization"]
-    metadata["normalization"] = statistics
-    metadata["n_features"] = len(statistics["mean"])
-    metadata["preprocessing"] = {"delta_width": 0, "normalization": None}
-    metadata["params"].update(delta_width=0, standardize=False)
-    write_metadata(old, metadata)
-    return old
-
-
-@pytest.fixture(scope="module")
-def trained_with_deltas(voices, tmp_path_factory):
-    """A tiny model on features with deltas (the network reads 26 per frame), and its bundle."""
-    model = RecordingClassifier(
-        features=FeatureConfig(deltas=True), n_hidden=8, max_epochs=2, validation_fraction=0, random_state=0
-    ).fit(voices / "test")
-    return model, model.save(tmp_path_factory.mktemp("models") / "deltas")
-
-
-@pytest.mark.parametrize("which", ["standardised", "standardised with deltas"])
-def test_bundle_of_an_older_version_with_its_own_normalisation_loads_and_answers_the_same(
-    which, trained, trained_with_deltas, voices, tmp_path
+def test_bundle_of_an_older_format_version_is_refused_by_both_engines_naming_the_command(
+    trained, voices, tmp_path, capsys
 ):
-    """Bundles written before the recordings classifier handed deltas and standardisation to the network's
-    Preprocessing load in both engines and give the same probabilities and scores as the model they were."""
-    model, bundle = trained if which == "standardised" else trained_with_deltas
-    old = _as_bundle_of_an_older_version(bundle, tmp_path / "old")
-    files = sorted(str(p) for p in (voices / "test").glob("*/market.wav")) + [str(voices / "test/f2/oo.wav")]
-    expected, _ = model.classify_files(files)
-    for engine in ("keras", "numpy"):
-        loaded = RecordingClassifier.load(old, engine=engine)
-        assert loaded.preprocessing_ == model.preprocessing_
-        answers, failures = loaded.classify_files(files)
-        assert failures == []
-        assert [a.speaker for a in answers] == [e.speaker for e in expected]
-        np.testing.assert_allclose([a.probability for a in answers], [e.probability for e in expected], atol=1e-5)
-        np.testing.assert_allclose([a.score for a in answers], [e.score for e in expected], atol=1e-4)
-    resaved = RecordingClassifier.load(old).save(tmp_path / "resaved")  # written again in today's layout
-    metadata = json.loads((resaved / "metadata.json").read_text())
-    assert "normalization" not in metadata and metadata["n_features"] == model.features_.n_coefficients
-    again, _ = RecordingClassifier.load(resaved, engine="numpy").classify_files(files)
-    np.testing.assert_allclose([a.score for a in again], [e.score for e in expected], atol=1e-4)
-
-
-def test_bundle_of_an_older_version_whose_normalisation_does_not_fit_is_an_error(trained, tmp_path):
-    old = _as_bundle_of_an_older_version(trained[1], tmp_path / "old")
+    """Version 1 never shipped: its bundles are refused with what to run, not read through shims."""
+    old = _copy_bundle(trained[1], tmp_path)
     metadata = json.loads((old / "metadata.json").read_text())
     del metadata["metadata_sha256"]
-    metadata["normalization"] = {"mean": [0.0] * 12, "std": [1.0] * 12}
-    write_metadata(old, metadata)
-    with pytest.raises(BundleError, match="normalisation does not match the model's features"):
-        RecordingClassifier.load(old)
-
-
-def test_features_file_of_an_older_version_holding_deltas_loads_without_them(tmp_path):
-    """Feature files written when the features held their deltas load as the coefficients alone: the
-    classifier appends the deltas itself."""
-    from vowels.datasets import Utterances
-    from vowels.dsp import delta
-    from vowels.extraction import Extraction
-
-    config = FeatureConfig(kind="lpcc", deltas=True)
-    rng = np.random.default_rng(0)
-    coefficients = [rng.standard_normal((n, 12)).astype(np.float32) for n in (5, 7, 6)]
-    utterances = Utterances(
-        sequences=[np.concatenate([s, delta(s, width=9)], axis=1) for s in coefficients],
-        labels=np.array(["a", "b", "a"]),
-        speakers=("a", "b"),
-        sources=("a/1.wav", "b/1.wav", "a/2.wav"),
+    write_metadata(old, {**metadata, "format_version": 1})
+    expected = (
+        f"{old / 'metadata.json'}: format version 1, written by an older vowels (this one reads version 2); "
+        "retrain or regenerate it with: vowels train (or vowels reproduce)."
     )
-    path = save_features(tmp_path / "old.npz", Extraction(utterances, config, (), {16000: 3}))
-    loaded = load_features(path)
-    assert loaded.config == config
-    for a, b in zip(loaded.utterances.sequences, coefficients, strict=True):
-        np.testing.assert_array_equal(a, b)
+    for engine in ("keras", "fast"):
+        with pytest.raises(BundleError) as refused:
+            RecordingClassifier.load(old, engine=engine)
+        assert str(refused.value) == expected
+    status, _, err = run(capsys, "classify", "--model", old, voices / "test/m1/paper.wav")
+    assert (status, err) == (2, f"vowels: error: {expected}\n")
 
 
 _LOAD_AS_NOBODY = """
@@ -394,12 +305,10 @@ def test_unreadable_features_file_says_permission_denied(as_unprivileged):
     assert result.stdout == f"{path}: cannot be read: permission denied; give your user read access to it.\n"
 
 
-def test_features_file_of_an_older_version_saying_normalize_loads(tmp_path):
-    """Feature files written before 'standardize' hold 'normalize' in their config; new ones write the new key."""
+def test_features_file_of_an_older_format_version_is_refused_naming_the_command(tmp_path):
     from vowels.datasets import Utterances
     from vowels.extraction import Extraction
 
-    config = FeatureConfig(kind="lpcc", standardize=False)
     rng = np.random.default_rng(0)
     utterances = Utterances(
         sequences=[rng.standard_normal((n, 12)).astype(np.float32) for n in (5, 7, 6)],
@@ -407,18 +316,17 @@ def test_features_file_of_an_older_version_saying_normalize_loads(tmp_path):
         speakers=("a", "b"),
         sources=("a/1.wav", "b/1.wav", "a/2.wav"),
     )
-    path = save_features(tmp_path / "new.npz", Extraction(utterances, config, (), {16000: 3}))
+    path = save_features(tmp_path / "new.npz", Extraction(utterances, FeatureConfig(kind="lpcc"), (), {16000: 3}))
+    assert len(load_features(path).utterances) == 3
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
-    written = json.loads(str(arrays["config"]))
-    assert written["standardize"] is False and "normalize" not in written
-    written["normalize"] = written.pop("standardize")
-    arrays["config"] = np.array(json.dumps(written))
-    np.savez_compressed(tmp_path / "old.npz", **arrays)
-    loaded = load_features(tmp_path / "old.npz")
-    assert loaded.config == config and not loaded.config.standardize
-    for a, b in zip(loaded.utterances.sequences, utterances.sequences, strict=True):
-        np.testing.assert_array_equal(a, b)
+    np.savez_compressed(tmp_path / "old.npz", **{**arrays, "format_version": np.array(1)})
+    with pytest.raises(DataError) as refused:
+        load_features(tmp_path / "old.npz")
+    assert str(refused.value) == (
+        f"{tmp_path / 'old.npz'}: format version 1, written by an older vowels (this one reads version 2); "
+        "retrain or regenerate it with: vowels extract."
+    )
 
 
 def test_cli_evaluate_dir_matches_python(trained, voices, capsys):
@@ -655,7 +563,7 @@ def test_bundle_of_another_format_version_is_an_error(trained, voices, tmp_path,
     write_metadata(copy, metadata)
     status, _, err = run(capsys, "classify", "--model", copy, voices / "test/m1/paper.wav")
     assert status == 2
-    assert "bundle format version 99 is not supported" in err and len(err.splitlines()) == 1
+    assert "format version 99, written by a newer vowels" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.slow

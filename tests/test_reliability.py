@@ -227,7 +227,7 @@ def _set_rate(value):
     return lambda metadata: metadata["features"].update(sample_rate=value)
 
 
-@pytest.mark.parametrize("engine", ["keras", "numpy"])
+@pytest.mark.parametrize("engine", ["keras", "fast"])
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -254,7 +254,7 @@ def test_bad_metadata_is_one_bundle_error_naming_the_file(small_bundle, tmp_path
     assert text.startswith(f"{bundle / 'metadata.json'}: ") and message in text and "\n" not in text
 
 
-@pytest.mark.parametrize("engine", ["keras", "numpy"])
+@pytest.mark.parametrize("engine", ["keras", "fast"])
 def test_metadata_edited_by_hand_fails_its_checksum(small_bundle, tmp_path, engine):
     from vowels.errors import BundleError
 
@@ -268,7 +268,7 @@ def test_metadata_edited_by_hand_fails_its_checksum(small_bundle, tmp_path, engi
     assert str(caught.value).startswith(str(bundle / "metadata.json"))
 
 
-@pytest.mark.parametrize("engine", ["keras", "numpy"])
+@pytest.mark.parametrize("engine", ["keras", "fast"])
 @pytest.mark.parametrize("entry", ["classes", "n_features", "weights_sha256"])
 def test_metadata_without_a_required_entry_is_refused(small_bundle, tmp_path, engine, entry):
     from vowels.errors import BundleError
@@ -284,7 +284,7 @@ def test_deeply_nested_metadata_is_a_bundle_error(small_bundle, tmp_path):
     bundle = tmp_path / "model"
     shutil.copytree(small_bundle, bundle)
     (bundle / "metadata.json").write_text("[" * 200_000 + "]" * 200_000)
-    for engine in ("keras", "numpy"):
+    for engine in ("keras", "fast"):
         with pytest.raises(BundleError, match="JSON nested too deeply") as caught:
             RecordingClassifier.load(bundle, engine=engine)
         assert str(caught.value).startswith(str(bundle / "metadata.json"))
@@ -295,7 +295,7 @@ def _without_openset(metadata: dict) -> None:
     del metadata["extra_files"]["openset.npz"]
 
 
-@pytest.mark.parametrize("engine", ["keras", "numpy"])
+@pytest.mark.parametrize("engine", ["keras", "fast"])
 def test_a_class_count_that_does_not_fit_the_network_is_a_bundle_error(small_bundle, tmp_path, engine):
     from vowels.errors import BundleError
 
@@ -309,8 +309,8 @@ def test_a_class_count_that_does_not_fit_the_network_is_a_bundle_error(small_bun
 
 
 def test_keras_refuses_another_models_network(small_bundle, tmp_path):
-    from vowels.bundle import sha256_of
     from vowels.errors import BundleError
+    from vowels.files import sha256_of
     from vowels.model import build_network
 
     bundle = tmp_path / "model"

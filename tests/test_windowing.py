@@ -89,7 +89,7 @@ def test_long_recordings_train_as_windows_and_are_answered_from_them(long_record
     by_window = model.classifier_.predict_proba(windows)
     np.testing.assert_allclose(identification.probabilities, combine(by_window, owner, len(u)), atol=1e-5)
     assert model.scorer_.network.references.shape[0] == len(windows)
-    again = RecordingClassifier.load(model.save(tmp_path / "model"), engine="numpy")
+    again = RecordingClassifier.load(model.save(tmp_path / "model"), engine="fast")
     assert (again.window_seconds, again.window_hop_seconds) == (3.0, 1.5)
     np.testing.assert_allclose(again.identify(u.sequences).all_scores, identification.all_scores, atol=1e-4)
     whole = RecordingClassifier(window_seconds=None, validation_fraction=0, threshold=-1, verbose=1, **SMALL)
@@ -106,7 +106,7 @@ def test_train_sets_the_windows_and_refuses_a_hop_longer_than_the_window(long_re
     assert not (tmp_path / "m").exists()
     args = ["train", str(long_recordings), "--out", str(tmp_path / "m"), "--epochs", "1", "--hidden", "8"]
     assert main([*args, "--window", "4", "--window-hop", "2", "--threshold", "-1", "--no-encoder"]) == 0
-    again = RecordingClassifier.load(tmp_path / "m", engine="numpy")
+    again = RecordingClassifier.load(tmp_path / "m", engine="fast")
     assert (again.window_seconds, again.window_hop_seconds) == (4.0, 2.0)
 
 

@@ -1,51 +1,37 @@
-"""Files on disk that are written whole or not at all: model bundles, JSON results.
+"""The model bundle format: its files, its ``metadata.json``, checked and parsed.
 
-A bundle is a folder holding ``model.keras``, ``weights.npz`` (the same weights as plain
-arrays, for `vowels.inference`; older bundles lack it) and ``metadata.json`` (with the sha256
-of both weights files). It is written to a hidden sibling folder and renamed into place, so a
-crash never leaves half a bundle, and an existing bundle is replaced only when asked.
+A bundle is a folder holding ``model.keras``, the same network for classifying without Keras
+(``weights.npz``, plain arrays for `vowels.inference`, or ``model.onnx``) and ``metadata.json``
+(with the sha256 of every file beside it and of its own content). It is written whole or not
+at all (`vowels.files.atomic_folder`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import json
 import math
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
 from .errors import BundleError
-from .names import ARCHITECTURES, RECURRENT
+from .files import check_format_version, sha256_of, write_json
+from .names import ARCHITECTURES, RECURRENT, UNKNOWN
 
 __all__ = [
     "BUNDLE_FORMAT",
-    "BUNDLE_VERSION",
     "BundleMetadata",
-    "atomic_folder",
-    "check_creatable",
-    "check_free",
-    "check_writable",
     "metadata_digest",
     "read_bundle",
     "read_bundle_metadata",
     "validate_metadata",
-    "sha256_of",
-    "write_bytes",
-    "write_json",
     "write_metadata",
-    "write_text",
 ]
 
 BUNDLE_FORMAT = "vowels-model"
-BUNDLE_VERSION = 1
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 NUMPY_WEIGHTS_FILE = "weights.npz"
@@ -59,216 +45,8 @@ MAX_SAMPLE_RATE = 192000
 """Highest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
 MAX_FEATURES = 10000
 """Most features per frame a bundle may record: far above any real feature set, far below a memory bomb."""
-REQUIRED_ENTRIES = ("classes", "n_features", "weights_sha256")
+REQUIRED_ENTRIES = ("classes", "n_features", "params", "weights_sha256", "metadata_sha256")
 """What every bundle's metadata holds; the rest is checked when present."""
-RESERVED_CLASS = "unknown"
-"""The answer for no match (`vowels.recordings.UNKNOWN`), so never a speaker's name."""
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _publish_mode(path: Path, *, folder: bool) -> None:
-    """Give a staged file or folder the permissions a plain open() or mkdir() would have."""
-    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
-
-
-def check_writable(folder: Path) -> None:
-    """Create `folder` if needed and prove a file can be written there, before any long work."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".vowels-write-test-"):
-            pass
-    except OSError as exc:
-        raise BundleError(f"{folder}: cannot write there ({exc.strerror or exc}); choose another folder.") from None
-
-
-def check_creatable(path: Path) -> None:
-    """Prove `path` could be created (its nearest existing ancestor is writable) without creating anything."""
-    ancestor = Path(path).absolute().parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise BundleError(f"{path}: cannot be created, {ancestor} is not a folder; choose another path.")
-    check_writable(ancestor)
-
-
-def _is_empty_folder(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
-
-
-def check_free(path: Path, *, force: bool, what: str = "output") -> None:
-    """Refuse to replace an existing `path` (an empty folder does not count) unless `force`."""
-    if (path.exists() or path.is_symlink()) and not force and not _is_empty_folder(path):
-        raise BundleError(f"{path}: {what} already exists; pass force=True to replace it.")
-
-
-def _leftover_pattern(name: str) -> re.Pattern[str]:
-    """Names of the hidden siblings a write of `name` makes: staging (``.partial``), backup (``.old``), temp file."""
-    return re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}(\.partial|\.old)?")
-
-
-def _remove_leftovers(path: Path) -> None:
-    """Delete what an interrupted write of `path` left beside it; restore `path` from a backup if it is gone.
-
-    Only called under `_write_lock`, so no live writer of `path` owns these.
-    """
-    pattern = _leftover_pattern(path.name)
-    leftovers = sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
-    backups = [p / path.name for p in leftovers if p.name.endswith(".old") and (p / path.name).is_dir()]
-    if backups and not (path.exists() or path.is_symlink()):
-        os.replace(backups[0], path)
-    for leftover in leftovers:
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-@contextlib.contextmanager
-def _write_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on writing `path`; refuse at once if another process holds it.
-
-    The lock is ``flock`` on a hidden ``.NAME.lock`` file beside `path`: the kernel releases it when
-    its holder dies, even by kill -9, so a crash never leaves `path` locked.
-    """
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: writes are still atomic, only not exclusive
-        yield
-        return
-    lock_file = path.parent / f".{path.name}.lock"
-    handle = open(lock_file, "a+")  # noqa: SIM115  closed in the finally below
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            # A lock on a file another writer has just unlinked guards nothing: check it is still the one.
-            if os.fstat(handle.fileno()).st_ino != os.stat(lock_file).st_ino:
-                raise BlockingIOError
-        except (BlockingIOError, FileNotFoundError):
-            handle.close()
-            raise BundleError(
-                f"{path}: another process is writing it right now; wait for it to finish or choose another path."
-            ) from None
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                lock_file.unlink()
-    finally:
-        handle.close()
-
-
-def _exchange(source: Path, target: Path) -> bool:
-    """Swap two existing paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
-    import ctypes
-
-    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_exchange) == 0:
-        return True
-    error = ctypes.get_errno()
-    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(error, os.strerror(error), str(target))
-
-
-def _replace_folder(staging: Path, path: Path) -> None:
-    """Put the folder `staging` at `path`; `path` is never missing, even if the process dies midway.
-
-    Where the system cannot swap two folders in one step, the old folder goes to a hidden ``.old``
-    backup first, and a crash between the two renames is repaired by the next write (`_remove_leftovers`).
-    """
-    if _exchange(staging, path):
-        shutil.rmtree(staging, ignore_errors=True)
-        return
-    backup = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-    os.replace(path, backup / path.name)
-    try:
-        os.replace(staging, path)
-    except OSError:
-        os.replace(backup / path.name, path)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield an empty temporary folder that replaces `path` as a whole only if the block succeeds.
-
-    Writers of one path exclude each other (`_write_lock`): a second is refused at once, and one
-    without `force` is refused once the first has written. What an interrupted write left is
-    removed first.
-    """
-    path = Path(path)
-    check_writable(path.parent)
-    with _write_lock(path):
-        _remove_leftovers(path)
-        check_free(path, force=force)
-        if path.exists() and not path.is_dir():
-            raise BundleError(f"{path}: exists and is not a folder; remove it or choose another path.")
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-        try:
-            yield staging
-            _publish_mode(staging, folder=True)
-            if path.exists():
-                _replace_folder(staging, path)
-            else:
-                os.replace(staging, path)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-
-
-def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
-    """Write `data` through a temporary file and an atomic rename, so no reader sees half of it.
-
-    Without `force` an existing file is never replaced, even by a writer racing this one.
-    """
-    path = Path(path)
-    with _write_lock(path):
-        _remove_leftovers(path)
-        check_free(path, force=force)
-        # Closed by the `with` below; kept open here so a failure can still unlink it by name.
-        handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", suffix="", delete=False)  # noqa: SIM115
-        try:
-            with handle:
-                handle.write(data)
-            _publish_mode(Path(handle.name), folder=False)
-            if force:
-                os.replace(handle.name, path)
-            else:
-                os.link(handle.name, path)
-        except FileExistsError:
-            raise BundleError(f"{path}: output already exists; pass force=True to replace it.") from None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(handle.name)
-
-
-def write_text(path: Path, text: str, *, force: bool = True) -> None:
-    """Write `text` as UTF-8, atomically (see `write_bytes`)."""
-    write_bytes(path, text.encode("utf-8"), force=force)
-
-
-def write_json(path: Path, data: dict, *, force: bool = True) -> None:
-    """Write `data` as indented JSON, atomically (see `write_text`)."""
-    write_text(path, json.dumps(data, indent=2) + "\n", force=force)
 
 
 def metadata_digest(metadata: dict) -> str:
@@ -307,18 +85,15 @@ def read_bundle_metadata(path: Path) -> dict:
     metadata = read_metadata_json(metadata_file)
     if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels model bundle (format is not {BUNDLE_FORMAT!r}).")
-    version = metadata.get("format_version")
-    if version != BUNDLE_VERSION:
-        raise BundleError(
-            f"{metadata_file}: bundle format version {version!r} is not supported by this vowels "
-            f"(reads version {BUNDLE_VERSION}); retrain the model with this version."
-        )
+    check_format_version(metadata.get("format_version"), metadata_file, "vowels train (or vowels reproduce)")
     checked = [(model_file, metadata.get("weights_sha256"))]
-    for entry, name in FAST_FILES.items():
-        if entry in metadata:
-            if not (path / name).is_file():
-                raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
-            checked.append((path / name, metadata[entry]))
+    fast = [(entry, name) for entry, name in FAST_FILES.items() if entry in metadata]
+    if len(fast) != 1:
+        raise BundleError(f"{metadata_file}: must record the sha256 of one of {sorted(FAST_FILES.values())}.")
+    for entry, name in fast:
+        if not (path / name).is_file():
+            raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
+        checked.append((path / name, metadata[entry]))
     extra_files = metadata.get("extra_files", {})
     if not isinstance(extra_files, dict):
         raise BundleError(f"{metadata_file}: 'extra_files' must map file names to sha256 digests.")
@@ -328,7 +103,7 @@ def read_bundle_metadata(path: Path) -> dict:
             raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
         checked.append((extra, expected))
     validate_metadata(metadata, metadata_file)
-    if "metadata_sha256" in metadata and metadata["metadata_sha256"] != metadata_digest(metadata):
+    if metadata["metadata_sha256"] != metadata_digest(metadata):
         raise BundleError(
             f"{metadata_file}: its content does not match the sha256 it records; the file was edited or "
             "damaged. Retrain or re-copy the bundle."
@@ -346,7 +121,7 @@ def read_bundle_metadata(path: Path) -> dict:
 @dataclass(frozen=True)
 class BundleMetadata:
     """A bundle's ``metadata.json``, checked (`read_bundle_metadata`) and parsed once: what the loaders,
-    figures, reports and server read, with each entry's default for bundles that predate it.
+    figures, reports and server read.
 
     Attributes
     ----------
@@ -357,8 +132,8 @@ class BundleMetadata:
     params : dict
         The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`);
         the loaders say which they need.
-    preprocessing : dict or None
-        `vowels.preprocessing.Preprocessing.to_dict`; None for identity (older bundles).
+    preprocessing : dict
+        `vowels.preprocessing.Preprocessing.to_dict`.
     features : dict or None
         `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for
         Japanese Vowels.
@@ -371,16 +146,15 @@ class BundleMetadata:
     extra_files : dict of str to str
         Files beside the network, by name, with their sha256.
     fast_file : str or None
-        What classifies without Keras (`FAST_FILES`): ``weights.npz``, ``model.onnx``, or None
-        for bundles older than both.
+        What classifies without Keras (`FAST_FILES`): ``weights.npz`` or ``model.onnx``.
     entries : dict
-        Every entry as read, for what has no attribute (e.g. an older bundle's ``normalization``).
+        Every entry as read, for what has no attribute (e.g. ``library_versions``).
     """
 
     classes: tuple[str, ...]
     n_features: int
     params: dict
-    preprocessing: dict | None = None
+    preprocessing: dict
     features: dict | None = None
     unknown_threshold: float | None = None
     open_set: dict = field(default_factory=dict)
@@ -393,8 +167,8 @@ class BundleMetadata:
 
     @property
     def architecture(self) -> str:
-        """The network family (`vowels.names.ARCHITECTURES`); bundles from before families are BiLSTMs."""
-        return str(self.params.get("architecture", "bilstm"))
+        """The network family (`vowels.names.ARCHITECTURES`)."""
+        return str(self.params["architecture"])
 
     @property
     def mode(self) -> str | None:
@@ -426,8 +200,8 @@ class BundleMetadata:
         return cls(
             classes=tuple(str(c) for c in metadata["classes"]),
             n_features=int(metadata["n_features"]),
-            params=dict(metadata.get("params") or {}),
-            preprocessing=metadata.get("preprocessing"),
+            params=dict(metadata["params"]),
+            preprocessing=dict(metadata["preprocessing"]),
             features=metadata.get("features"),
             unknown_threshold=None if threshold is None else float(threshold),
             open_set=dict(metadata.get("open_set") or {}),
@@ -461,7 +235,7 @@ def _is_number(value: object) -> bool:
 def validate_metadata(metadata: dict, metadata_file: Path) -> None:
     """Check the types and ranges of the bundle metadata entries the loaders read.
 
-    Called by `read_bundle_metadata`, so the Keras and the NumPy engine (and the figures and
+    Called by `read_bundle_metadata`, so the Keras and the fast engine (and the figures and
     reports that read a bundle) refuse the same bad values. An entry is checked when present: a
     loader that needs a missing one says so itself. What needs the weights (the number of
     classes and inputs the network has) is checked by the loaders.
@@ -483,7 +257,7 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
     digest = metadata["weights_sha256"]
     if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
         raise bad("'weights_sha256'", digest, "a sha256 digest (64 hexadecimal digits)")
-    if "metadata_sha256" in metadata and not isinstance(metadata["metadata_sha256"], str):
+    if not isinstance(metadata["metadata_sha256"], str):
         raise bad("'metadata_sha256'", metadata["metadata_sha256"], "a sha256 digest (64 hexadecimal digits)")
     if "classes" in metadata:
         classes = metadata["classes"]
@@ -492,8 +266,8 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
         for name in classes:
             if not isinstance(name, str) or not name.strip():
                 raise bad("a name in 'classes'", name, "a non-empty string")
-            if name == RESERVED_CLASS:
-                raise bad("a name in 'classes'", name, f"other than {RESERVED_CLASS!r}, the answer for no match")
+            if name == UNKNOWN:
+                raise bad("a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
         repeated = sorted({name for name in classes if classes.count(name) > 1})
         if repeated:
             raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
@@ -508,8 +282,8 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
         for key in ("n_hidden", "n_members", "n_layers"):
             if key in params and (not _is_int(params[key]) or params[key] < 1):
                 raise bad(f"'params.{key}'", params[key], "a whole number >= 1")
-        if "architecture" in params and params["architecture"] not in ARCHITECTURES:
-            raise bad("'params.architecture'", params["architecture"], f"one of {list(ARCHITECTURES)}")
+        if params.get("architecture") not in ARCHITECTURES:
+            raise bad("'params.architecture'", params.get("architecture"), f"one of {list(ARCHITECTURES)}")
         length = params.get("resample_length")
         if length is not None and (not _is_int(length) or length < 1):
             raise bad("'params.resample_length'", length, "null or a whole number >= 1")

@@ -13,20 +13,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .augmentation import Augmentation
-from .bundle import (
-    FAST_FILES,
-    METADATA_FILE,
-    MODEL_FILE,
-    NUMPY_WEIGHTS_FILE,
-    ONNX_FILE,
-    atomic_folder,
-    read_bundle,
-    sha256_of,
-    write_bytes,
-    write_metadata,
-)
+from .bundle import FAST_FILES, METADATA_FILE, MODEL_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, read_bundle, write_metadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
+from .files import FORMAT_VERSION, atomic_folder, sha256_of, write_bytes
 from .prediction import SequencePredictor, SequencesLike
 from .preprocessing import Preprocessing
 from .provenance import library_versions
@@ -356,11 +346,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
         The bundle holds ``model.keras``, the same network for classifying without Keras (read
         by `vowels.inference.FastClassifier`): plain arrays in ``weights.npz`` for a one-layer
-        (Bi)LSTM, else ``model.onnx`` (`vowels.inference.export_onnx`), any `extra_files`
+        (Bi)LSTM, else ``model.onnx`` (`_export_onnx`), any `extra_files`
         (name -> bytes, e.g. open-set references) and ``metadata.json``, which records the
         sha256 of every file beside it.
         """
-        from .inference import export_onnx, weights_npz
+        from .inference import weights_npz
         from .model import weight_arrays
 
         self._check_fitted()
@@ -370,14 +360,14 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         with atomic_folder(path, force=force) as staging:
             self.model_.save(staging / MODEL_FILE)
             if fast_file == ONNX_FILE:
-                export_onnx(self.model_, staging / ONNX_FILE)
+                _export_onnx(self.model_, staging / ONNX_FILE)
             else:
                 write_bytes(staging / NUMPY_WEIGHTS_FILE, weights_npz(weight_arrays(self.model_)))
             for name, data in (extra_files or {}).items():
                 write_bytes(staging / name, data)
             metadata = {
                 "format": "vowels-model",
-                "format_version": 1,
+                "format_version": FORMAT_VERSION,
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "classes": [str(c) for c in self.classes_],
                 "n_features": int(self.n_features_in_),
@@ -424,7 +414,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 architecture=metadata.architecture,
                 mode=params["mode"],
                 n_hidden=params["n_hidden"],
-                n_layers=params.get("n_layers", 1),
+                n_layers=params["n_layers"],
                 resample_length=params.get("resample_length"),
                 options=TrainingOptions.from_dict(params["options"]),
                 sort_by_length=params["sort_by_length"],
@@ -452,6 +442,23 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         clf.metadata_ = metadata
         clf.history_ = TrainingHistory()
         return clf
+
+
+def _export_onnx(model: Any, path: Path) -> None:
+    """Write Keras `model` as ONNX at `path` (Keras' ``export(format="onnx")``, through tf2onnx).
+
+    Keras exports only a model that has been called; one trained by `vowels.training` has only
+    had its layers called, so it is first called once on a single frame of zeros.
+    """
+    import contextlib
+    import logging
+    import warnings
+
+    model(np.zeros((1, 1, model.input_shape[-1]), dtype=np.float32))
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model.export(str(path), format="onnx", verbose=False)
 
 
 def _check_network_fits(clf: SpeakerClassifier, model_file: Path) -> None:

@@ -398,8 +398,8 @@ def add_classify(sub: _Commands) -> None:
         "--windows": "with a model from 'vowels enrol': also list each 1.6 s window's speaker, with its start and "
         "end (who speaks when)",
         "--chunk": "with --stream: audio per answer, in seconds (default 0.1)",
-        "--engine": "auto (default): NumPy network and features when the bundle has weights.npz (no "
-        "TensorFlow start-up, same answer), else Keras and librosa as in training",
+        "--engine": "fast (default): the network in NumPy or ONNX Runtime and NumPy features, no TensorFlow "
+        "start-up, the same answer; keras: Keras and librosa as in training",
     }
     p.add_argument("files", nargs="+", metavar="FILE|FOLDER", help="recordings, or folders of them, to classify")
     p.add_argument("--model", required=True, help="model folder written by 'vowels train' or 'vowels enrol'")
@@ -411,7 +411,7 @@ def add_classify(sub: _Commands) -> None:
     p.add_argument("--windows", action="store_true", help=helps["--windows"])
     p.add_argument("--chunk", type=seconds, metavar="SECONDS", help=helps["--chunk"])
     _add_workers(p)
-    p.add_argument("--engine", choices=ENGINES, default="auto", help=helps["--engine"])
+    p.add_argument("--engine", choices=ENGINES, default="fast", help=helps["--engine"])
 
 
 def run_classify(args: argparse.Namespace) -> int:

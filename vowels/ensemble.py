@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .bundle import METADATA_FILE, atomic_folder, metadata_digest, sha256_of, write_metadata
+from .bundle import METADATA_FILE, metadata_digest, write_metadata
 from .errors import BundleError, NotFittedError, ParameterError
+from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
 
 __all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
 
@@ -106,7 +107,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
                 member.save(staging / name, metrics=metrics)
             metadata = {
                 "format": ENSEMBLE_FORMAT,
-                "format_version": 1,
+                "format_version": FORMAT_VERSION,
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "rule": "mean of the members' probabilities",
                 "recipes": list(self.recipes),
@@ -120,14 +121,14 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> FamilyEnsemble:
-        """Load an ensemble folder written by `save`; members with Keras, or without (``engine="numpy"``)."""
+        """Load an ensemble folder written by `save`; members with Keras, or without (``engine="fast"``)."""
         from .classifier import SpeakerClassifier
         from .inference import FastClassifier
 
         path = Path(path)
         metadata = read_ensemble_metadata(path)
         ensemble = cls(recipes=tuple(metadata["recipes"]), random_state=metadata["random_state"], verbose=0)
-        loader = FastClassifier.load if engine == "numpy" else SpeakerClassifier.load
+        loader = FastClassifier.load if engine == "fast" else SpeakerClassifier.load
         members: list[Any] = [loader(path / name) for name in metadata["members"]]
         ensemble.members_ = members
         ensemble.classes_ = np.array(metadata["classes"], dtype=str)
@@ -148,6 +149,7 @@ def read_ensemble_metadata(path: Path) -> dict:
         metadata = None
     if not isinstance(metadata, dict) or metadata.get("format") != ENSEMBLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels ensemble (format is not {ENSEMBLE_FORMAT!r}).")
+    check_format_version(metadata.get("format_version"), metadata_file, "vowels reproduce --recipe ensemble")
     if metadata.get("metadata_sha256") != metadata_digest(metadata):
         raise BundleError(f"{metadata_file}: its content does not match the sha256 it records; retrain or re-copy it.")
     members = metadata.get("members")

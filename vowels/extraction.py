@@ -22,6 +22,7 @@ import numpy as np
 from .datasets import Utterances
 from .errors import DataError, ParameterError, UsageError, VowelsError, unreadable
 from .features import FeatureConfig, features_of_file
+from .files import FORMAT_VERSION, check_format_version
 from .limits import cap_workers
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 FEATURES_FORMAT = "vowels-features"
-FEATURES_VERSION = 1
 Progress = Callable[[int, int], None]
 
 
@@ -473,7 +473,7 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
     Sequences are stored concatenated (``frames``) with their ``lengths``, so the file loads
     with ``allow_pickle=False``. Written atomically; an existing file is replaced only if `force`.
     """
-    from .bundle import write_bytes
+    from .files import write_bytes
 
     path = Path(path)
     u = extraction.utterances
@@ -482,7 +482,7 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
     np.savez_compressed(
         buffer,
         format=np.array(FEATURES_FORMAT),
-        format_version=np.array(FEATURES_VERSION),
+        format_version=np.array(FORMAT_VERSION),
         frames=frames.astype(np.float32),
         lengths=u.lengths,
         labels=np.asarray(u.labels, dtype=str),
@@ -500,7 +500,7 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
 def check_features_out(path: str | os.PathLike[str], *, force: bool = False) -> None:
     """Refuse, before any feature is computed, a features file `path` that is a folder, exists (unless
     `force`) or cannot be written."""
-    from .bundle import check_free, check_writable
+    from .files import check_free, check_writable
 
     path = Path(path)
     if path.is_dir():
@@ -599,17 +599,11 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
                     f"{path}: not a vowels features file (an .npz archive whose 'format' entry is missing or not "
                     f"{FEATURES_FORMAT!r}); {_WRITE_FEATURES}."
                 )
-            if int(data["format_version"]) != FEATURES_VERSION:
-                raise DataError(
-                    f"{path}: features format version {int(data['format_version'])} is not supported "
-                    f"(this vowels reads {FEATURES_VERSION}); run 'vowels extract' again."
-                )
+            check_format_version(int(data["format_version"]), path, "vowels extract", error=DataError)
             frames, lengths = data["frames"], data["lengths"]
             labels, speakers, sources = data["labels"], data["speakers"], data["sources"]
             config = FeatureConfig.from_dict(json.loads(str(data["config"])))
-            rates = {int(r): int(n) for r, n in data["source_rates"]} if "source_rates" in data.files else {}
-        if config.deltas and frames.ndim == 2 and frames.shape[1] == 2 * config.n_features:
-            frames = frames[:, : config.n_features]  # written when features held their deltas; the classifier adds them
+            rates = {int(r): int(n) for r, n in data["source_rates"]}
         if lengths.sum() != len(frames) or frames.ndim != 2 or frames.shape[1] != config.n_features:
             raise DataError(f"{path}: frames and lengths disagree; the file is damaged.")
         sequences = np.split(frames, np.cumsum(lengths)[:-1]) if len(lengths) else []

@@ -36,8 +36,6 @@ _KIND_DEFAULTS = {
 }
 DELTA_WIDTH = 9
 """Frames over which ``FeatureConfig(deltas=True)`` fits each coefficient's slope (`Preprocessing.delta_width`)."""
-_RENAMED = {"normalize": "standardize"}
-"""Feature settings saved under an older name (in bundles and feature files): old -> new."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +65,7 @@ class FeatureConfig:
         files, hold the coefficients alone.
     standardize : bool, default=True
         Have the classifier standardise each feature (after deltas) with the mean and standard
-        deviation of the training frames: ``SpeakerClassifier(standardize=True)``. Older
-        bundles and feature files say ``normalize``; `from_dict` reads both.
+        deviation of the training frames: ``SpeakerClassifier(standardize=True)``.
     trim_db : float or None, default=30.0
         Leading and trailing silence threshold, in dB below the loudest frame; None keeps all.
     """
@@ -146,15 +143,7 @@ class FeatureConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> FeatureConfig:
-        """The inverse of `to_dict`; unknown keys are an error.
-
-        Reads the older spelling ``normalize`` (bundles and feature files written before it was
-        ``standardize``) when the new key is absent.
-        """
-        values = dict(values)
-        for old, new in _RENAMED.items():
-            if old in values and new not in values:
-                values[new] = values.pop(old)
+        """The inverse of `to_dict`; unknown keys are an error."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

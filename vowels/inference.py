@@ -8,10 +8,10 @@ like ``model.keras``'s), and `FastClassifier` runs the same network on them: the
 and backward LSTM (Keras' gate order i, f, c, o; sigmoid and tanh) and the softmax layer, in
 each of the three modes of `vowels.model`, on the same sorted, padded mini-batches as
 `SpeakerClassifier.predict_proba`. Its probabilities equal Keras' to within 1e-5
-(``tests/test_inference.py``). Bundles written before ``weights.npz`` existed load with Keras.
+(``tests/test_inference.py``).
 
 The other families (a stacked LSTM, the DNN, the FCN) are not written out again by hand: their
-bundles carry the network in ONNX (``model.onnx``, exported by Keras through tf2onnx), which
+bundles carry the network in ONNX (``model.onnx``, exported by `SpeakerClassifier.save`), which
 `OnnxNetwork` runs with ONNX Runtime behind the same interface (``import onnxruntime`` takes
 about 0.15 s), to the same 1e-5.
 """
@@ -39,11 +39,8 @@ from .training import TrainingOptions
 
 __all__ = [
     "FastClassifier",
-    "NumpyClassifier",
     "NumpyNetwork",
     "OnnxNetwork",
-    "export_onnx",
-    "has_numpy_weights",
     "npz_key",
     "weights_npz",
 ]
@@ -88,11 +85,6 @@ def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
 def _names_of(arrays: dict[str, np.ndarray] | set[str]) -> tuple[str, ...]:
     """The weight names of a bidirectional network, or of a forward-only one (no ``backward_*`` given)."""
     return WEIGHT_NAMES if any(name.startswith("backward_") for name in arrays) else FORWARD_WEIGHT_NAMES
-
-
-def has_numpy_weights(path: str | os.PathLike[str]) -> bool:
-    """Whether the bundle folder at `path` holds ``weights.npz`` (written by vowels since 0.1)."""
-    return (Path(path) / NUMPY_WEIGHTS_FILE).is_file()
 
 
 def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -236,23 +228,6 @@ def _softmax(features: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> np.n
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def export_onnx(model: Any, path: Path) -> None:
-    """Write Keras `model` as ONNX at `path` (Keras' ``export(format="onnx")``, through tf2onnx).
-
-    Keras exports only a model that has been called; one trained by `vowels.training` has only
-    had its layers called, so it is first called once on a single frame of zeros.
-    """
-    import contextlib
-    import logging
-    import warnings
-
-    model(np.zeros((1, 1, model.input_shape[-1]), dtype=np.float32))
-    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        model.export(str(path), format="onnx", verbose=False)
-
-
 class OnnxNetwork:
     """A network saved as ONNX, run by ONNX Runtime: padded batch (batch, time, n_features) -> probabilities.
 
@@ -337,20 +312,13 @@ class FastClassifier(SequencePredictor):
         Raises
         ------
         BundleError
-            The bundle is missing, incomplete, tampered with, of another format version, or
-            older than ``weights.npz`` (load that one with `SpeakerClassifier.load`).
+            The bundle is missing, incomplete, tampered with or of another format version.
         """
         path = Path(path)
         metadata = read_bundle(path)
-        if metadata.fast_file == ONNX_FILE:
-            network: NumpyNetwork | OnnxNetwork = OnnxNetwork(path / ONNX_FILE)
-        elif metadata.fast_file == NUMPY_WEIGHTS_FILE:
-            network = _numpy_network(path, metadata)
-        else:
-            raise BundleError(
-                f"{path}: bundle has no {NUMPY_WEIGHTS_FILE} or {ONNX_FILE} recorded in {METADATA_FILE} (written by "
-                "an older vowels); load it with Keras (SpeakerClassifier.load, or --engine keras)."
-            )
+        network: NumpyNetwork | OnnxNetwork = (
+            OnnxNetwork(path / ONNX_FILE) if metadata.fast_file == ONNX_FILE else _numpy_network(path, metadata)
+        )
         try:
             params = metadata.params
             clf = cls(
@@ -420,7 +388,7 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
     weights_file = path / NUMPY_WEIGHTS_FILE
     params = metadata.params
     try:
-        n_members = int(params.get("n_members", 1))
+        n_members = int(params["n_members"])
         names = WEIGHT_NAMES if metadata.architecture == "bilstm" else FORWARD_WEIGHT_NAMES
         with np.load(weights_file, allow_pickle=False) as data:
             members = [{name: data[npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
@@ -439,8 +407,3 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
         raise BundleError(
             f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
         ) from None
-
-
-NumpyClassifier = FastClassifier
-"""The name `FastClassifier` had before bundles of other families ran on ONNX Runtime; kept for code
-that imports it."""

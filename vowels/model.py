@@ -214,7 +214,7 @@ def mode_of(model: keras.Model) -> str:
 
 
 def architecture_of(model: keras.Model) -> str:
-    """The family of a network built by `build_network` (bundles from before families were "bilstm")."""
+    """The family of a network built by `build_network`: "lstm" or "bilstm"."""
     return "lstm" if model.name.startswith("lstm_") else "bilstm"
 
 

@@ -1,7 +1,7 @@
 """What happens to each sequence before batching: appended slopes (deltas), then standardisation.
 
 Learned on the training sequences, saved in the model bundle, applied unchanged at prediction,
-by both the Keras and the NumPy engine, for both classifiers: `SpeakerClassifier`'s
+by both the Keras and the fast engine, for both classifiers: `SpeakerClassifier`'s
 ``delta_width`` and ``standardize``, and a recordings model's `FeatureConfig` ``deltas`` and
 ``standardize``, which `RecordingClassifier` hands to its `SpeakerClassifier`. NumPy only
 (`vowels.dsp.delta`), so the fast classification path stays free of librosa and Keras.
@@ -122,12 +122,10 @@ class Preprocessing:
         }
 
     @classmethod
-    def from_dict(cls, values: dict | None) -> Preprocessing:
-        """The inverse of `to_dict`; None (bundles written before preprocessing existed) is identity."""
-        if not values:
-            return cls()
-        stats = values.get("normalization")
+    def from_dict(cls, values: dict) -> Preprocessing:
+        """The inverse of `to_dict`."""
+        stats = values["normalization"]
         return cls(
-            delta_width=int(values.get("delta_width", 0)),
+            delta_width=int(values["delta_width"]),
             normalization=None if stats is None else Normalization.from_dict(stats),
         )

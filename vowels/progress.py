@@ -377,7 +377,7 @@ def display_available() -> bool:
 
 def progress_plot_path(out: str | os.PathLike[str]) -> Path:
     """Where `vowels reproduce` and `vowels train --out OUT` keep the figure: ``OUT-training-progress.png``
-    beside OUT, since OUT itself appears only once written whole (`vowels.bundle.atomic_folder`)."""
+    beside OUT, since OUT itself appears only once written whole (`vowels.files.atomic_folder`)."""
     out = Path(os.path.abspath(out)) if Path(out).name in ("", ".", "..") else Path(out)
     return out.with_name(f"{out.name}-training-progress.png")
 
@@ -387,7 +387,7 @@ class TrainingPlot:
 
     Rendered after the first epoch, then at most every `interval` seconds (further apart if
     rendering would take more than a tenth of the time) and after the last epoch; each file is
-    written atomically (`vowels.bundle.write_bytes`), so a viewer never reads half of one.
+    written atomically (`vowels.files.write_bytes`), so a viewer never reads half of one.
 
     Parameters
     ----------
@@ -402,7 +402,7 @@ class TrainingPlot:
     def __init__(
         self, path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
     ) -> None:
-        from .bundle import check_writable
+        from .files import check_writable
 
         if not interval >= 0:
             raise ParameterError(f"interval must be a number of seconds >= 0; got {interval!r}.")
@@ -436,7 +436,7 @@ class TrainingPlot:
 
     def render(self, status: EpochStatus, history: TrainingHistory) -> bytes:
         """Draw the figure of `history` now, write it to `path` and the window; returns the PNG."""
-        from .bundle import write_bytes
+        from .files import write_bytes
         from .plots import plot_training_progress
 
         figure = plot_training_progress(history)

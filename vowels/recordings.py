@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .bundle import RESERVED_CLASS
 from .datasets import Utterances
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import (
@@ -26,8 +25,8 @@ from .extraction import (
 )
 from .features import FeatureConfig
 from .fusion import ScoreFusion
-from .names import ENGINES, RECURRENT
-from .preprocessing import Normalization, Preprocessing
+from .names import ENGINES, RECURRENT, UNKNOWN
+from .preprocessing import Preprocessing
 from .voiceprints import VoiceprintScorer, choose_scoring
 from .windowing import cut, frames_of, over_windows
 
@@ -39,44 +38,15 @@ if TYPE_CHECKING:
     from .openset import OpenSetScorer
 
 __all__ = [
-    "ENGINES",
-    "UNKNOWN",
     "Classification",
     "Identification",
     "RecordingClassifier",
-    "bundle_preprocessing",
 ]
-
-UNKNOWN = RESERVED_CLASS
-"""The answer when the recording's open-set score is below the threshold."""
 
 OPENSET_FILE = "openset.npz"
 VOICEPRINTS_FILE = "voiceprints.npz"
 """The bundle file holding each speaker's mean encoder embedding, for a model that fuses the encoder's score."""
 """The bundle file holding the open-set references (`vowels.openset.SpeakerScorer`)."""
-
-LEGACY_NORMALIZATION = "normalization"
-"""The metadata entry of bundles written before the network's `Preprocessing` did the deltas and
-standardisation of recordings: their statistics, applied to features that held the deltas already."""
-
-
-def bundle_preprocessing(metadata: BundleMetadata, features: FeatureConfig) -> Preprocessing:
-    """What a recordings bundle does to features before its network, from its ``metadata.json``.
-
-    Today's bundles hold it as the network's own ``preprocessing`` (`SpeakerClassifier`'s
-    ``delta_width`` and ``standardize``, from `features`' ``deltas`` and ``standardize``). Older
-    ones computed the deltas with the features and kept the statistics in ``normalization``;
-    they give the same transform: `features`' deltas, then those statistics.
-
-    Raises
-    ------
-    KeyError, TypeError, ValueError
-        The entries are missing or malformed (`RecordingClassifier.load` words them as a `BundleError`).
-    """
-    if LEGACY_NORMALIZATION not in metadata.entries:
-        return Preprocessing.from_dict(metadata.preprocessing)
-    statistics = Normalization.from_dict(metadata.entries[LEGACY_NORMALIZATION])
-    return Preprocessing(delta_width=features.delta_width, normalization=statistics)
 
 
 @dataclass(frozen=True)
@@ -751,7 +721,7 @@ class RecordingClassifier:
 
         self._check_fitted()
         if isinstance(self.classifier_, FastClassifier):
-            raise ParameterError("a model loaded with engine='numpy' cannot be saved; load it with engine='keras'.")
+            raise ParameterError("a model loaded with engine='fast' cannot be saved; load it with engine='keras'.")
         from .openset import SCORING
 
         extra = {
@@ -785,31 +755,25 @@ class RecordingClassifier:
         """Load a bundle written by `save`, checked as `SpeakerClassifier.load` checks it.
 
         The training settings (`max_epochs`, `mini_batch_size`, `learning_rate`) come back from
-        the network's saved training options; the feature settings from ``features``, where
-        bundles of older versions say ``normalize`` for ``standardize`` (`FeatureConfig.from_dict`).
+        the network's saved training options; the feature settings from ``features``.
 
         Parameters
         ----------
         path : path-like
-        engine : {"keras", "numpy", "auto"}, default="keras"
-            "keras": the Keras model and librosa features, as in training. "numpy":
+        engine : {"keras", "fast"}, default="keras"
+            "keras": the Keras model and librosa features, as in training. "fast":
             `vowels.inference.FastClassifier` and `vowels.dsp` features, the same
             probabilities (within 1e-5) without importing TensorFlow, librosa or scikit-learn,
             so a new process answers in well under a second; the model cannot be re-saved.
-            "auto": "numpy" if the bundle holds ``weights.npz``, else "keras". The model's
-            ``dsp_`` ("librosa" or "numpy") says which computes its features.
+            The model's ``dsp_`` ("librosa" or "numpy") says which computes its features.
         """
         from .bundle import METADATA_FILE
         from .openset import OpenSetScorer, OperatingPoint
 
         if engine not in ENGINES:
             raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
-        if engine == "auto":
-            from .inference import has_numpy_weights
-
-            engine = "numpy" if has_numpy_weights(path) else "keras"
         classifier: SpeakerClassifier | FastClassifier
-        if engine == "numpy":
+        if engine == "fast":
             from .inference import FastClassifier
 
             classifier = FastClassifier.load(path)
@@ -843,7 +807,6 @@ class RecordingClassifier:
             model._check_windows()
             model.features_ = FeatureConfig.from_dict(metadata.features)
             model.source_rates_ = dict(metadata.source_rates)
-            preprocessing = bundle_preprocessing(metadata, model.features_)
             if metadata.unknown_threshold is None:
                 raise KeyError("unknown_threshold")
             model.threshold_ = metadata.unknown_threshold
@@ -853,18 +816,7 @@ class RecordingClassifier:
         except (KeyError, TypeError, ValueError, AttributeError, ParameterError) as exc:
             raise BundleError(f"{where}: missing or invalid recording settings ({exc}).") from None
         n_features = model.features_.n_features
-        if LEGACY_NORMALIZATION in metadata.entries:
-            # An older bundle's deltas and standardisation came before its network: make them its preprocessing.
-            n_inputs = preprocessing.n_outputs(n_features)
-            n_statistics = len(preprocessing.normalization.mean) if preprocessing.normalization else 0
-            if not classifier.preprocessing_.is_identity or not classifier.n_features_in_ == n_statistics == n_inputs:
-                raise BundleError(
-                    f"{where}: normalisation does not match the model's features ({n_statistics} statistics, "
-                    f"{classifier.n_features_in_} network inputs, {n_inputs} from the feature settings); retrain or "
-                    "re-copy the bundle."
-                )
-            classifier.preprocessing_, classifier.n_features_in_ = preprocessing, n_features
-        elif classifier.n_features_in_ != n_features:
+        if classifier.n_features_in_ != n_features:
             raise BundleError(
                 f"{where}: the network reads {classifier.n_features_in_} features per frame, but the feature "
                 f"settings give {n_features}; retrain or re-copy the bundle."
@@ -895,5 +847,5 @@ class RecordingClassifier:
             raise BundleError(f"{where}: unknown_threshold {model.threshold_} is outside [{low:g}, 1].")
         model.classifier_ = classifier
         model.failures_ = ()
-        model.dsp_ = "numpy" if engine == "numpy" else "librosa"
+        model.dsp_ = "numpy" if engine == "fast" else "librosa"
         return model

@@ -1,11 +1,12 @@
 """Run folders of `vowels reproduce`, written whole or not at all, and read back only when whole.
 
 A run folder holds ``metrics.json``, ``history.json``, ``predictions.csv`` and the ``model/``
-bundle. It is staged in a hidden sibling and put in place in one step (`vowels.bundle.atomic_folder`),
+bundle. It is staged in a hidden sibling and put in place in one step (`vowels.files.atomic_folder`),
 so a crash leaves the old run or the new one, never a mix. ``metrics.json`` records the run's
 identifier and the sha256 of the files beside it, and the model's metadata records the same
-identifier, so `load_run` refuses parts of different runs put together by hand. A multi-seed run
-writes one such folder per seed and then ``seeds.json``, which records each seed's identifier.
+identifier, so `load_run` refuses parts of different runs put together by hand; the model's
+format version is the run's. A multi-seed run writes one such folder per seed and then
+``seeds.json``, which records each seed's identifier and the format version.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .bundle import atomic_folder, check_creatable, check_free, sha256_of, write_json, write_text
 from .errors import BundleError, DataError
+from .files import atomic_folder, check_creatable, check_format_version, check_free, sha256_of, write_json, write_text
 
 __all__ = [
     "RUN_FILES",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
+REMAKE = "vowels reproduce"
+"""The command that writes a run folder, for the message refusing an older one."""
 SEEDS_FILE = "seeds.json"
 CHECKED_FILES = ("history.json", "predictions.csv")
 """The files beside ``metrics.json`` whose sha256 it records."""
@@ -113,9 +116,6 @@ def _mixed(folder: Path, detail: str) -> DataError:
 def load_run(path: str | os.PathLike[str]) -> dict:
     """Read ``metrics.json`` and ``history.json`` of a run folder, after checking its parts belong together.
 
-    Folders written before runs recorded an identifier (no ``run_id`` in ``metrics.json``) are
-    read without that check.
-
     Returns
     -------
     dict
@@ -131,32 +131,31 @@ def load_run(path: str | os.PathLike[str]) -> dict:
         raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
     metrics = read_run_json(folder / "metrics.json", folder)
     history = read_run_json(folder / "history.json", folder)
-    run_id = metrics.get("run_id")
-    if run_id is not None:
-        files = metrics.get("files")
-        if not isinstance(files, dict):
-            raise _mixed(folder, "metrics.json records a run_id but no file checksums")
-        for name in CHECKED_FILES:
-            file = folder / name
-            if not file.is_file():
-                raise _missing(file, folder)
-            if sha256_of(file) != files.get(name):
-                raise _mixed(folder, f"{name} is not the one metrics.json records")
-        model_metadata = folder / "model" / "metadata.json"
-        if not model_metadata.is_file():
-            raise _missing(folder / "model", folder)
-        model_run = read_run_json(model_metadata, folder).get("metrics", {}).get("run_id")
-        if model_run != run_id:
-            raise _mixed(folder, f"model/ belongs to run {model_run!r}, metrics.json to run {run_id!r}")
+    model_metadata = folder / "model" / "metadata.json"
+    if not model_metadata.is_file():
+        raise _missing(folder / "model", folder)
+    model = read_run_json(model_metadata, folder)
+    check_format_version(model.get("format_version"), model_metadata, f"{REMAKE} --out {folder}")
+    run_id, files = metrics.get("run_id"), metrics.get("files")
+    if not isinstance(files, dict):
+        raise _mixed(folder, "metrics.json records no file checksums")
+    for name in CHECKED_FILES:
+        file = folder / name
+        if not file.is_file():
+            raise _missing(file, folder)
+        if sha256_of(file) != files.get(name):
+            raise _mixed(folder, f"{name} is not the one metrics.json records")
+    model_run = model.get("metrics", {}).get("run_id")
+    if model_run != run_id:
+        raise _mixed(folder, f"model/ belongs to run {model_run!r}, metrics.json to run {run_id!r}")
     return {"metrics": metrics, "history": history}
 
 
-def check_seed_runs(folder: Path, runs: list[dict]) -> None:
-    """Every seed folder ``seeds.json`` lists must hold the run it recorded (when it recorded one)."""
-    for entry in runs:
-        recorded = entry.get("run_id")
-        if recorded is None:
-            continue
+def check_seed_runs(folder: Path, seeds: dict) -> None:
+    """``seeds.json`` (`seeds`) must be of this format version, and each seed folder it lists hold the run it names."""
+    check_format_version(seeds.get("format_version"), Path(folder) / SEEDS_FILE, f"{REMAKE} --seeds N --out {folder}")
+    for entry in seeds["runs"]:
+        recorded = entry["run_id"]
         seed_folder = Path(folder) / str(entry.get("folder"))
         found = read_run_json(seed_folder / "metrics.json", seed_folder).get("run_id")
         if found != recorded:

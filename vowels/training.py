@@ -208,7 +208,7 @@ def seed_everything(seed: int) -> None:
 LOOPS = ("auto", "graph", "batch")
 """How `train_network` runs an epoch (its ``loop``): one TensorFlow graph per epoch, or Keras'
 ``train_on_batch`` per mini-batch; "auto" is "graph" on TensorFlow. Not to be confused with
-`vowels.recordings.ENGINES`, which say how a saved model is run."""
+`vowels.names.ENGINES`, which say how a saved model is run."""
 
 
 def _drops_last(options: TrainingOptions, n_sequences: int) -> bool:

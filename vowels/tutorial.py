@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from .bundle import check_creatable, check_free, write_json
 from .classifier import SpeakerClassifier
 from .datasets import Utterances, load_japanese_vowels
 from .ensemble import FamilyEnsemble
 from .errors import ParameterError
 from .evaluation import Evaluation, evaluate_predictions
+from .files import FORMAT_VERSION, check_creatable, check_free, write_json
 from .names import RECURRENT
 from .provenance import machine_summary
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
@@ -320,7 +320,7 @@ def reproduce_seeds(
     ]
     summary = {
         "format": "vowels-seeds",
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "mode": runs[0].metrics["mode"],
         "recipe": recipe,
         "epochs": runs[0].metrics["epochs"],

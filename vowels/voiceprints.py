@@ -32,9 +32,10 @@ import numpy as np
 
 from .audio import MAX_SECONDS
 from .bundle import METADATA_FILE
-from .bundle import RESERVED_CLASS as UNKNOWN
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
+from .files import FORMAT_VERSION, check_format_version
+from .names import UNKNOWN
 from .openset import SpeakerScorer, gaussian_eer_threshold
 from .speaker_encoder import Embedding
 
@@ -54,7 +55,6 @@ __all__ = [
 ]
 
 VOICEPRINT_FORMAT = "vowels-voiceprints"
-VOICEPRINT_VERSION = 1
 VOICEPRINTS_FILE = "voiceprints.npz"
 DEFAULT_THRESHOLD = 0.75
 """Cosine below which a recording is a stranger when the enrolment is too small to calibrate: the
@@ -506,7 +506,8 @@ class VoiceprintClassifier:
         as a whole or not at all."""
         import io
 
-        from .bundle import atomic_folder, sha256_of, write_metadata
+        from .bundle import write_metadata
+        from .files import atomic_folder, sha256_of
         from .speaker_encoder import provenance
 
         self._check_fitted()
@@ -516,7 +517,7 @@ class VoiceprintClassifier:
             (staging / VOICEPRINTS_FILE).write_bytes(buffer.getvalue())
             metadata = {
                 "format": VOICEPRINT_FORMAT,
-                "format_version": VOICEPRINT_VERSION,
+                "format_version": FORMAT_VERSION,
                 "speakers": list(self.speakers_),
                 "recordings": {s: int(np.sum(self.labels_ == s)) for s in self.speakers_},
                 "threshold": self.threshold_,
@@ -532,7 +533,8 @@ class VoiceprintClassifier:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
         """Read a model folder written by `save`, checking its checksums."""
-        from .bundle import metadata_digest, read_metadata_json, sha256_of
+        from .bundle import metadata_digest, read_metadata_json
+        from .files import sha256_of
 
         folder = Path(path)
         where = folder / METADATA_FILE
@@ -543,8 +545,7 @@ class VoiceprintClassifier:
         metadata = read_metadata_json(where)
         if not isinstance(metadata, dict) or metadata.get("format") != VOICEPRINT_FORMAT:
             raise BundleError(f"{where}: not a vowels voiceprint model (format is not {VOICEPRINT_FORMAT!r}).")
-        if metadata.get("format_version") != VOICEPRINT_VERSION:
-            raise BundleError(f"{where}: format version {metadata.get('format_version')!r} is not supported.")
+        check_format_version(metadata.get("format_version"), where, "vowels enrol")
         if metadata.get("metadata_sha256") != metadata_digest(metadata):
             raise BundleError(f"{where}: its content does not match the sha256 it records; enrol again.")
         arrays_file = folder / VOICEPRINTS_FILE

@@ -16,7 +16,7 @@ forward-only LSTM's answers as frames arrive), ``_writing``
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
+from ..names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 
 if TYPE_CHECKING:
     from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set

@@ -148,8 +148,7 @@ def recording_data(
 
 
 def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """The feature settings and preprocessing (`vowels.recordings.bundle_preprocessing`) of a model
-    bundle trained on recordings.
+    """The feature settings and the network's preprocessing of a model bundle trained on recordings.
 
     Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
     ``metadata.json`` (after `vowels.bundle.read_bundle` checks the bundle).
@@ -162,13 +161,11 @@ def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Pre
 def features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
     """`features_of_bundle` from the bundle's metadata, already read and checked (from `path`)."""
     from ..bundle import METADATA_FILE
-    from ..recordings import bundle_preprocessing
 
     if metadata.features is None:
         return None
     try:
-        config = FeatureConfig.from_dict(metadata.features)
-        return config, bundle_preprocessing(metadata, config)
+        return FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
 

@@ -81,7 +81,7 @@ def stream_of_file(
     from ..extraction import extract_files
     from ..recordings import RecordingClassifier
 
-    classifier = RecordingClassifier.load(model, engine="auto")
+    classifier = RecordingClassifier.load(model, engine="fast")
     (sequence,), failures = extract_files([audio], classifier.features_, dsp=classifier.dsp_)
     if sequence is None:
         raise AudioError(failures[0].message)

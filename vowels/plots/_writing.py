@@ -1,7 +1,7 @@
 """`vowels plot`: which figures can be drawn from what is given, and writing them to files.
 
 Every input is read and checked before anything is drawn, so a bad one fails before any file
-is written; each file is then written atomically (`vowels.bundle.write_bytes`).
+is written; each file is then written atomically (`vowels.files.write_bytes`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BundleError, ParameterError
+from ..names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 from ..training import TrainingOptions
-from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
 from ._recording import features_of, plot_recording, recording_data
@@ -55,8 +55,6 @@ def _operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str])
 
     if not metadata.trained_on_recordings:
         return None, "it was trained on Japanese Vowels sequences, which have no open-set scores"
-    if not isinstance(metadata.entries.get("open_set"), dict):
-        return None, "it was saved before open-set scoring; retrain it with 'vowels train DIR'"
     point = metadata.open_set.get("operating_point")
     if point is None:
         calibration = str(metadata.validation.get("open_set", ""))
@@ -124,8 +122,9 @@ def write_figures(
     AudioError
         The audio file cannot be used (the message names it).
     """
-    from ..bundle import check_writable, read_bundle, write_bytes
+    from ..bundle import read_bundle
     from ..features import FeatureConfig
+    from ..files import check_writable, write_bytes
 
     if fmt not in FORMATS:
         raise ParameterError(f"format must be one of {list(FORMATS)}; got {fmt!r}.")

@@ -116,7 +116,7 @@ def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[P
     A folder of strangers only has no closed set: every right answer is ``unknown``, and the
     evaluation is of the model's answers (the share rejected is the accuracy).
     """
-    from ..recordings import UNKNOWN
+    from ..names import UNKNOWN
 
     if scored.closed_set is not None:
         enrolled = set(scored.closed_set.speakers)
@@ -188,7 +188,6 @@ def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
         if metadata.features is not None:
             from ..features import FeatureConfig
 
-            # In today's names: bundles of older versions say "normalize" for "standardize".
             config["features"] = FeatureConfig.from_dict(metadata.features).to_dict()
             config["unknown_threshold"] = metadata.unknown_threshold
     return config
@@ -304,7 +303,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
             headline_seed = int(headline["seed"])
             add_seed_intervals(runs)
             seed_folder = folder / str(headline["folder"])
-            check_seed_runs(folder, runs)
+            check_seed_runs(folder, seeds)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DataError(f"{folder / 'seeds.json'}: missing or invalid entry ({exc}).") from None
     else:

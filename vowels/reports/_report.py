@@ -6,6 +6,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from ..evaluation import Evaluation
+from ..files import FORMAT_VERSION
 from ..training import TrainingHistory
 from ._stats import CONFIDENCE
 
@@ -109,7 +110,7 @@ class Report:
         """The report's numbers as plain JSON-ready values (written as ``report.json``)."""
         return {
             "format": "vowels-report",
-            "format_version": 1,
+            "format_version": FORMAT_VERSION,
             "title": self.title,
             "created": self.created,
             "origin": self.origin,

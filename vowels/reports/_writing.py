@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..bundle import check_creatable, check_free, check_writable, write_bytes, write_json, write_text
+from ..files import check_creatable, check_free, check_writable, write_bytes, write_json, write_text
 from ._document import document
 from ._render import render_html, render_markdown
 from ._report import Report

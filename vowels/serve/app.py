@@ -26,7 +26,7 @@ from ..errors import BundleError, ParameterError, VowelsError
 from . import schemas
 from .guard import Access, AccessMiddleware
 from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, TrainingJobs
-from .names import check_name
+from .name_checks import check_name
 from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
 from .uploads import (
     BODY_SECONDS,

@@ -3,7 +3,7 @@ in a hidden ``.enrolment`` folder beside them, the recordings of speakers being 
 
 A bundle is read only through `vowels.recordings.RecordingClassifier.load`, which checks every
 file's sha256, and written only by `RecordingClassifier.save` (an atomic rename, see
-`vowels.bundle.atomic_folder`): a model being written is never served half-written.
+`vowels.files.atomic_folder`): a model being written is never served half-written.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import METADATA_FILE, BundleMetadata, check_writable, write_bytes
+from ..bundle import METADATA_FILE, BundleMetadata
 from ..errors import BundleError, DataError, VowelsError
+from ..files import check_writable, write_bytes
 from ..limits import SERVE_MAX_BYTES, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
 from ..workflows.models import OpenedModel, open_model
-from .names import child, name_key
+from .name_checks import child, name_key
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
@@ -190,8 +191,8 @@ class ModelStore:
         return self._cached(self._opened, name, open_model)
 
     def load(self, name: str) -> RecordingClassifier | VoiceprintClassifier:
-        """Model `name`, loaded with the NumPy engine where the bundle allows; cached until replaced."""
-        return self._cached(self._models, name, lambda path: open_model(path).load_recordings(engine="auto"))
+        """Model `name`, loaded with the fast engine; cached until replaced."""
+        return self._cached(self._models, name, lambda path: open_model(path).load_recordings(engine="fast"))
 
     def describe(self, name: str) -> dict:
         """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why.

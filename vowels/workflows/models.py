@@ -82,7 +82,7 @@ class OpenedModel:
 
         return SpeakerClassifier.load(self.path)
 
-    def load_recordings(self, *, engine: str = "auto") -> RecordingClassifier | VoiceprintClassifier:
+    def load_recordings(self, *, engine: str = "fast") -> RecordingClassifier | VoiceprintClassifier:
         """The estimator of recordings' speakers; `engine` as `vowels.recordings.RecordingClassifier.load` takes it."""
         if self.kind == "voiceprints":
             from ..voiceprints import VoiceprintClassifier

@@ -52,8 +52,8 @@ def train(console: Console, *, source: str, out: str, sample_rate: int | None, k
     """Train a speaker model on a folder of recordings DIR/<speaker>/* or on a features file from
     'vowels extract', measure it on held-out recordings and calibrate the score below which it answers
     'unknown'. Writes a model bundle folder (--out) for 'vowels classify', 'evaluate' and 'report'."""
-    from ..bundle import check_free, check_writable
     from ..extraction import training_data
+    from ..files import check_free, check_writable
     from ..recordings import RecordingClassifier
 
     check_free(Path(out), force=options["force"])
@@ -139,7 +139,7 @@ def enrol(
     pretrained GE2E speaker encoder: a model ready in seconds, no network trained. Writes a model folder
     (--out) for 'vowels classify' and 'evaluate'. With --model, add a speaker from FILEs (--add NAME) or
     remove one (--remove NAME) in place, without touching the others."""
-    from ..bundle import check_free, check_writable
+    from ..files import check_free, check_writable
     from ..voiceprints import VoiceprintClassifier
 
     start = time.perf_counter()
