@@ -15,18 +15,16 @@ import pytest
 from vowels.classifier import SpeakerClassifier
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import ParameterError
+from vowels.plots import display_available, progress_plot_path, training_progress_plot
 from vowels.progress import (
     EpochStatus,
     ProgressPrinter,
     _Run,
     check_verbose,
     clock,
-    display_available,
     monitoring,
-    progress_plot_path,
     report_every,
     resolve_verbose,
-    training_progress_plot,
 )
 from vowels.training import TrainingOptions
 

@@ -295,10 +295,10 @@ def _add_plots(parser: argparse.ArgumentParser) -> None:
 
 
 def _training_plot(args: argparse.Namespace) -> AbstractContextManager[object]:
-    """--plots training-progress: the figure beside --out while training (`vowels.progress.training_progress_plot`)."""
+    """--plots training-progress: the figure beside --out while training (`vowels.plots.training_progress_plot`)."""
     if args.plots != "training-progress":
         return nullcontext()
-    from .progress import display_available, progress_plot_path, training_progress_plot
+    from .plots import display_available, progress_plot_path, training_progress_plot
 
     path = progress_plot_path(args.out)
     window = display_available()

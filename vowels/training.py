@@ -344,7 +344,7 @@ def train_network(
         0 silent; 1 a line per epoch on stderr with the epoch's mean mini-batch loss and
         accuracy, the time elapsed and an estimate of the time left (rewritten in place on a
         terminal, plain lines in a file; see `vowels.progress`); ``"auto"`` 1 in a notebook or
-        at the Python prompt, else 0. A `vowels.progress.training_progress_plot` in force is
+        at the Python prompt, else 0. A `vowels.plots.training_progress_plot` in force is
         kept up to date whatever `verbose`.
     loop : {"auto", "graph", "batch"}, default="auto"
         ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);
