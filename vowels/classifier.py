@@ -30,29 +30,13 @@ from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .prediction import SequencePredictor, SequencesLike
 from .preprocessing import Preprocessing
 from .provenance import library_versions
+from .recipes import FAMILY_OPTIONS
 from .training import TrainingHistory, TrainingOptions
 
 if TYPE_CHECKING:
     from .inference import FastClassifier
 
-__all__ = ["FAMILY_OPTIONS", "SpeakerClassifier", "check_sequences"]
-
-
-_KERAS_FIT: dict[str, Any] = {
-    "gradient_threshold": None,
-    "l2_regularization": 0.0,
-    "shuffle": "every-epoch",
-    "drop_last": False,
-}
-"""What Keras' ``fit`` does by default where MATLAB's options differ: no clipping or L2, every epoch shuffled."""
-
-FAMILY_OPTIONS = {
-    "dnn": TrainingOptions(max_epochs=40, mini_batch_size=64, **_KERAS_FIT),
-    "fcn": TrainingOptions(max_epochs=2000, mini_batch_size=16, **_KERAS_FIT),
-}
-"""Training options of the families that do not take the tutorial's: the DNN's 40 epochs of
-64-frame mini-batches (fixed before any test scoring, not tuned), and the FCN's as dl-4-tsc
-trains it (Adam at 1e-3, mini-batches of 16, 2000 epochs, shuffled, no clipping or L2)."""
+__all__ = ["SpeakerClassifier", "check_sequences"]
 
 
 class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
@@ -78,7 +62,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     learning_rate : float, default=None
         Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
     options : TrainingOptions, default=None
-        The other training options; None means the family's (`FAMILY_OPTIONS`; the tutorial's
+        The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`; the tutorial's
         `TrainingOptions()` for the (Bi)LSTM). The three settings above, when given, override
         theirs, so that `GridSearchCV` can tune them.
     resample_length : int, default=None
@@ -165,7 +149,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """The training options in force: `options` with the flat settings that were given."""
         import dataclasses
 
-        options = self.options if self.options is not None else FAMILY_OPTIONS.get(self.architecture, TrainingOptions())
+        options = self.options
+        if options is None:
+            options = TrainingOptions(**FAMILY_OPTIONS.get(self.architecture, {}))
         if not isinstance(options, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
         given = {

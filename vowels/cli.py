@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
 from .limits import MAX_SEED, MAX_SEEDS, SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
-from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES, RECURRENT
+from .names import ENGINES, FEATURE_KINDS, MODES, RECURRENT
 from .plots import DATA_FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES
+from .recipes import FAMILY_NAMES, RECIPE_NAMES, recipe_mode, recipe_words
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -389,7 +390,7 @@ def add_reproduce(sub: _Commands) -> None:
 
 def run_reproduce(args: argparse.Namespace) -> int:
     """`vowels reproduce`: the MATLAB tutorial on the Japanese Vowels data."""
-    from .tutorial import recipe_mode, reproduce
+    from .tutorial import reproduce
 
     if args.seeds is not None and args.seed + args.seeds - 1 > MAX_SEED:
         raise UsageError(
@@ -399,7 +400,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         )
     args.mode = recipe_mode(args.recipe, args.mode)
     if args.mode is None:
-        _say(args, f"Recipe: {args.recipe} ({_FAMILY_NAMES[args.recipe]}).")
+        _say(args, f"Recipe: {args.recipe} ({FAMILY_NAMES[args.recipe]}).")
     else:
         explanation = {
             "matlab": "MATLAB semantics: the backward LSTM's output at the last padded time step",
@@ -428,22 +429,9 @@ def reproduce_line(args: argparse.Namespace, metrics: dict) -> str:
     committed run (tests/test_docs.py)."""
     return (
         f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
-        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {_recipe_words(args, metrics)}, "
-        f"seed {metrics['seed']}, trained in {metrics['train_seconds']:.1f} s"
+        f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), {recipe_words(args.recipe, args.mode)}, "
+        f"{metrics['epochs']} epochs, seed {metrics['seed']}, trained in {metrics['train_seconds']:.1f} s"
     )
-
-
-_FAMILY_NAMES = {
-    "dnn": "a frame-level network whose frames vote",
-    "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
-    "ensemble": "the mean of the fcn and best recipes' probabilities",
-}
-
-
-def _recipe_words(args: argparse.Namespace, metrics: dict) -> str:
-    """``mode matlab, 100 epochs`` for a (Bi)LSTM; ``recipe fcn, 2000 epochs`` for the others."""
-    what = f"mode {args.mode}" if args.mode is not None else f"recipe {args.recipe}"
-    return f"{what}, {metrics['epochs']} epochs"
 
 
 def _recipe(args: argparse.Namespace) -> dict:
@@ -475,7 +463,7 @@ def _reproduce_seeds(args: argparse.Namespace) -> int:
     _print(
         f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
         f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
-        f"max {100 * acc['max']:.2f}%, {_recipe_words(args, seeds.summary)}"
+        f"max {100 * acc['max']:.2f}%, {recipe_words(args.recipe, args.mode)}, {seeds.summary['epochs']} epochs"
     )
     _say(
         args,

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .bundle import METADATA_FILE, atomic_folder, metadata_digest, sha256_of, write_metadata
 from .errors import BundleError, NotFittedError, ParameterError
+from .recipes import RECIPES, recipe_params
 
 __all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "is_ensemble", "load_classifier"]
 
@@ -33,7 +34,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     recipes : tuple of str, default=("fcn", "best")
-        Names in `vowels.tutorial.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
+        Names in `vowels.recipes.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
         The default is the pair cross-validation on the training set chose among every mean of
         two or more recipes (scripts/cv_ensemble.py).
     random_state : int, default=0
@@ -55,8 +56,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     def _check_recipes(self) -> list[str]:
-        from .tutorial import RECIPES
-
         recipes = list(self.recipes)
         unknown = [r for r in recipes if r not in RECIPES or "recipes" in RECIPES[r]]
         if len(recipes) < 2 or unknown:
@@ -67,7 +66,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
         """Train every member on the same `X`, `y`, one after another."""
         from .classifier import SpeakerClassifier
-        from .tutorial import recipe_params
 
         self.members_ = [
             SpeakerClassifier(**recipe_params(r), random_state=self.random_state, verbose=self.verbose).fit(X, y)

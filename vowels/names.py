@@ -1,9 +1,10 @@
 """The names a user chooses among, importable at once (no NumPy): the command line offers them as
 choices before any heavy library loads, and the modules that act on them import them from here, so
 each list is written once. The figure names and formats of `vowels plot` are in
-`vowels.plots._names`; bounds on numbers are in `vowels.limits`."""
+`vowels.plots._names`; bounds on numbers are in `vowels.limits`; the recipes'
+names in `vowels.recipes`."""
 
-__all__ = ["ARCHITECTURES", "DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECIPE_NAMES", "RECURRENT"]
+__all__ = ["ARCHITECTURES", "DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECURRENT"]
 
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
@@ -21,9 +22,6 @@ network whose frames vote; Wang et al.'s fully convolutional network (a time-del
 
 RECURRENT = ("bilstm", "lstm")
 """The families that read a sequence step by step, and take ``mode`` and ``n_layers``."""
-
-RECIPE_NAMES = ("matlab", "best", "stacked", "lstm", "dnn", "fcn", "ensemble")
-"""The names of `vowels.tutorial.RECIPES`, in its order; the settings themselves are written there only."""
 
 ENGINES = ("keras", "numpy", "auto")
 """How a saved recordings model runs (`vowels.recordings.RecordingClassifier.load`): Keras and librosa,
