@@ -241,7 +241,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, loop: str) -> dict:
     """The MATLAB recipe: sorted mini-batches of 27 padded per batch, trained by `loop` (`vowels.training.LOOPS`)."""
     import numpy as np
 
-    from vowels.batching import predict_in_batches
+    from vowels.batching import batching_of, predict_in_batches
     from vowels.datasets import load_japanese_vowels
     from vowels.model import build_network
     from vowels.training import TrainingOptions, seed_everything, train_network
@@ -263,7 +263,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, loop: str) -> dict:
     )
     seconds = time.perf_counter() - start
     probabilities = predict_in_batches(
-        model.predict_on_batch, test.sequences, n_outputs=len(test.speakers), **options.batching()
+        model.predict_on_batch, test.sequences, n_outputs=len(test.speakers), **batching_of(options.to_dict())
     )
     return {"train_seconds": seconds, "accuracy": float(np.mean(probabilities.argmax(axis=1) == test.codes))}
 

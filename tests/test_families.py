@@ -69,7 +69,7 @@ def test_onnx_fast_path_equals_keras(bundles, data, name):
     assert list(fast.predict(test)) == list(clf.predict(test))
 
 
-def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow(bundles, data):
+def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow_nor_the_training_stage(bundles, data):
     _, path = bundles["fcn"]
     _, test = data
     np.save(path.parent / "x.npy", np.stack([s[:7] for s in test.sequences[:5]]))
@@ -86,6 +86,7 @@ def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow(bundles, data):
     answer = json.loads(done.stdout)
     assert "onnxruntime" in answer["modules"]
     assert not [m for m in answer["modules"] if m.split(".")[0] in HEAVY or m in HEAVY]
+    assert "vowels.training" not in answer["modules"]  # the fast engine reads the batching of the saved options
     clf, _ = bundles["fcn"]
     np.testing.assert_allclose(answer["p"], clf.predict_proba([s[:7] for s in test.sequences[:5]]), atol=1e-5)
 

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .augmentation import Augmentation
+from .batching import batching_of
 from .bundle import (
     FAST_FILES,
     METADATA_FILE,
@@ -165,6 +166,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         return dataclasses.replace(options, **overrides) if overrides else options
 
+    @property
+    def batching_(self) -> dict:
+        """Mini-batch size and padding of `options_` (`vowels.batching.batching_of`), for prediction."""
+        return batching_of(self.options_.to_dict())
+
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
         from .progress import check_verbose
@@ -300,7 +306,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         return FastClassifier(
             network,
             classes=self.classes_,
-            options=self.options_,
+            batching=self.batching_,
             sort_by_length=self.sort_by_length,
             random_state=self.random_state,
             preprocessing=self.preprocessing_,
