@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from .errors import BundleError
-from .names import ARCHITECTURES, RECURRENT
+from .names import ARCHITECTURES, RECURRENT, UNKNOWN
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -61,8 +61,6 @@ MAX_FEATURES = 10000
 """Most features per frame a bundle may record: far above any real feature set, far below a memory bomb."""
 REQUIRED_ENTRIES = ("classes", "n_features", "weights_sha256")
 """What every bundle's metadata holds; the rest is checked when present."""
-RESERVED_CLASS = "unknown"
-"""The answer for no match (`vowels.recordings.UNKNOWN`), so never a speaker's name."""
 
 
 def sha256_of(path: Path) -> str:
@@ -492,8 +490,8 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
         for name in classes:
             if not isinstance(name, str) or not name.strip():
                 raise bad("a name in 'classes'", name, "a non-empty string")
-            if name == RESERVED_CLASS:
-                raise bad("a name in 'classes'", name, f"other than {RESERVED_CLASS!r}, the answer for no match")
+            if name == UNKNOWN:
+                raise bad("a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
         repeated = sorted({name for name in classes if classes.count(name) > 1})
         if repeated:
             raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")

@@ -4,7 +4,7 @@ each list is written once. The figure names and formats of `vowels plot` are in
 `vowels.plots._names`; bounds on numbers are in `vowels.limits`; the recipes'
 names in `vowels.recipes`."""
 
-__all__ = ["ARCHITECTURES", "DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECURRENT"]
+__all__ = ["ARCHITECTURES", "DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECURRENT", "UNKNOWN"]
 
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
@@ -26,6 +26,9 @@ RECURRENT = ("bilstm", "lstm")
 ENGINES = ("keras", "numpy", "auto")
 """How a saved recordings model runs (`vowels.recordings.RecordingClassifier.load`): Keras and librosa,
 NumPy alone, or NumPy when the bundle holds its weights file and Keras otherwise."""
+
+UNKNOWN = "unknown"
+"""The answer for a recording of no enrolled speaker, so never a speaker's name."""
 
 DSP_CHOICES = ("librosa", "numpy")
 """Who computes a recording's features (`vowels.features.compute_features`'s ``dsp``, `vowels.audio`'s

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .bundle import RESERVED_CLASS
 from .datasets import Utterances
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import (
@@ -26,7 +25,7 @@ from .extraction import (
 )
 from .features import FeatureConfig
 from .fusion import ScoreFusion
-from .names import ENGINES, RECURRENT
+from .names import ENGINES, RECURRENT, UNKNOWN
 from .preprocessing import Normalization, Preprocessing
 from .voiceprints import VoiceprintScorer, choose_scoring
 from .windowing import cut, frames_of, over_windows
@@ -46,9 +45,6 @@ __all__ = [
     "RecordingClassifier",
     "bundle_preprocessing",
 ]
-
-UNKNOWN = RESERVED_CLASS
-"""The answer when the recording's open-set score is below the threshold."""
 
 OPENSET_FILE = "openset.npz"
 VOICEPRINTS_FILE = "voiceprints.npz"

@@ -33,9 +33,9 @@ import numpy as np
 
 from .audio import MAX_SECONDS
 from .bundle import METADATA_FILE
-from .bundle import RESERVED_CLASS as UNKNOWN
 from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
+from .names import UNKNOWN
 from .openset import SpeakerScorer, gaussian_eer_threshold
 from .speaker_encoder import Embedding
 

@@ -145,9 +145,9 @@ def _threshold_text(open_set: dict) -> str:
 
 def _open_set_blocks(report: Report) -> list[Block]:
     """The section of a recordings model: the threshold, the rates at it on the folder, the score figures."""
+    from ..names import UNKNOWN
     from ..openset import OperatingPoint
     from ..plots import calibration_scores, plot_open_set
-    from ..recordings import UNKNOWN
 
     s = report.open_set
     if s is None:

@@ -117,7 +117,7 @@ def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[P
     A folder of strangers only has no closed set: every right answer is ``unknown``, and the
     evaluation is of the model's answers (the share rejected is the accuracy).
     """
-    from ..recordings import UNKNOWN
+    from ..names import UNKNOWN
 
     if scored.closed_set is not None:
         enrolled = set(scored.closed_set.speakers)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DataError
-from ..recordings import UNKNOWN
+from ..names import UNKNOWN
 from .store import OPEN_SET, PROBABILITY
 
 if TYPE_CHECKING:

@@ -8,14 +8,12 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import ParameterError
+from ..names import UNKNOWN
 
-__all__ = ["MAX_NAME_BYTES", "RESERVED_SPEAKER", "check_name", "child", "name_key"]
+__all__ = ["MAX_NAME_BYTES", "check_name", "child", "name_key"]
 
 MAX_NAME_BYTES = 64
 """Longest model or speaker name, in bytes of UTF-8 (a file name may have 255): ``𝐀`` takes 4."""
-
-RESERVED_SPEAKER = "unknown"
-"""The answer for no match (`vowels.recordings.UNKNOWN`), so never a speaker's name."""
 
 _NAME = re.compile(r"[^\W_](?:[\w .-]*[^\W_])?")
 """Letters, digits, ``_``, ``-``, ``.`` and inner spaces, starting and ending with a letter or digit: no
@@ -49,7 +47,7 @@ def check_name(name: str, *, what: str) -> str:
 
     The length is counted in bytes of UTF-8, as the file system counts it. A name whose letters mix
     scripts outside `_SCRIPTS_TOGETHER` is refused, and so is a speaker name that reads as
-    `RESERVED_SPEAKER` once normalised (`name_key`).
+    `vowels.names.UNKNOWN` once normalised (`name_key`).
     """
     shown = name if len(name) <= MAX_NAME_BYTES + 10 else name[: MAX_NAME_BYTES + 7] + "..."
     size = len(name.encode("utf-8", "surrogatepass"))
@@ -64,7 +62,7 @@ def check_name(name: str, *, what: str) -> str:
             f"{what} name {shown!r} is not allowed: it mixes {scripts} letters, which can look alike; "
             "write it in one script."
         )
-    if what == "speaker" and name_key(name) == RESERVED_SPEAKER:
+    if what == "speaker" and name_key(name) == UNKNOWN:
         raise ParameterError(
             f"speaker name {name!r} is not allowed: it is the answer for a voice the model does not know; "
             "choose another name."
