@@ -8,13 +8,12 @@ import inspect
 import pytest
 
 from vowels import cli, names, recipes
-from vowels.plots import FORMATS
 
 CHOICES = {
     ("reproduce", "mode"): names.MODES,
     ("reproduce", "recipe"): recipes.RECIPE_NAMES,
     ("reproduce", "plots"): ("none", "training-progress"),  # the command line's own: no library constant
-    ("plot", "format"): FORMATS,
+    ("plot", "format"): names.FORMATS,
     ("plot", "kind"): names.FEATURE_KINDS,
     ("extract", "kind"): names.FEATURE_KINDS,
     ("train", "mode"): names.MODES,

@@ -294,19 +294,19 @@ def test_stream_needs_a_forward_only_model(streaming_model, fsdd_dir, tmp_path, 
 
 def test_stream_figure_draws_each_answer(streaming_model, fsdd_dir, tmp_path):
     from vowels.extraction import extract_files
-    from vowels.plots import stream_of_file
-    from vowels.plots._writing import write_figures
+    from vowels.plots import stream_data, write_figures
     from vowels.recordings import RecordingClassifier
+    from vowels.workflows.figures import figure_sources, stream_of_file
 
     streaming_model, _ = streaming_model
     recording = fsdd_dir / "jackson" / "8_jackson_30.wav"
-    data = stream_of_file(streaming_model, recording, chunk_seconds=0.1)
+    data = stream_data(**stream_of_file(streaming_model, recording, chunk_seconds=0.1))
     model = RecordingClassifier.load(streaming_model)
     (features,), _ = extract_files([recording], model.features_)
     np.testing.assert_allclose(data.probabilities[-1], model.predict_proba([features])[0], atol=1e-5)
     assert data.answers[-1] == model.classes_[np.argmax(data.probabilities[-1])]
     assert data.seconds[-1] == pytest.approx(len(features) * model.features_.hop_ms / 1000)
-    written, _ = write_figures(["stream"], tmp_path, model=streaming_model, audio=recording)
+    written = write_figures(figure_sources(["stream"], model=streaming_model, audio=recording), tmp_path)
     assert written == [tmp_path / "stream.png"] and written[0].stat().st_size > 10_000
 
 

@@ -22,10 +22,17 @@ from vowels.datasets import load_japanese_vowels
 from vowels.errors import AudioError, DataError, ParameterError
 from vowels.features import FeatureConfig, features_of_file
 from vowels.preprocessing import Normalization, Preprocessing
+from vowels.workflows.figures import evaluation_of_model, features_of_bundle, figure_sources
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "padding_experiment.json"
+
+
+def _write_figures(which, out, **given):
+    """`vowels plot` as a library call: the figures' sources read, then drawn and written."""
+    sources = figure_sources(which, **given)
+    return plots.write_figures(sources, out), list(sources.skipped)
 
 
 @pytest.fixture(scope="module")
@@ -423,10 +430,10 @@ def test_plot_with_a_run_writes_training_and_confusion_as_svg(tmp_path, tiny_run
 
 
 def test_plot_confusion_from_a_model_bundle_rescores_the_test_set(tmp_path, tiny_run):
-    written, skipped = plots.write_figures(["confusion"], tmp_path, model=tiny_run / "model")
+    written, skipped = _write_figures(["confusion"], tmp_path, model=tiny_run / "model")
     assert written == [tmp_path / "confusion.png"] and skipped == []
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    rescored = plots._writing._evaluation_of_model(tiny_run / "model")
+    rescored = evaluation_of_model(tiny_run / "model")
     np.testing.assert_array_equal(rescored.confusion, metrics["evaluation"]["confusion"])
 
 
@@ -573,7 +580,7 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
     config = FeatureConfig(kind="lpcc", n_coefficients=10)
     norm = Normalization((0.5,) * 10, (2.0,) * 10)
     bundle = _recordings_bundle(tmp_path / "model", config, norm)
-    assert plots.features_of_bundle(bundle) == (config, Preprocessing(normalization=norm))
+    assert features_of_bundle(bundle) == (config, Preprocessing(normalization=norm))
     out = tmp_path / "figs"
     assert main(["plot", "--audio", str(wav), "--model", str(bundle), "--out", str(out), "-q"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
@@ -750,7 +757,7 @@ def test_plot_open_set_of_a_recordings_model_writes_its_calibration(tmp_path, re
     assert main(["plot", "open-set", "--model", str(recordings_model), "--out", str(out)]) == 0
     assert capsys.readouterr().out == f"Wrote {out / 'open-set.png'}\n"
     assert (out / "open-set.png").read_bytes()[:8] == PNG_MAGIC
-    written, skipped = plots.write_figures(None, tmp_path / "all", model=recordings_model)
+    written, skipped = _write_figures(None, tmp_path / "all", model=recordings_model)
     assert tmp_path / "all" / "open-set.png" in written
     assert not any("open-set" in line for line in skipped)
 
@@ -773,15 +780,15 @@ def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_pa
     metadata["validation"]["open_set"] = "not calibrated"  # as RecordingClassifier(threshold=0.5).fit leaves it
     write_metadata(bundle, metadata)
     reason = f"({bundle}: its threshold was given by hand, so no calibration scores were kept)"
-    written, skipped = plots.write_figures(["lengths"], tmp_path / "one", model=bundle)
+    written, skipped = _write_figures(["lengths"], tmp_path / "one", model=bundle)
     assert [p.name for p in written] == ["lengths.png"] and skipped == []
-    written, skipped = plots.write_figures(None, tmp_path / "all", model=bundle)
+    written, skipped = _write_figures(None, tmp_path / "all", model=bundle)
     assert "open-set.png" not in {p.name for p in written}
     assert skipped[-2] == (
         "skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a calibrated threshold "
         + reason
     )
     with pytest.raises(ParameterError, match="figure 'open-set' needs") as raised:
-        plots.write_figures(["open-set"], tmp_path / "named", model=bundle)
+        _write_figures(["open-set"], tmp_path / "named", model=bundle)
     assert str(raised.value).endswith(reason + ".")
     assert not (tmp_path / "named").exists()

@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import VowelsError
 from .limits import MAX_SEED, MAX_SEEDS, SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
-from .names import ENGINES, FEATURE_KINDS, MODES, RECURRENT
-from .plots import DATA_FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES
+from .names import DATA_FIGURES, ENGINES, FEATURE_KINDS, FORMATS, MODES, RECORDING_FIGURES, RECURRENT, RUN_FIGURES
 from .recipes import FAMILY_NAMES, RECIPE_NAMES, recipe_mode, recipe_words
 
 if TYPE_CHECKING:
@@ -685,12 +684,11 @@ def add_plot(sub: _Commands) -> None:
 def run_plot(args: argparse.Namespace) -> int:
     """`vowels plot`: the tutorial's figures, written to --out."""
     from .plots import write_figures
+    from .workflows.figures import figure_sources
 
     _refuse_voiceprints(args.model, "plot", "figures are drawn of trained models")
-    written, skipped = write_figures(
+    sources = figure_sources(
         args.which,
-        args.out,
-        fmt=args.format,
         run=args.run,
         model=args.model,
         observation=args.observation,
@@ -698,7 +696,8 @@ def run_plot(args: argparse.Namespace) -> int:
         audio=args.audio,
         kind=args.kind,
     )
-    for note in skipped:
+    written = write_figures(sources, args.out, fmt=args.format)
+    for note in sources.skipped:
         _print(f"vowels plot: {note}", file=sys.stderr)
     _say(args, *(f"Wrote {path}" for path in written))
     return ExitStatus.SUCCESS

@@ -1,10 +1,23 @@
 """The names a user chooses among, importable at once (no NumPy): the command line offers them as
 choices before any heavy library loads, and the modules that act on them import them from here, so
-each list is written once. The figure names and formats of `vowels plot` are in
-`vowels.plots._names`; bounds on numbers are in `vowels.limits`; the recipes'
-names in `vowels.recipes`."""
+each list is written once. Bounds on numbers are in `vowels.limits`; the recipes' names in
+`vowels.recipes`."""
 
-__all__ = ["ARCHITECTURES", "DSP_CHOICES", "ENGINES", "FEATURE_KINDS", "MODES", "RECURRENT", "UNKNOWN"]
+__all__ = [
+    "ARCHITECTURES",
+    "DATA_FIGURES",
+    "DSP_CHOICES",
+    "ENGINES",
+    "FEATURE_KINDS",
+    "FIGURES",
+    "FORMATS",
+    "MODEL_FIGURES",
+    "MODES",
+    "RECORDING_FIGURES",
+    "RECURRENT",
+    "RUN_FIGURES",
+    "UNKNOWN",
+]
 
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
@@ -33,3 +46,16 @@ UNKNOWN = "unknown"
 DSP_CHOICES = ("librosa", "numpy")
 """Who computes a recording's features (`vowels.features.compute_features`'s ``dsp``, `vowels.audio`'s
 ``backend``): librosa, or NumPy through `vowels.dsp` (the same numbers without importing librosa)."""
+
+DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
+"""Figures drawn from the bundled data (and the padding experiment shipped with the package) alone."""
+RUN_FIGURES = ("training", "confusion")
+"""Figures that need a trained model: a run folder (`--run`) or a model bundle (`--model`)."""
+RECORDING_FIGURES = ("recording",)
+"""Figures of one audio file (`--audio`)."""
+MODEL_FIGURES = ("open-set", "stream")
+"""Figures of a model trained on recordings: the open-set scores its threshold was calibrated on
+(`--model`), and a forward-only model's answers as a recording arrives (`--model` and `--audio`)."""
+FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES + MODEL_FIGURES
+FORMATS = ("png", "svg", "pdf")
+"""The file formats of `vowels plot`'s figures."""

@@ -17,13 +17,11 @@ date by a `vowels.progress` monitor), ``_style`` (palette). What the figures are
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
-
 if TYPE_CHECKING:
     from ._live import TrainingPlot, display_available, progress_plot_path, training_progress_plot
     from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set
     from ._padding_cost import default_padding_results, load_padding_results, padding_cost, padding_cost_table
-    from ._recording import RecordingData, features_of_bundle, plot_recording, recording_data
+    from ._recording import RecordingData, plot_recording, recording_data
     from ._run import (
         ConfusionData,
         confusion_data,
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
         plot_training_progress,
         smooth,
     )
-    from ._stream import StreamData, plot_stream, stream_data, stream_of_file
+    from ._stream import StreamData, plot_stream, stream_data
     from ._style import OKABE_ITO
     from ._tutorial import (
         FRAME_HOP_MS,
@@ -46,14 +44,8 @@ if TYPE_CHECKING:
     from ._writing import write_figures
 
 __all__ = [
-    "DATA_FIGURES",
-    "FIGURES",
-    "FORMATS",
     "FRAME_HOP_MS",
-    "MODEL_FIGURES",
     "OKABE_ITO",
-    "RECORDING_FIGURES",
-    "RUN_FIGURES",
     "ConfusionData",
     "OpenSetData",
     "PaddingLayout",
@@ -65,7 +57,6 @@ __all__ = [
     "default_padding_results",
     "display_available",
     "epoch_starts",
-    "features_of_bundle",
     "load_padding_results",
     "load_run",
     "open_set_data",
@@ -84,7 +75,6 @@ __all__ = [
     "recording_data",
     "smooth",
     "stream_data",
-    "stream_of_file",
     "training_progress_plot",
     "write_figures",
 ]
@@ -103,7 +93,6 @@ _LAZY = {
     "default_padding_results": "._padding_cost",
     "display_available": "._live",
     "epoch_starts": "._run",
-    "features_of_bundle": "._recording",
     "load_padding_results": "._padding_cost",
     "load_run": "._run",
     "open_set_data": "._openset",
@@ -122,12 +111,11 @@ _LAZY = {
     "recording_data": "._recording",
     "smooth": "._run",
     "stream_data": "._stream",
-    "stream_of_file": "._stream",
     "training_progress_plot": "._live",
     "write_figures": "._writing",
 }
-"""Where each figure function lives: loaded on first use, so that importing `vowels.plots` (as the
-command line does for the figure names) loads neither NumPy nor matplotlib."""
+"""Where each figure function lives: loaded on first use, so that importing `vowels.plots` loads
+neither NumPy nor matplotlib."""
 
 
 def __getattr__(name: str) -> object:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import BundleError, ParameterError
+from ..errors import ParameterError
 from ..features import FeatureConfig
 from ..preprocessing import Preprocessing
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
@@ -22,9 +22,7 @@ from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..bundle import BundleMetadata
-
-__all__ = ["RecordingData", "features_of_bundle", "plot_recording", "recording_data"]
+__all__ = ["RecordingData", "plot_recording", "recording_data"]
 
 _SCALING = {  # scaling -> (title of the features panel, label of its colour bar)
     "model": ("Features as the model sees them", "standardised\n(model's training statistics)"),
@@ -92,7 +90,7 @@ def recording_data(
     features : FeatureConfig, default=None
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
     preprocessing : Preprocessing, default=None
-        A model's deltas and standardisation (`features_of_bundle`); None applies the config's
+        A model's deltas and standardisation (`vowels.workflows.figures.features_of_bundle`); None applies the config's
         deltas and, when ``features.standardize``, standardises over this recording's frames.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
@@ -145,32 +143,6 @@ def recording_data(
         shown=shown,
         scaling=scaling,
     )
-
-
-def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """The feature settings and preprocessing (`vowels.recordings.bundle_preprocessing`) of a model
-    bundle trained on recordings.
-
-    Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
-    ``metadata.json`` (after `vowels.bundle.read_bundle` checks the bundle).
-    """
-    from ..bundle import read_bundle
-
-    return features_of(read_bundle(path), path)
-
-
-def features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """`features_of_bundle` from the bundle's metadata, already read and checked (from `path`)."""
-    from ..bundle import METADATA_FILE
-    from ..recordings import bundle_preprocessing
-
-    if metadata.features is None:
-        return None
-    try:
-        config = FeatureConfig.from_dict(metadata.features)
-        return config, bundle_preprocessing(metadata, config)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
 
 
 def _describe(config: FeatureConfig) -> str:
