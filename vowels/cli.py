@@ -1364,18 +1364,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the `vowels` command with `argv` (default: the process arguments).
 
-    TensorFlow's own log lines stay off stderr (importing `vowels` hides them, see `vowels._logs`)
-    unless ``-v`` asks for them.
+    TensorFlow's own log lines stay off stderr (`vowels._logs`) unless ``-v`` asks for them.
     """
+    from ._logs import hide_tensorflow_logs, show_tensorflow_logs
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("vowels: a command is required (see 'vowels --help')")
         if args.verbose:
-            from ._logs import show_tensorflow_logs
-
             show_tensorflow_logs()
+        else:
+            hide_tensorflow_logs()
         handler: Callable[[argparse.Namespace], int] = args.handler
         return int(handler(args))
     except UsageError as exc:
