@@ -28,9 +28,10 @@ from vowels.cli import main
 from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
+from vowels.names import UNKNOWN
 from vowels.openset import SCORING
 from vowels.preprocessing import Preprocessing
-from vowels.recordings import UNKNOWN, RecordingClassifier
+from vowels.recordings import RecordingClassifier
 
 VOICES = {  # speaker -> (espeak-ng voice, pitch 0-99)
     "m3": ("en+m3", 25),

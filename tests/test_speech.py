@@ -16,7 +16,8 @@ import soundfile as sf
 
 from vowels.cli import main
 from vowels.extraction import load_speaker_folders
-from vowels.recordings import UNKNOWN, RecordingClassifier
+from vowels.names import UNKNOWN
+from vowels.recordings import RecordingClassifier
 
 ENROLLED = ("george", "jackson", "lucas", "nicolas")
 STRANGER = "theo"

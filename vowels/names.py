@@ -3,22 +3,6 @@ choices before any heavy library loads, and the modules that act on them import 
 each list is written once. Bounds on numbers are in `vowels.limits`; the recipes' names in
 `vowels.recipes`."""
 
-__all__ = [
-    "ARCHITECTURES",
-    "DATA_FIGURES",
-    "DSP_CHOICES",
-    "ENGINES",
-    "FEATURE_KINDS",
-    "FIGURES",
-    "FORMATS",
-    "MODEL_FIGURES",
-    "MODES",
-    "RECORDING_FIGURES",
-    "RECURRENT",
-    "RUN_FIGURES",
-    "UNKNOWN",
-]
-
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
 Japanese Vowels analysis."""

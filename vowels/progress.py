@@ -18,8 +18,7 @@ Where the lines go (`ProgressPrinter`):
 training-progress figure (`vowels.plots.training_progress_plot`) is one, and `vowels serve`
 shows a training job's progress with another. `training_run` makes the trainings of several
 networks one run (`vowels train` trains up to seven), whose epoch lines then say which network
-is training and the time left for the whole run. This module imports no other stage of the
-package but `errors`, so that every stage that trains can report through it.
+is training and the time left for the whole run.
 """
 
 from __future__ import annotations

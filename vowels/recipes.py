@@ -1,24 +1,10 @@
-"""The recipes of `vowels reproduce`: named estimator settings, as data.
-
-No NumPy and no other stage of the package: the command line offers the names before any heavy
-library loads, the tutorial and `vowels.ensemble.FamilyEnsemble` build estimators from the
-settings, and the reports describe a run with `recipe_words`.
-"""
+"""The recipes of `vowels reproduce`: named estimator settings, as data (no NumPy), which the command
+line offers, the tutorial and `vowels.ensemble.FamilyEnsemble` build and the reports describe."""
 
 from __future__ import annotations
 
 from .errors import ParameterError
 from .names import RECURRENT
-
-__all__ = [
-    "FAMILY_NAMES",
-    "FAMILY_OPTIONS",
-    "RECIPES",
-    "RECIPE_NAMES",
-    "recipe_mode",
-    "recipe_params",
-    "recipe_words",
-]
 
 RECIPES: dict[str, dict] = {
     "matlab": {"mode": "matlab"},

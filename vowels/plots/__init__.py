@@ -10,8 +10,8 @@ One module per source of data: ``_tutorial`` (the bundled Japanese Vowels data),
 ``_padding_cost`` (the padding experiment), ``_run`` (a trained run), ``_recording`` (one
 audio file), ``_openset`` (open-set scores of enrolled speakers and strangers), ``_stream`` (a
 forward-only LSTM's answers as frames arrive), ``_live`` (the training under way, kept up to
-date by a `vowels.progress` monitor), ``_style`` (palette). What the figures are drawn from
-(models, datasets, scores) is gathered by `vowels.workflows.figures`, which also writes them.
+date by a `vowels.progress` monitor), ``_style`` (palette). `vowels.workflows.figures` reads what
+`vowels plot` draws from.
 """
 
 from importlib import import_module
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
         ConfusionData,
         confusion_data,
         epoch_starts,
-        load_run,
         plot_confusion,
         plot_training_progress,
         smooth,
@@ -58,7 +57,6 @@ __all__ = [
     "display_available",
     "epoch_starts",
     "load_padding_results",
-    "load_run",
     "open_set_data",
     "padding_cost",
     "padding_cost_table",
@@ -94,7 +92,6 @@ _LAZY = {
     "display_available": "._live",
     "epoch_starts": "._run",
     "load_padding_results": "._padding_cost",
-    "load_run": "._run",
     "open_set_data": "._openset",
     "padding_cost": "._padding_cost",
     "padding_cost_table": "._padding_cost",

@@ -90,7 +90,7 @@ def recording_data(
     features : FeatureConfig, default=None
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
     preprocessing : Preprocessing, default=None
-        A model's deltas and standardisation (`vowels.workflows.figures.features_of_bundle`); None applies the config's
+        A model's deltas and standardisation (`vowels.recordings.bundle_preprocessing`); None applies the config's
         deltas and, when ``features.standardize``, standardises over this recording's frames.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
@@ -151,18 +151,8 @@ def _describe(config: FeatureConfig) -> str:
     return f"{config.n_coefficients} {name}{deltas}, {config.window_ms:g} ms window, {config.hop_ms:g} ms hop"
 
 
-def plot_recording(
-    recording: RecordingData | str | os.PathLike[str],
-    features: FeatureConfig | None = None,
-    *,
-    preprocessing: Preprocessing | None = None,
-) -> Figure:
-    """Waveform, spectrogram and features of one recording, stacked on a shared time axis (s).
-
-    Parameters
-    ----------
-    recording : RecordingData or path-like
-        From `recording_data`, or an audio file to read with `features` and `preprocessing`.
+def plot_recording(data: RecordingData) -> Figure:
+    """Waveform, spectrogram and features of one recording (`recording_data`), stacked on a shared time axis (s).
 
     Returns
     -------
@@ -171,11 +161,6 @@ def plot_recording(
         spectrogram (an image of ``spectrogram_db``, frequency in kHz); axes 2 the features
         (an image of ``shown.T``, feature 1 at the bottom); axes 3 and 4 their colour bars.
     """
-    data = (
-        recording
-        if isinstance(recording, RecordingData)
-        else recording_data(recording, features, preprocessing=preprocessing)
-    )
     config = data.config
     sr, hop = config.sample_rate, config.hop_length
     n_frames, n_features = data.shown.shape

@@ -31,28 +31,21 @@ __all__ = ["write_figures"]
 def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: str = "png") -> list[Path]:
     """Draw the figures of `sources` and write each to ``out/<name>.<fmt>`` atomically, replacing older ones.
 
-    The audio file and the padding results are read, and the observation checked, before any
-    figure is drawn, so a bad one fails before any file is written.
-
-    Raises
-    ------
-    ParameterError
-        An unknown format, or an observation the training set does not have.
-    AudioError
-        The audio file cannot be used (the message names it).
-    """
+    The audio file (`AudioError` naming it) and the padding results are read, and the observation
+    checked, before any figure is drawn, so a bad one fails before any file is written."""
     if fmt not in FORMATS:
         raise ParameterError(f"format must be one of {list(FORMATS)}; got {fmt!r}.")
     names, train = sources.names, sources.train
-    if "features" in names and train is not None:
-        check_observation(sources.observation, len(train))
-    results = load_padding_results(sources.padding_results) if "padding-cost" in names else None
-    draw: dict[str, Callable[[], Figure]] = {
-        "features": lambda: plot_features(train, observation=sources.observation),
-        "lengths": lambda: plot_sequence_lengths(train),
-        "padding": lambda: plot_padding(train, batch_size=TrainingOptions().mini_batch_size),
-        "padding-cost": lambda: padding_cost(results),
-    }
+    draw: dict[str, Callable[[], Figure]] = {}
+    if "padding-cost" in names:
+        results = load_padding_results(sources.padding_results)
+        draw["padding-cost"] = lambda: padding_cost(results)
+    if train is not None:
+        if "features" in names:
+            check_observation(sources.observation, len(train))
+        draw["features"] = lambda: plot_features(train, observation=sources.observation)
+        draw["lengths"] = lambda: plot_sequence_lengths(train)
+        draw["padding"] = lambda: plot_padding(train, batch_size=TrainingOptions().mini_batch_size)
     history, confusion = sources.history, sources.confusion
     if history is not None:
         draw["training"] = lambda: plot_training_progress(history)

@@ -25,33 +25,15 @@ if TYPE_CHECKING:
     from ..openset import OperatingPoint
     from ..preprocessing import Preprocessing
 
-__all__ = ["FigureSources", "evaluation_of_model", "features_of_bundle", "figure_sources", "stream_of_file"]
+__all__ = ["FigureSources", "evaluation_of_model", "figure_sources", "operating_point_of", "stream_of_file"]
 
 
 @dataclass(frozen=True)
 class FigureSources:
-    """The figures to draw, in order, and what each is drawn from (None where it is not drawn).
-
-    Attributes
-    ----------
-    names : tuple of str
-    skipped : tuple of str
-        One line per figure left out when drawing all, saying what it needs.
-    train : Utterances or None
-        The Japanese Vowels training set (``features``, ``lengths``, ``padding``).
-    observation : int
-        The utterance of ``features``, from 1.
-    padding_results : path-like or None
-        The padding experiment's results (`vowels.plots.load_padding_results`); None is the project's.
-    history, confusion : dict, Evaluation or None
-        A run's history; the run's metrics or a Japanese Vowels model's evaluation on the test set.
-    recording : tuple or None
-        The audio file, its `FeatureConfig` and a model's preprocessing (or None).
-    stream : dict or None
-        The arguments of `vowels.plots.stream_data` (`stream_of_file`).
-    open_set : tuple or None
-        The model's `OperatingPoint` and the figure's title.
-    """
+    """The figures to draw (`names`), those left out when drawing all with what each needs (`skipped`),
+    and what each is drawn from, None where it is not drawn: the training set, a run's history, a
+    confusion matrix's metrics or `Evaluation`, the recording's (audio, `FeatureConfig`, model's
+    preprocessing), `stream_of_file`'s answers, the model's `OperatingPoint` and title."""
 
     names: tuple[str, ...]
     skipped: tuple[str, ...]
@@ -65,20 +47,9 @@ class FigureSources:
     open_set: tuple[OperatingPoint, str] | None = None
 
 
-def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """The feature settings and preprocessing (`vowels.recordings.bundle_preprocessing`) of a model
-    bundle trained on recordings.
-
-    Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
-    ``metadata.json`` (after `vowels.bundle.read_bundle` checks the bundle).
-    """
-    from ..bundle import read_bundle
-
-    return _features_of(read_bundle(path), path)
-
-
 def _features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """`features_of_bundle` from the bundle's metadata, already read and checked (from `path`)."""
+    """The feature settings and preprocessing (`vowels.recordings.bundle_preprocessing`) of the bundle at
+    `path`, from its metadata; None for a Japanese Vowels bundle (it has no feature settings)."""
     from ..bundle import METADATA_FILE
     from ..recordings import bundle_preprocessing
 
