@@ -365,7 +365,7 @@ FAMILY_SETTINGS = {
     "dnn": {"architecture": "dnn", "standardize": True},
     "fcn": {"architecture": "fcn"},
 }
-"""The families' recipes (`vowels.tutorial.RECIPES`), trained 3 epochs: speed does not depend on epochs."""
+"""The families' recipes (`vowels.recipes.RECIPES`), trained 3 epochs: speed does not depend on epochs."""
 
 _PREDICT_ONE = (
     "import json, sys\n"
@@ -414,7 +414,7 @@ def bench_families_cold_start(ws: Workspace, args: argparse.Namespace) -> dict:
         )
         data[name] = {"engine": engine, "engines": stats, "speedup": ratio, "max_probability_difference": diff}
     lines = [
-        "A new process loads a Japanese Vowels bundle of each family (`vowels.tutorial.RECIPES`, trained 3 "
+        "A new process loads a Japanese Vowels bundle of each family (`vowels.recipes.RECIPES`, trained 3 "
         f"epochs) and classifies one test utterance, {args.runs} runs per engine, alternated; wall time from "
         "start to printed probabilities. Fast: `FastClassifier.load` (NumPy for the one-layer LSTM, ONNX "
         "Runtime for the others; no TensorFlow); Keras: `SpeakerClassifier.load`. Goal: within 1.5 s, and "
