@@ -3,8 +3,8 @@
 Reproduces the MATLAB tutorial "Sequence Classification Using Deep Learning" on the Japanese
 Vowels data and applies the same BiLSTM to recordings. Heavy libraries (Keras, scikit-learn)
 load on first use, so ``import vowels`` and ``vowels --help`` answer at once. Importing `vowels`
-changes nothing outside it: the `vowels` command keeps TensorFlow's log lines off stderr
-(`vowels._logs`).
+changes nothing outside it: the `vowels` command keeps TensorFlow's log lines off stderr, and a
+program or notebook of one's own can do the same with `hide_tensorflow_logs` (`vowels._logs`).
 """
 
 from importlib import import_module
@@ -30,6 +30,7 @@ __all__ = [
     "Utterances",
     "VowelsError",
     "datasets",
+    "hide_tensorflow_logs",
 ]
 
 _LAZY = {
@@ -39,6 +40,7 @@ _LAZY = {
     "TrainingOptions": "vowels.training",
     "Utterances": "vowels.datasets",
     "datasets": "vowels.datasets",
+    "hide_tensorflow_logs": "vowels._logs",
 }
 
 

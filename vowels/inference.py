@@ -355,8 +355,8 @@ class FastClassifier(SequencePredictor):
             clf = cls(
                 network,
                 classes=np.array(metadata.classes, dtype=str),
-                batching=batching_of(metadata.options),
                 sort_by_length=params["sort_by_length"],
+                batching=batching_of(metadata.options),
                 random_state=params["random_state"],
                 metadata=metadata,
                 preprocessing=Preprocessing.from_dict(metadata.preprocessing),

@@ -191,11 +191,8 @@ class EpochStatus:
 
 
 class ProgressMonitor(Protocol):
-    """What `TrainingProgress` tells: a training begins, an epoch ends, the training ends (or fails).
-
-    ``history`` is the `vowels.training.TrainingHistory` so far, passed on untouched: this module
-    does not read it, so it does not import the training stage above it.
-    """
+    """What `TrainingProgress` tells: a training begins, an epoch ends (with the `TrainingHistory` so far,
+    passed on unread), the training ends (or fails)."""
 
     def start(self, n_epochs: int, n_batches: int) -> None: ...
 

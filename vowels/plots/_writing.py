@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from ..bundle import check_writable, write_bytes
 from ..errors import ParameterError
 from ..names import FORMATS
-from ..training import TrainingOptions
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
 from ._recording import plot_recording, recording_data
@@ -45,7 +44,7 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
             check_observation(sources.observation, len(train))
         draw["features"] = lambda: plot_features(train, observation=sources.observation)
         draw["lengths"] = lambda: plot_sequence_lengths(train)
-        draw["padding"] = lambda: plot_padding(train, batch_size=TrainingOptions().mini_batch_size)
+        draw["padding"] = lambda: plot_padding(train)
     history, confusion = sources.history, sources.confusion
     if history is not None:
         draw["training"] = lambda: plot_training_progress(history)
@@ -59,7 +58,11 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         stream = stream_data(**sources.stream)
         draw["stream"] = lambda: plot_stream(stream)
     if sources.open_set is not None:
-        point, title = sources.open_set
+        point, model = sources.open_set
+        title = (
+            f"Open-set calibration scores of {model} (threshold rule {point.rule})\nheld-out recordings of the "
+            "training folder, each speaker left out of training in turn to play a stranger"
+        )
         draw["open-set"] = lambda: plot_open_set(*calibration_scores(point), title=title)
     out = Path(out)
     check_writable(out)

@@ -33,7 +33,7 @@ class FigureSources:
     """The figures to draw (`names`), those left out when drawing all with what each needs (`skipped`),
     and what each is drawn from, None where it is not drawn: the training set, a run's history, a
     confusion matrix's metrics or `Evaluation`, the recording's (audio, `FeatureConfig`, model's
-    preprocessing), `stream_of_file`'s answers, the model's `OperatingPoint` and title."""
+    preprocessing), `stream_of_file`'s answers, the model's `OperatingPoint` and name."""
 
     names: tuple[str, ...]
     skipped: tuple[str, ...]
@@ -229,12 +229,6 @@ def figure_sources(
     confusion = None
     if "confusion" in names:
         confusion = evaluation_of_model(model) if model is not None and jv_model else run_data["metrics"]
-    title = (
-        f"Open-set calibration scores of {Path(str(model)).resolve().name} (threshold rule {point.rule})\n"
-        "held-out recordings of the training folder, each speaker left out of training in turn to play a stranger"
-        if point is not None
-        else ""
-    )
     return FigureSources(
         names=tuple(names),
         skipped=tuple(skipped),
@@ -245,5 +239,5 @@ def figure_sources(
         confusion=confusion,
         recording=recording,
         stream=stream_of_file(model, audio) if "stream" in names and model is not None and audio is not None else None,
-        open_set=(point, title) if point is not None and "open-set" in names else None,
+        open_set=(point, Path(str(model)).resolve().name) if point is not None and "open-set" in names else None,
     )
