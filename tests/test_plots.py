@@ -239,7 +239,7 @@ def test_padding_cost_of_other_measurements_names_their_machine_and_command(tmp_
     mine.write_text(json.dumps(results))
     expected = "Measured on 8 CPU cores, 2027-01-02, by: python x.py --out mine.json"
     assert plots.padding_cost(results).get_supxlabel() == expected
-    assert plots.padding_cost(mine).get_supxlabel() == expected
+    assert plots.padding_cost(plots.load_padding_results(mine)).get_supxlabel() == expected
 
 
 def test_missing_shipped_padding_experiment_says_to_reinstall(tmp_path, monkeypatch):
