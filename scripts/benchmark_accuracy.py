@@ -7,7 +7,7 @@ Usage: pip install -e ".[bench]"; python scripts/benchmark_accuracy.py [--seeds 
 Every classifier is fitted on the 270 training utterances and scores the 370 test
 utterances once per seed; nothing is tuned here (``--recipe best`` was chosen beforehand by
 cross-validation on the training set: scripts/cv_recipes.py; the other families' recipes were
-fixed before this script first scored them: vowels.tutorial.RECIPES). The ensemble row is
+fixed before this script first scored them: vowels.recipes.RECIPES). The ensemble row is
 `vowels.ensemble.FamilyEnsemble`'s rule (the mean of its families' probabilities of the same
 seed, the families chosen by cross-validation on the training set: scripts/cv_ensemble.py),
 computed from those rows' test probabilities: the same numbers fitting the ensemble anew would
@@ -90,7 +90,7 @@ PROBABILITIES_FILE = "benchmarks_probabilities.npz"
 
 def _ensemble_members() -> tuple[str, ...]:
     """The rows whose mean is the ensemble row: its recipe's families."""
-    from vowels.tutorial import RECIPES
+    from vowels.recipes import RECIPES
 
     return tuple(f"vowels --recipe {r}" for r in RECIPES["ensemble"]["recipes"])
 

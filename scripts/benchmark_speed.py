@@ -247,7 +247,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, loop: str) -> dict:
     """The MATLAB recipe: sorted mini-batches of 27 padded per batch, trained by `loop` (`vowels.training.LOOPS`)."""
     import numpy as np
 
-    from vowels.batching import predict_in_batches
+    from vowels.batching import batching_of, predict_in_batches
     from vowels.datasets import load_japanese_vowels
     from vowels.model import build_network
     from vowels.training import TrainingOptions, seed_everything, train_network
@@ -269,7 +269,7 @@ def recipe_fit(epochs: int, seed: int, mode: str, loop: str) -> dict:
     )
     seconds = time.perf_counter() - start
     probabilities = predict_in_batches(
-        model.predict_on_batch, test.sequences, n_outputs=len(test.speakers), **options.batching()
+        model.predict_on_batch, test.sequences, n_outputs=len(test.speakers), **batching_of(options.to_dict())
     )
     return {"train_seconds": seconds, "accuracy": float(np.mean(probabilities.argmax(axis=1) == test.codes))}
 
@@ -371,7 +371,7 @@ FAMILY_SETTINGS = {
     "dnn": {"architecture": "dnn", "standardize": True},
     "fcn": {"architecture": "fcn"},
 }
-"""The families' recipes (`vowels.tutorial.RECIPES`), trained 3 epochs: speed does not depend on epochs."""
+"""The families' recipes (`vowels.recipes.RECIPES`), trained 3 epochs: speed does not depend on epochs."""
 
 _PREDICT_ONE = (
     "import json, sys\n"
@@ -420,7 +420,7 @@ def bench_families_cold_start(ws: Workspace, args: argparse.Namespace) -> dict:
         )
         data[name] = {"engine": engine, "engines": stats, "speedup": ratio, "max_probability_difference": diff}
     lines = [
-        "A new process loads a Japanese Vowels bundle of each family (`vowels.tutorial.RECIPES`, trained 3 "
+        "A new process loads a Japanese Vowels bundle of each family (`vowels.recipes.RECIPES`, trained 3 "
         f"epochs) and classifies one test utterance, {args.runs} runs per engine, alternated; wall time from "
         "start to printed probabilities. Fast: `FastClassifier.load` (NumPy for the one-layer LSTM, ONNX "
         "Runtime for the others; no TensorFlow); Keras: `SpeakerClassifier.load`. Goal: within 1.5 s, and "

@@ -3,7 +3,7 @@
 Usage: python scripts/cv_ensemble.py [--folds 5] [--seed 0] [--families NAME ...] [--out reports]
        python scripts/cv_ensemble.py --render   (ranks the saved held-out probabilities, no training)
 
-Every single-network recipe of `vowels.tutorial.RECIPES` (each fixed before it scored the test
+Every single-network recipe of `vowels.recipes.RECIPES` (each fixed before it scored the test
 set) is trained on 4 of 5 stratified folds of the training set (shuffled with seed 0) and
 predicts its held-out fold, so that every training utterance has a held-out probability from
 every family. The candidate rules, written down before any of them was scored, are the means
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _families() -> list[str]:
-    from vowels.tutorial import RECIPES
+    from vowels.recipes import RECIPES
 
     return [name for name, params in RECIPES.items() if "recipes" not in params]
 

@@ -13,7 +13,7 @@ import pytest
 
 from vowels.datasets import load_japanese_vowels
 from vowels.ensemble import FamilyEnsemble
-from vowels.tutorial import RECIPES
+from vowels.recipes import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"

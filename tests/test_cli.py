@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vowels.cli import main
-from vowels.tutorial import RECIPES
+from vowels.recipes import RECIPES
 
 
 def _run(*args, cwd=None):

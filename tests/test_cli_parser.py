@@ -7,14 +7,13 @@ import inspect
 
 import pytest
 
-from vowels import cli, names
-from vowels.plots import FORMATS
+from vowels import cli, names, recipes
 
 CHOICES = {
     ("reproduce", "mode"): names.MODES,
-    ("reproduce", "recipe"): names.RECIPE_NAMES,
+    ("reproduce", "recipe"): recipes.RECIPE_NAMES,
     ("reproduce", "plots"): ("none", "training-progress"),  # the command line's own: no library constant
-    ("plot", "format"): FORMATS,
+    ("plot", "format"): names.FORMATS,
     ("plot", "kind"): names.FEATURE_KINDS,
     ("extract", "kind"): names.FEATURE_KINDS,
     ("train", "mode"): names.MODES,
@@ -61,12 +60,11 @@ def test_an_option_offers_the_same_choices_in_every_command():
 
 
 def test_the_light_names_are_the_ones_the_library_checks():
-    from vowels import features, inference, model, recordings, tutorial
+    from vowels import features, inference, model, recordings
 
     assert features.FEATURE_KINDS is names.FEATURE_KINDS
     assert model.MODES is names.MODES
     assert inference.MODES == names.MODES
-    assert tuple(tutorial.RECIPES) == names.RECIPE_NAMES
     assert tuple(recordings.ENGINES) == names.ENGINES
 
 

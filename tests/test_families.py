@@ -17,7 +17,7 @@ import pytest
 from scipy.interpolate import interp1d
 
 from vowels.bundle import METADATA_FILE, ONNX_FILE, write_metadata
-from vowels.classifier import FAMILY_OPTIONS, SpeakerClassifier
+from vowels.classifier import SpeakerClassifier
 from vowels.datasets import load_japanese_vowels
 from vowels.ensemble import FamilyEnsemble
 from vowels.errors import BundleError, ParameterError
@@ -25,9 +25,10 @@ from vowels.families import build_fcn, build_frame_network
 from vowels.fitting import PLATEAU
 from vowels.inference import FastClassifier
 from vowels.model import build_network
-from vowels.names import ARCHITECTURES, RECIPE_NAMES
+from vowels.names import ARCHITECTURES
+from vowels.recipes import RECIPES
 from vowels.resampling import resample
-from vowels.tutorial import RECIPES, make_classifier
+from vowels.tutorial import make_classifier
 
 HEAVY = ("tensorflow", "keras", "librosa", "sklearn", "matplotlib", "scipy.interpolate")
 
@@ -68,7 +69,7 @@ def test_onnx_fast_path_equals_keras(bundles, data, name):
     assert list(fast.predict(test)) == list(clf.predict(test))
 
 
-def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow(bundles, data):
+def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow_nor_the_training_stage(bundles, data):
     _, path = bundles["fcn"]
     _, test = data
     np.save(path.parent / "x.npy", np.stack([s[:7] for s in test.sequences[:5]]))
@@ -85,6 +86,7 @@ def test_fast_path_of_an_onnx_bundle_imports_no_tensorflow(bundles, data):
     answer = json.loads(done.stdout)
     assert "onnxruntime" in answer["modules"]
     assert not [m for m in answer["modules"] if m.split(".")[0] in HEAVY or m in HEAVY]
+    assert "vowels.training" not in answer["modules"]  # the fast engine reads the batching of the saved options
     clf, _ = bundles["fcn"]
     np.testing.assert_allclose(answer["p"], clf.predict_proba([s[:7] for s in test.sequences[:5]]), atol=1e-5)
 
@@ -199,7 +201,7 @@ def test_fcn_is_wang_et_al_trained_as_dl4tsc_does(data):
         (128, 3, "same"),
     ]
     assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers) == 3
-    options = FAMILY_OPTIONS["fcn"]
+    options = SpeakerClassifier(architecture="fcn").options_
     assert (options.max_epochs, options.mini_batch_size, options.initial_learn_rate) == (2000, 16, 1e-3)
     assert options.gradient_threshold is None and options.shuffle == "every-epoch"
     assert PLATEAU == {"factor": 0.5, "patience": 50, "min_lr": 1e-4}
@@ -209,7 +211,6 @@ def test_fcn_is_wang_et_al_trained_as_dl4tsc_does(data):
 
 
 def test_every_recipe_is_named_and_builds_an_estimator():
-    assert tuple(RECIPES) == RECIPE_NAMES
     for name in RECIPES:
         clf = make_classifier(name, random_state=3, verbose=0)
         assert clf.get_params()["random_state"] == 3
@@ -293,19 +294,19 @@ def test_stream_needs_a_forward_only_model(streaming_model, fsdd_dir, tmp_path, 
 
 def test_stream_figure_draws_each_answer(streaming_model, fsdd_dir, tmp_path):
     from vowels.extraction import extract_files
-    from vowels.plots import stream_of_file
-    from vowels.plots._writing import write_figures
+    from vowels.plots import stream_data, write_figures
     from vowels.recordings import RecordingClassifier
+    from vowels.workflows.figures import figure_sources, stream_of_file
 
     streaming_model, _ = streaming_model
     recording = fsdd_dir / "jackson" / "8_jackson_30.wav"
-    data = stream_of_file(streaming_model, recording, chunk_seconds=0.1)
+    data = stream_data(**stream_of_file(streaming_model, recording, chunk_seconds=0.1))
     model = RecordingClassifier.load(streaming_model)
     (features,), _ = extract_files([recording], model.features_)
     np.testing.assert_allclose(data.probabilities[-1], model.predict_proba([features])[0], atol=1e-5)
     assert data.answers[-1] == model.classes_[np.argmax(data.probabilities[-1])]
     assert data.seconds[-1] == pytest.approx(len(features) * model.features_.hop_ms / 1000)
-    written, _ = write_figures(["stream"], tmp_path, model=streaming_model, audio=recording)
+    written = write_figures(figure_sources(["stream"], model=streaming_model, audio=recording), tmp_path)
     assert written == [tmp_path / "stream.png"] and written[0].stat().st_size > 10_000
 
 

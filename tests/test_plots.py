@@ -22,10 +22,17 @@ from vowels.datasets import load_japanese_vowels
 from vowels.errors import AudioError, DataError, ParameterError
 from vowels.features import FeatureConfig, features_of_file
 from vowels.preprocessing import Normalization, Preprocessing
+from vowels.workflows.figures import evaluation_of_model, figure_sources
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "padding_experiment.json"
+
+
+def _write_figures(which, out, **given):
+    """`vowels plot` as a library call: the figures' sources read, then drawn and written."""
+    sources = figure_sources(which, **given)
+    return plots.write_figures(sources, out), list(sources.skipped)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +215,7 @@ def test_padding_script_writes_the_package_copy_with_the_committed_report(tmp_pa
 
 def test_padding_cost_labels_every_axis_and_says_whose_measurements():
     results = plots.load_padding_results()
-    fig = plots.padding_cost()
+    fig = plots.padding_cost(results)
     assert len(fig.axes) == 3
     for ax in fig.axes:
         assert ax.get_xlabel() == "Order of the training utterances"
@@ -232,7 +239,7 @@ def test_padding_cost_of_other_measurements_names_their_machine_and_command(tmp_
     mine.write_text(json.dumps(results))
     expected = "Measured on 8 CPU cores, 2027-01-02, by: python x.py --out mine.json"
     assert plots.padding_cost(results).get_supxlabel() == expected
-    assert plots.padding_cost(mine).get_supxlabel() == expected
+    assert plots.padding_cost(plots.load_padding_results(mine)).get_supxlabel() == expected
 
 
 def test_missing_shipped_padding_experiment_says_to_reinstall(tmp_path, monkeypatch):
@@ -274,7 +281,7 @@ def test_epoch_starts_are_one_based_iterations():
 @pytest.mark.slow
 def test_training_progress_draws_the_run_history(tiny_run):
     history = json.loads((tiny_run / "history.json").read_text())
-    fig = plots.plot_training_progress(tiny_run)
+    fig = plots.plot_training_progress(history)
     accuracy_ax, loss_ax = fig.axes[:2]
     raw_acc, smooth_acc = accuracy_ax.get_lines()[:2]
     raw_loss, smooth_loss = loss_ax.get_lines()[:2]
@@ -299,7 +306,7 @@ def test_training_progress_of_an_empty_history_says_why():
 
 def test_confusion_matrix_counts_the_370_test_utterances(tiny_run):
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    fig = plots.plot_confusion(tiny_run)
+    fig = plots.plot_confusion(metrics)
     matrix_ax, recall_ax = fig.axes[:2]
     counts = np.asarray(metrics["evaluation"]["confusion"])
     rates = matrix_ax.get_images()[0].get_array()
@@ -423,10 +430,10 @@ def test_plot_with_a_run_writes_training_and_confusion_as_svg(tmp_path, tiny_run
 
 
 def test_plot_confusion_from_a_model_bundle_rescores_the_test_set(tmp_path, tiny_run):
-    written, skipped = plots.write_figures(["confusion"], tmp_path, model=tiny_run / "model")
+    written, skipped = _write_figures(["confusion"], tmp_path, model=tiny_run / "model")
     assert written == [tmp_path / "confusion.png"] and skipped == []
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    rescored = plots._writing._evaluation_of_model(tiny_run / "model")
+    rescored = evaluation_of_model(tiny_run / "model")
     np.testing.assert_array_equal(rescored.confusion, metrics["evaluation"]["confusion"])
 
 
@@ -477,8 +484,9 @@ def test_plot_bad_arguments_exit_2_before_writing(tmp_path, capsys, args, messag
 def test_figures_are_drawn_without_pyplot(tmp_path):
     wav = write_vowel(tmp_path / "a.wav")
     code = (
-        "import sys, vowels.plots as p; p.plot_sequence_lengths(); p.plot_padding(); p.plot_features(); "
-        f"p.plot_recording({str(wav)!r}); "
+        "import sys, vowels.plots as p; from vowels.datasets import load_japanese_vowels; "
+        "t = load_japanese_vowels('train'); p.plot_sequence_lengths(t); p.plot_padding(t); p.plot_features(t); "
+        f"p.plot_recording(p.recording_data({str(wav)!r})); "
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -491,7 +499,7 @@ def test_recording_waveform_holds_the_samples_of_the_file(tmp_path):
     wav = write_vowel(tmp_path / "a.wav")
     samples, sr = sf.read(wav, dtype="float32")
     config = FeatureConfig(kind="mfcc", trim_db=None)  # the file's rate, nothing trimmed: the file's samples
-    fig = plots.plot_recording(wav, config)
+    fig = plots.plot_recording(plots.recording_data(wav, config))
     (line,) = fig.axes[0].get_lines()
     np.testing.assert_array_equal(line.get_ydata(), samples)
     np.testing.assert_allclose(line.get_xdata(), np.arange(len(samples)) / sr)
@@ -580,7 +588,8 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
     config = FeatureConfig(kind="lpcc", n_coefficients=10)
     norm = Normalization((0.5,) * 10, (2.0,) * 10)
     bundle = _recordings_bundle(tmp_path / "model", config, norm)
-    assert plots.features_of_bundle(bundle) == (config, Preprocessing(normalization=norm))
+    recording = figure_sources(["recording"], model=bundle, audio=wav).recording
+    assert recording == (wav, config, Preprocessing(normalization=norm))
     out = tmp_path / "figs"
     assert main(["plot", "--audio", str(wav), "--model", str(bundle), "--out", str(out), "-q"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
@@ -757,7 +766,7 @@ def test_plot_open_set_of_a_recordings_model_writes_its_calibration(tmp_path, re
     assert main(["plot", "open-set", "--model", str(recordings_model), "--out", str(out)]) == 0
     assert capsys.readouterr().out == f"Wrote {out / 'open-set.png'}\n"
     assert (out / "open-set.png").read_bytes()[:8] == PNG_MAGIC
-    written, skipped = plots.write_figures(None, tmp_path / "all", model=recordings_model)
+    written, skipped = _write_figures(None, tmp_path / "all", model=recordings_model)
     assert tmp_path / "all" / "open-set.png" in written
     assert not any("open-set" in line for line in skipped)
 
@@ -780,15 +789,15 @@ def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_pa
     metadata["validation"]["open_set"] = "not calibrated"  # as RecordingClassifier(threshold=0.5).fit leaves it
     write_metadata(bundle, metadata)
     reason = f"({bundle}: its threshold was given by hand, so no calibration scores were kept)"
-    written, skipped = plots.write_figures(["lengths"], tmp_path / "one", model=bundle)
+    written, skipped = _write_figures(["lengths"], tmp_path / "one", model=bundle)
     assert [p.name for p in written] == ["lengths.png"] and skipped == []
-    written, skipped = plots.write_figures(None, tmp_path / "all", model=bundle)
+    written, skipped = _write_figures(None, tmp_path / "all", model=bundle)
     assert "open-set.png" not in {p.name for p in written}
     assert skipped[-2] == (
         "skipped 'open-set': needs --model BUNDLE of a model trained on recordings with a calibrated threshold "
         + reason
     )
     with pytest.raises(ParameterError, match="figure 'open-set' needs") as raised:
-        plots.write_figures(["open-set"], tmp_path / "named", model=bundle)
+        _write_figures(["open-set"], tmp_path / "named", model=bundle)
     assert str(raised.value).endswith(reason + ".")
     assert not (tmp_path / "named").exists()

@@ -15,18 +15,16 @@ import pytest
 from vowels.classifier import SpeakerClassifier
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import ParameterError
+from vowels.plots import display_available, progress_plot_path, training_progress_plot
 from vowels.progress import (
     EpochStatus,
     ProgressPrinter,
     _Run,
     check_verbose,
     clock,
-    display_available,
     monitoring,
-    progress_plot_path,
     report_every,
     resolve_verbose,
-    training_progress_plot,
 )
 from vowels.training import TrainingOptions
 
@@ -229,10 +227,20 @@ def _library_lines(stderr: str) -> list[str]:
     ]
 
 
-def test_importing_vowels_sets_a_quiet_level_unless_the_user_chose_one():
-    code = "import os, sys, vowels; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], 'tensorflow' in sys.modules)"
+def test_importing_vowels_changes_nothing_the_command_sets_a_quiet_level_unless_the_user_chose_one(tmp_path):
+    imported = (
+        "import os, sys, vowels; print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), "
+        "[type(f).__module__ for f in sys.meta_path].count('vowels._logs'))"
+    )
+    out = subprocess.run([sys.executable, "-c", imported], capture_output=True, text=True, env=_env(), timeout=120)
+    assert out.stdout.strip() == "None 0", out.stderr
+    command = (
+        "import os, sys; from vowels.cli import main; "
+        f"main(['plot', 'lengths', '-q', '--out', {str(tmp_path)!r}]); "
+        "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], 'tensorflow' in sys.modules)"
+    )
     for env, expected in ((_env(), "3 False"), (_env(TF_CPP_MIN_LOG_LEVEL="1"), "1 False")):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        out = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, env=env, timeout=120)
         assert out.stdout.strip() == expected, out.stderr
 
 

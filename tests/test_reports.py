@@ -100,7 +100,7 @@ def test_reproduce_seeds_writes_each_seed_and_the_spread(seeds_run):
     assert printed.strip().splitlines() == [
         f"Test accuracy over 2 seeds (1-2): mean {100 * acc['mean']:.2f}%, standard deviation "
         f"{100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, max {100 * acc['max']:.2f}%, "
-        "mode masked, 1 epochs"
+        "MATLAB recipe (masked mode), 1 epochs"
     ]
 
 

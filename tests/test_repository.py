@@ -1,12 +1,17 @@
 """The README's promises to a newcomer stay true: .ci/run runs its test command verbatim; and the
-documentation's module lists (docs/design.md, docs/api/index.md) name the package's modules and the
-way they import each other as they are."""
+documentation's module lists (docs/design.md, docs/api/index.md) name the package's modules, in the
+layers the import contract checks."""
 
 from __future__ import annotations
 
 import ast
 import re
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: import-linter brings tomli
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,13 +42,13 @@ HEAVY = ("keras", "tensorflow", "librosa", "sklearn", "matplotlib")
 
 
 def _package_modules() -> set[str]:
-    """The public modules and subpackages of `vowels`; private ones (``_logs``) serve the package itself."""
-    files = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
+    """The modules and subpackages of `vowels`, but its ``__init__`` and ``__main__``."""
+    files = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__")}
     return files | {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
 
 
 def _design_modules() -> list[str]:
-    """The modules docs/design.md's table names, in its order; each linked one must link to itself."""
+    """The modules docs/design.md's tables name, in their order; each linked one must link to itself."""
     text = DESIGN.read_text()
     table = text[text.index("## Modules") :].split("\n## ")[0]
     modules = []
@@ -83,12 +88,6 @@ def _imports(path: Path) -> list[tuple[str, str, bool]]:
     return found
 
 
-def _owner(path: Path) -> str:
-    """The module of docs/design.md that `path` belongs to: its own name, or its subpackage's."""
-    relative = path.relative_to(PACKAGE)
-    return relative.parts[0] if len(relative.parts) > 1 else path.stem
-
-
 def test_design_lists_every_module_of_the_package_once():
     listed = _design_modules()
     assert len(listed) == len(set(listed)), f"listed twice: {sorted(m for m in listed if listed.count(m) > 1)}"
@@ -97,20 +96,16 @@ def test_design_lists_every_module_of_the_package_once():
     assert not stale, f"docs/design.md lists modules vowels/ does not have: {stale}"
 
 
-def test_a_module_imports_when_it_loads_only_modules_above_it_in_the_design_list():
-    """docs/design.md's claim: imports at load time point up its list (imports inside functions are free)."""
-    order = {name: i for i, name in enumerate(_design_modules())}
-    wrong = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        owner = _owner(path)
-        if owner not in order:
-            continue
-        for module, statement, at_load in _imports(path):
-            parts = module.split(".")
-            target = parts[1] if parts[0] == "vowels" and len(parts) > 1 else None
-            if at_load and target in order and target != owner and order[target] > order[owner]:
-                wrong.append(f"{path.relative_to(ROOT)}: {statement} ({target} is listed below {owner})")
-    assert not wrong, "\n".join(wrong)
+def test_the_import_contract_checks_the_layers_of_the_design_in_its_order():
+    """docs/design.md's claim: each module imports only those before it. import-linter's layers contract
+    (run by scripts/check --lint) checks it; here, that the contract's layers are the document's modules,
+    highest first, so the two cannot drift apart."""
+    config = tomllib.loads(ROOT.joinpath("pyproject.toml").read_text())["tool"]["importlinter"]
+    (contract,) = config["contracts"]
+    assert (config["root_package"], contract["type"], contract["containers"]) == ("vowels", "layers", ["vowels"])
+    assert contract["layers"] == _design_modules()[::-1]
+    assert "exclude_type_checking_imports" not in config  # imports for type checking count too
+    assert "lint-imports" in ROOT.joinpath("scripts", "check").read_text()
 
 
 def test_the_fast_engine_imports_no_heavy_library_when_it_loads():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from vowels.plots import DATA_FIGURES
+from vowels.names import DATA_FIGURES
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -2,20 +2,15 @@
 
 Reproduces the MATLAB tutorial "Sequence Classification Using Deep Learning" on the Japanese
 Vowels data and applies the same BiLSTM to recordings. Heavy libraries (Keras, scikit-learn)
-load on first use, so ``import vowels`` and ``vowels --help`` answer at once.
-
-Importing `vowels` keeps TensorFlow's own log lines (CUDA probes, oneDNN notes) off stderr, unless
-``TF_CPP_MIN_LOG_LEVEL`` is set (``TF_CPP_MIN_LOG_LEVEL=0`` shows them all) or TensorFlow was
-imported first; ``vowels -v`` shows them (see `vowels._logs`).
+load on first use, so ``import vowels`` and ``vowels --help`` answer at once. Importing `vowels`
+changes nothing outside it: the `vowels` command keeps TensorFlow's log lines off stderr, and a
+program or notebook of one's own can do the same with `hide_tensorflow_logs` (`vowels._logs`).
 """
 
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from ._logs import hide_tensorflow_logs
 from .errors import AudioError, BundleError, DataError, NotFittedError, ParameterError, VowelsError
-
-hide_tensorflow_logs()
 
 try:
     __version__ = version("vowels")
@@ -35,6 +30,7 @@ __all__ = [
     "Utterances",
     "VowelsError",
     "datasets",
+    "hide_tensorflow_logs",
 ]
 
 _LAZY = {
@@ -44,6 +40,7 @@ _LAZY = {
     "TrainingOptions": "vowels.training",
     "Utterances": "vowels.datasets",
     "datasets": "vowels.datasets",
+    "hide_tensorflow_logs": "vowels._logs",
 }
 
 

@@ -1,9 +1,9 @@
-"""TensorFlow's own log lines off stderr, from the moment `vowels` is imported until asked back.
+"""TensorFlow's own log lines off stderr, for the `vowels` command unless ``-v`` asks for them.
 
 TensorFlow writes C++ log lines to stderr (``I0000 ... cudart_stub.cc] Could not find cuda
 drivers``, ``E0000 ... failed call to cuInit: UNKNOWN ERROR (303)``, a oneDNN note) that look
-like failures but are not. `hide_tensorflow_logs`, called when the package is imported, before
-TensorFlow is:
+like failures but are not. `hide_tensorflow_logs`, called by the command (`vowels.cli.main`)
+before TensorFlow is imported, and by a program of one's own that wants the same:
 
 - sets ``TF_CPP_MIN_LOG_LEVEL=3`` (errors included: TensorFlow's real errors reach Python as
   exceptions) unless the user has set it;

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from .errors import ParameterError
 __all__ = [
     "PADDING_DIRECTIONS",
     "PaddingStats",
+    "batching_of",
     "length_order",
     "minibatch_indices",
     "pad_batch",
@@ -31,6 +33,19 @@ def _check_padding(padding: str) -> None:
 def _check_batch_size(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ParameterError(f"batch_size must be a positive integer; got {batch_size!r}.")
+
+
+def batching_of(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Batch size, padding side and value of training options (`vowels.training.TrainingOptions.to_dict`,
+    a bundle's ``options``), checked, as `padded_batches` and `predict_in_batches` take them."""
+    batching = {
+        "batch_size": options["mini_batch_size"],
+        "padding": options["sequence_padding_direction"],
+        "value": float(options["sequence_padding_value"]),
+    }
+    _check_batch_size(batching["batch_size"])
+    _check_padding(batching["padding"])
+    return batching
 
 
 def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:

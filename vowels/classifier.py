@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .augmentation import Augmentation
+from .batching import batching_of
 from .bundle import FAST_FILES, METADATA_FILE, MODEL_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, read_bundle, write_metadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
@@ -20,29 +21,13 @@ from .files import FORMAT_VERSION, atomic_folder, sha256_of, write_bytes
 from .prediction import SequencePredictor, SequencesLike
 from .preprocessing import Preprocessing
 from .provenance import library_versions
+from .recipes import FAMILY_OPTIONS
 from .training import TrainingHistory, TrainingOptions
 
 if TYPE_CHECKING:
     from .inference import FastClassifier
 
-__all__ = ["FAMILY_OPTIONS", "SpeakerClassifier", "check_sequences"]
-
-
-_KERAS_FIT: dict[str, Any] = {
-    "gradient_threshold": None,
-    "l2_regularization": 0.0,
-    "shuffle": "every-epoch",
-    "drop_last": False,
-}
-"""What Keras' ``fit`` does by default where MATLAB's options differ: no clipping or L2, every epoch shuffled."""
-
-FAMILY_OPTIONS = {
-    "dnn": TrainingOptions(max_epochs=40, mini_batch_size=64, **_KERAS_FIT),
-    "fcn": TrainingOptions(max_epochs=2000, mini_batch_size=16, **_KERAS_FIT),
-}
-"""Training options of the families that do not take the tutorial's: the DNN's 40 epochs of
-64-frame mini-batches (fixed before any test scoring, not tuned), and the FCN's as dl-4-tsc
-trains it (Adam at 1e-3, mini-batches of 16, 2000 epochs, shuffled, no clipping or L2)."""
+__all__ = ["SpeakerClassifier", "check_sequences"]
 
 
 class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
@@ -68,7 +53,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     learning_rate : float, default=None
         Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
     options : TrainingOptions, default=None
-        The other training options; None means the family's (`FAMILY_OPTIONS`; the tutorial's
+        The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`; the tutorial's
         `TrainingOptions()` for the (Bi)LSTM). The three settings above, when given, override
         theirs, so that `GridSearchCV` can tune them.
     resample_length : int, default=None
@@ -155,7 +140,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """The training options in force: `options` with the flat settings that were given."""
         import dataclasses
 
-        options = self.options if self.options is not None else FAMILY_OPTIONS.get(self.architecture, TrainingOptions())
+        options = self.options
+        if options is None:
+            options = TrainingOptions(**FAMILY_OPTIONS.get(self.architecture, {}))
         if not isinstance(options, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
         given = {
@@ -168,6 +155,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             raise ParameterError(f"learning_rate must be a number > 0; got {rate!r}.")
         overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         return dataclasses.replace(options, **overrides) if overrides else options
+
+    @property
+    def batching_(self) -> dict:
+        """Mini-batch size and padding of `options_` (`vowels.batching.batching_of`), for prediction."""
+        return batching_of(self.options_.to_dict())
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
@@ -304,7 +296,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         return FastClassifier(
             network,
             classes=self.classes_,
-            options=self.options_,
+            batching=self.batching_,
             sort_by_length=self.sort_by_length,
             random_state=self.random_state,
             preprocessing=self.preprocessing_,

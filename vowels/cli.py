@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 from .errors import UsageError, VowelsError
 from .limits import MAX_SEED, MAX_SEEDS, SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
-from .names import ENGINES, FEATURE_KINDS, MODES, RECIPE_NAMES, RECURRENT
-from .plots import DATA_FIGURES, FORMATS, RECORDING_FIGURES, RUN_FIGURES
+from .names import DATA_FIGURES, ENGINES, FEATURE_KINDS, FORMATS, MODES, RECORDING_FIGURES, RECURRENT, RUN_FIGURES
+from .recipes import RECIPE_NAMES
 from .serve.server import serve
 from .workflows.classify import classify
 from .workflows.console import Console, ExitStatus
@@ -124,7 +124,7 @@ def _run(workflow: Callable[..., int], args: argparse.Namespace) -> int:
     return workflow(Console(quiet=args.quiet), **options)
 
 
-_NOT_OPTIONS = ("command", "handler", "quiet", "verbose")
+_NOT_OPTIONS = ("command", "handler", "plots", "quiet", "verbose")
 _HELP = {
     "--verbose": "also show TensorFlow's own log lines on stderr (CUDA probes and the like, hidden by default; "
     "a TF_CPP_MIN_LOG_LEVEL you set is kept)",
@@ -170,6 +170,19 @@ def _add_plots(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plots", choices=("none", "training-progress"), default="none", help=_HELP["--plots"])
 
 
+def _training_plot(args: argparse.Namespace) -> contextlib.AbstractContextManager[object]:
+    """--plots training-progress: the figure beside --out while training (`vowels.plots.training_progress_plot`)."""
+    if args.plots != "training-progress":
+        return contextlib.nullcontext()
+    from .plots import display_available, progress_plot_path, training_progress_plot
+
+    path = progress_plot_path(args.out)
+    window = display_available()
+    where = "and in a window" if window else "(no display, so no window)"
+    Console(quiet=args.quiet).note(f"Training progress: {path}, redrawn every few seconds while training {where}.")
+    return training_progress_plot(path, window=window)
+
+
 def _add_features(parser: argparse.ArgumentParser, kind: str, *, default: str | None = None) -> None:
     """--kind, --sample-rate and --workers, of the commands that extract features."""
     from .bundle import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
@@ -205,7 +218,8 @@ def add_reproduce(sub: _Commands) -> None:
 
 def run_reproduce(args: argparse.Namespace) -> int:
     """`vowels reproduce`: `vowels.workflows.reproduce.reproduce`."""
-    return _run(reproduce, args)
+    with _training_plot(args):
+        return _run(reproduce, args)
 
 
 def add_evaluate(sub: _Commands) -> None:
@@ -266,13 +280,15 @@ def add_plot(sub: _Commands) -> None:
 def run_plot(args: argparse.Namespace) -> int:
     """`vowels plot`: the tutorial's figures, written to --out (`vowels.plots.write_figures`)."""
     from .plots import write_figures
+    from .workflows.figures import figure_sources
     from .workflows.models import refuse_voiceprints
 
     refuse_voiceprints(args.model, "figures are drawn of trained models")
     options = {k: getattr(args, k) for k in ("run", "model", "observation", "padding_results", "audio", "kind")}
-    written, skipped = write_figures(args.which, args.out, fmt=args.format, **options)
+    sources = figure_sources(args.which, **options)
+    written = write_figures(sources, args.out, fmt=args.format)
     console = Console(quiet=args.quiet)
-    console.problem(*(f"vowels plot: {note}" for note in skipped))
+    console.problem(*(f"vowels plot: {note}" for note in sources.skipped))
     console.note(*(f"Wrote {path}" for path in written))
     return ExitStatus.SUCCESS
 
@@ -361,7 +377,8 @@ def add_train(sub: _Commands) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """`vowels train`: `vowels.workflows.train.train`."""
-    return _run(train, args)
+    with _training_plot(args):
+        return _run(train, args)
 
 
 def add_enrol(sub: _Commands) -> None:
@@ -489,18 +506,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the `vowels` command with `argv` (default: the process arguments).
 
-    TensorFlow's own log lines stay off stderr (importing `vowels` hides them, see `vowels._logs`)
-    unless ``-v`` asks for them.
+    TensorFlow's own log lines stay off stderr (`vowels._logs`) unless ``-v`` asks for them.
     """
+    from ._logs import hide_tensorflow_logs, show_tensorflow_logs
+
     parser, console = build_parser(), Console()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             raise _CommandLineError("vowels: a command is required (see 'vowels --help')")
         if args.verbose:
-            from ._logs import show_tensorflow_logs
-
             show_tensorflow_logs()
+        else:
+            hide_tensorflow_logs()
         return int(args.handler(args))
     except _CommandLineError as exc:
         console.problem(exc)

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from .bundle import METADATA_FILE, metadata_digest, write_metadata
 from .errors import BundleError, NotFittedError, ParameterError
 from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
+from .recipes import RECIPES, recipe_params
 
 __all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
 
@@ -34,7 +35,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     recipes : tuple of str, default=("fcn", "best")
-        Names in `vowels.tutorial.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
+        Names in `vowels.recipes.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
         The default is the pair cross-validation on the training set chose among every mean of
         two or more recipes (scripts/cv_ensemble.py).
     random_state : int, default=0
@@ -56,8 +57,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     def _check_recipes(self) -> list[str]:
-        from .tutorial import RECIPES
-
         recipes = list(self.recipes)
         unknown = [r for r in recipes if r not in RECIPES or "recipes" in RECIPES[r]]
         if len(recipes) < 2 or unknown:
@@ -68,7 +67,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
         """Train every member on the same `X`, `y`, one after another."""
         from .classifier import SpeakerClassifier
-        from .tutorial import recipe_params
 
         self.members_ = [
             SpeakerClassifier(**recipe_params(r), random_state=self.random_state, verbose=self.verbose).fit(X, y)

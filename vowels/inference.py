@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from .batching import predict_in_batches
+from .batching import batching_of, predict_in_batches
 from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, read_bundle
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
@@ -35,7 +35,6 @@ from .names import MODES
 from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .recurrence import lstm as _lstm
-from .training import TrainingOptions
 
 __all__ = [
     "FastClassifier",
@@ -264,7 +263,7 @@ class FastClassifier(SequencePredictor):
     Load it with `FastClassifier.load`: a one-layer (Bi)LSTM runs on `NumpyNetwork`, the other
     families on `OnnxNetwork`. It has the fitted attributes a `SpeakerClassifier` loaded from
     the same bundle has (``classes_``, ``n_features_in_``, ``architecture``, ``mode``,
-    ``options_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
+    ``batching_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
     """
 
     def __init__(
@@ -272,7 +271,7 @@ class FastClassifier(SequencePredictor):
         network: NumpyNetwork | OnnxNetwork,
         *,
         classes: np.ndarray,
-        options: TrainingOptions,
+        batching: dict,
         sort_by_length: bool = True,
         random_state: int = 0,
         metadata: BundleMetadata | None = None,
@@ -298,7 +297,7 @@ class FastClassifier(SequencePredictor):
         self.mode = getattr(network, "mode", None)
         self.n_hidden = getattr(network, "n_hidden", None)
         self.n_members = getattr(network, "n_members", 1)
-        self._options = options
+        self._batching = batching
         self.sort_by_length = sort_by_length
         self.random_state = random_state
         self.metadata_ = metadata
@@ -324,8 +323,8 @@ class FastClassifier(SequencePredictor):
             clf = cls(
                 network,
                 classes=np.array(metadata.classes, dtype=str),
-                options=TrainingOptions.from_dict(metadata.options),
                 sort_by_length=params["sort_by_length"],
+                batching=batching_of(metadata.options),
                 random_state=params["random_state"],
                 metadata=metadata,
                 preprocessing=Preprocessing.from_dict(metadata.preprocessing),
@@ -335,16 +334,16 @@ class FastClassifier(SequencePredictor):
             )
             if isinstance(network, NumpyNetwork) and network.n_hidden != params["n_hidden"]:
                 raise ParameterError("the weights do not match n_features and n_hidden")
-        except (KeyError, TypeError, ParameterError) as exc:
+        except (KeyError, TypeError, ValueError, ParameterError) as exc:
             raise BundleError(
                 f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
             ) from None
         return clf
 
     @property
-    def options_(self) -> TrainingOptions:
-        """The training options saved with the network: its mini-batch size and padding."""
-        return self._options
+    def batching_(self) -> dict:
+        """The mini-batch size and padding saved with the network (`vowels.batching.batching_of`)."""
+        return self._batching
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
@@ -364,7 +363,7 @@ class FastClassifier(SequencePredictor):
         """Utterance embeddings (n_sequences, n_embedding), as `SpeakerClassifier.embed`."""
         network = self._numpy_network("embed")
         sequences = self._network_inputs(check_sequences(X, n_features=self.n_features_in_))
-        return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **self.options_.batching())
+        return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **self.batching_)
 
     def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
         """Speaker probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames.
@@ -401,9 +400,9 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
             f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
     try:
-        options = TrainingOptions.from_dict(metadata.options)
-        return NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
-    except (KeyError, TypeError, ParameterError) as exc:
+        mask_value = batching_of(metadata.options)["value"]
+        return NumpyNetwork(members, mode=params["mode"], mask_value=mask_value)
+    except (KeyError, TypeError, ValueError, ParameterError) as exc:
         raise BundleError(
             f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
         ) from None

@@ -1,6 +1,7 @@
 """The names a user chooses among, importable at once (no NumPy): the command line offers them as
 choices before any heavy library loads, and the modules that act on them import them from here, so
-each list is written once. Bounds on numbers are in `vowels.limits`."""
+each list is written once. Bounds on numbers are in `vowels.limits`; the recipes' names in
+`vowels.recipes`."""
 
 __all__ = [
     "ARCHITECTURES",
@@ -12,15 +13,12 @@ __all__ = [
     "FORMATS",
     "MODEL_FIGURES",
     "MODES",
-    "RECIPE_NAMES",
     "RECORDING_FIGURES",
     "RECURRENT",
     "RUN_FIGURES",
     "UNKNOWN",
 ]
 
-UNKNOWN = "unknown"
-"""The answer when no enrolled speaker matches, so never a speaker's name."""
 
 FEATURE_KINDS = ("mfcc", "lpcc")
 """Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
@@ -39,19 +37,18 @@ network whose frames vote; Wang et al.'s fully convolutional network (a time-del
 RECURRENT = ("bilstm", "lstm")
 """The families that read a sequence step by step, and take ``mode`` and ``n_layers``."""
 
-RECIPE_NAMES = ("matlab", "best", "stacked", "lstm", "dnn", "fcn", "ensemble")
-"""The names of `vowels.tutorial.RECIPES`, in its order; the settings themselves are written there only."""
-
 ENGINES = ("fast", "keras")
 """How a saved recordings model runs (`vowels.recordings.RecordingClassifier.load`): without TensorFlow
 (`vowels.inference.FastClassifier`: the network in NumPy or ONNX Runtime, features by `vowels.dsp`), or
 with Keras and librosa as in training."""
 
+UNKNOWN = "unknown"
+"""The answer for a recording of no enrolled speaker, so never a speaker's name."""
+
 DSP_CHOICES = ("librosa", "numpy")
 """Who computes a recording's features (`vowels.features.compute_features`'s ``dsp``, `vowels.audio`'s
 ``backend``): librosa, or NumPy through `vowels.dsp` (the same numbers without importing librosa)."""
 
-# The figures of `vowels plot` and their formats.
 DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
 """Figures drawn from the bundled data (and the padding experiment shipped with the package) alone."""
 RUN_FIGURES = ("training", "confusion")
@@ -63,3 +60,4 @@ MODEL_FIGURES = ("open-set", "stream")
 (`--model`), and a forward-only model's answers as a recording arrives (`--model` and `--audio`)."""
 FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES + MODEL_FIGURES
 FORMATS = ("png", "svg", "pdf")
+"""The file formats of `vowels plot`'s figures."""

@@ -19,7 +19,6 @@ from .datasets import Utterances, check_sequences
 
 if TYPE_CHECKING:
     from .preprocessing import Preprocessing
-    from .training import TrainingOptions
 
 __all__ = ["SequencePredictor", "SequencesLike"]
 
@@ -29,8 +28,9 @@ SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
 class SequencePredictor:
     """`predict_proba` and `predict` over sorted, padded mini-batches, for a class that gives ``_forward``.
 
-    The class using it sets ``classes_``, ``n_features_in_``, ``preprocessing_``,
-    ``options_``, ``sort_by_length``, ``architecture`` and, for the FCN, ``resample_length_``.
+    The class using it sets ``classes_``, ``n_features_in_``, ``preprocessing_``, ``batching_``
+    (`vowels.batching.batching_of` of its training options), ``sort_by_length``, ``architecture``
+    and, for the FCN, ``resample_length_``.
     """
 
     classes_: np.ndarray
@@ -43,7 +43,7 @@ class SequencePredictor:
     if TYPE_CHECKING:
 
         @property
-        def options_(self) -> TrainingOptions: ...
+        def batching_(self) -> dict: ...
 
     def _check_fitted(self) -> None:
         raise NotImplementedError
@@ -74,7 +74,7 @@ class SequencePredictor:
             self._network_inputs(check_sequences(X, n_features=self.n_features_in_)),
             n_outputs=len(self.classes_),
             sort=self.sort_by_length,
-            **self.options_.batching(),
+            **self.batching_,
         )
 
     def predict(self, X: SequencesLike) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Training progress: one line per epoch on stderr, and a training-progress figure kept up to date.
+"""Training progress: one line per epoch on stderr, and the monitors a training tells.
 
 Each epoch reports the mean mini-batch loss and mini-batch accuracy over that epoch's
 mini-batches (``TrainingHistory.epoch_loss`` and ``epoch_accuracy``, as ``history.json``
@@ -14,60 +14,45 @@ Where the lines go (`ProgressPrinter`):
 - anything else (a file, a pipe, a CI log): plain lines on stderr with no control characters,
   for the first epoch, every `report_every` epochs (about 20 lines a training) and the last.
 
-`training_progress_plot` keeps MATLAB's training-progress figure (`plot_training_progress`)
-in a PNG file while training and, where a display exists, in a live window.
-`monitoring` tells a monitor of one's own (a `ProgressMonitor`) about every epoch, as
-`vowels serve` does to show a training job's progress. `training_run` makes the trainings of
-several networks one run (`vowels train` trains up to seven), whose epoch lines then say which
-network is training and the time left for the whole run.
+`monitoring` tells a monitor of one's own (a `ProgressMonitor`) about every epoch: the
+training-progress figure (`vowels.plots.training_progress_plot`) is one, and `vowels serve`
+shows a training job's progress with another. `training_run` makes the trainings of several
+networks one run (`vowels train` trains up to seven), whose epoch lines then say which network
+is training and the time left for the whole run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import math
 import numbers
-import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from .errors import ParameterError
-
-if TYPE_CHECKING:
-    from .training import TrainingHistory
 
 __all__ = [
     "EpochStatus",
     "ProgressMonitor",
     "RunStatus",
     "ProgressPrinter",
-    "TrainingPlot",
     "TrainingProgress",
     "check_verbose",
     "clock",
-    "display_available",
     "in_notebook",
     "monitoring",
-    "progress_plot_path",
     "report_every",
     "resolve_verbose",
-    "training_progress_plot",
     "training_run",
 ]
 
 MAX_LINES = 20
 """About how many lines a training writes where lines cannot be rewritten (`report_every`)."""
-PLOT_INTERVAL = 5.0
-"""Least time (s) between two renderings of the training-progress figure."""
-PLOT_OVERHEAD = 0.1
-"""Most of the training time that rendering the figure may take: renderings are spaced to keep it below."""
 
 
 # --- verbose -------------------------------------------------------------------------------
@@ -206,11 +191,12 @@ class EpochStatus:
 
 
 class ProgressMonitor(Protocol):
-    """What `TrainingProgress` tells: a training begins, an epoch ends, the training ends (or fails)."""
+    """What `TrainingProgress` tells: a training begins, an epoch ends (with the `TrainingHistory` so far,
+    passed on unread), the training ends (or fails)."""
 
     def start(self, n_epochs: int, n_batches: int) -> None: ...
 
-    def update(self, status: EpochStatus, history: TrainingHistory) -> None: ...
+    def update(self, status: EpochStatus, history: Any) -> None: ...
 
     def close(self) -> None: ...
 
@@ -305,7 +291,7 @@ class ProgressPrinter:
         self._write("\r" + line.ljust(self._width))
         self._width, self._open_line = len(line), True
 
-    def update(self, status: EpochStatus, history: TrainingHistory) -> None:
+    def update(self, status: EpochStatus, history: Any) -> None:
         if self._mode == "lines":
             if status.epoch == 1 or status.epoch % self._every == 0 or status.done:
                 self._write(status.line() + "\n")
@@ -356,158 +342,9 @@ class ProgressPrinter:
         return show
 
 
-# --- figure -------------------------------------------------------------------------------
+# --- monitors of one's own --------------------------------------------------------------
 
-_PLOTS: ContextVar[tuple[ProgressMonitor, ...]] = ContextVar("vowels_training_plots", default=())
-_NON_INTERACTIVE = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
-
-
-def display_available() -> bool:
-    """Whether a plot window can open: an interactive Matplotlib backend and, on Linux and the
-    BSDs, a ``DISPLAY`` or ``WAYLAND_DISPLAY`` to show it on."""
-    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return False
-    import matplotlib
-
-    backend = str(matplotlib.get_backend()).lower()
-    return backend not in _NON_INTERACTIVE and "inline" not in backend and not backend.startswith("module://")
-
-
-def progress_plot_path(out: str | os.PathLike[str]) -> Path:
-    """Where `vowels reproduce` and `vowels train --out OUT` keep the figure: ``OUT-training-progress.png``
-    beside OUT, since OUT itself appears only once written whole (`vowels.files.atomic_folder`)."""
-    out = Path(os.path.abspath(out)) if Path(out).name in ("", ".", "..") else Path(out)
-    return out.with_name(f"{out.name}-training-progress.png")
-
-
-class TrainingPlot:
-    """The training-progress figure of the training under way, in a PNG file and maybe a window.
-
-    Rendered after the first epoch, then at most every `interval` seconds (further apart if
-    rendering would take more than a tenth of the time) and after the last epoch; each file is
-    written atomically (`vowels.files.write_bytes`), so a viewer never reads half of one.
-
-    Parameters
-    ----------
-    path : path-like
-        PNG file, replaced on each rendering; its folder is created (and checked) at once.
-    window : bool or None, default=None
-        Also show the figure in a window; None opens one where `display_available`.
-    interval : float, default=PLOT_INTERVAL
-        Least seconds between two renderings.
-    """
-
-    def __init__(
-        self, path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
-    ) -> None:
-        from .files import check_writable
-
-        if not interval >= 0:
-            raise ParameterError(f"interval must be a number of seconds >= 0; got {interval!r}.")
-        self.path = Path(path)
-        check_writable(self.path.parent)
-        self.window = display_available() if window is None else bool(window)
-        self.interval = float(interval)
-        self.n_trainings = 0
-        self.n_renderings = 0
-        self.window_error: str | None = None
-        self._figure: Any = None
-        self._image: Any = None
-        self._due = 0.0
-
-    def start(self, n_epochs: int, n_batches: int) -> None:
-        self.n_trainings += 1
-        self._due = 0.0
-
-    def update(self, status: EpochStatus, history: TrainingHistory) -> None:
-        if time.perf_counter() < self._due and not status.done:
-            if self.window and self._figure is not None:
-                try:  # keep the window responsive between renderings
-                    self._figure.canvas.flush_events()
-                except Exception:  # closed or broken: the file goes on
-                    self.window = False
-            return
-        began = time.perf_counter()
-        self.render(status, history)
-        spent = time.perf_counter() - began
-        self._due = time.perf_counter() + max(self.interval, spent / PLOT_OVERHEAD)
-
-    def render(self, status: EpochStatus, history: TrainingHistory) -> bytes:
-        """Draw the figure of `history` now, write it to `path` and the window; returns the PNG."""
-        from .files import write_bytes
-        from .plots import plot_training_progress
-
-        figure = plot_training_progress(history)
-        which = f"Training {self.n_trainings} " if self.n_trainings > 1 else "Training "
-        if status.done:
-            title = f"{which}finished: {status.n_epochs} epochs in {clock(status.elapsed)}"
-        else:
-            title = f"{which}under way: epoch {status.epoch} of {status.n_epochs}, {clock(status.elapsed)} elapsed"
-            if status.remaining is not None:
-                title += f", about {clock(status.remaining)} left"
-        figure.suptitle(title, fontsize="medium")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        data = buffer.getvalue()
-        write_bytes(self.path, data)
-        self.n_renderings += 1
-        if self.window:
-            self._show(data)
-        return data
-
-    def _show(self, png: bytes) -> None:
-        import matplotlib.image
-        import matplotlib.pyplot as plt
-
-        pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
-        try:
-            if self._figure is None:
-                self._figure = plt.figure("vowels: training progress", figsize=(10, 6))
-                axes = self._figure.add_axes((0, 0, 1, 1))
-                axes.set_axis_off()
-                self._image = axes.imshow(pixels)
-                plt.show(block=False)
-            elif not plt.fignum_exists(self._figure.number):
-                self.window = False  # closed by the user: the file goes on
-                return
-            else:
-                self._image.set_data(pixels)
-            self._figure.canvas.draw_idle()
-            self._figure.canvas.flush_events()
-        except Exception as exc:  # any GUI toolkit's failure: the file goes on without a window
-            self.window, self.window_error = False, f"{type(exc).__name__}: {exc}"
-            print(
-                f"vowels: note: cannot show the training-progress window ({self.window_error}); "
-                f"the figure is still written to {self.path}.",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        """Nothing to release between trainings: the window stays until the process ends."""
-
-
-@contextlib.contextmanager
-def training_progress_plot(
-    path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
-) -> Iterator[TrainingPlot]:
-    """While the block runs, every training keeps its training-progress figure in `path` (MATLAB's
-    ``Plots="training-progress"``), and in a window where one can open (see `TrainingPlot`).
-
-    Examples
-    --------
-    >>> from vowels.progress import training_progress_plot
-    >>> with training_progress_plot("runs/progress.png") as plot:  # doctest: +SKIP
-    ...     clf.fit(train)
-    """
-    plot = TrainingPlot(path, window=window, interval=interval)
-    token = _PLOTS.set((*_PLOTS.get(), plot))
-    try:
-        yield plot
-    finally:
-        _PLOTS.reset(token)
+_MONITORS: ContextVar[tuple[ProgressMonitor, ...]] = ContextVar("vowels_training_monitors", default=())
 
 
 @contextlib.contextmanager
@@ -547,11 +384,11 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
                 f"monitor must have start, update and close methods (vowels.progress.ProgressMonitor); "
                 f"{type(monitor).__name__} has no {method}()."
             )
-    token = _PLOTS.set((*_PLOTS.get(), monitor))
+    token = _MONITORS.set((*_MONITORS.get(), monitor))
     try:
         yield monitor
     finally:
-        _PLOTS.reset(token)
+        _MONITORS.reset(token)
 
 
 # --- a run of several trainings ---------------------------------------------------------
@@ -620,7 +457,7 @@ def training_run(n_networks: int, n_epochs: int) -> Iterator[None]:
 
 class TrainingProgress:
     """The monitors of one training: a `ProgressPrinter` if `verbose`, and every active
-    `training_progress_plot` and `monitoring` monitor; times the epochs and tells each monitor.
+    `monitoring` monitor; times the epochs and tells each monitor.
 
     Use as a context manager around the epochs, calling `epoch_done` after each.
     """
@@ -628,7 +465,7 @@ class TrainingProgress:
     def __init__(self, n_epochs: int, n_batches: int, *, verbose: int | str = 1) -> None:
         self.n_epochs, self.n_batches = n_epochs, n_batches
         printer: Sequence[ProgressMonitor] = [ProgressPrinter()] if resolve_verbose(verbose) else []
-        self.monitors: list[ProgressMonitor] = [*printer, *_PLOTS.get()]
+        self.monitors: list[ProgressMonitor] = [*printer, *_MONITORS.get()]
 
     def __enter__(self) -> TrainingProgress:
         self._run = _RUN.get()

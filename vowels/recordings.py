@@ -791,15 +791,15 @@ class RecordingClassifier:
         if classifier.mode is None or classifier.n_hidden is None:
             raise BundleError(f"{where}: a {classifier.architecture} network cannot be a recordings model; retrain it.")
         try:
-            options = classifier.options_
+            options = metadata.options
             model = cls(
                 features=FeatureConfig.from_dict(metadata.features),
                 mode=classifier.mode,
                 n_hidden=classifier.n_hidden,
                 architecture=classifier.architecture,
-                max_epochs=options.max_epochs,
-                mini_batch_size=options.mini_batch_size,
-                learning_rate=options.initial_learn_rate,
+                max_epochs=options["max_epochs"],
+                mini_batch_size=options["mini_batch_size"],
+                learning_rate=options["initial_learn_rate"],
                 window_seconds=metadata.entries["windows"]["seconds"],
                 window_hop_seconds=metadata.entries["windows"]["hop_seconds"],
                 random_state=classifier.random_state,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .augmentation import Augmentation
-from .batching import PADDING_DIRECTIONS, length_order, minibatch_indices, padded_batches
+from .batching import PADDING_DIRECTIONS, batching_of, length_order, minibatch_indices, padded_batches
 from .errors import ParameterError
 from .limits import MAX_SEED
 from .progress import TrainingProgress, check_verbose
@@ -101,14 +101,6 @@ class TrainingOptions:
         if unknown:
             raise ParameterError(f"unknown training options {unknown}; known: {sorted(cls.__dataclass_fields__)}.")
         return cls(**values)
-
-    def batching(self) -> dict:
-        """Batch size, padding side and value for `vowels.batching.padded_batches` and `predict_in_batches`."""
-        return {
-            "batch_size": self.mini_batch_size,
-            "padding": self.sequence_padding_direction,
-            "value": self.sequence_padding_value,
-        }
 
     def optimizer(self) -> Any:
         """A Keras Adam optimiser with these options."""
@@ -224,7 +216,7 @@ def _epoch_batches(
         sequences,
         drop_last=_drops_last(options, len(sequences)),
         order=order,
-        **options.batching(),
+        **batching_of(options.to_dict()),
     )
     return [x for _, x in batches], [codes[indices] for indices, _ in batches]
 
@@ -344,7 +336,7 @@ def train_network(
         0 silent; 1 a line per epoch on stderr with the epoch's mean mini-batch loss and
         accuracy, the time elapsed and an estimate of the time left (rewritten in place on a
         terminal, plain lines in a file; see `vowels.progress`); ``"auto"`` 1 in a notebook or
-        at the Python prompt, else 0. A `vowels.progress.training_progress_plot` in force is
+        at the Python prompt, else 0. A `vowels.plots.training_progress_plot` in force is
         kept up to date whatever `verbose`.
     loop : {"auto", "graph", "batch"}, default="auto"
         ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);

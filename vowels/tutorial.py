@@ -18,18 +18,15 @@ from .ensemble import FamilyEnsemble
 from .errors import ParameterError
 from .evaluation import Evaluation, evaluate_predictions
 from .files import FORMAT_VERSION, check_creatable, check_free, write_json
-from .names import RECURRENT
 from .provenance import machine_summary
+from .recipes import recipe_mode, recipe_params
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
 from .training import TrainingHistory, check_seed
 
 __all__ = [
-    "RECIPES",
     "SeedsRun",
     "TutorialRun",
     "make_classifier",
-    "recipe_mode",
-    "recipe_params",
     "reproduce",
     "reproduce_seeds",
     "score_on_test_set",
@@ -69,65 +66,6 @@ def predictions_csv(test: Utterances, predicted: np.ndarray, probabilities: np.n
     return buffer.getvalue()
 
 
-RECIPES: dict[str, dict] = {
-    "matlab": {"mode": "matlab"},
-    "best": {
-        "mode": "masked",
-        "delta_width": 3,
-        "standardize": True,
-        "dropout": 0.3,
-        "time_warp": 0.2,
-        "noise": 0.05,
-        "n_members": 5,
-    },
-    "stacked": {"mode": "masked", "n_layers": 2},
-    "lstm": {"architecture": "lstm", "mode": "masked"},
-    "dnn": {"architecture": "dnn", "standardize": True},
-    "fcn": {"architecture": "fcn"},
-    "ensemble": {"recipes": ["fcn", "best"]},
-}
-"""Named classifier settings. ``matlab``: the tutorial, faithfully. ``best``: chosen by 5-fold
-cross-validation on the 270 training utterances only (scripts/cv_recipes.py,
-reports/cv_recipes.md): five masked BiLSTMs side by side, their probabilities averaged, on
-standardised LPC cepstra with appended 3-frame slopes, dropout 0.3 on each BiLSTM's output,
-and every training sequence time-warped (length x U(0.8, 1.2)) and noised (sd 0.05) anew each
-epoch; training options are the tutorial's.
-
-The others were fixed before any of them scored the test set, and none was tuned: ``stacked``
-two masked BiLSTM layers; ``lstm`` one forward-only LSTM over the true frames (it can stream);
-``dnn`` the frame-level network on standardised frames (`vowels.families`); ``fcn`` Wang et
-al.'s FCN exactly as dl-4-tsc trains it (`vowels.fitting`); ``ensemble`` the mean of the
-``fcn`` and ``best`` probabilities (`vowels.ensemble.FamilyEnsemble`), the rule written down
-before scoring, which cross-validation on the training set later chose among every mean of
-two or more recipes (scripts/cv_ensemble.py, reports/cv_ensemble.md). All but ``matlab``,
-``best`` and ``stacked``'s layers keep the tutorial's training options except where the family
-has its own (`vowels.classifier.FAMILY_OPTIONS`)."""
-
-
-def recipe_params(recipe: str, mode: str | None = None) -> dict:
-    """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
-    if recipe not in RECIPES:
-        raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
-    if mode is not None and not _has_lstm(recipe):
-        raise ParameterError(
-            f"mode sets what a (Bi)LSTM's last output is; recipe {recipe!r} has no LSTM of its own. Leave mode out."
-        )
-    return {**RECIPES[recipe], **({"mode": mode} if mode is not None else {})}
-
-
-def _has_lstm(recipe: str) -> bool:
-    """Whether `recipe` is one (Bi)LSTM network, whose mode can be chosen."""
-    settings = RECIPES[recipe]
-    return "recipes" not in settings and settings.get("architecture", "bilstm") in RECURRENT
-
-
-def recipe_mode(recipe: str, mode: str | None = None) -> str | None:
-    """The (Bi)LSTM mode `recipe` trains in: `mode` if given, else its own (``matlab`` by default); None for
-    a recipe without an LSTM of its own (the DNN, the FCN, the ensemble)."""
-    params = recipe_params(recipe, mode)
-    return params.get("mode", "matlab") if _has_lstm(recipe) else None
-
-
 def make_classifier(recipe: str, *, mode: str | None = None, **settings: Any) -> SpeakerClassifier | FamilyEnsemble:
     """An unfitted estimator for `recipe`: a `SpeakerClassifier`, or a `FamilyEnsemble` of recipes.
 
@@ -163,7 +101,7 @@ def reproduce(
     mode : {"matlab", "padded", "masked"}, default=None
         None: the recipe's mode (``matlab`` for the ``matlab`` recipe).
     recipe : str, default="matlab"
-        A name in `RECIPES`.
+        A name in `vowels.recipes.RECIPES`.
     out : path-like or None, default="runs/reproduce"
         Folder for ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``;
         None writes nothing. Existing results there are replaced only with `force`.

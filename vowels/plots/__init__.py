@@ -9,29 +9,28 @@ of their own (`padding_layout`, `padding_cost_table`, `epoch_starts`, `smooth`,
 One module per source of data: ``_tutorial`` (the bundled Japanese Vowels data),
 ``_padding_cost`` (the padding experiment), ``_run`` (a trained run), ``_recording`` (one
 audio file), ``_openset`` (open-set scores of enrolled speakers and strangers), ``_stream`` (a
-forward-only LSTM's answers as frames arrive), ``_writing``
-(`write_figures`, behind `vowels plot`), ``_style`` (palette).
+forward-only LSTM's answers as frames arrive), ``_live`` (the training under way, kept up to
+date by a `vowels.progress` monitor), ``_style`` (palette). `vowels.workflows.figures` reads what
+`vowels plot` draws from.
 """
 
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ..names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
-
 if TYPE_CHECKING:
+    from ._live import TrainingPlot, display_available, progress_plot_path, training_progress_plot
     from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set
     from ._padding_cost import default_padding_results, load_padding_results, padding_cost, padding_cost_table
-    from ._recording import RecordingData, features_of_bundle, plot_recording, recording_data
+    from ._recording import RecordingData, plot_recording, recording_data
     from ._run import (
         ConfusionData,
         confusion_data,
         epoch_starts,
-        load_run,
         plot_confusion,
         plot_training_progress,
         smooth,
     )
-    from ._stream import StreamData, plot_stream, stream_data, stream_of_file
+    from ._stream import StreamData, plot_stream, stream_data
     from ._style import OKABE_ITO
     from ._tutorial import (
         FRAME_HOP_MS,
@@ -44,26 +43,20 @@ if TYPE_CHECKING:
     from ._writing import write_figures
 
 __all__ = [
-    "DATA_FIGURES",
-    "FIGURES",
-    "FORMATS",
     "FRAME_HOP_MS",
-    "MODEL_FIGURES",
     "OKABE_ITO",
-    "RECORDING_FIGURES",
-    "RUN_FIGURES",
     "ConfusionData",
     "OpenSetData",
     "PaddingLayout",
     "RecordingData",
     "StreamData",
+    "TrainingPlot",
     "calibration_scores",
     "confusion_data",
     "default_padding_results",
+    "display_available",
     "epoch_starts",
-    "features_of_bundle",
     "load_padding_results",
-    "load_run",
     "open_set_data",
     "padding_cost",
     "padding_cost_table",
@@ -76,10 +69,11 @@ __all__ = [
     "plot_sequence_lengths",
     "plot_stream",
     "plot_training_progress",
+    "progress_plot_path",
     "recording_data",
     "smooth",
     "stream_data",
-    "stream_of_file",
+    "training_progress_plot",
     "write_figures",
 ]
 
@@ -91,13 +85,13 @@ _LAZY = {
     "PaddingLayout": "._tutorial",
     "RecordingData": "._recording",
     "StreamData": "._stream",
+    "TrainingPlot": "._live",
     "calibration_scores": "._openset",
     "confusion_data": "._run",
     "default_padding_results": "._padding_cost",
+    "display_available": "._live",
     "epoch_starts": "._run",
-    "features_of_bundle": "._recording",
     "load_padding_results": "._padding_cost",
-    "load_run": "._run",
     "open_set_data": "._openset",
     "padding_cost": "._padding_cost",
     "padding_cost_table": "._padding_cost",
@@ -110,14 +104,15 @@ _LAZY = {
     "plot_sequence_lengths": "._tutorial",
     "plot_stream": "._stream",
     "plot_training_progress": "._run",
+    "progress_plot_path": "._live",
     "recording_data": "._recording",
     "smooth": "._run",
     "stream_data": "._stream",
-    "stream_of_file": "._stream",
+    "training_progress_plot": "._live",
     "write_figures": "._writing",
 }
-"""Where each figure function lives: loaded on first use, so that importing `vowels.plots` (as the
-command line does for the figure names) loads neither NumPy nor matplotlib."""
+"""Where each figure function lives: loaded on first use, so that importing `vowels.plots` loads
+neither NumPy nor matplotlib."""
 
 
 def __getattr__(name: str) -> object:

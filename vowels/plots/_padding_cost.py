@@ -126,14 +126,13 @@ def padding_cost_table(results: dict) -> list[dict]:
     return table
 
 
-def padding_cost(results: dict | str | os.PathLike[str] | None = None) -> Figure:
+def padding_cost(results: dict) -> Figure:
     """What padding costs: padding frames, seconds per epoch and test accuracy per variant.
 
     Parameters
     ----------
-    results : dict or path-like, default=None
-        Output of ``scripts/padding_experiment.py``; None reads the project's measurements
-        shipped with the package (`default_padding_results`).
+    results : dict
+        Output of ``scripts/padding_experiment.py``, as `load_padding_results` reads it.
 
     Returns
     -------
@@ -142,8 +141,6 @@ def padding_cost(results: dict | str | os.PathLike[str] | None = None) -> Figure
         order and padding direction, in the order of `padding_cost_table`; the figure's x label
         (``get_supxlabel``) says whose measurements they are, on what machine and when.
     """
-    if not isinstance(results, dict):
-        results = load_padding_results(results)
     table = padding_cost_table(results)
     orders = list(dict.fromkeys(row["order"] for row in table))
     directions = list(dict.fromkeys(row["padding"] for row in table))

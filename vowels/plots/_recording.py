@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import BundleError, ParameterError
+from ..errors import ParameterError
 from ..features import FeatureConfig
 from ..preprocessing import Preprocessing
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
@@ -22,9 +22,7 @@ from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..bundle import BundleMetadata
-
-__all__ = ["RecordingData", "features_of_bundle", "plot_recording", "recording_data"]
+__all__ = ["RecordingData", "plot_recording", "recording_data"]
 
 _SCALING = {  # scaling -> (title of the features panel, label of its colour bar)
     "model": ("Features as the model sees them", "standardised\n(model's training statistics)"),
@@ -92,7 +90,7 @@ def recording_data(
     features : FeatureConfig, default=None
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
     preprocessing : Preprocessing, default=None
-        A model's deltas and standardisation (`features_of_bundle`); None applies the config's
+        A model's deltas and standardisation (`vowels.recordings.bundle_preprocessing`); None applies the config's
         deltas and, when ``features.standardize``, standardises over this recording's frames.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
@@ -147,47 +145,14 @@ def recording_data(
     )
 
 
-def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """The feature settings and the network's preprocessing of a model bundle trained on recordings.
-
-    Returns None for a Japanese Vowels bundle (it has no feature settings). Reads only
-    ``metadata.json`` (after `vowels.bundle.read_bundle` checks the bundle).
-    """
-    from ..bundle import read_bundle
-
-    return features_of(read_bundle(path), path)
-
-
-def features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """`features_of_bundle` from the bundle's metadata, already read and checked (from `path`)."""
-    from ..bundle import METADATA_FILE
-
-    if metadata.features is None:
-        return None
-    try:
-        return FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
-
-
 def _describe(config: FeatureConfig) -> str:
     name = "MFCC" if config.kind == "mfcc" else "LPC cepstrum"
     deltas = " + deltas" if config.deltas else ""
     return f"{config.n_coefficients} {name}{deltas}, {config.window_ms:g} ms window, {config.hop_ms:g} ms hop"
 
 
-def plot_recording(
-    recording: RecordingData | str | os.PathLike[str],
-    features: FeatureConfig | None = None,
-    *,
-    preprocessing: Preprocessing | None = None,
-) -> Figure:
-    """Waveform, spectrogram and features of one recording, stacked on a shared time axis (s).
-
-    Parameters
-    ----------
-    recording : RecordingData or path-like
-        From `recording_data`, or an audio file to read with `features` and `preprocessing`.
+def plot_recording(data: RecordingData) -> Figure:
+    """Waveform, spectrogram and features of one recording (`recording_data`), stacked on a shared time axis (s).
 
     Returns
     -------
@@ -196,11 +161,6 @@ def plot_recording(
         spectrogram (an image of ``spectrogram_db``, frequency in kHz); axes 2 the features
         (an image of ``shown.T``, feature 1 at the bottom); axes 3 and 4 their colour bars.
     """
-    data = (
-        recording
-        if isinstance(recording, RecordingData)
-        else recording_data(recording, features, preprocessing=preprocessing)
-    )
     config = data.config
     sr, hop = config.sample_rate, config.hop_length
     n_frames, n_features = data.shown.shape

@@ -1,11 +1,11 @@
 """Figures of a trained run: training progress from its history, the test set's confusion matrix.
 
-A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `vowels.runs.load_run` reads it.
+A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `vowels.runs.load_run` reads it,
+and these functions draw what it read.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..runs import load_run
 from ..training import TrainingHistory
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 
@@ -29,7 +28,6 @@ __all__ = [
     "ConfusionData",
     "confusion_data",
     "epoch_starts",
-    "load_run",
     "plot_confusion",
     "plot_training_progress",
     "smooth",
@@ -64,21 +62,13 @@ def epoch_starts(iteration_epoch: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]]) + 1
 
 
-def _history(source: TrainingHistory | dict | str | os.PathLike[str]) -> TrainingHistory:
-    if isinstance(source, TrainingHistory):
-        return source
-    if isinstance(source, dict):
-        return TrainingHistory.from_dict(source)
-    return TrainingHistory.from_dict(load_run(source)["history"])
-
-
-def plot_training_progress(history: TrainingHistory | dict | str | os.PathLike[str], *, weight: float = 0.6) -> Figure:
+def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0.6) -> Figure:
     """Mini-batch accuracy and loss of every iteration, raw and smoothed, epochs marked.
 
     Parameters
     ----------
-    history : TrainingHistory, dict or path-like
-        A `TrainingHistory`, the content of a run's ``history.json``, or a run folder.
+    history : TrainingHistory or dict
+        A `TrainingHistory`, or the content of a run's ``history.json``.
     weight : float, default=0.6
         Smoothing weight of `smooth`.
 
@@ -88,7 +78,7 @@ def plot_training_progress(history: TrainingHistory | dict | str | os.PathLike[s
         Axes 0 accuracy (%), axes 1 loss; in each, line 0 is raw and line 1 smoothed, against
         the iteration number (1-based).
     """
-    history = _history(history)
+    history = history if isinstance(history, TrainingHistory) else TrainingHistory.from_dict(history)
     if not history.iteration_loss:
         raise DataError("the training history is empty; a model loaded from a bundle has none, use its run folder.")
     iterations = np.arange(1, len(history.iteration_loss) + 1)
@@ -163,17 +153,16 @@ class ConfusionData:
         return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
 
-def confusion_data(source: Evaluation | dict | str | os.PathLike[str]) -> ConfusionData:
-    """The confusion matrix of an `Evaluation`, a ``metrics.json`` dict, or a run folder."""
+def confusion_data(source: Evaluation | dict) -> ConfusionData:
+    """The confusion matrix of an `Evaluation` or a ``metrics.json`` dict."""
     from ..evaluation import Evaluation
 
     if isinstance(source, Evaluation):
         return ConfusionData(
             source.speakers, np.asarray(source.confusion), np.asarray(source.recall), float(source.accuracy)
         )
-    metrics = source if isinstance(source, dict) else load_run(source)["metrics"]
     try:
-        evaluation = metrics["evaluation"]
+        evaluation = source["evaluation"]
         speakers = tuple(str(s) for s in evaluation["speakers"])
         confusion = np.asarray(evaluation["confusion"], dtype=np.int64)
         recall = np.array([evaluation["per_speaker"][s]["recall"] for s in speakers], dtype=np.float64)
@@ -198,7 +187,7 @@ def _rows_of(matrix: Axes) -> Callable[[_AxesBase, Any], Bbox]:
     return locate
 
 
-def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title: str = "Test set") -> Figure:
+def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Figure:
     """Confusion matrix (rows true speaker, columns predicted) with per-speaker recall.
 
     Each cell is coloured by the fraction of the true speaker's utterances it holds (the rows
@@ -208,8 +197,8 @@ def plot_confusion(source: Evaluation | dict | str | os.PathLike[str], *, title:
 
     Parameters
     ----------
-    source : Evaluation, dict or path-like
-        What `confusion_data` reads: an `Evaluation`, a ``metrics.json`` dict or a run folder.
+    source : Evaluation or dict
+        What `confusion_data` reads: an `Evaluation` or a ``metrics.json`` dict.
     title : str, default="Test set"
         Start of the matrix's title, followed by the accuracy.
 

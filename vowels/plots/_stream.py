@@ -8,21 +8,19 @@ holds every number drawn.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import AudioError, ParameterError
+from ..errors import ParameterError
 from ._style import LINE_COLOURS, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["StreamData", "plot_stream", "stream_data", "stream_of_file"]
+__all__ = ["StreamData", "plot_stream", "stream_data"]
 
 SHOWN_SPEAKERS = len(LINE_COLOURS)
 """Speakers drawn in colour, those with the highest probability at any point; the rest are grey."""
@@ -72,24 +70,6 @@ def stream_data(seconds: np.ndarray, probabilities: np.ndarray, classes: Sequenc
     if seconds.shape != (len(probabilities),) or np.any(np.diff(seconds) <= 0):
         raise ParameterError(f"seconds must be {len(probabilities)} increasing times, one per answer.")
     return StreamData(seconds, probabilities, tuple(str(c) for c in classes), title)
-
-
-def stream_of_file(
-    model: str | os.PathLike[str], audio: str | os.PathLike[str], *, chunk_seconds: float = 0.1
-) -> StreamData:
-    """The answers of a forward-only recordings `model` as `audio` arrives, every `chunk_seconds`."""
-    from ..extraction import extract_files
-    from ..recordings import RecordingClassifier
-
-    classifier = RecordingClassifier.load(model, engine="fast")
-    (sequence,), failures = extract_files([audio], classifier.features_, dsp=classifier.dsp_)
-    if sequence is None:
-        raise AudioError(failures[0].message)
-    seconds, probabilities = classifier.stream(sequence, chunk_seconds=chunk_seconds)
-    title = (
-        f"{Path(audio).name} as it arrives, every {chunk_seconds:g} s ({Path(model).resolve().name}, forward-only LSTM)"
-    )
-    return stream_data(seconds, probabilities, [str(c) for c in classifier.classes_], title=title)
 
 
 def plot_stream(data: StreamData) -> Figure:

@@ -30,12 +30,6 @@ FRAME_HOP_MS = 6.4
 """Hop between Japanese Vowels frames, in ms (25.6 ms windows at 10 kHz, Kudo et al. 1999)."""
 
 
-def _training_set(utterances: Utterances | None) -> Utterances:
-    from ..datasets import load_japanese_vowels
-
-    return load_japanese_vowels("train") if utterances is None else utterances
-
-
 # --- features ---------------------------------------------------------------------------
 
 
@@ -44,15 +38,12 @@ def check_observation(observation: int, n: int) -> None:
         raise ParameterError(f"observation must be a whole number from 1 to {n}; got {observation!r}.")
 
 
-def plot_features(
-    utterances: Utterances | None = None, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS
-) -> Figure:
+def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS) -> Figure:
     """The coefficients of one utterance over time, one line per feature (MATLAB's first figure).
 
     Parameters
     ----------
-    utterances : Utterances, default=None
-        None loads the Japanese Vowels training set.
+    utterances : Utterances
     observation : int, default=1
         Which utterance, counted from 1 as in MATLAB ("training observation 1").
     hop_ms : float, default=6.4
@@ -65,7 +56,6 @@ def plot_features(
     """
     from matplotlib.ticker import MaxNLocator
 
-    utterances = _training_set(utterances)
     check_observation(observation, len(utterances))
     if not hop_ms > 0:
         raise ParameterError(f"hop_ms must be a number > 0 (ms); got {hop_ms!r}.")
@@ -100,7 +90,7 @@ def plot_features(
 # --- sequence lengths -------------------------------------------------------------------
 
 
-def plot_sequence_lengths(utterances: Utterances | None = None) -> Figure:
+def plot_sequence_lengths(utterances: Utterances) -> Figure:
     """Bar charts of the sequence lengths (frames) before and after sorting by length.
 
     Returns
@@ -109,7 +99,6 @@ def plot_sequence_lengths(utterances: Utterances | None = None) -> Figure:
         Two axes: "before" bars are the lengths in the given order, "after" bars the same
         lengths in `batching.length_order`.
     """
-    utterances = _training_set(utterances)
     lengths = utterances.lengths
     fig = new_figure(9, 5.2)
     axes = fig.subplots(2, 1, sharey=True)
@@ -178,7 +167,7 @@ def padding_layout(lengths: Sequence[int] | np.ndarray, *, batch_size: int = 27,
     return PaddingLayout(order, ordered, padding, starts, stats)
 
 
-def plot_padding(utterances: Utterances | None = None, *, batch_size: int = 27) -> Figure:
+def plot_padding(utterances: Utterances, *, batch_size: int = 27) -> Figure:
     """Mini-batches padded to their longest sequence, unsorted against sorted.
 
     Each bar is one sequence: its true length (frames) and, stacked on it, the padding its
@@ -191,7 +180,6 @@ def plot_padding(utterances: Utterances | None = None, *, batch_size: int = 27) 
         Axes 0 unsorted (as stored), axes 1 sorted by length; each holds two bar containers,
         true lengths then padding.
     """
-    utterances = _training_set(utterances)
     fig = new_figure(9, 5.6)
     axes = fig.subplots(2, 1, sharey=True)
     for ax, sort, name in ((axes[0], False, "Unsorted (as stored)"), (axes[1], True, "Sorted by length")):

@@ -20,6 +20,7 @@ from ..bundle import BundleMetadata, read_bundle
 from ..errors import DataError, ParameterError
 from ..evaluation import Evaluation, evaluate_predictions
 from ..provenance import library_versions, machine_summary
+from ..recipes import recipe_words
 from ..training import TrainingHistory
 from ._report import Prediction, Report
 from ._stats import add_seed_intervals, error_interval
@@ -159,12 +160,6 @@ def _open_set(
         "operating_point": None if point is None else point.to_dict(),
         "skipped": [{"path": f.path, "message": f.message} for f in failures],
     }
-
-
-def _recipe_words(recipe: str, mode: str | None) -> str:
-    """``MATLAB recipe (matlab mode)``, ``recipe best (masked mode)``, ``recipe fcn``: what a run trained."""
-    name = "MATLAB recipe" if recipe == "matlab" else f"recipe {recipe}"
-    return name if mode is None else f"{name} ({mode} mode)"
 
 
 def _network_words(metadata: BundleMetadata) -> str:
@@ -338,7 +333,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     )
     return _assemble(
         start,
-        title=f"Japanese Vowels, {_recipe_words(metrics.get('recipe', 'matlab'), metrics.get('mode'))}",
+        title=f"Japanese Vowels, {recipe_words(metrics.get('recipe', 'matlab'), metrics.get('mode'))}",
         origin=_origin(
             "run",
             run,

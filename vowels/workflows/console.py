@@ -10,11 +10,9 @@ message stays one line; CSV output keeps them, in quoted fields.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from enum import IntEnum
 from typing import Any, TextIO
 
@@ -121,16 +119,3 @@ class Console:
         if lowered is not None:
             self.problem(f"vowels: warning: {lowered}")
         return n_jobs
-
-    def training_plot(self, plots: str, out: str | os.PathLike[str]) -> AbstractContextManager[object]:
-        """``plots="training-progress"``: the figure beside `out` kept up to date while training
-        (`vowels.progress.training_progress_plot`), said in a note; ``"none"``: nothing."""
-        if plots != "training-progress":
-            return nullcontext()
-        from ..progress import display_available, progress_plot_path, training_progress_plot
-
-        path = progress_plot_path(out)
-        window = display_available()
-        where = "and in a window" if window else "(no display, so no window)"
-        self.note(f"Training progress: {path}, redrawn every few seconds while training {where}.")
-        return training_progress_plot(path, window=window)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..limits import MAX_SEED
+from ..recipes import FAMILY_NAMES, recipe_mode, recipe_words
 from .console import Console, ExitStatus
 
 __all__ = ["reproduce", "reproduce_line"]
@@ -17,17 +18,6 @@ _MODES = {
     "padded": "backward LSTM state after the whole padded sequence",
     "masked": "each direction's state after the true frames only (--mode masked)",
 }
-_FAMILIES = {
-    "dnn": "a frame-level network whose frames vote",
-    "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
-    "ensemble": "the mean of the fcn and best recipes' probabilities",
-}
-
-
-def _recipe_words(metrics: dict, *, mode: str | None, recipe: str) -> str:
-    """``mode matlab, 100 epochs`` for a (Bi)LSTM; ``recipe fcn, 2000 epochs`` for the others."""
-    what = f"mode {mode}" if mode is not None else f"recipe {recipe}"
-    return f"{what}, {metrics['epochs']} epochs"
 
 
 def reproduce_line(metrics: dict, *, mode: str | None, recipe: str) -> str:
@@ -36,7 +26,7 @@ def reproduce_line(metrics: dict, *, mode: str | None, recipe: str) -> str:
     return (
         f"Test accuracy: {100 * metrics['accuracy']:.2f}% "
         f"({metrics['n_test'] - metrics['n_errors']}/{metrics['n_test']}), "
-        f"{_recipe_words(metrics, mode=mode, recipe=recipe)}, seed {metrics['seed']}, "
+        f"{recipe_words(recipe, mode)}, {metrics['epochs']} epochs, seed {metrics['seed']}, "
         f"trained in {metrics['train_seconds']:.1f} s"
     )
 
@@ -52,12 +42,10 @@ def reproduce(
     out: str,
     data: str | None,
     force: bool,
-    plots: str = "none",
 ) -> int:
     """Train the BiLSTM of MATLAB's 'Sequence Classification Using Deep Learning' on the Japanese Vowels
     training set and score it on the test set. Writes OUT/metrics.json, history.json, predictions.csv and the
     model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, and OUT/seeds.json)."""
-    from ..tutorial import recipe_mode
     from ..tutorial import reproduce as reproduce_one
 
     if seeds is not None and seed + seeds - 1 > MAX_SEED:
@@ -67,7 +55,7 @@ def reproduce(
         )
     mode = recipe_mode(recipe, mode)
     if mode is None:
-        console.note(f"Recipe: {recipe} ({_FAMILIES[recipe]}).")
+        console.note(f"Recipe: {recipe} ({FAMILY_NAMES[recipe]}).")
     else:
         console.note(f"Recipe: {recipe}. Mode: {mode} ({_MODES[mode]}).")
     if mode == "matlab" and recipe == "matlab":
@@ -80,10 +68,9 @@ def reproduce(
         "data": data,
         "force": force,
     }
-    with console.training_plot(plots, out):
-        if seeds is not None:
-            return _reproduce_seeds(console, seeds, seed, settings)
-        run = reproduce_one(seed=seed, verbose=0 if console.quiet else 1, **settings)
+    if seeds is not None:
+        return _reproduce_seeds(console, seeds, seed, settings)
+    run = reproduce_one(seed=seed, verbose=0 if console.quiet else 1, **settings)
     console.result(reproduce_line(run.metrics, mode=mode, recipe=recipe))
     where = Path(out)
     console.note(
@@ -108,7 +95,8 @@ def _reproduce_seeds(console: Console, n_seeds: int, seed: int, settings: dict) 
     console.result(
         f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
         f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
-        f"max {100 * acc['max']:.2f}%, {_recipe_words(done.summary, mode=settings['mode'], recipe=settings['recipe'])}"
+        f"max {100 * acc['max']:.2f}%, {recipe_words(settings['recipe'], settings['mode'])}, "
+        f"{done.summary['epochs']} epochs"
     )
     out = settings["out"]
     console.note(

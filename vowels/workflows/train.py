@@ -83,8 +83,7 @@ def train(console: Console, *, source: str, out: str, sample_rate: int | None, k
         f"{model.architecture}, mode {model.mode}, {model.max_epochs} epochs, seed {model.random_state}.",
         f"Recordings {data.describe_rates()}.",
     )
-    with console.training_plot(options["plots"], out):
-        model.fit(data)
+    model.fit(data)
     v, point = model.validation_, model.operating_point_
     if "accuracy" in v:
         console.result(

@@ -1,0 +1,95 @@
+"""The recipes of `vowels reproduce`: named estimator settings, as data (no NumPy), which the command
+line offers, the tutorial and `vowels.ensemble.FamilyEnsemble` build and the reports describe."""
+
+from __future__ import annotations
+
+from .errors import ParameterError
+from .names import RECURRENT
+
+RECIPES: dict[str, dict] = {
+    "matlab": {"mode": "matlab"},
+    "best": {
+        "mode": "masked",
+        "delta_width": 3,
+        "standardize": True,
+        "dropout": 0.3,
+        "time_warp": 0.2,
+        "noise": 0.05,
+        "n_members": 5,
+    },
+    "stacked": {"mode": "masked", "n_layers": 2},
+    "lstm": {"architecture": "lstm", "mode": "masked"},
+    "dnn": {"architecture": "dnn", "standardize": True},
+    "fcn": {"architecture": "fcn"},
+    "ensemble": {"recipes": ["fcn", "best"]},
+}
+"""Named classifier settings. ``matlab``: the tutorial, faithfully. ``best``: chosen by 5-fold
+cross-validation on the 270 training utterances only (scripts/cv_recipes.py,
+reports/cv_recipes.md): five masked BiLSTMs side by side, their probabilities averaged, on
+standardised LPC cepstra with appended 3-frame slopes, dropout 0.3 on each BiLSTM's output,
+and every training sequence time-warped (length x U(0.8, 1.2)) and noised (sd 0.05) anew each
+epoch; training options are the tutorial's.
+
+The others were fixed before any of them scored the test set, and none was tuned: ``stacked``
+two masked BiLSTM layers; ``lstm`` one forward-only LSTM over the true frames (it can stream);
+``dnn`` the frame-level network on standardised frames (`vowels.families`); ``fcn`` Wang et
+al.'s FCN exactly as dl-4-tsc trains it (`vowels.fitting`); ``ensemble`` the mean of the
+``fcn`` and ``best`` probabilities (`vowels.ensemble.FamilyEnsemble`), the rule written down
+before scoring, which cross-validation on the training set later chose among every mean of
+two or more recipes (scripts/cv_ensemble.py, reports/cv_ensemble.md). All but ``matlab``,
+``best`` and ``stacked``'s layers keep the tutorial's training options except where the family
+has its own (`FAMILY_OPTIONS`)."""
+
+
+RECIPE_NAMES = tuple(RECIPES)
+"""The recipes' names, in the order the command line offers them."""
+
+
+def recipe_params(recipe: str, mode: str | None = None) -> dict:
+    """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
+    if recipe not in RECIPES:
+        raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
+    if mode is not None and not _has_lstm(recipe):
+        raise ParameterError(
+            f"mode sets what a (Bi)LSTM's last output is; recipe {recipe!r} has no LSTM of its own. Leave mode out."
+        )
+    return {**RECIPES[recipe], **({"mode": mode} if mode is not None else {})}
+
+
+def _has_lstm(recipe: str) -> bool:
+    """Whether `recipe` is one (Bi)LSTM network, whose mode can be chosen."""
+    settings = RECIPES[recipe]
+    return "recipes" not in settings and settings.get("architecture", "bilstm") in RECURRENT
+
+
+def recipe_mode(recipe: str, mode: str | None = None) -> str | None:
+    """The (Bi)LSTM mode `recipe` trains in: `mode` if given, else its own (``matlab`` by default); None for
+    a recipe without an LSTM of its own (the DNN, the FCN, the ensemble)."""
+    params = recipe_params(recipe, mode)
+    return params.get("mode", "matlab") if _has_lstm(recipe) else None
+
+
+def recipe_words(recipe: str, mode: str | None) -> str:
+    """``MATLAB recipe (matlab mode)``, ``recipe best (masked mode)``, ``recipe fcn``: what a run trained."""
+    name = "MATLAB recipe" if recipe == "matlab" else f"recipe {recipe}"
+    return name if mode is None else f"{name} ({mode} mode)"
+
+
+FAMILY_NAMES = {
+    "dnn": "a frame-level network whose frames vote",
+    "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
+    "ensemble": "the mean of the fcn and best recipes' probabilities",
+}
+"""What the recipes without an LSTM of their own train, in words (`vowels reproduce` says it)."""
+
+_KERAS_FIT = {"gradient_threshold": None, "l2_regularization": 0.0, "shuffle": "every-epoch", "drop_last": False}
+"""What Keras' ``fit`` does by default where MATLAB's options differ: no clipping or L2, every epoch shuffled."""
+
+FAMILY_OPTIONS: dict[str, dict] = {
+    "dnn": {"max_epochs": 40, "mini_batch_size": 64, **_KERAS_FIT},
+    "fcn": {"max_epochs": 2000, "mini_batch_size": 16, **_KERAS_FIT},
+}
+"""Training options (`vowels.training.TrainingOptions` arguments) of the families that do not take the
+tutorial's: the DNN's 40 epochs of 64-frame mini-batches (fixed before any test scoring, not tuned),
+and the FCN's as dl-4-tsc trains it (Adam at 1e-3, mini-batches of 16, 2000 epochs, shuffled, no
+clipping or L2)."""
