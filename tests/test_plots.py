@@ -22,7 +22,8 @@ from vowels.datasets import load_japanese_vowels
 from vowels.errors import AudioError, DataError, ParameterError
 from vowels.features import FeatureConfig, features_of_file
 from vowels.preprocessing import Normalization, Preprocessing
-from vowels.workflows.figures import evaluation_of_model, figure_sources
+from vowels.workflows.figures import figure_sources
+from vowels.workflows.models import open_model
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[1]
@@ -433,7 +434,7 @@ def test_plot_confusion_from_a_model_bundle_rescores_the_test_set(tmp_path, tiny
     written, skipped = _write_figures(["confusion"], tmp_path, model=tiny_run / "model")
     assert written == [tmp_path / "confusion.png"] and skipped == []
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    rescored = evaluation_of_model(tiny_run / "model")
+    rescored = open_model(tiny_run / "model").score_test_set().evaluation
     np.testing.assert_array_equal(rescored.confusion, metrics["evaluation"]["confusion"])
 
 
