@@ -125,7 +125,7 @@ def test_flat_training_settings_override_options_and_grid_search_tunes_them(data
     assert SpeakerClassifier().options_ == TrainingOptions()
     with pytest.raises(ParameterError, match="learning_rate must be a number > 0; got 0"):
         SpeakerClassifier(learning_rate=0).fit(data)
-    with pytest.raises(ParameterError, match="max_epochs must be a positive integer; got 0"):
+    with pytest.raises(ParameterError, match="max_epochs must be a whole number >= 1; got 0"):
         SpeakerClassifier(max_epochs=0).fit(data)
 
     sequences, labels = list(data.sequences), np.asarray(data.labels)

@@ -262,7 +262,7 @@ def test_smooth_is_a_bias_corrected_moving_average():
     smoothed = plots.smooth(values, weight=0.5)
     assert smoothed[0] == 2.0
     assert smoothed[1] == pytest.approx((0.5 * 2 * 0.5 + 0.5 * 4) / (1 - 0.25))
-    with pytest.raises(ParameterError, match=r"weight must be in \[0, 1\)"):
+    with pytest.raises(ParameterError, match=r"weight must be a number in \[0, 1\)"):
         plots.smooth(values, weight=1.0)
 
 

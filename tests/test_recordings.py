@@ -245,8 +245,8 @@ def test_training_settings_and_feature_settings_go_by_one_name_each(trained):
 
 def test_bad_training_setting_is_refused_by_its_name_before_any_work(tmp_path):
     for bad, message in (
-        ({"max_epochs": 0}, "max_epochs must be a positive integer; got 0"),
-        ({"mini_batch_size": 2.5}, "mini_batch_size must be a positive integer; got 2.5"),
+        ({"max_epochs": 0}, "max_epochs must be a whole number >= 1; got 0"),
+        ({"mini_batch_size": 2.5}, "mini_batch_size must be a whole number >= 1; got 2.5"),
         ({"learning_rate": -1}, "learning_rate must be a number > 0; got -1"),
     ):
         with pytest.raises(ParameterError, match=re.escape(message)):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ParameterError
+from .validation import check_choice, check_int
 
 __all__ = [
     "PADDING_DIRECTIONS",
@@ -23,16 +24,6 @@ __all__ = [
 PADDING_DIRECTIONS = ("right", "left")
 
 
-def _check_padding(padding: str) -> None:
-    if padding not in PADDING_DIRECTIONS:
-        raise ParameterError(f"padding must be one of {list(PADDING_DIRECTIONS)}; got {padding!r}.")
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ParameterError(f"batch_size must be a positive integer; got {batch_size!r}.")
-
-
 def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
     """Indices that sort sequences by ascending length, ties kept in their order (MATLAB `sort`)."""
     return np.argsort(np.asarray(lengths), kind="stable")
@@ -44,7 +35,7 @@ def minibatch_indices(n: int, batch_size: int, *, drop_last: bool = False) -> li
     MATLAB's `trainNetwork` drops data that does not fill the last mini-batch of an epoch;
     prediction keeps it.
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size")
     stop = n - n % batch_size if drop_last else n
     return [np.arange(start, min(start + batch_size, stop)) for start in range(0, stop, batch_size)]
 
@@ -68,7 +59,7 @@ def pad_batch(
         Frames per padded sequence; None pads to the longest in the batch. Longer sequences
         are truncated on the same side as the padding (MATLAB's ``SequenceLength``).
     """
-    _check_padding(padding)
+    check_choice(padding, "padding", PADDING_DIRECTIONS)
     if not sequences:
         raise ParameterError("pad_batch needs at least one sequence; got an empty batch.")
     n_features = sequences[0].shape[1]
@@ -97,7 +88,7 @@ def padded_batches(
 
     The order is `order` if given, else ascending length when `sort`, else as given.
     """
-    _check_padding(padding)
+    check_choice(padding, "padding", PADDING_DIRECTIONS)
     if order is None:
         order = length_order([len(s) for s in sequences]) if sort else np.arange(len(sequences))
     batches = []

@@ -31,6 +31,7 @@ from .prediction import SequencePredictor, SequencesLike
 from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .training import TrainingHistory, TrainingOptions
+from .validation import check_choice, check_int, check_number, check_seed, check_verbose
 
 if TYPE_CHECKING:
     from .inference import FastClassifier
@@ -173,16 +174,14 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             "mini_batch_size": self.mini_batch_size,
             "initial_learn_rate": self.learning_rate,
         }
-        rate = self.learning_rate
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
-            raise ParameterError(f"learning_rate must be a number > 0; got {rate!r}.")
+        if self.learning_rate is not None:
+            check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
         overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         return dataclasses.replace(options, **overrides) if overrides else options
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
-        from .progress import check_verbose
-        from .training import check_seed, seed_everything
+        from .training import seed_everything
 
         self._check_family()
         check_verbose(self.verbose)
@@ -217,13 +216,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     def _check_family(self) -> None:
         from .names import ARCHITECTURES, MODES
 
-        if self.architecture not in ARCHITECTURES:
-            raise ParameterError(f"architecture must be one of {list(ARCHITECTURES)}; got {self.architecture!r}.")
-        if self.mode not in MODES:
-            raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
-        length = self.resample_length
-        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
-            raise ParameterError(f"resample_length must be None or a positive whole number; got {length!r}.")
+        check_choice(self.architecture, "architecture", ARCHITECTURES)
+        check_choice(self.mode, "mode", MODES)
+        check_int(self.resample_length, "resample_length", none_ok=True)
 
     def _fit_recurrent(
         self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions

@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import DataError, ParameterError
 from .names import DSP_CHOICES, FEATURE_KINDS
+from .validation import check_int, check_number
 
 __all__ = [
     "DELTA_WIDTH",
@@ -91,15 +92,11 @@ class FeatureConfig:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         for name in ("sample_rate", "n_coefficients", "n_mels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ParameterError(f"{name} must be a positive whole number; got {value!r}.")
-            object.__setattr__(self, name, int(value))
+            check_int(getattr(self, name), name)
+            object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("window_ms", "hop_ms"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ParameterError(f"{name} must be a number of ms > 0; got {value!r}.")
-            object.__setattr__(self, name, float(value))
+            check_number(getattr(self, name), name, low=0, low_open=True, unit="ms")
+            object.__setattr__(self, name, float(getattr(self, name)))
         if self.window_length < 2 or self.hop_length < 1:
             raise ParameterError(
                 f"window_ms={self.window_ms} and hop_ms={self.hop_ms} at {self.sample_rate} Hz give "
@@ -112,10 +109,8 @@ class FeatureConfig:
             )
         if self.kind == "mfcc" and self.n_coefficients > self.n_mels:
             raise ParameterError(f"n_coefficients must be <= n_mels={self.n_mels}; got {self.n_coefficients}.")
-        if not 0 <= self.preemphasis < 1:
-            raise ParameterError(f"preemphasis must be in [0, 1); got {self.preemphasis!r}.")
-        if self.trim_db is not None and not self.trim_db > 0:
-            raise ParameterError(f"trim_db must be a number of dB > 0 or None; got {self.trim_db!r}.")
+        check_number(self.preemphasis, "preemphasis", low=0, high=1, high_open=True)
+        check_number(self.trim_db, "trim_db", low=0, low_open=True, unit="dB", none_ok=True)
         for name in ("deltas", "standardize"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"{name} must be True or False; got {getattr(self, name)!r}.")

@@ -36,6 +36,7 @@ from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .recurrence import lstm as _lstm
 from .training import TrainingOptions
+from .validation import check_int
 
 __all__ = [
     "FastClassifier",
@@ -188,8 +189,7 @@ class NumpyNetwork:
                 "streaming needs a forward-only LSTM (architecture='lstm'); a BiLSTM's backward "
                 "direction reads the sequence from its end, which has not arrived yet."
             )
-        if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
-            raise ParameterError(f"chunk_frames must be a positive whole number; got {chunk_frames!r}.")
+        check_int(chunk_frames, "chunk_frames")
         x = np.asarray(sequence, dtype=np.float32)[np.newaxis]
         carries: list[list[np.ndarray]] = [[] for _ in self._members]
         rows = []

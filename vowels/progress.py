@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import numbers
 import os
 import shutil
 import sys
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .errors import ParameterError
+from .validation import check_number, check_verbose
 
 if TYPE_CHECKING:
     from .training import TrainingHistory
@@ -50,7 +50,6 @@ __all__ = [
     "ProgressPrinter",
     "TrainingPlot",
     "TrainingProgress",
-    "check_verbose",
     "clock",
     "display_available",
     "in_notebook",
@@ -71,14 +70,6 @@ PLOT_OVERHEAD = 0.1
 
 
 # --- verbose -------------------------------------------------------------------------------
-
-
-def check_verbose(verbose: object, *, name: str = "verbose") -> None:
-    """Refuse anything but a whole number >= 0 (above 1 counts as 1) or ``"auto"``."""
-    if isinstance(verbose, str) and verbose == "auto":
-        return
-    if not isinstance(verbose, numbers.Integral) or verbose < 0:
-        raise ParameterError(f"{name} must be 0 (silent), 1 (progress) or 'auto'; got {verbose!r}.")
 
 
 def in_notebook() -> bool:
@@ -369,8 +360,7 @@ class TrainingPlot:
     ) -> None:
         from .bundle import check_writable
 
-        if not interval >= 0:
-            raise ParameterError(f"interval must be a number of seconds >= 0; got {interval!r}.")
+        check_number(interval, "interval", low=0, unit="s")
         self.path = Path(path)
         check_writable(self.path.parent)
         self.window = display_available() if window is None else bool(window)

@@ -28,6 +28,7 @@ from .features import FeatureConfig
 from .fusion import ScoreFusion
 from .names import ENGINES, RECURRENT
 from .preprocessing import Normalization, Preprocessing
+from .validation import check_int, check_number, check_seconds, check_seed, check_threshold, check_verbose
 from .voiceprints import VoiceprintScorer, choose_scoring
 from .windowing import cut, frames_of, over_windows
 
@@ -228,8 +229,6 @@ class RecordingClassifier:
 
     def _check_params(self) -> None:
         from .openset import parse_operating_point
-        from .progress import check_verbose
-        from .training import check_seed
 
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
@@ -240,24 +239,15 @@ class RecordingClassifier:
             )
         config = FeatureConfig() if self.features is None else self.features
         _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
-        if not 0 <= self.validation_fraction < 1:
-            raise ParameterError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}.")
-        number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
-        if self.threshold != "auto" and not (number and -1 <= float(self.threshold) <= 1):
-            raise ParameterError(f"threshold must be a score in [-1, 1] or 'auto'; got {self.threshold!r}.")
+        check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
+        check_threshold(self.threshold, auto=True)
         parse_operating_point(self.operating_point)
-        folds = self.calibration_folds
-        if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-            raise ParameterError(f"calibration_folds must be a whole number >= 2; got {folds!r}.")
+        check_int(self.calibration_folds, "calibration_folds", low=2)
         self._check_windows()
 
     def _check_windows(self) -> None:
-        for name in ("window_seconds", "window_hop_seconds"):
-            value = getattr(self, name)
-            if value is None and name == "window_seconds":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ParameterError(f"{name} must be a number of s > 0; got {value!r}.")
+        check_seconds(self.window_seconds, "window_seconds", none_ok=True)
+        check_seconds(self.window_hop_seconds, "window_hop_seconds")
         if self.window_seconds is not None and self.window_hop_seconds > self.window_seconds:
             raise ParameterError(
                 f"window_hop_seconds={self.window_hop_seconds} is longer than window_seconds={self.window_seconds}: "
@@ -609,8 +599,7 @@ class RecordingClassifier:
             The answer after each chunk; the last equals `predict_proba` of the whole recording.
         """
         self._check_fitted()
-        if not chunk_seconds > 0:
-            raise ParameterError(f"chunk_seconds must be > 0; got {chunk_seconds!r}.")
+        check_seconds(chunk_seconds, "chunk_seconds")
         hop_seconds = self.features_.hop_ms / 1000
         chunk_frames = max(1, round(chunk_seconds / hop_seconds))
         probabilities = self.classifier_.stream_proba(sequence, chunk_frames=chunk_frames)
@@ -637,10 +626,10 @@ class RecordingClassifier:
         vectors[~speech] = np.nan
         return vectors
 
-    def _check_threshold(self, threshold: float | None) -> None:
-        low = 0.0 if self.scorer_ is None else -1.0
-        if threshold is not None and not low <= threshold <= 1:
-            raise ParameterError(f"threshold must be a score in [{low:g}, 1] for this model; got {threshold!r}.")
+    def check_threshold(self, threshold: float | None) -> None:
+        """Refuse a `threshold` this model cannot use (None: its own)."""
+        if threshold is not None:
+            check_threshold(threshold, low=-1 if self.scorer_ is not None else 0)
 
     def classify_files(
         self,
@@ -660,7 +649,7 @@ class RecordingClassifier:
             Parallel jobs for feature extraction, as in `vowels.extraction.extract_files`.
         """
         self._check_fitted()
-        self._check_threshold(threshold)
+        self.check_threshold(threshold)
         features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, dsp=self.dsp_)
         return self.classify_features(paths, features, threshold=threshold), failures
 
@@ -679,7 +668,7 @@ class RecordingClassifier:
         from .audio import sample_rate_of
 
         self._check_fitted()
-        self._check_threshold(threshold)
+        self.check_threshold(threshold)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return []
@@ -727,7 +716,7 @@ class RecordingClassifier:
         from .evaluation import evaluate_open_set
 
         self._check_fitted()
-        self._check_threshold(threshold)
+        self.check_threshold(threshold)
         data = load_speaker_folders(
             folder, self.features_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
         )

@@ -38,6 +38,7 @@ from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
 from .openset import SpeakerScorer, gaussian_eer_threshold
 from .speaker_encoder import Embedding
+from .validation import check_seconds, check_threshold
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -285,12 +286,8 @@ class VoiceprintClassifier:
     calibration_: dict = field(default_factory=dict, init=False, repr=False)
 
     def _check_params(self) -> None:
-        number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
-        if self.threshold != "auto" and not (number and -1 <= float(self.threshold) <= 1):
-            raise ParameterError(f"threshold must be a cosine in [-1, 1] or 'auto'; got {self.threshold!r}.")
-        seconds = self.max_seconds
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-            raise ParameterError(f"max_seconds must be a number of s > 0; got {seconds!r}.")
+        check_threshold(self.threshold, auto=True)
+        check_seconds(self.max_seconds, "max_seconds")
 
     # -- embedding ---------------------------------------------------------------------------
 
@@ -444,8 +441,8 @@ class VoiceprintClassifier:
     ) -> tuple[list[VoiceAnswer], list[Failure]]:
         """Who spoke each file; unusable files come back as failures, in input order."""
         self._check_fitted()
-        if threshold is not None and not -1 <= threshold <= 1:
-            raise ParameterError(f"threshold must be a cosine in [-1, 1]; got {threshold!r}.")
+        if threshold is not None:
+            check_threshold(threshold)
         used = self.threshold_ if threshold is None else float(threshold)
         results, failures = self.embed_files(paths)
         answers = [self.answer(path, heard, used) for path, heard in zip(paths, results, strict=True) if heard]

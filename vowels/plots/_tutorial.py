@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from ..batching import PaddingStats, length_order, minibatch_indices, padding_stats
 from ..datasets import Utterances
-from ..errors import ParameterError
+from ..validation import check_int, check_number
 from ._style import LINE_COLOURS, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
@@ -40,8 +40,7 @@ def _training_set(utterances: Utterances | None) -> Utterances:
 
 
 def check_observation(observation: int, n: int) -> None:
-    if isinstance(observation, bool) or not isinstance(observation, (int, np.integer)) or not 1 <= observation <= n:
-        raise ParameterError(f"observation must be a whole number from 1 to {n}; got {observation!r}.")
+    check_int(observation, "observation", high=n)
 
 
 def plot_features(
@@ -67,8 +66,7 @@ def plot_features(
 
     utterances = _training_set(utterances)
     check_observation(observation, len(utterances))
-    if not hop_ms > 0:
-        raise ParameterError(f"hop_ms must be a number > 0 (ms); got {hop_ms!r}.")
+    check_number(hop_ms, "hop_ms", low=0, low_open=True, unit="ms")
     sequence = utterances.sequences[observation - 1]
     frames = np.arange(1, len(sequence) + 1)
     fig = new_figure(8.5, 4.2)

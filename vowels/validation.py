@@ -1,0 +1,172 @@
+"""Checks of the values a user passes, each kind written once (in the spirit of scikit-learn's
+`check_scalar`) with one wording, ``NAME must be ALLOWED; got VALUE.``, so every refusal names the
+value and what to give instead. Importable at once (no NumPy): the command line's argparse types are
+the same checks (`argument_type`), run before any heavy library loads."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Collection
+from typing import Any, cast
+
+from .errors import ParameterError
+from .limits import MAX_SEED
+
+__all__ = [
+    "argument_type",
+    "check_choice",
+    "check_int",
+    "check_number",
+    "check_seed",
+    "check_seconds",
+    "check_threshold",
+    "check_verbose",
+    "refuse",
+]
+
+
+def refuse(name: str, value: object, allowed: str) -> ParameterError:
+    """The error for `value` of parameter `name`: ``NAME must be ALLOWED; got VALUE.``; without a name
+    (an argparse type, where argparse names the option) ``must be ALLOWED; got VALUE``."""
+    if not name:
+        return ParameterError(f"must be {allowed}; got {value!r}")
+    return ParameterError(f"{name} must be {allowed}; got {value!r}.")
+
+
+def _show(bound: float) -> str:
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
+
+
+def _span(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """The allowed range in words: ``>= 1``, ``> 0``, ``from 0 to 10``, ``in [0, 1)``."""
+    if low is not None and high is not None:
+        if not (low_open or high_open):
+            return f" from {_show(low)} to {_show(high)}"
+        return f" in {'(' if low_open else '['}{_show(low)}, {_show(high)}{')' if high_open else ']'}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {_show(low)}"
+    if high is not None:
+        return f" {'<' if high_open else '<='} {_show(high)}"
+    return ""
+
+
+def _of(unit: str) -> str:
+    return f" of {unit}" if unit else ""
+
+
+def _with(allowed: str, hint: str) -> str:
+    return f"{allowed} ({hint})" if hint else allowed
+
+
+def _inside(value: float, low: float | None, high: float | None, low_open: bool, high_open: bool) -> bool:
+    above = low is None or (value > low if low_open else value >= low)
+    below = high is None or (value < high if high_open else value <= high)
+    return bool(above and below)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_int(
+    value: object,
+    name: str,
+    *,
+    low: int | None = 1,
+    high: int | None = None,
+    unit: str = "",
+    none_ok: bool = False,
+    hint: str = "",
+) -> None:
+    """Refuse `value` unless it is a whole number (NumPy's too, never a bool) in [`low`, `high`], or
+    None when `none_ok`; `unit` (``"Hz"``) and a `hint` (what else is allowed) are said in the message."""
+    if value is None and none_ok:
+        return
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if whole and _inside(int(value), low, high, False, False):  # type: ignore[call-overload]
+        return
+    allowed = f"a whole number{_of(unit)}{_span(low, high, False, False)}"
+    raise refuse(name, value, _with(f"None or {allowed}" if none_ok else allowed, hint))
+
+
+def check_number(
+    value: object,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    unit: str = "",
+    none_ok: bool = False,
+    hint: str = "",
+) -> None:
+    """Refuse `value` unless it is a real number (never a bool or NaN) between `low` and `high`
+    (excluded where `low_open`, `high_open`), or None when `none_ok`; `unit` (``"s"``) and a `hint`
+    (how to ask for something else) are said in the message."""
+    if value is None and none_ok:
+        return
+    if _is_number(value) and value == value and _inside(float(value), low, high, low_open, high_open):  # type: ignore[arg-type]
+        return
+    allowed = f"a number{_of(unit)}{_span(low, high, low_open, high_open)}"
+    raise refuse(name, value, _with(f"{allowed} or None" if none_ok else allowed, hint))
+
+
+def check_seconds(value: object, name: str, *, none_ok: bool = False, hint: str = "") -> None:
+    """Refuse `value` unless it is a duration in s > 0 (or None when `none_ok`)."""
+    check_number(value, name, low=0, low_open=True, unit="s", none_ok=none_ok, hint=hint)
+
+
+def check_threshold(value: object, name: str = "threshold", *, low: float = -1.0, auto: bool = False) -> None:
+    """Refuse `value` unless it is an unknown-speaker threshold: a score in [`low`, 1] (-1 for open-set
+    scores, 0 for a model that scores with probabilities), or the word ``"auto"`` when `auto`."""
+    if auto and value == "auto":
+        return
+    if _is_number(value) and low <= value <= 1:  # type: ignore[operator]
+        return
+    allowed = f"a score in [{_show(low)}, 1]" + (" or 'auto'" if auto else "")
+    raise refuse(name, value, allowed if low == -1 else f"{allowed} for this model (it scores probabilities)")
+
+
+def check_seed(seed: object, n_seeds: int = 1, *, name: str = "seed") -> None:
+    """Refuse seeds NumPy and Keras would reject (`seed` .. `seed` + `n_seeds` - 1), before any work."""
+    check_int(seed, name, low=0, high=MAX_SEED)
+    last = cast(int, seed) + n_seeds - 1
+    if last > MAX_SEED:
+        raise ParameterError(f"seeds {seed}..{last} go above the largest seed {MAX_SEED}; lower {name} or n_seeds.")
+
+
+def check_verbose(verbose: object, *, name: str = "verbose") -> None:
+    """Refuse anything but a whole number >= 0 (above 1 counts as 1) or ``"auto"``."""
+    if verbose != "auto" and not (isinstance(verbose, numbers.Integral) and int(verbose) >= 0):
+        raise refuse(name, verbose, "0 (silent), 1 (progress) or 'auto'")
+
+
+def check_choice(value: object, name: str, choices: Collection[object]) -> None:
+    """Refuse `value` unless it is one of `choices`."""
+    if value not in choices:
+        raise refuse(name, value, f"one of {list(choices)}")
+
+
+def argument_type(convert: Callable[[str], Any], check: Callable[..., None], **bounds: Any) -> Callable[[str], Any]:
+    """An argparse type: the text `convert`-ed (``int``, ``float``), then `check`-ed with `bounds`.
+
+    A refusal is `check`'s, without a name (argparse names the option) and showing the text as typed:
+    it is `check` refusing the text itself, which no numeric check accepts.
+    """
+    import argparse
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+            check(value, "", **bounds)
+            return value
+        except ValueError:
+            try:
+                check(text, "", **bounds)
+            except ParameterError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+            raise
+
+    parse.__name__ = getattr(check, "__name__", "value").removeprefix("check_")
+    return parse
