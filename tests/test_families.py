@@ -329,7 +329,7 @@ def test_bundle_metadata_is_parsed_once_with_defaults_for_older_bundles(bundles,
     write_metadata(copy, {k: v for k, v in entries.items() if k != "metadata_sha256"})
     assert read_bundle(copy).params == {}
     for load in (SpeakerClassifier.load, FastClassifier.load):
-        with pytest.raises(BundleError, match="missing or invalid entry.*'(mode|sort_by_length)'"):
+        with pytest.raises(BundleError, match="missing or invalid entry.*'(options|sort_by_length)'"):
             load(copy)
 
 

@@ -769,8 +769,8 @@ def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_pa
     bundle = tmp_path / "model"
     shutil.copytree(recordings_model, bundle)
     metadata = json.loads((bundle / "metadata.json").read_text())
-    metadata["open_set"].update(threshold=0.5, threshold_source="given", operating_point=None)
-    metadata["validation"]["open_set"] = "not calibrated"  # as RecordingClassifier(threshold=0.5).fit leaves it
+    given = {"how": "given", "threshold": 0.5}  # as RecordingClassifier(threshold=0.5).fit leaves it
+    metadata["open_set"].update(threshold_choice=given, operating_point=None)
     write_metadata(bundle, metadata)
     reason = f"({bundle}: its threshold was given by hand, so no calibration scores were kept)"
     written, skipped = plots.write_figures(["lengths"], tmp_path / "one", model=bundle)

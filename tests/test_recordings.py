@@ -150,7 +150,7 @@ def test_espeak_voices_are_recognised_in_unseen_words(trained, voices):
     assert evaluation.closed_set.accuracy >= 0.9, evaluation.closed_set.confusion
     v = model.validation_
     assert v["n_validation"] == 24 and v["n_train"] == 96  # 20 % of each speaker's 24, stratified
-    assert v["refit"] and v["n_final_train"] == 120 and v["open_set"] == "calibrated"
+    assert v["refit"] and v["n_final_train"] == 120 and model.threshold_choice_.how == "calibrated"
     point = model.operating_point_
     assert point.rule == "eer" and model.threshold_ == point.threshold
     assert len(point.genuine) + len(point.impostor) == 5 * 24  # every held-out recording, once per fold
@@ -208,7 +208,7 @@ def test_bundle_stores_the_feature_config_preprocessing_and_threshold(trained):
     assert model.preprocessing_.delta_width == 0 and len(model.preprocessing_.normalization.mean) == 13
     assert metadata["n_features"] == 13
     assert (metadata["params"]["standardize"], metadata["params"]["delta_width"]) == (True, 0)
-    assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold"]
+    assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold_choice"]["threshold"]
     point = metadata["open_set"]["operating_point"]
     assert point["rule"] == "eer" and point["threshold"] == model.threshold_
     assert point["n_genuine"] == len(point["genuine"]) > 0 and point["n_impostor"] == len(point["impostor"]) > 0
@@ -517,7 +517,7 @@ def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
     )
     assert status == 0, out
     assert "Validation accuracy: " in out and "(" in out and "/24 held-out recordings, closed set)" in out
-    assert "Unknown-speaker threshold: 0.250 (given)." in out
+    assert "Unknown-speaker threshold 0.250 (given)." in out
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert metadata["features"]["kind"] == "lpcc"
     assert metadata["unknown_threshold"] == 0.25 and metadata["open_set"]["operating_point"] is None

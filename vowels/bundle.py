@@ -30,6 +30,7 @@ __all__ = [
     "BUNDLE_VERSION",
     "BundleMetadata",
     "atomic_folder",
+    "bundle_entries",
     "check_creatable",
     "check_free",
     "check_writable",
@@ -440,14 +441,28 @@ class BundleMetadata:
         )
 
 
+@contextlib.contextmanager
+def bundle_entries(
+    where: Path, what: str = "missing or invalid entry", fix: str = "retrain or re-copy it"
+) -> Iterator[None]:
+    """Turn what building an estimator from a bundle's entries raises (a missing entry, a wrong type, a value
+    its constructor refuses, an unreadable array file) into one `BundleError`: ``WHERE: WHAT (why); FIX.``.
+    A `BundleError` raised in the block passes unchanged."""
+    try:
+        yield
+    except BundleError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
+        raise BundleError(f"{where}: {what} ({exc}); {fix}.") from None
+
+
 def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
     """The checked, parsed metadata of the bundle folder at `path` (`read_bundle_metadata`, `BundleMetadata`)."""
     path = Path(path)
     metadata = read_bundle_metadata(path)
-    try:
-        return BundleMetadata.from_dict(metadata)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}); retrain or re-copy it.") from None
+    with bundle_entries(path / METADATA_FILE):
+        parsed = BundleMetadata.from_dict(metadata)
+    return parsed
 
 
 def _is_int(value: object) -> TypeGuard[int]:

@@ -20,6 +20,7 @@ from .bundle import (
     NUMPY_WEIGHTS_FILE,
     ONNX_FILE,
     atomic_folder,
+    bundle_entries,
     read_bundle,
     sha256_of,
     write_bytes,
@@ -377,19 +378,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 "classes": [str(c) for c in self.classes_],
                 "n_features": int(self.n_features_in_),
                 "params": {
-                    "architecture": self.architecture,
-                    "mode": self.mode,
-                    "n_hidden": self.n_hidden,
-                    "n_layers": self.n_layers,
+                    **{name: value for name, value in self.get_params().items() if name != "verbose"},
                     "resample_length": self.resample_length_ if self.architecture == "fcn" else None,
-                    "sort_by_length": self.sort_by_length,
-                    "delta_width": self.delta_width,
-                    "standardize": self.standardize,
-                    "dropout": self.dropout,
-                    "time_warp": self.time_warp,
-                    "noise": self.noise,
-                    "n_members": self.n_members,
-                    "random_state": self.random_state,
                     "options": self.options_.to_dict(),
                 },
                 "preprocessing": self.preprocessing_.to_dict(),
@@ -413,32 +403,14 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
         path = Path(path)
         metadata = read_bundle(path)
-        try:
+        with bundle_entries(path / METADATA_FILE):
             params = metadata.params
-            clf = cls(
-                architecture=metadata.architecture,
-                mode=params["mode"],
-                n_hidden=params["n_hidden"],
-                n_layers=params.get("n_layers", 1),
-                resample_length=params.get("resample_length"),
-                options=TrainingOptions.from_dict(params["options"]),
-                sort_by_length=params["sort_by_length"],
-                delta_width=params.get("delta_width", 0),
-                standardize=params.get("standardize", False),
-                dropout=params.get("dropout", 0.0),
-                time_warp=params.get("time_warp", 0.0),
-                noise=params.get("noise", 0.0),
-                n_members=params.get("n_members", 1),
-                random_state=params["random_state"],
-                verbose=0,
-            )
+            clf = cls(**{**params, "options": TrainingOptions.from_dict(params["options"]), "verbose": 0})
             clf.classes_ = np.array(metadata.classes, dtype=str)
             clf.n_features_in_ = metadata.n_features
             clf.preprocessing_ = Preprocessing.from_dict(metadata.preprocessing)
             if clf.resample_length is not None:
                 clf.resample_length_ = clf.resample_length
-        except (KeyError, TypeError, ParameterError) as exc:
-            raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}).") from None
         try:
             clf.model_ = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
         except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:

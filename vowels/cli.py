@@ -917,24 +917,12 @@ def run_train(args: argparse.Namespace) -> int:
         )
     else:
         _print("No validation split (--validation-fraction 0): accuracy not measured.")
-    point = model.operating_point_
     if model.fusion_ is not None:
         _print(
             f"Open-set score: the network's weighted {model.fusion_.weight:g} and the pretrained speaker encoder's "
             f"{1 - model.fusion_.weight:g}, chosen on the calibration folds."
         )
-    if point is not None:
-        _print(
-            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}{_fit_note(point)}, calibrated with each "
-            "speaker left "
-            f"out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} held-out recordings "
-            f"of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of {len(point.genuine)} of "
-            "enrolled speakers rejected"
-        )
-    elif args.threshold == "auto":
-        _print(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
-    else:
-        _print(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
+    _print(f"Unknown-speaker {model.threshold_choice_.describe()}.")
     if v["refit"]:
         _say(args, f"The saved model was trained again on all {v['n_final_train']} recordings (--keep-split to not).")
     else:
@@ -949,13 +937,6 @@ def run_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return ExitStatus.PARTIAL_FAILURE if data.failures else ExitStatus.SUCCESS
-
-
-def _fit_note(point: Any) -> str:
-    """How few calibration scores the threshold came from, when a normal fit had to stand in for them."""
-    if point.method != "normal fit":
-        return ""
-    return f"; only {len(point.genuine)} + {len(point.impostor)} calibration scores, so a normal fit to them"
 
 
 def _features_of_source(args: argparse.Namespace) -> Extraction:
@@ -1051,7 +1032,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     _report_failures(failures)
     counts = ", ".join(f"{s} ({int((model.labels_ == s).sum())})" for s in model.speakers_)
     _print(f"Enrolled {len(model.speakers_)} speakers (recordings): {counts}")
-    _print(f"Unknown-speaker {model.describe_threshold()}.")
+    _print(f"Unknown-speaker {model.threshold_choice_.describe()}.")
     model.save(out, force=args.force)
     _say(args, f"Saved model {out} in {time.perf_counter() - start:.1f} s.")
     return ExitStatus.PARTIAL_FAILURE if failures else ExitStatus.SUCCESS

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import DataError, ParameterError
 from .names import DSP_CHOICES, FEATURE_KINDS
-from .validation import check_int, check_number
+from .validation import check_choice, check_int, check_number
 
 __all__ = [
     "DELTA_WIDTH",
@@ -86,8 +86,7 @@ class FeatureConfig:
     trim_db: float | None = 30.0
 
     def __post_init__(self) -> None:
-        if self.kind not in FEATURE_KINDS:
-            raise ParameterError(f"kind must be one of {list(FEATURE_KINDS)}; got {self.kind!r}.")
+        check_choice(self.kind, "kind", FEATURE_KINDS)
         for name, default in _KIND_DEFAULTS[self.kind].items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
@@ -189,8 +188,7 @@ def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
 
 
 def _check_dsp(dsp: str) -> None:
-    if dsp not in DSP_CHOICES:
-        raise ParameterError(f"dsp must be one of {list(DSP_CHOICES)}; got {dsp!r}.")
+    check_choice(dsp, "dsp", DSP_CHOICES)
 
 
 def _lpcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:

@@ -28,7 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from .batching import predict_in_batches
-from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, read_bundle
+from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, bundle_entries, read_bundle
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
 from .names import MODES
@@ -36,7 +36,7 @@ from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .recurrence import lstm as _lstm
 from .training import TrainingOptions
-from .validation import check_int
+from .validation import check_choice, check_int
 
 __all__ = [
     "FastClassifier",
@@ -62,6 +62,7 @@ WEIGHT_NAMES = (
 
 FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswith("backward_"))
 """The weights of a forward-only LSTM (architecture ``"lstm"``)."""
+_ENTRY_OR_WEIGHTS = "missing or invalid entry, or weights that do not match it"
 
 
 def npz_key(name: str, member: int, n_members: int) -> str:
@@ -138,8 +139,7 @@ class NumpyNetwork:
     def __init__(
         self, arrays: dict[str, np.ndarray] | list[dict[str, np.ndarray]], *, mode: str, mask_value: float = 0.0
     ) -> None:
-        if mode not in MODES:
-            raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
+        check_choice(mode, "mode", MODES)
         members = [_member_weights(a) for a in ([arrays] if isinstance(arrays, dict) else arrays)]
         if not members:
             raise ParameterError("NumpyNetwork needs the weights of at least one network; got none.")
@@ -351,7 +351,7 @@ class FastClassifier(SequencePredictor):
                 f"{path}: bundle has no {NUMPY_WEIGHTS_FILE} or {ONNX_FILE} recorded in {METADATA_FILE} (written by "
                 "an older vowels); load it with Keras (SpeakerClassifier.load, or --engine keras)."
             )
-        try:
+        with bundle_entries(path / METADATA_FILE, _ENTRY_OR_WEIGHTS):
             params = metadata.params
             clf = cls(
                 network,
@@ -367,10 +367,6 @@ class FastClassifier(SequencePredictor):
             )
             if isinstance(network, NumpyNetwork) and network.n_hidden != params["n_hidden"]:
                 raise ParameterError("the weights do not match n_features and n_hidden")
-        except (KeyError, TypeError, ParameterError) as exc:
-            raise BundleError(
-                f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
-            ) from None
         return clf
 
     @property
@@ -432,13 +428,10 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
             f"{weights_file}: holds {stored} arrays, not the {n_members * len(names)} of the "
             f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
-    try:
+    with bundle_entries(path / METADATA_FILE, _ENTRY_OR_WEIGHTS):
         options = TrainingOptions.from_dict(metadata.options)
-        return NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
-    except (KeyError, TypeError, ParameterError) as exc:
-        raise BundleError(
-            f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
-        ) from None
+        network = NumpyNetwork(members, mode=params["mode"], mask_value=options.sequence_padding_value)
+    return network
 
 
 NumpyClassifier = FastClassifier

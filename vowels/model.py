@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .names import MODES, RECURRENT
-from .validation import check_int, check_number
+from .validation import check_choice, check_int, check_number
 
 __all__ = [
     "MODES",
@@ -134,8 +134,7 @@ def build_network(
         Stacked LSTM layers; every layer but the last returns its whole output sequence
         (both directions over the whole padded sequence, as MATLAB's ``OutputMode="sequence"``).
     """
-    if mode not in MODES:
-        raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
+    check_choice(mode, "mode", MODES)
     if architecture not in RECURRENT:
         raise ParameterError(f"architecture must be one of {list(RECURRENT)} here; got {architecture!r}.")
     check_network_settings(

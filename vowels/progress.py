@@ -57,6 +57,7 @@ __all__ = [
     "progress_plot_path",
     "report_every",
     "resolve_verbose",
+    "run_networks",
     "training_progress_plot",
     "training_run",
 ]
@@ -556,6 +557,13 @@ class _Run:
 
 
 _RUN: ContextVar[_Run | None] = ContextVar("vowels_training_run", default=None)
+
+
+def run_networks() -> tuple[int, int] | None:
+    """``(network, n_networks)`` of the `training_run` in force: the networks started so far and the run's
+    count (the one count of a run, which callers read instead of keeping their own); None outside a run."""
+    run = _RUN.get()
+    return None if run is None else (run.network, run.n_networks)
 
 
 @contextlib.contextmanager

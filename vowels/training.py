@@ -336,8 +336,7 @@ def train_network(
     """
     import keras
 
-    if loop not in LOOPS:
-        raise ParameterError(f"loop must be one of {list(LOOPS)}; got {loop!r}.")
+    check_choice(loop, "loop", LOOPS)
     check_verbose(verbose)
     if loop == "auto":
         loop = "graph" if keras.backend.backend() == "tensorflow" else "batch"

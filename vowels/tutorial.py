@@ -22,7 +22,7 @@ from .names import RECURRENT
 from .provenance import machine_summary
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
 from .training import TrainingHistory
-from .validation import check_int, check_seed
+from .validation import check_choice, check_int, check_seed
 
 __all__ = [
     "RECIPES",
@@ -107,8 +107,7 @@ has its own (`vowels.classifier.FAMILY_OPTIONS`)."""
 
 def recipe_params(recipe: str, mode: str | None = None) -> dict:
     """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
-    if recipe not in RECIPES:
-        raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
+    check_choice(recipe, "recipe", RECIPES)
     if mode is not None and not _has_lstm(recipe):
         raise ParameterError(
             f"mode sets what a (Bi)LSTM's last output is; recipe {recipe!r} has no LSTM of its own. Leave mode out."

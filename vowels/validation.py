@@ -45,48 +45,7 @@ def _span(low: float | None, high: float | None, low_open: bool, high_open: bool
         return f" in {'(' if low_open else '['}{_show(low)}, {_show(high)}{')' if high_open else ']'}"
     if low is not None:
         return f" {'>' if low_open else '>='} {_show(low)}"
-    if high is not None:
-        return f" {'<' if high_open else '<='} {_show(high)}"
-    return ""
-
-
-def _of(unit: str) -> str:
-    return f" of {unit}" if unit else ""
-
-
-def _with(allowed: str, hint: str) -> str:
-    return f"{allowed} ({hint})" if hint else allowed
-
-
-def _inside(value: float, low: float | None, high: float | None, low_open: bool, high_open: bool) -> bool:
-    above = low is None or (value > low if low_open else value >= low)
-    below = high is None or (value < high if high_open else value <= high)
-    return bool(above and below)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_int(
-    value: object,
-    name: str,
-    *,
-    low: int | None = 1,
-    high: int | None = None,
-    unit: str = "",
-    none_ok: bool = False,
-    hint: str = "",
-) -> None:
-    """Refuse `value` unless it is a whole number (NumPy's too, never a bool) in [`low`, `high`], or
-    None when `none_ok`; `unit` (``"Hz"``) and a `hint` (what else is allowed) are said in the message."""
-    if value is None and none_ok:
-        return
-    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if whole and _inside(int(value), low, high, False, False):  # type: ignore[call-overload]
-        return
-    allowed = f"a whole number{_of(unit)}{_span(low, high, False, False)}"
-    raise refuse(name, value, _with(f"None or {allowed}" if none_ok else allowed, hint))
+    return "" if high is None else f" {'<' if high_open else '<='} {_show(high)}"
 
 
 def check_number(
@@ -100,16 +59,29 @@ def check_number(
     unit: str = "",
     none_ok: bool = False,
     hint: str = "",
+    whole: bool = False,
 ) -> None:
-    """Refuse `value` unless it is a real number (never a bool or NaN) between `low` and `high`
-    (excluded where `low_open`, `high_open`), or None when `none_ok`; `unit` (``"s"``) and a `hint`
-    (how to ask for something else) are said in the message."""
+    """Refuse `value` unless it is a real number (a whole one if `whole`; NumPy's too; never a bool or NaN)
+    between `low` and `high` (excluded where `low_open`, `high_open`), or None when `none_ok`; `unit`
+    (``"s"``) and a `hint` (what else is allowed) are said in the message."""
     if value is None and none_ok:
         return
-    if _is_number(value) and value == value and _inside(float(value), low, high, low_open, high_open):  # type: ignore[arg-type]
-        return
-    allowed = f"a number{_of(unit)}{_span(low, high, low_open, high_open)}"
-    raise refuse(name, value, _with(f"{allowed} or None" if none_ok else allowed, hint))
+    if isinstance(value, numbers.Integral if whole else numbers.Real) and not isinstance(value, bool):
+        x = cast(float, value)
+        if (low is None or x > low or (x == low and not low_open)) and (
+            high is None or x < high or (x == high and not high_open)
+        ):
+            return
+    allowed = f"a {'whole ' if whole else ''}number{f' of {unit}' if unit else ''}"
+    allowed += _span(low, high, low_open, high_open) + (" or None" if none_ok else "") + (f" ({hint})" if hint else "")
+    raise refuse(name, value, allowed)
+
+
+def check_int(
+    value: object, name: str, *, low: int | None = 1, high: int | None = None, unit: str = "", **options: Any
+) -> None:
+    """Refuse `value` unless it is a whole number from `low` (default 1) to `high` (`check_number`'s `options`)."""
+    check_number(value, name, low=low, high=high, unit=unit, whole=True, **options)
 
 
 def check_seconds(value: object, name: str, *, none_ok: bool = False, hint: str = "") -> None:
@@ -122,7 +94,7 @@ def check_threshold(value: object, name: str = "threshold", *, low: float = -1.0
     scores, 0 for a model that scores with probabilities), or the word ``"auto"`` when `auto`."""
     if auto and value == "auto":
         return
-    if _is_number(value) and low <= value <= 1:  # type: ignore[operator]
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and low <= cast(float, value) <= 1:
         return
     allowed = f"a score in [{_show(low)}, 1]" + (" or 'auto'" if auto else "")
     raise refuse(name, value, allowed if low == -1 else f"{allowed} for this model (it scores probabilities)")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import BundleError, ParameterError
+from ..errors import ParameterError
 from ..features import FeatureConfig
 from ..preprocessing import Preprocessing
 from ..validation import check_number
@@ -161,16 +161,15 @@ def features_of_bundle(path: str | os.PathLike[str]) -> tuple[FeatureConfig, Pre
 
 def features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
     """`features_of_bundle` from the bundle's metadata, already read and checked (from `path`)."""
-    from ..bundle import METADATA_FILE
+    from ..bundle import METADATA_FILE, bundle_entries
     from ..recordings import bundle_preprocessing
 
     if metadata.features is None:
         return None
-    try:
+    with bundle_entries(Path(path) / METADATA_FILE, "missing or invalid recording settings"):
         config = FeatureConfig.from_dict(metadata.features)
-        return config, bundle_preprocessing(metadata, config)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
+        settings = config, bundle_preprocessing(metadata, config)
+    return settings
 
 
 def _describe(config: FeatureConfig) -> str:

@@ -13,8 +13,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import BundleError, ParameterError
+from ..errors import ParameterError
 from ..training import TrainingOptions
+from ..validation import check_choice
 from ._names import DATA_FIGURES, FIGURES, FORMATS, MODEL_FIGURES, RECORDING_FIGURES, RUN_FIGURES
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
@@ -53,23 +54,21 @@ def _evaluation_of_model(model: str | os.PathLike[str]) -> Evaluation:
 def _operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
     """The operating point in the metadata of bundle `model` (as `RecordingClassifier.load` reads it), or
     None and why not. No network is loaded."""
-    from ..bundle import METADATA_FILE
-    from ..openset import OperatingPoint
+    from ..bundle import METADATA_FILE, bundle_entries
+    from ..openset import OperatingPoint, ThresholdChoice
 
     if not metadata.trained_on_recordings:
         return None, "it was trained on Japanese Vowels sequences, which have no open-set scores"
     if not isinstance(metadata.entries.get("open_set"), dict):
         return None, "it was saved before open-set scoring; retrain it with 'vowels train DIR'"
-    point = metadata.open_set.get("operating_point")
-    if point is None:
-        calibration = str(metadata.validation.get("open_set", ""))
-        if calibration.startswith("not calibrated: "):
-            return None, f"its threshold was not calibrated ({calibration.removeprefix('not calibrated: ')})"
-        return None, "its threshold was given by hand, so no calibration scores were kept"
-    try:
-        return OperatingPoint.from_dict(point), ""
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{Path(model) / METADATA_FILE}: invalid open-set operating point ({exc}).") from None
+    with bundle_entries(Path(model) / METADATA_FILE, "invalid open-set operating point or threshold choice"):
+        point = metadata.open_set.get("operating_point")
+        if point is not None:
+            return OperatingPoint.from_dict(point), ""
+        choice = ThresholdChoice.from_dict(metadata.open_set["threshold_choice"])
+    if choice.how == "default":
+        return None, f"its threshold was not calibrated ({choice.reason})"
+    return None, "its threshold was given by hand, so no calibration scores were kept"
 
 
 def write_figures(
@@ -130,8 +129,7 @@ def write_figures(
     from ..bundle import check_writable, read_bundle, write_bytes
     from ..features import FeatureConfig
 
-    if fmt not in FORMATS:
-        raise ParameterError(f"format must be one of {list(FORMATS)}; got {fmt!r}.")
+    check_choice(fmt, "format", FORMATS)
     unknown = [name for name in which or () if name not in FIGURES]
     if unknown:
         raise ParameterError(f"unknown figure {unknown[0]!r}; choose from {list(FIGURES)}.")
