@@ -28,7 +28,7 @@ from vowels.cli import main
 from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
-from vowels.openset import SCORING
+from vowels.openset import SCORING, ThresholdChoice
 from vowels.preprocessing import Preprocessing
 from vowels.recordings import UNKNOWN, RecordingClassifier
 
@@ -294,6 +294,15 @@ def _as_bundle_of_an_older_version(bundle, old):
     metadata["params"].update(delta_width=0, standardize=False)
     write_metadata(old, metadata)
     return old
+
+
+def test_a_bundle_keeps_every_parameter_the_model_was_given(voices, tmp_path):
+    """Saved as `get_params()`, loaded as ``cls(**params)``, not a hand-picked few."""
+    model = RecordingClassifier(n_hidden=4, max_epochs=1, validation_fraction=0, threshold=0.3, calibration_folds=3)
+    model.voice_encoder, model.window_seconds, model.random_state, model.verbose = False, None, 2, 0
+    loaded = RecordingClassifier.load(model.fit(voices / "test").save(tmp_path / "model"))
+    assert loaded.get_params() == {**model.get_params(), "features": model.features_, "verbose": "auto"}
+    assert loaded.threshold_choice_ == model.threshold_choice_ == ThresholdChoice("given", 0.3)
 
 
 @pytest.fixture(scope="module")

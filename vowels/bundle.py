@@ -12,18 +12,18 @@ import contextlib
 import errno
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any
 
-from .errors import BundleError
+from .errors import BundleError, ParameterError
 from .names import ARCHITECTURES, RECURRENT
+from .validation import check_choice, check_int, check_threshold, refuse
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -465,14 +465,6 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
     return parsed
 
 
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def validate_metadata(metadata: dict, metadata_file: Path) -> None:
     """Check the types and ranges of the bundle metadata entries the loaders read.
 
@@ -488,61 +480,52 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
     """
 
     def bad(entry: str, value: object, allowed: str) -> BundleError:
-        shown = repr(value)
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        return BundleError(f"{metadata_file}: {entry} is {shown}; it must be {allowed}. Retrain or re-copy the bundle.")
+        return BundleError(f"{metadata_file}: {refuse(entry, value, allowed)} Retrain or re-copy the bundle.")
+
+    def check(check_value: Callable[..., None], value: object, entry: str, **bounds: Any) -> None:
+        try:
+            check_value(value, entry, **bounds)
+        except ParameterError as exc:
+            raise BundleError(f"{metadata_file}: {exc} Retrain or re-copy the bundle.") from None
 
     for entry in REQUIRED_ENTRIES:
         if entry not in metadata:
             raise BundleError(f"{metadata_file}: no {entry!r} entry; retrain or re-copy the bundle.")
-    digest = metadata["weights_sha256"]
-    if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
-        raise bad("'weights_sha256'", digest, "a sha256 digest (64 hexadecimal digits)")
-    if "metadata_sha256" in metadata and not isinstance(metadata["metadata_sha256"], str):
-        raise bad("'metadata_sha256'", metadata["metadata_sha256"], "a sha256 digest (64 hexadecimal digits)")
-    if "classes" in metadata:
-        classes = metadata["classes"]
-        if not isinstance(classes, list) or len(classes) < 2:
-            raise bad("'classes'", classes, "a list of at least 2 speaker names")
-        for name in classes:
-            if not isinstance(name, str) or not name.strip():
-                raise bad("a name in 'classes'", name, "a non-empty string")
-            if name == RESERVED_CLASS:
-                raise bad("a name in 'classes'", name, f"other than {RESERVED_CLASS!r}, the answer for no match")
-        repeated = sorted({name for name in classes if classes.count(name) > 1})
-        if repeated:
-            raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
-    if "n_features" in metadata:
-        n_features = metadata["n_features"]
-        if not _is_int(n_features) or not 1 <= n_features <= MAX_FEATURES:
-            raise bad("'n_features'", n_features, f"a whole number from 1 to {MAX_FEATURES}")
+    for entry in ("weights_sha256", "metadata_sha256"):
+        digest = metadata.get(entry, "0" * 64)
+        if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
+            raise bad(f"'{entry}'", digest, "a sha256 digest (64 hexadecimal digits)")
+    classes = metadata["classes"]
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise bad("'classes'", classes, "a list of at least 2 speaker names")
+    for name in classes:
+        if not isinstance(name, str) or not name.strip():
+            raise bad("a name in 'classes'", name, "a non-empty string")
+        if name == RESERVED_CLASS:
+            raise bad("a name in 'classes'", name, f"other than {RESERVED_CLASS!r}, the answer for no match")
+    repeated = sorted({name for name in classes if classes.count(name) > 1})
+    if repeated:
+        raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
+    check(check_int, metadata["n_features"], "'n_features'", high=MAX_FEATURES)
     if "params" in metadata:
         params = metadata["params"]
         if not isinstance(params, dict):
             raise bad("'params'", params, "a mapping of the training parameters")
-        for key in ("n_hidden", "n_members", "n_layers"):
-            if key in params and (not _is_int(params[key]) or params[key] < 1):
-                raise bad(f"'params.{key}'", params[key], "a whole number >= 1")
-        if "architecture" in params and params["architecture"] not in ARCHITECTURES:
-            raise bad("'params.architecture'", params["architecture"], f"one of {list(ARCHITECTURES)}")
-        length = params.get("resample_length")
-        if length is not None and (not _is_int(length) or length < 1):
-            raise bad("'params.resample_length'", length, "null or a whole number >= 1")
-        if "random_state" in params and not _is_int(params["random_state"]):
-            raise bad("'params.random_state'", params["random_state"], "a whole number")
+        for key in ("n_hidden", "n_members", "n_layers", "resample_length", "random_state"):
+            if key in params:
+                low, none_ok = (0, False) if key == "random_state" else (1, key == "resample_length")
+                check(check_int, params[key], f"'params.{key}'", low=low, none_ok=none_ok)
+        if "architecture" in params:
+            check(check_choice, params["architecture"], "'params.architecture'", choices=ARCHITECTURES)
         if "sort_by_length" in params and not isinstance(params["sort_by_length"], bool):
             raise bad("'params.sort_by_length'", params["sort_by_length"], "true or false")
         if "mode" in params and not isinstance(params["mode"], str):
             raise bad("'params.mode'", params["mode"], "a network mode name")
     if "unknown_threshold" in metadata:
-        threshold = metadata["unknown_threshold"]
-        if not _is_number(threshold) or not -1 <= threshold <= 1:
-            raise bad("'unknown_threshold'", threshold, "a number from -1 to 1")
+        check(check_threshold, metadata["unknown_threshold"], "'unknown_threshold'")
     if "features" in metadata:
         features = metadata["features"]
         if not isinstance(features, dict):
             raise bad("'features'", features, "a mapping of the feature settings")
         rate = features.get("sample_rate")
-        if not _is_int(rate) or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-            allowed = f"a whole number of Hz from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}"
-            raise bad("'features.sample_rate'", rate, allowed)
+        check(check_int, rate, "'features.sample_rate'", low=MIN_SAMPLE_RATE, high=MAX_SAMPLE_RATE, unit="Hz")

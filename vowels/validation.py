@@ -26,11 +26,10 @@ __all__ = [
 
 
 def refuse(name: str, value: object, allowed: str) -> ParameterError:
-    """The error for `value` of parameter `name`: ``NAME must be ALLOWED; got VALUE.``; without a name
-    (an argparse type, where argparse names the option) ``must be ALLOWED; got VALUE``."""
-    if not name:
-        return ParameterError(f"must be {allowed}; got {value!r}")
-    return ParameterError(f"{name} must be {allowed}; got {value!r}.")
+    """The error for `value` of parameter `name`: ``NAME must be ALLOWED; got VALUE.`` (a long value cut at 80
+    characters); without a name (an argparse type, where argparse names the option) ``must be ALLOWED; got VALUE``."""
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return ParameterError(f"{name} must be {allowed}; got {shown}." if name else f"must be {allowed}; got {shown}")
 
 
 def _show(bound: float) -> str:
