@@ -356,7 +356,8 @@ class RecordingClassifier:
            for open-set scoring are every recording's embedding.
 
         Sets ``features_``, ``source_rates_``, ``classifier_``, ``scorer_``,
-        ``operating_point_``, ``threshold_``, ``validation_``, ``failures_``.
+        ``operating_point_``, ``threshold_`` and how it was chosen (``threshold_choice_``,
+        `vowels.openset.ThresholdChoice`), ``validation_``, ``failures_``.
         """
         from sklearn.model_selection import train_test_split
 
