@@ -183,7 +183,7 @@ def test_a_wide_recording_is_decoded_a_block_at_a_time(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, expected",
     [
-        ({"sr": 0}, "sr must be a positive whole number of Hz; got 0"),
+        ({"sr": 0}, "sr must be a whole number of Hz >= 1; got 0"),
         ({"sr": 16000, "trim_db": -3}, "trim_db must be a number of dB > 0 or None; got -3"),
         ({"sr": 16000, "min_samples": 0}, "min_samples must be a whole number >= 1; got 0"),
     ],

@@ -17,7 +17,7 @@ def test_time_warp_interpolates_linearly_and_keeps_the_ends():
     np.testing.assert_allclose(stretched[:, 1], [10.0, 15.0, 20.0, 25.0, 30.0])
     np.testing.assert_allclose(time_warp(sequence, 2), sequence[[0, 2]])
     np.testing.assert_allclose(time_warp(sequence[:1], 3), np.repeat(sequence[:1], 3, axis=0))
-    with pytest.raises(ParameterError, match="n_frames must be >= 1; got 0"):
+    with pytest.raises(ParameterError, match="n_frames must be a whole number >= 1; got 0"):
         time_warp(sequence, 0)
 
 
@@ -48,8 +48,8 @@ def test_the_same_generator_state_gives_the_same_variation():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"time_warp": 1.0}, r"time_warp must be in \[0, 1\); got 1.0"),
-        ({"time_warp": -0.1}, r"time_warp must be in \[0, 1\); got -0.1"),
+        ({"time_warp": 1.0}, r"time_warp must be a number in \[0, 1\); got 1.0"),
+        ({"time_warp": -0.1}, r"time_warp must be a number in \[0, 1\); got -0.1"),
         ({"time_warp": "0.2"}, r"time_warp must be a number in \[0, 1\); got '0.2'"),
         ({"noise": -1.0}, "noise must be a number >= 0; got -1.0"),
         ({"noise": float("nan")}, "noise must be a number >= 0; got nan"),
@@ -82,7 +82,7 @@ def test_augmented_training_is_reproducible_changes_the_model_and_is_saved(small
     loaded = SpeakerClassifier.load(tmp_path / "bundle")
     assert (loaded.time_warp, loaded.noise) == (0.2, 0.05)
     np.testing.assert_allclose(loaded.predict_proba(small_train), augmented.predict_proba(small_train), atol=1e-6)
-    with pytest.raises(ParameterError, match=r"time_warp must be in \[0, 1\); got 2.0"):
+    with pytest.raises(ParameterError, match=r"time_warp must be a number in \[0, 1\); got 2.0"):
         _fit(small_train, time_warp=2.0)
 
 

@@ -20,7 +20,7 @@ def test_length_order_is_ascending_and_stable():
 def test_minibatches_keep_or_drop_the_short_last_batch():
     assert [list(b) for b in minibatch_indices(7, 3)] == [[0, 1, 2], [3, 4, 5], [6]]
     assert [list(b) for b in minibatch_indices(7, 3, drop_last=True)] == [[0, 1, 2], [3, 4, 5]]
-    with pytest.raises(ParameterError, match="batch_size must be a positive integer; got 0"):
+    with pytest.raises(ParameterError, match="batch_size must be a whole number >= 1; got 0"):
         minibatch_indices(7, 0)
 
 

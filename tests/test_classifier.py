@@ -69,6 +69,15 @@ def test_saved_and_loaded_bundle_predicts_identically(fitted, data, tmp_path):
     np.testing.assert_allclose(FastClassifier.load(path).predict_proba(data), fitted.predict_proba(data), atol=1e-5)
 
 
+def test_a_bundle_keeps_every_parameter_the_model_was_given(data, tmp_path):
+    """Saved as `get_params()`, loaded as ``cls(**params)``: flat training settings too, not only their options."""
+    clf = SpeakerClassifier(architecture="lstm", mode="masked", n_hidden=4, max_epochs=1, mini_batch_size=16)
+    clf.set_params(learning_rate=0.01, dropout=0.1, noise=0.05, random_state=3, verbose=0).fit(data)
+    loaded = SpeakerClassifier.load(clf.save(tmp_path / "model"))
+    assert loaded.get_params() == {**clf.get_params(), "options": clf.options_}
+    assert (loaded.max_epochs, loaded.mini_batch_size, loaded.learning_rate) == (1, 16, 0.01)
+
+
 def test_existing_bundle_is_kept_unless_forced(fitted, tmp_path):
     path = fitted.save(tmp_path / "model")
     before = (path / "model.keras").read_bytes()
@@ -128,7 +137,7 @@ def test_flat_training_settings_override_options_and_grid_search_tunes_them(data
     assert SpeakerClassifier().options_ == TrainingOptions()
     with pytest.raises(ParameterError, match="learning_rate must be a number > 0; got 0"):
         SpeakerClassifier(learning_rate=0).fit(data)
-    with pytest.raises(ParameterError, match="max_epochs must be a positive integer; got 0"):
+    with pytest.raises(ParameterError, match="max_epochs must be a whole number >= 1; got 0"):
         SpeakerClassifier(max_epochs=0).fit(data)
 
     sequences, labels = list(data.sequences), np.asarray(data.labels)

@@ -62,7 +62,7 @@ def test_config_round_trips_through_plain_values():
         ({"window_ms": 0}, "window_ms must be a number of ms > 0; got 0"),
         ({"kind": "lpcc", "n_coefficients": 300}, "n_coefficients (the LPC order) must be below the window of 256"),
         ({"n_coefficients": 50}, "n_coefficients must be <= n_mels=40; got 50"),
-        ({"preemphasis": 1.0}, "preemphasis must be in [0, 1); got 1.0"),
+        ({"preemphasis": 1.0}, "preemphasis must be a number in [0, 1); got 1.0"),
         ({"deltas": "yes"}, "deltas must be True or False; got 'yes'"),
     ],
 )

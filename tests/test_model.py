@@ -106,5 +106,5 @@ def test_an_ensemble_averages_its_members_and_counts_them():
     members = [np.asarray(p) for p in member_outputs(net)(x)]
     assert len(members) == 3 and np.abs(members[0] - members[1]).max() > 1e-4
     np.testing.assert_allclose(np.asarray(net(x)), np.mean(members, axis=0), atol=1e-6)
-    with pytest.raises(ParameterError, match="n_members must be a positive integer; got 0"):
+    with pytest.raises(ParameterError, match="n_members must be a whole number >= 1; got 0"):
         build_network(12, 4, n_members=0)

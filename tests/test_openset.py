@@ -15,6 +15,7 @@ from vowels.openset import (
     OpenSetScorer,
     OperatingPoint,
     SpeakerScorer,
+    ThresholdChoice,
     choose_threshold,
     equal_error_rate,
     error_rates,
@@ -132,3 +133,31 @@ def test_open_set_evaluation_counts_each_outcome():
     assert ev.equal_error_rate == equal_error_rate(np.array(scores[:4]), np.array(scores[4:]))[0]
     only_enrolled = evaluate_open_set(truth[:4], nearest[:4], scores[:4], enrolled=["a", "b"], threshold=0.5)
     assert only_enrolled.true_rejection is None and only_enrolled.equal_error_rate is None
+
+
+def test_how_a_threshold_was_chosen_is_stored_and_said_in_one_line():
+    """`ThresholdChoice`: one record (in a bundle's metadata), one wording (the CLI's, the page's, the report's)."""
+    genuine, impostor = np.linspace(0.5, 0.9, 30), np.linspace(-0.2, 0.55, 30)
+    point = choose_threshold(genuine, impostor, "far=0.1")
+    calibrated = ThresholdChoice.calibrated(point)
+    assert ThresholdChoice.from_dict(calibrated.to_dict()) == calibrated
+    far, frr = point.false_accept_rate, point.false_reject_rate
+    assert calibrated.describe() == (
+        f"threshold {point.threshold:.3f} (far=0.1, calibrated with each speaker left out in turn): "
+        f"{100 * (1 - far):.1f}% of 30 held-out recordings of left-out speakers rejected, "
+        f"{100 * frr:.1f}% of 30 of enrolled speakers rejected"
+    )
+    few = ThresholdChoice.calibrated(choose_threshold(genuine[:8], impostor[:8]))
+    assert "(eer; only 8 + 8 calibration scores, so a normal fit to them, calibrated" in few.describe()
+    assert ThresholdChoice("given", 0.25).describe() == "threshold 0.250 (given)"
+    named = ThresholdChoice("default", -1.0, reason="needs at least 3 speakers")
+    assert (
+        named.describe() == "threshold -1.000, so every recording is named (not calibrated: needs at least 3 speakers)"
+    )
+    assert ThresholdChoice("default", 0.75, reason="too few").describe() == "threshold 0.750 (the default: too few)"
+    encoder = ThresholdChoice("calibrated", 0.2, rule="eer", n_genuine=12, n_impostor=40, scale="cosine")
+    assert encoder.describe() == (
+        "threshold 0.200 on the cosine (fitted to 12 genuine and 40 stranger scores of the enrolment recordings)"
+    )
+    with pytest.raises(ValueError, match="how must be one of"):
+        ThresholdChoice.from_dict({"how": "guessed", "threshold": 0.1})

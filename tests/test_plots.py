@@ -270,7 +270,7 @@ def test_smooth_is_a_bias_corrected_moving_average():
     smoothed = plots.smooth(values, weight=0.5)
     assert smoothed[0] == 2.0
     assert smoothed[1] == pytest.approx((0.5 * 2 * 0.5 + 0.5 * 4) / (1 - 0.25))
-    with pytest.raises(ParameterError, match=r"weight must be in \[0, 1\)"):
+    with pytest.raises(ParameterError, match=r"weight must be a number in \[0, 1\)"):
         plots.smooth(values, weight=1.0)
 
 
@@ -786,8 +786,8 @@ def test_plot_open_set_of_a_threshold_given_by_hand_is_skipped_or_refused(tmp_pa
     bundle = tmp_path / "model"
     shutil.copytree(recordings_model, bundle)
     metadata = json.loads((bundle / "metadata.json").read_text())
-    metadata["open_set"].update(threshold=0.5, threshold_source="given", operating_point=None)
-    metadata["validation"]["open_set"] = "not calibrated"  # as RecordingClassifier(threshold=0.5).fit leaves it
+    given = {"how": "given", "threshold": 0.5}  # as RecordingClassifier(threshold=0.5).fit leaves it
+    metadata["open_set"].update(threshold_choice=given, operating_point=None)
     write_metadata(bundle, metadata)
     reason = f"({bundle}: its threshold was given by hand, so no calibration scores were kept)"
     written, skipped = _write_figures(["lengths"], tmp_path / "one", model=bundle)

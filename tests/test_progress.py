@@ -19,14 +19,17 @@ from vowels.plots import display_available, progress_plot_path, training_progres
 from vowels.progress import (
     EpochStatus,
     ProgressPrinter,
+    TrainingProgress,
     _Run,
-    check_verbose,
     clock,
     monitoring,
     report_every,
     resolve_verbose,
+    run_networks,
+    training_run,
 )
 from vowels.training import TrainingOptions
+from vowels.validation import check_verbose
 
 CONTROL = re.compile("[\r\x08\x1b]")
 HISTORY_KEYS = {
@@ -316,6 +319,28 @@ def test_a_runs_time_left_counts_each_networks_first_epoch_and_the_others():
     status = run.epoch_done(1, 111.0)  # 3 s since the first network ended
     assert (status.network, status.remaining, status.elapsed) == (2, 1 * 3.0 + 4 * 1.5, 11.0)
     assert status.text() == "run 44% done, elapsed 0:11, left 0:09"
+
+
+def test_a_runs_networks_are_counted_once_for_every_monitor():
+    """`run_networks` is the run's own count, which the server's job monitor and the recordings model read."""
+
+    class Seen:
+        def __init__(self) -> None:
+            self.starts: list[tuple[int, int] | None] = []
+
+        def start(self, n_epochs: int, n_batches: int) -> None:
+            self.starts.append(run_networks())
+
+        def update(self, status: EpochStatus, history: object) -> None: ...
+
+        def close(self) -> None: ...
+
+    assert run_networks() is None
+    with monitoring(Seen()) as seen, training_run(3, 1):
+        for _ in range(4):  # one more network than announced: the count grows with it
+            with TrainingProgress(1, 1, verbose=0):
+                pass
+    assert seen.starts == [(1, 3), (2, 3), (3, 3), (4, 4)] and run_networks() is None
 
 
 @pytest.mark.slow

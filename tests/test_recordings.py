@@ -29,7 +29,7 @@ from vowels.errors import BundleError, DataError, ParameterError
 from vowels.extraction import extract_files, list_speaker_files, load_features, load_speaker_folders, save_features
 from vowels.features import FeatureConfig
 from vowels.names import UNKNOWN
-from vowels.openset import SCORING
+from vowels.openset import SCORING, ThresholdChoice
 from vowels.preprocessing import Preprocessing
 from vowels.recordings import RecordingClassifier
 
@@ -151,7 +151,7 @@ def test_espeak_voices_are_recognised_in_unseen_words(trained, voices):
     assert evaluation.closed_set.accuracy >= 0.9, evaluation.closed_set.confusion
     v = model.validation_
     assert v["n_validation"] == 24 and v["n_train"] == 96  # 20 % of each speaker's 24, stratified
-    assert v["refit"] and v["n_final_train"] == 120 and v["open_set"] == "calibrated"
+    assert v["refit"] and v["n_final_train"] == 120 and model.threshold_choice_.how == "calibrated"
     point = model.operating_point_
     assert point.rule == "eer" and model.threshold_ == point.threshold
     assert len(point.genuine) + len(point.impostor) == 5 * 24  # every held-out recording, once per fold
@@ -209,7 +209,7 @@ def test_bundle_stores_the_feature_config_preprocessing_and_threshold(trained):
     assert model.preprocessing_.delta_width == 0 and len(model.preprocessing_.normalization.mean) == 13
     assert metadata["n_features"] == 13
     assert (metadata["params"]["standardize"], metadata["params"]["delta_width"]) == (True, 0)
-    assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold"]
+    assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold_choice"]["threshold"]
     point = metadata["open_set"]["operating_point"]
     assert point["rule"] == "eer" and point["threshold"] == model.threshold_
     assert point["n_genuine"] == len(point["genuine"]) > 0 and point["n_impostor"] == len(point["impostor"]) > 0
@@ -246,12 +246,21 @@ def test_training_settings_and_feature_settings_go_by_one_name_each(trained):
 
 def test_bad_training_setting_is_refused_by_its_name_before_any_work(tmp_path):
     for bad, message in (
-        ({"max_epochs": 0}, "max_epochs must be a positive integer; got 0"),
-        ({"mini_batch_size": 2.5}, "mini_batch_size must be a positive integer; got 2.5"),
+        ({"max_epochs": 0}, "max_epochs must be a whole number >= 1; got 0"),
+        ({"mini_batch_size": 2.5}, "mini_batch_size must be a whole number >= 1; got 2.5"),
         ({"learning_rate": -1}, "learning_rate must be a number > 0; got -1"),
     ):
         with pytest.raises(ParameterError, match=re.escape(message)):
             RecordingClassifier(**bad).fit(tmp_path / "no such folder")
+
+
+def test_a_bundle_keeps_every_parameter_the_model_was_given(voices, tmp_path):
+    """Saved as `get_params()`, loaded as ``cls(**params)``, not a hand-picked few."""
+    model = RecordingClassifier(n_hidden=4, max_epochs=1, validation_fraction=0, threshold=0.3, calibration_folds=3)
+    model.voice_encoder, model.window_seconds, model.random_state, model.verbose = False, None, 2, 0
+    loaded = RecordingClassifier.load(model.fit(voices / "test").save(tmp_path / "model"))
+    assert loaded.get_params() == {**model.get_params(), "features": model.features_, "verbose": "auto"}
+    assert loaded.threshold_choice_ == model.threshold_choice_ == ThresholdChoice("given", 0.3)
 
 
 def test_bundle_of_an_older_format_version_is_refused_by_both_engines_naming_the_command(
@@ -425,7 +434,7 @@ def test_extract_then_train_from_features_file(voices, tmp_path, capsys):
     )
     assert status == 0, out
     assert "Validation accuracy: " in out and "(" in out and "/24 held-out recordings, closed set)" in out
-    assert "Unknown-speaker threshold: 0.250 (given)." in out
+    assert "Unknown-speaker threshold 0.250 (given)." in out
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert metadata["features"]["kind"] == "lpcc"
     assert metadata["unknown_threshold"] == 0.25 and metadata["open_set"]["operating_point"] is None

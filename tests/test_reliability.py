@@ -231,17 +231,29 @@ def _set_rate(value):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (_set("classes", ["george", "george"]), "'classes' is ['george', 'george']; it must be a list of distinct"),
-        (_set("classes", ["george", "unknown"]), "a name in 'classes' is 'unknown'; it must be other than 'unknown'"),
-        (_set("classes", ["george", ""]), "a name in 'classes' is ''; it must be a non-empty string"),
-        (_set("classes", ["george", 7]), "a name in 'classes' is 7; it must be a non-empty string"),
-        (_set("classes", "george"), "'classes' is 'george'; it must be a list of at least 2"),
-        (_set("unknown_threshold", 2), "'unknown_threshold' is 2; it must be a number from -1 to 1"),
-        (_set("unknown_threshold", -2), "'unknown_threshold' is -2; it must be a number from -1 to 1"),
-        (_set("unknown_threshold", "nan"), "'unknown_threshold' is 'nan'; it must be a number from -1 to 1"),
-        (_set("n_features", "x"), "'n_features' is 'x'; it must be a whole number from 1 to"),
-        (_set_rate(10**12), "'features.sample_rate' is 1000000000000; it must be a whole number of Hz from 4000"),
-        (_set_rate(1e12), "'features.sample_rate' is 1000000000000.0; it must be a whole number of Hz from 4000"),
+        (
+            _set("classes", ["george", "george"]),
+            "'classes' must be a list of distinct names (repeated: ['george']); got",
+        ),
+        (
+            _set("classes", ["george", "unknown"]),
+            "a name in 'classes' must be other than 'unknown', the answer for no match",
+        ),
+        (_set("classes", ["george", ""]), "a name in 'classes' must be a non-empty string; got ''"),
+        (_set("classes", ["george", 7]), "a name in 'classes' must be a non-empty string; got 7"),
+        (_set("classes", "george"), "'classes' must be a list of at least 2 speaker names; got 'george'"),
+        (_set("unknown_threshold", 2), "'unknown_threshold' must be a score in [-1, 1]; got 2"),
+        (_set("unknown_threshold", -2), "'unknown_threshold' must be a score in [-1, 1]; got -2"),
+        (_set("unknown_threshold", "nan"), "'unknown_threshold' must be a score in [-1, 1]; got 'nan'"),
+        (_set("n_features", "x"), "'n_features' must be a whole number from 1 to 10000; got 'x'"),
+        (
+            _set_rate(10**12),
+            "'features.sample_rate' must be a whole number of Hz from 4000 to 192000; got " + str(10**12),
+        ),
+        (
+            _set_rate(1e12),
+            "'features.sample_rate' must be a whole number of Hz from 4000 to 192000; got " + str(1e12),
+        ),
     ],
 )
 def test_bad_metadata_is_one_bundle_error_naming_the_file(small_bundle, tmp_path, edit, message, engine):

@@ -391,11 +391,11 @@ def test_report_of_a_recordings_model_holds_evaluate_folders_numbers(fsdd_model,
 
     markdown = (tmp_path / "report.md").read_text()
     assert "## Open set (unknown speakers)" in markdown
-    assert f"**Threshold {scored.threshold:.4f}**, calibrated when the model was trained" in markdown
-    assert f"({point['n_impostor']} impostor scores)" in markdown
+    assert f"**Unknown-speaker threshold {scored.threshold:.3f} (eer; only " in markdown
+    assert f"of {point['n_impostor']} held-out recordings of left-out speakers rejected" in markdown
     assert point["method"] == "normal fit"  # 8 held-out recordings: too few to put the threshold at one of them
     assert "too few to put the threshold at one of them" in markdown
-    assert f"rejected {100 * point['false_reject_rate']:.2f} % of enrolled speakers' recordings" in markdown
+    assert f"{100 * point['false_reject_rate']:.1f}% of {point['n_genuine']} of enrolled speakers rejected" in markdown
     n_rejected = counts["stranger rejected"]
     assert (
         f'| strangers\' recordings rejected (answered "unknown") | {100 * scored.true_rejection:.2f} % '

@@ -328,4 +328,4 @@ def test_a_hand_given_threshold_is_shown_as_given(playwright, server, tmp_path):
         info = page.inner_text("#model-info")
     finally:
         browser.close()
-    assert info == "2 speakers: alice, bob. Threshold 0.000 (given when the model was trained)."
+    assert info == "2 speakers: alice, bob. Unknown-speaker threshold 0.000 (given)."

@@ -23,12 +23,12 @@ def test_defaults_mirror_the_matlab_tutorial():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"max_epochs": 0}, "max_epochs must be a positive integer; got 0"),
-        ({"mini_batch_size": 2.5}, "mini_batch_size must be a positive integer; got 2.5"),
+        ({"max_epochs": 0}, "max_epochs must be a whole number >= 1; got 0"),
+        ({"mini_batch_size": 2.5}, "mini_batch_size must be a whole number >= 1; got 2.5"),
         ({"initial_learn_rate": -1.0}, "initial_learn_rate must be a number > 0; got -1.0"),
         ({"shuffle": "always"}, r"shuffle must be one of \['never', 'once', 'every-epoch'\]; got 'always'"),
         ({"sequence_padding_direction": "up"}, "sequence_padding_direction must be one of"),
-        ({"gradient_decay_factor": 1.0}, r"gradient_decay_factor must be in \[0, 1\); got 1.0"),
+        ({"gradient_decay_factor": 1.0}, r"gradient_decay_factor must be a number in \[0, 1\); got 1.0"),
     ],
 )
 def test_bad_options_are_named(changes, message):

@@ -71,7 +71,7 @@ def non_speech(tmp_path_factory) -> dict[str, Path]:
 
 def test_enrolled_speakers_are_named_and_the_threshold_is_fitted(model, probes):
     assert model.speakers_ == SPEAKERS
-    assert model.calibrated_ and model.calibration_["rule"] == "gaussian-eer"
+    assert model.threshold_choice_.how == "calibrated" and model.calibration_["rule"] == "gaussian-eer"
     genuine, impostor = np.array(model.calibration_["genuine"]), np.array(model.calibration_["impostor"])
     assert len(genuine) == len(impostor) == 40
     assert impostor.mean() < model.threshold_ < genuine.mean()
@@ -103,8 +103,9 @@ def test_too_few_recordings_fall_back_to_the_stated_default_never_an_extreme(enr
     few = {s: sorted((enrolment / s).iterdir())[:2] for s in SPEAKERS[:3]}
     model = VoiceprintClassifier().fit(few)
     assert model.calibration_["n_genuine"] == 6 < MIN_CALIBRATION
-    assert model.threshold_ == DEFAULT_THRESHOLD and not model.calibrated_
-    assert "default" in model.describe_threshold() and "enrol more recordings" in model.describe_threshold()
+    assert model.threshold_ == DEFAULT_THRESHOLD and model.threshold_choice_.how == "default"
+    said = model.threshold_choice_.describe()
+    assert "(the default: too few recordings" in said and "enrol more recordings" in said
     answers, _ = model.classify_files([p for s in few for p in sorted((enrolment / s).iterdir())[2:5]])
     assert sum(a.speaker != "unknown" for a in answers) >= 6  # enrolled speakers are not all rejected
 
@@ -138,7 +139,7 @@ def test_whitening_the_words_away_separates_a_stranger_saying_the_same_digits(co
     enrolment = copy_fsdd(tmp_path / "enrol", enrolled, range(10), [10, 11])
     probes = copy_fsdd(tmp_path / "probes", (*enrolled, "theo"), range(10), [42])
     model = VoiceprintClassifier().fit(enrolment)
-    assert model.scoring_ == "wccn" and model.calibrated_
+    assert model.scoring_ == "wccn" and model.threshold_choice_.how == "calibrated"
     vectors, _, failures = embed_paths(sorted(probes.rglob("*.wav")))
     assert not failures
     stranger = np.array(["theo" in p.name for p in sorted(probes.rglob("*.wav"))])
@@ -182,7 +183,7 @@ def test_saved_model_loads_whole_and_refuses_changed_files(model, tmp_path):
     with pytest.raises(BundleError, match="sha256 does not match"):
         VoiceprintClassifier.load(folder)
     metadata = json.loads((folder / "metadata.json").read_text())
-    metadata["threshold_given"] = 0.1
+    metadata["threshold_choice"]["threshold"] = 0.1
     (folder / "metadata.json").write_text(json.dumps(metadata))
     with pytest.raises(BundleError, match="does not match the sha256 it records"):
         VoiceprintClassifier.load(folder)

@@ -51,7 +51,7 @@ def test_long_pauses_are_dropped_at_any_rate():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"window_seconds": 0}, "window_seconds must be a number of s > 0; got 0"),
+        ({"window_seconds": 0}, "window_seconds must be a number of s > 0 or None; got 0"),
         ({"window_hop_seconds": "1"}, "window_hop_seconds must be a number of s > 0; got '1'"),
         ({"window_seconds": 1.0, "window_hop_seconds": 2.0}, "windows would skip audio"),
     ],

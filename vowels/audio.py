@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AudioError, ParameterError, unreadable
+from .errors import AudioError, unreadable
 from .names import DSP_CHOICES
+from .validation import check_choice, check_int, check_number, check_seconds
 
 __all__ = [
     "BACKENDS",
@@ -272,16 +273,11 @@ def read_audio(
         below `SILENCE_PEAK_DBFS`), is longer than `max_seconds`, or is shorter than
         `min_samples` after trimming. The message starts with the path.
     """
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr must be a positive whole number of Hz; got {sr!r}.")
-    if trim_db is not None and not trim_db > 0:
-        raise ParameterError(f"trim_db must be a number of dB > 0 or None; got {trim_db!r}.")
-    if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
-        raise ParameterError(f"min_samples must be a whole number >= 1; got {min_samples!r}.")
-    if backend not in BACKENDS:
-        raise ParameterError(f"backend must be one of {list(BACKENDS)}; got {backend!r}.")
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
-        raise ParameterError(f"max_seconds must be a number of s > 0 (math.inf for no limit); got {max_seconds!r}.")
+    check_int(sr, "sr", unit="Hz")
+    check_number(trim_db, "trim_db", low=0, low_open=True, unit="dB", none_ok=True)
+    check_int(min_samples, "min_samples")
+    check_choice(backend, "backend", BACKENDS)
+    check_seconds(max_seconds, "max_seconds", hint="math.inf for no limit")
     path = Path(path)
     try:
         status = path.stat()

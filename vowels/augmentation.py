@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ParameterError
+from .validation import check_int, check_number
 
 __all__ = ["Augmentation", "time_warp"]
 
@@ -20,8 +20,7 @@ def time_warp(sequence: np.ndarray, n_frames: int) -> np.ndarray:
 
     The first and last frames are kept; a one-frame sequence is repeated.
     """
-    if n_frames < 1:
-        raise ParameterError(f"n_frames must be >= 1; got {n_frames!r}.")
+    check_int(n_frames, "n_frames")
     if len(sequence) == 1:
         return np.repeat(sequence, n_frames, axis=0).astype(np.float32)
     from scipy.interpolate import make_interp_spline  # imported here: 0.6 s that classifying never needs
@@ -48,12 +47,8 @@ class Augmentation:
     noise: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.time_warp, bool) or not isinstance(self.time_warp, (int, float)):
-            raise ParameterError(f"time_warp must be a number in [0, 1); got {self.time_warp!r}.")
-        if not 0 <= self.time_warp < 1:
-            raise ParameterError(f"time_warp must be in [0, 1); got {self.time_warp!r}.")
-        if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not self.noise >= 0:
-            raise ParameterError(f"noise must be a number >= 0; got {self.noise!r}.")
+        check_number(self.time_warp, "time_warp", low=0, high=1, high_open=True)
+        check_number(self.noise, "noise", low=0)
 
     @property
     def is_identity(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ParameterError
+from .validation import check_choice, check_int
 
 __all__ = [
     "PADDING_DIRECTIONS",
@@ -25,16 +26,6 @@ __all__ = [
 PADDING_DIRECTIONS = ("right", "left")
 
 
-def _check_padding(padding: str) -> None:
-    if padding not in PADDING_DIRECTIONS:
-        raise ParameterError(f"padding must be one of {list(PADDING_DIRECTIONS)}; got {padding!r}.")
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ParameterError(f"batch_size must be a positive integer; got {batch_size!r}.")
-
-
 def batching_of(options: Mapping[str, Any]) -> dict[str, Any]:
     """Batch size, padding side and value of training options (`vowels.training.TrainingOptions.to_dict`,
     a bundle's ``options``), checked, as `padded_batches` and `predict_in_batches` take them."""
@@ -43,8 +34,8 @@ def batching_of(options: Mapping[str, Any]) -> dict[str, Any]:
         "padding": options["sequence_padding_direction"],
         "value": float(options["sequence_padding_value"]),
     }
-    _check_batch_size(batching["batch_size"])
-    _check_padding(batching["padding"])
+    check_int(batching["batch_size"], "batch_size")
+    check_choice(batching["padding"], "padding", PADDING_DIRECTIONS)
     return batching
 
 
@@ -59,7 +50,7 @@ def minibatch_indices(n: int, batch_size: int, *, drop_last: bool = False) -> li
     MATLAB's `trainNetwork` drops data that does not fill the last mini-batch of an epoch;
     prediction keeps it.
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size")
     stop = n - n % batch_size if drop_last else n
     return [np.arange(start, min(start + batch_size, stop)) for start in range(0, stop, batch_size)]
 
@@ -83,7 +74,7 @@ def pad_batch(
         Frames per padded sequence; None pads to the longest in the batch. Longer sequences
         are truncated on the same side as the padding (MATLAB's ``SequenceLength``).
     """
-    _check_padding(padding)
+    check_choice(padding, "padding", PADDING_DIRECTIONS)
     if not sequences:
         raise ParameterError("pad_batch needs at least one sequence; got an empty batch.")
     n_features = sequences[0].shape[1]
@@ -112,7 +103,7 @@ def padded_batches(
 
     The order is `order` if given, else ascending length when `sort`, else as given.
     """
-    _check_padding(padding)
+    check_choice(padding, "padding", PADDING_DIRECTIONS)
     if order is None:
         order = length_order([len(s) for s in sequences]) if sort else np.arange(len(sequences))
     batches = []

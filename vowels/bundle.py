@@ -8,22 +8,25 @@ at all (`vowels.files.atomic_folder`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import math
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any
 
-from .errors import BundleError
+from .errors import BundleError, ParameterError
 from .files import check_format_version, sha256_of, write_json
 from .names import ARCHITECTURES, RECURRENT, UNKNOWN
+from .validation import check_choice, check_int, check_threshold, refuse
 
 __all__ = [
     "BUNDLE_FORMAT",
     "BundleMetadata",
+    "bundle_entries",
     "metadata_digest",
     "read_bundle",
     "read_bundle_metadata",
@@ -214,22 +217,28 @@ class BundleMetadata:
         )
 
 
+@contextlib.contextmanager
+def bundle_entries(
+    where: Path, what: str = "missing or invalid entry", fix: str = "retrain or re-copy it"
+) -> Iterator[None]:
+    """Turn what building an estimator from a bundle's entries raises (a missing entry, a wrong type, a value
+    its constructor refuses, an unreadable array file) into one `BundleError`: ``WHERE: WHAT (why); FIX.``.
+    A `BundleError` raised in the block passes unchanged."""
+    try:
+        yield
+    except BundleError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
+        raise BundleError(f"{where}: {what} ({exc}); {fix}.") from None
+
+
 def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
     """The checked, parsed metadata of the bundle folder at `path` (`read_bundle_metadata`, `BundleMetadata`)."""
     path = Path(path)
     metadata = read_bundle_metadata(path)
-    try:
-        return BundleMetadata.from_dict(metadata)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}); retrain or re-copy it.") from None
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    with bundle_entries(path / METADATA_FILE):
+        parsed = BundleMetadata.from_dict(metadata)
+    return parsed
 
 
 def validate_metadata(metadata: dict, metadata_file: Path) -> None:
@@ -247,61 +256,51 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
     """
 
     def bad(entry: str, value: object, allowed: str) -> BundleError:
-        shown = repr(value)
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        return BundleError(f"{metadata_file}: {entry} is {shown}; it must be {allowed}. Retrain or re-copy the bundle.")
+        return BundleError(f"{metadata_file}: {refuse(entry, value, allowed)} Retrain or re-copy the bundle.")
+
+    def check(check_value: Callable[..., None], value: object, entry: str, **bounds: Any) -> None:
+        try:
+            check_value(value, entry, **bounds)
+        except ParameterError as exc:
+            raise BundleError(f"{metadata_file}: {exc} Retrain or re-copy the bundle.") from None
 
     for entry in REQUIRED_ENTRIES:
         if entry not in metadata:
             raise BundleError(f"{metadata_file}: no {entry!r} entry; retrain or re-copy the bundle.")
-    digest = metadata["weights_sha256"]
-    if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
-        raise bad("'weights_sha256'", digest, "a sha256 digest (64 hexadecimal digits)")
-    if not isinstance(metadata["metadata_sha256"], str):
-        raise bad("'metadata_sha256'", metadata["metadata_sha256"], "a sha256 digest (64 hexadecimal digits)")
-    if "classes" in metadata:
-        classes = metadata["classes"]
-        if not isinstance(classes, list) or len(classes) < 2:
-            raise bad("'classes'", classes, "a list of at least 2 speaker names")
-        for name in classes:
-            if not isinstance(name, str) or not name.strip():
-                raise bad("a name in 'classes'", name, "a non-empty string")
-            if name == UNKNOWN:
-                raise bad("a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
-        repeated = sorted({name for name in classes if classes.count(name) > 1})
-        if repeated:
-            raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
-    if "n_features" in metadata:
-        n_features = metadata["n_features"]
-        if not _is_int(n_features) or not 1 <= n_features <= MAX_FEATURES:
-            raise bad("'n_features'", n_features, f"a whole number from 1 to {MAX_FEATURES}")
+    for entry in ("weights_sha256", "metadata_sha256"):
+        digest = metadata.get(entry, "0" * 64)
+        if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
+            raise bad(f"'{entry}'", digest, "a sha256 digest (64 hexadecimal digits)")
+    classes = metadata["classes"]
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise bad("'classes'", classes, "a list of at least 2 speaker names")
+    for name in classes:
+        if not isinstance(name, str) or not name.strip():
+            raise bad("a name in 'classes'", name, "a non-empty string")
+        if name == UNKNOWN:
+            raise bad("a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
+    repeated = sorted({name for name in classes if classes.count(name) > 1})
+    if repeated:
+        raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
+    check(check_int, metadata["n_features"], "'n_features'", high=MAX_FEATURES)
     if "params" in metadata:
         params = metadata["params"]
         if not isinstance(params, dict):
             raise bad("'params'", params, "a mapping of the training parameters")
-        for key in ("n_hidden", "n_members", "n_layers"):
-            if key in params and (not _is_int(params[key]) or params[key] < 1):
-                raise bad(f"'params.{key}'", params[key], "a whole number >= 1")
-        if params.get("architecture") not in ARCHITECTURES:
-            raise bad("'params.architecture'", params.get("architecture"), f"one of {list(ARCHITECTURES)}")
-        length = params.get("resample_length")
-        if length is not None and (not _is_int(length) or length < 1):
-            raise bad("'params.resample_length'", length, "null or a whole number >= 1")
-        if "random_state" in params and not _is_int(params["random_state"]):
-            raise bad("'params.random_state'", params["random_state"], "a whole number")
+        for key in ("n_hidden", "n_members", "n_layers", "resample_length", "random_state"):
+            if key in params:
+                low, none_ok = (0, False) if key == "random_state" else (1, key == "resample_length")
+                check(check_int, params[key], f"'params.{key}'", low=low, none_ok=none_ok)
+        check(check_choice, params.get("architecture"), "'params.architecture'", choices=ARCHITECTURES)
         if "sort_by_length" in params and not isinstance(params["sort_by_length"], bool):
             raise bad("'params.sort_by_length'", params["sort_by_length"], "true or false")
         if "mode" in params and not isinstance(params["mode"], str):
             raise bad("'params.mode'", params["mode"], "a network mode name")
     if "unknown_threshold" in metadata:
-        threshold = metadata["unknown_threshold"]
-        if not _is_number(threshold) or not -1 <= threshold <= 1:
-            raise bad("'unknown_threshold'", threshold, "a number from -1 to 1")
+        check(check_threshold, metadata["unknown_threshold"], "'unknown_threshold'")
     if "features" in metadata:
         features = metadata["features"]
         if not isinstance(features, dict):
             raise bad("'features'", features, "a mapping of the feature settings")
         rate = features.get("sample_rate")
-        if not _is_int(rate) or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-            allowed = f"a whole number of Hz from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}"
-            raise bad("'features.sample_rate'", rate, allowed)
+        check(check_int, rate, "'features.sample_rate'", low=MIN_SAMPLE_RATE, high=MAX_SAMPLE_RATE, unit="Hz")

@@ -14,7 +14,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .augmentation import Augmentation
 from .batching import batching_of
-from .bundle import FAST_FILES, METADATA_FILE, MODEL_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, read_bundle, write_metadata
+from .bundle import (
+    FAST_FILES,
+    METADATA_FILE,
+    MODEL_FILE,
+    NUMPY_WEIGHTS_FILE,
+    ONNX_FILE,
+    bundle_entries,
+    read_bundle,
+    write_metadata,
+)
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .files import FORMAT_VERSION, atomic_folder, sha256_of, write_bytes
@@ -23,6 +32,7 @@ from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .recipes import FAMILY_OPTIONS
 from .training import TrainingHistory, TrainingOptions
+from .validation import check_choice, check_int, check_number, check_seed, check_verbose
 
 if TYPE_CHECKING:
     from .inference import FastClassifier
@@ -150,9 +160,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             "mini_batch_size": self.mini_batch_size,
             "initial_learn_rate": self.learning_rate,
         }
-        rate = self.learning_rate
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
-            raise ParameterError(f"learning_rate must be a number > 0; got {rate!r}.")
+        if self.learning_rate is not None:
+            check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
         overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         return dataclasses.replace(options, **overrides) if overrides else options
 
@@ -163,8 +172,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
-        from .progress import check_verbose
-        from .training import check_seed, seed_everything
+        from .training import seed_everything
 
         self._check_family()
         check_verbose(self.verbose)
@@ -199,13 +207,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     def _check_family(self) -> None:
         from .names import ARCHITECTURES, MODES
 
-        if self.architecture not in ARCHITECTURES:
-            raise ParameterError(f"architecture must be one of {list(ARCHITECTURES)}; got {self.architecture!r}.")
-        if self.mode not in MODES:
-            raise ParameterError(f"mode must be one of {list(MODES)}; got {self.mode!r}.")
-        length = self.resample_length
-        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
-            raise ParameterError(f"resample_length must be None or a positive whole number; got {length!r}.")
+        check_choice(self.architecture, "architecture", ARCHITECTURES)
+        check_choice(self.mode, "mode", MODES)
+        check_int(self.resample_length, "resample_length", none_ok=True)
 
     def _fit_recurrent(
         self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
@@ -364,19 +368,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 "classes": [str(c) for c in self.classes_],
                 "n_features": int(self.n_features_in_),
                 "params": {
-                    "architecture": self.architecture,
-                    "mode": self.mode,
-                    "n_hidden": self.n_hidden,
-                    "n_layers": self.n_layers,
+                    **{name: value for name, value in self.get_params().items() if name != "verbose"},
                     "resample_length": self.resample_length_ if self.architecture == "fcn" else None,
-                    "sort_by_length": self.sort_by_length,
-                    "delta_width": self.delta_width,
-                    "standardize": self.standardize,
-                    "dropout": self.dropout,
-                    "time_warp": self.time_warp,
-                    "noise": self.noise,
-                    "n_members": self.n_members,
-                    "random_state": self.random_state,
                     "options": self.options_.to_dict(),
                 },
                 "preprocessing": self.preprocessing_.to_dict(),
@@ -400,32 +393,14 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
         path = Path(path)
         metadata = read_bundle(path)
-        try:
+        with bundle_entries(path / METADATA_FILE):
             params = metadata.params
-            clf = cls(
-                architecture=metadata.architecture,
-                mode=params["mode"],
-                n_hidden=params["n_hidden"],
-                n_layers=params["n_layers"],
-                resample_length=params.get("resample_length"),
-                options=TrainingOptions.from_dict(params["options"]),
-                sort_by_length=params["sort_by_length"],
-                delta_width=params.get("delta_width", 0),
-                standardize=params.get("standardize", False),
-                dropout=params.get("dropout", 0.0),
-                time_warp=params.get("time_warp", 0.0),
-                noise=params.get("noise", 0.0),
-                n_members=params.get("n_members", 1),
-                random_state=params["random_state"],
-                verbose=0,
-            )
+            clf = cls(**{**params, "options": TrainingOptions.from_dict(params["options"]), "verbose": 0})
             clf.classes_ = np.array(metadata.classes, dtype=str)
             clf.n_features_in_ = metadata.n_features
             clf.preprocessing_ = Preprocessing.from_dict(metadata.preprocessing)
             if clf.resample_length is not None:
                 clf.resample_length_ = clf.resample_length
-        except (KeyError, TypeError, ParameterError) as exc:
-            raise BundleError(f"{path / METADATA_FILE}: missing or invalid entry ({exc}).") from None
         try:
             clf.model_ = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
         except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:

@@ -22,6 +22,7 @@ from .limits import MAX_SEED, MAX_SEEDS, SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_
 from .names import DATA_FIGURES, ENGINES, FEATURE_KINDS, FORMATS, MODES, RECORDING_FIGURES, RECURRENT, RUN_FIGURES
 from .recipes import RECIPE_NAMES
 from .serve.server import serve
+from .validation import argument_type, check_int, check_number, check_threshold
 from .workflows.classify import classify
 from .workflows.console import Console, ExitStatus
 from .workflows.evaluate import evaluate
@@ -48,41 +49,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    """An argparse type for whole numbers in [`minimum`, `maximum`], with a message naming the value."""
-    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}; got {text!r}")
-        return value
-
-    parse.__name__ = f"whole number {allowed}"
-    return parse
+    """An argparse type for whole numbers in [`minimum`, `maximum`] (`vowels.validation.check_int`)."""
+    return argument_type(int, check_int, low=minimum, high=maximum)
 
 
-def score(text: str) -> float:
-    """An argparse type for an open-set score threshold in [-1, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -2.0
-    if not -1 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1]; got {text!r}")
-    return value
-
-
-def score_or_auto(text: str) -> float | str:
-    """An argparse type for a score threshold in [-1, 1], or the word ``auto``."""
-    if text == "auto":
-        return text
-    try:
-        return score(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be a score in [-1, 1] or 'auto'; got {text!r}") from None
+score = argument_type(float, check_threshold)
+"""An argparse type for an open-set score threshold in [-1, 1]."""
+score_or_auto = argument_type(lambda text: text if text == "auto" else float(text), check_threshold, auto=True)
+"""An argparse type for a score threshold in [-1, 1], or the word ``auto``."""
 
 
 def operating_point(text: str) -> str:
@@ -96,26 +70,10 @@ def operating_point(text: str) -> str:
     return text
 
 
-def fraction(text: str) -> float:
-    """An argparse type for a fraction in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
-    return value
-
-
-def seconds(text: str) -> float:
-    """An argparse type for a duration in seconds, from 0.001 to 60."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.001 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0.001 to 60; got {text!r}")
-    return value
+fraction = argument_type(float, check_number, low=0, high=1, high_open=True)
+"""An argparse type for a fraction in [0, 1)."""
+seconds = argument_type(float, check_number, low=0.001, high=60, unit="s")
+"""An argparse type for a duration in seconds, from 0.001 to 60."""
 
 
 def _run(workflow: Callable[..., int], args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import DataError, ParameterError, unreadable
+from .validation import check_choice
 
 __all__ = [
     "BUNDLED_SHA256",
@@ -332,8 +333,7 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     DataError
         A file is missing or malformed; the message names the file and line.
     """
-    if split not in SPLITS:
-        raise ParameterError(f"split must be one of {list(SPLITS)}; got {split!r}.")
+    check_choice(split, "split", SPLITS)
     folder = _data_folder(path)
     stream, shown = _open(folder, f"ae.{split}")
     with stream:

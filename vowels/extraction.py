@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Utterances
-from .errors import DataError, ParameterError, UsageError, VowelsError, unreadable
+from .errors import DataError, UsageError, VowelsError, unreadable
 from .features import FeatureConfig, features_of_file
 from .files import FORMAT_VERSION, check_format_version
 from .limits import cap_workers
+from .validation import check_int
 
 __all__ = [
     "Extraction",
@@ -320,8 +321,8 @@ def _cap_jobs(n_jobs: int) -> int:
     """
     import warnings
 
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (n_jobs >= 1 or n_jobs == -1):
-        raise ParameterError(f"n_jobs must be a whole number >= 1, or -1 for every CPU; got {n_jobs!r}.")
+    if n_jobs != -1 or not isinstance(n_jobs, int):
+        check_int(n_jobs, "n_jobs", hint="or -1 for every CPU")
     from joblib.parallel import get_active_backend
 
     backend, _ = get_active_backend()

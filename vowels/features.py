@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import DataError, ParameterError
 from .names import DSP_CHOICES, FEATURE_KINDS
+from .validation import check_choice, check_int, check_number
 
 __all__ = [
     "DELTA_WIDTH",
@@ -82,21 +83,16 @@ class FeatureConfig:
     trim_db: float | None = 30.0
 
     def __post_init__(self) -> None:
-        if self.kind not in FEATURE_KINDS:
-            raise ParameterError(f"kind must be one of {list(FEATURE_KINDS)}; got {self.kind!r}.")
+        check_choice(self.kind, "kind", FEATURE_KINDS)
         for name, default in _KIND_DEFAULTS[self.kind].items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         for name in ("sample_rate", "n_coefficients", "n_mels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ParameterError(f"{name} must be a positive whole number; got {value!r}.")
-            object.__setattr__(self, name, int(value))
+            check_int(getattr(self, name), name)
+            object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("window_ms", "hop_ms"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ParameterError(f"{name} must be a number of ms > 0; got {value!r}.")
-            object.__setattr__(self, name, float(value))
+            check_number(getattr(self, name), name, low=0, low_open=True, unit="ms")
+            object.__setattr__(self, name, float(getattr(self, name)))
         if self.window_length < 2 or self.hop_length < 1:
             raise ParameterError(
                 f"window_ms={self.window_ms} and hop_ms={self.hop_ms} at {self.sample_rate} Hz give "
@@ -109,10 +105,8 @@ class FeatureConfig:
             )
         if self.kind == "mfcc" and self.n_coefficients > self.n_mels:
             raise ParameterError(f"n_coefficients must be <= n_mels={self.n_mels}; got {self.n_coefficients}.")
-        if not 0 <= self.preemphasis < 1:
-            raise ParameterError(f"preemphasis must be in [0, 1); got {self.preemphasis!r}.")
-        if self.trim_db is not None and not self.trim_db > 0:
-            raise ParameterError(f"trim_db must be a number of dB > 0 or None; got {self.trim_db!r}.")
+        check_number(self.preemphasis, "preemphasis", low=0, high=1, high_open=True)
+        check_number(self.trim_db, "trim_db", low=0, low_open=True, unit="dB", none_ok=True)
         for name in ("deltas", "standardize"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"{name} must be True or False; got {getattr(self, name)!r}.")
@@ -183,8 +177,7 @@ def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
 
 
 def _check_dsp(dsp: str) -> None:
-    if dsp not in DSP_CHOICES:
-        raise ParameterError(f"dsp must be one of {list(DSP_CHOICES)}; got {dsp!r}.")
+    check_choice(dsp, "dsp", DSP_CHOICES)
 
 
 def _lpcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:

@@ -28,13 +28,14 @@ from typing import Any, cast
 import numpy as np
 
 from .batching import batching_of, predict_in_batches
-from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, read_bundle
+from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, bundle_entries, read_bundle
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, NotFittedError, ParameterError
 from .names import MODES
 from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .recurrence import lstm as _lstm
+from .validation import check_choice, check_int
 
 __all__ = [
     "FastClassifier",
@@ -57,6 +58,7 @@ WEIGHT_NAMES = (
 
 FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswith("backward_"))
 """The weights of a forward-only LSTM (architecture ``"lstm"``)."""
+_ENTRY_OR_WEIGHTS = "missing or invalid entry, or weights that do not match it"
 
 
 def npz_key(name: str, member: int, n_members: int) -> str:
@@ -128,8 +130,7 @@ class NumpyNetwork:
     def __init__(
         self, arrays: dict[str, np.ndarray] | list[dict[str, np.ndarray]], *, mode: str, mask_value: float = 0.0
     ) -> None:
-        if mode not in MODES:
-            raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
+        check_choice(mode, "mode", MODES)
         members = [_member_weights(a) for a in ([arrays] if isinstance(arrays, dict) else arrays)]
         if not members:
             raise ParameterError("NumpyNetwork needs the weights of at least one network; got none.")
@@ -179,8 +180,7 @@ class NumpyNetwork:
                 "streaming needs a forward-only LSTM (architecture='lstm'); a BiLSTM's backward "
                 "direction reads the sequence from its end, which has not arrived yet."
             )
-        if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
-            raise ParameterError(f"chunk_frames must be a positive whole number; got {chunk_frames!r}.")
+        check_int(chunk_frames, "chunk_frames")
         x = np.asarray(sequence, dtype=np.float32)[np.newaxis]
         carries: list[list[np.ndarray]] = [[] for _ in self._members]
         rows = []
@@ -318,7 +318,7 @@ class FastClassifier(SequencePredictor):
         network: NumpyNetwork | OnnxNetwork = (
             OnnxNetwork(path / ONNX_FILE) if metadata.fast_file == ONNX_FILE else _numpy_network(path, metadata)
         )
-        try:
+        with bundle_entries(path / METADATA_FILE, _ENTRY_OR_WEIGHTS):
             params = metadata.params
             clf = cls(
                 network,
@@ -334,10 +334,6 @@ class FastClassifier(SequencePredictor):
             )
             if isinstance(network, NumpyNetwork) and network.n_hidden != params["n_hidden"]:
                 raise ParameterError("the weights do not match n_features and n_hidden")
-        except (KeyError, TypeError, ValueError, ParameterError) as exc:
-            raise BundleError(
-                f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
-            ) from None
         return clf
 
     @property
@@ -399,10 +395,7 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
             f"{weights_file}: holds {stored} arrays, not the {n_members * len(names)} of the "
             f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
-    try:
+    with bundle_entries(path / METADATA_FILE, _ENTRY_OR_WEIGHTS):
         mask_value = batching_of(metadata.options)["value"]
-        return NumpyNetwork(members, mode=params["mode"], mask_value=mask_value)
-    except (KeyError, TypeError, ValueError, ParameterError) as exc:
-        raise BundleError(
-            f"{path / METADATA_FILE}: missing or invalid entry, or weights that do not match it ({exc})."
-        ) from None
+        network = NumpyNetwork(members, mode=params["mode"], mask_value=mask_value)
+    return network

@@ -32,6 +32,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .names import MODES, RECURRENT
+from .validation import check_choice, check_int, check_number
 
 __all__ = [
     "MODES",
@@ -66,12 +67,10 @@ def check_network_settings(*, dropout: float = 0.0, **counts: int) -> None:
     """Refuse sizes a network cannot have (each count a whole number >= 1, at least 2 speakers) and a
     dropout rate outside [0, 1), naming the setting; for `build_network` and `vowels.families`."""
     for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
+        check_int(value, name)
     if counts.get("n_classes", 2) < 2:
         raise ParameterError(f"n_classes must be at least 2 to tell speakers apart; got {counts['n_classes']}.")
-    if not 0 <= dropout < 1:
-        raise ParameterError(f"dropout must be in [0, 1); got {dropout!r}.")
+    check_number(dropout, "dropout", low=0, high=1, high_open=True)
 
 
 def _lstm(
@@ -135,15 +134,13 @@ def build_network(
         Stacked LSTM layers; every layer but the last returns its whole output sequence
         (both directions over the whole padded sequence, as MATLAB's ``OutputMode="sequence"``).
     """
-    if mode not in MODES:
-        raise ParameterError(f"mode must be one of {list(MODES)}; got {mode!r}.")
+    check_choice(mode, "mode", MODES)
     if architecture not in RECURRENT:
         raise ParameterError(f"architecture must be one of {list(RECURRENT)} here; got {architecture!r}.")
     check_network_settings(
         n_features=n_features, n_classes=n_classes, n_hidden=n_hidden, n_members=n_members, n_layers=n_layers
     )
-    if l2 < 0:
-        raise ParameterError(f"l2 must be >= 0; got {l2!r}.")
+    check_number(l2, "l2", low=0)
     check_network_settings(dropout=dropout)
 
     inputs = keras.Input(shape=(None, n_features), name="frames")

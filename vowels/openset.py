@@ -27,18 +27,20 @@ import io
 import os
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 import numpy as np
 
 from .errors import BundleError, DataError, ParameterError
+from .validation import check_choice
 
 __all__ = [
     "SCORING",
     "OpenSetScorer",
     "OperatingPoint",
     "SpeakerScorer",
+    "ThresholdChoice",
     "choose_threshold",
     "error_rates",
     "gaussian_eer_threshold",
@@ -283,31 +285,88 @@ class OperatingPoint:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values, every score as computed, so the stored rates can be recomputed."""
-        return {
-            "rule": self.rule,
-            "threshold": self.threshold,
-            "false_accept_rate": self.false_accept_rate,
-            "false_reject_rate": self.false_reject_rate,
-            "equal_error_rate": self.equal_error_rate,
-            "n_genuine": len(self.genuine),
-            "n_impostor": len(self.impostor),
-            "genuine": list(self.genuine),
-            "impostor": list(self.impostor),
-            "method": self.method,
-        }
+        scores = {"genuine": list(self.genuine), "impostor": list(self.impostor)}
+        return {**asdict(self), **scores, "n_genuine": len(self.genuine), "n_impostor": len(self.impostor)}
 
     @classmethod
     def from_dict(cls, values: dict) -> OperatingPoint:
         """The inverse of `to_dict`."""
+        scores: dict[str, Any] = {k: tuple(map(float, values[k])) for k in ("genuine", "impostor")}
+        return cls(**{**{k: v for k, v in values.items() if k not in ("n_genuine", "n_impostor")}, **scores})
+
+
+THRESHOLD_CHOICES = ("calibrated", "default", "given")
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """How a model's unknown-speaker threshold was chosen, with the numbers behind it: kept in its metadata
+    (``threshold_choice``), said by `describe` wherever a user reads it (CLI, page, report).
+
+    ``how`` is ``"calibrated"`` (at operating point ``rule``, found by ``method``, from ``n_genuine`` and
+    ``n_impostor`` scores, with a network's ``false_accept_rate`` and ``false_reject_rate`` on them),
+    ``"default"`` (``reason`` says why it could not be calibrated) or ``"given"``. ``scale`` names what a
+    score is when the threshold was fitted to the speaker encoder's enrolment scores (`vowels.voiceprints`).
+    """
+
+    how: str
+    threshold: float
+    reason: str = ""
+    rule: str = ""
+    method: str = ""
+    n_genuine: int = 0
+    n_impostor: int = 0
+    false_accept_rate: float | None = None
+    false_reject_rate: float | None = None
+    scale: str = ""
+
+    def __post_init__(self) -> None:
+        check_choice(self.how, "how", THRESHOLD_CHOICES)
+
+    @classmethod
+    def calibrated(cls, point: OperatingPoint) -> ThresholdChoice:
+        """The choice of a network's threshold calibrated at `point`."""
         return cls(
-            rule=str(values["rule"]),
-            threshold=float(values["threshold"]),
-            false_accept_rate=float(values["false_accept_rate"]),
-            false_reject_rate=float(values["false_reject_rate"]),
-            equal_error_rate=float(values["equal_error_rate"]),
-            genuine=tuple(map(float, values["genuine"])),
-            impostor=tuple(map(float, values["impostor"])),
-            method=str(values.get("method", "empirical")),
+            "calibrated",
+            point.threshold,
+            rule=point.rule,
+            method=point.method,
+            n_genuine=len(point.genuine),
+            n_impostor=len(point.impostor),
+            false_accept_rate=point.false_accept_rate,
+            false_reject_rate=point.false_reject_rate,
+        )
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ThresholdChoice:
+        """The inverse of `to_dict`; raises KeyError, TypeError or ValueError on a malformed entry."""
+        return cls(**values)
+
+    def describe(self) -> str:
+        """The threshold and how it was chosen, in one line: ``threshold 0.375 (eer, calibrated ...): ...``."""
+        head = f"threshold {self.threshold:.3f}"
+        if self.how == "given":
+            return f"{head} (given)"
+        if self.how == "default" and self.threshold <= -1:
+            return f"{head}, so every recording is named (not calibrated: {self.reason})"
+        if self.how == "default":
+            return f"{head} (the default: {self.reason})"
+        if self.scale:
+            return (
+                f"{head} on the {self.scale} (fitted to {self.n_genuine} genuine and {self.n_impostor} stranger "
+                "scores of the enrolment recordings)"
+            )
+        few = self.method == "normal fit"
+        note = f"; only {self.n_genuine} + {self.n_impostor} calibration scores, so a normal fit to them" if few else ""
+        return (
+            f"{head} ({self.rule}{note}, calibrated with each speaker left out in turn): "
+            f"{100 * (1 - (self.false_accept_rate or 0)):.1f}% of {self.n_impostor} held-out recordings of "
+            f"left-out speakers rejected, {100 * (self.false_reject_rate or 0):.1f}% of {self.n_genuine} of "
+            "enrolled speakers rejected"
         )
 
 

@@ -9,6 +9,7 @@ by both the Keras and the fast engine, for both classifiers: `SpeakerClassifier`
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from .dsp import delta
 from .errors import DataError, ParameterError
+from .validation import refuse
 
 __all__ = ["Normalization", "Preprocessing"]
 
@@ -80,10 +82,9 @@ class Preprocessing:
 
     def __post_init__(self) -> None:
         width = self.delta_width
-        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
-            raise ParameterError(f"delta_width must be 0 or an odd whole number >= 3; got {width!r}.")
-        if width and (width < 3 or width % 2 == 0):
-            raise ParameterError(f"delta_width must be 0 or an odd whole number >= 3; got {width!r}.")
+        whole = isinstance(width, numbers.Integral) and not isinstance(width, bool)
+        if not (whole and (width == 0 or (width >= 3 and width % 2 == 1))):
+            raise refuse("delta_width", width, "0 or an odd whole number >= 3")
 
     @property
     def is_identity(self) -> bool:

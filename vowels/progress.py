@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import shutil
 import sys
 import time
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from .errors import ParameterError
+from .validation import check_verbose
 
 __all__ = [
     "EpochStatus",
@@ -42,12 +42,12 @@ __all__ = [
     "RunStatus",
     "ProgressPrinter",
     "TrainingProgress",
-    "check_verbose",
     "clock",
     "in_notebook",
     "monitoring",
     "report_every",
     "resolve_verbose",
+    "run_networks",
     "training_run",
 ]
 
@@ -56,14 +56,6 @@ MAX_LINES = 20
 
 
 # --- verbose -------------------------------------------------------------------------------
-
-
-def check_verbose(verbose: object, *, name: str = "verbose") -> None:
-    """Refuse anything but a whole number >= 0 (above 1 counts as 1) or ``"auto"``."""
-    if isinstance(verbose, str) and verbose == "auto":
-        return
-    if not isinstance(verbose, numbers.Integral) or verbose < 0:
-        raise ParameterError(f"{name} must be 0 (silent), 1 (progress) or 'auto'; got {verbose!r}.")
 
 
 def in_notebook() -> bool:
@@ -438,6 +430,13 @@ class _Run:
 
 
 _RUN: ContextVar[_Run | None] = ContextVar("vowels_training_run", default=None)
+
+
+def run_networks() -> tuple[int, int] | None:
+    """``(network, n_networks)`` of the `training_run` in force: the networks started so far and the run's
+    count (the one count of a run, which callers read instead of keeping their own); None outside a run."""
+    run = _RUN.get()
+    return None if run is None else (run.network, run.n_networks)
 
 
 @contextlib.contextmanager

@@ -8,14 +8,15 @@ import io
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .bundle import bundle_entries
 from .datasets import Utterances
-from .errors import BundleError, DataError, ParameterError, VowelsError
+from .errors import BundleError, DataError, ParameterError
 from .extraction import (
     Extraction,
     Failure,
@@ -26,7 +27,9 @@ from .extraction import (
 from .features import FeatureConfig
 from .fusion import ScoreFusion
 from .names import ENGINES, RECURRENT, UNKNOWN
+from .openset import ThresholdChoice
 from .preprocessing import Preprocessing
+from .validation import check_choice, check_int, check_number, check_seconds, check_seed, check_threshold, check_verbose
 from .voiceprints import VoiceprintScorer, choose_scoring
 from .windowing import cut, frames_of, over_windows
 
@@ -43,6 +46,8 @@ __all__ = [
     "RecordingClassifier",
 ]
 
+PARAMS_ENTRY = "recording_params"
+"""The metadata entry holding the `RecordingClassifier`'s parameters but ``features`` (saved as ``features``)."""
 OPENSET_FILE = "openset.npz"
 VOICEPRINTS_FILE = "voiceprints.npz"
 """The bundle file holding each speaker's mean encoder embedding, for a model that fuses the encoder's score."""
@@ -198,8 +203,6 @@ class RecordingClassifier:
 
     def _check_params(self) -> None:
         from .openset import parse_operating_point
-        from .progress import check_verbose
-        from .training import check_seed
 
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
@@ -210,24 +213,19 @@ class RecordingClassifier:
             )
         config = FeatureConfig() if self.features is None else self.features
         _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
-        if not 0 <= self.validation_fraction < 1:
-            raise ParameterError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}.")
-        number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
-        if self.threshold != "auto" and not (number and -1 <= float(self.threshold) <= 1):
-            raise ParameterError(f"threshold must be a score in [-1, 1] or 'auto'; got {self.threshold!r}.")
+        check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
+        check_threshold(self.threshold, auto=True)
         parse_operating_point(self.operating_point)
-        folds = self.calibration_folds
-        if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-            raise ParameterError(f"calibration_folds must be a whole number >= 2; got {folds!r}.")
+        check_int(self.calibration_folds, "calibration_folds", low=2)
         self._check_windows()
 
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments by name, as scikit-learn's ``get_params``: ``cls(**get_params())`` is a copy."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
     def _check_windows(self) -> None:
-        for name in ("window_seconds", "window_hop_seconds"):
-            value = getattr(self, name)
-            if value is None and name == "window_seconds":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ParameterError(f"{name} must be a number of s > 0; got {value!r}.")
+        check_seconds(self.window_seconds, "window_seconds", none_ok=True)
+        check_seconds(self.window_hop_seconds, "window_hop_seconds")
         if self.window_seconds is not None and self.window_hop_seconds > self.window_seconds:
             raise ParameterError(
                 f"window_hop_seconds={self.window_hop_seconds} is longer than window_seconds={self.window_seconds}: "
@@ -280,11 +278,13 @@ class RecordingClassifier:
 
     def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> SpeakerClassifier:
         """A `SpeakerClassifier` trained on the windows of `utterances`, its preprocessing learned from them."""
+        from .progress import run_networks
+
         windows = self._windows(utterances)
         cut_into = f" cut into {len(windows)} windows" if len(windows) > len(utterances) else ""
-        self._n_trained += 1
+        started, n_networks = run_networks() or (0, 1)
         self._say(
-            f"Training network {self._n_trained}/{self._n_networks}, {what}: {len(utterances)} recordings{cut_into} "
+            f"Training network {started + 1}/{n_networks}, {what}: {len(utterances)} recordings{cut_into} "
             f"of {len(set(utterances.labels))} speakers."
         )
         classifier = self._classifier(self.features_, verbose=verbose)
@@ -327,7 +327,8 @@ class RecordingClassifier:
            for open-set scoring are every recording's embedding.
 
         Sets ``features_``, ``source_rates_``, ``classifier_``, ``scorer_``,
-        ``operating_point_``, ``threshold_``, ``validation_``, ``failures_``.
+        ``operating_point_``, ``threshold_`` and how it was chosen (``threshold_choice_``,
+        `vowels.openset.ThresholdChoice`), ``validation_``, ``failures_``.
         """
         from sklearn.model_selection import train_test_split
 
@@ -371,9 +372,8 @@ class RecordingClassifier:
         start = time.perf_counter()
         final_on_all = self.refit and len(held) > 0
         obstacle = self._calibration_obstacle(u, held) if self.threshold == "auto" else "not asked"
-        self._n_trained = 0
-        self._n_networks = 1 + int(final_on_all) + (len(self._calibration_groups(train)) if obstacle is None else 0)
-        with training_run(self._n_networks, self.max_epochs):
+        n_networks = 1 + int(final_on_all) + (len(self._calibration_groups(train)) if obstacle is None else 0)
+        with training_run(n_networks, self.max_epochs):
             self._fit_networks(u, train, held, indices, validation, obstacle, final_on_all)
         self.validation_.update(
             train_seconds=round(time.perf_counter() - start, 3),
@@ -404,17 +404,16 @@ class RecordingClassifier:
                 accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
             )
         self.operating_point_ = None
-        self.validation_["open_set"] = "not calibrated"
-        if self.threshold == "auto":
-            reason = obstacle
-            if reason is None:
-                vectors = self._training_voice_vectors(u) if self.voice_encoder else None
-                voices = None if vectors is None else (vectors[indices], vectors[validation])
-                self.operating_point_ = self._calibrate(train, held, voices)
-                self.validation_["open_set"] = "calibrated"
-            else:
-                self.validation_["open_set"] = f"not calibrated: {reason}"
-                self._say(f"Unknown-speaker threshold not calibrated ({reason}); every recording is named.")
+        if self.threshold != "auto":
+            self.threshold_choice_ = ThresholdChoice("given", float(self.threshold))
+        elif obstacle is not None:
+            self.threshold_choice_ = ThresholdChoice("default", -1.0, reason=obstacle)
+            self._say(f"Unknown-speaker threshold not calibrated ({obstacle}); every recording is named.")
+        else:
+            vectors = self._training_voice_vectors(u) if self.voice_encoder else None
+            voices = None if vectors is None else (vectors[indices], vectors[validation])
+            self.operating_point_ = self._calibrate(train, held, voices)
+            self.threshold_choice_ = ThresholdChoice.calibrated(self.operating_point_)
         if final_on_all:
             self.classifier_ = self._train(u, "the saved model, on every recording", verbose=self.verbose)
         enrolled = u if final_on_all else train
@@ -424,10 +423,7 @@ class RecordingClassifier:
             self.voiceprints_ = VoiceprintScorer.fit(
                 enrolled_vectors, enrolled.labels, self.classes_, self._scoring(train)
             )
-        if self.threshold == "auto":
-            self.threshold_ = self.operating_point_.threshold if self.operating_point_ is not None else -1.0
-        else:
-            self.threshold_ = float(self.threshold)
+        self.threshold_ = self.threshold_choice_.threshold
 
     @staticmethod
     def _scoring(u: Utterances) -> str:
@@ -579,8 +575,7 @@ class RecordingClassifier:
             The answer after each chunk; the last equals `predict_proba` of the whole recording.
         """
         self._check_fitted()
-        if not chunk_seconds > 0:
-            raise ParameterError(f"chunk_seconds must be > 0; got {chunk_seconds!r}.")
+        check_seconds(chunk_seconds, "chunk_seconds")
         hop_seconds = self.features_.hop_ms / 1000
         chunk_frames = max(1, round(chunk_seconds / hop_seconds))
         probabilities = self.classifier_.stream_proba(sequence, chunk_frames=chunk_frames)
@@ -607,10 +602,10 @@ class RecordingClassifier:
         vectors[~speech] = np.nan
         return vectors
 
-    def _check_threshold(self, threshold: float | None) -> None:
-        low = 0.0 if self.scorer_ is None else -1.0
-        if threshold is not None and not low <= threshold <= 1:
-            raise ParameterError(f"threshold must be a score in [{low:g}, 1] for this model; got {threshold!r}.")
+    def check_threshold(self, threshold: float | None) -> None:
+        """Refuse a `threshold` this model cannot use (None: its own)."""
+        if threshold is not None:
+            check_threshold(threshold, low=-1 if self.scorer_ is not None else 0)
 
     def classify_files(
         self,
@@ -630,7 +625,7 @@ class RecordingClassifier:
             Parallel jobs for feature extraction, as in `vowels.extraction.extract_files`.
         """
         self._check_fitted()
-        self._check_threshold(threshold)
+        self.check_threshold(threshold)
         features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, dsp=self.dsp_)
         return self.classify_features(paths, features, threshold=threshold), failures
 
@@ -649,7 +644,7 @@ class RecordingClassifier:
         from .audio import sample_rate_of
 
         self._check_fitted()
-        self._check_threshold(threshold)
+        self.check_threshold(threshold)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return []
@@ -697,7 +692,7 @@ class RecordingClassifier:
         from .evaluation import evaluate_open_set
 
         self._check_fitted()
-        self._check_threshold(threshold)
+        self.check_threshold(threshold)
         data = load_speaker_folders(
             folder, self.features_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
         )
@@ -730,13 +725,12 @@ class RecordingClassifier:
             "unknown_threshold": self.threshold_,
             "open_set": {
                 "scoring": SCORING if self.scorer_ is not None else "probability",
-                "threshold": self.threshold_,
-                "threshold_source": "calibrated" if self.operating_point_ is not None else "given",
+                "threshold_choice": self.threshold_choice_.to_dict(),
                 "operating_point": None if self.operating_point_ is None else self.operating_point_.to_dict(),
                 "fusion": None if self.fusion_ is None else self.fusion_.to_dict(),
             },
             "validation": self.validation_,
-            "windows": {"seconds": self.window_seconds, "hop_seconds": self.window_hop_seconds},
+            PARAMS_ENTRY: {k: v for k, v in self.get_params().items() if k not in ("features", "verbose")},
         }
         files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
         if self.voiceprints_ is not None:
@@ -770,8 +764,7 @@ class RecordingClassifier:
         from .bundle import METADATA_FILE
         from .openset import OpenSetScorer, OperatingPoint
 
-        if engine not in ENGINES:
-            raise ParameterError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+        check_choice(engine, "engine", ENGINES)
         classifier: SpeakerClassifier | FastClassifier
         if engine == "fast":
             from .inference import FastClassifier
@@ -790,31 +783,16 @@ class RecordingClassifier:
         where = Path(path) / METADATA_FILE
         if classifier.mode is None or classifier.n_hidden is None:
             raise BundleError(f"{where}: a {classifier.architecture} network cannot be a recordings model; retrain it.")
-        try:
-            options = metadata.options
-            model = cls(
-                features=FeatureConfig.from_dict(metadata.features),
-                mode=classifier.mode,
-                n_hidden=classifier.n_hidden,
-                architecture=classifier.architecture,
-                max_epochs=options["max_epochs"],
-                mini_batch_size=options["mini_batch_size"],
-                learning_rate=options["initial_learn_rate"],
-                window_seconds=metadata.entries["windows"]["seconds"],
-                window_hop_seconds=metadata.entries["windows"]["hop_seconds"],
-                random_state=classifier.random_state,
-            )
+        with bundle_entries(where, "missing or invalid recording settings"):
+            model = cls(**{**metadata.entries[PARAMS_ENTRY], "features": FeatureConfig.from_dict(metadata.features)})
             model._check_windows()
             model.features_ = FeatureConfig.from_dict(metadata.features)
             model.source_rates_ = dict(metadata.source_rates)
-            if metadata.unknown_threshold is None:
-                raise KeyError("unknown_threshold")
-            model.threshold_ = metadata.unknown_threshold
+            model.threshold_choice_ = ThresholdChoice.from_dict(metadata.open_set["threshold_choice"])
+            model.threshold_ = model.threshold_choice_.threshold
             model.validation_ = dict(metadata.validation)
             point = metadata.open_set.get("operating_point")
             model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
-        except (KeyError, TypeError, ValueError, AttributeError, ParameterError) as exc:
-            raise BundleError(f"{where}: missing or invalid recording settings ({exc}).") from None
         n_features = model.features_.n_features
         if classifier.n_features_in_ != n_features:
             raise BundleError(
@@ -830,21 +808,15 @@ class RecordingClassifier:
         model.fusion_, model.voiceprints_ = None, None
         fusion = metadata.open_set.get("fusion")
         if fusion is not None:
-            prints = Path(path) / VOICEPRINTS_FILE
-            try:
+            with bundle_entries(where, "missing or invalid speaker-encoder fusion", "retrain the model"):
                 model.fusion_ = ScoreFusion.from_dict(fusion)
-                with np.load(prints, allow_pickle=False) as arrays:
+                with np.load(Path(path) / VOICEPRINTS_FILE, allow_pickle=False) as arrays:
                     embeddings, labels = arrays["embeddings"].astype(np.float32), arrays["labels"].astype(str)
                     model.voiceprints_ = VoiceprintScorer.fit(
                         embeddings, labels, [str(c) for c in classifier.classes_], str(arrays["scoring"])
                     )
-            except (KeyError, TypeError, ValueError, OSError, VowelsError) as exc:
-                raise BundleError(
-                    f"{where}: missing or invalid speaker-encoder fusion ({exc}); retrain the model."
-                ) from None
-        low = -1.0 if model.scorer_ is not None else 0.0
-        if not low <= model.threshold_ <= 1:
-            raise BundleError(f"{where}: unknown_threshold {model.threshold_} is outside [{low:g}, 1].")
+        with bundle_entries(where, "invalid unknown_threshold"):
+            model.check_threshold(model.threshold_)
         model.classifier_ = classifier
         model.failures_ = ()
         model.dsp_ = "numpy" if engine == "fast" else "librosa"

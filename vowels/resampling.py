@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import ParameterError
+from .validation import check_int
 
 __all__ = ["resample", "resampling_matrix"]
 
@@ -68,8 +68,7 @@ def resample(sequences: Sequence[np.ndarray], length: int) -> list[np.ndarray]:
     The first and last frames are kept; frame i of the result lies at the fraction
     i / (`length` - 1) of the way through the original (`resampling_matrix`).
     """
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise ParameterError(f"length must be a positive whole number of frames; got {length!r}.")
+    check_int(length, "length", unit="frames")
     return [
         (resampling_matrix(len(s), int(length)) @ np.asarray(s, dtype=np.float64)).astype(np.float32) for s in sequences
     ]

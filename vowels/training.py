@@ -14,9 +14,10 @@ from .augmentation import Augmentation
 from .batching import PADDING_DIRECTIONS, batching_of, length_order, minibatch_indices, padded_batches
 from .errors import ParameterError
 from .limits import MAX_SEED
-from .progress import TrainingProgress, check_verbose
+from .progress import TrainingProgress
+from .validation import check_choice, check_int, check_number, check_verbose
 
-__all__ = ["LOOPS", "MAX_SEED", "TrainingOptions", "TrainingHistory", "check_seed", "seed_everything", "train_network"]
+__all__ = ["LOOPS", "MAX_SEED", "TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
 
 SHUFFLE_CHOICES = ("never", "once", "every-epoch")
 THRESHOLD_METHODS = ("l2norm", "global-l2norm")
@@ -66,29 +67,18 @@ class TrainingOptions:
 
     def __post_init__(self) -> None:
         for name in ("max_epochs", "mini_batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name} must be a positive integer; got {value!r}.")
-        positive = ["initial_learn_rate", "epsilon"]
-        if self.gradient_threshold is not None:
-            positive.append("gradient_threshold")
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not value > 0:
-                raise ParameterError(f"{name} must be a number > 0; got {value!r}.")
-        if not self.l2_regularization >= 0:
-            raise ParameterError(f"l2_regularization must be >= 0; got {self.l2_regularization!r}.")
+            check_int(getattr(self, name), name)
+        for name in ("initial_learn_rate", "epsilon", "gradient_threshold"):
+            check_number(getattr(self, name), name, low=0, low_open=True, none_ok=name == "gradient_threshold")
+        check_number(self.l2_regularization, "l2_regularization", low=0)
         for name in ("gradient_decay_factor", "squared_gradient_decay_factor"):
-            value = getattr(self, name)
-            if not 0 <= value < 1:
-                raise ParameterError(f"{name} must be in [0, 1); got {value!r}.")
+            check_number(getattr(self, name), name, low=0, high=1, high_open=True)
         for name, allowed in (
             ("gradient_threshold_method", THRESHOLD_METHODS),
             ("shuffle", SHUFFLE_CHOICES),
             ("sequence_padding_direction", PADDING_DIRECTIONS),
         ):
-            if getattr(self, name) not in allowed:
-                raise ParameterError(f"{name} must be one of {list(allowed)}; got {getattr(self, name)!r}.")
+            check_choice(getattr(self, name), name, allowed)
 
     def to_dict(self) -> dict:
         """The options as plain JSON-ready values."""
@@ -172,18 +162,6 @@ class TrainingHistory:
         """The inverse of `to_dict`."""
         keys = ("iteration_loss", "iteration_accuracy", "iteration_epoch", "epoch_seconds")
         return cls(**{k: list(values.get(k, [])) for k in keys})
-
-
-def check_seed(seed: object, n_seeds: int = 1, *, name: str = "seed") -> None:
-    """Refuse seeds NumPy and Keras would reject (`seed` .. `seed` + `n_seeds` - 1), before any work."""
-    from .errors import ParameterError
-
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-        raise ParameterError(f"{name} must be a whole number from 0 to {MAX_SEED}; got {seed!r}.")
-    if seed + n_seeds - 1 > MAX_SEED:
-        raise ParameterError(
-            f"seeds {seed}..{seed + n_seeds - 1} go above the largest seed {MAX_SEED}; lower {name} or n_seeds."
-        )
 
 
 def seed_everything(seed: int) -> None:
@@ -350,8 +328,7 @@ def train_network(
     """
     import keras
 
-    if loop not in LOOPS:
-        raise ParameterError(f"loop must be one of {list(LOOPS)}; got {loop!r}.")
+    check_choice(loop, "loop", LOOPS)
     check_verbose(verbose)
     if loop == "auto":
         loop = "graph" if keras.backend.backend() == "tensorflow" else "batch"

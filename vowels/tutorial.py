@@ -21,7 +21,8 @@ from .files import FORMAT_VERSION, check_creatable, check_free, write_json
 from .provenance import machine_summary
 from .recipes import recipe_mode, recipe_params
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
-from .training import TrainingHistory, check_seed
+from .training import TrainingHistory
+from .validation import check_int, check_seed
 
 __all__ = [
     "SeedsRun",
@@ -225,8 +226,7 @@ def reproduce_seeds(
         As for `reproduce`.
     out : path-like or None, default="runs/reproduce"
     """
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
-        raise ParameterError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
+    check_int(n_seeds, "n_seeds")
     check_seed(seed, n_seeds)
     seeds = list(range(seed, seed + n_seeds))
     recipe_params(recipe, mode)

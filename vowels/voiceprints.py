@@ -36,8 +36,9 @@ from .errors import BundleError, DataError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
 from .files import FORMAT_VERSION, check_format_version
 from .names import UNKNOWN
-from .openset import SpeakerScorer, gaussian_eer_threshold
+from .openset import SpeakerScorer, ThresholdChoice, gaussian_eer_threshold
 from .speaker_encoder import Embedding
+from .validation import check_seconds, check_threshold
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -80,7 +81,7 @@ SCALES = {
     "cohort": "cosine less the mean cosine to the other speakers",
     "wccn": f"cosine after whitening the within-speaker variation, to the {WCCN_NEIGHBOURS} nearest recordings",
 }
-"""What a score of each scoring is, as `describe_threshold` says it."""
+"""What a score of each scoring is, as `vowels.openset.ThresholdChoice.describe` says it."""
 
 Progress = Callable[[int, int], None]
 
@@ -274,12 +275,8 @@ class VoiceprintClassifier:
     calibration_: dict = field(default_factory=dict, init=False, repr=False)
 
     def _check_params(self) -> None:
-        number = isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
-        if self.threshold != "auto" and not (number and -1 <= float(self.threshold) <= 1):
-            raise ParameterError(f"threshold must be a cosine in [-1, 1] or 'auto'; got {self.threshold!r}.")
-        seconds = self.max_seconds
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-            raise ParameterError(f"max_seconds must be a number of s > 0; got {seconds!r}.")
+        check_threshold(self.threshold, auto=True)
+        check_seconds(self.max_seconds, "max_seconds")
 
     # -- embedding ---------------------------------------------------------------------------
 
@@ -364,7 +361,7 @@ class VoiceprintClassifier:
         self.speakers_ = tuple(sorted(set(self.labels_.tolist())))
         self.calibration_ = self._calibrate()
         self.scorer_ = VoiceprintScorer.fit(self.embeddings_, self.labels_, self.speakers_, self.scoring_)
-        self.threshold_ = float(self.threshold) if self.threshold != "auto" else float(self.calibration_["threshold"])
+        self.threshold_ = self.threshold_choice_.threshold
 
     def _calibrate(self) -> dict:
         """The scoring (``scoring_``), the enrolment recordings' genuine and stranger scores
@@ -392,28 +389,24 @@ class VoiceprintClassifier:
         return self.scorer_.voiceprints
 
     @property
-    def calibrated_(self) -> bool:
-        """Whether the threshold was fitted to the enrolment recordings (not the default or given)."""
-        return self.threshold == "auto" and self.calibration_.get("rule") == "gaussian-eer"
+    def threshold_choice_(self) -> ThresholdChoice:
+        """How the threshold was chosen: given, fitted to the enrolment recordings, or the default."""
+        c = self.calibration_
+        if self.threshold != "auto":
+            return ThresholdChoice("given", float(self.threshold))
+        if c["rule"] != "gaussian-eer":
+            more = "enrol more recordings for a threshold fitted to these voices"
+            return ThresholdChoice(
+                "default", float(c["threshold"]), reason=f"too few recordings to fit one: {c['reason']}; {more}"
+            )
+        scale, counts = self.describe_scoring(), {"n_genuine": c["n_genuine"], "n_impostor": c["n_impostor"]}
+        return ThresholdChoice(
+            "calibrated", float(c["threshold"]), rule="eer", method="normal fit", scale=scale, **counts
+        )
 
     def describe_scoring(self) -> str:
         """What a score is, in words (``scoring_``, `SCALES`)."""
         return SCALES[self.scoring_]
-
-    def describe_threshold(self) -> str:
-        """One line: the threshold and how it was chosen."""
-        if self.threshold != "auto":
-            return f"threshold {self.threshold_:.3f} (given)"
-        if self.calibrated_:
-            c = self.calibration_
-            return (
-                f"threshold {self.threshold_:.3f} on the {self.describe_scoring()} (fitted to {c['n_genuine']} "
-                f"genuine and {c['n_impostor']} stranger scores of the enrolment recordings)"
-            )
-        return (
-            f"threshold {self.threshold_:.3f} (the default: too few recordings to fit one: "
-            f"{self.calibration_['reason']}; enrol more recordings for a threshold fitted to these voices)"
-        )
 
     # -- identification -------------------------------------------------------------------------
 
@@ -433,8 +426,8 @@ class VoiceprintClassifier:
     ) -> tuple[list[VoiceAnswer], list[Failure]]:
         """Who spoke each file; unusable files come back as failures, in input order."""
         self._check_fitted()
-        if threshold is not None and not -1 <= threshold <= 1:
-            raise ParameterError(f"threshold must be a cosine in [-1, 1]; got {threshold!r}.")
+        if threshold is not None:
+            check_threshold(threshold)
         used = self.threshold_ if threshold is None else float(threshold)
         results, failures = self.embed_files(paths)
         answers = [self.answer(path, heard, used) for path, heard in zip(paths, results, strict=True) if heard]
@@ -520,8 +513,7 @@ class VoiceprintClassifier:
                 "format_version": FORMAT_VERSION,
                 "speakers": list(self.speakers_),
                 "recordings": {s: int(np.sum(self.labels_ == s)) for s in self.speakers_},
-                "threshold": self.threshold_,
-                "threshold_given": None if self.threshold == "auto" else float(self.threshold),
+                "threshold_choice": self.threshold_choice_.to_dict(),
                 "calibration": self.calibration_,
                 "scoring": self.scoring_,
                 "encoder": provenance(),
@@ -533,7 +525,7 @@ class VoiceprintClassifier:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
         """Read a model folder written by `save`, checking its checksums."""
-        from .bundle import metadata_digest, read_metadata_json
+        from .bundle import bundle_entries, metadata_digest, read_metadata_json
         from .files import sha256_of
 
         folder = Path(path)
@@ -553,14 +545,12 @@ class VoiceprintClassifier:
             raise BundleError(f"{folder}: model is incomplete, {VOICEPRINTS_FILE} is missing; enrol again.")
         if sha256_of(arrays_file) != metadata.get("voiceprints_sha256"):
             raise BundleError(f"{arrays_file}: sha256 does not match metadata.json; the file was changed or damaged.")
-        try:
+        with bundle_entries(folder, "damaged voiceprint model", "enrol again"):
             with np.load(arrays_file, allow_pickle=False) as arrays:
                 embeddings = arrays["embeddings"].astype(np.float32)
                 labels, sources = arrays["labels"].astype(str), tuple(arrays["sources"].astype(str))
-            given = metadata["threshold_given"]
-            model = cls(threshold="auto" if given is None else float(given))
-        except (KeyError, ValueError, TypeError, OSError) as exc:
-            raise BundleError(f"{folder}: damaged voiceprint model ({exc}); enrol again.") from None
+            choice = ThresholdChoice.from_dict(metadata["threshold_choice"])
+            model = cls(threshold=choice.threshold if choice.how == "given" else "auto")
         if embeddings.ndim != 2 or len(embeddings) != len(labels) or len(sources) != len(labels) or not len(labels):
             raise BundleError(f"{arrays_file}: arrays disagree in shape; enrol again.")
         model.embeddings_, model.labels_, model.sources_ = embeddings, labels, sources

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..features import FeatureConfig
 from ..preprocessing import Preprocessing
+from ..validation import check_number
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
@@ -116,8 +117,7 @@ def recording_data(
                 f"preprocessing standardises {len(preprocessing.normalization.mean)} features per frame; the "
                 f"config gives {n_expected}."
             )
-    if not top_db > 0:
-        raise ParameterError(f"top_db must be a number of dB > 0; got {top_db!r}.")
+    check_number(top_db, "top_db", low=0, low_open=True, unit="dB")
     import librosa
 
     y = samples_of_file(path, config)

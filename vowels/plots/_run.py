@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError, ParameterError
+from ..errors import DataError
 from ..training import TrainingHistory
+from ..validation import check_number
 from ._style import MATRIX_CMAP, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
@@ -43,8 +44,7 @@ def smooth(values: Sequence[float] | np.ndarray, *, weight: float = 0.6) -> np.n
     MATLAB's training plot smooths too without documenting how; this is the common choice.
     ``weight`` in [0, 1): 0 returns the values unchanged.
     """
-    if not 0 <= weight < 1:
-        raise ParameterError(f"weight must be in [0, 1); got {weight!r}.")
+    check_number(weight, "weight", low=0, high=1, high_open=True)
     values = np.asarray(values, dtype=np.float64)
     out = np.empty_like(values)
     average = 0.0

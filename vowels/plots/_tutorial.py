@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from ..batching import PaddingStats, length_order, minibatch_indices, padding_stats
 from ..datasets import Utterances
-from ..errors import ParameterError
+from ..validation import check_int, check_number
 from ._style import LINE_COLOURS, OKABE_ITO, new_figure
 
 if TYPE_CHECKING:
@@ -34,8 +34,7 @@ FRAME_HOP_MS = 6.4
 
 
 def check_observation(observation: int, n: int) -> None:
-    if isinstance(observation, bool) or not isinstance(observation, (int, np.integer)) or not 1 <= observation <= n:
-        raise ParameterError(f"observation must be a whole number from 1 to {n}; got {observation!r}.")
+    check_int(observation, "observation", high=n)
 
 
 def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS) -> Figure:
@@ -57,8 +56,7 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
     from matplotlib.ticker import MaxNLocator
 
     check_observation(observation, len(utterances))
-    if not hop_ms > 0:
-        raise ParameterError(f"hop_ms must be a number > 0 (ms); got {hop_ms!r}.")
+    check_number(hop_ms, "hop_ms", low=0, low_open=True, unit="ms")
     sequence = utterances.sequences[observation - 1]
     frames = np.arange(1, len(sequence) + 1)
     fig = new_figure(8.5, 4.2)

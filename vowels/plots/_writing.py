@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ParameterError
 from ..files import check_writable, write_bytes
 from ..names import FORMATS
+from ..validation import check_choice
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
 from ._recording import plot_recording, recording_data
@@ -32,8 +32,7 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
 
     The audio file (`AudioError` naming it) and the padding results are read, and the observation
     checked, before any figure is drawn, so a bad one fails before any file is written."""
-    if fmt not in FORMATS:
-        raise ParameterError(f"format must be one of {list(FORMATS)}; got {fmt!r}.")
+    check_choice(fmt, "format", FORMATS)
     names, train = sources.names, sources.train
     draw: dict[str, Callable[[], Figure]] = {}
     if "padding-cost" in names:

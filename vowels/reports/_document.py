@@ -106,41 +106,23 @@ def _count(k: int, n: int) -> str:
 
 
 def _threshold_text(open_set: dict) -> str:
-    """How the threshold was chosen, from the bundle's record of it."""
-    from ..openset import MIN_EMPIRICAL
+    """How the threshold was chosen (`vowels.openset.ThresholdChoice.describe`) and, when it was calibrated,
+    where the calibration scores came from."""
+    from ..openset import MIN_EMPIRICAL, ThresholdChoice
 
-    t = open_set["threshold"]
+    text = f"**Unknown-speaker {ThresholdChoice.from_dict(open_set['threshold_choice']).describe()}.**"
     point = open_set.get("operating_point")
-    calibration = str(open_set.get("calibration") or "")
-    if point is not None:
-        rule = point["rule"]
-        how = (
-            "at the equal error rate (rule `eer`)"
-            if rule == "eer"
-            else f"where at most {_pct(float(rule[4:]), 1)} of strangers are accepted (rule `{rule}`)"
-        )
-        return (
-            f"**Threshold {t:.4f}**, calibrated when the model was trained, {how}, on held-out recordings of "
-            "its training folder: networks trained with each speaker left out in turn scored the left-out "
-            f"speakers' recordings as strangers ({point['n_impostor']} impostor scores) and the others' as "
-            f"enrolled ({point['n_genuine']} genuine scores). On those scores it accepted "
-            f"{_pct(point['false_accept_rate'])} of strangers (false acceptance rate) and rejected "
-            f"{_pct(point['false_reject_rate'])} of enrolled speakers' recordings (false rejection rate); "
-            f"their equal error rate is {_pct(point['equal_error_rate'])}."
-            + (
-                f" Those are few (fewer than {MIN_EMPIRICAL} of a kind), too few to put the threshold at one of "
-                "them: it lies where normal distributions fitted to each kind are equally likely to be wrong."
-                if point.get("method") == "normal fit"
-                else ""
-            )
-        )
-    if calibration.startswith("not calibrated: "):
-        reason = calibration.removeprefix("not calibrated: ")
-        named = ", so every recording is named" if t <= -1 else ""
-        return f"**Threshold {t:.4f}**: not calibrated when the model was trained ({reason}){named}."
-    if open_set.get("threshold_source") == "given":
-        return f"**Threshold {t:.4f}**, given by hand when the model was trained; no calibration scores were kept."
-    return f"**Threshold {t:.4f}**, as the bundle records it; how it was chosen is not recorded."
+    if point is None:
+        return text
+    few = (
+        f" Those are few (fewer than {MIN_EMPIRICAL} of a kind), too few to put the threshold at one of them: it "
+        "lies where normal distributions fitted to each kind are equally likely to be wrong."
+    )
+    return (
+        f"{text} Networks trained on the training folder with each speaker left out in turn scored held-out "
+        "recordings of the left-out speakers (strangers) and of the others (enrolled); on those scores the equal "
+        f"error rate is {_pct(point['equal_error_rate'])}.{few if point.get('method') == 'normal fit' else ''}"
+    )
 
 
 def _open_set_blocks(report: Report) -> list[Block]:

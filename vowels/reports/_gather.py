@@ -155,8 +155,7 @@ def _open_set(
         "genuine": [float(x) for x in scored.genuine],
         "impostor": [float(x) for x in scored.impostor],
         "scoring": settings.get("scoring"),
-        "threshold_source": settings.get("threshold_source"),
-        "calibration": metadata.validation.get("open_set"),
+        "threshold_choice": settings.get("threshold_choice"),
         "operating_point": None if point is None else point.to_dict(),
         "skipped": [{"path": f.path, "message": f.message} for f in failures],
     }

@@ -78,9 +78,9 @@ class Report:
     open_set : dict or None
         For a model trained on recordings: `vowels.evaluation.OpenSetEvaluation.to_dict` of the
         scored folder, plus ``counts`` (recordings per outcome), ``genuine`` and ``impostor``
-        (the scores on it), ``threshold_source`` ("calibrated" or "given"), ``calibration``
-        (how training went about it), ``operating_point`` (the bundle's, with its calibration
-        scores, or None) and ``skipped`` (files that could not be used). None otherwise.
+        (the scores on it), ``threshold_choice`` (`vowels.openset.ThresholdChoice.to_dict`),
+        ``operating_point`` (the bundle's, with its calibration scores, or None) and ``skipped``
+        (files that could not be used). None otherwise.
     created : str
         ISO 8601 time the report was built (UTC).
     """

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..validation import check_int, check_number
 
 __all__ = ["CONFIDENCE", "SeedSpread", "add_seed_intervals", "error_interval", "seed_spread", "wilson_interval"]
 
@@ -36,12 +36,9 @@ def wilson_interval(n_correct: int, n: int, *, confidence: float = CONFIDENCE) -
     """
     from scipy.stats import binomtest
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ParameterError(f"n must be a whole number >= 1; got {n!r}.")
-    if isinstance(n_correct, bool) or not isinstance(n_correct, (int, np.integer)) or not 0 <= n_correct <= n:
-        raise ParameterError(f"n_correct must be a whole number from 0 to n={n}; got {n_correct!r}.")
-    if not 0 < confidence < 1:
-        raise ParameterError(f"confidence must be in (0, 1); got {confidence!r}.")
+    check_int(n, "n")
+    check_int(n_correct, "n_correct", low=0, high=n)
+    check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
     ci = binomtest(int(n_correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
 

@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from ..errors import BundleError, ParameterError, VowelsError
+from ..errors import BundleError, VowelsError
 from . import schemas
 from .guard import Access, AccessMiddleware
 from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, TrainingJobs
@@ -241,8 +241,7 @@ def create_app(
                 answer = identify_voice(classifier, path, threshold=threshold)
                 drawn = figure_png(classifier, path, name=name) if figure else None
             return {"file": name, "model": model, **answer, "figure_png": drawn}
-        if threshold is not None and classifier.scorer_ is None and threshold < 0:
-            raise ParameterError(f"threshold must be in [0, 1] for model {model!r} (it scores probabilities).")
+        classifier.check_threshold(threshold)
         name = shown_name(file.filename)
         with saved_upload(file.file.read(), file.filename) as path:
             features = features_of_upload(

@@ -149,36 +149,36 @@ def _skipped(failures: Sequence[Failure], folder: Path) -> list[str]:
     return [failure.message.replace(prefix, "") for failure in failures]
 
 
-def _n_networks(n_speakers: int, calibration_folds: int = 5) -> int:
-    """Networks `RecordingClassifier.fit` trains: validation, calibration (3+ speakers), the final refit."""
-    return 2 + (min(calibration_folds, n_speakers) if n_speakers >= 3 else 0)
+def _network_stage(network: int, n_networks: int) -> str:
+    """``training network 2 of 7 (calibrating ...)``: which of `RecordingClassifier.fit`'s networks trains."""
+    if network == n_networks:
+        purpose = "the model saved, on every recording"
+    elif network == 1:
+        purpose = "measuring accuracy on held-out recordings"
+    else:
+        purpose = "calibrating the unknown threshold, a speaker left out"
+    return f"training network {network} of {n_networks} ({purpose})"
 
 
 class _Monitor:
-    """A `vowels.progress` monitor that turns each network's epochs into the job's progress."""
+    """A `vowels.progress` monitor that turns each network's epochs into the job's progress, the networks
+    counted by the fit's `vowels.progress.training_run`."""
 
-    def __init__(self, job: Job, n_networks: int) -> None:
-        self.job, self.n_networks, self.network = job, n_networks, 0
+    def __init__(self, job: Job) -> None:
+        self.job = job
 
     def start(self, n_epochs: int, n_batches: int) -> None:
-        self.job.check_cancel()
-        self.network += 1
-        self.n_networks = max(self.n_networks, self.network)
-        self.job.stage = f"training network {self.network} of {self.n_networks} ({self._purpose()})"
+        from ..progress import run_networks
 
-    def _purpose(self) -> str:
-        if self.network == self.n_networks:
-            return "the model saved, on every recording"
-        if self.network == 1:
-            return "measuring accuracy on held-out recordings"
-        return "calibrating the unknown threshold, a speaker left out"
+        self.job.check_cancel()
+        self.job.stage = _network_stage(*(run_networks() or (1, 1)))
 
     def update(self, status: EpochStatus, history: object) -> None:
         self.job.check_cancel()
-        done = (self.network - 1 + status.epoch / status.n_epochs) / self.n_networks
-        self.job.progress = min(0.99, done)
+        run = status.run
+        self.job.progress = min(0.99, run.epochs_done / run.n_epochs if run else status.epoch / status.n_epochs)
         self.job.stage = (
-            f"training network {self.network} of {self.n_networks} ({self._purpose()}): epoch "
+            f"{_network_stage(*((run.network, run.n_networks) if run else (1, 1)))}: epoch "
             f"{status.epoch}/{status.n_epochs}, accuracy {100 * status.accuracy:.0f}%"
         )
 
@@ -305,7 +305,7 @@ class TrainingJobs:
                 verbose=0,
                 **training_settings(enrolment),
             )
-            with monitoring(_Monitor(job, _n_networks(len(enrolment)))):
+            with monitoring(_Monitor(job)):
                 model.fit(data)
             job.warnings = _skipped(model.failures_, data)
         job.check_cancel()

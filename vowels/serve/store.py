@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import METADATA_FILE, BundleMetadata
+from ..bundle import METADATA_FILE
 from ..errors import BundleError, DataError, VowelsError
 from ..files import check_writable, write_bytes
 from ..limits import SERVE_MAX_BYTES, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
+from ..openset import ThresholdChoice
 from ..workflows.models import OpenedModel, open_model
 from .name_checks import child, name_key
 
@@ -56,24 +57,6 @@ OPEN_SET, PROBABILITY = "open-set", "probability"
 """The kinds of score a model gives (``scoring`` in the API): open-set scores lie in [-1, 1], the network's
 probabilities in [0, 1]."""
 _SCORES_IN_WORDS = "the network's probability of each speaker"
-
-
-def _threshold_origin(metadata: BundleMetadata, threshold: float) -> tuple[str, str]:
-    """How a network's `threshold` was chosen: ``"calibrated"``, ``"default"`` (training could not calibrate
-    one, so every recording is named) or ``"given"``, and that in one line."""
-    open_set = metadata.open_set
-    point = open_set.get("operating_point")
-    if open_set.get("threshold_source") == "calibrated" and point:
-        return "calibrated", (
-            f"threshold {threshold:.3f} ({point['rule']}, calibrated with each speaker left out in turn): "
-            f"{100 * (1 - point['false_accept_rate']):.1f}% of {point['n_impostor']} held-out recordings of "
-            f"left-out speakers rejected, {100 * point['false_reject_rate']:.1f}% of {point['n_genuine']} of "
-            "enrolled speakers rejected"
-        )
-    note = str(metadata.validation.get("open_set", ""))
-    if note.startswith("not calibrated:"):
-        return "default", f"threshold {threshold:.3f}, so every recording is named ({note})"
-    return "given", f"threshold {threshold:.3f} (given)"
 
 
 class NotFound(VowelsError, LookupError):
@@ -214,15 +197,18 @@ class ModelStore:
                 "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
             }
         open_set, features, validation = metadata.open_set, metadata.features or {}, metadata.validation
-        source, note = _threshold_origin(metadata, metadata.unknown_threshold)
+        try:
+            choice = ThresholdChoice.from_dict(open_set["threshold_choice"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"name": name, "usable": False, "problem": f"no valid threshold_choice in its metadata ({exc})."}
         scoring = open_set.get("scoring", PROBABILITY)
         return {
             "name": name,
             "usable": True,
             "speakers": list(metadata.classes),
             "threshold": metadata.unknown_threshold,
-            "threshold_source": source,
-            "threshold_note": note,
+            "threshold_source": choice.how,
+            "threshold_note": choice.describe(),
             "scoring": PROBABILITY if scoring == PROBABILITY else OPEN_SET,
             "scoring_description": _SCORES_IN_WORDS if scoring == PROBABILITY else scoring,
             "architecture": metadata.architecture,
@@ -243,14 +229,13 @@ class ModelStore:
         except BundleError as exc:
             return {"name": name, "usable": False, "problem": str(exc)}
         assert isinstance(model, VoiceprintClassifier)
-        source = "given" if model.threshold != "auto" else ("calibrated" if model.calibrated_ else "default")
         return {
             "name": name,
             "usable": True,
             "speakers": list(model.speakers_),
             "threshold": model.threshold_,
-            "threshold_source": source,
-            "threshold_note": model.describe_threshold(),
+            "threshold_source": model.threshold_choice_.how,
+            "threshold_note": model.threshold_choice_.describe(),
             "scoring": OPEN_SET,
             "scoring_description": model.describe_scoring(),
             "architecture": "encoder",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AudioError, BundleError, ParameterError
+from ..errors import AudioError, ParameterError
 from ..features import FeatureConfig
 from ..names import FIGURES
 
@@ -50,15 +50,14 @@ class FigureSources:
 def _features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
     """The feature settings and preprocessing of the bundle at `path`, from its metadata; None for a Japanese
     Vowels bundle (it has no feature settings)."""
-    from ..bundle import METADATA_FILE
+    from ..bundle import METADATA_FILE, bundle_entries
     from ..preprocessing import Preprocessing
 
     if metadata.features is None:
         return None
-    try:
-        return FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{Path(path) / METADATA_FILE}: missing or invalid recording settings ({exc}).") from None
+    with bundle_entries(Path(path) / METADATA_FILE, "missing or invalid recording settings"):
+        settings = FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
+    return settings
 
 
 def stream_of_file(
@@ -88,21 +87,19 @@ def stream_of_file(
 def operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
     """The operating point in the metadata of bundle `model` (as `RecordingClassifier.load` reads it), or
     None and why not. No network is loaded."""
-    from ..bundle import METADATA_FILE
-    from ..openset import OperatingPoint
+    from ..bundle import METADATA_FILE, bundle_entries
+    from ..openset import OperatingPoint, ThresholdChoice
 
     if not metadata.trained_on_recordings:
         return None, "it was trained on Japanese Vowels sequences, which have no open-set scores"
-    point = metadata.open_set.get("operating_point")
-    if point is None:
-        calibration = str(metadata.validation.get("open_set", ""))
-        if calibration.startswith("not calibrated: "):
-            return None, f"its threshold was not calibrated ({calibration.removeprefix('not calibrated: ')})"
-        return None, "its threshold was given by hand, so no calibration scores were kept"
-    try:
-        return OperatingPoint.from_dict(point), ""
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{Path(model) / METADATA_FILE}: invalid open-set operating point ({exc}).") from None
+    with bundle_entries(Path(model) / METADATA_FILE, "invalid open-set operating point or threshold choice"):
+        point = metadata.open_set.get("operating_point")
+        if point is not None:
+            return OperatingPoint.from_dict(point), ""
+        choice = ThresholdChoice.from_dict(metadata.open_set["threshold_choice"])
+    if choice.how == "default":
+        return None, f"its threshold was not calibrated ({choice.reason})"
+    return None, "its threshold was given by hand, so no calibration scores were kept"
 
 
 def figure_sources(

@@ -41,13 +41,6 @@ def extract(
     return status(extraction.failures)
 
 
-def _fit_note(point: Any) -> str:
-    """How few calibration scores the threshold came from, when a normal fit had to stand in for them."""
-    if point.method != "normal fit":
-        return ""
-    return f"; only {len(point.genuine)} + {len(point.impostor)} calibration scores, so a normal fit to them"
-
-
 def train(console: Console, *, source: str, out: str, sample_rate: int | None, kind: str | None, **options: Any) -> int:
     """Train a speaker model on a folder of recordings DIR/<speaker>/* or on a features file from
     'vowels extract', measure it on held-out recordings and calibrate the score below which it answers
@@ -84,7 +77,7 @@ def train(console: Console, *, source: str, out: str, sample_rate: int | None, k
         f"Recordings {data.describe_rates()}.",
     )
     model.fit(data)
-    v, point = model.validation_, model.operating_point_
+    v = model.validation_
     if "accuracy" in v:
         console.result(
             f"Validation accuracy: {100 * v['accuracy']:.2f}% ({v['n_correct']}/{v['n_validation']} held-out "
@@ -97,17 +90,7 @@ def train(console: Console, *, source: str, out: str, sample_rate: int | None, k
             f"Open-set score: the network's weighted {model.fusion_.weight:g} and the pretrained speaker encoder's "
             f"{1 - model.fusion_.weight:g}, chosen on the calibration folds."
         )
-    if point is not None:
-        console.result(
-            f"Unknown-speaker threshold: {model.threshold_:.3f} ({point.rule}{_fit_note(point)}, calibrated with each "
-            f"speaker left out in turn): {100 * (1 - point.false_accept_rate):.1f}% of {len(point.impostor)} "
-            f"held-out recordings of left-out speakers rejected, {100 * point.false_reject_rate:.1f}% of "
-            f"{len(point.genuine)} of enrolled speakers rejected"
-        )
-    elif options["threshold"] == "auto":
-        console.result(f"Unknown-speaker threshold: none ({v['open_set']}); every recording is named.")
-    else:
-        console.result(f"Unknown-speaker threshold: {model.threshold_:.3f} (given).")
+    console.result(f"Unknown-speaker {model.threshold_choice_.describe()}.")
     if v["refit"]:
         console.note(f"The saved model was trained again on all {v['n_final_train']} recordings (--keep-split to not).")
     else:
@@ -167,7 +150,7 @@ def enrol(
     counts = ", ".join(f"{s} ({int((enrolled.labels_ == s).sum())})" for s in enrolled.speakers_)
     console.result(
         f"Enrolled {len(enrolled.speakers_)} speakers (recordings): {counts}",
-        f"Unknown-speaker {enrolled.describe_threshold()}.",
+        f"Unknown-speaker {enrolled.threshold_choice_.describe()}.",
     )
     enrolled.save(where, force=force)
     console.note(f"Saved model {where} in {time.perf_counter() - start:.1f} s.")

@@ -125,13 +125,8 @@ function recordButton(button, timer, limit, onRecording, { ready = () => true, l
 function describeModel(model) {
   if (!model) return "No model yet: enrol speakers to train one.";
   if (!model.usable) return model.problem;
-  const never = model.threshold <= (model.scoring === "open-set" ? -1 : 0);
-  let how = "given when the model was trained";
-  if (model.threshold_source === "calibrated") how = "calibrated on the training recordings";
-  else if (never) how = "not calibrated, so every recording is named; a model of three speakers or more learns when to answer unknown";
-  else if (model.threshold_source === "default") how = "a default: too few recordings to fit one; enrol more for a threshold fitted to these voices";
   const live = model.streams ? " Forward-only: the answer updates while you speak." : "";
-  return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Threshold ${model.threshold.toFixed(3)} (${how}).${live}`;
+  return `${model.speakers.length} speakers: ${model.speakers.join(", ")}. Unknown-speaker ${model.threshold_note}.${live}`;
 }
 
 async function loadModels(select) {
@@ -151,7 +146,6 @@ async function loadModels(select) {
 function showModel() {
   const model = models.find((m) => m.name === $("model").value);
   $("model-info").textContent = describeModel(model);
-  $("model-info").title = (model && model.threshold_note) || "";
 }
 
 function bars(result) {
