@@ -61,7 +61,7 @@ def test_a_folder_of_voiceprints_is_known_by_its_format_before_it_is_loaded(tmp_
         True,
         False,
     )
-    with pytest.raises(BundleError, match="format version None is not supported"):
+    with pytest.raises(BundleError, match="format version None, written by an older vowels"):
         opened.load_recordings()
 
 
