@@ -75,7 +75,10 @@ NOT_FROM_REPORTS: dict[str, list[str]] = {
         "which dl-4-tsc reports at 99.2 ± 0.3 %",  # published elsewhere
     ],
     "docs/figures.md": ["probability after every 0.1 s of audio"],  # the figure's default chunk
-    "docs/speech.md": ["enrolled from the first 60 % of their one utterance"],  # the protocol, fixed beforehand
+    "docs/speech.md": [
+        "enrolled from the first 60 % of their one utterance",  # the protocol, fixed beforehand
+        "the issue's goal of 5 %",  # a goal, not a measurement
+    ],
     NOTEBOOK: ["printed 95.41 %"],
 }
 
@@ -198,6 +201,17 @@ def claims() -> dict[str, list[str]]:
     families = speed["families_cold_start"]["data"]
 
     speech_rows = recordings["librispeech"]["rows"]
+    development = _report("encoder_development.json")
+    placement_eers = [
+        pct(row["equal_error_rate"], 1)
+        for placement in ("resemblyzer", "four placements")
+        for row in development["fsdd"]
+        if (row["placement"], row["scoring"], row["regularization"], row["neighbours"]) == (placement, "wccn", 1.0, 5)
+    ] + [
+        pct(development["librispeech"][placement][key], 1)
+        for key in ("equal_error_rate", "strangers_rejected")
+        for placement in ("resemblyzer", "four placements")
+    ]
     short_rows = {system: _mean_rates(rows) for system, rows in recordings["fsdd50"].items()}
     encoder_speed = speed["encoder"]["data"]
     encoder_row = next(row for row in speech_rows if row["system"].startswith("encoder"))
@@ -239,6 +253,8 @@ def claims() -> dict[str, list[str]]:
             *_sample_claims(),
         ],
         "docs/speech.md": [
+            "the equal error rate fell from {} % to {} % on FSDD and from {} % to {} % on LibriSpeech, but at the "
+            "automatic threshold LibriSpeech strangers rejected fell from {} % to {} %".format(*placement_eers),
             *(_speech_row(row) for row in speech_rows),
             *(_speech_row({"system": system, **rates}) for system, rates in short_rows.items()),
             f"| `vowels enrol`, 10 speakers, {encoder_speed['seconds_per_speaker']:.0f} s a speaker | "

@@ -26,7 +26,6 @@ from vowels.speaker_encoder import (
     mel_frames,
     normalize_volume,
     partial_starts,
-    placements,
 )
 from vowels.voice_activity import drop_long_pauses
 
@@ -77,31 +76,6 @@ def test_partials_cover_the_recording_as_resemblyzer_cuts_it(references):
     assert list(partial_starts(100)) == [0]  # shorter than one partial: one, zero-padded
     starts = partial_starts(10 * SAMPLE_RATE)
     assert np.all(np.diff(starts) == 77)  # 1.3 partials a second, about 50 % overlap of 160 frames
-
-
-def test_a_recording_shorter_than_a_partial_is_the_mean_of_its_four_placements(references):
-    """Resemblyzer pads a short recording with silence after it; vowels averages four placements (module rule)."""
-    _, waves = references
-    encoder = load_encoder()
-    short = waves[3]  # an FSDD digit, under a second
-    prepared, _ = drop_long_pauses(short, SAMPLE_RATE)
-    assert 0 < len(prepared) < 1.6 * SAMPLE_RATE
-    views = placements(prepared)
-    assert views.shape == (4, 25600)
-    assert np.array_equal(views[0, : len(prepared)], prepared) and not views[0, len(prepared) :].any()
-    assert np.array_equal(views[1, -len(prepared) :], prepared) and not views[1, : -len(prepared)].any()
-    assert np.array_equal(views[3, len(prepared) : 2 * len(prepared)], prepared[: 25600 - len(prepared)])
-    mean = encoder.embed_mels(np.stack([mel_frames(v)[:160] for v in views])).mean(axis=0)
-    embedding = encoder.embed_samples(short)
-    np.testing.assert_allclose(embedding.vector, mean / np.linalg.norm(mean), atol=1e-6)
-    assert embedding.partials.shape == (1, 256) and 0 < embedding.ends[-1] <= len(short) / SAMPLE_RATE
-    resemblyzers = encoder.embed_waveform(prepared).vector
-    assert float(resemblyzers @ embedding.vector) < 0.999  # a different embedding, not a copy of the padded one
-    long = waves[0]
-    prepared, kept = drop_long_pauses(long, SAMPLE_RATE)
-    np.testing.assert_array_equal(
-        encoder.embed_samples(long).vector, encoder.embed_waveform(prepared, window_starts=kept).vector
-    )
 
 
 def test_pauses_are_dropped_and_times_map_back_to_the_recording(references):

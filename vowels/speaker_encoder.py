@@ -10,21 +10,14 @@ by ``scripts/convert_ge2e.py`` (its ``PROVENANCE.json`` holds the source wheel's
 
 Resemblyzer cuts long pauses with webrtcvad; here `drop_long_pauses` does the same job from
 the signal's energy (30 ms windows, the same smoothing and dilation), so nothing outside NumPy
-is needed.
-
-A recording shorter than one partial is one partial in Resemblyzer, zero-padded after the
-speech, so the last hidden state follows a second of silence. `SpeakerEncoder.embed_samples`
-embeds it placed four ways in the partial (padded after, before, around, and looped) and
-takes the L2-normed mean: on FSDD's development split this lowered the equal error rate of
-short digits from 7.0 % to 5.8 % (``reports/fsdd_dev_scoring.md``). `embed_waveform` stays
-Resemblyzer's. Nothing here imports torch, TensorFlow, Keras or librosa.
+is needed. Nothing here imports torch, TensorFlow, Keras or librosa.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,7 +35,6 @@ __all__ = [
     "mel_frames",
     "normalize_volume",
     "partial_starts",
-    "placements",
 ]
 
 SAMPLE_RATE = 16000
@@ -178,26 +170,9 @@ class SpeakerEncoder:
         return Embedding(vector, partials, begin / SAMPLE_RATE, end / SAMPLE_RATE)
 
     def embed_samples(self, samples: np.ndarray) -> Embedding:
-        """The embedding of a 16 kHz recording as read: volume normalised, long pauses dropped, then embedded;
-        shorter than one partial, the mean of its four placements (module docstring)."""
+        """The embedding of a 16 kHz recording as read: volume normalised, long pauses dropped, then embedded."""
         prepared, kept = drop_long_pauses(normalize_volume(np.asarray(samples, dtype=np.float32)), SAMPLE_RATE)
-        embedding = self.embed_waveform(prepared, window_starts=kept)
-        if not 0 < len(prepared) < PARTIAL_FRAMES * HOP:
-            return embedding
-        others = self.embed_mels(np.stack([mel_frames(view)[:PARTIAL_FRAMES] for view in placements(prepared)[1:]]))
-        mean = np.concatenate([embedding.partials, others]).mean(axis=0)
-        vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-        return replace(embedding, vector=vector, partials=vector[None])
-
-
-def placements(wav: np.ndarray) -> np.ndarray:
-    """A waveform shorter than one partial, four ways in one (4, 25,600): zero-padded after (Resemblyzer's), before,
-    around, and looped."""
-    length = PARTIAL_FRAMES * HOP
-    gap = length - len(wav)
-    return np.stack(
-        [np.pad(wav, (0, gap)), np.pad(wav, (gap, 0)), np.pad(wav, (gap // 2, gap - gap // 2)), np.resize(wav, length)]
-    )
+        return self.embed_waveform(prepared, window_starts=kept)
 
 
 def _original_sample(position: np.ndarray, window_starts: np.ndarray) -> np.ndarray:
