@@ -91,7 +91,7 @@ def recording_data(
     features : FeatureConfig, default=None
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
     preprocessing : Preprocessing, default=None
-        A model's deltas and standardisation (`vowels.recordings.bundle_preprocessing`); None applies the config's
+        A model's deltas and standardisation (its bundle's `Preprocessing`); None applies the config's
         deltas and, when ``features.standardize``, standardises over this recording's frames.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
