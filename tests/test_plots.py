@@ -562,6 +562,7 @@ def _recordings_bundle(folder, config, normalization):
     import hashlib
 
     from vowels.files import FORMAT_VERSION
+    from vowels.openset import ThresholdChoice
 
     folder.mkdir()
     (folder / "model.keras").write_bytes(b"weights")
@@ -577,7 +578,7 @@ def _recordings_bundle(folder, config, normalization):
         "features": config.to_dict(),
         "preprocessing": Preprocessing(normalization=normalization).to_dict(),
         "unknown_threshold": 0.5,
-        "open_set": {"threshold_source": "given", "operating_point": None},
+        "open_set": {"operating_point": None, "threshold_choice": ThresholdChoice("given", 0.5).to_dict()},
     }
     write_metadata(folder, metadata)
     return folder
