@@ -298,8 +298,16 @@ function showEnrolment(state) {
 }
 
 async function refreshEnrolment() {
-  if (!enrolModel()) return;
-  try { showEnrolment(await api("GET", path(enrolModel(), "enrolment"))); show(""); } catch (e) { show(e.message); }
+  const model = enrolModel();
+  if (!model) return;
+  try {
+    const state = await api("GET", path(model, "enrolment"));
+    if (model !== enrolModel()) return;  // renamed while the answer was on its way: a later call shows the new one
+    showEnrolment(state);
+    show("");
+  } catch (e) {
+    if (model === enrolModel()) show(e.message);
+  }
 }
 
 function postTake(speaker, blob, filename) {
