@@ -784,9 +784,10 @@ class RecordingClassifier:
         if classifier.mode is None or classifier.n_hidden is None:
             raise BundleError(f"{where}: a {classifier.architecture} network cannot be a recordings model; retrain it.")
         with bundle_entries(where, "missing or invalid recording settings"):
-            model = cls(**{**metadata.entries[PARAMS_ENTRY], "features": FeatureConfig.from_dict(metadata.features)})
+            features = FeatureConfig.from_dict(metadata.features)
+            model = cls(**{**metadata.entries[PARAMS_ENTRY], "features": features})
             model._check_windows()
-            model.features_ = FeatureConfig.from_dict(metadata.features)
+            model.features_ = features
             model.source_rates_ = dict(metadata.source_rates)
             model.threshold_choice_ = ThresholdChoice.from_dict(metadata.open_set["threshold_choice"])
             model.threshold_ = model.threshold_choice_.threshold

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError
 from ..files import check_writable, write_bytes
 from ..progress import EpochStatus, clock, monitoring
 from ..training import TrainingHistory
+from ..validation import check_number
 from ._run import plot_training_progress
 
 __all__ = ["TrainingPlot", "display_available", "progress_plot_path", "training_progress_plot"]
@@ -68,8 +68,7 @@ class TrainingPlot:
     def __init__(
         self, path: str | os.PathLike[str], *, window: bool | None = None, interval: float = PLOT_INTERVAL
     ) -> None:
-        if not interval >= 0:
-            raise ParameterError(f"interval must be a number of seconds >= 0; got {interval!r}.")
+        check_number(interval, "interval", low=0, unit="s")
         self.path = Path(path)
         check_writable(self.path.parent)
         self.window = display_available() if window is None else bool(window)
