@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .errors import ParameterError
 from .names import RECURRENT
+from .validation import check_choice
 
 RECIPES: dict[str, dict] = {
     "matlab": {"mode": "matlab"},
@@ -47,8 +48,7 @@ RECIPE_NAMES = tuple(RECIPES)
 
 def recipe_params(recipe: str, mode: str | None = None) -> dict:
     """The estimator settings of `recipe`, with `mode` overriding its mode if given."""
-    if recipe not in RECIPES:
-        raise ParameterError(f"recipe must be one of {list(RECIPES)}; got {recipe!r}.")
+    check_choice(recipe, "recipe", RECIPES)
     if mode is not None and not _has_lstm(recipe):
         raise ParameterError(
             f"mode sets what a (Bi)LSTM's last output is; recipe {recipe!r} has no LSTM of its own. Leave mode out."
