@@ -1,11 +1,6 @@
 """The `vowels` command: parse the arguments, call one library function per command (`vowels.workflows`) and
-return its exit status (`ExitStatus`); what is printed, and how: `vowels.workflows.console`.
-
-Each command `vowels X` is two functions side by side: `add_X` declares its arguments, `run_X` hands them to
-the library; `build_parser` calls the `add_X` in turn. A command's description is the docstring of the
-library function it calls; its choices come from the library's constants (`vowels.names`, `vowels.plots`),
-which import nothing heavy, so ``--help`` answers at once.
-"""
+return its exit status (`ExitStatus`). Each command `vowels X` is `add_X`, which declares its arguments (its
+description the library function's docstring), beside `run_X`, which calls the library."""
 
 from __future__ import annotations
 
@@ -54,9 +49,9 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
 
 
 score = argument_type(float, check_threshold)
-"""An argparse type for an open-set score threshold in [-1, 1]."""
 score_or_auto = argument_type(lambda text: text if text == "auto" else float(text), check_threshold, auto=True)
-"""An argparse type for a score threshold in [-1, 1], or the word ``auto``."""
+fraction = argument_type(float, check_number, low=0, high=1, high_open=True)
+seconds = argument_type(float, check_number, low=0.001, high=60, unit="s")
 
 
 def operating_point(text: str) -> str:
@@ -68,12 +63,6 @@ def operating_point(text: str) -> str:
     except VowelsError:
         raise argparse.ArgumentTypeError(f"must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {text!r}") from None
     return text
-
-
-fraction = argument_type(float, check_number, low=0, high=1, high_open=True)
-"""An argparse type for a fraction in [0, 1)."""
-seconds = argument_type(float, check_number, low=0.001, high=60, unit="s")
-"""An argparse type for a duration in seconds, from 0.001 to 60."""
 
 
 def _run(workflow: Callable[..., int], args: argparse.Namespace) -> int:
@@ -97,7 +86,6 @@ _HELP = {
     "DIR/<speaker>/* of recordings ({}); otherwise the folder of the UCI files (default: bundled copy)",
     "--threshold": "answer 'unknown' below this open-set score, in [-1, 1] (default: the model's)",
 }
-"""The help of the options several commands share."""
 
 
 def _add_command(sub: _Commands, run: Callable[[argparse.Namespace], int], summary: str, about: object) -> _Parser:
@@ -154,9 +142,11 @@ def _add_features(parser: argparse.ArgumentParser, kind: str, *, default: str | 
 def add_reproduce(sub: _Commands) -> None:
     """The arguments of `vowels reproduce`."""
     p = _add_command(sub, run_reproduce, "reproduce the MATLAB tutorial on Japanese Vowels", reproduce)
+    epochs_mode = (
+        "training epochs (default: the recipe's; 100 for the tutorial, 2000 for fcn, 40 for dnn)",
+        "BiLSTM last-output semantics (default: the recipe's; matlab for the faithful reproduction)",
+    )
     helps = {
-        "--epochs": "training epochs (default: the recipe's; 100 for the tutorial, 2000 for fcn, 40 for dnn)",
-        "--mode": "BiLSTM last-output semantics (default: the recipe's; matlab for the faithful reproduction)",
         "--seeds": f"train N seeds (--seed .. --seed+N-1, N at most {MAX_SEEDS}), each in OUT/seed-K/, summary in "
         "OUT/seeds.json",
         "--recipe": "matlab: the tutorial (default); best: 5 masked BiLSTMs averaged, standardised features with "
@@ -165,7 +155,7 @@ def add_reproduce(sub: _Commands) -> None:
         "network (dl-4-tsc; 2000 epochs, about 10 minutes); ensemble: mean of fcn and best "
         "(docs/architectures.md)",
     }
-    _add_training(p, epochs=None, mode=None, helps=(helps["--epochs"], helps["--mode"]))
+    _add_training(p, epochs=None, mode=None, helps=epochs_mode)
     p.add_argument("--seeds", type=whole_number(1, MAX_SEEDS), metavar="N", help=helps["--seeds"])
     p.add_argument("--recipe", choices=RECIPE_NAMES, default="matlab", help=helps["--recipe"])
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
@@ -488,8 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         console.problem("vowels: interrupted; files already written are whole, nothing half-written was kept.")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`vowels ... | head`): as Python's documentation advises, point stdout
-        # at devnull so that the interpreter's last flush does not raise again, and stop quietly.
+        # The reader went away (`vowels ... | head`): stdout to devnull, so that the last flush does not raise.
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitStatus.PARTIAL_FAILURE

@@ -1,14 +1,7 @@
 """`vowels serve`: a local web page and HTTP API to enrol speakers from the microphone and identify them.
 
-A thin layer over the library calls the command line makes, with no logic of its own beyond
-what the web adds: size and duration caps on uploads, names that stay inside the models folder,
-and one training job at a time in the background. Needs the ``web`` extra
-(``pip install "vowels[web]"``: FastAPI, uvicorn, python-multipart).
-
-``names`` checks model and speaker names; ``store`` finds, lists and loads the model bundles and
-keeps the recordings being enrolled; ``uploads`` caps and validates uploaded audio;
-``identify`` classifies one upload and draws its figure; ``jobs`` runs training jobs one at a
-time; ``app`` declares the HTTP API; ``server`` runs it on uvicorn. The page is ``static/``.
+Needs the ``web`` extra (``pip install "vowels[web]"``: FastAPI, uvicorn, python-multipart); `create_app`
+and `serve` load on first use, so ``vowels --help`` does not import them.
 """
 
 from __future__ import annotations
@@ -22,10 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["create_app", "serve"]
 
-_LAZY = {"create_app": ".app", "serve": ".server"}
-
 
 def __getattr__(name: str) -> object:
-    if name not in _LAZY:
+    if name not in __all__:
         raise AttributeError(f"module 'vowels.serve' has no attribute {name!r}")
-    return getattr(import_module(_LAZY[name], __name__), name)
+    return getattr(import_module(f".{'app' if name == 'create_app' else 'server'}", __name__), name)

@@ -1,13 +1,6 @@
-"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder.
-
-Every answer that is not a success is ``{"detail": "<one line: the problem and the fix>"}``:
-404 no such model, speaker or job; 409 the request conflicts with what is there (a model that
-exists, a training under way, a bundle that cannot be read); 413 a body over the size cap; 422
-bad input (a bad name or parameter, or audio that `vowels.audio.read_audio` refuses); 401 no token
-(off loopback); 403 a request from another web site or host, or without its XSRF header; 429 the
-training queue is full; 507 a limit of the models folder reached; 500 a bug, its traceback in the
-server's log only.
-"""
+"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder. Every answer
+that is not a success is ``{"detail": "<one line: the problem and the fix>"}``; docs/serve.md lists the
+status codes."""
 
 from __future__ import annotations
 
@@ -25,34 +18,16 @@ from fastapi.staticfiles import StaticFiles
 from ..errors import BundleError, VowelsError
 from . import schemas
 from .guard import Access, AccessMiddleware
-from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, TrainingJobs
+from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, Job, TrainingJobs
 from .name_checks import check_name
 from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
-from .uploads import (
-    BODY_SECONDS,
-    MAX_UPLOAD_BYTES,
-    MAX_UPLOAD_SECONDS,
-    BodyLimit,
-    features_of_upload,
-    saved_upload,
-    shown_name,
-)
+from .uploads import BODY_SECONDS, MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload
 
 __all__ = ["create_app"]
 
 STATIC = Path(__file__).parent / "static"
-
-
-def _status(exc: VowelsError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, (Conflict, BundleError)):
-        return 409
-    if isinstance(exc, Busy):
-        return 429
-    if isinstance(exc, Full):
-        return 507
-    return 422
+_STATUS = ((NotFound, 404), (Conflict, 409), (BundleError, 409), (Busy, 429), (Full, 507))
+"""The HTTP status of each library error a request can cause; any other `VowelsError` is bad input, 422."""
 
 
 def _problem(status: int, detail: str) -> JSONResponse:
@@ -103,24 +78,19 @@ def create_app(
     Parameters
     ----------
     models : path-like
-        The models folder: each model a bundle folder ``models/<name>`` (as ``vowels train --out``
-        writes); trained models are saved there. Created if missing.
+        The models folder, one bundle folder ``models/<name>`` per model; created if missing.
     default_model : str, default=None
         The model the page opens with; None: the first usable one.
-    max_upload_bytes : int, default=`vowels.serve.uploads.MAX_UPLOAD_BYTES`
-        Largest request body, in bytes; larger ones are answered 413.
-    max_upload_seconds : float, default=`vowels.serve.uploads.MAX_UPLOAD_SECONDS`
-        Longest recording, in s; longer ones are answered 422.
+    max_upload_bytes, max_upload_seconds : int, float
+        Largest request body in bytes (else 413) and longest recording in s (else 422).
     allowed_hosts : sequence of str, default=None
-        Host names the server answers to besides IP addresses (a request naming another is answered
-        403, which stops a web site that points its name at this machine); None answers to any.
+        Host names the server answers to besides IP addresses (others 403); None answers to any.
     token : str, default=None
         The token every request must show (`vowels.serve.guard`); None asks for none.
-    max_models, max_recordings, max_bytes : int
-        Limits of the models folder (`vowels.serve.store.ModelStore`); beyond them, 507.
-    max_jobs : int, default=`vowels.serve.jobs.MAX_JOBS`
-        Most training jobs queued or running; beyond them, 429.
-    body_seconds : float, default=`vowels.serve.uploads.BODY_SECONDS`
+    max_models, max_recordings, max_bytes, max_jobs : int
+        Limits of the models folder (`vowels.serve.store.ModelStore`; beyond them, 507) and of the training
+        jobs queued or running (beyond, 429).
+    body_seconds : float
         Longest a request body may take to arrive, in s; slower ones are answered 408.
 
     Returns
@@ -149,13 +119,12 @@ def create_app(
     )
     app.state.store, app.state.jobs = store, jobs
     app.add_middleware(BodyLimit, limit=max_upload_bytes, seconds=body_seconds)
-
     app.add_middleware(AccessMiddleware, access=Access(allowed_hosts, token))
 
     @app.exception_handler(VowelsError)
     async def vowels_error(request: Request, exc: VowelsError) -> JSONResponse:
         message = store.private(str(exc)).replace("pass force=True", 'send "force": true')
-        return _problem(_status(exc), message)
+        return _problem(next((status for kind, status in _STATUS if isinstance(exc, kind)), 422), message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -178,6 +147,11 @@ def create_app(
         if not store.path(model).is_dir():
             raise NotFound(f"no model named {model!r} in {store.root}; list the models with GET /api/models.")
         return model
+
+    def found(job: Job | None, job_id: str) -> Job:
+        if job is None:
+            raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
+        return job
 
     def enrolment(model: str) -> schemas.Enrolment:
         speakers = store.enrolment(model)
@@ -234,20 +208,19 @@ def create_app(
         from .identify import figure_png, identify, identify_voice
 
         classifier = store.load(existing(model))
-        if isinstance(classifier, VoiceprintClassifier):
-            name = shown_name(file.filename)
-            with saved_upload(file.file.read(), file.filename) as path:
+        if not isinstance(classifier, VoiceprintClassifier):
+            classifier.check_threshold(threshold)
+        with saved_upload(file.file.read(), file.filename) as (path, name):
+            if isinstance(classifier, VoiceprintClassifier):
                 features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
                 answer = identify_voice(classifier, path, threshold=threshold)
-                drawn = figure_png(classifier, path, name=name) if figure else None
-            return {"file": name, "model": model, **answer, "figure_png": drawn}
-        classifier.check_threshold(threshold)
-        name = shown_name(file.filename)
-        with saved_upload(file.file.read(), file.filename) as path:
-            features = features_of_upload(
-                path, classifier.features_, name=name, dsp=classifier.dsp_, max_seconds=max_upload_seconds
-            )
-            answer = identify(classifier, features, threshold=threshold, voice_vectors=classifier.voice_vectors([path]))
+            else:
+                features = features_of_upload(
+                    path, classifier.features_, name=name, dsp=classifier.dsp_, max_seconds=max_upload_seconds
+                )
+                answer = identify(
+                    classifier, features, threshold=threshold, voice_vectors=classifier.voice_vectors([path])
+                )
             drawn = figure_png(classifier, path, name=name) if figure else None
         return {"file": name, "model": model, **answer, "figure_png": drawn}
 
@@ -271,9 +244,8 @@ def create_app(
 
         check_name(model, what="model")
         check_name(speaker, what="speaker")
-        name = shown_name(file.filename)
         data = file.file.read()
-        with saved_upload(data, file.filename) as path:
+        with saved_upload(data, file.filename) as (path, name):
             features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
             store.add_take(model, speaker, data, path.suffix)
         return enrolment(model)
@@ -326,17 +298,12 @@ def create_app(
     @app.get("/api/jobs/{job_id}", response_model=schemas.JobStatus, tags=["enrol"], responses={404: {}})
     def get_job(job_id: str) -> dict:
         """A training job: its state, progress, and the model it saved or why it failed."""
-        job = jobs.get(job_id)
-        if job is None:
-            raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
-        return job.to_dict()
+        return found(jobs.get(job_id), job_id).to_dict()
 
     @app.delete("/api/jobs/{job_id}", response_model=schemas.JobStatus, tags=["enrol"], responses={404: {}, 409: {}})
     def cancel_job(job_id: str) -> dict:
         """Cancel a training job: a queued one at once, a running one at its next epoch (the model is not changed)."""
-        job = jobs.cancel(job_id)
-        if job is None:
-            raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
+        job = found(jobs.cancel(job_id), job_id)
         if job.state in ("succeeded", "failed"):
             raise Conflict(f"training job {job_id} has already {job.state}; there is nothing to cancel.")
         return job.to_dict()

@@ -1,15 +1,7 @@
-"""Who may use the server, checked on every request before the app sees it.
-
-- The Host header must be an IP address or one of the allowed names: a web site whose name was
-  pointed at this machine (DNS rebinding) sends its own name, and is refused.
-- A page of another web site may not drive the server: its Origin differs from the Host.
-- Off loopback, a token (printed once with the address, as Jupyter does) is required: from
-  ``?token=`` (which sets a cookie), the cookie, or an ``Authorization: token ...`` header.
-- A state-changing request authenticated by that cookie must also carry the ``X-XSRFToken`` header
-  equal to the ``_xsrf`` cookie, which only the server's own page can read (double submit).
-- Every answer forbids framing (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``) and
-  loading anything from elsewhere.
-"""
+"""Who may use the server, checked on every request before the app sees it: the Host an IP address or an
+allowed name (no DNS rebinding), no Origin of another site, off loopback the token (``?token=``, its cookie or
+``Authorization: token ...``), and with the cookie the ``X-XSRFToken`` header (double submit). Every answer
+forbids framing and loading from elsewhere (docs/serve.md)."""
 
 from __future__ import annotations
 
@@ -21,21 +13,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SECURITY_HEADERS", "XSRF_COOKIE", "XSRF_HEADER", "Access", "AccessMiddleware", "host_name", "new_token"]
+__all__ = ["SECURITY_HEADERS", "XSRF_COOKIE", "XSRF_HEADER", "Access", "AccessMiddleware", "new_token"]
 
 XSRF_COOKIE, XSRF_HEADER = "_xsrf", "X-XSRFToken"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
-    "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the address may hold the token
 }
-_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def new_token() -> str:
@@ -43,7 +31,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def host_name(host: str) -> str:
+def _host_name(host: str) -> str:
     """``HOST`` of a Host header ``HOST:PORT``, lower case: ``::1`` of ``[::1]:8000``."""
     if host.startswith("["):
         return host[1 : host.find("]")].lower() if "]" in host else host.lower()
@@ -70,7 +58,7 @@ class Access:
     """
 
     def __init__(self, allowed_hosts: Sequence[str] | None, token: str | None) -> None:
-        self.allowed = None if allowed_hosts is None else [host_name(h) for h in allowed_hosts]
+        self.allowed = None if allowed_hosts is None else [_host_name(h) for h in allowed_hosts]
         self.token = token
 
     def _cookie(self, request: Request) -> str:
@@ -87,7 +75,7 @@ class Access:
     def refusal(self, request: Request) -> tuple[int, str] | None:
         """(status, one line) when `request` may not be served; None when it may."""
         host = request.headers.get("host", "")
-        name = host_name(host)
+        name = _host_name(host)
         if self.allowed is not None and not _is_address(name) and name not in self.allowed:
             names = ", ".join(dict.fromkeys(self.allowed))
             return 403, f"this server answers to the host names {names} and IP addresses only; open it at one of them."
@@ -103,7 +91,7 @@ class Access:
                 "or send the header 'Authorization: token …'."
             )
         by_cookie = "authorization" not in request.headers and "token" not in request.query_params
-        if by_cookie and request.method not in _SAFE_METHODS:
+        if by_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
             sent, expected = request.headers.get(XSRF_HEADER, ""), request.cookies.get(XSRF_COOKIE, "")
             if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
                 return 403, f"'{XSRF_HEADER}' header missing or wrong; reload the page and try again."
@@ -135,10 +123,8 @@ class AccessMiddleware:
         extra = self.access.headers(request)
         refusal = self.access.refusal(request)
         if refusal is not None:
-            status, detail = refusal
-            await JSONResponse({"detail": detail}, status_code=status, headers=dict(SECURITY_HEADERS))(
-                scope, receive, send
-            )
+            response = JSONResponse({"detail": refusal[1]}, status_code=refusal[0], headers=SECURITY_HEADERS)
+            await response(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:

@@ -1,10 +1,6 @@
-"""Training jobs, run one at a time on a background thread, so classification goes on meanwhile.
-
-A job copies the model's enrolled recordings, trains a `vowels.recordings.RecordingClassifier` on
-them and saves it as an ordinary bundle (`RecordingClassifier.save`: written aside and renamed into
-place). Its progress is the share of the networks' epochs done: training calibrates the unknown
-threshold with extra networks when there are three speakers or more (see `RecordingClassifier.fit`).
-"""
+"""Training jobs, run one at a time on a background thread, so classification goes on meanwhile: each copies
+the model's enrolled recordings, trains on them and saves an ordinary bundle. Its progress is the share of
+the epochs of every network `vowels.recordings.RecordingClassifier.fit` trains (calibration adds some)."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ import re
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +26,7 @@ if TYPE_CHECKING:
     from ..progress import EpochStatus
     from .store import ModelStore
 
-__all__ = ["ENCODER", "MAX_EPOCHS", "MAX_JOBS", "MIN_TAKES", "Busy", "Job", "TrainingJobs", "training_settings"]
+__all__ = ["MAX_EPOCHS", "MAX_JOBS", "MIN_TAKES", "Busy", "Job", "TrainingJobs"]
 
 MIN_TAKES = 3
 """Fewest recordings per speaker to train on: two to learn from and one held out to check."""
@@ -55,26 +51,17 @@ class Cancelled(VowelsError):
 
 @dataclass
 class Job:
-    """One training job and how far it has got.
+    """One training job and how far it has got, as ``GET /api/jobs/{id}`` answers (`to_dict`).
 
     Attributes
     ----------
-    id : str
-    model : str
-        The model bundle it writes.
-    epochs : int
-    force : bool
-        Replace a model of that name.
     architecture : {"encoder", "bilstm", "lstm"}
-        ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network
-        trained (`vowels.names.RECURRENT`): a forward-only ``"lstm"`` streams.
+        ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network trained.
     state : {"queued", "running", "succeeded", "failed", "cancelled"}
     progress : float in [0, 1]
         Share of the epochs of every network to train done.
-    stage : str
-        What it is doing, in words.
-    error : str or None
-        Why it failed, one line.
+    stage, error : str
+        What it is doing, and why it failed (or None), in words.
     warnings : list of str
         What training skipped (a recording without speech, ...), one line each, naming ``speaker/take``.
     """
@@ -102,26 +89,12 @@ class Job:
 
     def to_dict(self) -> dict:
         """JSON-ready: what ``GET /api/jobs/{id}`` answers."""
-        return {
-            "id": self.id,
-            "model": self.model,
-            "epochs": self.epochs,
-            "architecture": self.architecture,
-            "state": self.state,
-            "progress": round(self.progress, 4),
-            "stage": self.stage,
-            "error": self.error,
-            "result": self.result,
-            "warnings": self.warnings,
-            "submitted": self.submitted,
-            "started": self.started,
-            "finished": self.finished,
-        }
+        shown = {k: v for k, v in asdict(self).items() if k not in ("force", "cancel")}
+        return {**shown, "progress": round(self.progress, 4)}
 
 
 ENCODER = "encoder"
-"""The `Job.architecture` that enrols with the pretrained speaker encoder (`vowels.voiceprints`): no network to
-train, so the model is ready in seconds."""
+"""The `Job.architecture` that enrols with the pretrained speaker encoder (`vowels.voiceprints`)."""
 
 
 def _share(job: Job, done: int, total: int) -> None:
@@ -130,12 +103,8 @@ def _share(job: Job, done: int, total: int) -> None:
 
 
 def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
-    """The `RecordingClassifier` settings for speakers with these numbers of recordings.
-
-    The held-out share is a fifth, or one recording of each speaker if that is more (a
-    stratified split needs one per speaker). Mini-batches hold about an eighth of the recordings
-    (2 to 32): a few takes per speaker in batches of 32 would give the network one step an epoch.
-    """
+    """The `RecordingClassifier` settings for speakers with these numbers of recordings: a fifth held out, or
+    one recording per speaker if more; mini-batches of about an eighth of the recordings (2 to 32)."""
     n_speakers, n_takes = len(enrolment), sum(enrolment.values())
     return {
         "validation_fraction": min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
@@ -145,8 +114,7 @@ def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
 
 def _skipped(failures: Sequence[Failure], folder: Path) -> list[str]:
     """The recordings training skipped, each message naming ``speaker/take-NNN.wav`` instead of the copy read."""
-    prefix = f"{folder}{os.sep}"
-    return [failure.message.replace(prefix, "") for failure in failures]
+    return [failure.message.replace(f"{folder}{os.sep}", "") for failure in failures]
 
 
 def _network_stage(network: int, n_networks: int) -> str:
@@ -161,8 +129,7 @@ def _network_stage(network: int, n_networks: int) -> str:
 
 
 class _Monitor:
-    """A `vowels.progress` monitor that turns each network's epochs into the job's progress, the networks
-    counted by the fit's `vowels.progress.training_run`."""
+    """A `vowels.progress` monitor that turns each network's epochs into the job's progress."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
@@ -183,7 +150,7 @@ class _Monitor:
         )
 
     def close(self) -> None:
-        """Nothing held between networks."""
+        """Nothing to release."""
 
 
 class TrainingJobs:

@@ -1,5 +1,5 @@
-"""Model and speaker names from the web: checked once, so that every path built from one stays
-inside the models folder."""
+"""Model and speaker names from the web: checked once, so that every path built from one stays inside the
+models folder."""
 
 from __future__ import annotations
 
@@ -31,24 +31,10 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-def _scripts(name: str) -> set[str]:
-    """The scripts of the letters of `name`, by the first word of their Unicode names (LATIN, CYRILLIC, ...)."""
-    return {unicodedata.name(c, "UNKNOWN").split()[0] for c in name if c.isalpha()}
-
-
-def _mixes_scripts(name: str) -> bool:
-    """Whether `name` mixes scripts a reader cannot tell apart (``unknоwn`` with a Cyrillic ``о``)."""
-    scripts = _scripts(name)
-    return len(scripts) > 1 and not any(scripts - {"LATIN"} <= allowed for allowed in _SCRIPTS_TOGETHER)
-
-
 def check_name(name: str, *, what: str) -> str:
     """`name` if it is a valid model or speaker name (`what`); else a `ParameterError` saying what is allowed.
-
-    The length is counted in bytes of UTF-8, as the file system counts it. A name whose letters mix
-    scripts outside `_SCRIPTS_TOGETHER` is refused, and so is a speaker name that reads as
-    `vowels.names.UNKNOWN` once normalised (`name_key`).
-    """
+    Its length is counted in bytes of UTF-8; letters of scripts that may be confused (outside
+    `_SCRIPTS_TOGETHER`) and a speaker name that reads as ``unknown`` (`name_key`) are refused."""
     shown = name if len(name) <= MAX_NAME_BYTES + 10 else name[: MAX_NAME_BYTES + 7] + "..."
     size = len(name.encode("utf-8", "surrogatepass"))
     if not 1 <= size <= MAX_NAME_BYTES or not _NAME.fullmatch(name) or ".." in name:
@@ -56,11 +42,11 @@ def check_name(name: str, *, what: str) -> str:
             f"{what} name {shown!r} is not allowed: use letters, digits, '_', '-', '.' or inner spaces, starting "
             f"and ending with a letter or digit, {MAX_NAME_BYTES} bytes at most in UTF-8 (e.g. 'alice' or 'team-2')."
         )
-    if _mixes_scripts(name_key(name)):
-        scripts = " and ".join(sorted(_scripts(name_key(name)))).lower()
+    scripts = {unicodedata.name(c, "UNKNOWN").split()[0] for c in name_key(name) if c.isalpha()}  # LATIN, ...
+    if len(scripts) > 1 and not any(scripts - {"LATIN"} <= allowed for allowed in _SCRIPTS_TOGETHER):
         raise ParameterError(
-            f"{what} name {shown!r} is not allowed: it mixes {scripts} letters, which can look alike; "
-            "write it in one script."
+            f"{what} name {shown!r} is not allowed: it mixes {' and '.join(sorted(scripts)).lower()} letters, which "
+            "can look alike; write it in one script."
         )
     if what == "speaker" and name_key(name) == UNKNOWN:
         raise ParameterError(

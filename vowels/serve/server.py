@@ -1,8 +1,5 @@
 """Running the application: a socket bound first (so the address printed is the one listening, and a
-port in use is a clear error), then uvicorn on it until Ctrl+C or SIGTERM.
-
-Off loopback the server asks for a token by default, printed once with its address (as Jupyter
-does); it answers to IP addresses, this machine's names and the names given with ``allow_host``."""
+port in use is a clear error), then uvicorn on it until Ctrl+C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -17,21 +14,11 @@ from ..errors import ParameterError, UsageError
 if TYPE_CHECKING:
     from ..workflows.console import Console
 
-__all__ = ["MAX_CONNECTIONS", "bind", "is_loopback", "serve"]
+__all__ = ["MAX_CONNECTIONS", "bind", "serve", "url_of"]
 
 MAX_CONNECTIONS = 32
 """Connections served at once; more are answered 503. Each may hold one request body being read
 (at most `vowels.serve.uploads.MAX_UPLOAD_BYTES`), so this bounds the memory they take."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -58,11 +45,6 @@ def url_of(sock: socket.socket) -> str:
     """``http://HOST:PORT`` of a bound socket, IPv6 hosts in brackets."""
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def _host_names(host: str, allow_hosts: Sequence[str]) -> list[str]:
-    """The names the server answers to besides IP addresses: localhost, this machine's, `host`, `allow_hosts`."""
-    return ["localhost", socket.gethostname(), socket.getfqdn(), host, *allow_hosts]
 
 
 def serve(
@@ -97,15 +79,14 @@ def serve(
             raise UsageError(f"--model {model}: no model bundle folder there; check the path")
         folder, default = Path(model).parent, Path(model).name
     limits["max_bytes"] = None if max_disk is None else max_disk * 1024**2
-    local = is_loopback(host)
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
     secret = new_token() if not no_token and not local else None
-    app = create_app(
-        folder,
-        default_model=default,
-        allowed_hosts=_host_names(host, allow_host or ()),
-        token=secret,
-        **{name: value for name, value in limits.items() if value is not None},
-    )
+    names = ["localhost", socket.gethostname(), socket.getfqdn(), host, *(allow_host or ())]  # besides IP addresses
+    given = {name: value for name, value in limits.items() if value is not None}
+    app = create_app(folder, default_model=default, allowed_hosts=names, token=secret, **given)
     sock = bind(host, port)
     address = f"{url_of(sock)}/" + (f"?token={secret}" if secret else "")
     console.result(f"Serving vowels at {address} (models folder {folder}); press Ctrl+C to stop.")

@@ -1,10 +1,6 @@
-"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced) and,
-in a hidden ``.enrolment`` folder beside them, the recordings of speakers being enrolled.
-
-A bundle is read only through `vowels.recordings.RecordingClassifier.load`, which checks every
-file's sha256, and written only by `RecordingClassifier.save` (an atomic rename, see
-`vowels.files.atomic_folder`): a model being written is never served half-written.
-"""
+"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced) and, in a
+hidden ``.enrolment`` folder beside them, the recordings of speakers being enrolled. Bundles are read and
+written only through the estimators' checked, atomic `load` and `save`: none is served half-written."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import contextlib
 import os
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +23,8 @@ if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = [
-    "ENROLMENT_FOLDER",
-    "MAX_BYTES",
-    "MAX_MODELS",
-    "MAX_RECORDINGS",
-    "MAX_SPEAKERS",
-    "MAX_TAKES",
-    "Conflict",
-    "Full",
-    "ModelStore",
-    "NotFound",
-    "OPEN_SET",
-    "PROBABILITY",
-]
+__all__ = ["MAX_BYTES", "MAX_MODELS", "MAX_RECORDINGS", "MAX_TAKES", "OPEN_SET", "PROBABILITY"]
+__all__ += ["Conflict", "Full", "ModelStore", "NotFound"]
 
 ENROLMENT_FOLDER = ".enrolment"
 """Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
@@ -51,12 +34,9 @@ MAX_SPEAKERS = 50
 """Most speakers enrolled in one model."""
 MAX_MODELS, MAX_RECORDINGS, MAX_BYTES = SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS, SERVE_MAX_BYTES
 """Default limits of the models folder: models (trained or being enrolled), recordings waiting, bytes."""
-
-
 OPEN_SET, PROBABILITY = "open-set", "probability"
 """The kinds of score a model gives (``scoring`` in the API): open-set scores lie in [-1, 1], the network's
 probabilities in [0, 1]."""
-_SCORES_IN_WORDS = "the network's probability of each speaker"
 
 
 class NotFound(VowelsError, LookupError):
@@ -88,16 +68,20 @@ def _folder_bytes(folder: Path) -> int:
     return total
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    signature: tuple[int, int, int]
-    value: Any
-
-
 def _signature(path: Path) -> tuple[int, int, int]:
     """What changes when a bundle is replaced: its metadata file's inode, modification time and size."""
     status = (path / METADATA_FILE).stat()
     return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+def _names_in(folder: Path) -> list[str]:
+    """The subfolders of `folder` with a valid model name (hidden ones skipped), sorted."""
+    found = []
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        with contextlib.suppress(VowelsError):
+            if entry.is_dir() and child(folder, entry.name, what="model"):
+                found.append(entry.name)
+    return found
 
 
 class ModelStore:
@@ -123,10 +107,8 @@ class ModelStore:
         self.max_models, self.max_recordings, self.max_bytes = max_models, max_recordings, max_bytes
         check_writable(self.root)
         self._lock = threading.Lock()
-        self._models: dict[str, _Loaded] = {}
-        self._opened: dict[str, _Loaded] = {}
-
-    # --- models ------------------------------------------------------------------------
+        self._models: dict[str, tuple] = {}
+        self._opened: dict[str, tuple] = {}
 
     def path(self, name: str) -> Path:
         """The bundle folder of model `name` (checked: it stays inside `root`)."""
@@ -134,18 +116,13 @@ class ModelStore:
 
     def names(self) -> list[str]:
         """Names of the folders in `root` that may be bundles (hidden ones and invalid names skipped), sorted."""
-        found = []
-        for entry in sorted(self.root.iterdir()):
-            with contextlib.suppress(VowelsError):
-                if entry.is_dir() and self.path(entry.name):
-                    found.append(entry.name)
-        return found
+        return _names_in(self.root)
 
     def exists(self, name: str) -> bool:
         """Whether `root/name` holds a bundle (whole or not)."""
         return (self.path(name) / METADATA_FILE).is_file()
 
-    def _cached(self, cache: dict[str, _Loaded], name: str, read: Any) -> Any:
+    def _cached(self, cache: dict[str, tuple], name: str, read: Any) -> Any:
         path = self.path(name)
         if not path.is_dir():
             raise NotFound(f"no model named {name!r} in {self.root}; list the models with GET /api/models.")
@@ -156,8 +133,8 @@ class ModelStore:
                 raise BundleError(f"{path}: bundle is incomplete, {METADATA_FILE} is missing; retrain it.") from None
             with self._lock:
                 known = cache.get(name)
-            if known is not None and known.signature == signature:
-                return known.value
+            if known is not None and known[0] == signature:
+                return known[1]
             try:
                 value = read(path)
             except BundleError:
@@ -165,7 +142,7 @@ class ModelStore:
                     continue  # replaced while being read: read the new one
                 raise
             with self._lock:
-                cache[name] = _Loaded(signature, value)
+                cache[name] = signature, value
             return value
         raise AssertionError("unreachable")
 
@@ -178,73 +155,48 @@ class ModelStore:
         return self._cached(self._models, name, lambda path: open_model(path).load_recordings(engine="fast"))
 
     def describe(self, name: str) -> dict:
-        """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why.
-
-        ``streams`` is true for a forward-only LSTM: its answer to the first seconds of a recording
-        is the answer so far, so the page classifies a recording while it is being made.
-        """
+        """What the page and ``GET /api/models`` show of model `name`; a bundle that cannot serve says why."""
         try:
             opened = self.opened(name)
+            voices: Any = self.load(name) if opened.kind == "voiceprints" else None
         except BundleError as exc:
             return {"name": name, "usable": False, "problem": str(exc)}
-        if opened.kind == "voiceprints":
-            return self._describe_voiceprints(name)
         metadata = opened.metadata
-        if metadata is None or opened.kind != "recordings" or metadata.unknown_threshold is None:
-            return {
-                "name": name,
-                "usable": False,
-                "problem": "trained on Japanese Vowels sequences, not recordings; it cannot classify audio.",
-            }
-        open_set, features, validation = metadata.open_set, metadata.features or {}, metadata.validation
-        try:
-            choice = ThresholdChoice.from_dict(open_set["threshold_choice"])
-        except (KeyError, TypeError, ValueError) as exc:
-            return {"name": name, "usable": False, "problem": f"no valid threshold_choice in its metadata ({exc})."}
-        scoring = open_set.get("scoring", PROBABILITY)
+        if voices is not None:
+            choice, scoring, words = voices.threshold_choice_, OPEN_SET, voices.describe_scoring()
+            features, validation, created = None, {"n_final_train": len(voices.labels_)}, None
+            speakers, threshold = list(voices.speakers_), voices.threshold_
+        elif metadata is None or opened.kind != "recordings" or metadata.unknown_threshold is None:
+            problem = "trained on Japanese Vowels sequences, not recordings; it cannot classify audio."
+            return {"name": name, "usable": False, "problem": problem}
+        else:
+            try:
+                choice = ThresholdChoice.from_dict(metadata.open_set["threshold_choice"])
+            except (KeyError, TypeError, ValueError) as exc:
+                return {"name": name, "usable": False, "problem": f"no valid threshold_choice in its metadata ({exc})."}
+            words = metadata.open_set.get("scoring", PROBABILITY)  # an open-set score's description
+            scoring = PROBABILITY if words == PROBABILITY else OPEN_SET
+            words = "the network's probability of each speaker" if words == PROBABILITY else words
+            features = {key: (metadata.features or {}).get(key) for key in ("kind", "sample_rate")}
+            validation, created = metadata.validation, metadata.entries.get("created")
+            speakers, threshold = list(metadata.classes), metadata.unknown_threshold
         return {
             "name": name,
             "usable": True,
-            "speakers": list(metadata.classes),
-            "threshold": metadata.unknown_threshold,
+            "speakers": speakers,
+            "threshold": threshold,
             "threshold_source": choice.how,
             "threshold_note": choice.describe(),
-            "scoring": PROBABILITY if scoring == PROBABILITY else OPEN_SET,
-            "scoring_description": _SCORES_IN_WORDS if scoring == PROBABILITY else scoring,
-            "architecture": metadata.architecture,
+            "scoring": scoring,
+            "scoring_description": words,
+            "architecture": opened.architecture,
             "streams": opened.streams,
-            "features": {"kind": features.get("kind"), "sample_rate": features.get("sample_rate")},
+            "features": features,
             "n_recordings": validation.get("n_final_train"),
             "validation_accuracy": validation.get("accuracy"),
             "n_validation": validation.get("n_validation"),
-            "created": metadata.entries.get("created"),
+            "created": created,
         }
-
-    def _describe_voiceprints(self, name: str) -> dict:
-        """`describe` of a model enrolled with the speaker encoder (`vowels.voiceprints`)."""
-        from ..voiceprints import VoiceprintClassifier
-
-        try:
-            model = self.load(name)
-        except BundleError as exc:
-            return {"name": name, "usable": False, "problem": str(exc)}
-        assert isinstance(model, VoiceprintClassifier)
-        return {
-            "name": name,
-            "usable": True,
-            "speakers": list(model.speakers_),
-            "threshold": model.threshold_,
-            "threshold_source": model.threshold_choice_.how,
-            "threshold_note": model.threshold_choice_.describe(),
-            "scoring": OPEN_SET,
-            "scoring_description": model.describe_scoring(),
-            "architecture": "encoder",
-            "streams": False,
-            "n_recordings": len(model.labels_),
-            "created": None,
-        }
-
-    # --- enrolment -----------------------------------------------------------------------
 
     def enrolment_path(self, model: str) -> Path:
         """The folder of recordings waiting to train model `model`: one subfolder per speaker."""
@@ -268,16 +220,6 @@ class ModelStore:
             message = message.replace(root, "the models folder")
         return message
 
-    def _enrolling(self) -> list[str]:
-        """Models with recordings waiting to be trained."""
-        folder = self.root / ENROLMENT_FOLDER
-        found = []
-        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
-            with contextlib.suppress(VowelsError):
-                if entry.is_dir() and child(folder, entry.name, what="model"):
-                    found.append(entry.name)
-        return found
-
     def enrolment(self, model: str) -> dict[str, int]:
         """Speakers being enrolled for `model`, and how many recordings each has, by name."""
         folder = self.enrolment_path(model)
@@ -295,7 +237,7 @@ class ModelStore:
         with self._lock:
             speakers = self.enrolment(model)
             if not speakers:
-                models = {*self.names(), *self._enrolling()}
+                models = {*self.names(), *_names_in(self.root / ENROLMENT_FOLDER)}
                 _same_name(model, sorted(models), "model")
                 if model not in models and len(models) >= self.max_models:
                     raise Full(
@@ -304,7 +246,7 @@ class ModelStore:
                     )
             _same_name(speaker, list(speakers), "speaker")
             self.check_space(len(data))
-            kept = sum(sum(self.enrolment(other).values()) for other in self._enrolling())
+            kept = sum(sum(self.enrolment(other).values()) for other in _names_in(self.root / ENROLMENT_FOLDER))
             if kept >= self.max_recordings:
                 raise Full(
                     f"{kept} recordings are waiting to be trained on, the most this server keeps; train or remove "

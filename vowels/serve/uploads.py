@@ -1,18 +1,19 @@
 """Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, and
-validated and analysed by the same `vowels.features.features_of_file` as the command line's files.
-
-Messages name the file as the user sent it, never the temporary copy on the server.
-"""
+validated and analysed by the same `vowels.features.features_of_file` as the command line's files. Messages
+name the file as the user sent it, never the temporary copy on the server."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AudioError, VowelsError
 
@@ -21,16 +22,7 @@ if TYPE_CHECKING:
 
     from ..features import FeatureConfig
 
-__all__ = [
-    "BODY_SECONDS",
-    "MAX_UPLOAD_BYTES",
-    "MAX_UPLOAD_SECONDS",
-    "BodyLimit",
-    "TooLong",
-    "features_of_upload",
-    "saved_upload",
-    "shown_name",
-]
+__all__ = ["BODY_SECONDS", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_SECONDS", "BodyLimit", "features_of_upload", "saved_upload"]
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """Largest request body accepted, in bytes (10 MiB: a minute of 16-bit mono WAV at 48 kHz is 5.8 MB)."""
@@ -40,35 +32,11 @@ BODY_SECONDS = 30.0
 """Longest a request body may take to arrive, in s (10 MiB at 3 Mbit/s): a client that sends a byte
 now and then is answered 408 and its connection closed, instead of holding memory for ever."""
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class TooLong(AudioError):
-    """A recording longer than the server accepts."""
-
-
-def _too_large(limit: int) -> str:
-    return (
-        f"request body larger than the {limit / 1024 / 1024:g} MiB this server accepts; send a shorter "
-        "recording (a few seconds of speech is enough) or a compressed format such as FLAC."
-    )
-
-
-def _too_slow(seconds: float) -> str:
-    return f"request body not received within {seconds:g} s; send it again on a faster connection."
-
 
 class BodyLimit:
     """ASGI middleware: a request whose body exceeds `limit` bytes is answered 413 before the app reads it,
-    one that takes longer than `seconds` to arrive 408.
-
-    The body is read here, at most `limit` bytes of it (whatever Content-Length says, so a chunked
-    upload cannot slip past), and handed to the app whole.
-    """
+    one that takes longer than `seconds` to arrive 408. The body is read here, at most `limit` bytes of it
+    (whatever Content-Length says, so a chunked upload cannot slip past), and handed to the app whole."""
 
     def __init__(self, app: ASGIApp, *, limit: int = MAX_UPLOAD_BYTES, seconds: float = BODY_SECONDS) -> None:
         self.app, self.limit, self.seconds = app, limit, seconds
@@ -79,7 +47,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send, 413, _too_large(self.limit))
+            await self._refuse(scope, receive, send, 413)
             return
         chunks, size = [], 0
         deadline = asyncio.get_running_loop().time() + self.seconds
@@ -87,14 +55,14 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
             except TimeoutError:
-                await self._refuse(send, 408, _too_slow(self.seconds))
+                await self._refuse(scope, receive, send, 408)
                 return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._refuse(send, 413, _too_large(self.limit))
+                await self._refuse(scope, receive, send, 413)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -110,48 +78,32 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, status: int, detail: str) -> None:
-        import json
-
-        body = json.dumps({"detail": detail}).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
+        if status == 408:
+            detail = f"request body not received within {self.seconds:g} s; send it again on a faster connection."
+        else:
+            detail = (
+                f"request body larger than the {self.limit / 1024 / 1024:g} MiB this server accepts; send a shorter "
+                "recording (a few seconds of speech is enough) or a compressed format such as FLAC."
+            )
+        await JSONResponse({"detail": detail}, status, headers={"connection": "close"})(scope, receive, send)
 
 
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
 
 
-def shown_name(filename: str | None) -> str:
-    """The uploaded file's own name, as messages show it: its last part, at most 100 characters."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
-    return name if len(name) <= 100 else name[:97] + "..."
-
-
 @contextmanager
-def saved_upload(data: bytes, filename: str | None) -> Iterator[Path]:
-    """`data` in a temporary file named like the upload's suffix (``.wav`` when it has none), deleted after."""
-    suffix = Path(shown_name(filename)).suffix
+def saved_upload(data: bytes, filename: str | None) -> Iterator[tuple[Path, str]]:
+    """`data` in a temporary file named like the upload's suffix (``.wav`` when it has none), deleted after,
+    and the upload's own name as messages show it (its last part, at most 100 characters)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    name = name if len(name) <= 100 else name[:97] + "..."
+    suffix = Path(name).suffix
     suffix = suffix.lower() if _SUFFIX.fullmatch(suffix) else ".wav"
     with tempfile.TemporaryDirectory(prefix="vowels-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(data)
-        yield path
-
-
-def _duration(path: Path) -> float | None:
-    """Seconds of audio the file's header declares; None when libsndfile cannot tell."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
-        return None
-    return info.frames / info.samplerate if info.samplerate > 0 else None
+        yield path, name
 
 
 def features_of_upload(
@@ -166,7 +118,7 @@ def features_of_upload(
     config : FeatureConfig
         The model's feature settings (`RecordingClassifier.features_`).
     name : str
-        The file's name as the user sent it (`shown_name`), which messages start with.
+        The file's name as the user sent it (`saved_upload`), which messages start with.
     dsp : {"numpy", "librosa"}, default="numpy"
         Who computes the features (the model's ``dsp_``).
     max_seconds : float > 0, default=`MAX_UPLOAD_SECONDS`
@@ -178,22 +130,24 @@ def features_of_upload(
 
     Raises
     ------
-    TooLong
-        Longer than `max_seconds`.
     AudioError
-        Anything `vowels.audio.read_audio` refuses: not audio, damaged, silent, too short, ...
+        Longer than `max_seconds`, or anything `vowels.audio.read_audio` refuses.
     """
+    import soundfile as sf
+
     from ..features import features_of_file
 
-    seconds = _duration(path)
-    if seconds is not None and seconds > max_seconds:
-        raise TooLong(
+    try:
+        info = sf.info(str(path))
+        seconds = info.frames / info.samplerate
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError, ZeroDivisionError):
+        seconds = 0.0  # libsndfile cannot tell: read_audio decides
+    if seconds > max_seconds:
+        raise AudioError(
             f"{name}: {seconds:.1f} seconds long; this server accepts recordings of at most {max_seconds:g} seconds. "
             "Record or send a shorter one."
         )
     try:
         return features_of_file(path, config, dsp=dsp, max_seconds=max_seconds)
     except VowelsError as exc:
-        message = str(exc).replace(str(path), name).replace(" (or raise max_seconds)", "")
-        error = TooLong if "longer than the" in message else AudioError
-        raise error(message) from None
+        raise AudioError(str(exc).replace(str(path), name).replace(" (or raise max_seconds)", "")) from None
