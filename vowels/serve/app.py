@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import BundleError, VowelsError
 from . import schemas
-from .guard import Access, AccessMiddleware
+from .guard import AccessMiddleware
 from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, Job, TrainingJobs
 from .name_checks import check_name
 from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
@@ -115,11 +115,15 @@ def create_app(
         description='The HTTP API of `vowels serve`. Every error answers `{"detail": "..."}` in one line.',
         docs_url=None,  # Swagger UI and ReDoc load from a CDN: the page works offline, the schema is /openapi.json
         redoc_url=None,
-        responses={422: {"model": schemas.Problem, "description": "bad input; `detail` says which and why"}},
+        responses={
+            **{status: {"model": schemas.Problem} for status in (404, 409, 413)},
+            422: {"model": schemas.Problem, "description": "bad input; `detail` says which and why"},
+        },
     )
+    enrol = APIRouter(tags=["enrol"])
     app.state.store, app.state.jobs = store, jobs
     app.add_middleware(BodyLimit, limit=max_upload_bytes, seconds=body_seconds)
-    app.add_middleware(AccessMiddleware, access=Access(allowed_hosts, token))
+    app.add_middleware(AccessMiddleware, allowed_hosts=allowed_hosts, token=token)
 
     @app.exception_handler(VowelsError)
     async def vowels_error(request: Request, exc: VowelsError) -> JSONResponse:
@@ -142,11 +146,6 @@ def create_app(
             max_recordings_per_speaker=MAX_TAKES,
             max_epochs=MAX_EPOCHS,
         )
-
-    def existing(model: str) -> str:
-        if not store.path(model).is_dir():
-            raise NotFound(f"no model named {model!r} in {store.root}; list the models with GET /api/models.")
-        return model
 
     def found(job: Job | None, job_id: str) -> Job:
         if job is None:
@@ -186,14 +185,9 @@ def create_app(
     @app.get("/api/models/{model}", response_model=schemas.Model, tags=["models"])
     def get_model(model: str) -> dict:
         """One model: its speakers, threshold and features, or why it cannot be used."""
-        return store.describe(existing(model))
+        return store.describe(model)
 
-    @app.post(
-        "/api/models/{model}/classify",
-        response_model=schemas.Classification,
-        tags=["identify"],
-        responses={404: {"model": schemas.Problem}, 413: {"model": schemas.Problem}},
-    )
+    @app.post("/api/models/{model}/classify", response_model=schemas.Classification, tags=["identify"])
     def classify(
         model: str,
         file: Annotated[UploadFile, File(description="a recording: WAV, FLAC, OGG, ... as libsndfile reads")],
@@ -203,39 +197,21 @@ def create_app(
         figure: Annotated[bool, Query(description="also draw the recording figure (slower)")] = False,
     ) -> dict:
         """Name the speaker of an uploaded recording, or answer 'unknown'; every speaker's score."""
-        from ..features import FeatureConfig
-        from ..voiceprints import VoiceprintClassifier
-        from .identify import figure_png, identify, identify_voice
+        from .identify import identify
 
-        classifier = store.load(existing(model))
-        if not isinstance(classifier, VoiceprintClassifier):
-            classifier.check_threshold(threshold)
+        classifier = store.load(model)
         with saved_upload(file.file.read(), file.filename) as (path, name):
-            if isinstance(classifier, VoiceprintClassifier):
-                features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
-                answer = identify_voice(classifier, path, threshold=threshold)
-            else:
-                features = features_of_upload(
-                    path, classifier.features_, name=name, dsp=classifier.dsp_, max_seconds=max_upload_seconds
-                )
-                answer = identify(
-                    classifier, features, threshold=threshold, voice_vectors=classifier.voice_vectors([path])
-                )
-            drawn = figure_png(classifier, path, name=name) if figure else None
-        return {"file": name, "model": model, **answer, "figure_png": drawn}
+            answer = identify(
+                classifier, path, name=name, threshold=threshold, max_seconds=max_upload_seconds, figure=figure
+            )
+        return {"file": name, "model": model, **answer}
 
-    @app.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment, tags=["enrol"])
+    @enrol.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment)
     def get_enrolment(model: str) -> schemas.Enrolment:
         """The speakers recorded so far for training `model`, and whether it can be trained."""
         return enrolment(model)
 
-    @app.post(
-        "/api/models/{model}/enrolment/{speaker}",
-        response_model=schemas.Enrolment,
-        status_code=201,
-        tags=["enrol"],
-        responses={413: {"model": schemas.Problem}},
-    )
+    @enrol.post("/api/models/{model}/enrolment/{speaker}", response_model=schemas.Enrolment, status_code=201)
     def add_recording(
         model: str, speaker: str, file: Annotated[UploadFile, File(description="one recording of the speaker")]
     ) -> schemas.Enrolment:
@@ -250,12 +226,7 @@ def create_app(
             store.add_take(model, speaker, data, path.suffix)
         return enrolment(model)
 
-    @app.delete(
-        "/api/models/{model}/enrolment/{speaker}",
-        response_model=schemas.Enrolment,
-        tags=["enrol"],
-        responses={404: {"model": schemas.Problem}},
-    )
+    @enrol.delete("/api/models/{model}/enrolment/{speaker}", response_model=schemas.Enrolment)
     def remove_speaker(model: str, speaker: str) -> schemas.Enrolment:
         """Forget the recordings of `speaker` for training `model`; refused while `model` is being trained."""
         running = jobs.active(model)
@@ -267,13 +238,7 @@ def create_app(
         store.remove_speaker(model, speaker)
         return enrolment(model)
 
-    @app.post(
-        "/api/models/{model}/train",
-        response_model=schemas.JobStatus,
-        status_code=202,
-        tags=["enrol"],
-        responses={409: {"model": schemas.Problem}},
-    )
+    @enrol.post("/api/models/{model}/train", response_model=schemas.JobStatus, status_code=202)
     def train(model: str, request: schemas.TrainRequest | None = None) -> dict:
         """Start training `model` on its enrolled recordings, in the background; poll the job for progress."""
         request = request or schemas.TrainRequest()
@@ -290,17 +255,17 @@ def create_app(
             model, epochs=request.epochs, force=request.force, architecture=request.architecture
         ).to_dict()
 
-    @app.get("/api/jobs", response_model=list[schemas.JobStatus], tags=["enrol"])
+    @enrol.get("/api/jobs", response_model=list[schemas.JobStatus])
     def list_jobs() -> list[dict]:
         """Every training job of this server's run, oldest first."""
         return [job.to_dict() for job in jobs.all()]
 
-    @app.get("/api/jobs/{job_id}", response_model=schemas.JobStatus, tags=["enrol"], responses={404: {}})
+    @enrol.get("/api/jobs/{job_id}", response_model=schemas.JobStatus)
     def get_job(job_id: str) -> dict:
         """A training job: its state, progress, and the model it saved or why it failed."""
         return found(jobs.get(job_id), job_id).to_dict()
 
-    @app.delete("/api/jobs/{job_id}", response_model=schemas.JobStatus, tags=["enrol"], responses={404: {}, 409: {}})
+    @enrol.delete("/api/jobs/{job_id}", response_model=schemas.JobStatus)
     def cancel_job(job_id: str) -> dict:
         """Cancel a training job: a queued one at once, a running one at its next epoch (the model is not changed)."""
         job = found(jobs.cancel(job_id), job_id)
@@ -308,4 +273,5 @@ def create_app(
             raise Conflict(f"training job {job_id} has already {job.state}; there is nothing to cancel.")
         return job.to_dict()
 
+    app.include_router(enrol)
     return app

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SECURITY_HEADERS", "XSRF_COOKIE", "XSRF_HEADER", "Access", "AccessMiddleware", "new_token"]
+__all__ = ["SECURITY_HEADERS", "XSRF_COOKIE", "XSRF_HEADER", "AccessMiddleware", "new_token"]
 
 XSRF_COOKIE, XSRF_HEADER = "_xsrf", "X-XSRFToken"
 SECURITY_HEADERS = {
@@ -46,20 +46,22 @@ def _is_address(name: str) -> bool:
     return True
 
 
-class Access:
-    """The checks of this module for one server.
+class AccessMiddleware:
+    """ASGI middleware: the checks of this module on each request before the app (or the body) is read, and
+    their headers on every answer. Pure ASGI, so a client that goes away mid-request leaves no traceback.
 
     Parameters
     ----------
+    app : ASGI application
     allowed_hosts : sequence of str or None
         Host names the server answers to, besides IP addresses; None answers to any.
     token : str or None
         The token every request must show; None asks for none.
     """
 
-    def __init__(self, allowed_hosts: Sequence[str] | None, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Sequence[str] | None, token: str | None) -> None:
+        self.app, self.token = app, token
         self.allowed = None if allowed_hosts is None else [_host_name(h) for h in allowed_hosts]
-        self.token = token
 
     def _cookie(self, request: Request) -> str:
         return f"vowels_token_{request.url.port or 80}"
@@ -107,21 +109,12 @@ class Access:
             response.set_cookie(XSRF_COOKIE, secrets.token_urlsafe(16), samesite="strict")
         return [(k, v) for k, v in response.raw_headers if k != b"content-length"]
 
-
-class AccessMiddleware:
-    """ASGI middleware: `Access` checks each request before the app (or the body) is read, and adds its
-    headers to every answer. Pure ASGI, so a client that goes away mid-request leaves no traceback."""
-
-    def __init__(self, app: ASGIApp, *, access: Access) -> None:
-        self.app, self.access = app, access
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        extra = self.access.headers(request)
-        refusal = self.access.refusal(request)
+        extra, refusal = self.headers(request), self.refusal(request)
         if refusal is not None:
             response = JSONResponse({"detail": refusal[1]}, status_code=refusal[0], headers=SECURITY_HEADERS)
             await response(scope, receive, send)

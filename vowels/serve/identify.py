@@ -13,95 +13,90 @@ import numpy as np
 from ..errors import DataError
 from ..names import UNKNOWN
 from .store import OPEN_SET, PROBABILITY
+from .uploads import features_of_upload
 
 if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["figure_png", "identify", "identify_voice"]
+__all__ = ["identify"]
 
 
 def identify(
-    model: RecordingClassifier,
-    features: np.ndarray,
+    model: RecordingClassifier | VoiceprintClassifier,
+    path: Path,
     *,
-    threshold: float | None = None,
-    voice_vectors: np.ndarray | None = None,
+    name: str,
+    threshold: float | None,
+    max_seconds: float,
+    figure: bool,
 ) -> dict:
-    """The answer for one recording's `features` and the numbers behind it, JSON-ready.
+    """The answer for the saved upload at `path` and the numbers behind it, JSON-ready.
 
     Parameters
     ----------
-    model : RecordingClassifier
-    features : np.ndarray of shape (n_frames, n_features)
-        As extracted (`vowels.serve.uploads.features_of_upload`), before deltas and standardisation.
-    threshold : float, default=None
+    model : RecordingClassifier or VoiceprintClassifier
+    path : Path
+        The upload's temporary copy (`vowels.serve.uploads.saved_upload`); `name` its name as sent.
+    threshold : float or None
         Score below which the answer is ``"unknown"``; None uses the model's.
-    voice_vectors : np.ndarray of shape (1, 256), default=None
-        The recording's speaker-encoder embedding, for a model that fuses its score
-        (`RecordingClassifier.voice_vectors`).
+    max_seconds : float
+        Longest recording accepted, in s (`vowels.serve.uploads.features_of_upload`).
+    figure : bool
+        Also draw the recording figure, as a base64 PNG (for a data URL).
 
     Returns
     -------
     dict
-        ``speaker`` (a name or ``"unknown"``), ``nearest``, ``score`` and ``probability`` of the
-        nearest speaker, ``threshold``, ``scoring`` (``"open-set"`` scores lie in [-1, 1],
-        ``"probability"`` in [0, 1]) and ``speakers``: for each enrolled speaker, in the model's
-        order, its ``name``, ``score`` and ``probability``.
+        ``speaker`` (a name or ``"unknown"``), ``unknown``, ``nearest``, ``score`` and ``probability`` (None
+        for the encoder's) of the nearest speaker, ``threshold``, ``scoring`` (``"open-set"`` scores lie in
+        [-1, 1], ``"probability"`` in [0, 1]), ``speakers``: each enrolled speaker's ``name``, ``score`` and
+        ``probability``, in the model's order; ``figure_png``.
     """
-    identification = model.identify([features], voice_vectors)
-    probabilities, scores = identification.probabilities[0], identification.all_scores[0]
-    answer = str(model.answer(identification, threshold=threshold)[0])
-    nearest = int(identification.nearest[0])
-    return {
-        "speaker": answer,
-        "unknown": answer == UNKNOWN,
-        "nearest": str(model.classes_[nearest]),
-        "score": float(identification.scores[0]),
-        "probability": float(probabilities[nearest]),
-        "threshold": float(model.threshold_ if threshold is None else threshold),
-        "scoring": OPEN_SET if model.scorer_ is not None else PROBABILITY,
-        "speakers": [
-            {"name": str(name), "score": float(score), "probability": float(p)}
-            for name, score, p in zip(model.classes_, scores, probabilities, strict=True)
-        ],
-    }
-
-
-def identify_voice(model: VoiceprintClassifier, path: Path, *, threshold: float | None = None) -> dict:
-    """`identify` for a model of the speaker encoder: the same answer, every score a cosine, no probabilities."""
-    (heard,), failures = model.embed_files([path])
-    if heard is None:
-        raise DataError(failures[0].message)
-    answer = model.answer(path, heard, model.threshold_ if threshold is None else threshold)
-    scores = None if heard.embedding is None else model.scores(heard.embedding.vector[np.newaxis])[0]
-    return {
-        "speaker": answer.speaker,
-        "unknown": answer.speaker == UNKNOWN,
-        "nearest": answer.nearest,
-        "score": answer.score,
-        "probability": None,
-        "threshold": answer.threshold,
-        "scoring": OPEN_SET,
-        "speakers": [
-            {"name": name, "score": float(scores[i]) if scores is not None else -1.0, "probability": None}
-            for i, name in enumerate(model.speakers_)
-        ],
-    }
-
-
-def figure_png(model: RecordingClassifier | VoiceprintClassifier, path: Path, *, name: str) -> str:
-    """The recording figure of the file at `path` with `model`'s features (MFCC for a model of the speaker
-    encoder, which has none of its own), as a base64 PNG (for a data URL)."""
-    from ..plots import plot_recording, recording_data
+    from ..features import FeatureConfig
     from ..voiceprints import VoiceprintClassifier
 
     if isinstance(model, VoiceprintClassifier):
-        data = recording_data(path)
+        features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_seconds)
+        (heard,), failures = model.embed_files([path])
+        if heard is None:
+            raise DataError(failures[0].message)
+        said = model.answer(path, heard, model.threshold_ if threshold is None else threshold)
+        scores = None if heard.embedding is None else model.scores(heard.embedding.vector[np.newaxis])[0]
+        answer = {"speaker": said.speaker, "nearest": said.nearest, "score": said.score, "probability": None}
+        answer |= {"threshold": said.threshold, "scoring": OPEN_SET}
+        answer["speakers"] = [
+            {"name": speaker, "score": float(scores[i]) if scores is not None else -1.0, "probability": None}
+            for i, speaker in enumerate(model.speakers_)
+        ]
     else:
-        data = recording_data(path, model.features_, preprocessing=model.preprocessing_)
-    figure = plot_recording(data)
-    figure.suptitle(figure.get_suptitle().replace(path.name, name, 1))
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+        model.check_threshold(threshold)
+        features = features_of_upload(path, model.features_, name=name, dsp=model.dsp_, max_seconds=max_seconds)
+        identification = model.identify([features], model.voice_vectors([path]))
+        probabilities, scores = identification.probabilities[0], identification.all_scores[0]
+        nearest = int(identification.nearest[0])
+        answer = {
+            "speaker": str(model.answer(identification, threshold=threshold)[0]),
+            "nearest": str(model.classes_[nearest]),
+            "score": float(identification.scores[0]),
+            "probability": float(probabilities[nearest]),
+            "threshold": float(model.threshold_ if threshold is None else threshold),
+            "scoring": OPEN_SET if model.scorer_ is not None else PROBABILITY,
+            "speakers": [
+                {"name": str(speaker), "score": float(score), "probability": float(p)}
+                for speaker, score, p in zip(model.classes_, scores, probabilities, strict=True)
+            ],
+        }
+    answer["unknown"], answer["figure_png"] = answer["speaker"] == UNKNOWN, None
+    if figure:  # with MFCC for the encoder, which has no features of its own
+        from ..plots import plot_recording, recording_data
+
+        if isinstance(model, VoiceprintClassifier):
+            drawn = plot_recording(recording_data(path))
+        else:
+            drawn = plot_recording(recording_data(path, model.features_, preprocessing=model.preprocessing_))
+        drawn.suptitle(drawn.get_suptitle().replace(path.name, name, 1))
+        buffer = io.BytesIO()
+        drawn.savefig(buffer, format="png", dpi=80)
+        answer["figure_png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return answer

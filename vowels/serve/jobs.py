@@ -20,9 +20,6 @@ from ..errors import VowelsError
 from ..limits import SERVE_MAX_JOBS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from ..extraction import Failure
     from ..progress import EpochStatus
     from .store import ModelStore
 
@@ -104,17 +101,14 @@ def _share(job: Job, done: int, total: int) -> None:
 
 def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
     """The `RecordingClassifier` settings for speakers with these numbers of recordings: a fifth held out, or
-    one recording per speaker if more; mini-batches of about an eighth of the recordings (2 to 32)."""
+    one recording per speaker if more; mini-batches of about an eighth of the recordings (2 to 32); seed 0."""
     n_speakers, n_takes = len(enrolment), sum(enrolment.values())
     return {
         "validation_fraction": min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
         "mini_batch_size": max(2, min(32, n_takes // 8)),
+        "random_state": 0,
+        "verbose": 0,
     }
-
-
-def _skipped(failures: Sequence[Failure], folder: Path) -> list[str]:
-    """The recordings training skipped, each message naming ``speaker/take-NNN.wav`` instead of the copy read."""
-    return [failure.message.replace(f"{folder}{os.sep}", "") for failure in failures]
 
 
 def _network_stage(network: int, n_networks: int) -> str:
@@ -255,26 +249,17 @@ class TrainingJobs:
         from ..recordings import RecordingClassifier
         from ..voiceprints import VoiceprintClassifier
 
-        enrolment = self.store.enrolment(job.model)
+        settings = training_settings(self.store.enrolment(job.model))
         with tempfile.TemporaryDirectory(prefix="vowels-enrolment-") as folder:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
             if job.architecture == ENCODER:
                 job.stage = "listening to the recordings with the pretrained speaker encoder"
-                voices = VoiceprintClassifier().fit(data, progress=lambda done, total: _share(job, done, total))
-                job.warnings = _skipped(voices.failures_, data)
-                job.stage = "saving the model"
-                voices.save(self.store.path(job.model), force=job.force)
-                return self.store.describe(job.model)
-            model = RecordingClassifier(
-                architecture=job.architecture,
-                max_epochs=job.epochs,
-                random_state=0,
-                verbose=0,
-                **training_settings(enrolment),
-            )
-            with monitoring(_Monitor(job)):
-                model.fit(data)
-            job.warnings = _skipped(model.failures_, data)
+                model: Any = VoiceprintClassifier().fit(data, progress=lambda done, total: _share(job, done, total))
+            else:
+                model = RecordingClassifier(architecture=job.architecture, max_epochs=job.epochs, **settings)
+                with monitoring(_Monitor(job)):
+                    model.fit(data)
+            job.warnings = [failure.message.replace(f"{data}{os.sep}", "") for failure in model.failures_]
         job.check_cancel()
         job.stage = "saving the model"
         model.save(self.store.path(job.model), force=job.force)

@@ -1,12 +1,6 @@
-"""Where a command's lines go, and what it returns to the shell.
-
-Results go to stdout, notes to stdout unless quiet, problems to stderr. File names that are not
-valid UTF-8 are printed with ``\\xNN`` for each byte that does not decode (``bad\\xffbyte.wav``), in
-text and CSV output and on stderr; JSON output keeps JSON's own ``\\udcNN`` escapes, which
-`os.fsencode` turns back into the name's bytes. In text output and on stderr, control characters
-in a name are escaped too (a newline as ``\\n``, escape as ``\\x1b``), so that every result and
-message stays one line; CSV output keeps them, in quoted fields.
-"""
+"""Where a command's lines go, and what it returns to the shell. Results go to stdout, notes to stdout unless
+quiet, problems to stderr; every file name is printed on one line, its undecodable bytes as ``\\xNN`` and, in
+text and on stderr, its control characters escaped (JSON keeps its own escapes, CSV quotes them)."""
 
 from __future__ import annotations
 
@@ -39,14 +33,6 @@ def status(*failures: object) -> ExitStatus:
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 """Characters that would break a line or drive the terminal: C0 and C1 controls, DEL, Unicode line and
 paragraph separators, and bidirectional overrides and isolates (which can reorder what is shown)."""
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[char]
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
 def printable(text: str, *, controls: bool = True) -> str:
@@ -56,7 +42,7 @@ def printable(text: str, *, controls: bool = True) -> str:
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _CONTROLS.sub(_escape_control, text) if controls else text
+    return _CONTROLS.sub(lambda match: repr(match.group())[1:-1], text) if controls else text
 
 
 class Console:

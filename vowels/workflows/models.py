@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..bundle import BUNDLE_FORMAT, METADATA_FILE, BundleMetadata, read_bundle
 from ..errors import UsageError
@@ -40,8 +40,7 @@ class OpenedModel:
     ----------
     path : Path
     kind : {"sequences", "ensemble", "recordings", "voiceprints"}
-        A network trained on Japanese Vowels sequences (`vowels reproduce`), an ensemble of them, a
-        network trained on recordings (`vowels train`), or the encoder's voiceprints (`vowels enrol`).
+        From `vowels reproduce` (a network or an ensemble), `vowels train` or `vowels enrol`.
     metadata : BundleMetadata or None
         The bundle's checked metadata (an ensemble's: its first member's); None for voiceprints.
     ensemble : dict or None
@@ -72,16 +71,6 @@ class OpenedModel:
         preprocessing = (self.metadata.preprocessing if self.metadata is not None else None) or {}
         return self.kind == "recordings" and self.architecture == "lstm" and not preprocessing.get("delta_width")
 
-    def load(self) -> Any:
-        """The Japanese Vowels estimator: a `vowels.ensemble.FamilyEnsemble` or a `SpeakerClassifier`."""
-        if self.kind == "ensemble":
-            from ..ensemble import FamilyEnsemble
-
-            return FamilyEnsemble.load(self.path)
-        from ..classifier import SpeakerClassifier
-
-        return SpeakerClassifier.load(self.path)
-
     def load_recordings(self, *, engine: str = "fast") -> RecordingClassifier | VoiceprintClassifier:
         """The estimator of recordings' speakers; `engine` as `vowels.recordings.RecordingClassifier.load` takes it."""
         if self.kind == "voiceprints":
@@ -94,11 +83,14 @@ class OpenedModel:
 
     def score_test_set(self, data: str | os.PathLike[str] | None = None) -> ScoredTestSet:
         """Classify the Japanese Vowels test set in folder `data` (None: the bundled copy) and score it."""
+        from ..classifier import SpeakerClassifier
         from ..datasets import load_japanese_vowels
+        from ..ensemble import FamilyEnsemble
         from ..tutorial import score_on_test_set
 
+        model = (FamilyEnsemble if self.kind == "ensemble" else SpeakerClassifier).load(self.path)
         test = load_japanese_vowels("test", path=data)
-        return ScoredTestSet(test, *score_on_test_set(self.load(), test))
+        return ScoredTestSet(test, *score_on_test_set(model, test))
 
 
 def _format_of(path: Path) -> object:
@@ -124,7 +116,7 @@ def open_model(path: str | os.PathLike[str]) -> OpenedModel:
     found = _format_of(path)
     if found == VOICEPRINT_FORMAT:
         return OpenedModel(path, "voiceprints")
-    if found is not None and found != BUNDLE_FORMAT:
+    if found is not None and found != BUNDLE_FORMAT:  # the ensemble module loads scikit-learn: only for one
         from ..ensemble import ENSEMBLE_FORMAT, read_ensemble_metadata
 
         if found == ENSEMBLE_FORMAT:

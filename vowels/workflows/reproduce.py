@@ -60,14 +60,7 @@ def reproduce(
         console.note(f"Recipe: {recipe}. Mode: {mode} ({_MODES[mode]}).")
     if mode == "matlab" and recipe == "matlab":
         console.note("Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
-    settings: dict[str, Any] = {
-        "epochs": epochs,
-        "mode": mode,
-        "recipe": recipe,
-        "out": out,
-        "data": data,
-        "force": force,
-    }
+    settings: dict[str, Any] = dict(epochs=epochs, mode=mode, recipe=recipe, out=out, data=data, force=force)
     if seeds is not None:
         return _reproduce_seeds(console, seeds, seed, settings)
     run = reproduce_one(seed=seed, verbose=0 if console.quiet else 1, **settings)
