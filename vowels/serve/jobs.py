@@ -56,9 +56,7 @@ class Job:
         ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network trained.
     state : {"queued", "running", "succeeded", "failed", "cancelled"}
     progress : float in [0, 1]
-        Share of the epochs of every network to train done.
-    stage, error : str
-        What it is doing, and why it failed (or None), in words.
+        Share of the epochs of every network to train done; `stage` says what it is doing, `error` why it failed.
     warnings : list of str
         What training skipped (a recording without speech, ...), one line each, naming ``speaker/take``.
     """

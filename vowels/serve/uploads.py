@@ -114,13 +114,9 @@ def features_of_upload(
     Parameters
     ----------
     path : Path
-        The temporary copy (`saved_upload`).
+        The temporary copy (`saved_upload`); `name` the file's name as the user sent it, for messages.
     config : FeatureConfig
-        The model's feature settings (`RecordingClassifier.features_`).
-    name : str
-        The file's name as the user sent it (`saved_upload`), which messages start with.
-    dsp : {"numpy", "librosa"}, default="numpy"
-        Who computes the features (the model's ``dsp_``).
+        The model's feature settings (`RecordingClassifier.features_`), computed by `dsp` (its ``dsp_``).
     max_seconds : float > 0, default=`MAX_UPLOAD_SECONDS`
         Longest recording accepted, in s: refused from its header before decoding.
 
