@@ -77,10 +77,12 @@ class Job:
     finished: float | None = None
     cancel: bool = False
 
-    def check_cancel(self) -> None:
-        """Stop the training (raise `Cancelled`) when the job has been cancelled."""
+    def check_cancel(self, done: int = 0, total: int = 0) -> None:
+        """Stop the training (raise `Cancelled`) when the job has been cancelled; else note `done` of `total`."""
         if self.cancel:
             raise Cancelled(f"job {self.id} was cancelled")
+        if total:
+            self.progress = min(0.99, done / total)
 
     def to_dict(self) -> dict:
         """JSON-ready: what ``GET /api/jobs/{id}`` answers."""
@@ -90,11 +92,6 @@ class Job:
 
 ENCODER = "encoder"
 """The `Job.architecture` that enrols with the pretrained speaker encoder (`vowels.voiceprints`)."""
-
-
-def _share(job: Job, done: int, total: int) -> None:
-    job.check_cancel()
-    job.progress = min(0.99, done / max(total, 1))
 
 
 def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
@@ -133,9 +130,8 @@ class _Monitor:
         self.job.stage = _network_stage(*(run_networks() or (1, 1)))
 
     def update(self, status: EpochStatus, history: object) -> None:
-        self.job.check_cancel()
         run = status.run
-        self.job.progress = min(0.99, run.epochs_done / run.n_epochs if run else status.epoch / status.n_epochs)
+        self.job.check_cancel(*((run.epochs_done, run.n_epochs) if run else (status.epoch, status.n_epochs)))
         self.job.stage = (
             f"{_network_stage(*((run.network, run.n_networks) if run else (1, 1)))}: epoch "
             f"{status.epoch}/{status.n_epochs}, accuracy {100 * status.accuracy:.0f}%"
@@ -252,7 +248,7 @@ class TrainingJobs:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
             if job.architecture == ENCODER:
                 job.stage = "listening to the recordings with the pretrained speaker encoder"
-                model: Any = VoiceprintClassifier().fit(data, progress=lambda done, total: _share(job, done, total))
+                model: Any = VoiceprintClassifier().fit(data, progress=job.check_cancel)
             else:
                 model = RecordingClassifier(architecture=job.architecture, max_epochs=job.epochs, **settings)
                 with monitoring(_Monitor(job)):

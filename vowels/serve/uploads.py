@@ -49,7 +49,7 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(scope, receive, send, 413)
             return
-        chunks, size = [], 0
+        chunks: list[bytes] = []
         deadline = asyncio.get_running_loop().time() + self.seconds
         while True:
             try:
@@ -59,22 +59,16 @@ class BodyLimit:
                 return
             if message["type"] == "http.disconnect":
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
+            chunks.append(message.get("body", b""))
+            if sum(map(len, chunks)) > self.limit:
                 await self._refuse(scope, receive, send, 413)
                 return
-            chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body, replayed = b"".join(chunks), False
+        whole = iter([{"type": "http.request", "body": b"".join(chunks), "more_body": False}])
 
         async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return next(whole, None) or await receive()
 
         await self.app(scope, replay, send)
 
