@@ -77,12 +77,15 @@ class Job:
     finished: float | None = None
     cancel: bool = False
 
-    def check_cancel(self, done: int = 0, total: int = 0) -> None:
-        """Stop the training (raise `Cancelled`) when the job has been cancelled; else note `done` of `total`."""
+    def check_cancel(self) -> None:
+        """Stop the training (raise `Cancelled`) when the job has been cancelled."""
         if self.cancel:
             raise Cancelled(f"job {self.id} was cancelled")
-        if total:
-            self.progress = min(0.99, done / total)
+
+    def advance(self, done: int, total: int) -> None:
+        """`check_cancel`, then note `done` of `total` as the progress (at most 0.99 until the model is saved)."""
+        self.check_cancel()
+        self.progress = min(0.99, done / max(total, 1))
 
     def to_dict(self) -> dict:
         """JSON-ready: what ``GET /api/jobs/{id}`` answers."""
@@ -131,7 +134,7 @@ class _Monitor:
 
     def update(self, status: EpochStatus, history: object) -> None:
         run = status.run
-        self.job.check_cancel(*((run.epochs_done, run.n_epochs) if run else (status.epoch, status.n_epochs)))
+        self.job.advance(*((run.epochs_done, run.n_epochs) if run else (status.epoch, status.n_epochs)))
         self.job.stage = (
             f"{_network_stage(*((run.network, run.n_networks) if run else (1, 1)))}: epoch "
             f"{status.epoch}/{status.n_epochs}, accuracy {100 * status.accuracy:.0f}%"
@@ -248,7 +251,7 @@ class TrainingJobs:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
             if job.architecture == ENCODER:
                 job.stage = "listening to the recordings with the pretrained speaker encoder"
-                model: Any = VoiceprintClassifier().fit(data, progress=job.check_cancel)
+                model: Any = VoiceprintClassifier().fit(data, progress=job.advance)
             else:
                 model = RecordingClassifier(architecture=job.architecture, max_epochs=job.epochs, **settings)
                 with monitoring(_Monitor(job)):
