@@ -148,7 +148,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
         if self.learning_rate is not None:
             check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
-        given = {"max_epochs": self.max_epochs, "mini_batch_size": self.mini_batch_size}
+        given: dict[str, Any] = {"max_epochs": self.max_epochs, "mini_batch_size": self.mini_batch_size}
         given["initial_learn_rate"] = self.learning_rate
         return dataclasses.replace(options, **{name: value for name, value in given.items() if value is not None})
 

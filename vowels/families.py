@@ -1,16 +1,6 @@
-"""The networks beside the (Bi)LSTM: a frame-level network (DNN) and a fully convolutional one (FCN).
-
-``dnn``  The classic step before an LSTM: a multilayer perceptron that names the speaker of
-         every frame on its own, trained on the (M frames, n_features) matrix of all training
-         frames, each labelled with its utterance's speaker; an utterance's answer is the
-         softmax of its true frames' averaged log-probabilities. `build_frame_network` returns
-         the per-frame network it trains and the sequence network it saves, which share layers.
-``fcn``  Wang, Yan and Oates (2017), "Time series classification from scratch with deep neural
-         networks: a strong baseline", as Ismail Fawaz et al. (2019, dl-4-tsc) configure it:
-         Conv1D of 128, 256 and 128 filters (kernels 8, 5, 3, "same" padding), each followed
-         by batch normalisation and ReLU, global average pooling, softmax. Sequences are first
-         resampled to one length (`vowels.resampling`); see `vowels.fitting` for its schedule.
-"""
+"""The networks beside the (Bi)LSTM: a frame-level network (``dnn``, every frame classified on its own, an
+utterance's answer the softmax of its frames' mean log-probability) and Wang, Yan and Oates' (2017) fully
+convolutional network (``fcn``) as dl-4-tsc configures it, on sequences resampled to one length."""
 
 from __future__ import annotations
 
@@ -23,18 +13,15 @@ from .model import check_network_settings
 __all__ = ["FCN_LAYERS", "FRAME_HIDDEN", "MaskedLogMean", "build_fcn", "build_frame_network"]
 
 FRAME_HIDDEN = (256, 256)
-"""Units of the DNN's hidden ReLU layers (fixed before any test scoring; not tuned)."""
-
+"""Units of the DNN's hidden ReLU layers (fixed before any test scoring)."""
 FCN_LAYERS = ((128, 8), (256, 5), (128, 3))
-"""(filters, kernel size) of the FCN's three convolution blocks (Wang et al. 2017)."""
+"""(filters, kernel size) of the FCN's convolution blocks."""
 
 
 @keras.saving.register_keras_serializable(package="vowels")
 class MaskedLogMean(keras.layers.Layer):
-    """Per-frame probabilities (batch, time, classes) -> softmax of the mean log-probability over true frames.
-
-    Frames that Keras' mask marks as padding take no part; a batch without a mask averages all.
-    """
+    """Per-frame probabilities (batch, time, classes) -> softmax of the mean log-probability over the frames
+    Keras' mask keeps (all frames without a mask)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -43,12 +30,8 @@ class MaskedLogMean(keras.layers.Layer):
     def call(self, inputs: Any, mask: Any = None) -> Any:
         ops = keras.ops
         log_p = ops.log(ops.maximum(inputs, 1e-7))
-        if mask is None:
-            mean = ops.mean(log_p, axis=1)
-        else:
-            weight = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
-            mean = ops.sum(log_p * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0)
-        return ops.softmax(mean, axis=-1)
+        weight = ops.ones_like(log_p[..., :1]) if mask is None else ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        return ops.softmax(ops.sum(log_p * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0), axis=-1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], input_shape[2])

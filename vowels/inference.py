@@ -23,13 +23,7 @@ from .preprocessing import Preprocessing
 from .recurrence import lstm as _lstm
 from .validation import check_choice, check_int
 
-__all__ = [
-    "FastClassifier",
-    "NumpyNetwork",
-    "OnnxNetwork",
-    "npz_key",
-    "weights_npz",
-]
+__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "npz_key", "weights_npz"]
 
 WEIGHT_NAMES = (
     "forward_kernel",
@@ -73,7 +67,7 @@ def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     w = {name: np.asarray(arrays[name], dtype=np.float32) for name in _names_of(arrays)}
     n_features, four_n = w["forward_kernel"].shape
     n, n_directions = four_n // 4, 2 if "backward_kernel" in w else 1
-    expected = {}
+    expected: dict[str, tuple[int, ...]] = {}
     for direction in ("forward", "backward")[:n_directions]:
         expected |= {f"{direction}_kernel": (n_features, 4 * n), f"{direction}_recurrent_kernel": (n, 4 * n)}
         expected[f"{direction}_bias"] = (4 * n,)
@@ -114,9 +108,9 @@ class NumpyNetwork:
         self.n_classes = members[0]["dense_kernel"].shape[1]
         self.n_members = len(members)
         self.bidirectional = "backward_kernel" in members[0]
-        self._members = [
-            (_gates(w, "forward"), _gates(w, "backward"), (w["dense_kernel"], w["dense_bias"])) for w in members
-        ]
+        dense = [(w["dense_kernel"], w["dense_bias"]) for w in members]
+        backward = [_gates(w, "backward") if self.bidirectional else None for w in members]
+        self._members = list(zip([_gates(w, "forward") for w in members], backward, dense))
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Speaker probabilities (batch, n_classes), float32, of a padded batch (batch, time, n_features)."""
@@ -173,10 +167,8 @@ class NumpyNetwork:
         return np.concatenate(parts, axis=1)
 
 
-def _gates(w: dict[str, np.ndarray], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The kernel, recurrent kernel and bias of one direction, None if the network has no such direction."""
-    if f"{direction}_kernel" not in w:
-        return None
+def _gates(w: dict[str, np.ndarray], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel, recurrent kernel and bias of one direction of the LSTM."""
     return w[f"{direction}_kernel"], w[f"{direction}_recurrent_kernel"], w[f"{direction}_bias"]
 
 
