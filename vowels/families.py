@@ -4,6 +4,7 @@ convolutional network (``fcn``) as dl-4-tsc configures it, on sequences resample
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -41,12 +42,7 @@ class MaskedLogMean(keras.layers.Layer):
 
 
 def build_frame_network(
-    n_features: int,
-    n_classes: int,
-    *,
-    hidden: tuple[int, ...] = FRAME_HIDDEN,
-    dropout: float = 0.0,
-    mask_value: float = 0.0,
+    n_features: int, n_classes: int, *, dropout: float = 0.0, mask_value: float = 0.0
 ) -> tuple[keras.Model, keras.Model]:
     """The DNN twice over the same layers: (frames -> speaker, sequences -> speaker).
 
@@ -54,8 +50,6 @@ def build_frame_network(
     ----------
     n_features, n_classes : int
         Features per frame; speakers.
-    hidden : tuple of int, default=FRAME_HIDDEN
-        Units of each hidden ReLU layer.
     dropout : float in [0, 1), default=0.0
         Dropout after each hidden layer while training.
     mask_value : float, default=0.0
@@ -70,16 +64,14 @@ def build_frame_network(
     """
     check_network_settings(n_features=n_features, n_classes=n_classes, dropout=dropout)
     layers: list[keras.layers.Layer] = []
-    for i, units in enumerate(hidden):
+    for i, units in enumerate(FRAME_HIDDEN):
         layers.append(keras.layers.Dense(units, activation="relu", name=f"hidden_{i + 1}"))
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name=f"dropout_{i + 1}"))
     layers.append(keras.layers.Dense(n_classes, activation="softmax", name="speaker"))
 
     def through(x: Any) -> Any:
-        for layer in layers:
-            x = layer(x)
-        return x
+        return functools.reduce(lambda below, layer: layer(below), layers, x)
 
     frame_in = keras.Input(shape=(n_features,), name="frame")
     frame_network = keras.Model(frame_in, through(frame_in), name="dnn_frames")
@@ -89,12 +81,12 @@ def build_frame_network(
     return frame_network, keras.Model(sequence_in, outputs, name="dnn_masked")
 
 
-def build_fcn(n_features: int, n_classes: int, *, layers: tuple[tuple[int, int], ...] = FCN_LAYERS) -> keras.Model:
+def build_fcn(n_features: int, n_classes: int) -> keras.Model:
     """Wang et al.'s fully convolutional network for sequences of shape (time, `n_features`)."""
     check_network_settings(n_features=n_features, n_classes=n_classes)
     inputs = keras.Input(shape=(None, n_features), name="frames")
     x = inputs
-    for i, (filters, kernel_size) in enumerate(layers, start=1):
+    for i, (filters, kernel_size) in enumerate(FCN_LAYERS, start=1):
         x = keras.layers.Conv1D(filters, kernel_size, padding="same", name=f"conv_{i}")(x)
         x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
         x = keras.layers.Activation("relu", name=f"relu_{i}")(x)

@@ -16,7 +16,7 @@ import numpy as np
 from .batching import batching_of, predict_in_batches
 from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, bundle_entries, read_bundle
 from .datasets import Utterances, check_sequences
-from .errors import BundleError, NotFittedError, ParameterError
+from .errors import BundleError, ParameterError
 from .names import MODES
 from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
@@ -25,17 +25,8 @@ from .validation import check_choice, check_int
 
 __all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "npz_key", "weights_npz"]
 
-WEIGHT_NAMES = (
-    "forward_kernel",
-    "forward_recurrent_kernel",
-    "forward_bias",
-    "backward_kernel",
-    "backward_recurrent_kernel",
-    "backward_bias",
-    "dense_kernel",
-    "dense_bias",
-)
-
+_LSTM_NAMES = tuple(f"{d}_{part}" for d in ("forward", "backward") for part in ("kernel", "recurrent_kernel", "bias"))
+WEIGHT_NAMES = (*_LSTM_NAMES, "dense_kernel", "dense_bias")
 FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswith("backward_"))
 _ENTRY_OR_WEIGHTS = "missing or invalid entry, or weights that do not match it"
 
@@ -186,7 +177,7 @@ class OnnxNetwork:
     Parameters
     ----------
     path : path-like
-        The ``model.onnx`` of a bundle (its sha256 checked by the caller).
+        A bundle's ``model.onnx`` (its sha256 checked by the caller).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -211,13 +202,8 @@ class OnnxNetwork:
 
 
 class FastClassifier(SequencePredictor):
-    """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn.
-
-    Load it with `FastClassifier.load`: a one-layer (Bi)LSTM runs on `NumpyNetwork`, the other
-    families on `OnnxNetwork`. It has the fitted attributes a `SpeakerClassifier` loaded from
-    the same bundle has (``classes_``, ``n_features_in_``, ``architecture``, ``mode``,
-    ``batching_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
-    """
+    """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn (`FastClassifier.load`), on a
+    `NumpyNetwork` or an `OnnxNetwork`, with the loaded `SpeakerClassifier`'s fitted attributes and predictions."""
 
     def __init__(
         self,
@@ -294,10 +280,6 @@ class FastClassifier(SequencePredictor):
         """The mini-batch size and padding saved with the network (`vowels.batching.batching_of`)."""
         return self._batching
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError("this FastClassifier has no network; use FastClassifier.load.")
-
     def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
         return self.network_
 
@@ -315,12 +297,8 @@ class FastClassifier(SequencePredictor):
         return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **self.batching_)
 
     def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
-        """Speaker probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames.
-
-        For a forward-only LSTM (`NumpyNetwork.stream`): the answer as the frames arrive, whose
-        last row is ``predict_proba([sequence])[0]``. Preprocessing must not look ahead, so a
-        model with appended slopes (``delta_width``) cannot stream.
-        """
+        """A forward-only LSTM's speaker probabilities (n_chunks, n_classes) after each chunk of `chunk_frames`
+        frames (`NumpyNetwork.stream`); the last row is ``predict_proba([sequence])[0]``."""
         network = self._numpy_network("streaming")
         if self.preprocessing_.delta_width:
             raise ParameterError(
@@ -349,6 +327,4 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
             f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
     with bundle_entries(path / METADATA_FILE, _ENTRY_OR_WEIGHTS):
-        mask_value = batching_of(metadata.options)["value"]
-        network = NumpyNetwork(members, mode=params["mode"], mask_value=mask_value)
-    return network
+        return NumpyNetwork(members, mode=params["mode"], mask_value=batching_of(metadata.options)["value"])

@@ -37,7 +37,7 @@ class SequencePredictor:
         def batching_(self) -> dict: ...
 
     def _check_fitted(self) -> None:
-        raise NotImplementedError
+        """Raise `NotFittedError` before a prediction by an unfitted estimator (nothing to check by default)."""
 
     def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
         """The network on one padded mini-batch (batch, time, features) -> probabilities (batch, n_classes)."""
@@ -66,4 +66,5 @@ class SequencePredictor:
 
     def predict(self, X: SequencesLike) -> np.ndarray:
         """The most probable speaker of each sequence."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)  # first: it checks the estimator is fitted
+        return self.classes_[np.argmax(probabilities, axis=1)]

@@ -50,8 +50,7 @@ def score_on_test_set(clf: SpeakerClassifier, test: Utterances) -> tuple[Evaluat
     probabilities = clf.predict_proba(test)
     seconds = time.perf_counter() - start
     predicted = clf.classes_[np.argmax(probabilities, axis=1)]
-    evaluation = evaluate_predictions(test.labels, predicted, speakers=test.speakers)
-    return evaluation, predicted, probabilities, seconds
+    return evaluate_predictions(test.labels, predicted, speakers=test.speakers), predicted, probabilities, seconds
 
 
 def predictions_csv(test: Utterances, predicted: np.ndarray, probabilities: np.ndarray) -> str:
@@ -111,16 +110,13 @@ def reproduce(
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_run_folder_free(out_path, force=force)
-    train = load_japanese_vowels("train", path=data)
-    test = load_japanese_vowels("test", path=data)
-
+    train, test = load_japanese_vowels("train", path=data), load_japanese_vowels("test", path=data)
     start = time.perf_counter()
     clf.fit(train)
     train_seconds = time.perf_counter() - start
     evaluation, predicted, probabilities, predict_seconds = score_on_test_set(clf, test)
-    # the history recorded is an ensemble's last member's (the BiLSTM of the ``ensemble`` recipe)
-    recorded = clf.members_[-1] if isinstance(clf, FamilyEnsemble) else clf
     members = clf.members_ if isinstance(clf, FamilyEnsemble) else [clf]
+    recorded = members[-1]  # whose history the run records: an ensemble's BiLSTM
 
     metrics = {
         "accuracy": evaluation.accuracy,
