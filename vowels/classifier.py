@@ -6,6 +6,7 @@ import datetime as _dt
 import os
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["SpeakerClassifier", "check_sequences"]
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM, or another family of network.
 
@@ -97,52 +99,28 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     history_ : TrainingHistory
     """
 
-    def __init__(
-        self,
-        *,
-        architecture: str = "bilstm",
-        mode: str = "matlab",
-        n_hidden: int = 100,
-        n_layers: int = 1,
-        max_epochs: int | None = None,
-        mini_batch_size: int | None = None,
-        learning_rate: float | None = None,
-        options: TrainingOptions | None = None,
-        resample_length: int | None = None,
-        sort_by_length: bool = True,
-        delta_width: int = 0,
-        standardize: bool = False,
-        dropout: float = 0.0,
-        time_warp: float = 0.0,
-        noise: float = 0.0,
-        n_members: int = 1,
-        random_state: int = 0,
-        verbose: int | str = "auto",
-    ) -> None:
-        self.architecture = architecture
-        self.mode = mode
-        self.n_hidden = n_hidden
-        self.n_layers = n_layers
-        self.max_epochs = max_epochs
-        self.mini_batch_size = mini_batch_size
-        self.learning_rate = learning_rate
-        self.options = options
-        self.resample_length = resample_length
-        self.sort_by_length = sort_by_length
-        self.delta_width = delta_width
-        self.standardize = standardize
-        self.dropout = dropout
-        self.time_warp = time_warp
-        self.noise = noise
-        self.n_members = n_members
-        self.random_state = random_state
-        self.verbose = verbose
+    architecture: str = "bilstm"
+    mode: str = "matlab"
+    n_hidden: int = 100
+    n_layers: int = 1
+    max_epochs: int | None = None
+    mini_batch_size: int | None = None
+    learning_rate: float | None = None
+    options: TrainingOptions | None = None
+    resample_length: int | None = None
+    sort_by_length: bool = True
+    delta_width: int = 0
+    standardize: bool = False
+    dropout: float = 0.0
+    time_warp: float = 0.0
+    noise: float = 0.0
+    n_members: int = 1
+    random_state: int = 0
+    verbose: int | str = "auto"
 
     @property
     def options_(self) -> TrainingOptions:
         """The training options in force: `options` with the flat settings that were given."""
-        import dataclasses
-
         options = TrainingOptions(**FAMILY_OPTIONS.get(self.architecture, {})) if self.options is None else self.options
         if not isinstance(options, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
@@ -150,7 +128,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
         given: dict[str, Any] = {"max_epochs": self.max_epochs, "mini_batch_size": self.mini_batch_size}
         given["initial_learn_rate"] = self.learning_rate
-        return dataclasses.replace(options, **{name: value for name, value in given.items() if value is not None})
+        return replace(options, **{name: value for name, value in given.items() if value is not None})
 
     @property
     def batching_(self) -> dict:

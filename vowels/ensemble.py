@@ -7,6 +7,7 @@ import datetime as _dt
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
 ENSEMBLE_FORMAT = "vowels-ensemble"
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     """The mean of the probabilities of one `SpeakerClassifier` per recipe.
 
@@ -41,12 +43,9 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     classes_ : np.ndarray of str
     """
 
-    def __init__(
-        self, *, recipes: Sequence[str] = ("fcn", "best"), random_state: int = 0, verbose: int | str = "auto"
-    ) -> None:
-        self.recipes = recipes
-        self.random_state = random_state
-        self.verbose = verbose
+    recipes: Sequence[str] = ("fcn", "best")
+    random_state: int = 0
+    verbose: int | str = "auto"
 
     def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
         """Train every member on the same `X`, `y`, one after another."""

@@ -245,13 +245,8 @@ class FastClassifier(SequencePredictor):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> FastClassifier:
-        """Load a bundle written by `SpeakerClassifier.save`, checked as `SpeakerClassifier.load` checks it.
-
-        Raises
-        ------
-        BundleError
-            The bundle is missing, incomplete, tampered with or of another format version.
-        """
+        """Load a bundle written by `SpeakerClassifier.save`, checked as `SpeakerClassifier.load` checks it
+        (a `BundleError` if it is missing, incomplete, tampered with or of another format version)."""
         path = Path(path)
         metadata = read_bundle(path)
         network: NumpyNetwork | OnnxNetwork = (

@@ -103,11 +103,8 @@ class TrainingOptions:
 
 @dataclass
 class TrainingHistory:
-    """Loss and mini-batch accuracy of every iteration, and per-epoch summaries.
-
-    The loss includes the L2 penalty, as the optimiser sees it; for an ensemble it is the sum
-    over members and the accuracy the members' mean.
-    """
+    """Loss (with the L2 penalty; an ensemble's members summed) and mini-batch accuracy of every iteration,
+    and per-epoch summaries."""
 
     iteration_loss: list[float] = field(default_factory=list)
     iteration_accuracy: list[float] = field(default_factory=list)
@@ -261,11 +258,9 @@ def train_network(
         From `vowels.model.build_network`.
     sequences : sequence of np.ndarray of shape (n_frames, n_features)
     codes : np.ndarray of int, shape (n_sequences,)
-        Class index of each sequence.
     options : TrainingOptions
     seed : int, default=0
-        Drives shuffling and augmentation, if any (weights are seeded by `seed_everything`
-        before building).
+        Seeds shuffling and augmentation (`seed_everything` seeds the weights, before building).
     verbose : int or "auto", default=1
         0 silent; 1 a line per epoch on stderr (`vowels.progress`); ``"auto"`` 1 in a notebook or at
         the Python prompt, else 0. `vowels.progress.monitoring` monitors are told whatever `verbose`.
