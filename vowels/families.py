@@ -57,10 +57,8 @@ def build_frame_network(
 
     Returns
     -------
-    frame_network : keras.Model
-        (batch, n_features) -> (batch, n_classes) probabilities; what training fits.
-    sequence_network : keras.Model
-        (batch, time, n_features) -> (batch, n_classes): the frames' averaged log-probabilities.
+    frame_network, sequence_network : keras.Model
+        (batch, n_features) -> (batch, n_classes), what training fits; (batch, time, n_features) -> (batch, n_classes).
     """
     check_network_settings(n_features=n_features, n_classes=n_classes, dropout=dropout)
     layers: list[keras.layers.Layer] = []

@@ -179,9 +179,8 @@ class ProgressPrinter:
     stream : text stream, default=None
         Where lines go; None is ``sys.stderr`` as it is when training starts.
     mode : {"terminal", "lines", "notebook"}, default=None
-        ``terminal`` rewrites one line with carriage returns; ``lines`` writes plain lines (see
-        `report_every`); ``notebook`` updates one Jupyter output. None picks ``terminal`` for a
-        terminal, ``notebook`` in a Jupyter kernel writing to its own stderr, else ``lines``.
+        ``terminal`` rewrites one line; ``lines`` writes plain lines (`report_every`); ``notebook``
+        updates one Jupyter output. None picks the stream's: a terminal, a kernel's stderr, else lines.
     """
 
     MODES = ("terminal", "lines", "notebook")
@@ -304,7 +303,6 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
 
     Examples
     --------
-    >>> from vowels.progress import monitoring
     >>> class Epochs:
     ...     def start(self, n_epochs, n_batches): print(f"{n_epochs} epochs")
     ...     def update(self, status, history): print(status.line())

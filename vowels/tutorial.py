@@ -89,16 +89,14 @@ def reproduce(
     Parameters
     ----------
     epochs : int, default=None
-        None: the recipe's (100, the tutorial's; 2000 for ``fcn``, 40 for ``dnn``). The
-        ``ensemble`` trains each member for its own recipe's and takes none.
+        None: the recipe's (100, the tutorial's); the ``ensemble`` takes none.
     seed : int in [0, 2**32 - 1], default=0
     mode : {"matlab", "padded", "masked"}, default=None
         None: the recipe's mode (``matlab`` for the ``matlab`` recipe).
     recipe : str, default="matlab"
         A name in `vowels.recipes.RECIPES`.
     out : path-like or None, default="runs/reproduce"
-        Folder for ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``;
-        None writes nothing. Existing results there are replaced only with `force`.
+        The run folder (`vowels.runs`), replaced only with `force`; None writes nothing.
     data : path-like, default=None
         Folder of the UCI files; None uses ``$VOWELS_DATA`` or the bundled copy.
     """
