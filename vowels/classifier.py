@@ -48,9 +48,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     architecture : {"bilstm", "lstm", "dnn", "fcn"}, default="bilstm"
-        The tutorial's BiLSTM; a forward-only LSTM (which can classify while frames arrive:
-        `stream_proba`); a frame-level network whose frames vote, or Wang et al.'s fully
-        convolutional network (`vowels.families`).
+        The tutorial's BiLSTM; a forward-only LSTM (which can `stream_proba`); a frame-level network
+        whose frames vote, or Wang et al.'s fully convolutional network (`vowels.families`).
     mode : {"matlab", "padded", "masked"}, default="matlab"
         What the BiLSTM's backward direction returns (see `vowels.model`); (Bi)LSTM only.
     n_hidden : int, default=100
@@ -77,13 +76,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     dropout : float in [0, 1), default=0.0
         Dropout rate on the BiLSTM output during training.
     time_warp : float in [0, 1), default=0.0
-        Each training epoch scales every sequence's length by a random factor in
-        ``[1 - time_warp, 1 + time_warp]`` (`vowels.augmentation`).
+        Each training epoch scales every sequence's length by a random factor in ``[1 - time_warp, 1 + time_warp]``.
     noise : float >= 0, default=0.0
         Each training epoch adds Gaussian noise of this standard deviation to the preprocessed features.
     n_members : int, default=1
-        Networks trained side by side from different initial weights on the same mini-batches,
-        their probabilities averaged.
+        Networks trained side by side from different initial weights, their probabilities averaged.
     random_state : int, default=0
         Seeds weights and any shuffling.
     verbose : int or "auto", default="auto"

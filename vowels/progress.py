@@ -395,7 +395,6 @@ class TrainingProgress:
         if self._run is not None:
             self._run.network_started()
         self._start = time.perf_counter()
-        self._first_done = self._start
         for monitor in self.monitors:
             monitor.start(self.n_epochs, self.n_batches)
         return self

@@ -22,9 +22,7 @@ __all__ = ["LOOPS", "MAX_SEED", "TrainingOptions", "TrainingHistory", "seed_ever
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """The options of MATLAB's ``trainingOptions("adam", ...)`` that the tutorial uses.
-
-    Defaults are the tutorial's values and, where it is silent, MATLAB's defaults.
+    """The options of MATLAB's ``trainingOptions("adam", ...)`` that the tutorial uses, with its values (else MATLAB's).
 
     Parameters
     ----------
