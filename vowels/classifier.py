@@ -142,11 +142,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         check_int(self.resample_length, "resample_length", none_ok=True)
         check_verbose(self.verbose)
         options = self.options_
-        if isinstance(X, Utterances):
-            classes = np.array(X.speakers)
-            y = X.labels if y is None else y
-        else:
-            classes = None
+        classes = np.array(X.speakers) if isinstance(X, Utterances) else None
+        y = X.labels if y is None and isinstance(X, Utterances) else y
         if y is None:
             raise ParameterError("y is required unless X is an Utterances with labels.")
         sequences = check_sequences(X)
