@@ -91,13 +91,13 @@ def test_warped_epochs_are_sorted_by_their_new_lengths(small_train, monkeypatch)
     import vowels.training as training
 
     seen_orders = []
-    real = training._epoch_batches
+    real = training.padded_batches
 
-    def spy(sequences, codes, order, options):
+    def spy(sequences, *, order, **batching):
         seen_orders.append([len(sequences[i]) for i in order])
-        return real(sequences, codes, order, options)
+        return real(sequences, order=order, **batching)
 
-    monkeypatch.setattr(training, "_epoch_batches", spy)
+    monkeypatch.setattr(training, "padded_batches", spy)
     _fit(small_train, time_warp=0.3)
     assert len(seen_orders) == 2 and seen_orders[0] != seen_orders[1]
     assert all(lengths == sorted(lengths) for lengths in seen_orders)

@@ -29,14 +29,13 @@ PADDING_DIRECTIONS = ("right", "left")
 def batching_of(options: Mapping[str, Any]) -> dict[str, Any]:
     """Batch size, padding side and value of training options (`vowels.training.TrainingOptions.to_dict`,
     a bundle's ``options``), checked, as `padded_batches` and `predict_in_batches` take them."""
-    batching = {
+    check_int(options["mini_batch_size"], "batch_size")
+    check_choice(options["sequence_padding_direction"], "padding", PADDING_DIRECTIONS)
+    return {
         "batch_size": options["mini_batch_size"],
         "padding": options["sequence_padding_direction"],
         "value": float(options["sequence_padding_value"]),
     }
-    check_int(batching["batch_size"], "batch_size")
-    check_choice(batching["padding"], "padding", PADDING_DIRECTIONS)
-    return batching
 
 
 def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -45,11 +44,8 @@ def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
 
 
 def minibatch_indices(n: int, batch_size: int, *, drop_last: bool = False) -> list[np.ndarray]:
-    """Consecutive index ranges of `batch_size`; the short last one is kept unless `drop_last`.
-
-    MATLAB's `trainNetwork` drops data that does not fill the last mini-batch of an epoch;
-    prediction keeps it.
-    """
+    """Consecutive index ranges of `batch_size`; the short last one is kept unless `drop_last` (as MATLAB's
+    `trainNetwork` drops it; prediction keeps it)."""
     check_int(batch_size, "batch_size")
     stop = n - n % batch_size if drop_last else n
     return [np.arange(start, min(start + batch_size, stop)) for start in range(0, stop, batch_size)]
@@ -66,6 +62,7 @@ def pad_batch(
 
     Parameters
     ----------
+    sequences : sequence of np.ndarray
     padding : {"right", "left"}, default="right"
         Where the padding frames go: after the sequence (MATLAB's default) or before it.
     value : float, default=0.0
@@ -73,19 +70,21 @@ def pad_batch(
     length : int, default=None
         Frames per padded sequence; None pads to the longest in the batch. Longer sequences
         are truncated on the same side as the padding (MATLAB's ``SequenceLength``).
+
+    Returns
+    -------
+    np.ndarray of float32, shape (batch, length, n_features)
     """
     check_choice(padding, "padding", PADDING_DIRECTIONS)
     if not sequences:
         raise ParameterError("pad_batch needs at least one sequence; got an empty batch.")
-    n_features = sequences[0].shape[1]
     target = max(len(s) for s in sequences) if length is None else int(length)
-    out = np.full((len(sequences), target, n_features), value, dtype=np.float32)
+    out = np.full((len(sequences), target, sequences[0].shape[1]), value, dtype=np.float32)
     for row, seq in enumerate(sequences):
-        kept = seq[:target] if padding == "right" else seq[len(seq) - min(len(seq), target) :]
         if padding == "right":
-            out[row, : len(kept)] = kept
+            out[row, : min(len(seq), target)] = seq[:target]
         else:
-            out[row, target - len(kept) :] = kept
+            out[row, target - min(len(seq), target) :] = seq[max(0, len(seq) - target) :]
     return out
 
 
@@ -99,19 +98,14 @@ def padded_batches(
     drop_last: bool = False,
     order: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Pair each mini-batch's original indices with its padded array.
-
-    The order is `order` if given, else ascending length when `sort`, else as given.
-    """
-    check_choice(padding, "padding", PADDING_DIRECTIONS)
+    """Each mini-batch's original indices and padded array, in `order` if given, else by ascending length
+    when `sort`, else as given."""
     if order is None:
         order = length_order([len(s) for s in sequences]) if sort else np.arange(len(sequences))
-    batches = []
-    for positions in minibatch_indices(len(order), batch_size, drop_last=drop_last):
-        indices = order[positions]
-        batch = pad_batch([sequences[i] for i in indices], padding=padding, value=value)
-        batches.append((indices, batch))
-    return batches
+    return [
+        (order[positions], pad_batch([sequences[i] for i in order[positions]], padding=padding, value=value))
+        for positions in minibatch_indices(len(order), batch_size, drop_last=drop_last)
+    ]
 
 
 def predict_in_batches(
@@ -124,10 +118,8 @@ def predict_in_batches(
     value: float = 0.0,
     sort: bool = True,
 ) -> np.ndarray:
-    """`predict` (a padded batch -> its rows of `n_outputs`) over `padded_batches`, rows in input order.
-
-    MATLAB's ``classify(net, X, MiniBatchSize=..., SequenceLength="longest")``.
-    """
+    """`predict` (a padded batch -> its rows of `n_outputs`) over `padded_batches`, rows in input order (MATLAB's
+    ``classify(net, X, MiniBatchSize=..., SequenceLength="longest")``)."""
     out = np.zeros((len(sequences), n_outputs), dtype=np.float32)
     for indices, batch in padded_batches(sequences, batch_size=batch_size, padding=padding, value=value, sort=sort):
         out[indices] = np.asarray(predict(batch))
@@ -140,10 +132,8 @@ class PaddingStats:
 
     Attributes
     ----------
-    n_frames : int
-        True frames over all sequences.
-    n_padded_frames : int
-        Padding frames added over all batches.
+    n_frames, n_padded_frames : int
+        True frames over all sequences; padding frames added over all batches.
     padding_fraction : float
         Padding frames over all frames processed (true + padding).
     batch_lengths : tuple of int
@@ -160,13 +150,8 @@ def padding_stats(lengths: Sequence[int] | np.ndarray, *, batch_size: int, sort:
     """Padding added when sequences of `lengths` are batched, sorted by length or as given."""
     lengths = np.asarray(lengths, dtype=np.int64)
     ordered = lengths[length_order(lengths)] if sort else lengths
-    batch_lengths = []
-    padded = 0
-    for positions in minibatch_indices(len(ordered), batch_size):
-        batch = ordered[positions]
-        longest = int(batch.max())
-        batch_lengths.append(longest)
-        padded += int(longest * len(batch) - batch.sum())
+    batches = [ordered[positions] for positions in minibatch_indices(len(ordered), batch_size)]
     total = int(lengths.sum())
+    padded = sum(int(batch.max()) * len(batch) for batch in batches) - total
     fraction = padded / (total + padded) if total + padded else 0.0
-    return PaddingStats(total, padded, fraction, tuple(batch_lengths))
+    return PaddingStats(total, padded, fraction, tuple(int(batch.max()) for batch in batches))

@@ -6,6 +6,7 @@ import datetime as _dt
 import os
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,16 +41,15 @@ if TYPE_CHECKING:
 __all__ = ["SpeakerClassifier", "check_sequences"]
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM, or another family of network.
 
     Parameters
     ----------
     architecture : {"bilstm", "lstm", "dnn", "fcn"}, default="bilstm"
-        The network (`vowels.names.ARCHITECTURES`): the tutorial's BiLSTM; a forward-only LSTM
-        (`vowels.model`, which can classify while frames arrive: `stream_proba`); a frame-level
-        network whose frames vote, or Wang et al.'s fully convolutional network
-        (`vowels.families`).
+        The tutorial's BiLSTM; a forward-only LSTM (which can `stream_proba`); a frame-level network
+        whose frames vote, or Wang et al.'s fully convolutional network (`vowels.families`).
     mode : {"matlab", "padded", "masked"}, default="matlab"
         What the BiLSTM's backward direction returns (see `vowels.model`); (Bi)LSTM only.
     n_hidden : int, default=100
@@ -63,37 +63,29 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     learning_rate : float, default=None
         Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
     options : TrainingOptions, default=None
-        The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`; the tutorial's
-        `TrainingOptions()` for the (Bi)LSTM). The three settings above, when given, override
-        theirs, so that `GridSearchCV` can tune them.
+        The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`, the
+        tutorial's for the (Bi)LSTM). The three settings above override theirs (for `GridSearchCV`).
     resample_length : int, default=None
-        FCN only: frames every sequence is resampled to (`vowels.resampling`); None takes the
-        longest training sequence's length (29 for Japanese Vowels), as dl-4-tsc does.
+        FCN only: frames every sequence is resampled to; None takes the longest training sequence's.
     sort_by_length : bool, default=True
         Sort sequences by length before batching, for training and prediction.
     delta_width : int, default=0
         Append each feature's slope over this many frames (odd, >= 3); 0 appends none.
     standardize : bool, default=False
-        Standardise each feature (after deltas) with the training frames' mean and standard
-        deviation, before padding.
+        Standardise each feature (after deltas) with the training frames' mean and standard deviation.
     dropout : float in [0, 1), default=0.0
         Dropout rate on the BiLSTM output during training.
     time_warp : float in [0, 1), default=0.0
-        While training, each epoch scales every sequence's length by a random factor in
-        ``[1 - time_warp, 1 + time_warp]`` (see `vowels.augmentation`); 0 does not.
+        Each training epoch scales every sequence's length by a random factor in ``[1 - time_warp, 1 + time_warp]``.
     noise : float >= 0, default=0.0
-        While training, each epoch adds Gaussian noise of this standard deviation to the
-        (preprocessed) features; 0 adds none.
+        Each training epoch adds Gaussian noise of this standard deviation to the preprocessed features.
     n_members : int, default=1
-        Networks trained side by side from different initial weights, on the same
-        mini-batches, whose probabilities are averaged (an ensemble in one model); 1 is the
-        tutorial's single network.
+        Networks trained side by side from different initial weights, their probabilities averaged.
     random_state : int, default=0
-        Seeds weights and any shuffling; the same seed gives the same model on one machine.
+        Seeds weights and any shuffling.
     verbose : int or "auto", default="auto"
-        1 shows each epoch's mean mini-batch loss and accuracy, time elapsed and time left on
-        stderr (see `vowels.progress`); 0 nothing; ``"auto"`` 1 in a notebook or at the Python
-        prompt, 0 in scripts. A loaded model has 0.
+        1 a line per epoch on stderr (`vowels.progress`); 0 nothing; ``"auto"`` 1 in a notebook or
+        at the Python prompt, else 0. A loaded model has 0.
 
     Attributes
     ----------
@@ -104,66 +96,36 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     history_ : TrainingHistory
     """
 
-    def __init__(
-        self,
-        *,
-        architecture: str = "bilstm",
-        mode: str = "matlab",
-        n_hidden: int = 100,
-        n_layers: int = 1,
-        max_epochs: int | None = None,
-        mini_batch_size: int | None = None,
-        learning_rate: float | None = None,
-        options: TrainingOptions | None = None,
-        resample_length: int | None = None,
-        sort_by_length: bool = True,
-        delta_width: int = 0,
-        standardize: bool = False,
-        dropout: float = 0.0,
-        time_warp: float = 0.0,
-        noise: float = 0.0,
-        n_members: int = 1,
-        random_state: int = 0,
-        verbose: int | str = "auto",
-    ) -> None:
-        self.architecture = architecture
-        self.mode = mode
-        self.n_hidden = n_hidden
-        self.n_layers = n_layers
-        self.max_epochs = max_epochs
-        self.mini_batch_size = mini_batch_size
-        self.learning_rate = learning_rate
-        self.options = options
-        self.resample_length = resample_length
-        self.sort_by_length = sort_by_length
-        self.delta_width = delta_width
-        self.standardize = standardize
-        self.dropout = dropout
-        self.time_warp = time_warp
-        self.noise = noise
-        self.n_members = n_members
-        self.random_state = random_state
-        self.verbose = verbose
+    architecture: str = "bilstm"
+    mode: str = "matlab"
+    n_hidden: int = 100
+    n_layers: int = 1
+    max_epochs: int | None = None
+    mini_batch_size: int | None = None
+    learning_rate: float | None = None
+    options: TrainingOptions | None = None
+    resample_length: int | None = None
+    sort_by_length: bool = True
+    delta_width: int = 0
+    standardize: bool = False
+    dropout: float = 0.0
+    time_warp: float = 0.0
+    noise: float = 0.0
+    n_members: int = 1
+    random_state: int = 0
+    verbose: int | str = "auto"
 
     @property
     def options_(self) -> TrainingOptions:
         """The training options in force: `options` with the flat settings that were given."""
-        import dataclasses
-
-        options = self.options
-        if options is None:
-            options = TrainingOptions(**FAMILY_OPTIONS.get(self.architecture, {}))
+        options = TrainingOptions(**FAMILY_OPTIONS.get(self.architecture, {})) if self.options is None else self.options
         if not isinstance(options, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
-        given = {
-            "max_epochs": self.max_epochs,
-            "mini_batch_size": self.mini_batch_size,
-            "initial_learn_rate": self.learning_rate,
-        }
         if self.learning_rate is not None:
             check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
-        overrides: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-        return dataclasses.replace(options, **overrides) if overrides else options
+        given: dict[str, Any] = {"max_epochs": self.max_epochs, "mini_batch_size": self.mini_batch_size}
+        given["initial_learn_rate"] = self.learning_rate
+        return replace(options, **{name: value for name, value in given.items() if value is not None})
 
     @property
     def batching_(self) -> dict:
@@ -172,16 +134,16 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
+        from .names import ARCHITECTURES, MODES, RECURRENT
         from .training import seed_everything
 
-        self._check_family()
+        check_choice(self.architecture, "architecture", ARCHITECTURES)
+        check_choice(self.mode, "mode", MODES)
+        check_int(self.resample_length, "resample_length", none_ok=True)
         check_verbose(self.verbose)
         options = self.options_
-        if isinstance(X, Utterances):
-            classes = np.array(X.speakers)
-            y = X.labels if y is None else y
-        else:
-            classes = None
+        classes = np.array(X.speakers) if isinstance(X, Utterances) else None
+        y = X.labels if y is None and isinstance(X, Utterances) else y
         if y is None:
             raise ParameterError("y is required unless X is an Utterances with labels.")
         sequences = check_sequences(X)
@@ -200,16 +162,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         check_seed(self.random_state, name="random_state")
         seed_everything(self.random_state)
         n_inputs = self.preprocessing_.n_outputs(self.n_features_in_)
-        train = {"dnn": self._fit_frames, "fcn": self._fit_fixed_length}.get(self.architecture, self._fit_recurrent)
+        train = self._fit_recurrent if self.architecture in RECURRENT else self._fit_by_keras
         self.history_ = train(sequences, codes, n_inputs, options)
         return self
-
-    def _check_family(self) -> None:
-        from .names import ARCHITECTURES, MODES
-
-        check_choice(self.architecture, "architecture", ARCHITECTURES)
-        check_choice(self.mode, "mode", MODES)
-        check_int(self.resample_length, "resample_length", none_ok=True)
 
     def _fit_recurrent(
         self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
@@ -244,31 +199,22 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             sort_by_length=self.sort_by_length and options.shuffle == "never",
         )
 
-    def _fit_frames(
+    def _fit_by_keras(
         self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
     ) -> TrainingHistory:
-        """The DNN: every frame a training example labelled with its utterance's speaker."""
-        from .families import build_frame_network
+        """Keras' fit: the FCN on sequences of one length with dl-4-tsc's schedule, the DNN on every frame."""
+        from .families import build_fcn, build_frame_network
         from .fitting import fit_arrays
 
+        if self.architecture == "fcn":
+            self.model_ = build_fcn(n_inputs, len(self.classes_))
+            x = np.stack(sequences)
+            return fit_arrays(self.model_, x, codes, options, verbose=self.verbose, plateau=True, keep_best=True)
         frame_network, self.model_ = build_frame_network(
             n_inputs, len(self.classes_), dropout=self.dropout, mask_value=options.sequence_padding_value
         )
-        frames = np.concatenate(sequences)
         frame_codes = np.repeat(codes, [len(s) for s in sequences])
-        return fit_arrays(frame_network, frames, frame_codes, options, verbose=self.verbose)
-
-    def _fit_fixed_length(
-        self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
-    ) -> TrainingHistory:
-        """The FCN on sequences of one length, with dl-4-tsc's schedule (`vowels.fitting`)."""
-        from .families import build_fcn
-        from .fitting import fit_arrays
-
-        self.model_ = build_fcn(n_inputs, len(self.classes_))
-        return fit_arrays(
-            self.model_, np.stack(sequences), codes, options, verbose=self.verbose, plateau=True, keep_best=True
-        )
+        return fit_arrays(frame_network, np.concatenate(sequences), frame_codes, options, verbose=self.verbose)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -278,13 +224,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         return self.model_.predict_on_batch
 
     def embed(self, X: SequencesLike) -> np.ndarray:
-        """Utterance embeddings (n_sequences, n_embedding): the BiLSTM's states pooled over the
-        true frames (`vowels.inference.NumpyNetwork.embed`), for open-set scoring."""
+        """Utterance embeddings (n_sequences, n_embedding) for open-set scoring (`vowels.inference`)."""
         return self.to_numpy().embed(X)
 
     def to_numpy(self) -> FastClassifier:
-        """This fitted one-layer (Bi)LSTM as a `vowels.inference.FastClassifier`: the same probabilities
-        (within 1e-5) from NumPy, without a TensorFlow graph traced for every new batch shape."""
+        """This fitted one-layer (Bi)LSTM as a `vowels.inference.FastClassifier` (NumPy; the same probabilities)."""
         from .inference import FastClassifier, NumpyNetwork
         from .model import weight_arrays
 
@@ -294,11 +238,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 f"to_numpy needs a one-layer bilstm or lstm; this is a {self.n_layers}-layer {self.architecture}. "
                 "Its bundle classifies without Keras through ONNX (FastClassifier.load)."
             )
-        network = NumpyNetwork(
-            weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value
-        )
+        mask_value = self.options_.sequence_padding_value
         return FastClassifier(
-            network,
+            NumpyNetwork(weight_arrays(self.model_), mode=self.mode, mask_value=mask_value),
             classes=self.classes_,
             batching=self.batching_,
             sort_by_length=self.sort_by_length,
@@ -314,11 +256,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         return self.architecture in RECURRENT and self.n_layers == 1
 
     def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
-        """A forward-only LSTM's speaker probabilities after each chunk of `sequence`'s frames.
-
-        Shape (n_chunks, n_classes); the last row equals ``predict_proba([sequence])[0]``
-        (within 1e-5). See `vowels.inference.FastClassifier.stream_proba`.
-        """
+        """A forward-only LSTM's speaker probabilities (n_chunks, n_classes) after each chunk of `sequence`'s
+        frames (`vowels.inference.FastClassifier.stream_proba`)."""
         return self.to_numpy().stream_proba(sequence, chunk_frames=chunk_frames)
 
     def score(
@@ -338,14 +277,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         extra: dict | None = None,
         extra_files: dict[str, bytes] | None = None,
     ) -> Path:
-        """Write the model bundle folder at `path` atomically; refuse to replace one unless `force`.
-
-        The bundle holds ``model.keras``, the same network for classifying without Keras (read
-        by `vowels.inference.FastClassifier`): plain arrays in ``weights.npz`` for a one-layer
-        (Bi)LSTM, else ``model.onnx`` (`_export_onnx`), any `extra_files`
-        (name -> bytes, e.g. open-set references) and ``metadata.json``, which records the
-        sha256 of every file beside it.
-        """
+        """Write the model bundle folder at `path` atomically (replacing one only with `force`): ``model.keras``,
+        the network for `vowels.inference.FastClassifier` (``weights.npz`` for a one-layer (Bi)LSTM, else
+        ``model.onnx``), `extra_files` (name -> bytes) and ``metadata.json`` with every file's sha256."""
         from .inference import weights_npz
         from .model import weight_arrays
 
@@ -412,11 +346,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
 
 def _export_onnx(model: Any, path: Path) -> None:
-    """Write Keras `model` as ONNX at `path` (Keras' ``export(format="onnx")``, through tf2onnx).
-
-    Keras exports only a model that has been called; one trained by `vowels.training` has only
-    had its layers called, so it is first called once on a single frame of zeros.
-    """
+    """Write Keras `model` as ONNX at `path`, after calling it once (Keras exports only a called model)."""
     import contextlib
     import logging
     import warnings
@@ -448,6 +378,7 @@ def _check_network_fits(clf: SpeakerClassifier, model_file: Path) -> None:
 
 
 def _codes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each label's index in `classes`; an unknown label is a `DataError`."""
     index = {name: i for i, name in enumerate(classes)}
     unknown = sorted(str(label) for label in set(y) - set(index))
     if unknown:

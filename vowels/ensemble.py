@@ -1,11 +1,5 @@
-"""`FamilyEnsemble`: networks of different families trained apart, their probabilities averaged.
-
-Different families err on different utterances (an FCN looks at the whole resampled utterance
-at once, a BiLSTM reads it frame by frame), so the mean of their probabilities can be right
-where either is wrong. The rule is fixed before any test scoring: the plain mean, each member
-trained as its recipe says with the ensemble's seed. Saved as a folder of ordinary member
-bundles beside a ``metadata.json`` that names them and records their checksums.
-"""
+"""`FamilyEnsemble`: networks of different families trained apart (each as its recipe says, with the
+ensemble's seed), their probabilities averaged; saved as member bundles beside a checksummed ``metadata.json``."""
 
 from __future__ import annotations
 
@@ -13,6 +7,7 @@ import datetime as _dt
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +24,7 @@ __all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
 ENSEMBLE_FORMAT = "vowels-ensemble"
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     """The mean of the probabilities of one `SpeakerClassifier` per recipe.
 
@@ -36,8 +32,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     ----------
     recipes : tuple of str, default=("fcn", "best")
         Names in `vowels.recipes.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
-        The default is the pair cross-validation on the training set chose among every mean of
-        two or more recipes (scripts/cv_ensemble.py).
     random_state : int, default=0
         Every member's seed.
     verbose : int or "auto", default="auto"
@@ -49,28 +43,21 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     classes_ : np.ndarray of str
     """
 
-    def __init__(
-        self, *, recipes: Sequence[str] = ("fcn", "best"), random_state: int = 0, verbose: int | str = "auto"
-    ) -> None:
-        self.recipes = recipes
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _check_recipes(self) -> list[str]:
-        recipes = list(self.recipes)
-        unknown = [r for r in recipes if r not in RECIPES or "recipes" in RECIPES[r]]
-        if len(recipes) < 2 or unknown:
-            single = [name for name, params in RECIPES.items() if "recipes" not in params]
-            raise ParameterError(f"recipes must be at least two of {single}; got {recipes!r}.")
-        return recipes
+    recipes: Sequence[str] = ("fcn", "best")
+    random_state: int = 0
+    verbose: int | str = "auto"
 
     def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
         """Train every member on the same `X`, `y`, one after another."""
         from .classifier import SpeakerClassifier
 
+        recipes = list(self.recipes)
+        single = [name for name, params in RECIPES.items() if "recipes" not in params]
+        if len(recipes) < 2 or not set(recipes) <= set(single):
+            raise ParameterError(f"recipes must be at least two of {single}; got {recipes!r}.")
         self.members_ = [
             SpeakerClassifier(**recipe_params(r), random_state=self.random_state, verbose=self.verbose).fit(X, y)
-            for r in self._check_recipes()
+            for r in recipes
         ]
         self.classes_ = self.members_[0].classes_
         self.n_features_in_ = self.members_[0].n_features_in_
@@ -78,9 +65,12 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The members' mean probability of each speaker, shape (n_sequences, n_classes)."""
-        if not hasattr(self, "members_"):
-            raise NotFittedError("this FamilyEnsemble is not fitted yet; call fit or FamilyEnsemble.load first.")
+        self._check_fitted("fit or FamilyEnsemble.load")
         return np.mean([member.predict_proba(X) for member in self.members_], axis=0)
+
+    def _check_fitted(self, fix: str) -> None:
+        if not hasattr(self, "members_"):
+            raise NotFittedError(f"this FamilyEnsemble is not fitted yet; call {fix} first.")
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable speaker of each sequence."""
@@ -96,8 +86,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
 
     def save(self, path: str | os.PathLike[str], *, force: bool = False, metrics: dict | None = None) -> Path:
         """Write the ensemble folder at `path` atomically: ``member_<i>/`` bundles and ``metadata.json``."""
-        if not hasattr(self, "members_"):
-            raise NotFittedError("this FamilyEnsemble is not fitted yet; call fit first.")
+        self._check_fitted("fit")
         path = Path(path)
         with atomic_folder(path, force=force) as staging:
             names = [f"member_{i}" for i in range(len(self.members_))]

@@ -1,19 +1,10 @@
-"""The networks beside the (Bi)LSTM: a frame-level network (DNN) and a fully convolutional one (FCN).
-
-``dnn``  The classic step before an LSTM: a multilayer perceptron that names the speaker of
-         every frame on its own, trained on the (M frames, n_features) matrix of all training
-         frames, each labelled with its utterance's speaker; an utterance's answer is the
-         softmax of its true frames' averaged log-probabilities. `build_frame_network` returns
-         the per-frame network it trains and the sequence network it saves, which share layers.
-``fcn``  Wang, Yan and Oates (2017), "Time series classification from scratch with deep neural
-         networks: a strong baseline", as Ismail Fawaz et al. (2019, dl-4-tsc) configure it:
-         Conv1D of 128, 256 and 128 filters (kernels 8, 5, 3, "same" padding), each followed
-         by batch normalisation and ReLU, global average pooling, softmax. Sequences are first
-         resampled to one length (`vowels.resampling`); see `vowels.fitting` for its schedule.
-"""
+"""The networks beside the (Bi)LSTM: a frame-level network (``dnn``, every frame classified on its own, an
+utterance's answer the softmax of its frames' mean log-probability) and Wang, Yan and Oates' (2017) fully
+convolutional network (``fcn``) as dl-4-tsc configures it, on sequences resampled to one length."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -23,18 +14,15 @@ from .model import check_network_settings
 __all__ = ["FCN_LAYERS", "FRAME_HIDDEN", "MaskedLogMean", "build_fcn", "build_frame_network"]
 
 FRAME_HIDDEN = (256, 256)
-"""Units of the DNN's hidden ReLU layers (fixed before any test scoring; not tuned)."""
-
+"""Units of the DNN's hidden ReLU layers (fixed before any test scoring)."""
 FCN_LAYERS = ((128, 8), (256, 5), (128, 3))
-"""(filters, kernel size) of the FCN's three convolution blocks (Wang et al. 2017)."""
+"""(filters, kernel size) of the FCN's convolution blocks."""
 
 
 @keras.saving.register_keras_serializable(package="vowels")
 class MaskedLogMean(keras.layers.Layer):
-    """Per-frame probabilities (batch, time, classes) -> softmax of the mean log-probability over true frames.
-
-    Frames that Keras' mask marks as padding take no part; a batch without a mask averages all.
-    """
+    """Per-frame probabilities (batch, time, classes) -> softmax of the mean log-probability over the frames
+    Keras' mask keeps (all frames without a mask)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -43,12 +31,8 @@ class MaskedLogMean(keras.layers.Layer):
     def call(self, inputs: Any, mask: Any = None) -> Any:
         ops = keras.ops
         log_p = ops.log(ops.maximum(inputs, 1e-7))
-        if mask is None:
-            mean = ops.mean(log_p, axis=1)
-        else:
-            weight = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
-            mean = ops.sum(log_p * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0)
-        return ops.softmax(mean, axis=-1)
+        weight = ops.ones_like(log_p[..., :1]) if mask is None else ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        return ops.softmax(ops.sum(log_p * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0), axis=-1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], input_shape[2])
@@ -58,12 +42,7 @@ class MaskedLogMean(keras.layers.Layer):
 
 
 def build_frame_network(
-    n_features: int,
-    n_classes: int,
-    *,
-    hidden: tuple[int, ...] = FRAME_HIDDEN,
-    dropout: float = 0.0,
-    mask_value: float = 0.0,
+    n_features: int, n_classes: int, *, dropout: float = 0.0, mask_value: float = 0.0
 ) -> tuple[keras.Model, keras.Model]:
     """The DNN twice over the same layers: (frames -> speaker, sequences -> speaker).
 
@@ -71,8 +50,6 @@ def build_frame_network(
     ----------
     n_features, n_classes : int
         Features per frame; speakers.
-    hidden : tuple of int, default=FRAME_HIDDEN
-        Units of each hidden ReLU layer.
     dropout : float in [0, 1), default=0.0
         Dropout after each hidden layer while training.
     mask_value : float, default=0.0
@@ -80,23 +57,19 @@ def build_frame_network(
 
     Returns
     -------
-    frame_network : keras.Model
-        (batch, n_features) -> (batch, n_classes) probabilities; what training fits.
-    sequence_network : keras.Model
-        (batch, time, n_features) -> (batch, n_classes): the frames' averaged log-probabilities.
+    frame_network, sequence_network : keras.Model
+        (batch, n_features) -> (batch, n_classes), what training fits; (batch, time, n_features) -> (batch, n_classes).
     """
     check_network_settings(n_features=n_features, n_classes=n_classes, dropout=dropout)
     layers: list[keras.layers.Layer] = []
-    for i, units in enumerate(hidden):
+    for i, units in enumerate(FRAME_HIDDEN):
         layers.append(keras.layers.Dense(units, activation="relu", name=f"hidden_{i + 1}"))
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name=f"dropout_{i + 1}"))
     layers.append(keras.layers.Dense(n_classes, activation="softmax", name="speaker"))
 
     def through(x: Any) -> Any:
-        for layer in layers:
-            x = layer(x)
-        return x
+        return functools.reduce(lambda below, layer: layer(below), layers, x)
 
     frame_in = keras.Input(shape=(n_features,), name="frame")
     frame_network = keras.Model(frame_in, through(frame_in), name="dnn_frames")
@@ -106,12 +79,12 @@ def build_frame_network(
     return frame_network, keras.Model(sequence_in, outputs, name="dnn_masked")
 
 
-def build_fcn(n_features: int, n_classes: int, *, layers: tuple[tuple[int, int], ...] = FCN_LAYERS) -> keras.Model:
+def build_fcn(n_features: int, n_classes: int) -> keras.Model:
     """Wang et al.'s fully convolutional network for sequences of shape (time, `n_features`)."""
     check_network_settings(n_features=n_features, n_classes=n_classes)
     inputs = keras.Input(shape=(None, n_features), name="frames")
     x = inputs
-    for i, (filters, kernel_size) in enumerate(layers, start=1):
+    for i, (filters, kernel_size) in enumerate(FCN_LAYERS, start=1):
         x = keras.layers.Conv1D(filters, kernel_size, padding="same", name=f"conv_{i}")(x)
         x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
         x = keras.layers.Activation("relu", name=f"relu_{i}")(x)

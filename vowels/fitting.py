@@ -1,12 +1,6 @@
-"""Training by Keras' ``fit`` for the families that do not follow MATLAB's recipe (DNN, FCN).
-
-The (Bi)LSTM trains in `vowels.training`, on sorted, padded mini-batches with MATLAB's
-semantics. The frame-level network trains on single frames and the FCN on sequences of one
-length, so plain ``fit`` over shuffled mini-batches is all they need; this module adds the
-FCN's schedule from dl-4-tsc (Ismail Fawaz et al. 2019): the learning rate halved whenever
-the training loss has not improved for 50 epochs (down to 1e-4), and the weights of the epoch
-with the lowest training loss kept at the end. No validation data takes part.
-"""
+"""Keras' ``fit`` for the DNN and the FCN, which need no MATLAB batching, with dl-4-tsc's schedule for the FCN
+(Ismail Fawaz et al. 2019): the learning rate halved when the training loss stalls 50 epochs, the weights of the
+epoch of lowest training loss kept."""
 
 from __future__ import annotations
 
@@ -24,16 +18,11 @@ PLATEAU = {"factor": 0.5, "patience": 50, "min_lr": 1e-4}
 """dl-4-tsc's ``ReduceLROnPlateau`` on the training loss, for the FCN."""
 
 
-def _callback_base() -> Any:
-    import keras
-
-    return keras.callbacks.Callback
-
-
 def _recorder(history: TrainingHistory, progress: TrainingProgress, keep_best: bool) -> Any:
     """A Keras callback that fills `history`, reports each epoch and, if `keep_best`, restores the best weights."""
+    import keras
 
-    class Recorder(_callback_base()):  # type: ignore[misc]
+    class Recorder(keras.callbacks.Callback):
         def on_train_begin(self, logs: Any = None) -> None:
             self.best_loss, self.best_weights = np.inf, None
 
@@ -76,10 +65,9 @@ def fit_arrays(
     x : np.ndarray, shape (n_examples, ...)
     codes : np.ndarray of int, shape (n_examples,)
     options : TrainingOptions
-        ``max_epochs``, ``mini_batch_size``, the Adam settings and ``shuffle`` ("never" keeps
-        the order; otherwise every epoch is shuffled, Keras' default) are used.
+        ``max_epochs``, ``mini_batch_size``, Adam's settings, ``shuffle`` (any but "never" shuffles every epoch).
     verbose : int or "auto", default=1
-        As `vowels.training.train_network`: a line per epoch on stderr when 1.
+        As `vowels.training.train_network`.
     plateau : bool, default=False
         Halve the learning rate when the training loss stalls (`PLATEAU`).
     keep_best : bool, default=False

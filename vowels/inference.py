@@ -1,20 +1,6 @@
-"""The saved network's forward pass without TensorFlow: NumPy for the (Bi)LSTM, ONNX Runtime for the rest.
-
-``import keras`` (with TensorFlow) costs 4.1-4.5 s in a new process on the development
-machine, and ``import sklearn`` another 1-1.7 s, for a prediction that takes milliseconds. So
-`SpeakerClassifier.save` writes the network's weights a second time, as plain arrays in
-``weights.npz`` (no pickle; its sha256 is recorded in ``metadata.json`` and checked at load
-like ``model.keras``'s), and `FastClassifier` runs the same network on them: the forward
-and backward LSTM (Keras' gate order i, f, c, o; sigmoid and tanh) and the softmax layer, in
-each of the three modes of `vowels.model`, on the same sorted, padded mini-batches as
-`SpeakerClassifier.predict_proba`. Its probabilities equal Keras' to within 1e-5
-(``tests/test_inference.py``).
-
-The other families (a stacked LSTM, the DNN, the FCN) are not written out again by hand: their
-bundles carry the network in ONNX (``model.onnx``, exported by `SpeakerClassifier.save`), which
-`OnnxNetwork` runs with ONNX Runtime behind the same interface (``import onnxruntime`` takes
-about 0.15 s), to the same 1e-5.
-"""
+"""The saved network's forward pass without TensorFlow (``import keras`` costs seconds): NumPy for a one-layer
+(Bi)LSTM (``weights.npz``, Keras' gate order i, f, c, o, the three modes of `vowels.model`), ONNX Runtime for
+the other families (``model.onnx``); probabilities equal Keras' to within 1e-5."""
 
 from __future__ import annotations
 
@@ -30,34 +16,18 @@ import numpy as np
 from .batching import batching_of, predict_in_batches
 from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata, bundle_entries, read_bundle
 from .datasets import Utterances, check_sequences
-from .errors import BundleError, NotFittedError, ParameterError
+from .errors import BundleError, ParameterError
 from .names import MODES
 from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .recurrence import lstm as _lstm
 from .validation import check_choice, check_int
 
-__all__ = [
-    "FastClassifier",
-    "NumpyNetwork",
-    "OnnxNetwork",
-    "npz_key",
-    "weights_npz",
-]
+__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "npz_key", "weights_npz"]
 
-WEIGHT_NAMES = (
-    "forward_kernel",
-    "forward_recurrent_kernel",
-    "forward_bias",
-    "backward_kernel",
-    "backward_recurrent_kernel",
-    "backward_bias",
-    "dense_kernel",
-    "dense_bias",
-)
-
+_LSTM_NAMES = tuple(f"{d}_{part}" for d in ("forward", "backward") for part in ("kernel", "recurrent_kernel", "bias"))
+WEIGHT_NAMES = (*_LSTM_NAMES, "dense_kernel", "dense_bias")
 FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswith("backward_"))
-"""The weights of a forward-only LSTM (architecture ``"lstm"``)."""
 _ENTRY_OR_WEIGHTS = "missing or invalid entry, or weights that do not match it"
 
 
@@ -68,49 +38,35 @@ def npz_key(name: str, member: int, n_members: int) -> str:
 
 def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
     """The bytes of ``weights.npz`` for one dict of arrays per member, as `vowels.model.weight_arrays` gives."""
-    if not members:
-        raise ParameterError("weights_npz needs the weights of at least one network; got none.")
-    stored = {}
-    for member, arrays in enumerate(members):
-        names = _names_of(arrays)
-        missing = sorted(set(names) - set(arrays))
-        if missing:
-            raise ParameterError(f"weights {missing} of member {member} are missing; expected {list(names)}.")
-        for name in names:
-            stored[npz_key(name, member, len(members))] = np.asarray(arrays[name], dtype=np.float32)
+    stored = {
+        npz_key(name, member, len(members)): np.asarray(arrays[name], dtype=np.float32)
+        for member, arrays in enumerate(members)
+        for name in _names_of(arrays)
+    }
     buffer = io.BytesIO()
     cast(Any, np.savez)(buffer, **stored)
     return buffer.getvalue()
 
 
-def _names_of(arrays: dict[str, np.ndarray] | set[str]) -> tuple[str, ...]:
+def _names_of(arrays: dict[str, np.ndarray]) -> tuple[str, ...]:
     """The weight names of a bidirectional network, or of a forward-only one (no ``backward_*`` given)."""
     return WEIGHT_NAMES if any(name.startswith("backward_") for name in arrays) else FORWARD_WEIGHT_NAMES
 
 
 def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One network's weights as float32, after checking their shapes agree with each other."""
-    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in _names_of(set(arrays))}
+    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in _names_of(arrays)}
     n_features, four_n = w["forward_kernel"].shape
-    n = four_n // 4
-    expected = {
-        "kernel": (n_features, 4 * n),
-        "recurrent_kernel": (n, 4 * n),
-        "bias": (4 * n,),
-    }
-    n_directions = 2 if "backward_kernel" in w else 1
+    n, n_directions = four_n // 4, 2 if "backward_kernel" in w else 1
+    expected: dict[str, tuple[int, ...]] = {}
     for direction in ("forward", "backward")[:n_directions]:
-        for part, shape in expected.items():
-            found = w[f"{direction}_{part}"].shape
-            if found != shape:
-                raise ParameterError(f"{direction}_{part} has shape {found}; expected {shape}.")
-    if w["dense_kernel"].ndim != 2 or w["dense_kernel"].shape[0] != n_directions * n:
-        expected_rows = n_directions * n
-        raise ParameterError(
-            f"dense_kernel has shape {w['dense_kernel'].shape}; expected ({expected_rows}, n_classes)."
-        )
-    if w["dense_bias"].shape != (w["dense_kernel"].shape[1],):
-        raise ParameterError(f"dense_bias has shape {w['dense_bias'].shape}; expected ({w['dense_kernel'].shape[1]},).")
+        expected |= {f"{direction}_kernel": (n_features, 4 * n), f"{direction}_recurrent_kernel": (n, 4 * n)}
+        expected[f"{direction}_bias"] = (4 * n,)
+    n_classes = w["dense_kernel"].shape[-1]
+    expected |= {"dense_kernel": (n_directions * n, n_classes), "dense_bias": (n_classes,)}
+    for name, shape in expected.items():
+        if w[name].shape != shape:
+            raise ParameterError(f"{name} has shape {w[name].shape}; expected {shape}.")
     return w
 
 
@@ -143,16 +99,9 @@ class NumpyNetwork:
         self.n_classes = members[0]["dense_kernel"].shape[1]
         self.n_members = len(members)
         self.bidirectional = "backward_kernel" in members[0]
-        self._members = [
-            (
-                (w["forward_kernel"], w["forward_recurrent_kernel"], w["forward_bias"]),
-                (w["backward_kernel"], w["backward_recurrent_kernel"], w["backward_bias"])
-                if self.bidirectional
-                else None,
-                (w["dense_kernel"], w["dense_bias"]),
-            )
-            for w in members
-        ]
+        dense = [(w["dense_kernel"], w["dense_bias"]) for w in members]
+        backward = [_gates(w, "backward") if self.bidirectional else None for w in members]
+        self._members = list(zip([_gates(w, "forward") for w in members], backward, dense))
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Speaker probabilities (batch, n_classes), float32, of a padded batch (batch, time, n_features)."""
@@ -169,12 +118,8 @@ class NumpyNetwork:
         return (total / self.n_members).astype(np.float32)
 
     def stream(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
-        """Probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames of one sequence.
-
-        A forward-only LSTM's state after a chunk is where the next chunk starts (a stateful
-        prediction), so each row costs only its chunk's frames and the last row is the
-        whole-sequence answer (no padding: the sequence is alone).
-        """
+        """Probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames of one sequence, a
+        forward-only LSTM's state carried from chunk to chunk; the last row is the whole sequence's answer."""
         if self.bidirectional:
             raise ParameterError(
                 "streaming needs a forward-only LSTM (architecture='lstm'); a BiLSTM's backward "
@@ -198,14 +143,8 @@ class NumpyNetwork:
         return (2 if self.bidirectional else 1) * self.n_hidden * self.n_members
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
-        """Utterance embeddings (batch, `n_embedding`) of a padded batch (batch, time, n_features).
-
-        Per member, every direction reads only the true frames (frames not all equal to the
-        mask value, in every mode), and the embedding is the mean of their hidden states over
-        those frames: the LSTM's output sequence pooled over time. Of the final states, the
-        mean, the standard deviation and their combinations, the mean told strangers from
-        enrolled speakers best on held-out development data (see `vowels.openset`).
-        """
+        """Utterance embeddings (batch, `n_embedding`) of a padded batch (batch, time, n_features): per member
+        and direction, the mean hidden state over the true frames (in every mode), for `vowels.openset`."""
         x = np.asarray(batch, dtype=np.float32)
         mask = np.any(x != np.float32(self.mask_value), axis=-1)
         weight = (mask / np.maximum(mask.sum(axis=1, keepdims=True), 1))[..., np.newaxis]
@@ -217,6 +156,11 @@ class NumpyNetwork:
                     _lstm(x, mask, direction, backwards=backwards, states=states)
                     parts.append((states * weight).sum(axis=1))
         return np.concatenate(parts, axis=1)
+
+
+def _gates(w: dict[str, np.ndarray], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel, recurrent kernel and bias of one direction of the LSTM."""
+    return w[f"{direction}_kernel"], w[f"{direction}_recurrent_kernel"], w[f"{direction}_bias"]
 
 
 def _softmax(features: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -233,7 +177,7 @@ class OnnxNetwork:
     Parameters
     ----------
     path : path-like
-        The ``model.onnx`` of a bundle (its sha256 checked by the caller).
+        A bundle's ``model.onnx`` (its sha256 checked by the caller).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -258,13 +202,8 @@ class OnnxNetwork:
 
 
 class FastClassifier(SequencePredictor):
-    """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn.
-
-    Load it with `FastClassifier.load`: a one-layer (Bi)LSTM runs on `NumpyNetwork`, the other
-    families on `OnnxNetwork`. It has the fitted attributes a `SpeakerClassifier` loaded from
-    the same bundle has (``classes_``, ``n_features_in_``, ``architecture``, ``mode``,
-    ``batching_``, ``metadata_``, ...) and its `predict_proba` and `predict`.
-    """
+    """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn (`FastClassifier.load`), on a
+    `NumpyNetwork` or an `OnnxNetwork`, with the loaded `SpeakerClassifier`'s fitted attributes and predictions."""
 
     def __init__(
         self,
@@ -306,13 +245,8 @@ class FastClassifier(SequencePredictor):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> FastClassifier:
-        """Load a bundle written by `SpeakerClassifier.save`, checked as `SpeakerClassifier.load` checks it.
-
-        Raises
-        ------
-        BundleError
-            The bundle is missing, incomplete, tampered with or of another format version.
-        """
+        """Load a bundle written by `SpeakerClassifier.save`, checked as `SpeakerClassifier.load` checks it
+        (a `BundleError` if it is missing, incomplete, tampered with or of another format version)."""
         path = Path(path)
         metadata = read_bundle(path)
         network: NumpyNetwork | OnnxNetwork = (
@@ -341,10 +275,6 @@ class FastClassifier(SequencePredictor):
         """The mini-batch size and padding saved with the network (`vowels.batching.batching_of`)."""
         return self._batching
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError("this FastClassifier has no network; use FastClassifier.load.")
-
     def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
         return self.network_
 
@@ -362,12 +292,8 @@ class FastClassifier(SequencePredictor):
         return predict_in_batches(network.embed, sequences, n_outputs=network.n_embedding, **self.batching_)
 
     def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
-        """Speaker probabilities (n_chunks, n_classes) after each chunk of `chunk_frames` frames.
-
-        For a forward-only LSTM (`NumpyNetwork.stream`): the answer as the frames arrive, whose
-        last row is ``predict_proba([sequence])[0]``. Preprocessing must not look ahead, so a
-        model with appended slopes (``delta_width``) cannot stream.
-        """
+        """A forward-only LSTM's speaker probabilities (n_chunks, n_classes) after each chunk of `chunk_frames`
+        frames (`NumpyNetwork.stream`); the last row is ``predict_proba([sequence])[0]``."""
         network = self._numpy_network("streaming")
         if self.preprocessing_.delta_width:
             raise ParameterError(
@@ -396,6 +322,4 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
             f"{n_members} network(s) {METADATA_FILE} names; retrain or re-copy the bundle."
         )
     with bundle_entries(path / METADATA_FILE, _ENTRY_OR_WEIGHTS):
-        mask_value = batching_of(metadata.options)["value"]
-        network = NumpyNetwork(members, mode=params["mode"], mask_value=mask_value)
-    return network
+        return NumpyNetwork(members, mode=params["mode"], mask_value=batching_of(metadata.options)["value"])

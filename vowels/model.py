@@ -1,27 +1,6 @@
-"""The network: sequence input -> BiLSTM (last output) -> Dense -> softmax, in three modes.
-
-What MATLAB's ``bilstmLayer(..., OutputMode="last")`` returns for its backward direction:
-the layer's output sequence holds, at each time step t, the forward state after frames 1..t
-and the backward state after frames T..t; "last" takes the last time step T of the padded
-batch. MATLAB's documentation says exactly that ("last — output the last time step of the
-sequence"), so at step T the backward half has read only frame T, which is padding for every
-sequence shorter than its batch's longest. That is mode ``"matlab"``:
-
-``"matlab"``  forward state after the whole padded sequence; backward state after one step
-              over the last padded frame (reading A of DESIGN.md).
-``"padded"``  forward and backward states each after the whole padded sequence (reading B):
-              a plain Keras ``Bidirectional(LSTM)`` fed padding as data.
-``"masked"``  each direction's state after the true frames only; padding changes nothing.
-
-All three share one set of weights (a forward LSTM, a backward LSTM, a Dense layer), so a
-model trained in one mode can be run in another.
-
-With ``n_members > 1`` the network holds that many such BiLSTM classifiers side by side on the
-same input, each initialised from its own draw, and outputs the mean of their probabilities:
-an ensemble in one Keras model. Trained on the sum of the members' losses (`member_outputs`),
-each member gets exactly the gradient it would get alone, so the members are independent
-networks that merely share mini-batches and one graph.
-"""
+"""The (Bi)LSTM network: sequence input -> (Bi)LSTM (last output) -> Dense -> softmax, in the three modes of
+docs/modes.md (``matlab``: MATLAB's last step, whose backward half has read only the last padded frame;
+``padded``; ``masked``), sharing one set of weights; ``n_members > 1`` averages that many networks in one model."""
 
 from __future__ import annotations
 
@@ -41,7 +20,6 @@ __all__ = [
     "build_network",
     "check_network_settings",
     "copy_weights",
-    "is_single_layer",
     "member_outputs",
     "mode_of",
     "n_members_of",
@@ -73,18 +51,19 @@ def check_network_settings(*, dropout: float = 0.0, **counts: int) -> None:
     check_number(dropout, "dropout", low=0, high=1, high_open=True)
 
 
+def _l2(l2: float) -> keras.regularizers.Regularizer | None:
+    """MATLAB's penalty ``l2 / 2 * ||w||^2`` as Keras' ``L2(c)``, which penalises ``c * ||w||^2``."""
+    return keras.regularizers.L2(l2 / 2) if l2 else None
+
+
 def _lstm(
     n_hidden: int, l2: float, name: str, *, go_backwards: bool = False, return_sequences: bool = False
 ) -> keras.layers.LSTM:
-    """An LSTM with MATLAB's initialisers and L2 on its weights (not its bias).
-
-    MATLAB penalises ``l2 / 2 * ||w||^2``; Keras' ``L2(c)`` penalises ``c * ||w||^2``.
-    """
-    regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
+    """An LSTM with MATLAB's initialisers and L2 on its weights (not its bias)."""
     return keras.layers.LSTM(
         n_hidden,
-        kernel_regularizer=regularizer,
-        recurrent_regularizer=regularizer,
+        kernel_regularizer=_l2(l2),
+        recurrent_regularizer=_l2(l2),
         unit_forget_bias=True,
         go_backwards=go_backwards,
         return_sequences=return_sequences,
@@ -114,8 +93,8 @@ def build_network(
     n_classes : int
         Number of speakers; the output is a softmax over them.
     mode : {"matlab", "padded", "masked"}, default="matlab"
-        What the backward direction returns; see the module docstring. A forward-only LSTM
-        reads padding as data in ``"matlab"`` and ``"padded"`` mode alike.
+        What the backward direction returns (docs/modes.md); a forward-only LSTM reads padding as
+        data in ``"matlab"`` and ``"padded"`` mode alike.
     n_hidden : int, default=100
         Hidden units per direction.
     l2 : float, default=1e-4
@@ -125,27 +104,28 @@ def build_network(
     dropout : float in [0, 1), default=0.0
         Dropout on the last LSTM layer's output while training; none at prediction.
     n_members : int, default=1
-        Classifiers side by side whose probabilities are averaged; 1 is the tutorial's single
-        network (layers named as in MATLAB's example), more an ensemble whose layers carry the
-        member's index (``forward_lstm_0``, ``speaker_0``, ...).
+        Classifiers side by side whose probabilities are averaged; with more than 1 their layers'
+        names end with the member's index (``speaker_0``, ...).
     architecture : {"bilstm", "lstm"}, default="bilstm"
-        Bidirectional, or forward-only (which can classify while frames arrive: `vowels.streaming`).
+        Bidirectional, or forward-only (which can classify while frames arrive).
     n_layers : int, default=1
-        Stacked LSTM layers; every layer but the last returns its whole output sequence
-        (both directions over the whole padded sequence, as MATLAB's ``OutputMode="sequence"``).
+        Stacked LSTM layers; all but the last return their whole output sequence.
     """
     check_choice(mode, "mode", MODES)
     if architecture not in RECURRENT:
         raise ParameterError(f"architecture must be one of {list(RECURRENT)} here; got {architecture!r}.")
-    check_network_settings(
-        n_features=n_features, n_classes=n_classes, n_hidden=n_hidden, n_members=n_members, n_layers=n_layers
-    )
     check_number(l2, "l2", low=0)
-    check_network_settings(dropout=dropout)
+    check_network_settings(
+        n_features=n_features,
+        n_classes=n_classes,
+        n_hidden=n_hidden,
+        n_members=n_members,
+        n_layers=n_layers,
+        dropout=dropout,
+    )
 
     inputs = keras.Input(shape=(None, n_features), name="frames")
     seen = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(inputs) if mode == "masked" else inputs
-    regularizer = keras.regularizers.L2(l2 / 2) if l2 else None
     members = []
     for member in range(n_members):
         suffix = _suffix(member, n_members)
@@ -167,11 +147,8 @@ def build_network(
             )(below)
         if dropout:
             features = keras.layers.Dropout(dropout, name=f"dropout{suffix}")(features)
-        members.append(
-            keras.layers.Dense(
-                n_classes, activation="softmax", kernel_regularizer=regularizer, name=f"speaker{suffix}"
-            )(features)
-        )
+        dense = keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=_l2(l2), name=f"speaker{suffix}")
+        members.append(dense(features))
     outputs = members[0] if n_members == 1 else keras.layers.Average(name="ensemble_mean")(members)
     return keras.Model(inputs, outputs, name=f"{architecture}_{mode}")
 
@@ -191,9 +168,7 @@ def _suffix(member: int, n_members: int) -> str:
 def n_members_of(model: keras.Model) -> int:
     """How many BiLSTM classifiers a network built by `build_network` averages."""
     names = {layer.name for layer in model.layers}
-    if "speaker" in names:
-        return 1
-    return sum(1 for name in names if name.startswith("speaker_"))
+    return 1 if "speaker" in names else sum(name.startswith("speaker_") for name in names)
 
 
 def member_outputs(model: keras.Model) -> keras.Model:
@@ -215,14 +190,9 @@ def architecture_of(model: keras.Model) -> str:
     return "lstm" if model.name.startswith("lstm_") else "bilstm"
 
 
-def is_single_layer(model: keras.Model) -> bool:
-    """Whether a `build_network` network has one LSTM layer per direction (what `weight_arrays` reads)."""
-    return not any(layer.name.startswith(("bilstm_1", "lstm_1")) for layer in model.layers)
-
-
 def _member_layers(model: keras.Model, member: int) -> list[keras.layers.Layer]:
     """The forward LSTM, the backward LSTM if any, and the Dense layer of one member of a one-layer network."""
-    if not is_single_layer(model):
+    if any(layer.name.startswith(("bilstm_1", "lstm_1")) for layer in model.layers):
         raise ParameterError(f"model {model.name!r} stacks LSTM layers; only one-layer networks have plain weights.")
     suffix = _suffix(member, n_members_of(model))
     dense = model.get_layer(f"speaker{suffix}")
@@ -247,24 +217,15 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
 
 
 def weight_arrays(model: keras.Model) -> list[dict[str, np.ndarray]]:
-    """Every weight of a one-layer network built by `build_network`, one dict per member, for `vowels.inference`.
-
-    ``{forward,backward}_{kernel,recurrent_kernel,bias}`` in Keras' layout (gates i, f, c, o;
-    shapes (n_features, 4 n_hidden), (n_hidden, 4 n_hidden), (4 n_hidden,)) and
-    ``dense_kernel`` (n_directions n_hidden, n_classes), ``dense_bias`` (n_classes,); a
-    forward-only LSTM has no ``backward_*``.
-    """
+    """Every weight of a one-layer `build_network` network, one dict per member, for `vowels.inference`:
+    ``{forward,backward}_{kernel,recurrent_kernel,bias}`` in Keras' layout (gates i, f, c, o), ``dense_kernel``
+    and ``dense_bias``; a forward-only LSTM has no ``backward_*``."""
     members = []
     for member in range(n_members_of(model)):
         *lstms, dense = _member_layers(model, member)
-        arrays: dict[str, np.ndarray] = {}
+        arrays = dict(zip(("dense_kernel", "dense_bias"), dense.get_weights()))
         for direction, layer in zip(("forward", "backward"), lstms):
-            kernel, recurrent_kernel, bias = layer.get_weights()
-            arrays |= {
-                f"{direction}_kernel": kernel,
-                f"{direction}_recurrent_kernel": recurrent_kernel,
-                f"{direction}_bias": bias,
-            }
-        kernel, bias = dense.get_weights()
-        members.append(arrays | {"dense_kernel": kernel, "dense_bias": bias})
+            names = (f"{direction}_kernel", f"{direction}_recurrent_kernel", f"{direction}_bias")
+            arrays |= dict(zip(names, layer.get_weights()))
+        members.append(arrays)
     return members

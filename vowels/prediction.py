@@ -1,11 +1,6 @@
-"""How a fitted network answers, whichever engine runs it: written once for the Keras and the fast engine.
-
-`SpeakerClassifier` (Keras) and `vowels.inference.FastClassifier` (NumPy or ONNX Runtime)
-differ only in the function that turns one padded mini-batch into probabilities
-(``_forward``). Everything around it is here: the checks on the input, the preprocessing
-learned in training, the FCN's resampling to one length, MATLAB's sorted mini-batches padded
-to their longest sequence, and the rows put back in the order given.
-"""
+"""How a fitted network answers, written once for the Keras and the fast engine, which differ only in
+``_forward`` (one padded mini-batch -> probabilities): input checks, preprocessing, the FCN's resampling,
+sorted mini-batches padded to their longest, rows put back in the order given."""
 
 from __future__ import annotations
 
@@ -26,12 +21,8 @@ SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
 
 
 class SequencePredictor:
-    """`predict_proba` and `predict` over sorted, padded mini-batches, for a class that gives ``_forward``.
-
-    The class using it sets ``classes_``, ``n_features_in_``, ``preprocessing_``, ``batching_``
-    (`vowels.batching.batching_of` of its training options), ``sort_by_length``, ``architecture``
-    and, for the FCN, ``resample_length_``.
-    """
+    """`predict_proba` and `predict` over sorted, padded mini-batches for a class that gives ``_forward`` and the
+    attributes below (``batching_``: `vowels.batching.batching_of` of its training options)."""
 
     classes_: np.ndarray
     n_features_in_: int
@@ -46,7 +37,7 @@ class SequencePredictor:
         def batching_(self) -> dict: ...
 
     def _check_fitted(self) -> None:
-        raise NotImplementedError
+        """Raise `NotFittedError` before a prediction by an unfitted estimator (nothing to check by default)."""
 
     def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
         """The network on one padded mini-batch (batch, time, features) -> probabilities (batch, n_classes)."""
@@ -62,12 +53,8 @@ class SequencePredictor:
         return list(sequences)
 
     def predict_proba(self, X: SequencesLike) -> np.ndarray:
-        """Probability of each speaker, shape (n_sequences, n_classes), columns as `classes_`.
-
-        Sequences are sorted by length and padded per mini-batch as in training (MATLAB's
-        ``classify(net, X, MiniBatchSize=27, SequenceLength="longest")``); rows come back in
-        the order of `X`.
-        """
+        """Probability of each speaker, shape (n_sequences, n_classes), columns as `classes_`, rows as `X`; batched
+        as in training (MATLAB's ``classify(net, X, MiniBatchSize=27, SequenceLength="longest")``)."""
         self._check_fitted()
         return predict_in_batches(
             self._forward(),
@@ -79,5 +66,5 @@ class SequencePredictor:
 
     def predict(self, X: SequencesLike) -> np.ndarray:
         """The most probable speaker of each sequence."""
-        probabilities = self.predict_proba(X)
+        probabilities = self.predict_proba(X)  # first: it checks the estimator is fitted
         return self.classes_[np.argmax(probabilities, axis=1)]

@@ -1,25 +1,6 @@
-"""Training progress: one line per epoch on stderr, and the monitors a training tells.
-
-Each epoch reports the mean mini-batch loss and mini-batch accuracy over that epoch's
-mini-batches (``TrainingHistory.epoch_loss`` and ``epoch_accuracy``, as ``history.json``
-records them), the time since training began and an estimate of the time left. MATLAB's
-training progress shows single mini-batches; with sorted, unshuffled batches the last
-mini-batch of an epoch always holds the longest utterances, so one batch would not speak for
-the epoch.
-
-Where the lines go (`ProgressPrinter`):
-
-- a terminal: one line on stderr, rewritten in place each epoch;
-- a Jupyter notebook: one output, updated in place (only its last state is kept in the file);
-- anything else (a file, a pipe, a CI log): plain lines on stderr with no control characters,
-  for the first epoch, every `report_every` epochs (about 20 lines a training) and the last.
-
-`monitoring` tells a monitor of one's own (a `ProgressMonitor`) about every epoch: the
-training-progress figure (`vowels.plots.training_progress_plot`) is one, and `vowels serve`
-shows a training job's progress with another. `training_run` makes the trainings of several
-networks one run (`vowels train` trains up to seven), whose epoch lines then say which network
-is training and the time left for the whole run.
-"""
+"""Training progress: one line per epoch on stderr (rewritten in place on a terminal, one output in a notebook,
+plain lines elsewhere), the monitors a training tells (`monitoring`), and runs of several trainings
+(`training_run`)."""
 
 from __future__ import annotations
 
@@ -55,17 +36,13 @@ MAX_LINES = 20
 """About how many lines a training writes where lines cannot be rewritten (`report_every`)."""
 
 
-# --- verbose -------------------------------------------------------------------------------
-
-
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
     if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
         return False
     from IPython import get_ipython
 
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
+    return hasattr(get_ipython(), "kernel")
 
 
 def _interactive() -> bool:
@@ -80,21 +57,14 @@ def _interactive() -> bool:
 
 
 def resolve_verbose(verbose: int | str) -> int:
-    """`verbose` as 0 or 1: ``"auto"`` is 1 where someone watches (a notebook, IPython, the Python
-    prompt), 0 elsewhere (scripts, tests, services)."""
+    """`verbose` as 0 or 1; ``"auto"`` is 1 where someone watches (notebook, IPython, the prompt), else 0."""
     check_verbose(verbose)
-    if verbose == "auto":
-        return int(_interactive())
-    return min(int(verbose), 1)
-
-
-# --- one epoch ----------------------------------------------------------------------------
+    return int(_interactive()) if verbose == "auto" else min(int(verbose), 1)
 
 
 def clock(seconds: float) -> str:
     """`seconds` as ``m:ss``, or ``h:mm:ss`` from an hour."""
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
+    hours, rest = divmod(max(0, round(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
@@ -112,8 +82,7 @@ class RunStatus:
     elapsed : float
         Seconds since the run began.
     remaining : float or None
-        Estimated seconds left for the whole run (`training_run`); None until an epoch after a
-        network's first has been timed.
+        Estimated seconds left for the run; None until an epoch after a network's first is timed.
     """
 
     network: int
@@ -139,17 +108,14 @@ class EpochStatus:
     ----------
     epoch, n_epochs : int
         Epochs done (from 1) and in all.
-    loss : float
-        Mean loss of the epoch's mini-batches (with the L2 penalty; an ensemble's members summed).
-    accuracy : float in [0, 1]
-        Mean mini-batch accuracy of the epoch's mini-batches.
+    loss, accuracy : float
+        Means over the epoch's mini-batches (the loss with the L2 penalty, an ensemble's members summed).
     elapsed : float
         Seconds since training began.
     remaining : float or None
-        Estimated seconds left: the mean time of the epochs after the first times the epochs
-        left; None after the first epoch, whose time (it also builds the graph) says little.
+        Estimated seconds left from the epochs after the first; None after the first epoch.
     run : RunStatus or None
-        The whole run's progress, when this training is one of a `training_run`.
+        The whole run's progress, in a `training_run`.
     """
 
     epoch: int
@@ -169,22 +135,25 @@ class EpochStatus:
         ``Network 2/7  Epoch 5/30  mean loss ...  run 19% done, elapsed 0:41, left 2:55``."""
         if self.run is not None:
             when = self.run.text()
+        elif self.done:
+            when = f"elapsed {clock(self.elapsed)}  done"
         else:
-            when = f"elapsed {clock(self.elapsed)}"
-            if self.done:
-                when += "  done"
-            elif self.remaining is not None:
-                when += f"  left {clock(self.remaining)}"
-        network = "" if self.run is None else f"Network {self.run.network}/{self.run.n_networks}  "
+            left = f"  left {clock(self.remaining)}" if self.remaining is not None else ""
+            when = f"elapsed {clock(self.elapsed)}{left}"
         return (
-            f"{network}Epoch {self.epoch:>{len(str(self.n_epochs))}}/{self.n_epochs}  mean loss {self.loss:.4f}  "
+            f"{_epoch_words(self.epoch, self.n_epochs, self.run)}  mean loss {self.loss:.4f}  "
             f"mean accuracy {100 * self.accuracy:5.1f}%  {when}"
         )
 
 
+def _epoch_words(epoch: int, n_epochs: int, run: RunStatus | _Run | None) -> str:
+    """``Epoch 5/100``, after ``Network 2/7`` in a `training_run`."""
+    network = "" if run is None else f"Network {run.network}/{run.n_networks}  "
+    return f"{network}Epoch {epoch:>{len(str(n_epochs))}}/{n_epochs}"
+
+
 class ProgressMonitor(Protocol):
-    """What `TrainingProgress` tells: a training begins, an epoch ends (with the `TrainingHistory` so far,
-    passed on unread), the training ends (or fails)."""
+    """What `TrainingProgress` tells: a training begins, an epoch ends (with the history so far), it ends."""
 
     def start(self, n_epochs: int, n_batches: int) -> None: ...
 
@@ -193,24 +162,13 @@ class ProgressMonitor(Protocol):
     def close(self) -> None: ...
 
 
-# --- lines --------------------------------------------------------------------------------
-
-
 def report_every(n_epochs: int) -> int:
-    """Epochs between two lines where lines cannot be rewritten: the smallest of 1, 2, 5, 10, 20,
-    50, ... that gives at most `MAX_LINES` lines, besides the first epoch's. For the tutorial's
-    100 epochs that is every 5, as often as MATLAB's verbose output (every 50 iterations, 10 an epoch)."""
+    """Epochs between two lines where lines cannot be rewritten: the smallest of 1, 2, 5, 10, 20, 50, ...
+    giving at most `MAX_LINES` lines (every 5 for the tutorial's 100 epochs, as often as MATLAB's)."""
     step = 1
     while math.ceil(n_epochs / step) > MAX_LINES:
-        step = _next_round(step)
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
     return step
-
-
-def _next_round(step: int) -> int:
-    """1, 2, 5, 10, 20, 50, ...: the round number after `step`."""
-    magnitude = 10 ** (len(str(step)) - 1)
-    leading = step // magnitude
-    return {1: 2, 2: 5}.get(leading, 10) * magnitude
 
 
 class ProgressPrinter:
@@ -221,9 +179,8 @@ class ProgressPrinter:
     stream : text stream, default=None
         Where lines go; None is ``sys.stderr`` as it is when training starts.
     mode : {"terminal", "lines", "notebook"}, default=None
-        ``terminal`` rewrites one line with carriage returns; ``lines`` writes plain lines (see
-        `report_every`); ``notebook`` updates one Jupyter output. None picks ``terminal`` for a
-        terminal, ``notebook`` in a Jupyter kernel writing to its own stderr, else ``lines``.
+        ``terminal`` rewrites one line; ``lines`` writes plain lines (`report_every`); ``notebook``
+        updates one Jupyter output. None picks the stream's: a terminal, a kernel's stderr, else lines.
     """
 
     MODES = ("terminal", "lines", "notebook")
@@ -231,16 +188,11 @@ class ProgressPrinter:
     def __init__(self, stream: TextIO | None = None, *, mode: str | None = None) -> None:
         if mode is not None and mode not in self.MODES:
             raise ParameterError(f"mode must be one of {list(self.MODES)} or None; got {mode!r}.")
-        self.stream = stream
-        self.mode = mode
-        self._width = 0
-        self._open_line = False
-        self._display: Any = None
-        self._header = ""
+        self.stream, self.mode = stream, mode
+        self._width, self._open_line = 0, False
 
     def _pick_mode(self, stream: TextIO) -> str:
-        isatty = getattr(stream, "isatty", None)
-        if isatty is not None and isatty():
+        if getattr(stream, "isatty", lambda: False)():
             return "terminal"
         if stream is sys.stderr and in_notebook():
             return "notebook"
@@ -264,10 +216,7 @@ class ProgressPrinter:
         elif run is None or run.network == 1:  # a run's later networks are told by the lines before them
             self._write(self._header + "\n")
         if self._mode != "lines":
-            network = "" if run is None else f"Network {run.network}/{run.n_networks}  "
-            self._show(
-                f"{network}Epoch {1:>{len(str(n_epochs))}}/{n_epochs}  running (the first epoch also builds the graph)"
-            )
+            self._show(f"{_epoch_words(1, n_epochs, run)}  running (the first epoch also builds the graph)")
 
     def _write(self, text: str) -> None:
         self._stream.write(text)
@@ -299,10 +248,9 @@ class ProgressPrinter:
             self._open_line, self._width = False, 0
 
     def files(self, what: str) -> Callable[[int, int], None]:
-        """A progress callback ``(done, total)`` for work on files: files done, files per second and the time
-        left (at the end, the time taken), measured from the first file done, whose time includes loading
-        the audio libraries. On a terminal one bar redrawn in place at most ten times a second, otherwise a
-        plain line at each quarter (a log gets four lines, no control characters)."""
+        """A progress callback ``(done, total)`` for work on files: files done, the rate from the first file done
+        (whose time loads the audio libraries), time left; a bar redrawn at most 10 times a second on a terminal,
+        else a plain line at each quarter."""
         stream = self.stream if self.stream is not None else sys.stderr
         self._stream, self._mode = stream, "lines" if self._pick_mode(stream) == "lines" else "terminal"
         start = time.monotonic()
@@ -334,26 +282,19 @@ class ProgressPrinter:
         return show
 
 
-# --- monitors of one's own --------------------------------------------------------------
-
 _MONITORS: ContextVar[tuple[ProgressMonitor, ...]] = ContextVar("vowels_training_monitors", default=())
 
 
 @contextlib.contextmanager
 def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
-    """While the block runs, every training in this context also tells `monitor` how it goes.
-
-    `monitor` is anything with the methods of `ProgressMonitor`: ``start(n_epochs, n_batches)``
-    when a network's training begins, ``update(status, history)`` after each epoch (an
-    `EpochStatus` and the `vowels.training.TrainingHistory` so far) and ``close()`` when it ends,
-    also on failure. A fit that trains several networks (`vowels.recordings.RecordingClassifier.fit`
-    trains one to measure accuracy, maybe some to calibrate the threshold, then the final one)
-    starts it once for each. Blocks nest; the monitors are per thread (a `contextvars.ContextVar`),
-    so a training on another thread is not told.
+    """While the block runs, every training in this context (this thread) also tells `monitor` how it goes.
 
     Parameters
     ----------
     monitor : ProgressMonitor
+        ``start(n_epochs, n_batches)`` as each network's training begins, ``update(status, history)``
+        after each epoch (an `EpochStatus`, the `vowels.training.TrainingHistory` so far), ``close()``
+        at its end, also on failure. Blocks nest.
 
     Yields
     ------
@@ -362,7 +303,6 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
 
     Examples
     --------
-    >>> from vowels.progress import monitoring
     >>> class Epochs:
     ...     def start(self, n_epochs, n_batches): print(f"{n_epochs} epochs")
     ...     def update(self, status, history): print(status.line())
@@ -383,9 +323,6 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
         _MONITORS.reset(token)
 
 
-# --- a run of several trainings ---------------------------------------------------------
-
-
 class _Run:
     """The count and timing of a `training_run`: networks started, epochs done, and how long they took."""
 
@@ -401,14 +338,9 @@ class _Run:
         self.n_networks = max(self.n_networks, self.network)
 
     def epoch_done(self, epoch: int, now: float) -> RunStatus:
-        """Count an epoch ending at `now` (a `time.perf_counter` reading), and where the run stands.
-
-        A network's first epoch is timed from the end of the previous network's last epoch (or the
-        run's start), so it carries the work between trainings and the graph building; the estimate
-        of the time left is the mean of such times for each network not yet past its first epoch,
-        plus the mean of the other epochs for each such epoch left. The first network's first epoch
-        also loads TensorFlow, so once a later network's has been timed it no longer counts.
-        """
+        """Count an epoch ending at `now` (`time.perf_counter`); time left from the mean first epoch (timed from
+        the previous network's end; the run's very first, which loads TensorFlow, dropped once another is
+        timed) per network not past it, plus the mean later epoch per later epoch left."""
         (self.first_seconds if epoch == 1 else self.later_seconds).append(now - self._last)
         self._last = now
         done = len(self.first_seconds) + len(self.later_seconds)
@@ -433,17 +365,15 @@ _RUN: ContextVar[_Run | None] = ContextVar("vowels_training_run", default=None)
 
 
 def run_networks() -> tuple[int, int] | None:
-    """``(network, n_networks)`` of the `training_run` in force: the networks started so far and the run's
-    count (the one count of a run, which callers read instead of keeping their own); None outside a run."""
+    """``(network, n_networks)`` of the `training_run` in force (networks started, the run's count); None outside."""
     run = _RUN.get()
     return None if run is None else (run.network, run.n_networks)
 
 
 @contextlib.contextmanager
 def training_run(n_networks: int, n_epochs: int) -> Iterator[None]:
-    """While the block runs, its trainings (`n_networks` of `n_epochs` epochs each) are one run: each
-    epoch's `EpochStatus` carries the run's `RunStatus` (network, epochs done of all, time left for the
-    whole run), which the epoch lines show, and the header is printed once."""
+    """While the block runs, its trainings (`n_networks` of `n_epochs` epochs each) are one run: epoch lines
+    show the run's `RunStatus` and the header is printed once."""
     token = _RUN.set(_Run(n_networks, n_epochs))
     try:
         yield
@@ -451,27 +381,20 @@ def training_run(n_networks: int, n_epochs: int) -> Iterator[None]:
         _RUN.reset(token)
 
 
-# --- what train_network uses --------------------------------------------------------------
-
-
 class TrainingProgress:
-    """The monitors of one training: a `ProgressPrinter` if `verbose`, and every active
-    `monitoring` monitor; times the epochs and tells each monitor.
-
-    Use as a context manager around the epochs, calling `epoch_done` after each.
-    """
+    """The monitors of one training (a `ProgressPrinter` if `verbose`, every `monitoring` monitor), timing
+    the epochs: a context manager around them, `epoch_done` called after each."""
 
     def __init__(self, n_epochs: int, n_batches: int, *, verbose: int | str = 1) -> None:
         self.n_epochs, self.n_batches = n_epochs, n_batches
-        printer: Sequence[ProgressMonitor] = [ProgressPrinter()] if resolve_verbose(verbose) else []
-        self.monitors: list[ProgressMonitor] = [*printer, *_MONITORS.get()]
+        printer: list[ProgressMonitor] = [ProgressPrinter()] if resolve_verbose(verbose) else []
+        self.monitors = [*printer, *_MONITORS.get()]
 
     def __enter__(self) -> TrainingProgress:
         self._run = _RUN.get()
         if self._run is not None:
             self._run.network_started()
         self._start = time.perf_counter()
-        self._first_done = self._start
         for monitor in self.monitors:
             monitor.start(self.n_epochs, self.n_batches)
         return self

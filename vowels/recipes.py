@@ -1,5 +1,4 @@
-"""The recipes of `vowels reproduce`: named estimator settings, as data (no NumPy), which the command
-line offers, the tutorial and `vowels.ensemble.FamilyEnsemble` build and the reports describe."""
+"""The recipes of `vowels reproduce`: named estimator settings, as data (no NumPy), and their words."""
 
 from __future__ import annotations
 
@@ -24,26 +23,13 @@ RECIPES: dict[str, dict] = {
     "fcn": {"architecture": "fcn"},
     "ensemble": {"recipes": ["fcn", "best"]},
 }
-"""Named classifier settings. ``matlab``: the tutorial, faithfully. ``best``: chosen by 5-fold
-cross-validation on the 270 training utterances only (scripts/cv_recipes.py,
-reports/cv_recipes.md): five masked BiLSTMs side by side, their probabilities averaged, on
-standardised LPC cepstra with appended 3-frame slopes, dropout 0.3 on each BiLSTM's output,
-and every training sequence time-warped (length x U(0.8, 1.2)) and noised (sd 0.05) anew each
-epoch; training options are the tutorial's.
-
-The others were fixed before any of them scored the test set, and none was tuned: ``stacked``
-two masked BiLSTM layers; ``lstm`` one forward-only LSTM over the true frames (it can stream);
-``dnn`` the frame-level network on standardised frames (`vowels.families`); ``fcn`` Wang et
-al.'s FCN exactly as dl-4-tsc trains it (`vowels.fitting`); ``ensemble`` the mean of the
-``fcn`` and ``best`` probabilities (`vowels.ensemble.FamilyEnsemble`), the rule written down
-before scoring, which cross-validation on the training set later chose among every mean of
-two or more recipes (scripts/cv_ensemble.py, reports/cv_ensemble.md). All but ``matlab``,
-``best`` and ``stacked``'s layers keep the tutorial's training options except where the family
-has its own (`FAMILY_OPTIONS`)."""
+"""Named classifier settings: ``matlab`` the tutorial, faithfully; ``best`` chosen by 5-fold cross-validation
+on the training utterances only (scripts/cv_recipes.py); the others fixed, untuned, before any scored the
+test set; ``ensemble`` the mean of ``fcn`` and ``best``, later confirmed by cross-validation
+(scripts/cv_ensemble.py). The families' own training options are in `FAMILY_OPTIONS`."""
 
 
 RECIPE_NAMES = tuple(RECIPES)
-"""The recipes' names, in the order the command line offers them."""
 
 
 def recipe_params(recipe: str, mode: str | None = None) -> dict:
@@ -63,8 +49,7 @@ def _has_lstm(recipe: str) -> bool:
 
 
 def recipe_mode(recipe: str, mode: str | None = None) -> str | None:
-    """The (Bi)LSTM mode `recipe` trains in: `mode` if given, else its own (``matlab`` by default); None for
-    a recipe without an LSTM of its own (the DNN, the FCN, the ensemble)."""
+    """The (Bi)LSTM mode `recipe` trains in (`mode` if given, else its own); None for a recipe without an LSTM."""
     params = recipe_params(recipe, mode)
     return params.get("mode", "matlab") if _has_lstm(recipe) else None
 
@@ -80,7 +65,7 @@ FAMILY_NAMES = {
     "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
     "ensemble": "the mean of the fcn and best recipes' probabilities",
 }
-"""What the recipes without an LSTM of their own train, in words (`vowels reproduce` says it)."""
+"""What the recipes without an LSTM of their own train, in words."""
 
 _KERAS_FIT = {"gradient_threshold": None, "l2_regularization": 0.0, "shuffle": "every-epoch", "drop_last": False}
 """What Keras' ``fit`` does by default where MATLAB's options differ: no clipping or L2, every epoch shuffled."""
@@ -89,7 +74,5 @@ FAMILY_OPTIONS: dict[str, dict] = {
     "dnn": {"max_epochs": 40, "mini_batch_size": 64, **_KERAS_FIT},
     "fcn": {"max_epochs": 2000, "mini_batch_size": 16, **_KERAS_FIT},
 }
-"""Training options (`vowels.training.TrainingOptions` arguments) of the families that do not take the
-tutorial's: the DNN's 40 epochs of 64-frame mini-batches (fixed before any test scoring, not tuned),
-and the FCN's as dl-4-tsc trains it (Adam at 1e-3, mini-batches of 16, 2000 epochs, shuffled, no
-clipping or L2)."""
+"""`vowels.training.TrainingOptions` of the families that do not take the tutorial's: the DNN's (fixed before
+any test scoring), the FCN's as dl-4-tsc trains it."""

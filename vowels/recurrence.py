@@ -22,21 +22,13 @@ def lstm(
     states: np.ndarray | None = None,
     carry: list[np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features).
-
-    Where `mask` (batch, time) is False, the step is skipped: state and output carry over.
-    `states`, if given (batch, time, n_hidden), receives the hidden state after each step.
-    `carry`, if given, is ``[h, c]`` to start from (zeros if empty) and is left holding the
-    final ``[h, c]``: a stateful LSTM, fed one chunk of frames after another.
-    """
+    """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features), skipping the steps
+    where `mask` (batch, time) is False; `states` (batch, time, n_hidden), if given, receives each step's hidden
+    state; `carry`, if given, is ``[h, c]`` to start from (zeros if empty) and is left holding the final one."""
     kernel, recurrent_kernel, bias = weights
     n = recurrent_kernel.shape[0]
     inputs = x @ kernel + bias
-    if carry:
-        h, c = carry
-    else:
-        h = np.zeros((x.shape[0], n), dtype=np.float32)
-        c = np.zeros_like(h)
+    h, c = carry or [np.zeros((x.shape[0], n), dtype=np.float32)] * 2
     for t in range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1]):
         z = inputs[:, t] + h @ recurrent_kernel
         i, f, o = sigmoid(z[:, :n]), sigmoid(z[:, n : 2 * n]), sigmoid(z[:, 3 * n :])

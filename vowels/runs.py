@@ -1,13 +1,6 @@
-"""Run folders of `vowels reproduce`, written whole or not at all, and read back only when whole.
-
-A run folder holds ``metrics.json``, ``history.json``, ``predictions.csv`` and the ``model/``
-bundle. It is staged in a hidden sibling and put in place in one step (`vowels.files.atomic_folder`),
-so a crash leaves the old run or the new one, never a mix. ``metrics.json`` records the run's
-identifier and the sha256 of the files beside it, and the model's metadata records the same
-identifier, so `load_run` refuses parts of different runs put together by hand; the model's
-format version is the run's. A multi-seed run writes one such folder per seed and then
-``seeds.json``, which records each seed's identifier and the format version.
-"""
+"""Run folders of `vowels reproduce` (``metrics.json``, ``history.json``, ``predictions.csv``, ``model/``), written
+whole or not at all (`vowels.files.atomic_folder`) and read back only when their parts, tied by one run
+identifier and sha256s in ``metrics.json``, belong together; a multi-seed run adds ``seeds.json``."""
 
 from __future__ import annotations
 
@@ -26,40 +19,29 @@ __all__ = [
     "check_run_folder_free",
     "check_seed_runs",
     "load_run",
-    "new_run_id",
     "read_run_json",
     "write_run",
 ]
 
 RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
-REMAKE = "vowels reproduce"
-"""The command that writes a run folder, for the message refusing an older one."""
 SEEDS_FILE = "seeds.json"
 CHECKED_FILES = ("history.json", "predictions.csv")
 """The files beside ``metrics.json`` whose sha256 it records."""
 
 
-def new_run_id() -> str:
-    """A fresh identifier tying the parts of one run together."""
-    return uuid.uuid4().hex
-
-
 def check_run_folder_free(folder: Path, *, force: bool) -> None:
-    """Refuse `folder` before any training if writing a run there would fail or destroy other work.
-
-    A folder holding a run is replaced only with `force`; one holding anything else is never replaced.
-    """
+    """Refuse `folder` before any training if writing a run there would fail or destroy other work: a folder
+    holding a run is replaced only with `force`, one holding anything else never."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise BundleError(f"{folder}: exists and is not a folder; choose another --out.")
-    if folder.is_dir():
-        others = sorted(p.name for p in folder.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
-        if others:
-            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-            raise BundleError(
-                f"{folder}: holds files that are not part of a run ({shown}), which replacing it would "
-                "delete; choose another --out or move them."
-            )
+    others = sorted(p.name for p in folder.glob("[!.]*") if p.name not in RUN_FILES)
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise BundleError(
+            f"{folder}: holds files that are not part of a run ({shown}), which replacing it would "
+            "delete; choose another --out or move them."
+        )
     check_free(folder, force=force, what="result of an earlier run")
     check_creatable(folder)
 
@@ -73,13 +55,11 @@ def write_run(
     save_model: Callable[[Path, str], object],
     force: bool = False,
 ) -> dict:
-    """Write a run folder as a unit; `save_model(path, run_id)` writes the bundle recording `run_id`.
-
-    Returns the metrics as written: `metrics` with ``run_id`` and ``files`` (sha256 of each checked file).
-    """
+    """Write a run folder as a unit, `save_model(path, run_id)` writing the bundle that records `run_id`; returns
+    `metrics` as written, with ``run_id`` and ``files`` (sha256 of each checked file)."""
     folder = Path(folder)
     check_run_folder_free(folder, force=force)
-    run_id = new_run_id()
+    run_id = uuid.uuid4().hex
     with atomic_folder(folder, force=force) as staging:
         save_model(staging / "model", run_id)
         write_json(staging / "history.json", history)
@@ -135,7 +115,7 @@ def load_run(path: str | os.PathLike[str]) -> dict:
     if not model_metadata.is_file():
         raise _missing(folder / "model", folder)
     model = read_run_json(model_metadata, folder)
-    check_format_version(model.get("format_version"), model_metadata, f"{REMAKE} --out {folder}")
+    check_format_version(model.get("format_version"), model_metadata, f"vowels reproduce --out {folder}")
     run_id, files = metrics.get("run_id"), metrics.get("files")
     if not isinstance(files, dict):
         raise _mixed(folder, "metrics.json records no file checksums")
@@ -153,7 +133,9 @@ def load_run(path: str | os.PathLike[str]) -> dict:
 
 def check_seed_runs(folder: Path, seeds: dict) -> None:
     """``seeds.json`` (`seeds`) must be of this format version, and each seed folder it lists hold the run it names."""
-    check_format_version(seeds.get("format_version"), Path(folder) / SEEDS_FILE, f"{REMAKE} --seeds N --out {folder}")
+    check_format_version(
+        seeds.get("format_version"), Path(folder) / SEEDS_FILE, f"vowels reproduce --seeds N --out {folder}"
+    )
     for entry in seeds["runs"]:
         recorded = entry["run_id"]
         seed_folder = Path(folder) / str(entry.get("folder"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -19,15 +19,10 @@ from .validation import check_choice, check_int, check_number, check_verbose
 
 __all__ = ["LOOPS", "MAX_SEED", "TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
 
-SHUFFLE_CHOICES = ("never", "once", "every-epoch")
-THRESHOLD_METHODS = ("l2norm", "global-l2norm")
-
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """The options of MATLAB's ``trainingOptions("adam", ...)`` that the tutorial uses.
-
-    Defaults are the tutorial's values and, where it is silent, MATLAB's defaults.
+    """The options of MATLAB's ``trainingOptions("adam", ...)`` that the tutorial uses, with its values (else MATLAB's).
 
     Parameters
     ----------
@@ -73,12 +68,9 @@ class TrainingOptions:
         check_number(self.l2_regularization, "l2_regularization", low=0)
         for name in ("gradient_decay_factor", "squared_gradient_decay_factor"):
             check_number(getattr(self, name), name, low=0, high=1, high_open=True)
-        for name, allowed in (
-            ("gradient_threshold_method", THRESHOLD_METHODS),
-            ("shuffle", SHUFFLE_CHOICES),
-            ("sequence_padding_direction", PADDING_DIRECTIONS),
-        ):
-            check_choice(getattr(self, name), name, allowed)
+        check_choice(self.gradient_threshold_method, "gradient_threshold_method", ("l2norm", "global-l2norm"))
+        check_choice(self.shuffle, "shuffle", ("never", "once", "every-epoch"))
+        check_choice(self.sequence_padding_direction, "sequence_padding_direction", PADDING_DIRECTIONS)
 
     def to_dict(self) -> dict:
         """The options as plain JSON-ready values."""
@@ -96,10 +88,8 @@ class TrainingOptions:
         """A Keras Adam optimiser with these options."""
         import keras
 
-        clip = {}
-        if self.gradient_threshold is not None:
-            key = "clipnorm" if self.gradient_threshold_method == "l2norm" else "global_clipnorm"
-            clip[key] = self.gradient_threshold
+        key = "clipnorm" if self.gradient_threshold_method == "l2norm" else "global_clipnorm"
+        clip = {} if self.gradient_threshold is None else {key: self.gradient_threshold}
         return keras.optimizers.Adam(
             learning_rate=self.initial_learn_rate,
             beta_1=self.gradient_decay_factor,
@@ -111,11 +101,8 @@ class TrainingOptions:
 
 @dataclass
 class TrainingHistory:
-    """Loss and mini-batch accuracy of every iteration, and per-epoch summaries.
-
-    The loss includes the L2 penalty, as the optimiser sees it; for an ensemble it is the sum
-    over members and the accuracy the members' mean.
-    """
+    """Loss (with the L2 penalty; an ensemble's members summed) and mini-batch accuracy of every iteration,
+    and per-epoch summaries."""
 
     iteration_loss: list[float] = field(default_factory=list)
     iteration_accuracy: list[float] = field(default_factory=list)
@@ -148,20 +135,12 @@ class TrainingHistory:
 
     def to_dict(self) -> dict:
         """Plain lists, for JSON."""
-        return {
-            "iteration_loss": self.iteration_loss,
-            "iteration_accuracy": self.iteration_accuracy,
-            "iteration_epoch": self.iteration_epoch,
-            "epoch_seconds": self.epoch_seconds,
-            "epoch_loss": self.epoch_loss,
-            "epoch_accuracy": self.epoch_accuracy,
-        }
+        return {**asdict(self), "epoch_loss": self.epoch_loss, "epoch_accuracy": self.epoch_accuracy}
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainingHistory:
         """The inverse of `to_dict`."""
-        keys = ("iteration_loss", "iteration_accuracy", "iteration_epoch", "epoch_seconds")
-        return cls(**{k: list(values.get(k, [])) for k in keys})
+        return cls(**{f.name: list(values.get(f.name, [])) for f in fields(cls)})
 
 
 def seed_everything(seed: int) -> None:
@@ -176,37 +155,14 @@ def seed_everything(seed: int) -> None:
 
 
 LOOPS = ("auto", "graph", "batch")
-"""How `train_network` runs an epoch (its ``loop``): one TensorFlow graph per epoch, or Keras'
-``train_on_batch`` per mini-batch; "auto" is "graph" on TensorFlow. Not to be confused with
-`vowels.names.ENGINES`, which say how a saved model is run."""
-
-
-def _drops_last(options: TrainingOptions, n_sequences: int) -> bool:
-    """Whether an epoch drops its short last mini-batch: as `options` say, unless no full one would be left."""
-    return options.drop_last and n_sequences >= options.mini_batch_size
-
-
-def _epoch_batches(
-    sequences: Sequence[np.ndarray], codes: np.ndarray, order: np.ndarray, options: TrainingOptions
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """One epoch's mini-batches, each padded to its longest sequence: (frames, codes) lists."""
-    batches = padded_batches(
-        sequences,
-        drop_last=_drops_last(options, len(sequences)),
-        order=order,
-        **batching_of(options.to_dict()),
-    )
-    return [x for _, x in batches], [codes[indices] for indices, _ in batches]
+"""How `train_network` runs an epoch (its ``loop``)."""
 
 
 def _stack_epoch(
     frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Stack ragged mini-batches into fixed-shape arrays: frames, codes, row weights, lengths.
-
-    Batch b occupies ``x[b, :n_rows, :lengths[b]]``; the graph slices away the frames past
-    ``lengths[b]``, and the rows past a short last batch carry weight 0.
-    """
+    """Ragged mini-batches as fixed-shape arrays (frames, codes, row weights, lengths) for `_graph_epoch`: batch b
+    in ``x[b, :n_rows, :lengths[b]]``, the rows past a short last batch of weight 0."""
     longest = max(x.shape[1] for x in frames)
     x = np.full((len(frames), batch_size, longest, frames[0].shape[2]), value, dtype=np.float32)
     y = np.zeros((len(frames), batch_size), dtype=np.int32)
@@ -220,13 +176,8 @@ def _stack_epoch(
 
 
 def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
-    """A TensorFlow graph that runs one epoch of mini-batches, each sliced to its own length.
-
-    One call per epoch instead of one per iteration, and one trace for every batch length:
-    the same arithmetic as ``train_on_batch`` on each padded batch, without its per-call cost.
-    The loss is the sum of the members' losses (one member: the network's loss), so each
-    member of an ensemble gets the gradient it would get alone.
-    """
+    """A TensorFlow graph running one epoch of mini-batches, each sliced to its own length: ``train_on_batch``'s
+    arithmetic without its per-call cost; the loss sums the members', so each gets the gradient it would alone."""
     import keras
     import tensorflow as tf
 
@@ -305,26 +256,23 @@ def train_network(
         From `vowels.model.build_network`.
     sequences : sequence of np.ndarray of shape (n_frames, n_features)
     codes : np.ndarray of int, shape (n_sequences,)
-        Class index of each sequence.
     options : TrainingOptions
     seed : int, default=0
-        Drives shuffling and augmentation, if any (weights are seeded by `seed_everything`
-        before building).
+        Seeds shuffling and augmentation (`seed_everything` seeds the weights, before building).
     verbose : int or "auto", default=1
-        0 silent; 1 a line per epoch on stderr with the epoch's mean mini-batch loss and
-        accuracy, the time elapsed and an estimate of the time left (rewritten in place on a
-        terminal, plain lines in a file; see `vowels.progress`); ``"auto"`` 1 in a notebook or
-        at the Python prompt, else 0. A `vowels.plots.training_progress_plot` in force is
-        kept up to date whatever `verbose`.
+        0 silent; 1 a line per epoch on stderr (`vowels.progress`); ``"auto"`` 1 in a notebook or at
+        the Python prompt, else 0. `vowels.progress.monitoring` monitors are told whatever `verbose`.
     loop : {"auto", "graph", "batch"}, default="auto"
-        ``"graph"`` runs each epoch as one TensorFlow graph (fast; TensorFlow backend only);
-        ``"batch"`` calls Keras' ``train_on_batch`` per mini-batch (any backend). ``"auto"``
-        picks ``"graph"`` on TensorFlow. Both compute the same updates.
+        ``"graph"`` runs each epoch as one TensorFlow graph (TensorFlow only); ``"batch"`` calls Keras'
+        ``train_on_batch`` per mini-batch; ``"auto"`` is ``"graph"`` on TensorFlow. Same updates.
     augmentation : Augmentation, default=None
-        Varies every sequence anew each epoch before batching; None trains on them as given.
+        Varies every sequence anew each epoch before batching.
     sort_by_length : bool, default=False
-        Sort each epoch's sequences by their (augmented) length before batching, ties in the
-        epoch's order; give sorted sequences and no augmentation, and this changes nothing.
+        Sort each epoch's (augmented) sequences by length before batching, ties in the epoch's order.
+
+    Returns
+    -------
+    TrainingHistory
     """
     import keras
 
@@ -346,7 +294,7 @@ def train_network(
     if options.shuffle == "once":
         order = rng.permutation(order)
     history = TrainingHistory()
-    drop_last = _drops_last(options, len(sequences))
+    drop_last = options.drop_last and len(sequences) >= options.mini_batch_size  # unless no full batch is left
     n_batches = len(minibatch_indices(len(sequences), options.mini_batch_size, drop_last=drop_last))
     with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
         for epoch in range(1, options.max_epochs + 1):
@@ -357,7 +305,8 @@ def train_network(
                 seen = augmentation.apply(sequences, augmentation_rng)
             if sort_by_length:
                 seen_order = order[length_order([len(seen[int(i)]) for i in order])]
-            frames, labels = _epoch_batches(seen, codes, seen_order, options)
+            batches = padded_batches(seen, drop_last=drop_last, order=seen_order, **batching_of(options.to_dict()))
+            frames, labels = [x for _, x in batches], [codes[indices] for indices, _ in batches]
             start = time.perf_counter()
             if loop == "graph":
                 stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)

@@ -21,7 +21,6 @@ from .files import FORMAT_VERSION, check_creatable, check_free, write_json
 from .provenance import machine_summary
 from .recipes import recipe_mode, recipe_params
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
-from .training import TrainingHistory
 from .validation import check_int, check_seed
 
 __all__ = [
@@ -45,16 +44,13 @@ class TutorialRun:
 
 
 def score_on_test_set(clf: SpeakerClassifier, test: Utterances) -> tuple[Evaluation, np.ndarray, np.ndarray, float]:
-    """Classify `test` (sorted by length, batched as in training) and score it.
-
-    Returns the evaluation, the predicted names, their probabilities and the seconds it took.
-    """
+    """Classify `test` (sorted by length, batched as in training) and score it: the evaluation, the predicted
+    names, their probabilities and the seconds it took."""
     start = time.perf_counter()
     probabilities = clf.predict_proba(test)
     seconds = time.perf_counter() - start
     predicted = clf.classes_[np.argmax(probabilities, axis=1)]
-    evaluation = evaluate_predictions(test.labels, predicted, speakers=test.speakers)
-    return evaluation, predicted, probabilities, seconds
+    return evaluate_predictions(test.labels, predicted, speakers=test.speakers), predicted, probabilities, seconds
 
 
 def predictions_csv(test: Utterances, predicted: np.ndarray, probabilities: np.ndarray) -> str:
@@ -68,11 +64,8 @@ def predictions_csv(test: Utterances, predicted: np.ndarray, probabilities: np.n
 
 
 def make_classifier(recipe: str, *, mode: str | None = None, **settings: Any) -> SpeakerClassifier | FamilyEnsemble:
-    """An unfitted estimator for `recipe`: a `SpeakerClassifier`, or a `FamilyEnsemble` of recipes.
-
-    `settings` (``random_state``, ``verbose``, and for a single network ``max_epochs`` etc.)
-    are passed to it; None values are left out.
-    """
+    """An unfitted estimator for `recipe` (a `SpeakerClassifier`, or a `FamilyEnsemble` of recipes) with
+    `settings` (``random_state``, ``verbose``, and for a single network ``max_epochs`` etc.) but the Nones."""
     params = recipe_params(recipe, mode)
     given = {key: value for key, value in settings.items() if value is not None}
     if "recipes" in params:
@@ -96,16 +89,14 @@ def reproduce(
     Parameters
     ----------
     epochs : int, default=None
-        None: the recipe's (100, the tutorial's; 2000 for ``fcn``, 40 for ``dnn``). The
-        ``ensemble`` trains each member for its own recipe's and takes none.
+        None: the recipe's (100, the tutorial's); the ``ensemble`` takes none.
     seed : int in [0, 2**32 - 1], default=0
     mode : {"matlab", "padded", "masked"}, default=None
         None: the recipe's mode (``matlab`` for the ``matlab`` recipe).
     recipe : str, default="matlab"
         A name in `vowels.recipes.RECIPES`.
     out : path-like or None, default="runs/reproduce"
-        Folder for ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``;
-        None writes nothing. Existing results there are replaced only with `force`.
+        The run folder (`vowels.runs`), replaced only with `force`; None writes nothing.
     data : path-like, default=None
         Folder of the UCI files; None uses ``$VOWELS_DATA`` or the bundled copy.
     """
@@ -117,29 +108,29 @@ def reproduce(
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_run_folder_free(out_path, force=force)
-    train = load_japanese_vowels("train", path=data)
-    test = load_japanese_vowels("test", path=data)
-
+    train, test = load_japanese_vowels("train", path=data), load_japanese_vowels("test", path=data)
     start = time.perf_counter()
     clf.fit(train)
     train_seconds = time.perf_counter() - start
     evaluation, predicted, probabilities, predict_seconds = score_on_test_set(clf, test)
+    members = clf.members_ if isinstance(clf, FamilyEnsemble) else [clf]
+    recorded = members[-1]  # whose history the run records: an ensemble's BiLSTM
 
     metrics = {
         "accuracy": evaluation.accuracy,
         "n_errors": evaluation.n_errors,
         "n_train": len(train),
         "n_test": len(test),
-        "epochs": _epochs_of(clf),
+        "epochs": max(member.options_.max_epochs for member in members),
         "seed": seed,
         "mode": recipe_mode(recipe, mode),
         "recipe": recipe,
         "classifier": params,
         "train_seconds": round(train_seconds, 3),
         "predict_seconds": round(predict_seconds, 3),
-        "final_training_loss": _history_of(clf).epoch_loss[-1],
+        "final_training_loss": recorded.history_.epoch_loss[-1],
         "evaluation": evaluation.to_dict(),
-        "options": _history_source(clf).options_.to_dict(),
+        "options": recorded.options_.to_dict(),
         "machine": machine_summary(),
     }
     if out_path is not None:
@@ -147,28 +138,12 @@ def reproduce(
         metrics = write_run(
             out_path,
             metrics=metrics,
-            history=_history_of(clf).to_dict(),
+            history=recorded.history_.to_dict(),
             predictions_csv=predictions_csv(test, predicted, probabilities),
             save_model=lambda path, run_id: clf.save(path, metrics={**model_metrics, "run_id": run_id}),
             force=force,
         )
     return TutorialRun(metrics=metrics, evaluation=evaluation, out=out_path)
-
-
-def _history_source(clf: SpeakerClassifier | FamilyEnsemble) -> SpeakerClassifier:
-    """The network whose training a run's history records: an ensemble's last member (the BiLSTM of
-    the ``ensemble`` recipe, whose figure reads like the tutorial's); each member's is in its bundle."""
-    return clf.members_[-1] if isinstance(clf, FamilyEnsemble) else clf
-
-
-def _history_of(clf: SpeakerClassifier | FamilyEnsemble) -> TrainingHistory:
-    return _history_source(clf).history_
-
-
-def _epochs_of(clf: SpeakerClassifier | FamilyEnsemble) -> int:
-    """Epochs of training: the longest of an ensemble's members."""
-    members = clf.members_ if isinstance(clf, FamilyEnsemble) else [clf]
-    return max(member.options_.max_epochs for member in members)
 
 
 @dataclass(frozen=True)
@@ -187,6 +162,11 @@ def seeds_summary(results: list[dict]) -> dict:
     ----------
     results : list of dict
         One per seed, each with at least ``seed`` and ``accuracy`` (in [0, 1]).
+
+    Returns
+    -------
+    dict
+        ``n_seeds``, ``seeds``, ``mean``, ``std``, ``min``, ``max``.
     """
     accuracies = np.array([r["accuracy"] for r in results], dtype=np.float64)
     return {
@@ -211,11 +191,8 @@ def reproduce_seeds(
     force: bool = False,
     verbose: int = 1,
 ) -> SeedsRun:
-    """`reproduce` for seeds ``seed .. seed + n_seeds - 1``; each run in ``out/seed-K/``.
-
-    Writes ``out/seeds.json``: the recipe (mode, epochs), each seed's accuracy, errors and
-    training seconds, and the spread over seeds (`seeds_summary`). Every output is checked
-    before the first training, so a clash fails at once.
+    """`reproduce` for seeds ``seed .. seed + n_seeds - 1``, each run in ``out/seed-K/``, and ``out/seeds.json``
+    (each seed's accuracy, errors, training seconds, and `seeds_summary`); every output is checked first.
 
     Parameters
     ----------
@@ -244,16 +221,10 @@ def reproduce_seeds(
                 epochs=epochs, seed=s, mode=mode, recipe=recipe, out=folder, data=data, force=force, verbose=verbose
             )
         )
+    keys = ("accuracy", "n_errors", "n_test", "train_seconds", "run_id")
     results = [
-        {
-            "seed": run.metrics["seed"],
-            "folder": f"seed-{run.metrics['seed']}",
-            "accuracy": run.metrics["accuracy"],
-            "n_errors": run.metrics["n_errors"],
-            "n_test": run.metrics["n_test"],
-            "train_seconds": run.metrics["train_seconds"],
-            **({"run_id": run.metrics["run_id"]} if "run_id" in run.metrics else {}),
-        }
+        {"seed": run.metrics["seed"], "folder": f"seed-{run.metrics['seed']}"}
+        | {k: run.metrics[k] for k in keys if k in run.metrics}
         for run in runs
     ]
     summary = {
