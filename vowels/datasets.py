@@ -36,8 +36,7 @@ BUNDLED_SHA256 = {
 }
 _SEPARATOR = np.ones(N_COEFFICIENTS, dtype=np.float64)
 MAX_LINE_BYTES = 64 * 1024
-"""Longest line a UCI file may hold, in bytes (a real line of 12 numbers is a few hundred): the files
-are read line by line, so a file without line breaks is refused after reading this much, not whole."""
+"""Longest line a UCI file may hold, in bytes (a real one is a few hundred), refused once this much is read."""
 _BLOCK_BYTES = 64 * 1024  # read size (bytes) of the line splitter
 
 
@@ -158,6 +157,7 @@ def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
 
 
 def _read(stream: BinaryIO, size: int, source: str) -> bytes:
+    """Up to `size` bytes of `stream`; a system error is the `unreadable` error naming `source`."""
     try:
         return stream.read(size)
     except OSError as exc:
@@ -165,6 +165,7 @@ def _read(stream: BinaryIO, size: int, source: str) -> bytes:
 
 
 def _decode(data: bytes, offset: int, source: str) -> str:
+    """`data`, found at byte `offset` of `source`, as ASCII text."""
     try:
         return data.decode("ascii")
     except UnicodeDecodeError as exc:
@@ -172,11 +173,8 @@ def _decode(data: bytes, offset: int, source: str) -> str:
 
 
 def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
-    """The lines of an ASCII stream (with their line breaks), split where `str.splitlines` splits.
-
-    The stream is read a block at a time and a line longer than `MAX_LINE_BYTES` is refused as soon
-    as that much of it has been read, so memory stays bounded whatever the file holds.
-    """
+    """The lines of an ASCII stream with their breaks, as `str.splitlines`, read a block at a time: a line is refused
+    once `MAX_LINE_BYTES` of it are read, so memory stays bounded whatever the file holds."""
     pending, offset, number = "", 0, 0
     while True:
         block = _read(stream, _BLOCK_BYTES, source)
@@ -196,6 +194,7 @@ def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
 
 
 def _line_too_long(source: str, number: int) -> DataError:
+    """The error for line `number` of `source` past `MAX_LINE_BYTES`."""
     return DataError(
         f"{source}, line {number}: longer than {MAX_LINE_BYTES} bytes, expected {N_COEFFICIENTS} numbers "
         "(a few hundred bytes); this is not a UCI Japanese Vowels file."
@@ -208,10 +207,9 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
     Parameters
     ----------
     text : str
-        Lines of 12 numbers; each utterance ends with a line of twelve 1.0 values, which
-        may be followed by one blank line (as in the original ``ae.test``).
+        Lines of 12 numbers; each utterance ends with a line of twelve 1.0 values, then maybe one blank line.
     source : str
-        The file's name, used in error messages and in each utterance's source.
+        The file's name, for error messages and each utterance's source.
 
     Returns
     -------
@@ -222,8 +220,7 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
     Raises
     ------
     DataError
-        A line does not hold 12 finite float32 numbers, or the text ends inside an utterance;
-        the message names `source` and the line.
+        A line does not hold 12 finite float32 numbers, or the text ends inside an utterance; naming the line.
     """
     return _parse_lines(text.splitlines(), source=source)
 
@@ -245,11 +242,12 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
         after_separator = False
         if len(fields) != N_COEFFICIENTS:
             raise DataError(f"{source}, line {number}: expected {N_COEFFICIENTS} numbers, found {len(fields)}.")
-        try:
-            values = [float(field) for field in fields]
-        except ValueError:
-            bad = next(f for f in fields if not _is_number(f))
-            raise DataError(f"{source}, line {number}: {bad!r} is not a number.") from None
+        values: list[float] = []
+        for field in fields:
+            try:
+                values.append(float(field))
+            except ValueError:
+                raise DataError(f"{source}, line {number}: {field!r} is not a number.") from None
         with np.errstate(over="ignore"):
             finite = np.isfinite(np.asarray(values, dtype=np.float32))  # 1e39 is finite, but inf as float32
         if not finite.all():
@@ -278,14 +276,6 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
     return sequences, origins
 
 
-def _is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
 def _read_sizes(folder: Path | None, name: str) -> tuple[str, str]:
     """The text of a size_ae.* file (one short line) and the name to show in errors."""
     stream, shown = _open(folder, name)
@@ -299,18 +289,6 @@ def _read_sizes(folder: Path | None, name: str) -> tuple[str, str]:
     return _decode(data, 0, shown), shown
 
 
-def _parse_sizes(text: str, *, source: str) -> list[int]:
-    """Per-speaker utterance counts from a size_ae.* file."""
-    fields = text.split()
-    try:
-        counts = [int(field) for field in fields]
-    except ValueError:
-        raise DataError(f"{source}, line 1: expected whole numbers, found {text.strip()!r}.") from None
-    if not counts or any(c <= 0 for c in counts):
-        raise DataError(f"{source}, line 1: expected positive counts, found {text.strip()!r}.")
-    return counts
-
-
 def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] | None = None) -> Utterances:
     """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set.
 
@@ -318,15 +296,13 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     ----------
     split : {"train", "test"}, default="train"
     path : path-like, default=None
-        A folder with the UCI files (``ae.train``, ``size_ae.train``, ...). When None,
-        ``$VOWELS_DATA`` is used if set, else the copy bundled with the package, whose
-        checksums are verified.
+        A folder with the UCI files (``ae.train``, ``size_ae.train``, ...); None: ``$VOWELS_DATA`` if set, else
+        the copy bundled with the package, checked against its sha256.
 
     Returns
     -------
     Utterances
-        Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file
-        order; speakers ``"1"`` .. ``"9"``.
+        Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file order; speakers "1".."9".
 
     Raises
     ------
@@ -339,7 +315,12 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     with stream:
         size_text, size_shown = _read_sizes(folder, f"size_ae.{split}")
         sequences, origins = _parse_lines(_lines(stream, shown), source=shown)
-    counts = _parse_sizes(size_text, source=size_shown)
+    try:
+        counts = [int(field) for field in size_text.split()]
+    except ValueError:
+        raise DataError(f"{size_shown}, line 1: expected whole numbers, found {size_text.strip()!r}.") from None
+    if not counts or any(c <= 0 for c in counts):
+        raise DataError(f"{size_shown}, line 1: expected positive counts, found {size_text.strip()!r}.")
     if sum(counts) != len(sequences):
         raise DataError(
             f"{shown}: holds {len(sequences)} utterances but {size_shown} lists "
@@ -353,11 +334,8 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
 def check_sequences(
     X: Utterances | Sequence[np.ndarray] | np.ndarray, *, n_features: int | None = None
 ) -> list[np.ndarray]:
-    """Validate sequences once, at the edge, as float32 arrays of shape (n_frames, n_features).
-
-    `X` is an `Utterances`, a list of 2-D arrays, or a 3-D array (n_sequences, n_frames,
-    n_features) of equal-length sequences.
-    """
+    """`X` (an `Utterances`, a list of 2-D arrays or a 3-D array of equal-length sequences) checked once, at the edge,
+    as float32 arrays of shape (n_frames, n_features)."""
     if isinstance(X, Utterances):
         X = X.sequences
     if isinstance(X, np.ndarray) and X.ndim == 3:
