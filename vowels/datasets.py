@@ -47,7 +47,6 @@ class Utterances:
     Attributes
     ----------
     sequences : list of np.ndarray of shape (n_frames, n_features), float32
-        Time runs along axis 0.
     labels : np.ndarray of str, shape (n_utterances,)
         The speaker name of each utterance.
     speakers : tuple of str
@@ -76,12 +75,9 @@ class Utterances:
         return len(self.sequences)
 
     def __repr__(self) -> str:
-        """One line of sizes, not the arrays: ``Utterances(270 sequences of 12 features, 7-26 frames, 9 speakers:
-        '1'..'9')``."""
-        if not self.sequences:
-            shape = "0 sequences"
-        else:
-            lengths = self.lengths
+        """One line of sizes, not the arrays: ``Utterances(270 sequences of 12 features, 7-26 frames, ...)``."""
+        lengths, shape = self.lengths, "0 sequences"
+        if len(self):
             shape = f"{len(self)} sequences of {self.n_features} features, {lengths.min()}-{lengths.max()} frames"
         names = [repr(str(s)) for s in self.speakers]
         listed = ", ".join(names) if len(names) <= 3 else f"{names[0]}..{names[-1]}"
@@ -106,12 +102,8 @@ class Utterances:
     def subset(self, indices: Sequence[int] | np.ndarray) -> Utterances:
         """The utterances at `indices`, in that order, with the same speaker list."""
         idx = [int(i) for i in indices]
-        return Utterances(
-            sequences=[self.sequences[i] for i in idx],
-            labels=self.labels[idx],
-            speakers=self.speakers,
-            sources=tuple(self.sources[i] for i in idx),
-        )
+        sources = tuple(self.sources[i] for i in idx)
+        return Utterances([self.sequences[i] for i in idx], self.labels[idx], self.speakers, sources)
 
 
 def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
@@ -230,14 +222,11 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
     sequences: list[np.ndarray] = []
     origins: list[str] = []
     frames: list[list[float]] = []
-    first_line = 1
-    number = 0
-    after_separator = False
+    first_line, number, after_separator = 1, 0, False
     for number, line in enumerate(lines, start=1):
         fields = line.split()
-        if not fields and after_separator:
-            after_separator = False  # ae.test follows each separator line with a blank line
-            first_line = number + 1
+        if not fields and after_separator:  # ae.test follows each separator line with a blank line
+            after_separator, first_line = False, number + 1
             continue
         after_separator = False
         if len(fields) != N_COEFFICIENTS:
@@ -261,9 +250,7 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
                 raise DataError(f"{source}, line {number}: separator line with no frames before it.")
             sequences.append(np.asarray(frames, dtype=np.float32))
             origins.append(f"{source}:{first_line}-{number - 1}")
-            frames = []
-            first_line = number + 1
-            after_separator = True
+            frames, first_line, after_separator = [], number + 1, True
         else:
             frames.append(values)
     if frames:
@@ -274,19 +261,6 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
     if not sequences:
         raise DataError(f"{source}: no utterances found; the file is empty.")
     return sequences, origins
-
-
-def _read_sizes(folder: Path | None, name: str) -> tuple[str, str]:
-    """The text of a size_ae.* file (one short line) and the name to show in errors."""
-    stream, shown = _open(folder, name)
-    with stream:
-        data = _read(stream, MAX_LINE_BYTES + 1, shown)
-    if len(data) > MAX_LINE_BYTES:
-        raise DataError(
-            f"{shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
-            "this is not a UCI size file."
-        )
-    return _decode(data, 0, shown), shown
 
 
 def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] | None = None) -> Utterances:
@@ -313,7 +287,15 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     folder = _data_folder(path)
     stream, shown = _open(folder, f"ae.{split}")
     with stream:
-        size_text, size_shown = _read_sizes(folder, f"size_ae.{split}")
+        sizes, size_shown = _open(folder, f"size_ae.{split}")
+        with sizes:
+            data = _read(sizes, MAX_LINE_BYTES + 1, size_shown)
+        if len(data) > MAX_LINE_BYTES:
+            raise DataError(
+                f"{size_shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
+                "this is not a UCI size file."
+            )
+        size_text = _decode(data, 0, size_shown)
         sequences, origins = _parse_lines(_lines(stream, shown), source=shown)
     try:
         counts = [int(field) for field in size_text.split()]
@@ -338,12 +320,11 @@ def check_sequences(
     as float32 arrays of shape (n_frames, n_features)."""
     if isinstance(X, Utterances):
         X = X.sequences
-    if isinstance(X, np.ndarray) and X.ndim == 3:
+    if isinstance(X, np.ndarray):
+        if X.ndim != 3:
+            shown = f"got an array of shape {X.shape}"
+            raise DataError(f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; {shown}.")
         X = list(X)
-    if isinstance(X, np.ndarray) and X.ndim != 3:
-        raise DataError(
-            f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; got an array of shape {X.shape}."
-        )
     if len(X) == 0:
         raise DataError("X holds no sequences; pass at least one (n_frames, n_features) array.")
     out: list[np.ndarray] = []
@@ -353,9 +334,9 @@ def check_sequences(
             raise DataError(f"sequence {i} has shape {arr.shape}; expected (n_frames, n_features).")
         if arr.shape[0] == 0:
             raise DataError(f"sequence {i} has no frames.")
-        expected = n_features if n_features is not None else out[0].shape[1] if out else arr.shape[1]
-        if arr.shape[1] != expected:
-            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {expected}.")
+        n_features = arr.shape[1] if n_features is None else n_features
+        if arr.shape[1] != n_features:
+            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {n_features}.")
         if not np.all(np.isfinite(arr)):
             raise DataError(f"sequence {i} holds NaN or infinite values.")
         out.append(arr)

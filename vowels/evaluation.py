@@ -62,13 +62,8 @@ class Evaluation:
             "speakers": list(self.speakers),
             "confusion": self.confusion.tolist(),
             "per_speaker": {
-                name: {
-                    "precision": float(self.precision[i]),
-                    "recall": float(self.recall[i]),
-                    "f1": float(self.f1[i]),
-                    "support": int(self.support[i]),
-                }
-                for i, name in enumerate(self.speakers)
+                name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+                for name, p, r, f, n in zip(self.speakers, self.precision, self.recall, self.f1, self.support)
             },
         }
 
@@ -142,9 +137,7 @@ class OpenSetEvaluation:
     rows: tuple[dict, ...]
 
     def __repr__(self) -> str:
-        """One line, not the scores and rows: ``OpenSetEvaluation(threshold 0.250, 120 enrolled recordings:
-        closed-set accuracy 90.00%, 85.00% named at the threshold; 30 of strangers: 70.00% rejected; 21 wrong
-        answers)``."""
+        """One line of rates, not the scores and rows."""
         parts = [f"threshold {self.threshold:.3f}"]
         if self.closed_set is not None:
             parts.append(
@@ -213,17 +206,11 @@ def evaluate_open_set(
     )
     sources = [str(s) for s in sources] if sources is not None else [str(i) for i in range(len(y_true))]
     probability = np.asarray(probabilities, dtype=float) if probabilities is not None else np.full(len(scores), np.nan)
+    keys = ("source", "true", "nearest", "answer", "score", "probability", "outcome")
+    answers = np.where(accepted, nearest, "unknown")
     rows = tuple(
-        {
-            "source": sources[i],
-            "true": str(y_true[i]),
-            "nearest": str(nearest[i]),
-            "answer": str(nearest[i]) if accepted[i] else "unknown",
-            "score": float(scores[i]),
-            "probability": None if np.isnan(probability[i]) else float(probability[i]),
-            "outcome": str(outcome[i]),
-        }
-        for i in range(len(y_true))
+        dict(zip(keys, (source, str(t), str(n), str(a), float(score), None if np.isnan(p) else float(p), str(o))))
+        for source, t, n, a, score, p, o in zip(sources, y_true, nearest, answers, scores, probability, outcome)
     )
 
     def share(mask: np.ndarray) -> float:

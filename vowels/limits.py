@@ -36,8 +36,7 @@ def cap_workers(n_jobs: int, *, asked: str | None = None) -> tuple[int, str | No
     ----------
     n_jobs : int >= 1, or -1
     asked : str, default=None
-        How the caller's user wrote the request, for the message (``"--workers 8"``); None
-        says ``n_jobs=8``.
+        How the user wrote the request, for the message (``"--workers 8"``); None says ``n_jobs=8``.
 
     Returns
     -------

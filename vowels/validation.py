@@ -113,18 +113,15 @@ def check_verbose(verbose: object, *, name: str = "verbose") -> None:
         raise refuse(name, verbose, "0 (silent), 1 (progress) or 'auto'")
 
 
-def check_choice(value: object, name: str, choices: Collection[object]) -> None:
-    """Refuse `value` unless it is one of `choices`."""
+def check_choice(value: object, name: str, choices: Collection[object], *, hint: str = "") -> None:
+    """Refuse `value` unless it is one of `choices`; a `hint` (what else to do) is said in the message."""
     if value not in choices:
-        raise refuse(name, value, f"one of {list(choices)}")
+        raise refuse(name, value, f"one of {list(choices)}" + (f" ({hint})" if hint else ""))
 
 
 def argument_type(convert: Callable[[str], Any], check: Callable[..., None], **bounds: Any) -> Callable[[str], Any]:
-    """An argparse type: the text `convert`-ed (``int``, ``float``), then `check`-ed with `bounds`.
-
-    A refusal is `check`'s, without a name (argparse names the option) and showing the text as typed:
-    it is `check` refusing the text itself, which no numeric check accepts.
-    """
+    """An argparse type: the text `convert`-ed (``int``, ``float``), then `check`-ed with `bounds`; a refusal is
+    `check`'s without a name (argparse names the option), showing the text as typed."""
     import argparse
 
     def parse(text: str) -> Any:
