@@ -32,21 +32,15 @@ __all__ = [
 
 SILENCE_PEAK_DBFS = -60.0
 """A recording whose loudest sample is below this level (dB re full scale) is silence."""
-
 MAX_SECONDS = 1200.0
 """Longest recording `read_audio` accepts by default, in s (20 minutes), checked from the header before decoding."""
-
 MAX_SAMPLE = 2.0**31
 """Largest sample magnitude `read_audio` accepts: even 32-bit integer scaling stays below; beyond is damage."""
-
 MAX_CHANNELS = 16
 """Most channels `read_audio` accepts, checked from the header before decoding (a voice needs one or two)."""
-
 MAX_RATE = 192_000
 """Highest sample rate `read_audio` accepts, in Hz, checked from the header before decoding."""
-
 _BLOCK_FRAMES = 65_536  # frames decoded, checked and mixed down at a time
-
 _TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence detector
 _STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
 
@@ -74,15 +68,12 @@ def sample_rate_of(path: str | os.PathLike[str]) -> int | None:
 def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:
     """(declared, actual) sizes of a WAV/AIFF data chunk whose header overstates it, from libsndfile's log."""
     match = re.search(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", extra_info, re.MULTILINE)
-    if match is None:
-        return None
-    declared, actual = int(match.group(1)), int(match.group(2))
-    if declared in _STREAMING_SIZES or declared <= actual:
-        return None
-    return declared, actual
+    declared, actual = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    return None if declared in _STREAMING_SIZES or declared <= actual else (declared, actual)
 
 
 def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool = False) -> AudioError:
+    """The error for a recording of `seconds` (at least, if not decoded whole) beyond `max_seconds`."""
     shown = f"at least {seconds:.1f}" if at_least else f"{seconds:.1f}"
     return AudioError(
         f"{path}: {shown} s long, longer than the {max_seconds:g} s allowed; cut it into shorter "
@@ -90,7 +81,7 @@ def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool 
     )
 
 
-def _check_shape(path: Path, channels: int, rate: float, what: str) -> None:
+def _check_shape(path: Path, channels: int, rate: float) -> None:
     """Refuse a header whose channels or rate (Hz) would make decoding take far more memory than a voice needs."""
     if channels > MAX_CHANNELS:
         raise AudioError(
@@ -98,7 +89,7 @@ def _check_shape(path: Path, channels: int, rate: float, what: str) -> None:
         )
     if rate > MAX_RATE:
         raise AudioError(
-            f"{path}: {rate:g} Hz {what}, above the {MAX_RATE} Hz allowed; resample it to 16 or 48 kHz first."
+            f"{path}: {rate:g} Hz sample rate, above the {MAX_RATE} Hz allowed; resample it to 16 or 48 kHz first."
         )
 
 
@@ -111,7 +102,7 @@ def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.n
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
         return _decode_fallback(path, str(exc), max_seconds, to_mono)
-    _check_shape(path, info.channels, info.samplerate, "sample rate")
+    _check_shape(path, info.channels, info.samplerate)
     max_frames = int(max_seconds * info.samplerate) if np.isfinite(max_seconds) and info.samplerate > 0 else -2
     if max_frames >= 0 and info.frames > max_frames:
         raise _too_long(path, info.frames / info.samplerate, max_seconds)
@@ -193,7 +184,7 @@ def _decode_fallback(
 
     try:
         with audioread.audio_open(str(path)) as header:
-            _check_shape(path, header.channels, header.samplerate, "sample rate")
+            _check_shape(path, header.channels, header.samplerate)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # librosa's deprecation notice for audioread
             duration = max_seconds + 1 if np.isfinite(max_seconds) else None

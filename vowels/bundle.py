@@ -79,31 +79,25 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
     if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels model bundle (format is not {BUNDLE_FORMAT!r}).")
     check_format_version(metadata.get("format_version"), metadata_file, "vowels train (or vowels reproduce)")
-    checked = [(model_file, metadata.get("weights_sha256"))]
-    fast = [(entry, name) for entry, name in FAST_FILES.items() if entry in metadata]
+    fast = [(name, metadata[entry]) for entry, name in FAST_FILES.items() if entry in metadata]
     if len(fast) != 1:
         raise BundleError(f"{metadata_file}: must record the sha256 of one of {sorted(FAST_FILES.values())}.")
-    for entry, name in fast:
-        if not (path / name).is_file():
-            raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
-        checked.append((path / name, metadata[entry]))
     extra_files = metadata.get("extra_files", {})
     if not isinstance(extra_files, dict):
         raise BundleError(f"{metadata_file}: 'extra_files' must map file names to sha256 digests.")
-    for name, expected in extra_files.items():
-        extra = path / str(name)
-        if Path(str(name)).name != name or not extra.is_file():
+    checked = [(MODEL_FILE, metadata.get("weights_sha256")), *fast, *extra_files.items()]
+    for name, _ in checked[1:]:
+        if Path(str(name)).name != name or not (path / str(name)).is_file():
             raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
-        checked.append((extra, expected))
     validate_metadata(metadata, metadata_file)
     if metadata["metadata_sha256"] != metadata_digest(metadata):
         raise BundleError(
             f"{metadata_file}: its content does not match the sha256 it records; the file was edited or "
             "damaged. Retrain or re-copy the bundle."
         )
-    for file, expected in checked:
-        actual = sha256_of(file)
-        if actual != expected:
+    for name, expected in checked:
+        file = path / str(name)
+        if (actual := sha256_of(file)) != expected:
             raise BundleError(
                 f"{file}: sha256 {actual} does not match {expected!r} recorded in metadata.json; "
                 "the file was changed or damaged."

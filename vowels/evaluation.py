@@ -21,14 +21,11 @@ class Evaluation:
     Attributes
     ----------
     accuracy : float
-        Fraction of utterances named correctly, in [0, 1].
-    n : int
-        Number of utterances scored.
-    n_errors : int
+        Fraction of the `n` utterances named correctly, in [0, 1].
+    n, n_errors : int
     speakers : tuple of str
-        Row and column order of `confusion` and of the per-speaker arrays.
+        Row and column order of `confusion` (rows true, columns predicted) and of the per-speaker arrays.
     confusion : np.ndarray of int, shape (n_speakers, n_speakers)
-        Rows are true speakers, columns predicted ones.
     precision, recall, f1 : np.ndarray of float, shape (n_speakers,)
     support : np.ndarray of int, shape (n_speakers,)
         True utterances per speaker.
@@ -96,30 +93,23 @@ class OpenSetEvaluation:
     Attributes
     ----------
     closed_set : Evaluation or None
-        The enrolled speakers' recordings, each named by its most probable speaker (no
-        threshold); None when the folder holds only strangers.
+        The enrolled speakers' recordings named by their most probable speaker (no threshold); None without any.
     threshold : float
     n_enrolled, n_strangers : int
         Recordings of enrolled speakers, and of speakers the model does not know.
-    identified : float
-        Share of the enrolled speakers' recordings named correctly at the threshold.
-    false_rejection : float
-        Share of the enrolled speakers' recordings answered ``unknown``.
-    misnamed : float
-        Share of the enrolled speakers' recordings accepted as another enrolled speaker.
+    identified, false_rejection, misnamed : float
+        Shares of the enrolled speakers' recordings named correctly, answered ``unknown``, named as another.
     true_rejection : float or None
         Share of the strangers' recordings answered ``unknown`` (None without strangers).
     equal_error_rate : float or None
-        Where the shares of strangers accepted and of enrolled recordings rejected are equal,
-        over all thresholds (None unless both kinds are present).
+        Where the shares of strangers accepted and enrolled recordings rejected meet (None unless both are present).
     strangers : dict of str to (int, int)
         Per stranger: recordings rejected, recordings in all.
     genuine, impostor : np.ndarray of float
         The open-set scores of the enrolled speakers' and the strangers' recordings.
     rows : tuple of dict
-        One per recording: ``source``, ``true``, ``nearest``, ``answer``, ``score``,
-        ``probability``, ``outcome`` (correct, misnamed, rejected, stranger rejected,
-        stranger accepted).
+        Per recording: ``source``, ``true``, ``nearest``, ``answer``, ``score``, ``probability``, ``outcome``
+        (correct, misnamed, rejected, stranger rejected, stranger accepted).
     """
 
     closed_set: Evaluation | None

@@ -39,15 +39,11 @@ class FeatureConfig:
     Parameters
     ----------
     kind : {"mfcc", "lpcc"}, default="mfcc"
-        Mel-frequency cepstral coefficients (librosa) or the LPC cepstrum.
-    sample_rate : int, default=None
-        Hz; recordings are resampled to it. None: 16000 for mfcc, 10000 for lpcc.
-    window_ms : float, default=None
-        Analysis window (Hamming for lpcc, Hann for mfcc), in ms. None: 25.0 / 25.6.
-    hop_ms : float, default=None
-        Shift between frames, in ms. None: 10.0 / 6.4.
-    n_coefficients : int, default=None
-        Cepstral coefficients per frame; for lpcc also the LPC order. None: 13 / 12.
+        Mel-frequency cepstral coefficients or the LPC cepstrum.
+    sample_rate, window_ms, hop_ms, n_coefficients : int, float, float, int, default=None
+        The rate recordings are resampled to (Hz), the analysis window (Hann for mfcc, Hamming for lpcc) and shift
+        (ms), cepstral coefficients per frame (for lpcc the LPC order); None: 16000, 25.0, 10.0, 13 (mfcc) or 10000,
+        25.6, 6.4, 12 (lpcc).
     n_mels : int, default=40
         Mel bands (mfcc only).
     preemphasis : float in [0, 1), default=0.97

@@ -116,15 +116,13 @@ def _write_lock(path: Path) -> Iterator[None]:
         yield
         return
     lock_file = path.parent / f".{path.name}.lock"
-    handle = open(lock_file, "a+")  # noqa: SIM115  closed in the finally below
-    try:
+    with open(lock_file, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             # A lock on a file another writer has just unlinked guards nothing: check it is still the one.
             if os.fstat(handle.fileno()).st_ino != os.stat(lock_file).st_ino:
                 raise BlockingIOError
         except (BlockingIOError, FileNotFoundError):
-            handle.close()
             raise BundleError(
                 f"{path}: another process is writing it right now; wait for it to finish or choose another path."
             ) from None
@@ -133,8 +131,6 @@ def _write_lock(path: Path) -> Iterator[None]:
         finally:
             with contextlib.suppress(OSError):
                 lock_file.unlink()
-    finally:
-        handle.close()
 
 
 def _exchange(source: Path, target: Path) -> bool:
@@ -200,20 +196,17 @@ def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
     with _write_lock(path):
         _remove_leftovers(path)
         check_free(path, force=force)
-        handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", suffix="", delete=False)  # noqa: SIM115
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            with handle:
+            with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            _publish_mode(Path(handle.name), folder=False)
-            if force:
-                os.replace(handle.name, path)
-            else:
-                os.link(handle.name, path)
+            _publish_mode(Path(temporary), folder=False)
+            (os.replace if force else os.link)(temporary, path)  # a link never replaces what a racing writer made
         except FileExistsError:
             raise BundleError(f"{path}: output already exists; pass force=True to replace it.") from None
         finally:
             with contextlib.suppress(OSError):
-                os.unlink(handle.name)
+                os.unlink(temporary)
 
 
 def write_text(path: Path, text: str, *, force: bool = True) -> None:

@@ -104,23 +104,16 @@ class Preprocessing:
         """The transformed sequences, float32, time on axis 0."""
         if self.is_identity:
             return list(sequences)
-        expanded = self._with_deltas(sequences)
-        if self.normalization is None:
-            return [np.ascontiguousarray(s, dtype=np.float32) for s in expanded]
-        return [self.normalization.apply(s) for s in expanded]
+        norm, expanded = self.normalization, self._with_deltas(sequences)
+        return [norm.apply(s) if norm else np.ascontiguousarray(s, dtype=np.float32) for s in expanded]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
-        return {
-            "delta_width": int(self.delta_width),
-            "normalization": None if self.normalization is None else self.normalization.to_dict(),
-        }
+        stats = None if self.normalization is None else self.normalization.to_dict()
+        return {"delta_width": int(self.delta_width), "normalization": stats}
 
     @classmethod
     def from_dict(cls, values: dict) -> Preprocessing:
         """The inverse of `to_dict`."""
         stats = values["normalization"]
-        return cls(
-            delta_width=int(values["delta_width"]),
-            normalization=None if stats is None else Normalization.from_dict(stats),
-        )
+        return cls(int(values["delta_width"]), None if stats is None else Normalization.from_dict(stats))

@@ -1,7 +1,5 @@
-"""Checks of the values a user passes, each kind written once (in the spirit of scikit-learn's
-`check_scalar`) with one wording, ``NAME must be ALLOWED; got VALUE.``, so every refusal names the
-value and what to give instead. Importable at once (no NumPy): the command line's argparse types are
-the same checks (`argument_type`), run before any heavy library loads."""
+"""Checks of the values a user passes, each kind written once in one wording, ``NAME must be ALLOWED; got VALUE.``;
+importable at once (no NumPy), so the command line's argparse types are the same checks (`argument_type`)."""
 
 from __future__ import annotations
 
@@ -33,6 +31,7 @@ def refuse(name: str, value: object, allowed: str) -> ParameterError:
 
 
 def _show(bound: float) -> str:
+    """A bound as written: ``1``, ``0.5``."""
     return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
