@@ -19,9 +19,7 @@ from typing import Any
 
 __all__ = ["hide_tensorflow_logs", "show_tensorflow_logs"]
 
-LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
-QUIET_LEVEL = "3"
-
+LEVEL_VARIABLE, QUIET_LEVEL = "TF_CPP_MIN_LOG_LEVEL", "3"
 _SEVERITY = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d\d")  # absl's prefix: severity, month and day, time
 _PREAMBLE = (
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -33,6 +31,7 @@ _state: dict[str, Any] = {"set_level": False, "finder": None}
 
 
 def _min_level() -> int:
+    """The C++ log level in force: ``TF_CPP_MIN_LOG_LEVEL``, 0 if unset or not a number."""
     try:
         return int(os.environ.get(LEVEL_VARIABLE, "0"))
     except ValueError:
@@ -53,12 +52,22 @@ def filter_log_lines(data: bytes, min_level: int) -> bytes:
     return b"".join(kept)
 
 
-class _QuietLoader(importlib.abc.Loader):
-    """Runs TensorFlow's ``__init__`` with file descriptor 2 sent to a temporary file, then writes back what
-    `filter_log_lines` keeps of it."""
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ``tensorflow`` once, the first time anything imports it, and runs its ``__init__`` with file descriptor 2
+    sent to a temporary file, then writes back what `filter_log_lines` keeps of it."""
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
-        self.loader = loader
+    loader: Any = None  # TensorFlow's own loader, which this one stands in for
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "tensorflow":
+            return None
+        _remove_finder()
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            self.loader, spec.loader = spec.loader, self
+        return spec
 
     def exec_module(self, module: ModuleType) -> None:
         module.__loader__ = self.loader
@@ -85,25 +94,13 @@ class _QuietLoader(importlib.abc.Loader):
         _quiet_python_loggers(module)
 
     def __getattr__(self, name: str) -> Any:
+        if self.loader is None:
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
 
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` once, the first time anything imports it, and wraps its loader."""
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != "tensorflow":
-            return None
-        _remove_finder()
-        spec = importlib.util.find_spec(fullname)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
-        return spec
-
-
 def _remove_finder() -> None:
+    """Take the import hook of `hide_tensorflow_logs` out of ``sys.meta_path``."""
     finder = _state["finder"]
     if finder is not None and finder in sys.meta_path:
         sys.meta_path.remove(finder)

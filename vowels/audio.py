@@ -238,8 +238,7 @@ def read_audio(
     Raises
     ------
     AudioError
-        The file is missing, unreadable, empty, not audio, truncated, unsupported, damaged (NaN, infinite or beyond
-        `MAX_SAMPLE`), silence only, longer than `max_seconds` or shorter than `min_samples`; naming the path.
+        The file is missing, unreadable, not audio, damaged, silence only, too long or too short; naming it.
     """
     check_int(sr, "sr", unit="Hz")
     check_number(trim_db, "trim_db", low=0, low_open=True, unit="dB", none_ok=True)
@@ -249,18 +248,16 @@ def read_audio(
     path = Path(path)
     try:
         status = path.stat()
-        if status.st_size > 0 and not stat.S_ISDIR(status.st_mode):
-            with open(path, "rb"):  # libsndfile reports a file it may not open as a "System error"
-                pass
+        if stat.S_ISDIR(status.st_mode):
+            raise AudioError(f"{path}: is a folder, not an audio file.")
+        if status.st_size == 0:
+            raise AudioError(f"{path}: empty file (0 bytes).")
+        with open(path, "rb"):  # libsndfile reports a file it may not open as a "System error"
+            pass
     except FileNotFoundError:
         raise AudioError(f"{path}: file not found.") from None
     except OSError as exc:
         raise unreadable(path, exc, AudioError) from None
-    if stat.S_ISDIR(status.st_mode):
-        raise AudioError(f"{path}: is a folder, not an audio file.")
-    if status.st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes).")
-
     if backend == "numpy":
         from . import dsp
 

@@ -116,9 +116,8 @@ class BundleMetadata:
         Speaker names, in the order of the network's outputs.
     n_features : int
         Features per frame the classifier takes, before its preprocessing.
-    params : dict
-        The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`).
-    preprocessing : dict
+    params, preprocessing : dict
+        The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`), and
         `vowels.preprocessing.Preprocessing.to_dict`.
     features : dict or None
         `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for Japanese Vowels.
@@ -126,10 +125,8 @@ class BundleMetadata:
         Open-set score below which a recordings model answers ``unknown``.
     open_set, validation, metrics : dict
         How the threshold was set; what training measured; what the run that saved it measured.
-    source_rates : dict of int to int
-        Recordings per sample rate in the training folder.
-    extra_files : dict of str to str
-        Files beside the network, by name, with their sha256.
+    source_rates, extra_files : dict
+        Recordings per sample rate (Hz) in the training folder; files beside the network, by name, with their sha256.
     fast_file : str or None
         What classifies without Keras (`FAST_FILES`): ``weights.npz`` or ``model.onnx``.
     entries : dict
@@ -212,8 +209,9 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
     refuses the same values; a `BundleError` for the first bad entry, naming the file, entry, value and what is allowed.
     """
 
-    def bad(entry: str, value: object, allowed: str) -> BundleError:
-        return BundleError(f"{metadata_file}: {refuse(entry, value, allowed)} Retrain or re-copy the bundle.")
+    def require(ok: bool, entry: str, value: object, allowed: str) -> None:
+        if not ok:
+            raise BundleError(f"{metadata_file}: {refuse(entry, value, allowed)} Retrain or re-copy the bundle.")
 
     def check(check_value: Callable[..., None], value: object, entry: str, **bounds: Any) -> None:
         try:
@@ -226,37 +224,30 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
             raise BundleError(f"{metadata_file}: no {entry!r} entry; retrain or re-copy the bundle.")
     for entry in ("weights_sha256", "metadata_sha256"):
         digest = metadata[entry]
-        if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
-            raise bad(f"'{entry}'", digest, "a sha256 digest (64 hexadecimal digits)")
+        is_digest = isinstance(digest, str) and re.fullmatch("[0-9a-f]{64}", digest) is not None
+        require(is_digest, f"'{entry}'", digest, "a sha256 digest (64 hexadecimal digits)")
     classes = metadata["classes"]
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise bad("'classes'", classes, "a list of at least 2 speaker names")
+    require(isinstance(classes, list) and len(classes) >= 2, "'classes'", classes, "a list of at least 2 speaker names")
     for name in classes:
-        if not isinstance(name, str) or not name.strip():
-            raise bad("a name in 'classes'", name, "a non-empty string")
-        if name == UNKNOWN:
-            raise bad("a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
+        require(isinstance(name, str) and bool(name.strip()), "a name in 'classes'", name, "a non-empty string")
+        require(name != UNKNOWN, "a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
     repeated = sorted({name for name in classes if classes.count(name) > 1})
-    if repeated:
-        raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
+    require(not repeated, "'classes'", classes, f"a list of distinct names (repeated: {repeated})")
     check(check_int, metadata["n_features"], "'n_features'", high=MAX_FEATURES)
     params = metadata["params"]
-    if not isinstance(params, dict):
-        raise bad("'params'", params, "a mapping of the training parameters")
+    require(isinstance(params, dict), "'params'", params, "a mapping of the training parameters")
     for key in ("n_hidden", "n_members", "n_layers", "resample_length", "random_state"):
         if key in params:
             low, none_ok = (0, False) if key == "random_state" else (1, key == "resample_length")
             check(check_int, params[key], f"'params.{key}'", low=low, none_ok=none_ok)
     check(check_choice, params.get("architecture"), "'params.architecture'", choices=ARCHITECTURES)
-    if "sort_by_length" in params and not isinstance(params["sort_by_length"], bool):
-        raise bad("'params.sort_by_length'", params["sort_by_length"], "true or false")
-    if "mode" in params and not isinstance(params["mode"], str):
-        raise bad("'params.mode'", params["mode"], "a network mode name")
+    sort_by_length, mode = params.get("sort_by_length", False), params.get("mode", "")
+    require(isinstance(sort_by_length, bool), "'params.sort_by_length'", sort_by_length, "true or false")
+    require(isinstance(mode, str), "'params.mode'", mode, "a network mode name")
     if "unknown_threshold" in metadata:
         check(check_threshold, metadata["unknown_threshold"], "'unknown_threshold'")
     if "features" in metadata:
         features = metadata["features"]
-        if not isinstance(features, dict):
-            raise bad("'features'", features, "a mapping of the feature settings")
+        require(isinstance(features, dict), "'features'", features, "a mapping of the feature settings")
         rate = features.get("sample_rate")
         check(check_int, rate, "'features.sample_rate'", low=MIN_SAMPLE_RATE, high=MAX_SAMPLE_RATE, unit="Hz")

@@ -128,12 +128,10 @@ def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
 def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
     """A binary stream over one UCI file and the name to show in errors."""
     if folder is None:
-        package = resources.files("vowels") / "data" / "japanese_vowels"
-        member = package / (name if name.startswith("size_") else f"{name}.gz")
-        raw = member.read_bytes()
-        data = raw if name.startswith("size_") else gzip.decompress(raw)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != BUNDLED_SHA256[name]:
+        sizes = name.startswith("size_")
+        raw = (resources.files("vowels") / "data" / "japanese_vowels" / (name if sizes else f"{name}.gz")).read_bytes()
+        data = raw if sizes else gzip.decompress(raw)
+        if (digest := hashlib.sha256(data).hexdigest()) != BUNDLED_SHA256[name]:
             raise DataError(
                 f"bundled {name}: sha256 {digest} does not match the original "
                 f"{BUNDLED_SHA256[name]}; reinstall the package."
@@ -148,16 +146,12 @@ def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
         raise unreadable(file, exc) from None
 
 
-def _read(stream: BinaryIO, size: int, source: str) -> bytes:
-    """Up to `size` bytes of `stream`; a system error is the `unreadable` error naming `source`."""
+def _read_ascii(stream: BinaryIO, size: int, offset: int, source: str) -> str:
+    """Up to `size` bytes of `stream`, read from byte `offset` of the file `source`, as ASCII text."""
     try:
-        return stream.read(size)
+        data = stream.read(size)
     except OSError as exc:
         raise unreadable(source, exc) from None
-
-
-def _decode(data: bytes, offset: int, source: str) -> str:
-    """`data`, found at byte `offset` of `source`, as ASCII text."""
     try:
         return data.decode("ascii")
     except UnicodeDecodeError as exc:
@@ -169,8 +163,8 @@ def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
     once `MAX_LINE_BYTES` of it are read, so memory stays bounded whatever the file holds."""
     pending, offset, number = "", 0, 0
     while True:
-        block = _read(stream, _BLOCK_BYTES, source)
-        pieces = (pending + _decode(block, offset, source)).splitlines(keepends=True)
+        block = _read_ascii(stream, _BLOCK_BYTES, offset, source)
+        pieces = (pending + block).splitlines(keepends=True)
         offset += len(block)
         # Before the end, the last piece may go on in the next block (no line break yet, or "\r" before "\n").
         pending = pieces.pop() if block and pieces else ""
@@ -194,7 +188,8 @@ def _line_too_long(source: str, number: int) -> DataError:
 
 
 def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], list[str]]:
-    """Split UCI Japanese Vowels text into utterances, strictly.
+    """Split UCI Japanese Vowels text into utterances, strictly: a `DataError` naming the line for one that does not
+    hold 12 finite float32 numbers, or for text that ends inside an utterance.
 
     Parameters
     ----------
@@ -208,11 +203,6 @@ def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], l
     sequences : list of np.ndarray of shape (n_frames, 12), float32
     origins : list of str
         ``"<source>:<first line>-<last line>"`` for each utterance.
-
-    Raises
-    ------
-    DataError
-        A line does not hold 12 finite float32 numbers, or the text ends inside an utterance; naming the line.
     """
     return _parse_lines(text.splitlines(), source=source)
 
@@ -264,7 +254,8 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
 
 
 def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] | None = None) -> Utterances:
-    """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set.
+    """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set; a `DataError` naming the
+    file and line if one is missing or malformed.
 
     Parameters
     ----------
@@ -277,11 +268,6 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     -------
     Utterances
         Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file order; speakers "1".."9".
-
-    Raises
-    ------
-    DataError
-        A file is missing or malformed; the message names the file and line.
     """
     check_choice(split, "split", SPLITS)
     folder = _data_folder(path)
@@ -289,13 +275,12 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     with stream:
         sizes, size_shown = _open(folder, f"size_ae.{split}")
         with sizes:
-            data = _read(sizes, MAX_LINE_BYTES + 1, size_shown)
-        if len(data) > MAX_LINE_BYTES:
+            size_text = _read_ascii(sizes, MAX_LINE_BYTES + 1, 0, size_shown)
+        if len(size_text) > MAX_LINE_BYTES:
             raise DataError(
                 f"{size_shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
                 "this is not a UCI size file."
             )
-        size_text = _decode(data, 0, size_shown)
         sequences, origins = _parse_lines(_lines(stream, shown), source=shown)
     try:
         counts = [int(field) for field in size_text.split()]

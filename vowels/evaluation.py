@@ -72,18 +72,9 @@ def evaluate_predictions(
     y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
     labels = [str(s) for s in speakers]
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0.0)
-    correct = int(np.sum(y_true == y_pred))
-    return Evaluation(
-        accuracy=correct / len(y_true),
-        n=len(y_true),
-        n_errors=len(y_true) - correct,
-        speakers=tuple(labels),
-        confusion=confusion_matrix(y_true, y_pred, labels=labels),
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        support=support.astype(int),
-    )
+    n, correct = len(y_true), int(np.sum(y_true == y_pred))
+    confusion = confusion_matrix(y_true, y_pred, labels=labels)
+    return Evaluation(correct / n, n, n - correct, tuple(labels), confusion, precision, recall, f1, support.astype(int))
 
 
 @dataclass(frozen=True)
@@ -174,11 +165,8 @@ def evaluate_open_set(
     sources: Sequence[str] | None = None,
     probabilities: Sequence[float] | np.ndarray | None = None,
 ) -> OpenSetEvaluation:
-    """Score open-set answers: `nearest` enrolled speaker, accepted when its `scores` >= `threshold`.
-
-    Recordings whose true speaker is not in `enrolled` are strangers; the right answer for
-    them is ``unknown``.
-    """
+    """Score open-set answers: the `nearest` enrolled speaker, accepted when its `scores` >= `threshold`; recordings
+    whose true speaker is not `enrolled` are strangers, whose right answer is ``unknown``."""
     from .openset import equal_error_rate
 
     y_true, nearest = np.asarray(y_true).astype(str), np.asarray(nearest).astype(str)
