@@ -53,8 +53,7 @@ def filter_log_lines(data: bytes, min_level: int) -> bytes:
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds ``tensorflow`` once, the first time anything imports it, and runs its ``__init__`` with file descriptor 2
-    sent to a temporary file, then writes back what `filter_log_lines` keeps of it."""
+    """Finds ``tensorflow`` once and runs its ``__init__`` with stderr caught, then writes back what is kept of it."""
 
     loader: Any = None  # TensorFlow's own loader, which this one stands in for
 

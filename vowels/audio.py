@@ -94,8 +94,7 @@ def _check_shape(path: Path, channels: int, rate: float) -> None:
 
 
 def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, int]:
-    """Mono float32 samples (mixed down by `to_mono`) and rate (Hz), the header checked first, then decoded a block at
-    a time, so a file whose header understates its length is refused after at most `max_seconds` and one block."""
+    """Mono float32 samples (mixed by `to_mono`) and rate (Hz), decoded a block at a time after the header's checks."""
     import soundfile as sf
 
     try:

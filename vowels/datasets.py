@@ -159,8 +159,7 @@ def _read_ascii(stream: BinaryIO, size: int, offset: int, source: str) -> str:
 
 
 def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
-    """The lines of an ASCII stream with their breaks, as `str.splitlines`, read a block at a time: a line is refused
-    once `MAX_LINE_BYTES` of it are read, so memory stays bounded whatever the file holds."""
+    """The lines of an ASCII stream as `str.splitlines(keepends=True)`, refused beyond `MAX_LINE_BYTES` as read."""
     pending, offset, number = "", 0, 0
     while True:
         block = _read_ascii(stream, _BLOCK_BYTES, offset, source)

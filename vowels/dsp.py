@@ -80,28 +80,22 @@ def preemphasis(y: np.ndarray, *, coef: float) -> np.ndarray:
     return out
 
 
-def _hz_to_mel(frequencies: np.ndarray) -> np.ndarray:
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    mels = frequencies / f_sp
-    log_t = frequencies >= min_log_hz
-    mels[log_t] = min_log_hz / f_sp + np.log(frequencies[log_t] / min_log_hz) / (np.log(6.4) / 27.0)
-    return mels
+_F_SP, _MIN_LOG_HZ, _LOGSTEP = 200.0 / 3, 1000.0, np.log(6.4) / 27.0  # Slaney's mel scale: linear to 1 kHz, then log
 
 
 def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    freqs = f_sp * mels
-    log_t = mels >= min_log_hz / f_sp
-    freqs[log_t] = min_log_hz * np.exp(np.log(6.4) / 27.0 * (mels[log_t] - min_log_hz / f_sp))
-    return freqs
+    """Slaney mels in Hz, as ``librosa.mel_to_hz``."""
+    log_t = mels >= _MIN_LOG_HZ / _F_SP
+    return np.where(log_t, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mels - _MIN_LOG_HZ / _F_SP)), _F_SP * mels)
 
 
 @lru_cache(maxsize=8)
 def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     """Slaney-normalised triangular mel filters from 0 Hz to ``sr / 2``, shape (n_mels, 1 + n_fft // 2), float32."""
     fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    edges = _hz_to_mel(np.array([0.0, float(sr) / 2]))
-    mel_f = _mel_to_hz(np.linspace(edges[0], edges[1], n_mels + 2))
+    top = float(sr) / 2  # in mels, as ``librosa.hz_to_mel``
+    top_mel = _MIN_LOG_HZ / _F_SP + np.log(top / _MIN_LOG_HZ) / _LOGSTEP if top >= _MIN_LOG_HZ else top / _F_SP
+    mel_f = _mel_to_hz(np.linspace(0.0, top_mel, n_mels + 2))
     fdiff = np.diff(mel_f)
     ramps = np.subtract.outer(mel_f, fftfreqs)
     weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)

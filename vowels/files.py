@@ -91,8 +91,7 @@ def check_free(path: Path, *, force: bool, what: str = "output") -> None:
 
 
 def _remove_leftovers(path: Path) -> None:
-    """Delete the hidden siblings (staging ``.partial``, backup ``.old``, temp file) a broken write of `path` left,
-    restoring `path` from a backup if it is gone; called under `_write_lock`, so no live writer owns them."""
+    """Delete what an interrupted write of `path` left beside it (under `_write_lock`), restoring a lost `path`."""
     pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}(\.partial|\.old)?")
     leftovers = sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
     backups = [p / path.name for p in leftovers if p.name.endswith(".old") and (p / path.name).is_dir()]
@@ -108,8 +107,7 @@ def _remove_leftovers(path: Path) -> None:
 
 @contextlib.contextmanager
 def _write_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on writing `path` (``flock`` on a hidden ``.NAME.lock`` beside it, which the kernel
-    releases when its holder dies); refuse at once if another process holds it."""
+    """Hold an exclusive ``flock`` on a hidden ``.NAME.lock`` beside `path`, refused if another process holds it."""
     try:
         import fcntl
     except ImportError:  # not POSIX: writes are still atomic, only not exclusive
@@ -150,8 +148,7 @@ def _exchange(source: Path, target: Path) -> bool:
 
 
 def _replace_folder(staging: Path, path: Path) -> None:
-    """Put the folder `staging` at `path`, swapped in one step, else through a hidden ``.old`` backup the next write
-    restores (`_remove_leftovers`) if the process dies between the two renames."""
+    """Put the folder `staging` at `path` in one swap, else through a backup that `_remove_leftovers` can restore."""
     if _exchange(staging, path):
         shutil.rmtree(staging, ignore_errors=True)
         return
