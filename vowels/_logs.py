@@ -41,15 +41,13 @@ def _min_level() -> int:
 def filter_log_lines(data: bytes, min_level: int) -> bytes:
     """`data` without the C++ log lines below `min_level` (0 info, 1 warning, 2 error, 3 fatal), nor, above 0, the
     lines TensorFlow writes around them without a severity (`_PREAMBLE`)."""
-    kept = []
-    for line in data.splitlines(keepends=True):
+
+    def kept(line: bytes) -> bool:
         match = _SEVERITY.match(line)
-        if match is not None and _LEVELS[match.group(1)] < min_level:
-            continue
-        if min_level > 0 and line.rstrip().startswith(_PREAMBLE):
-            continue
-        kept.append(line)
-    return b"".join(kept)
+        below = match is not None and _LEVELS[match.group(1)] < min_level
+        return not below and not (min_level > 0 and line.rstrip().startswith(_PREAMBLE))
+
+    return b"".join(line for line in data.splitlines(keepends=True) if kept(line))
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -139,18 +139,14 @@ class OpenSetEvaluation:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
+        closed = self.closed_set
+        rates = ("identified", "false_rejection", "misnamed", "true_rejection", "equal_error_rate")
         return {
-            "threshold": self.threshold,
-            "n_enrolled": self.n_enrolled,
-            "n_strangers": self.n_strangers,
-            "closed_set_accuracy": None if self.closed_set is None else self.closed_set.accuracy,
-            "identified": self.identified,
-            "false_rejection": self.false_rejection,
-            "misnamed": self.misnamed,
-            "true_rejection": self.true_rejection,
-            "equal_error_rate": self.equal_error_rate,
+            **{name: getattr(self, name) for name in ("threshold", "n_enrolled", "n_strangers")},
+            "closed_set_accuracy": None if closed is None else closed.accuracy,
+            **{name: getattr(self, name) for name in rates},
             "strangers": {name: {"rejected": r, "n": n} for name, (r, n) in self.strangers.items()},
-            "closed_set": None if self.closed_set is None else self.closed_set.to_dict(),
+            "closed_set": None if closed is None else closed.to_dict(),
             "errors": self.errors,
         }
 
