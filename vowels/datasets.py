@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 N_COEFFICIENTS = 12
-SPLITS = ("train", "test")
 BUNDLED_SHA256 = {
     "ae.train": "7ae33b2b678b6c0df7a4137e5b82e127e95d63b2e2d7764e7e4ea3fe1b659935",
     "ae.test": "7894594714a3186f8961c75535654cdc6bd232d3dd97d7c04c99bfa3013f57a9",
@@ -268,7 +267,7 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     Utterances
         Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file order; speakers "1".."9".
     """
-    check_choice(split, "split", SPLITS)
+    check_choice(split, "split", ("train", "test"))
     folder = _data_folder(path)
     stream, shown = _open(folder, f"ae.{split}")
     with stream:
