@@ -145,12 +145,14 @@ def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
         raise unreadable(file, exc) from None
 
 
-def _read_ascii(stream: BinaryIO, size: int, offset: int, source: str) -> str:
-    """Up to `size` bytes of `stream`, read from byte `offset` of the file `source`, as ASCII text."""
+def _read_ascii(stream: BinaryIO, size: int, offset: int, source: str, *, too_long: str = "") -> str:
+    """Up to `size` bytes of `stream`, from byte `offset` of the file `source`, as ASCII; `too_long` if all `size`."""
     try:
         data = stream.read(size)
     except OSError as exc:
         raise unreadable(source, exc) from None
+    if too_long and len(data) == size:
+        raise DataError(too_long)
     try:
         return data.decode("ascii")
     except UnicodeDecodeError as exc:
@@ -272,13 +274,12 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
     stream, shown = _open(folder, f"ae.{split}")
     with stream:
         sizes, size_shown = _open(folder, f"size_ae.{split}")
+        too_long = (
+            f"{size_shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
+            "this is not a UCI size file."
+        )
         with sizes:
-            size_text = _read_ascii(sizes, MAX_LINE_BYTES + 1, 0, size_shown)
-        if len(size_text) > MAX_LINE_BYTES:
-            raise DataError(
-                f"{size_shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
-                "this is not a UCI size file."
-            )
+            size_text = _read_ascii(sizes, MAX_LINE_BYTES + 1, 0, size_shown, too_long=too_long)
         sequences, origins = _parse_lines(_lines(stream, shown), source=shown)
     try:
         counts = [int(field) for field in size_text.split()]
