@@ -55,6 +55,10 @@ from vowels.validation import (
             lambda: check_choice("gru", "architecture", ("bilstm", "lstm")),
             "architecture must be one of ['bilstm', 'lstm']; got 'gru'.",
         ),
+        (
+            lambda: check_choice("gru", "architecture", ("bilstm", "lstm"), hint="see vowels train --help"),
+            "architecture must be one of ['bilstm', 'lstm'] (see vowels train --help); got 'gru'.",
+        ),
     ],
 )
 def test_each_check_names_the_value_and_what_is_allowed(check, message):

@@ -1,11 +1,7 @@
-"""vowels: speaker classification from short voiced sounds.
+"""vowels: speaker classification from short voiced sounds, from MATLAB's Japanese Vowels tutorial to recordings.
 
-Reproduces the MATLAB tutorial "Sequence Classification Using Deep Learning" on the Japanese
-Vowels data and applies the same BiLSTM to recordings. Heavy libraries (Keras, scikit-learn)
-load on first use, so ``import vowels`` and ``vowels --help`` answer at once. Importing `vowels`
-changes nothing outside it: the `vowels` command keeps TensorFlow's log lines off stderr, and a
-program or notebook of one's own can do the same with `hide_tensorflow_logs` (`vowels._logs`).
-"""
+Heavy libraries load on first use, so ``import vowels`` answers at once and changes nothing outside it;
+`hide_tensorflow_logs` keeps TensorFlow's log lines off stderr as the `vowels` command does."""
 
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version

@@ -1,22 +1,7 @@
-"""TensorFlow's own log lines off stderr, for the `vowels` command unless ``-v`` asks for them.
-
-TensorFlow writes C++ log lines to stderr (``I0000 ... cudart_stub.cc] Could not find cuda
-drivers``, ``E0000 ... failed call to cuInit: UNKNOWN ERROR (303)``, a oneDNN note) that look
-like failures but are not. `hide_tensorflow_logs`, called by the command (`vowels.cli.main`)
-before TensorFlow is imported, and by a program of one's own that wants the same:
-
-- sets ``TF_CPP_MIN_LOG_LEVEL=3`` (errors included: TensorFlow's real errors reach Python as
-  exceptions) unless the user has set it;
-- drops, from what TensorFlow writes to stderr while it loads, the lines below that level:
-  the CUDA probe logs through absl before absl reads the level, so only this catches it;
-- once TensorFlow is loaded, raises its Python logger and absl's to ERROR (retracing notes,
-  deprecation notes), unless the user set their levels.
-
-CUDA_VISIBLE_DEVICES is left alone: hiding the GPUs would hide nothing here (the probe still
-runs) and would stop a user's GPU from being used. `show_tensorflow_logs` (``vowels -v``)
-undoes what `hide_tensorflow_logs` did, if TensorFlow has not been loaded yet. A level the user
-set in ``TF_CPP_MIN_LOG_LEVEL`` is kept in both: ``TF_CPP_MIN_LOG_LEVEL=0`` shows everything.
-"""
+"""TensorFlow's own log lines off stderr, for the `vowels` command unless ``-v``: `hide_tensorflow_logs`, called
+before TensorFlow loads, sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless the user set it, drops the C++ lines below that level
+that TensorFlow writes while it loads (the CUDA probe logs before absl reads the level), then puts its Python and absl
+loggers at ERROR unless their level was set; `show_tensorflow_logs` undoes it if TensorFlow has not loaded yet."""
 
 from __future__ import annotations
 
@@ -34,22 +19,19 @@ from typing import Any
 
 __all__ = ["hide_tensorflow_logs", "show_tensorflow_logs"]
 
-LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
-QUIET_LEVEL = "3"
-
-_SEVERITY = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d\d")
-"""The absl/glog prefix of a C++ log line: severity letter, month and day, time."""
+LEVEL_VARIABLE, QUIET_LEVEL = "TF_CPP_MIN_LOG_LEVEL", "3"
+_SEVERITY = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d\d")  # absl's prefix: severity, month and day, time
 _PREAMBLE = (
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
     b"To enable the following instructions:",
 )
-"""Lines TensorFlow writes around its C++ log lines without a severity prefix of their own."""
 _LEVELS = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
 
 _state: dict[str, Any] = {"set_level": False, "finder": None}
 
 
 def _min_level() -> int:
+    """The C++ log level in force: ``TF_CPP_MIN_LOG_LEVEL``, 0 if unset or not a number."""
     try:
         return int(os.environ.get(LEVEL_VARIABLE, "0"))
     except ValueError:
@@ -57,31 +39,32 @@ def _min_level() -> int:
 
 
 def filter_log_lines(data: bytes, min_level: int) -> bytes:
-    """`data` without the C++ log lines below `min_level` (0 info, 1 warning, 2 error, 3 fatal).
+    """`data` without the C++ log lines below `min_level` (0 info, 1 warning, 2 error, 3 fatal), nor, above 0, the
+    lines TensorFlow writes around them without a severity (`_PREAMBLE`)."""
 
-    A line that continues a dropped one (``To enable the following instructions: ...``) and absl's
-    "All log messages before absl::InitializeLog()" notice go with them; every other line is kept.
-    """
-    kept = []
-    for line in data.splitlines(keepends=True):
+    def kept(line: bytes) -> bool:
         match = _SEVERITY.match(line)
-        if match is not None and _LEVELS[match.group(1)] < min_level:
-            continue
-        if min_level > 0 and line.rstrip().startswith(_PREAMBLE):
-            continue
-        kept.append(line)
-    return b"".join(kept)
+        below = match is not None and _LEVELS[match.group(1)] < min_level
+        return not below and not (min_level > 0 and line.rstrip().startswith(_PREAMBLE))
+
+    return b"".join(line for line in data.splitlines(keepends=True) if kept(line))
 
 
-class _QuietLoader(importlib.abc.Loader):
-    """Runs TensorFlow's package ``__init__`` with file descriptor 2 sent to a temporary file, then
-    writes back to stderr what it caught, without the log lines below the level in force."""
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ``tensorflow`` once and runs its ``__init__`` with stderr caught, then writes back what is kept of it."""
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
-        self.loader = loader
+    loader: Any = None  # TensorFlow's own loader, which this one stands in for
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self.loader.create_module(spec)
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "tensorflow":
+            return None
+        _remove_finder()
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            self.loader, spec.loader = spec.loader, self
+        return spec
 
     def exec_module(self, module: ModuleType) -> None:
         module.__loader__ = self.loader
@@ -108,25 +91,13 @@ class _QuietLoader(importlib.abc.Loader):
         _quiet_python_loggers(module)
 
     def __getattr__(self, name: str) -> Any:
+        if self.loader is None:
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
 
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` once, the first time anything imports it, and wraps its loader."""
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != "tensorflow":
-            return None
-        _remove_finder()
-        spec = importlib.util.find_spec(fullname)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
-        return spec
-
-
 def _remove_finder() -> None:
+    """Take the import hook of `hide_tensorflow_logs` out of ``sys.meta_path``."""
     finder = _state["finder"]
     if finder is not None and finder in sys.meta_path:
         sys.meta_path.remove(finder)
@@ -147,7 +118,7 @@ def _quiet_python_loggers(tensorflow: ModuleType) -> None:
 
 
 def hide_tensorflow_logs() -> None:
-    """Keep TensorFlow's log lines off stderr (see the module docstring); nothing if it is already loaded."""
+    """Keep TensorFlow's log lines off stderr (see the module docstring); nothing if it is loaded already."""
     if "tensorflow" in sys.modules or _state["finder"] is not None:
         return
     if LEVEL_VARIABLE not in os.environ:
@@ -160,10 +131,8 @@ def hide_tensorflow_logs() -> None:
 
 
 def show_tensorflow_logs() -> None:
-    """Undo `hide_tensorflow_logs` (``vowels -v``): TensorFlow logs as it would without `vowels`.
-
-    Too late once TensorFlow is loaded; a ``TF_CPP_MIN_LOG_LEVEL`` the user set is kept.
-    """
+    """Undo `hide_tensorflow_logs` (``vowels -v``) before TensorFlow loads; a ``TF_CPP_MIN_LOG_LEVEL`` the user set
+    is kept."""
     _remove_finder()
     if _state["set_level"] and os.environ.get(LEVEL_VARIABLE) == QUIET_LEVEL:
         del os.environ[LEVEL_VARIABLE]

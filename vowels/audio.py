@@ -1,9 +1,5 @@
-"""Reading recordings: decode, mix down to mono, resample, trim silence, validate.
-
-Every problem a file can have (missing, unreadable, empty, not audio, truncated, an unsupported
-format, longer than `MAX_SECONDS`, NaN or absurdly large samples, silence only, too short to
-analyse) raises `vowels.errors.AudioError` with a one-line message that starts with the file's path.
-"""
+"""Reading recordings: decode, mix down to mono, resample, trim silence; any problem a file can have raises
+`vowels.errors.AudioError` with a one-line message that starts with its path."""
 
 from __future__ import annotations
 
@@ -12,7 +8,9 @@ import re
 import stat
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,7 +20,6 @@ from .names import DSP_CHOICES
 from .validation import check_choice, check_int, check_number, check_seconds
 
 __all__ = [
-    "BACKENDS",
     "MAX_CHANNELS",
     "MAX_RATE",
     "MAX_SAMPLE",
@@ -33,36 +30,17 @@ __all__ = [
     "sample_rate_of",
 ]
 
-BACKENDS = DSP_CHOICES
-"""Who does the signal processing: librosa itself, or `vowels.dsp` (the same numbers, no librosa import)."""
-
 SILENCE_PEAK_DBFS = -60.0
 """A recording whose loudest sample is below this level (dB re full scale) is silence."""
-
 MAX_SECONDS = 1200.0
-"""Longest recording `read_audio` accepts by default, in s (20 minutes): a long recording is
-analysed whole but read by the network in windows (`vowels.windowing`) and by the speaker encoder
-in partials, so memory grows with its length only by its samples and features. Checked from the
-header, before decoding; pass ``max_seconds`` for another limit."""
-
+"""Longest recording `read_audio` accepts by default, in s (20 minutes), checked from the header before decoding."""
 MAX_SAMPLE = 2.0**31
-"""Largest sample magnitude `read_audio` accepts: float recordings lie within about ±1, and even one
-scaled like 32-bit integers stays below 2**31; larger values are damage, and would overflow float32
-when mixed down or squared."""
-
+"""Largest sample magnitude `read_audio` accepts: even 32-bit integer scaling stays below; beyond is damage."""
 MAX_CHANNELS = 16
-"""Most channels `read_audio` accepts, checked from the header before decoding: a voice is recorded
-with one or two microphones (a few more for an array); a container claiming 255 channels would
-decode to hundreds of times the memory of the voice in it."""
-
+"""Most channels `read_audio` accepts, checked from the header before decoding (a voice needs one or two)."""
 MAX_RATE = 192_000
-"""Highest sample rate `read_audio` accepts, in Hz, checked from the header before decoding: the
-highest rate audio interfaces record at; speech needs 16 kHz."""
-
-_BLOCK_FRAMES = 65_536
-"""Frames decoded at a time: at most `MAX_CHANNELS` x this many float32 samples are held undecimated,
-each block mixed down to mono before the next is read."""
-
+"""Highest sample rate `read_audio` accepts, in Hz, checked from the header before decoding."""
+_BLOCK_FRAMES = 65_536  # frames decoded, checked and mixed down at a time
 _TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence detector
 _STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
 
@@ -90,15 +68,12 @@ def sample_rate_of(path: str | os.PathLike[str]) -> int | None:
 def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:
     """(declared, actual) sizes of a WAV/AIFF data chunk whose header overstates it, from libsndfile's log."""
     match = re.search(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", extra_info, re.MULTILINE)
-    if match is None:
-        return None
-    declared, actual = int(match.group(1)), int(match.group(2))
-    if declared in _STREAMING_SIZES or declared <= actual:
-        return None
-    return declared, actual
+    declared, actual = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    return None if declared in _STREAMING_SIZES or declared <= actual else (declared, actual)
 
 
 def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool = False) -> AudioError:
+    """The error for a recording of `seconds` (at least, if not decoded whole) beyond `max_seconds`."""
     shown = f"at least {seconds:.1f}" if at_least else f"{seconds:.1f}"
     return AudioError(
         f"{path}: {shown} s long, longer than the {max_seconds:g} s allowed; cut it into shorter "
@@ -106,7 +81,7 @@ def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool 
     )
 
 
-def _check_shape(path: Path, channels: int, rate: float, what: str) -> None:
+def _check_shape(path: Path, channels: int, rate: float) -> None:
     """Refuse a header whose channels or rate (Hz) would make decoding take far more memory than a voice needs."""
     if channels > MAX_CHANNELS:
         raise AudioError(
@@ -114,25 +89,19 @@ def _check_shape(path: Path, channels: int, rate: float, what: str) -> None:
         )
     if rate > MAX_RATE:
         raise AudioError(
-            f"{path}: {rate:g} Hz {what}, above the {MAX_RATE} Hz allowed; resample it to 16 or 48 kHz first."
+            f"{path}: {rate:g} Hz sample rate, above the {MAX_RATE} Hz allowed; resample it to 16 or 48 kHz first."
         )
 
 
 def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, int]:
-    """Mono float32 samples of the file (mixed down with `to_mono`) and its rate in Hz.
-
-    Channels and rate are checked from the header (`MAX_CHANNELS`, `MAX_RATE`), and a file longer
-    than `max_seconds` (s) by its header is refused, all before decoding; the file is then decoded
-    `_BLOCK_FRAMES` at a time, each block checked and mixed down before the next is read, so one whose
-    header understates its length is refused after decoding at most `max_seconds` and one block.
-    """
+    """Mono float32 samples (mixed by `to_mono`) and rate (Hz), decoded a block at a time after the header's checks."""
     import soundfile as sf
 
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
         return _decode_fallback(path, str(exc), max_seconds, to_mono)
-    _check_shape(path, info.channels, info.samplerate, "sample rate")
+    _check_shape(path, info.channels, info.samplerate)
     max_frames = int(max_seconds * info.samplerate) if np.isfinite(max_seconds) and info.samplerate > 0 else -2
     if max_frames >= 0 and info.frames > max_frames:
         raise _too_long(path, info.frames / info.samplerate, max_seconds)
@@ -145,9 +114,8 @@ def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.n
                 if len(block) == 0:
                     break
                 n_frames += len(block)
-                finite = np.isfinite(block)
-                bad += int(block.size - np.count_nonzero(finite))
-                loudest = max(loudest, float(np.max(np.abs(np.where(finite, block, 0)))))
+                block_bad, block_loudest = _damage(block)
+                bad, loudest = bad + block_bad, max(loudest, block_loudest)
                 if not bad and loudest <= MAX_SAMPLE:  # else refused below: mixing could overflow
                     blocks.append(to_mono(block.T) if block.shape[1] > 1 else block[:, 0].copy())
     except (sf.LibsndfileError, RuntimeError) as exc:
@@ -172,6 +140,13 @@ def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.n
     return y.astype(np.float32, copy=False), rate
 
 
+def _damage(samples: np.ndarray) -> tuple[int, float]:
+    """How many samples are NaN or infinite, and the largest magnitude of the others."""
+    finite = np.isfinite(samples)
+    loudest = float(np.max(np.abs(np.where(finite, samples, 0)))) if samples.size else 0.0
+    return int(samples.size - np.count_nonzero(finite)), loudest
+
+
 def _check_samples(path: Path, bad: int, size: int, loudest: float) -> None:
     """Refuse `bad` NaN or infinite samples of `size`, or a `loudest` magnitude beyond `MAX_SAMPLE`."""
     if size == 0:
@@ -186,6 +161,7 @@ def _check_samples(path: Path, bad: int, size: int, loudest: float) -> None:
 
 
 def _libsndfile_reason(exc: Exception) -> str:
+    """libsndfile's reason in an error, without its prefix."""
     text = str(exc)
     return text.split("Error : ", 1)[-1].split(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
 
@@ -207,10 +183,9 @@ def _decode_fallback(
 
     try:
         with audioread.audio_open(str(path)) as header:
-            _check_shape(path, header.channels, header.samplerate, "sample rate")
+            _check_shape(path, header.channels, header.samplerate)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # librosa's deprecation notice for audioread
-            # Decodes at most one second more than allowed, so a long file is never read whole.
             duration = max_seconds + 1 if np.isfinite(max_seconds) else None
             y, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32, duration=duration)
     except (audioread.exceptions.DecodeError, EOFError, OSError, RuntimeError, ValueError):
@@ -221,9 +196,8 @@ def _decode_fallback(
         ) from None
     if y.shape[-1] > max_seconds * rate:
         raise _too_long(path, y.shape[-1] / rate, max_seconds, at_least=True)
-    finite = np.isfinite(y)
-    loudest = float(np.max(np.abs(np.where(finite, y, 0)))) if y.size else 0.0
-    _check_samples(path, int(y.size - np.count_nonzero(finite)), int(y.size), loudest)
+    bad, loudest = _damage(y)
+    _check_samples(path, bad, int(y.size), loudest)
     return (to_mono(y) if y.ndim > 1 else y).astype(np.float32), int(rate)
 
 
@@ -242,24 +216,19 @@ def read_audio(
     Parameters
     ----------
     path : path-like
-        Any format libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...); others through audioread
-        when a backend (ffmpeg) is installed.
+        Any format libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...); others through ffmpeg if installed.
     sr : int > 0
         Sample rate of the result, in Hz; the file is resampled (soxr) if it differs.
     trim_db : float > 0 or None, default=30.0
-        Trim leading and trailing frames quieter than the loudest frame by this many dB
-        (`librosa.effects.trim`, 25 ms frames, 10 ms hop); None keeps everything.
+        Trim leading and trailing frames this many dB below the loudest (25 ms frames, 10 ms hop); None keeps all.
     min_samples : int >= 1, default=1
         Fewest samples (at `sr`) the trimmed recording may have, e.g. one analysis window.
     backend : {"librosa", "numpy"}, default="librosa"
-        "numpy" mixes down, resamples and trims with `vowels.dsp` (identical samples, no
-        librosa import: a new process answers seconds sooner).
+        "numpy" mixes down, resamples and trims with `vowels.dsp`: the same samples without importing librosa.
     max_seconds : float > 0, default=`MAX_SECONDS` (1200.0)
-        Longest recording accepted, in s, checked from the header before the file is decoded,
-        so that a long file is never loaded whole; ``math.inf`` accepts any length.
+        Longest recording accepted, in s, checked before decoding; ``math.inf`` accepts any length.
     silence_ok : bool, default=False
-        Give a recording of silence only (peak below `SILENCE_PEAK_DBFS`) as zero samples instead
-        of refusing it: for callers that answer "no speech" rather than skip the file.
+        Give a recording of silence only (peak below `SILENCE_PEAK_DBFS`) as zero samples instead of refusing it.
 
     Returns
     -------
@@ -268,35 +237,38 @@ def read_audio(
     Raises
     ------
     AudioError
-        The file is missing, unreadable, empty, not audio, truncated, in an unsupported format,
-        holds NaN or infinite samples or ones larger than `MAX_SAMPLE`, is silence only (peak
-        below `SILENCE_PEAK_DBFS`), is longer than `max_seconds`, or is shorter than
-        `min_samples` after trimming. The message starts with the path.
+        The file is missing, unreadable, not audio, damaged, silence only, too long or too short; naming it.
     """
     check_int(sr, "sr", unit="Hz")
     check_number(trim_db, "trim_db", low=0, low_open=True, unit="dB", none_ok=True)
     check_int(min_samples, "min_samples")
-    check_choice(backend, "backend", BACKENDS)
+    check_choice(backend, "backend", DSP_CHOICES)
     check_seconds(max_seconds, "max_seconds", hint="math.inf for no limit")
     path = Path(path)
     try:
         status = path.stat()
-        if status.st_size > 0 and not stat.S_ISDIR(status.st_mode):
-            with open(path, "rb"):  # libsndfile reports a file it may not open as a "System error"
-                pass
+        if stat.S_ISDIR(status.st_mode):
+            raise AudioError(f"{path}: is a folder, not an audio file.")
+        if status.st_size == 0:
+            raise AudioError(f"{path}: empty file (0 bytes).")
+        with open(path, "rb"):  # libsndfile reports a file it may not open as a "System error"
+            pass
     except FileNotFoundError:
         raise AudioError(f"{path}: file not found.") from None
     except OSError as exc:
         raise unreadable(path, exc, AudioError) from None
-    if stat.S_ISDIR(status.st_mode):
-        raise AudioError(f"{path}: is a folder, not an audio file.")
-    if status.st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes).")
-
-    signal: Any = _LibrosaSignal
     if backend == "numpy":
-        from . import dsp as signal
+        from . import dsp
 
+        signal: Any = dsp
+    else:  # librosa's calls, with the signatures of their `vowels.dsp` twins
+        import librosa
+
+        signal = SimpleNamespace(
+            to_mono=librosa.to_mono,
+            resample=partial(librosa.resample, res_type="soxr_hq"),
+            trim=lambda y, **options: librosa.effects.trim(y, **options)[0],
+        )
     y, rate = _decode(path, float(max_seconds), signal.to_mono)
     peak = float(np.max(np.abs(y)))
     level = 20 * np.log10(peak) if peak > 0 else -np.inf
@@ -316,25 +288,3 @@ def read_audio(
             f"{1000 * min_samples / sr:.1f} ms analysis window."
         )
     return np.ascontiguousarray(y, dtype=np.float32)
-
-
-class _LibrosaSignal:
-    """The librosa calls of `read_audio`, with the signatures of their `vowels.dsp` twins."""
-
-    @staticmethod
-    def to_mono(data: np.ndarray) -> np.ndarray:
-        import librosa
-
-        return librosa.to_mono(data)
-
-    @staticmethod
-    def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
-        import librosa
-
-        return librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type="soxr_hq")
-
-    @staticmethod
-    def trim(y: np.ndarray, *, top_db: float, frame_length: int, hop_length: int) -> np.ndarray:
-        import librosa
-
-        return librosa.effects.trim(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)[0]

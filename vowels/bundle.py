@@ -1,10 +1,5 @@
-"""The model bundle format: its files, its ``metadata.json``, checked and parsed.
-
-A bundle is a folder holding ``model.keras``, the same network for classifying without Keras
-(``weights.npz``, plain arrays for `vowels.inference`, or ``model.onnx``) and ``metadata.json``
-(with the sha256 of every file beside it and of its own content). It is written whole or not
-at all (`vowels.files.atomic_folder`).
-"""
+"""The model bundle: a folder of ``model.keras``, the same network without Keras (``weights.npz`` or ``model.onnx``)
+and ``metadata.json`` (the sha256 of every file beside it and of its own content), checked and parsed."""
 
 from __future__ import annotations
 
@@ -29,7 +24,6 @@ __all__ = [
     "bundle_entries",
     "metadata_digest",
     "read_bundle",
-    "read_bundle_metadata",
     "validate_metadata",
     "write_metadata",
 ]
@@ -40,16 +34,12 @@ METADATA_FILE = "metadata.json"
 NUMPY_WEIGHTS_FILE = "weights.npz"
 ONNX_FILE = "model.onnx"
 FAST_FILES = {"numpy_weights_sha256": NUMPY_WEIGHTS_FILE, "onnx_sha256": ONNX_FILE}
-"""What a bundle holds for classifying without Keras, by the metadata entry that records its sha256:
-plain weights for the one-layer (Bi)LSTM (`vowels.inference.NumpyNetwork`), else the network in ONNX."""
-MIN_SAMPLE_RATE = 4000
-"""Lowest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
-MAX_SAMPLE_RATE = 192000
-"""Highest analysis rate (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
+"""The network without Keras, by the metadata entry of its sha256: NumPy weights of a one-layer (Bi)LSTM, else ONNX."""
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4000, 192000
+"""Lowest and highest analysis rates (Hz) a bundle may record, as the CLI's ``--sample-rate`` allows."""
 MAX_FEATURES = 10000
 """Most features per frame a bundle may record: far above any real feature set, far below a memory bomb."""
 REQUIRED_ENTRIES = ("classes", "n_features", "params", "weights_sha256", "metadata_sha256")
-"""What every bundle's metadata holds; the rest is checked when present."""
 
 
 def metadata_digest(metadata: dict) -> str:
@@ -76,8 +66,8 @@ def read_metadata_json(metadata_file: Path) -> object:
         ) from None
 
 
-def read_bundle_metadata(path: Path) -> dict:
-    """Check a bundle folder is whole and untampered, and return its metadata."""
+def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
+    """The metadata of the bundle folder at `path`, checked whole and untampered (`validate_metadata`) and parsed."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"{path}: no model bundle there (not a folder); train one or check the path.")
@@ -89,42 +79,36 @@ def read_bundle_metadata(path: Path) -> dict:
     if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{metadata_file}: not a vowels model bundle (format is not {BUNDLE_FORMAT!r}).")
     check_format_version(metadata.get("format_version"), metadata_file, "vowels train (or vowels reproduce)")
-    checked = [(model_file, metadata.get("weights_sha256"))]
-    fast = [(entry, name) for entry, name in FAST_FILES.items() if entry in metadata]
+    fast = [(name, metadata[entry]) for entry, name in FAST_FILES.items() if entry in metadata]
     if len(fast) != 1:
         raise BundleError(f"{metadata_file}: must record the sha256 of one of {sorted(FAST_FILES.values())}.")
-    for entry, name in fast:
-        if not (path / name).is_file():
-            raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
-        checked.append((path / name, metadata[entry]))
     extra_files = metadata.get("extra_files", {})
     if not isinstance(extra_files, dict):
         raise BundleError(f"{metadata_file}: 'extra_files' must map file names to sha256 digests.")
-    for name, expected in extra_files.items():
-        extra = path / str(name)
-        if Path(str(name)).name != name or not extra.is_file():
+    checked = [(MODEL_FILE, metadata.get("weights_sha256")), *fast, *extra_files.items()]
+    for name, _ in checked[1:]:
+        if Path(str(name)).name != name or not (path / str(name)).is_file():
             raise BundleError(f"{path}: bundle is incomplete, {name} is missing; retrain or re-copy it.")
-        checked.append((extra, expected))
     validate_metadata(metadata, metadata_file)
     if metadata["metadata_sha256"] != metadata_digest(metadata):
         raise BundleError(
             f"{metadata_file}: its content does not match the sha256 it records; the file was edited or "
             "damaged. Retrain or re-copy the bundle."
         )
-    for file, expected in checked:
-        actual = sha256_of(file)
-        if actual != expected:
+    for name, expected in checked:
+        file = path / str(name)
+        if (actual := sha256_of(file)) != expected:
             raise BundleError(
                 f"{file}: sha256 {actual} does not match {expected!r} recorded in metadata.json; "
                 "the file was changed or damaged."
             )
-    return metadata
+    with bundle_entries(metadata_file):
+        return BundleMetadata.from_dict(metadata)
 
 
 @dataclass(frozen=True)
 class BundleMetadata:
-    """A bundle's ``metadata.json``, checked (`read_bundle_metadata`) and parsed once: what the loaders,
-    figures, reports and server read.
+    """A bundle's ``metadata.json``, checked and parsed once (`read_bundle`): what loaders, figures and reports read.
 
     Attributes
     ----------
@@ -132,22 +116,17 @@ class BundleMetadata:
         Speaker names, in the order of the network's outputs.
     n_features : int
         Features per frame the classifier takes, before its preprocessing.
-    params : dict
-        The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`);
-        the loaders say which they need.
-    preprocessing : dict
+    params, preprocessing : dict
+        The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`), and
         `vowels.preprocessing.Preprocessing.to_dict`.
     features : dict or None
-        `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for
-        Japanese Vowels.
+        `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for Japanese Vowels.
     unknown_threshold : float or None
         Open-set score below which a recordings model answers ``unknown``.
     open_set, validation, metrics : dict
         How the threshold was set; what training measured; what the run that saved it measured.
-    source_rates : dict of int to int
-        Recordings per sample rate in the training folder.
-    extra_files : dict of str to str
-        Files beside the network, by name, with their sha256.
+    source_rates, extra_files : dict
+        Recordings per sample rate (Hz) in the training folder; files beside the network, by name, with their sha256.
     fast_file : str or None
         What classifies without Keras (`FAST_FILES`): ``weights.npz`` or ``model.onnx``.
     entries : dict
@@ -191,13 +170,7 @@ class BundleMetadata:
 
     @classmethod
     def from_dict(cls, metadata: dict) -> BundleMetadata:
-        """Parse checked metadata (`validate_metadata` has checked the types of what it holds).
-
-        Raises
-        ------
-        KeyError, TypeError, ValueError
-            An entry every bundle has is missing, or one is malformed.
-        """
+        """Parse metadata `validate_metadata` has checked; KeyError, TypeError or ValueError for a malformed entry."""
         threshold = metadata.get("unknown_threshold")
         fast = [name for entry, name in FAST_FILES.items() if entry in metadata]
         return cls(
@@ -221,9 +194,8 @@ class BundleMetadata:
 def bundle_entries(
     where: Path, what: str = "missing or invalid entry", fix: str = "retrain or re-copy it"
 ) -> Iterator[None]:
-    """Turn what building an estimator from a bundle's entries raises (a missing entry, a wrong type, a value
-    its constructor refuses, an unreadable array file) into one `BundleError`: ``WHERE: WHAT (why); FIX.``.
-    A `BundleError` raised in the block passes unchanged."""
+    """Turn what building an estimator from a bundle's entries raises (a missing entry, a wrong type, a refused value,
+    an unreadable array file) into one `BundleError`: ``WHERE: WHAT (why); FIX.``; a `BundleError` passes unchanged."""
     try:
         yield
     except BundleError:
@@ -232,31 +204,14 @@ def bundle_entries(
         raise BundleError(f"{where}: {what} ({exc}); {fix}.") from None
 
 
-def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
-    """The checked, parsed metadata of the bundle folder at `path` (`read_bundle_metadata`, `BundleMetadata`)."""
-    path = Path(path)
-    metadata = read_bundle_metadata(path)
-    with bundle_entries(path / METADATA_FILE):
-        parsed = BundleMetadata.from_dict(metadata)
-    return parsed
-
-
 def validate_metadata(metadata: dict, metadata_file: Path) -> None:
-    """Check the types and ranges of the bundle metadata entries the loaders read.
-
-    Called by `read_bundle_metadata`, so the Keras and the fast engine (and the figures and
-    reports that read a bundle) refuse the same bad values. An entry is checked when present: a
-    loader that needs a missing one says so itself. What needs the weights (the number of
-    classes and inputs the network has) is checked by the loaders.
-
-    Raises
-    ------
-    BundleError
-        On the first bad entry, naming `metadata_file`, the entry, the value and what is allowed.
+    """Check the types and ranges of the bundle metadata entries the loaders read, when present, so that every engine
+    refuses the same values; a `BundleError` for the first bad entry, naming the file, entry, value and what is allowed.
     """
 
-    def bad(entry: str, value: object, allowed: str) -> BundleError:
-        return BundleError(f"{metadata_file}: {refuse(entry, value, allowed)} Retrain or re-copy the bundle.")
+    def require(ok: bool, entry: str, value: object, allowed: str) -> None:
+        if not ok:
+            raise BundleError(f"{metadata_file}: {refuse(entry, value, allowed)} Retrain or re-copy the bundle.")
 
     def check(check_value: Callable[..., None], value: object, entry: str, **bounds: Any) -> None:
         try:
@@ -268,39 +223,31 @@ def validate_metadata(metadata: dict, metadata_file: Path) -> None:
         if entry not in metadata:
             raise BundleError(f"{metadata_file}: no {entry!r} entry; retrain or re-copy the bundle.")
     for entry in ("weights_sha256", "metadata_sha256"):
-        digest = metadata.get(entry, "0" * 64)
-        if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
-            raise bad(f"'{entry}'", digest, "a sha256 digest (64 hexadecimal digits)")
+        digest = metadata[entry]
+        is_digest = isinstance(digest, str) and re.fullmatch("[0-9a-f]{64}", digest) is not None
+        require(is_digest, f"'{entry}'", digest, "a sha256 digest (64 hexadecimal digits)")
     classes = metadata["classes"]
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise bad("'classes'", classes, "a list of at least 2 speaker names")
+    require(isinstance(classes, list) and len(classes) >= 2, "'classes'", classes, "a list of at least 2 speaker names")
     for name in classes:
-        if not isinstance(name, str) or not name.strip():
-            raise bad("a name in 'classes'", name, "a non-empty string")
-        if name == UNKNOWN:
-            raise bad("a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
+        require(isinstance(name, str) and bool(name.strip()), "a name in 'classes'", name, "a non-empty string")
+        require(name != UNKNOWN, "a name in 'classes'", name, f"other than {UNKNOWN!r}, the answer for no match")
     repeated = sorted({name for name in classes if classes.count(name) > 1})
-    if repeated:
-        raise bad("'classes'", classes, f"a list of distinct names (repeated: {repeated})")
+    require(not repeated, "'classes'", classes, f"a list of distinct names (repeated: {repeated})")
     check(check_int, metadata["n_features"], "'n_features'", high=MAX_FEATURES)
-    if "params" in metadata:
-        params = metadata["params"]
-        if not isinstance(params, dict):
-            raise bad("'params'", params, "a mapping of the training parameters")
-        for key in ("n_hidden", "n_members", "n_layers", "resample_length", "random_state"):
-            if key in params:
-                low, none_ok = (0, False) if key == "random_state" else (1, key == "resample_length")
-                check(check_int, params[key], f"'params.{key}'", low=low, none_ok=none_ok)
-        check(check_choice, params.get("architecture"), "'params.architecture'", choices=ARCHITECTURES)
-        if "sort_by_length" in params and not isinstance(params["sort_by_length"], bool):
-            raise bad("'params.sort_by_length'", params["sort_by_length"], "true or false")
-        if "mode" in params and not isinstance(params["mode"], str):
-            raise bad("'params.mode'", params["mode"], "a network mode name")
+    params = metadata["params"]
+    require(isinstance(params, dict), "'params'", params, "a mapping of the training parameters")
+    for key in ("n_hidden", "n_members", "n_layers", "resample_length", "random_state"):
+        if key in params:
+            low, none_ok = (0, False) if key == "random_state" else (1, key == "resample_length")
+            check(check_int, params[key], f"'params.{key}'", low=low, none_ok=none_ok)
+    check(check_choice, params.get("architecture"), "'params.architecture'", choices=ARCHITECTURES)
+    sort_by_length, mode = params.get("sort_by_length", False), params.get("mode", "")
+    require(isinstance(sort_by_length, bool), "'params.sort_by_length'", sort_by_length, "true or false")
+    require(isinstance(mode, str), "'params.mode'", mode, "a network mode name")
     if "unknown_threshold" in metadata:
         check(check_threshold, metadata["unknown_threshold"], "'unknown_threshold'")
     if "features" in metadata:
         features = metadata["features"]
-        if not isinstance(features, dict):
-            raise bad("'features'", features, "a mapping of the feature settings")
+        require(isinstance(features, dict), "'features'", features, "a mapping of the feature settings")
         rate = features.get("sample_rate")
         check(check_int, rate, "'features.sample_rate'", low=MIN_SAMPLE_RATE, high=MAX_SAMPLE_RATE, unit="Hz")

@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 N_COEFFICIENTS = 12
-SPLITS = ("train", "test")
 BUNDLED_SHA256 = {
     "ae.train": "7ae33b2b678b6c0df7a4137e5b82e127e95d63b2e2d7764e7e4ea3fe1b659935",
     "ae.test": "7894594714a3186f8961c75535654cdc6bd232d3dd97d7c04c99bfa3013f57a9",
@@ -36,8 +35,7 @@ BUNDLED_SHA256 = {
 }
 _SEPARATOR = np.ones(N_COEFFICIENTS, dtype=np.float64)
 MAX_LINE_BYTES = 64 * 1024
-"""Longest line a UCI file may hold, in bytes (a real line of 12 numbers is a few hundred): the files
-are read line by line, so a file without line breaks is refused after reading this much, not whole."""
+"""Longest line a UCI file may hold, in bytes (a real one is a few hundred), refused once this much is read."""
 _BLOCK_BYTES = 64 * 1024  # read size (bytes) of the line splitter
 
 
@@ -48,7 +46,6 @@ class Utterances:
     Attributes
     ----------
     sequences : list of np.ndarray of shape (n_frames, n_features), float32
-        Time runs along axis 0.
     labels : np.ndarray of str, shape (n_utterances,)
         The speaker name of each utterance.
     speakers : tuple of str
@@ -77,12 +74,9 @@ class Utterances:
         return len(self.sequences)
 
     def __repr__(self) -> str:
-        """One line of sizes, not the arrays: ``Utterances(270 sequences of 12 features, 7-26 frames, 9 speakers:
-        '1'..'9')``."""
-        if not self.sequences:
-            shape = "0 sequences"
-        else:
-            lengths = self.lengths
+        """One line of sizes, not the arrays: ``Utterances(270 sequences of 12 features, 7-26 frames, ...)``."""
+        lengths, shape = self.lengths, "0 sequences"
+        if len(self):
             shape = f"{len(self)} sequences of {self.n_features} features, {lengths.min()}-{lengths.max()} frames"
         names = [repr(str(s)) for s in self.speakers]
         listed = ", ".join(names) if len(names) <= 3 else f"{names[0]}..{names[-1]}"
@@ -107,12 +101,8 @@ class Utterances:
     def subset(self, indices: Sequence[int] | np.ndarray) -> Utterances:
         """The utterances at `indices`, in that order, with the same speaker list."""
         idx = [int(i) for i in indices]
-        return Utterances(
-            sequences=[self.sequences[i] for i in idx],
-            labels=self.labels[idx],
-            speakers=self.speakers,
-            sources=tuple(self.sources[i] for i in idx),
-        )
+        sources = tuple(self.sources[i] for i in idx)
+        return Utterances([self.sequences[i] for i in idx], self.labels[idx], self.speakers, sources)
 
 
 def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
@@ -137,12 +127,10 @@ def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
 def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
     """A binary stream over one UCI file and the name to show in errors."""
     if folder is None:
-        package = resources.files("vowels") / "data" / "japanese_vowels"
-        member = package / (name if name.startswith("size_") else f"{name}.gz")
-        raw = member.read_bytes()
-        data = raw if name.startswith("size_") else gzip.decompress(raw)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != BUNDLED_SHA256[name]:
+        sizes = name.startswith("size_")
+        raw = (resources.files("vowels") / "data" / "japanese_vowels" / (name if sizes else f"{name}.gz")).read_bytes()
+        data = raw if sizes else gzip.decompress(raw)
+        if (digest := hashlib.sha256(data).hexdigest()) != BUNDLED_SHA256[name]:
             raise DataError(
                 f"bundled {name}: sha256 {digest} does not match the original "
                 f"{BUNDLED_SHA256[name]}; reinstall the package."
@@ -157,14 +145,14 @@ def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
         raise unreadable(file, exc) from None
 
 
-def _read(stream: BinaryIO, size: int, source: str) -> bytes:
+def _read_ascii(stream: BinaryIO, size: int, offset: int, source: str, *, too_long: str = "") -> str:
+    """Up to `size` bytes of `stream`, from byte `offset` of the file `source`, as ASCII; `too_long` if all `size`."""
     try:
-        return stream.read(size)
+        data = stream.read(size)
     except OSError as exc:
         raise unreadable(source, exc) from None
-
-
-def _decode(data: bytes, offset: int, source: str) -> str:
+    if too_long and len(data) == size:
+        raise DataError(too_long)
     try:
         return data.decode("ascii")
     except UnicodeDecodeError as exc:
@@ -172,15 +160,11 @@ def _decode(data: bytes, offset: int, source: str) -> str:
 
 
 def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
-    """The lines of an ASCII stream (with their line breaks), split where `str.splitlines` splits.
-
-    The stream is read a block at a time and a line longer than `MAX_LINE_BYTES` is refused as soon
-    as that much of it has been read, so memory stays bounded whatever the file holds.
-    """
+    """The lines of an ASCII stream as `str.splitlines(keepends=True)`, refused beyond `MAX_LINE_BYTES` as read."""
     pending, offset, number = "", 0, 0
     while True:
-        block = _read(stream, _BLOCK_BYTES, source)
-        pieces = (pending + _decode(block, offset, source)).splitlines(keepends=True)
+        block = _read_ascii(stream, _BLOCK_BYTES, offset, source)
+        pieces = (pending + block).splitlines(keepends=True)
         offset += len(block)
         # Before the end, the last piece may go on in the next block (no line break yet, or "\r" before "\n").
         pending = pieces.pop() if block and pieces else ""
@@ -196,6 +180,7 @@ def _lines(stream: BinaryIO, source: str) -> Iterator[str]:
 
 
 def _line_too_long(source: str, number: int) -> DataError:
+    """The error for line `number` of `source` past `MAX_LINE_BYTES`."""
     return DataError(
         f"{source}, line {number}: longer than {MAX_LINE_BYTES} bytes, expected {N_COEFFICIENTS} numbers "
         "(a few hundred bytes); this is not a UCI Japanese Vowels file."
@@ -203,27 +188,21 @@ def _line_too_long(source: str, number: int) -> DataError:
 
 
 def parse_uci_utterances(text: str, *, source: str) -> tuple[list[np.ndarray], list[str]]:
-    """Split UCI Japanese Vowels text into utterances, strictly.
+    """Split UCI Japanese Vowels text into utterances, strictly: a `DataError` naming the line for one that does not
+    hold 12 finite float32 numbers, or for text that ends inside an utterance.
 
     Parameters
     ----------
     text : str
-        Lines of 12 numbers; each utterance ends with a line of twelve 1.0 values, which
-        may be followed by one blank line (as in the original ``ae.test``).
+        Lines of 12 numbers; each utterance ends with a line of twelve 1.0 values, then maybe one blank line.
     source : str
-        The file's name, used in error messages and in each utterance's source.
+        The file's name, for error messages and each utterance's source.
 
     Returns
     -------
     sequences : list of np.ndarray of shape (n_frames, 12), float32
     origins : list of str
         ``"<source>:<first line>-<last line>"`` for each utterance.
-
-    Raises
-    ------
-    DataError
-        A line does not hold 12 finite float32 numbers, or the text ends inside an utterance;
-        the message names `source` and the line.
     """
     return _parse_lines(text.splitlines(), source=source)
 
@@ -233,23 +212,21 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
     sequences: list[np.ndarray] = []
     origins: list[str] = []
     frames: list[list[float]] = []
-    first_line = 1
-    number = 0
-    after_separator = False
+    first_line, number, after_separator = 1, 0, False
     for number, line in enumerate(lines, start=1):
         fields = line.split()
-        if not fields and after_separator:
-            after_separator = False  # ae.test follows each separator line with a blank line
-            first_line = number + 1
+        if not fields and after_separator:  # ae.test follows each separator line with a blank line
+            after_separator, first_line = False, number + 1
             continue
         after_separator = False
         if len(fields) != N_COEFFICIENTS:
             raise DataError(f"{source}, line {number}: expected {N_COEFFICIENTS} numbers, found {len(fields)}.")
-        try:
-            values = [float(field) for field in fields]
-        except ValueError:
-            bad = next(f for f in fields if not _is_number(f))
-            raise DataError(f"{source}, line {number}: {bad!r} is not a number.") from None
+        values: list[float] = []
+        for field in fields:
+            try:
+                values.append(float(field))
+            except ValueError:
+                raise DataError(f"{source}, line {number}: {field!r} is not a number.") from None
         with np.errstate(over="ignore"):
             finite = np.isfinite(np.asarray(values, dtype=np.float32))  # 1e39 is finite, but inf as float32
         if not finite.all():
@@ -263,9 +240,7 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
                 raise DataError(f"{source}, line {number}: separator line with no frames before it.")
             sequences.append(np.asarray(frames, dtype=np.float32))
             origins.append(f"{source}:{first_line}-{number - 1}")
-            frames = []
-            first_line = number + 1
-            after_separator = True
+            frames, first_line, after_separator = [], number + 1, True
         else:
             frames.append(values)
     if frames:
@@ -278,68 +253,40 @@ def _parse_lines(lines: Iterable[str], *, source: str) -> tuple[list[np.ndarray]
     return sequences, origins
 
 
-def _is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_sizes(folder: Path | None, name: str) -> tuple[str, str]:
-    """The text of a size_ae.* file (one short line) and the name to show in errors."""
-    stream, shown = _open(folder, name)
-    with stream:
-        data = _read(stream, MAX_LINE_BYTES + 1, shown)
-    if len(data) > MAX_LINE_BYTES:
-        raise DataError(
-            f"{shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
-            "this is not a UCI size file."
-        )
-    return _decode(data, 0, shown), shown
-
-
-def _parse_sizes(text: str, *, source: str) -> list[int]:
-    """Per-speaker utterance counts from a size_ae.* file."""
-    fields = text.split()
-    try:
-        counts = [int(field) for field in fields]
-    except ValueError:
-        raise DataError(f"{source}, line 1: expected whole numbers, found {text.strip()!r}.") from None
-    if not counts or any(c <= 0 for c in counts):
-        raise DataError(f"{source}, line 1: expected positive counts, found {text.strip()!r}.")
-    return counts
-
-
 def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] | None = None) -> Utterances:
-    """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set.
+    """Load the training (270) or test (370) utterances of the UCI Japanese Vowels data set; a `DataError` naming the
+    file and line if one is missing or malformed.
 
     Parameters
     ----------
     split : {"train", "test"}, default="train"
     path : path-like, default=None
-        A folder with the UCI files (``ae.train``, ``size_ae.train``, ...). When None,
-        ``$VOWELS_DATA`` is used if set, else the copy bundled with the package, whose
-        checksums are verified.
+        A folder with the UCI files (``ae.train``, ``size_ae.train``, ...); None: ``$VOWELS_DATA`` if set, else
+        the copy bundled with the package, checked against its sha256.
 
     Returns
     -------
     Utterances
-        Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file
-        order; speakers ``"1"`` .. ``"9"``.
-
-    Raises
-    ------
-    DataError
-        A file is missing or malformed; the message names the file and line.
+        Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file order; speakers "1".."9".
     """
-    check_choice(split, "split", SPLITS)
+    check_choice(split, "split", ("train", "test"))
     folder = _data_folder(path)
     stream, shown = _open(folder, f"ae.{split}")
     with stream:
-        size_text, size_shown = _read_sizes(folder, f"size_ae.{split}")
+        sizes, size_shown = _open(folder, f"size_ae.{split}")
+        too_long = (
+            f"{size_shown}: more than {MAX_LINE_BYTES} bytes, expected one line of per-speaker utterance counts; "
+            "this is not a UCI size file."
+        )
+        with sizes:
+            size_text = _read_ascii(sizes, MAX_LINE_BYTES + 1, 0, size_shown, too_long=too_long)
         sequences, origins = _parse_lines(_lines(stream, shown), source=shown)
-    counts = _parse_sizes(size_text, source=size_shown)
+    try:
+        counts = [int(field) for field in size_text.split()]
+    except ValueError:
+        raise DataError(f"{size_shown}, line 1: expected whole numbers, found {size_text.strip()!r}.") from None
+    if not counts or any(c <= 0 for c in counts):
+        raise DataError(f"{size_shown}, line 1: expected positive counts, found {size_text.strip()!r}.")
     if sum(counts) != len(sequences):
         raise DataError(
             f"{shown}: holds {len(sequences)} utterances but {size_shown} lists "
@@ -353,19 +300,15 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
 def check_sequences(
     X: Utterances | Sequence[np.ndarray] | np.ndarray, *, n_features: int | None = None
 ) -> list[np.ndarray]:
-    """Validate sequences once, at the edge, as float32 arrays of shape (n_frames, n_features).
-
-    `X` is an `Utterances`, a list of 2-D arrays, or a 3-D array (n_sequences, n_frames,
-    n_features) of equal-length sequences.
-    """
+    """`X` (an `Utterances`, a list of 2-D arrays or a 3-D array of equal-length sequences) checked once, at the edge,
+    as float32 arrays of shape (n_frames, n_features)."""
     if isinstance(X, Utterances):
         X = X.sequences
-    if isinstance(X, np.ndarray) and X.ndim == 3:
+    if isinstance(X, np.ndarray):
+        if X.ndim != 3:
+            shown = f"got an array of shape {X.shape}"
+            raise DataError(f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; {shown}.")
         X = list(X)
-    if isinstance(X, np.ndarray) and X.ndim != 3:
-        raise DataError(
-            f"X must be a list of 2-D arrays (n_frames, n_features) or one 3-D array; got an array of shape {X.shape}."
-        )
     if len(X) == 0:
         raise DataError("X holds no sequences; pass at least one (n_frames, n_features) array.")
     out: list[np.ndarray] = []
@@ -375,9 +318,9 @@ def check_sequences(
             raise DataError(f"sequence {i} has shape {arr.shape}; expected (n_frames, n_features).")
         if arr.shape[0] == 0:
             raise DataError(f"sequence {i} has no frames.")
-        expected = n_features if n_features is not None else out[0].shape[1] if out else arr.shape[1]
-        if arr.shape[1] != expected:
-            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {expected}.")
+        n_features = arr.shape[1] if n_features is None else n_features
+        if arr.shape[1] != n_features:
+            raise DataError(f"sequence {i} has {arr.shape[1]} features per frame; expected {n_features}.")
         if not np.all(np.isfinite(arr)):
             raise DataError(f"sequence {i} holds NaN or infinite values.")
         out.append(arr)

@@ -1,32 +1,7 @@
-"""librosa's signal processing steps used by `vowels`, in NumPy, for a fast start.
-
-Why this module exists: ``vowels classify`` on one recording should answer in well under
-1.5 s as a new process. Measured on the development machine (2 shared cores, Python 3.11,
-librosa 0.11, NumPy 2.4, SciPy 1.17), a new process spends 2-3 s on ``import librosa`` and
-its first MFCC (numba start-up and compilation, ``scipy.signal`` alone 0.6-1.6 s), against
-0.1-0.25 s for numpy + soundfile + soxr and another 0.2 s for ``scipy.fft``. So this module
-re-implements, step by step and with librosa's own arithmetic (dtypes, padding, reduction
-order), exactly the calls `vowels.audio` and `vowels.features` make:
-
-==========================  ===============================================================
-here                        librosa call it reproduces (with the parameters vowels uses)
-==========================  ===============================================================
-`to_mono`                   ``librosa.to_mono``
-`resample`                  ``librosa.resample(res_type="soxr_hq")`` (calls soxr directly)
-`trim`                      ``librosa.effects.trim(top_db, frame_length, hop_length)``
-`preemphasis`               ``librosa.effects.preemphasis(coef)`` (``zi`` = linear extrapolation)
-`mel_filters`               ``librosa.filters.mel`` (Slaney scale and norm)
-`mel_power`                 ``librosa.feature.melspectrogram`` (power 2, Slaney filters)
-`mfcc`                      ``librosa.feature.mfcc(center=False)``: periodic Hann, power
-                            spectrum, mel, ``power_to_db`` (top_db 80), DCT-II ortho
-`lpc`                       ``librosa.lpc`` (Burg's method)
-`delta`                     ``librosa.feature.delta(mode="nearest")`` (a Savitzky-Golay slope)
-==========================  ===============================================================
-
-``tests/test_dsp.py`` holds each function to its librosa counterpart on real recordings.
-Nothing here imports librosa, numba or ``scipy.signal``; `mfcc` imports ``scipy.fft``.
-Training keeps calling librosa itself (see ``backend`` in `vowels.features`).
-"""
+"""The librosa steps of `vowels.audio` and `vowels.features`, in NumPy with librosa's own arithmetic (dtypes,
+padding, reduction order), so that ``vowels classify`` starts without importing librosa, numba or
+``scipy.signal`` (2-3 s). Each function names the librosa call it reproduces with the parameters vowels
+uses; ``tests/test_dsp.py`` holds each to it on real recordings. `mfcc` imports ``scipy.fft``."""
 
 from __future__ import annotations
 
@@ -56,10 +31,8 @@ def frame(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
 
 
 def cosine_window(n: int, coefficients: tuple[float, ...], *, periodic: bool) -> np.ndarray:
-    """``sum_k a_k cos(k x)`` over n points, float64, as ``scipy.signal.windows.general_cosine``.
-
-    Hann is ``(0.5, 0.5)``, Hamming ``(0.54, 1 - 0.54)``; `periodic` is ``fftbins=True``.
-    """
+    """``sum_k a_k cos(k x)`` over n points, float64, as ``scipy.signal.windows.general_cosine`` (Hann is
+    ``(0.5, 0.5)``, Hamming ``(0.54, 1 - 0.54)``); `periodic` is ``fftbins=True``."""
     fac = np.linspace(-np.pi, np.pi, n + 1 if periodic else n)
     w = np.zeros(len(fac))
     for k, a in enumerate(coefficients):
@@ -68,37 +41,31 @@ def cosine_window(n: int, coefficients: tuple[float, ...], *, periodic: bool) ->
 
 
 def to_mono(data: np.ndarray) -> np.ndarray:
-    """Mean over channels of `data` shaped (n_channels, n_samples)."""
+    """Mean over channels of `data` shaped (n_channels, n_samples), as ``librosa.to_mono``."""
     return np.mean(data, axis=tuple(range(data.ndim - 1))) if data.ndim > 1 else data
 
 
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
-    """`y` resampled from `orig_sr` to `target_sr` Hz with soxr's HQ filter, cut or padded to
-    ``ceil(len(y) * target_sr / orig_sr)`` samples."""
+    """`y` from `orig_sr` to `target_sr` Hz, as ``librosa.resample(res_type="soxr_hq")``: soxr's HQ filter, cut or
+    padded to ``ceil(len(y) * target_sr / orig_sr)`` samples."""
     import soxr
 
     if orig_sr == target_sr:
         return y
     n_samples = int(np.ceil(y.shape[-1] * (float(target_sr) / orig_sr)))
-    y_hat = soxr.resample(y, orig_sr, target_sr, quality="soxr_hq")
-    if len(y_hat) > n_samples:
-        return y_hat[:n_samples]
+    y_hat = soxr.resample(y, orig_sr, target_sr, quality="soxr_hq")[:n_samples]
     return np.pad(y_hat, (0, n_samples - len(y_hat)))
 
 
 def trim(y: np.ndarray, *, top_db: float, frame_length: int, hop_length: int) -> np.ndarray:
-    """`y` without leading and trailing frames quieter than its loudest frame by `top_db` dB.
-
-    Frame loudness is the RMS of centred, zero-padded frames (``librosa.feature.rms``).
-    """
+    """`y` without leading and trailing frames quieter than its loudest by `top_db` dB (RMS of centred frames), as
+    ``librosa.effects.trim``."""
     padded = np.pad(y, (frame_length // 2, frame_length // 2))
-    power = np.mean(
-        np.square(frame(padded, frame_length=frame_length, hop_length=hop_length), dtype=np.float32), axis=-2
-    )
-    rms = np.sqrt(power)
-    amin, ref = 1e-10, np.max(rms) ** 2  # amplitude_to_db(rms, ref=np.max, top_db=None)
+    frames = frame(padded, frame_length=frame_length, hop_length=hop_length)
+    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-2))
+    amin = 1e-10  # amplitude_to_db(rms, ref=np.max, top_db=None)
     db = 10.0 * np.log10(np.maximum(amin, np.square(rms)))
-    db -= 10.0 * np.log10(np.maximum(amin, ref))
+    db -= 10.0 * np.log10(np.maximum(amin, np.max(rms) ** 2))
     loud = np.flatnonzero(db > -top_db)
     if loud.size == 0:
         return y[:0]
@@ -106,36 +73,29 @@ def trim(y: np.ndarray, *, top_db: float, frame_length: int, hop_length: int) ->
 
 
 def preemphasis(y: np.ndarray, *, coef: float) -> np.ndarray:
-    """``y[n] - coef * y[n-1]``; the first sample uses the linear extrapolation
-    ``2 y[0] - y[1]`` as its filter state, as librosa's default ``zi`` does."""
+    """``y[n] - coef * y[n-1]``, the first from ``2 y[0] - y[1]``, as ``librosa.effects.preemphasis``."""
     out = np.empty_like(y)
     out[0] = y[0] + (2 * y[0] - y[1])
     out[1:] = y[1:] - np.asarray(coef, dtype=y.dtype) * y[:-1]
     return out
 
 
-def _hz_to_mel(frequencies: np.ndarray) -> np.ndarray:
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    mels = frequencies / f_sp
-    log_t = frequencies >= min_log_hz
-    mels[log_t] = min_log_hz / f_sp + np.log(frequencies[log_t] / min_log_hz) / (np.log(6.4) / 27.0)
-    return mels
+_F_SP, _MIN_LOG_HZ, _LOGSTEP = 200.0 / 3, 1000.0, np.log(6.4) / 27.0  # Slaney's mel scale: linear to 1 kHz, then log
 
 
 def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    freqs = f_sp * mels
-    log_t = mels >= min_log_hz / f_sp
-    freqs[log_t] = min_log_hz * np.exp(np.log(6.4) / 27.0 * (mels[log_t] - min_log_hz / f_sp))
-    return freqs
+    """Slaney mels in Hz, as ``librosa.mel_to_hz``."""
+    log_t = mels >= _MIN_LOG_HZ / _F_SP
+    return np.where(log_t, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mels - _MIN_LOG_HZ / _F_SP)), _F_SP * mels)
 
 
 @lru_cache(maxsize=8)
 def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     """Slaney-normalised triangular mel filters from 0 Hz to ``sr / 2``, shape (n_mels, 1 + n_fft // 2), float32."""
     fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    edges = _hz_to_mel(np.array([0.0, float(sr) / 2]))
-    mel_f = _mel_to_hz(np.linspace(edges[0], edges[1], n_mels + 2))
+    top = float(sr) / 2  # in mels, as ``librosa.hz_to_mel``
+    top_mel = _MIN_LOG_HZ / _F_SP + np.log(top / _MIN_LOG_HZ) / _LOGSTEP if top >= _MIN_LOG_HZ else top / _F_SP
+    mel_f = _mel_to_hz(np.linspace(0.0, top_mel, n_mels + 2))
     fdiff = np.diff(mel_f)
     ramps = np.subtract.outer(mel_f, fftfreqs)
     weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
@@ -162,18 +122,17 @@ def mel_power(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int, n_mels: in
 
 
 def mfcc(y: np.ndarray, *, sr: int, n_mfcc: int, n_fft: int, hop_length: int, n_mels: int) -> np.ndarray:
-    """MFCC of float32 `y`, shape (n_mfcc, n_frames), frames not centred (``center=False``)."""
+    """MFCC of float32 `y`, shape (n_mfcc, n_frames), as ``librosa.feature.mfcc(center=False)`` (top_db 80)."""
     import scipy.fft
 
     mel = mel_power(y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, center=False)
     log_mel = 10.0 * np.log10(np.maximum(1e-10, mel))  # power_to_db(ref=1.0, amin=1e-10, top_db=80)
-    log_mel -= 10.0 * np.log10(np.maximum(1e-10, 1.0))
     log_mel = np.maximum(log_mel, log_mel.max() - 80.0)
     return scipy.fft.dct(log_mel, axis=-2, type=2, norm="ortho")[..., :n_mfcc, :]
 
 
 def lpc(y: np.ndarray, *, order: int) -> np.ndarray:
-    """LPC polynomials by Burg's method along the last axis of `y`, shape (..., order + 1)."""
+    """LPC polynomials by Burg's method along the last axis of `y`, shape (..., order + 1), as ``librosa.lpc``."""
     y = np.swapaxes(y, -1, 0)
     ar = np.zeros((order + 1, *y.shape[1:]), dtype=y.dtype)
     ar[0] = 1
@@ -182,9 +141,7 @@ def lpc(y: np.ndarray, *, order: int) -> np.ndarray:
     fwd, bwd = y[1:], y[:-1]
     den = np.sum(fwd**2 + bwd**2, axis=0)
     for i in range(order):
-        reflect = np.sum(bwd * fwd, axis=0)
-        reflect *= -2
-        reflect /= den + epsilon
+        reflect = -2 * np.sum(bwd * fwd, axis=0) / (den + epsilon)
         ar_prev, ar = ar, ar_prev
         for j in range(1, i + 2):
             ar[j] = ar_prev[j] + reflect * ar_prev[i - j + 1]
@@ -195,10 +152,8 @@ def lpc(y: np.ndarray, *, order: int) -> np.ndarray:
 
 
 def delta(data: np.ndarray, *, width: int) -> np.ndarray:
-    """Least-squares slope of `data` over `width` frames along axis 0, edges repeated.
-
-    The first-order Savitzky-Golay derivative: ``sum_k k * x[t + k] / sum_k k**2``.
-    """
+    """Least-squares slope ``sum_k k * x[t + k] / sum_k k**2`` of `data` over `width` frames along axis 0, edges
+    repeated, as ``librosa.feature.delta(mode="nearest")``."""
     half = width // 2
     padded = np.pad(np.asarray(data, dtype=np.float64), [(half, half)] + [(0, 0)] * (data.ndim - 1), mode="edge")
     n = len(data)

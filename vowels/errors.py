@@ -21,8 +21,7 @@ class ParameterError(VowelsError, ValueError):
 
 
 class UsageError(ParameterError):
-    """Options of a command that do not fit together, said in the command line's words; the CLI prints it
-    after the command's name (``vowels train: ...``)."""
+    """Options of a command that do not fit together, in the command line's words (``vowels train: ...``)."""
 
 
 class DataError(VowelsError, ValueError):
@@ -42,8 +41,7 @@ class NotFittedError(VowelsError, ValueError, AttributeError):
 
 
 def unreadable(path: object, exc: OSError, error: type[DataError] = DataError) -> DataError:
-    """The `error` for a file the system would not let us read: permission denied said as such, with
-    what to do; any other reason in the system's words."""
+    """The `error` for a file the system would not let us read, with what to do if permission was denied."""
     if isinstance(exc, PermissionError):
         return error(f"{path}: cannot be read: permission denied; give your user read access to it.")
     return error(f"{path}: cannot be read ({exc.strerror or exc}).")

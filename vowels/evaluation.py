@@ -21,14 +21,11 @@ class Evaluation:
     Attributes
     ----------
     accuracy : float
-        Fraction of utterances named correctly, in [0, 1].
-    n : int
-        Number of utterances scored.
-    n_errors : int
+        Fraction of the `n` utterances named correctly, in [0, 1].
+    n, n_errors : int
     speakers : tuple of str
-        Row and column order of `confusion` and of the per-speaker arrays.
+        Row and column order of `confusion` (rows true, columns predicted) and of the per-speaker arrays.
     confusion : np.ndarray of int, shape (n_speakers, n_speakers)
-        Rows are true speakers, columns predicted ones.
     precision, recall, f1 : np.ndarray of float, shape (n_speakers,)
     support : np.ndarray of int, shape (n_speakers,)
         True utterances per speaker.
@@ -62,13 +59,8 @@ class Evaluation:
             "speakers": list(self.speakers),
             "confusion": self.confusion.tolist(),
             "per_speaker": {
-                name: {
-                    "precision": float(self.precision[i]),
-                    "recall": float(self.recall[i]),
-                    "f1": float(self.f1[i]),
-                    "support": int(self.support[i]),
-                }
-                for i, name in enumerate(self.speakers)
+                name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+                for name, p, r, f, n in zip(self.speakers, self.precision, self.recall, self.f1, self.support)
             },
         }
 
@@ -80,18 +72,9 @@ def evaluate_predictions(
     y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
     labels = [str(s) for s in speakers]
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0.0)
-    correct = int(np.sum(y_true == y_pred))
-    return Evaluation(
-        accuracy=correct / len(y_true),
-        n=len(y_true),
-        n_errors=len(y_true) - correct,
-        speakers=tuple(labels),
-        confusion=confusion_matrix(y_true, y_pred, labels=labels),
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        support=support.astype(int),
-    )
+    n, correct = len(y_true), int(np.sum(y_true == y_pred))
+    confusion = confusion_matrix(y_true, y_pred, labels=labels)
+    return Evaluation(correct / n, n, n - correct, tuple(labels), confusion, precision, recall, f1, support.astype(int))
 
 
 @dataclass(frozen=True)
@@ -101,30 +84,23 @@ class OpenSetEvaluation:
     Attributes
     ----------
     closed_set : Evaluation or None
-        The enrolled speakers' recordings, each named by its most probable speaker (no
-        threshold); None when the folder holds only strangers.
+        The enrolled speakers' recordings named by their most probable speaker (no threshold); None without any.
     threshold : float
     n_enrolled, n_strangers : int
         Recordings of enrolled speakers, and of speakers the model does not know.
-    identified : float
-        Share of the enrolled speakers' recordings named correctly at the threshold.
-    false_rejection : float
-        Share of the enrolled speakers' recordings answered ``unknown``.
-    misnamed : float
-        Share of the enrolled speakers' recordings accepted as another enrolled speaker.
+    identified, false_rejection, misnamed : float
+        Shares of the enrolled speakers' recordings named correctly, answered ``unknown``, named as another.
     true_rejection : float or None
         Share of the strangers' recordings answered ``unknown`` (None without strangers).
     equal_error_rate : float or None
-        Where the shares of strangers accepted and of enrolled recordings rejected are equal,
-        over all thresholds (None unless both kinds are present).
+        Where the shares of strangers accepted and enrolled recordings rejected meet (None unless both are present).
     strangers : dict of str to (int, int)
         Per stranger: recordings rejected, recordings in all.
     genuine, impostor : np.ndarray of float
         The open-set scores of the enrolled speakers' and the strangers' recordings.
     rows : tuple of dict
-        One per recording: ``source``, ``true``, ``nearest``, ``answer``, ``score``,
-        ``probability``, ``outcome`` (correct, misnamed, rejected, stranger rejected,
-        stranger accepted).
+        Per recording: ``source``, ``true``, ``nearest``, ``answer``, ``score``, ``probability``, ``outcome``
+        (correct, misnamed, rejected, stranger rejected, stranger accepted).
     """
 
     closed_set: Evaluation | None
@@ -142,9 +118,7 @@ class OpenSetEvaluation:
     rows: tuple[dict, ...]
 
     def __repr__(self) -> str:
-        """One line, not the scores and rows: ``OpenSetEvaluation(threshold 0.250, 120 enrolled recordings:
-        closed-set accuracy 90.00%, 85.00% named at the threshold; 30 of strangers: 70.00% rejected; 21 wrong
-        answers)``."""
+        """One line of rates, not the scores and rows."""
         parts = [f"threshold {self.threshold:.3f}"]
         if self.closed_set is not None:
             parts.append(
@@ -165,18 +139,14 @@ class OpenSetEvaluation:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
+        closed = self.closed_set
+        rates = ("identified", "false_rejection", "misnamed", "true_rejection", "equal_error_rate")
         return {
-            "threshold": self.threshold,
-            "n_enrolled": self.n_enrolled,
-            "n_strangers": self.n_strangers,
-            "closed_set_accuracy": None if self.closed_set is None else self.closed_set.accuracy,
-            "identified": self.identified,
-            "false_rejection": self.false_rejection,
-            "misnamed": self.misnamed,
-            "true_rejection": self.true_rejection,
-            "equal_error_rate": self.equal_error_rate,
+            **{name: getattr(self, name) for name in ("threshold", "n_enrolled", "n_strangers")},
+            "closed_set_accuracy": None if closed is None else closed.accuracy,
+            **{name: getattr(self, name) for name in rates},
             "strangers": {name: {"rejected": r, "n": n} for name, (r, n) in self.strangers.items()},
-            "closed_set": None if self.closed_set is None else self.closed_set.to_dict(),
+            "closed_set": None if closed is None else closed.to_dict(),
             "errors": self.errors,
         }
 
@@ -191,11 +161,8 @@ def evaluate_open_set(
     sources: Sequence[str] | None = None,
     probabilities: Sequence[float] | np.ndarray | None = None,
 ) -> OpenSetEvaluation:
-    """Score open-set answers: `nearest` enrolled speaker, accepted when its `scores` >= `threshold`.
-
-    Recordings whose true speaker is not in `enrolled` are strangers; the right answer for
-    them is ``unknown``.
-    """
+    """Score open-set answers: the `nearest` enrolled speaker, accepted when its `scores` >= `threshold`; recordings
+    whose true speaker is not `enrolled` are strangers, whose right answer is ``unknown``."""
     from .openset import equal_error_rate
 
     y_true, nearest = np.asarray(y_true).astype(str), np.asarray(nearest).astype(str)
@@ -213,17 +180,11 @@ def evaluate_open_set(
     )
     sources = [str(s) for s in sources] if sources is not None else [str(i) for i in range(len(y_true))]
     probability = np.asarray(probabilities, dtype=float) if probabilities is not None else np.full(len(scores), np.nan)
+    keys = ("source", "true", "nearest", "answer", "score", "probability", "outcome")
+    answers = np.where(accepted, nearest, "unknown")
     rows = tuple(
-        {
-            "source": sources[i],
-            "true": str(y_true[i]),
-            "nearest": str(nearest[i]),
-            "answer": str(nearest[i]) if accepted[i] else "unknown",
-            "score": float(scores[i]),
-            "probability": None if np.isnan(probability[i]) else float(probability[i]),
-            "outcome": str(outcome[i]),
-        }
-        for i in range(len(y_true))
+        dict(zip(keys, (source, str(t), str(n), str(a), float(score), None if np.isnan(p) else float(p), str(o))))
+        for source, t, n, a, score, p, o in zip(sources, y_true, nearest, answers, scores, probability, outcome)
     )
 
     def share(mask: np.ndarray) -> float:

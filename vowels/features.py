@@ -1,18 +1,12 @@
-"""Frame-wise features of a recording: MFCC (librosa) or LPC cepstrum.
-
-`FeatureConfig` says how; it is saved in every model bundle trained on recordings, so
-classification computes exactly the features the model was trained on. Its ``deltas`` and
-``standardize`` are not computed here: they say what the classifier's `vowels.preprocessing.Preprocessing`
-does to the features, learned and saved with the network like `SpeakerClassifier`'s own.
-
-The ``lpcc`` defaults are the Japanese Vowels analysis (Kudo et al., 1999): 10 kHz, 25.6 ms
-frames (256 samples), 6.4 ms shift (64 samples), LPC order 12, 12 cepstrum coefficients.
-"""
+"""Frame-wise features of a recording: MFCC or the LPC cepstrum, by librosa or `vowels.dsp`. `FeatureConfig` says how
+and is saved in every bundle trained on recordings; the ``lpcc`` defaults are the Japanese Vowels analysis (Kudo et
+al., 1999: 10 kHz, 256-sample frames, 64-sample shift, order 12)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +16,6 @@ from .validation import check_choice, check_int, check_number
 
 __all__ = [
     "DELTA_WIDTH",
-    "DSP_CHOICES",
     "FEATURE_KINDS",
     "FeatureConfig",
     "compute_features",
@@ -46,27 +39,20 @@ class FeatureConfig:
     Parameters
     ----------
     kind : {"mfcc", "lpcc"}, default="mfcc"
-        Mel-frequency cepstral coefficients (librosa) or the LPC cepstrum.
-    sample_rate : int, default=None
-        Hz; recordings are resampled to it. None: 16000 for mfcc, 10000 for lpcc.
-    window_ms : float, default=None
-        Analysis window (Hamming for lpcc, Hann for mfcc), in ms. None: 25.0 / 25.6.
-    hop_ms : float, default=None
-        Shift between frames, in ms. None: 10.0 / 6.4.
-    n_coefficients : int, default=None
-        Cepstral coefficients per frame; for lpcc also the LPC order. None: 13 / 12.
+        Mel-frequency cepstral coefficients or the LPC cepstrum.
+    sample_rate, window_ms, hop_ms, n_coefficients : int, float, float, int, default=None
+        The rate recordings are resampled to (Hz), the analysis window (Hann for mfcc, Hamming for lpcc) and shift
+        (ms), cepstral coefficients per frame (for lpcc the LPC order); None: 16000, 25.0, 10.0, 13 (mfcc) or 10000,
+        25.6, 6.4, 12 (lpcc).
     n_mels : int, default=40
         Mel bands (mfcc only).
     preemphasis : float in [0, 1), default=0.97
         First-order pre-emphasis ``y[n] - a * y[n-1]`` before analysis; 0 disables it.
     deltas : bool, default=False
-        Have the classifier append each coefficient's slope over `DELTA_WIDTH` frames,
-        doubling the features per frame the network reads: ``SpeakerClassifier(delta_width=9)``
-        (`vowels.preprocessing.Preprocessing`). The features computed here, and feature
-        files, hold the coefficients alone.
+        Have the classifier append each coefficient's slope over `DELTA_WIDTH` frames
+        (`vowels.preprocessing.Preprocessing`); the features computed here hold the coefficients alone.
     standardize : bool, default=True
-        Have the classifier standardise each feature (after deltas) with the mean and standard
-        deviation of the training frames: ``SpeakerClassifier(standardize=True)``.
+        Have the classifier standardise each feature (after deltas) with the training frames' statistics.
     trim_db : float or None, default=30.0
         Leading and trailing silence threshold, in dB below the loudest frame; None keeps all.
     """
@@ -146,11 +132,8 @@ class FeatureConfig:
 
 
 def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
-    """Cepstrum c_1..c_n of the all-pole model 1 / A(z), by the standard recursion.
-
-    With ``A(z) = 1 + a_1 z^-1 + ... + a_p z^-p``::
-
-        c_n = -a_n - sum_{k=1}^{n-1} (k / n) c_k a_{n-k}      (a_j = 0 for j > p)
+    """Cepstrum c_1..c_n of the all-pole model 1 / A(z), ``A(z) = 1 + a_1 z^-1 + ... + a_p z^-p``, by the recursion
+    ``c_n = -a_n - sum_{k=1}^{n-1} (k / n) c_k a_{n-k}`` (``a_j = 0`` for j > p).
 
     Parameters
     ----------
@@ -176,59 +159,6 @@ def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
     return c[..., 1:]
 
 
-def _check_dsp(dsp: str) -> None:
-    check_choice(dsp, "dsp", DSP_CHOICES)
-
-
-def _lpcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:
-    n, order = config.window_length, config.n_coefficients
-    if dsp == "numpy":
-        from . import dsp as numpy_dsp
-
-        frames = numpy_dsp.frame(y.astype(np.float64), frame_length=n, hop_length=config.hop_length).T
-        hamming = numpy_dsp.cosine_window(n, (0.54, 1 - 0.54), periodic=False)  # get_window("hamming", fftbins=False)
-        frames = frames * hamming
-    else:
-        import librosa
-        import scipy.signal
-
-        frames = librosa.util.frame(y.astype(np.float64), frame_length=n, hop_length=config.hop_length, axis=0)
-        frames = frames * scipy.signal.get_window("hamming", n, fftbins=False)
-    # A tiny fixed dither keeps Burg's recursion defined on frames of digital silence.
-    dither = np.random.default_rng(0).standard_normal(frames.shape) * 1e-7
-    if dsp == "numpy":
-        a = numpy_dsp.lpc(frames + dither, order=order)
-    else:
-        a = librosa.lpc(frames + dither, order=order, axis=-1)
-    return lpc_to_cepstrum(a, order)
-
-
-def _mfcc(y: np.ndarray, config: FeatureConfig, dsp: str) -> np.ndarray:
-    if dsp == "numpy":
-        from . import dsp as numpy_dsp
-
-        return numpy_dsp.mfcc(
-            y,
-            sr=config.sample_rate,
-            n_mfcc=config.n_coefficients,
-            n_fft=config.window_length,
-            hop_length=config.hop_length,
-            n_mels=config.n_mels,
-        ).T
-    import librosa
-
-    mfcc = librosa.feature.mfcc(
-        y=y,
-        sr=config.sample_rate,
-        n_mfcc=config.n_coefficients,
-        n_fft=config.window_length,
-        hop_length=config.hop_length,
-        n_mels=config.n_mels,
-        center=False,
-    )
-    return mfcc.T
-
-
 def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "librosa") -> np.ndarray:
     """Features of mono samples `y` taken at ``config.sample_rate``, before deltas and standardisation.
 
@@ -238,41 +168,54 @@ def compute_features(y: np.ndarray, config: FeatureConfig, *, dsp: str = "libros
         At least one window (``config.window_length`` samples).
     config : FeatureConfig
     dsp : {"librosa", "numpy"}, default="librosa"
-        Who does the signal processing: librosa, or `vowels.dsp`, which computes the same
-        features (within 1e-5) with NumPy, without importing librosa.
+        Who does the signal processing: librosa, or `vowels.dsp` (the same features within 1e-5, without librosa).
 
     Returns
     -------
     np.ndarray of shape (n_frames, config.n_features), float32
         ``n_frames = 1 + (n_samples - window_length) // hop_length``; time on axis 0.
     """
-    _check_dsp(dsp)
+    check_choice(dsp, "dsp", DSP_CHOICES)
     y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1 or len(y) < config.window_length:
-        raise DataError(f"need mono samples of at least one window ({config.window_length}); got shape {y.shape}.")
-    if config.preemphasis and dsp == "numpy":
-        from . import dsp as numpy_dsp
+    n, hop, order = config.window_length, config.hop_length, config.n_coefficients
+    if y.ndim != 1 or len(y) < n:
+        raise DataError(f"need mono samples of at least one window ({n}); got shape {y.shape}.")
+    mfcc: dict[str, Any] = dict(sr=config.sample_rate, n_mfcc=order, n_fft=n, hop_length=hop, n_mels=config.n_mels)
+    if dsp == "numpy":
+        from . import dsp as fast
 
-        y = numpy_dsp.preemphasis(y, coef=config.preemphasis)
-    elif config.preemphasis:
+        if config.preemphasis:
+            y = fast.preemphasis(y, coef=config.preemphasis)
+        if config.kind == "mfcc":
+            return np.ascontiguousarray(fast.mfcc(y, **mfcc).T, dtype=np.float32)
+        hamming = fast.cosine_window(n, (0.54, 1 - 0.54), periodic=False)  # get_window("hamming", fftbins=False)
+        frames = fast.frame(y.astype(np.float64), frame_length=n, hop_length=hop).T * hamming
+    else:
         import librosa
+        import scipy.signal
 
-        y = librosa.effects.preemphasis(y, coef=config.preemphasis)
-    features = _lpcc(y, config, dsp) if config.kind == "lpcc" else _mfcc(y, config, dsp)
-    return np.ascontiguousarray(features, dtype=np.float32)
+        if config.preemphasis:
+            y = librosa.effects.preemphasis(y, coef=config.preemphasis)
+        if config.kind == "mfcc":
+            return np.ascontiguousarray(librosa.feature.mfcc(y=y, center=False, **mfcc).T, dtype=np.float32)
+        frames = librosa.util.frame(y.astype(np.float64), frame_length=n, hop_length=hop, axis=0)
+        frames = frames * scipy.signal.get_window("hamming", n, fftbins=False)
+    # A tiny fixed dither keeps Burg's recursion defined on frames of digital silence.
+    frames = frames + np.random.default_rng(0).standard_normal(frames.shape) * 1e-7
+    a = fast.lpc(frames, order=order) if dsp == "numpy" else librosa.lpc(frames, order=order, axis=-1)
+    return np.ascontiguousarray(lpc_to_cepstrum(a, order), dtype=np.float32)
 
 
 def samples_of_file(
     path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa", max_seconds: float | None = None
 ) -> np.ndarray:
-    """The samples `features_of_file` analyses: the recording read at ``config.sample_rate`` (see
-    `vowels.audio.read_audio`), and with silence trimmed, its pauses longer than about 0.4 s dropped
-    (`vowels.voice_activity.drop_long_pauses`); a recording longer than `max_seconds` (default
-    `vowels.audio.MAX_SECONDS`) is refused before it is decoded."""
+    """The samples `features_of_file` analyses: the recording read at ``config.sample_rate`` (`vowels.audio.read_audio`,
+    refused beyond `max_seconds`, default `vowels.audio.MAX_SECONDS`) and, when silence is trimmed, its pauses longer
+    than about 0.4 s dropped (`vowels.voice_activity.drop_long_pauses`)."""
     from .audio import MAX_SECONDS, read_audio
     from .voice_activity import drop_long_pauses
 
-    _check_dsp(dsp)
+    check_choice(dsp, "dsp", DSP_CHOICES)
     y = read_audio(
         path,
         sr=config.sample_rate,
@@ -281,19 +224,12 @@ def samples_of_file(
         backend=dsp,
         max_seconds=MAX_SECONDS if max_seconds is None else max_seconds,
     )
-    if config.trim_db is not None:
-        y = drop_long_pauses(y, config.sample_rate)[0]
-    return y
+    return drop_long_pauses(y, config.sample_rate)[0] if config.trim_db is not None else y
 
 
 def features_of_file(
     path: str | os.PathLike[str], config: FeatureConfig, *, dsp: str = "librosa", max_seconds: float | None = None
 ) -> np.ndarray:
-    """Read, validate and analyse one recording (`samples_of_file`), with librosa or with `vowels.dsp`
-    (`dsp`, as in `compute_features`).
-
-    Returns
-    -------
-    np.ndarray of shape (n_frames, config.n_features), float32, before deltas and standardisation.
-    """
+    """Read, validate and analyse one recording (`samples_of_file`, `compute_features`): an array of shape
+    (n_frames, config.n_features), float32, before deltas and standardisation."""
     return compute_features(samples_of_file(path, config, dsp=dsp, max_seconds=max_seconds), config, dsp=dsp)

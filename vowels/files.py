@@ -1,10 +1,5 @@
-"""Files written whole or not at all, by every part of vowels: atomic files and folders, locks, checksums.
-
-A file is written to a hidden temporary sibling and renamed into place; a folder is staged in a
-hidden sibling folder and swapped in, so a crash never leaves half of either, and what exists
-is replaced only when asked. Every format vowels writes records `FORMAT_VERSION`, and a reader
-refuses another (`check_format_version`).
-"""
+"""Files and folders written whole or not at all (staged in a hidden sibling, then renamed or swapped in), write
+locks, checksums, and the `FORMAT_VERSION` every format vowels writes records."""
 
 from __future__ import annotations
 
@@ -61,15 +56,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _publish_mode(path: Path, *, folder: bool) -> None:
     """Give a staged file or folder the permissions a plain open() or mkdir() would have."""
-    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if folder else 0o666) & ~umask)
 
 
 def check_writable(folder: Path) -> None:
@@ -92,27 +83,16 @@ def check_creatable(path: Path) -> None:
     check_writable(ancestor)
 
 
-def _is_empty_folder(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
-
-
 def check_free(path: Path, *, force: bool, what: str = "output") -> None:
     """Refuse to replace an existing `path` (an empty folder does not count) unless `force`."""
-    if (path.exists() or path.is_symlink()) and not force and not _is_empty_folder(path):
+    empty_folder = path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
+    if (path.exists() or path.is_symlink()) and not force and not empty_folder:
         raise BundleError(f"{path}: {what} already exists; pass force=True to replace it.")
 
 
-def _leftover_pattern(name: str) -> re.Pattern[str]:
-    """Names of the hidden siblings a write of `name` makes: staging (``.partial``), backup (``.old``), temp file."""
-    return re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}(\.partial|\.old)?")
-
-
 def _remove_leftovers(path: Path) -> None:
-    """Delete what an interrupted write of `path` left beside it; restore `path` from a backup if it is gone.
-
-    Only called under `_write_lock`, so no live writer of `path` owns these.
-    """
-    pattern = _leftover_pattern(path.name)
+    """Delete what an interrupted write of `path` left beside it (under `_write_lock`), restoring a lost `path`."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}(\.partial|\.old)?")
     leftovers = sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
     backups = [p / path.name for p in leftovers if p.name.endswith(".old") and (p / path.name).is_dir()]
     if backups and not (path.exists() or path.is_symlink()):
@@ -127,26 +107,20 @@ def _remove_leftovers(path: Path) -> None:
 
 @contextlib.contextmanager
 def _write_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on writing `path`; refuse at once if another process holds it.
-
-    The lock is ``flock`` on a hidden ``.NAME.lock`` file beside `path`: the kernel releases it when
-    its holder dies, even by kill -9, so a crash never leaves `path` locked.
-    """
+    """Hold an exclusive ``flock`` on a hidden ``.NAME.lock`` beside `path`, refused if another process holds it."""
     try:
         import fcntl
     except ImportError:  # not POSIX: writes are still atomic, only not exclusive
         yield
         return
     lock_file = path.parent / f".{path.name}.lock"
-    handle = open(lock_file, "a+")  # noqa: SIM115  closed in the finally below
-    try:
+    with open(lock_file, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             # A lock on a file another writer has just unlinked guards nothing: check it is still the one.
             if os.fstat(handle.fileno()).st_ino != os.stat(lock_file).st_ino:
                 raise BlockingIOError
         except (BlockingIOError, FileNotFoundError):
-            handle.close()
             raise BundleError(
                 f"{path}: another process is writing it right now; wait for it to finish or choose another path."
             ) from None
@@ -155,8 +129,6 @@ def _write_lock(path: Path) -> Iterator[None]:
         finally:
             with contextlib.suppress(OSError):
                 lock_file.unlink()
-    finally:
-        handle.close()
 
 
 def _exchange(source: Path, target: Path) -> bool:
@@ -176,11 +148,7 @@ def _exchange(source: Path, target: Path) -> bool:
 
 
 def _replace_folder(staging: Path, path: Path) -> None:
-    """Put the folder `staging` at `path`; `path` is never missing, even if the process dies midway.
-
-    Where the system cannot swap two folders in one step, the old folder goes to a hidden ``.old``
-    backup first, and a crash between the two renames is repaired by the next write (`_remove_leftovers`).
-    """
+    """Put the folder `staging` at `path` in one swap, else through a backup that `_remove_leftovers` can restore."""
     if _exchange(staging, path):
         shutil.rmtree(staging, ignore_errors=True)
         return
@@ -196,12 +164,8 @@ def _replace_folder(staging: Path, path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield an empty temporary folder that replaces `path` as a whole only if the block succeeds.
-
-    Writers of one path exclude each other (`_write_lock`): a second is refused at once, and one
-    without `force` is refused once the first has written. What an interrupted write left is
-    removed first.
-    """
+    """Yield an empty temporary folder that replaces `path` as a whole only if the block succeeds; a second writer of
+    `path` is refused at once (`_write_lock`), and what an interrupted write left is removed first."""
     path = Path(path)
     check_writable(path.parent)
     with _write_lock(path):
@@ -223,29 +187,23 @@ def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
 
 
 def write_bytes(path: Path, data: bytes, *, force: bool = True) -> None:
-    """Write `data` through a temporary file and an atomic rename, so no reader sees half of it.
-
-    Without `force` an existing file is never replaced, even by a writer racing this one.
-    """
+    """Write `data` through a temporary file and an atomic rename, so no reader sees half of it; without `force` an
+    existing file is never replaced, even by a writer racing this one."""
     path = Path(path)
     with _write_lock(path):
         _remove_leftovers(path)
         check_free(path, force=force)
-        # Closed by the `with` below; kept open here so a failure can still unlink it by name.
-        handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", suffix="", delete=False)  # noqa: SIM115
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            with handle:
+            with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            _publish_mode(Path(handle.name), folder=False)
-            if force:
-                os.replace(handle.name, path)
-            else:
-                os.link(handle.name, path)
+            _publish_mode(Path(temporary), folder=False)
+            (os.replace if force else os.link)(temporary, path)  # a link never replaces what a racing writer made
         except FileExistsError:
             raise BundleError(f"{path}: output already exists; pass force=True to replace it.") from None
         finally:
             with contextlib.suppress(OSError):
-                os.unlink(handle.name)
+                os.unlink(temporary)
 
 
 def write_text(path: Path, text: str, *, force: bool = True) -> None:

@@ -1,6 +1,5 @@
-"""Bounds on what a user may ask for, importable at once (no NumPy): the command line checks them
-before any work. The others sit beside the code they guard: `vowels.audio.MAX_SECONDS`,
-`vowels.datasets.MAX_LINE_BYTES`, the sample rates and feature count of `vowels.bundle`."""
+"""Bounds on what a user may ask for, importable at once (no NumPy) so the command line checks them before any work;
+the others sit beside the code they guard (`vowels.audio.MAX_SECONDS`, `vowels.datasets.MAX_LINE_BYTES`)."""
 
 __all__ = [
     "MAX_SEED",
@@ -14,10 +13,8 @@ __all__ = [
 
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy and Keras accept."""
-
 MAX_SEEDS = 1000
 """The most seeds one `vowels reproduce --seeds N` trains."""
-
 SERVE_MAX_MODELS = 20
 """`vowels serve --max-models`: most models in the folder, trained or being enrolled."""
 SERVE_MAX_RECORDINGS = 1000
@@ -29,21 +26,19 @@ SERVE_MAX_JOBS = 4
 
 
 def cap_workers(n_jobs: int, *, asked: str | None = None) -> tuple[int, str | None]:
-    """The worker processes to start for `n_jobs` (-1: every CPU): at most the CPUs available to this
-    process (`vowels.provenance.available_cpus`), so that a typo cannot start hundreds of processes.
+    """The worker processes to start for `n_jobs` (-1: every CPU): at most the CPUs available to this process.
 
     Parameters
     ----------
     n_jobs : int >= 1, or -1
     asked : str, default=None
-        How the caller's user wrote the request, for the message (``"--workers 8"``); None
-        says ``n_jobs=8``.
+        How the user wrote the request, for the message (``"--workers 8"``); None says ``n_jobs=8``.
 
     Returns
     -------
     n_jobs : int
     lowered : str or None
-        Why the count was lowered, one sentence naming the request and the CPUs; None when it was not.
+        Why the count was lowered (one sentence naming the request and the CPUs); None when it was not.
     """
     from .provenance import available_cpus
 

@@ -1,7 +1,5 @@
-"""The names a user chooses among, importable at once (no NumPy): the command line offers them as
-choices before any heavy library loads, and the modules that act on them import them from here, so
-each list is written once. Bounds on numbers are in `vowels.limits`; the recipes' names in
-`vowels.recipes`."""
+"""The names a user chooses among, each list written once and importable at once (no NumPy), so the command line
+offers them before any heavy library loads; bounds on numbers are in `vowels.limits`."""
 
 __all__ = [
     "ARCHITECTURES",
@@ -21,33 +19,28 @@ __all__ = [
 
 
 FEATURE_KINDS = ("mfcc", "lpcc")
-"""Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum of the
-Japanese Vowels analysis."""
+"""Features of a recording (`vowels.features.FeatureConfig.kind`): MFCC, or the LPC cepstrum."""
 
 MODES = ("matlab", "padded", "masked")
-"""BiLSTM last-output semantics (`vowels.model.build_network`): MATLAB's (the backward LSTM's output at
-the last padded time step), the state after the whole padded sequence, or each direction's state after
-the true frames only."""
+"""BiLSTM last-output semantics (`vowels.model.build_network`): MATLAB's (the backward LSTM at the last padded step),
+the state after the whole padded sequence, or each direction's state after the true frames only."""
 
 ARCHITECTURES = ("bilstm", "lstm", "dnn", "fcn")
-"""Network families (`vowels.classifier.SpeakerClassifier`'s ``architecture``): the tutorial's
-bidirectional LSTM; a forward-only LSTM, which can classify while frames arrive; a frame-level
-network whose frames vote; Wang et al.'s fully convolutional network (a time-delay network)."""
+"""Network families (`vowels.classifier.SpeakerClassifier`'s ``architecture``): the tutorial's BiLSTM, a forward-only
+LSTM, a frame-level network whose frames vote, Wang et al.'s fully convolutional network."""
 
 RECURRENT = ("bilstm", "lstm")
 """The families that read a sequence step by step, and take ``mode`` and ``n_layers``."""
 
 ENGINES = ("fast", "keras")
 """How a saved recordings model runs (`vowels.recordings.RecordingClassifier.load`): without TensorFlow
-(`vowels.inference.FastClassifier`: the network in NumPy or ONNX Runtime, features by `vowels.dsp`), or
-with Keras and librosa as in training."""
+(`vowels.inference.FastClassifier`), or with Keras and librosa as in training."""
 
 UNKNOWN = "unknown"
 """The answer for a recording of no enrolled speaker, so never a speaker's name."""
 
 DSP_CHOICES = ("librosa", "numpy")
-"""Who computes a recording's features (`vowels.features.compute_features`'s ``dsp``, `vowels.audio`'s
-``backend``): librosa, or NumPy through `vowels.dsp` (the same numbers without importing librosa)."""
+"""Who computes a recording's features (``dsp``, ``backend``): librosa, or `vowels.dsp` (the same numbers)."""
 
 DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
 """Figures drawn from the bundled data (and the padding experiment shipped with the package) alone."""
@@ -56,8 +49,7 @@ RUN_FIGURES = ("training", "confusion")
 RECORDING_FIGURES = ("recording",)
 """Figures of one audio file (`--audio`)."""
 MODEL_FIGURES = ("open-set", "stream")
-"""Figures of a model trained on recordings: the open-set scores its threshold was calibrated on
-(`--model`), and a forward-only model's answers as a recording arrives (`--model` and `--audio`)."""
+"""Figures of a recordings model (`--model`): its open-set scores, a forward-only model's answers as audio arrives."""
 FIGURES = DATA_FIGURES + RUN_FIGURES + RECORDING_FIGURES + MODEL_FIGURES
 FORMATS = ("png", "svg", "pdf")
 """The file formats of `vowels plot`'s figures."""

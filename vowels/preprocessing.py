@@ -1,11 +1,5 @@
-"""What happens to each sequence before batching: appended slopes (deltas), then standardisation.
-
-Learned on the training sequences, saved in the model bundle, applied unchanged at prediction,
-by both the Keras and the fast engine, for both classifiers: `SpeakerClassifier`'s
-``delta_width`` and ``standardize``, and a recordings model's `FeatureConfig` ``deltas`` and
-``standardize``, which `RecordingClassifier` hands to its `SpeakerClassifier`. NumPy only
-(`vowels.dsp.delta`), so the fast classification path stays free of librosa and Keras.
-"""
+"""What happens to each sequence before batching: appended slopes (deltas), then standardisation, learned on the
+training sequences, saved in the bundle and applied by both engines; NumPy only (`vowels.dsp.delta`)."""
 
 from __future__ import annotations
 
@@ -70,9 +64,8 @@ class Preprocessing:
     Attributes
     ----------
     delta_width : int
-        0 for none, else an odd number of frames >= 3 over which each feature's least-squares
-        slope is taken and appended (`librosa.feature.delta` with ``mode="nearest"``), doubling
-        the features per frame.
+        0 for none, else an odd number of frames >= 3 over which each feature's slope is taken and appended
+        (`vowels.dsp.delta`), doubling the features per frame.
     normalization : Normalization or None
         Per-feature mean and standard deviation of the training frames (after deltas).
     """
@@ -96,6 +89,7 @@ class Preprocessing:
         return 2 * n_features if self.delta_width else n_features
 
     def _with_deltas(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """`sequences` with their slopes appended, if any."""
         if not self.delta_width:
             return list(sequences)
         return [np.concatenate([s, delta(s, width=self.delta_width)], axis=1) for s in sequences]
@@ -110,23 +104,16 @@ class Preprocessing:
         """The transformed sequences, float32, time on axis 0."""
         if self.is_identity:
             return list(sequences)
-        expanded = self._with_deltas(sequences)
-        if self.normalization is None:
-            return [np.ascontiguousarray(s, dtype=np.float32) for s in expanded]
-        return [self.normalization.apply(s) for s in expanded]
+        norm, expanded = self.normalization, self._with_deltas(sequences)
+        return [norm.apply(s) if norm else np.ascontiguousarray(s, dtype=np.float32) for s in expanded]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
-        return {
-            "delta_width": int(self.delta_width),
-            "normalization": None if self.normalization is None else self.normalization.to_dict(),
-        }
+        stats = None if self.normalization is None else self.normalization.to_dict()
+        return {"delta_width": int(self.delta_width), "normalization": stats}
 
     @classmethod
     def from_dict(cls, values: dict) -> Preprocessing:
         """The inverse of `to_dict`."""
         stats = values["normalization"]
-        return cls(
-            delta_width=int(values["delta_width"]),
-            normalization=None if stats is None else Normalization.from_dict(stats),
-        )
+        return cls(int(values["delta_width"]), None if stats is None else Normalization.from_dict(stats))

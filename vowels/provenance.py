@@ -1,8 +1,4 @@
-"""Where a result came from: library versions and a summary of the machine.
-
-Saved with every model bundle and run, and printed in every report, so that a number can be
-traced to the software and hardware that produced it.
-"""
+"""Where a result came from: library versions and a summary of the machine, saved with every bundle and run."""
 
 from __future__ import annotations
 
@@ -52,9 +48,8 @@ def machine_summary() -> dict[str, str | int | None]:
     Returns
     -------
     dict
-        ``platform`` (OS and release), ``machine`` (architecture), ``processor`` (may be empty),
-        ``cpu_count`` (logical CPUs of the machine), ``cpus_available`` (those this process may
-        use, or None where the OS does not say), ``python`` (implementation and version).
+        ``platform`` (OS and release), ``machine`` (architecture), ``processor`` (may be empty), ``cpu_count``
+        (logical CPUs), ``cpus_available`` (those this process may use; None if unknown), ``python``.
     """
     try:
         available: int | None = len(os.sched_getaffinity(0))

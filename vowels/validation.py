@@ -1,7 +1,5 @@
-"""Checks of the values a user passes, each kind written once (in the spirit of scikit-learn's
-`check_scalar`) with one wording, ``NAME must be ALLOWED; got VALUE.``, so every refusal names the
-value and what to give instead. Importable at once (no NumPy): the command line's argparse types are
-the same checks (`argument_type`), run before any heavy library loads."""
+"""Checks of the values a user passes, each kind written once in one wording, ``NAME must be ALLOWED; got VALUE.``;
+importable at once (no NumPy), so the command line's argparse types are the same checks (`argument_type`)."""
 
 from __future__ import annotations
 
@@ -33,6 +31,7 @@ def refuse(name: str, value: object, allowed: str) -> ParameterError:
 
 
 def _show(bound: float) -> str:
+    """A bound as written: ``1``, ``0.5``."""
     return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
@@ -113,18 +112,15 @@ def check_verbose(verbose: object, *, name: str = "verbose") -> None:
         raise refuse(name, verbose, "0 (silent), 1 (progress) or 'auto'")
 
 
-def check_choice(value: object, name: str, choices: Collection[object]) -> None:
-    """Refuse `value` unless it is one of `choices`."""
+def check_choice(value: object, name: str, choices: Collection[object], *, hint: str = "") -> None:
+    """Refuse `value` unless it is one of `choices`; a `hint` (what else to do) is said in the message."""
     if value not in choices:
-        raise refuse(name, value, f"one of {list(choices)}")
+        raise refuse(name, value, f"one of {list(choices)}" + (f" ({hint})" if hint else ""))
 
 
 def argument_type(convert: Callable[[str], Any], check: Callable[..., None], **bounds: Any) -> Callable[[str], Any]:
-    """An argparse type: the text `convert`-ed (``int``, ``float``), then `check`-ed with `bounds`.
-
-    A refusal is `check`'s, without a name (argparse names the option) and showing the text as typed:
-    it is `check` refusing the text itself, which no numeric check accepts.
-    """
+    """An argparse type: the text `convert`-ed (``int``, ``float``), then `check`-ed with `bounds`; a refusal is
+    `check`'s without a name (argparse names the option), showing the text as typed."""
     import argparse
 
     def parse(text: str) -> Any:
