@@ -1,9 +1,5 @@
-"""Gather a report's numbers from a run folder or a model bundle, and check them.
-
-A run's numbers are recomputed from its per-utterance predictions and must equal its own
-``metrics.json`` (and ``seeds.json``), and its utterances must be those of the test set loaded;
-a model bundle is re-scored on data now. Any disagreement is a `DataError` naming the file.
-"""
+"""A report's numbers from a run folder (recomputed from its predictions, checked against its own
+``metrics.json`` and ``seeds.json``) or a model bundle (re-scored now); a disagreement is a `DataError`."""
 
 from __future__ import annotations
 
@@ -22,8 +18,7 @@ from ..evaluation import Evaluation, evaluate_predictions
 from ..provenance import library_versions, machine_summary
 from ..recipes import recipe_words
 from ..training import TrainingHistory
-from ._report import Prediction, Report
-from ._stats import add_seed_intervals, error_interval
+from ._report import Prediction, Report, error_interval
 
 if TYPE_CHECKING:
     from ..datasets import Utterances
@@ -49,16 +44,8 @@ def _read_predictions(path: Path) -> list[Prediction]:
     out = []
     for line, row in enumerate(rows, start=2):
         try:
-            out.append(
-                Prediction(
-                    int(row["index"]),
-                    row["source"],
-                    int(row["n_frames"]),
-                    row["true"],
-                    row["predicted"],
-                    float(row["probability"]),
-                )
-            )
+            index, n_frames, probability = int(row["index"]), int(row["n_frames"]), float(row["probability"])
+            out.append(Prediction(index, row["source"], n_frames, row["true"], row["predicted"], probability))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{path}, line {line}: missing or invalid value ({exc}).") from None
     if not out:
@@ -97,26 +84,17 @@ def _summarise_recordings(scored: OpenSetEvaluation, n_features: int) -> list[di
         if not chosen:
             continue
         seconds = [s for s in (_seconds_of(r["source"]) for r in chosen) if s is not None]
+        spread = (min(seconds), float(np.median(seconds)), max(seconds)) if seconds else (None, None, None)
+        row = {"split": split, "utterances": len(chosen), "speakers": len({r["true"] for r in chosen})}
         rows.append(
-            {
-                "split": split,
-                "utterances": len(chosen),
-                "speakers": len({r["true"] for r in chosen}),
-                "seconds_min": min(seconds) if seconds else None,
-                "seconds_median": float(np.median(seconds)) if seconds else None,
-                "seconds_max": max(seconds) if seconds else None,
-                "n_features": n_features,
-            }
+            {**row, **dict(zip(("seconds_min", "seconds_median", "seconds_max"), spread)), "n_features": n_features}
         )
     return rows
 
 
 def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[Prediction, ...]]:
-    """The closed-set evaluation of the enrolled speakers' recordings, and their predictions.
-
-    A folder of strangers only has no closed set: every right answer is ``unknown``, and the
-    evaluation is of the model's answers (the share rejected is the accuracy).
-    """
+    """The closed-set evaluation of the enrolled speakers' recordings and their predictions; of a folder of
+    strangers only, the evaluation of the answers, whose right one is ``unknown``."""
     from ..names import UNKNOWN
 
     if scored.closed_set is not None:
@@ -161,11 +139,6 @@ def _open_set(
     }
 
 
-def _network_words(metadata: BundleMetadata) -> str:
-    """``masked mode`` for a (Bi)LSTM, ``fcn network`` for the other families."""
-    return f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
-
-
 def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
     config = {k: v for k, v in known.items() if v is not None}
     if metadata:
@@ -205,15 +178,6 @@ def _check_same(evaluation: Evaluation, recorded: dict, where: Path) -> None:
         )
 
 
-def _history_timing(history: TrainingHistory | None) -> dict:
-    if history is None or not history.epoch_seconds:
-        return {"median_epoch_seconds": None, "first_epoch_seconds": None}
-    return {
-        "median_epoch_seconds": float(np.median(history.epoch_seconds)),
-        "first_epoch_seconds": float(history.epoch_seconds[0]),
-    }
-
-
 def _origin(kind: str, path: str | os.PathLike[str], data: str | os.PathLike[str] | None, **recipe: Any) -> dict:
     """What the report was built from: ``kind``, ``path``, ``data`` (as given, or None), then `recipe`."""
     return {"kind": kind, "path": str(path), "data": None if data is None else str(data), **recipe}
@@ -222,41 +186,27 @@ def _origin(kind: str, path: str | os.PathLike[str], data: str | os.PathLike[str
 def _assemble(
     start: float,
     *,
-    title: str,
-    origin: dict,
     evaluation: Evaluation,
-    predictions: tuple[Prediction, ...],
-    history: TrainingHistory | None,
-    dataset: list[dict],
-    configuration: dict,
     trained_with: dict | None,
     trained_on: dict | None,
     timing: dict,
-    seeds: dict | None = None,
-    headline_seed: int | None = None,
-    open_set: dict | None = None,
+    **fields: Any,
 ) -> Report:
-    """The `Report` of the gathered numbers, with what every report adds.
-
-    That is the accuracy's Wilson interval, the libraries and machine writing the report, the
-    history's epoch times after `timing`, and ``report_seconds`` since `start`
-    (``time.perf_counter``).
-    """
+    """The `Report` of `fields` with what every report adds: the Wilson interval, the libraries and machine
+    writing it, the history's epoch times and ``report_seconds`` since `start` (``time.perf_counter``)."""
+    epochs = fields["history"].epoch_seconds if fields["history"] is not None else []
+    timing = {
+        **timing,
+        "median_epoch_seconds": float(np.median(epochs)) if epochs else None,
+        "first_epoch_seconds": float(epochs[0]) if epochs else None,
+    }
     report = Report(
-        title=title,
-        origin=origin,
         evaluation=evaluation,
         interval=error_interval(evaluation.n_errors, evaluation.n),
-        predictions=predictions,
-        history=history,
-        dataset=dataset,
-        configuration=configuration,
         versions={"trained with": trained_with, "report written with": library_versions(REPORT_LIBRARIES)},
         machine={"trained on": trained_on, "report written on": machine_summary()},
-        timing={**timing, **_history_timing(history)},
-        seeds=seeds,
-        headline_seed=headline_seed,
-        open_set=open_set,
+        timing=timing,
+        **fields,
     )
     report.timing["report_seconds"] = round(time.perf_counter() - start, 3)
     return report
@@ -287,21 +237,16 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     folder = Path(run)
     if not folder.is_dir():
         raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
-    seeds = None
-    headline_seed = None
+    seeds, headline_seed, seed_folder = None, None, folder
     if (folder / "seeds.json").is_file():
         seeds = read_run_json(folder / "seeds.json", folder)
         try:
-            runs = seeds["runs"]
-            headline = runs[0]
-            headline_seed = int(headline["seed"])
-            add_seed_intervals(runs)
-            seed_folder = folder / str(headline["folder"])
+            headline_seed, seed_folder = int(seeds["runs"][0]["seed"]), folder / str(seeds["runs"][0]["folder"])
+            for entry in seeds["runs"]:
+                entry["interval"] = list(error_interval(int(entry["n_errors"]), int(entry["n_test"])))
             check_seed_runs(folder, seeds)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DataError(f"{folder / 'seeds.json'}: missing or invalid entry ({exc}).") from None
-    else:
-        seed_folder = folder
     loaded = load_run(seed_folder)
     metrics, history = loaded["metrics"], TrainingHistory.from_dict(loaded["history"])
     predictions = _read_predictions(seed_folder / "predictions.csv")
@@ -323,13 +268,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
             f"({test.sources[0].split(':')[0]}); pass the --data folder the run used."
         )
     metadata = read_bundle(seed_folder / "model") if (seed_folder / "model").exists() else None
-    configuration = _configuration(
-        metadata,
-        mode=metrics.get("mode"),
-        seed=metrics.get("seed"),
-        epochs=metrics.get("epochs"),
-        options=metrics.get("options"),
-    )
+    known = {key: metrics.get(key) for key in ("mode", "seed", "epochs", "options")}
     return _assemble(
         start,
         title=f"Japanese Vowels, {recipe_words(metrics.get('recipe', 'matlab'), metrics.get('mode'))}",
@@ -347,7 +286,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         predictions=tuple(predictions),
         history=history,
         dataset=[_summarise("training", train), _summarise("test", test)],
-        configuration=configuration,
+        configuration=_configuration(metadata, **known),
         trained_with=metadata.entries.get("library_versions") if metadata else None,
         trained_on=metrics.get("machine"),
         timing={"train_seconds": metrics.get("train_seconds"), "predict_seconds": metrics.get("predict_seconds")},
@@ -397,21 +336,14 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
 
         scored, evaluation, predicted, probabilities, predict_seconds = opened.score_test_set(data)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
-        title = f"Japanese Vowels, model bundle ({_network_words(metadata)})"
+        network = f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
+        title = f"Japanese Vowels, model bundle ({network})"
         if ensemble:
             title = f"Japanese Vowels, ensemble of recipes {' and '.join(ensemble['recipes'])} ({ensemble['rule']})"
         predictions = tuple(
-            Prediction(
-                i,
-                scored.sources[i],
-                len(scored.sequences[i]),
-                str(scored.labels[i]),
-                str(predicted[i]),
-                float(probabilities[i].max()),
-            )
-            for i in range(len(scored))
+            Prediction(i, source, len(sequence), str(label), str(predicted[i]), float(probabilities[i].max()))
+            for i, (source, sequence, label) in enumerate(zip(scored.sources, scored.sequences, scored.labels))
         )
-    bundle_metrics = metadata.metrics
     return _assemble(
         start,
         title=title,
@@ -425,6 +357,6 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         else {"ensemble": ensemble["recipes"], "rule": ensemble["rule"], "seed": ensemble["random_state"]},
         trained_with=metadata.entries.get("library_versions"),
         trained_on=metadata.entries.get("machine"),
-        timing={"train_seconds": bundle_metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
+        timing={"train_seconds": metadata.metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
         open_set=open_set,
     )
