@@ -18,6 +18,7 @@ from ..progress import EpochStatus, clock, monitoring
 from ..training import TrainingHistory
 from ..validation import check_number
 from ._run import plot_training_progress
+from ._style import figure_bytes
 
 __all__ = ["TrainingPlot", "display_available", "progress_plot_path", "training_progress_plot"]
 
@@ -49,11 +50,9 @@ def progress_plot_path(out: str | os.PathLike[str]) -> Path:
 
 
 class TrainingPlot:
-    """The training-progress figure of the training under way, in a PNG file and maybe a window.
-
-    Rendered after the first epoch, then at most every `interval` seconds (further apart if
-    rendering would take more than a tenth of the time) and after the last epoch; each file is
-    written atomically (`vowels.bundle.write_bytes`), so a viewer never reads half of one.
+    """The training-progress figure of the training under way, in a PNG file (written atomically) and maybe a
+    window: rendered after the first epoch, then at most every `interval` s (further apart if rendering would
+    take more than `PLOT_OVERHEAD` of the time) and after the last epoch.
 
     Parameters
     ----------
@@ -75,7 +74,6 @@ class TrainingPlot:
         self.interval = float(interval)
         self.n_trainings = 0
         self.n_renderings = 0
-        self.window_error: str | None = None
         self._figure: Any = None
         self._image: Any = None
         self._due = 0.0
@@ -94,8 +92,7 @@ class TrainingPlot:
             return
         began = time.perf_counter()
         self.render(status, history)
-        spent = time.perf_counter() - began
-        self._due = time.perf_counter() + max(self.interval, spent / PLOT_OVERHEAD)
+        self._due = time.perf_counter() + max(self.interval, (time.perf_counter() - began) / PLOT_OVERHEAD)
 
     def render(self, status: EpochStatus, history: TrainingHistory) -> bytes:
         """Draw the figure of `history` now, write it to `path` and the window; returns the PNG."""
@@ -108,9 +105,7 @@ class TrainingPlot:
             if status.remaining is not None:
                 title += f", about {clock(status.remaining)} left"
         figure.suptitle(title, fontsize="medium")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        data = buffer.getvalue()
+        data = figure_bytes(figure)
         write_bytes(self.path, data)
         self.n_renderings += 1
         if self.window:
@@ -137,9 +132,9 @@ class TrainingPlot:
             self._figure.canvas.draw_idle()
             self._figure.canvas.flush_events()
         except Exception as exc:  # any GUI toolkit's failure: the file goes on without a window
-            self.window, self.window_error = False, f"{type(exc).__name__}: {exc}"
+            self.window = False
             print(
-                f"vowels: note: cannot show the training-progress window ({self.window_error}); "
+                f"vowels: note: cannot show the training-progress window ({type(exc).__name__}: {exc}); "
                 f"the figure is still written to {self.path}.",
                 file=sys.stderr,
                 flush=True,

@@ -1,10 +1,6 @@
-"""The padding experiment's figure: what padding costs in frames, seconds per epoch and accuracy.
-
-The numbers come from ``scripts/padding_experiment.py``, which trains each variant and saves
-its results as JSON; nothing is trained here. The project's own measurements are committed as
-``reports/padding_experiment.json`` and shipped, byte for byte, as package data
-(``vowels/data/padding_experiment.json``), so an installed package draws them too.
-"""
+"""The padding experiment's figure: what padding costs in frames, seconds per epoch and accuracy, drawn
+from the JSON of ``scripts/padding_experiment.py`` (the project's is committed as
+``reports/padding_experiment.json`` and shipped byte for byte as ``vowels/data/padding_experiment.json``)."""
 
 from __future__ import annotations
 
@@ -28,11 +24,7 @@ _PROJECT_RESULTS = "reports/padding_experiment.json"
 
 
 def default_padding_results() -> Path:
-    """The project's measurements as shipped in the package: ``vowels/data/padding_experiment.json``.
-
-    A byte-for-byte copy of the committed ``reports/padding_experiment.json``, written with it by
-    ``scripts/padding_experiment.py``.
-    """
+    """The project's measurements as shipped in the package: ``vowels/data/padding_experiment.json``."""
     return Path(__file__).resolve().parents[1] / "data" / "padding_experiment.json"
 
 
@@ -71,11 +63,7 @@ def load_padding_results(path: str | os.PathLike[str] | None = None) -> dict:
 
 
 def _measured_by(results: dict) -> str:
-    """Whose measurements `results` are, where and when: the line `padding_cost` writes under its panels.
-
-    Results equal to the project's shipped ones are credited to the project and its committed
-    file; any others are described by their machine, date and the command that wrote them.
-    """
+    """Whose measurements `results` are (the project's shipped ones, or a machine's), where and when."""
     machine = results.get("machine") or "an unrecorded machine"
     date = str(results.get("created") or "an unrecorded date")[:10]
     try:
@@ -144,24 +132,16 @@ def padding_cost(results: dict) -> Figure:
     table = padding_cost_table(results)
     orders = list(dict.fromkeys(row["order"] for row in table))
     directions = list(dict.fromkeys(row["padding"] for row in table))
-    colours = {"right": OKABE_ITO["blue"], "left": OKABE_ITO["orange"]}
-    hatches = {"right": "", "left": "//"}
-    markers = {"right": "o", "left": "s"}
+    looks = {"right": (OKABE_ITO["blue"], "", "o"), "left": (OKABE_ITO["orange"], "//", "s")}
     width = 0.8 / len(directions)
     fig = new_figure(11.5, 5.0)
     axes = fig.subplots(1, 3)
     for j, direction in enumerate(directions):
         rows = [next((r for r in table if r["order"] == o and r["padding"] == direction), None) for o in orders]
         x = np.arange(len(orders)) + (j - (len(directions) - 1) / 2) * width
-        colour = colours.get(direction, OKABE_ITO["green"])
-        style = {
-            "width": width,
-            "color": colour,
-            "hatch": hatches.get(direction, ""),
-            "edgecolor": "white",
-            "linewidth": 0.5,
-            "label": f"{direction} padding",
-        }
+        colour, hatch, marker = looks.get(direction, (OKABE_ITO["green"], "", "^"))
+        style = {"width": width, "color": colour, "hatch": hatch, "edgecolor": "white", "linewidth": 0.5}
+        style["label"] = f"{direction} padding"
         bars = axes[0].bar(x, [r["padded_frames"] if r else np.nan for r in rows], **style)
         axes[0].bar_label(
             bars, [f"{100 * r['padding_fraction']:.1f} %" if r else "" for r in rows], fontsize="x-small", padding=2
@@ -171,19 +151,17 @@ def padding_cost(results: dict) -> Figure:
         low = [r["epoch_seconds"] - r["epoch_seconds_min"] if r else 0 for r in rows]
         high = [r["epoch_seconds_max"] - r["epoch_seconds"] if r else 0 for r in rows]
         axes[1].errorbar(x, seconds, yerr=[low, high], fmt="none", ecolor="black", capsize=3, linewidth=1)
+        dots = {
+            "color": colour,
+            "markersize": 5,
+            "markeredgecolor": "black",
+            "markeredgewidth": 0.5,
+            "linestyle": "none",
+        }
         for xi, r in zip(x, rows, strict=True):
             if r:
                 accuracies = 100 * np.asarray(r["accuracies"])
-                axes[2].plot(
-                    np.full(len(accuracies), xi),
-                    accuracies,
-                    markers.get(direction, "^"),
-                    color=colour,
-                    markersize=5,
-                    markeredgecolor="black",
-                    markeredgewidth=0.5,
-                    linestyle="none",
-                )
+                axes[2].plot(np.full(len(accuracies), xi), accuracies, marker, **dots)
                 axes[2].hlines(100 * r["accuracy"], xi - width / 2.5, xi + width / 2.5, color="black", linewidth=1.5)
     names = {"sorted": "sorted\nby length", "unsorted": "unsorted\n(random order)", "file": "unsorted\n(file order)"}
     panels = (

@@ -1,16 +1,12 @@
-"""The recording figure: waveform, spectrogram and the features of one audio file, on one time axis.
-
-The samples are read by `vowels.audio.read_audio` and the features computed by
-`vowels.features.compute_features` with the same `FeatureConfig` a model uses, so the bottom
-panel is what that model is given. `recording_data` holds every number drawn.
-"""
+"""The recording figure: waveform, spectrogram and the features of one audio file on one time axis, the
+features computed with the `FeatureConfig` a model uses, so the bottom panel is what that model is given."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,7 +36,7 @@ class RecordingData:
     ----------
     path : Path
     config : FeatureConfig
-        How the features were computed (sample rate, window, hop, kind, trimming).
+        How the features were computed.
     y : np.ndarray of shape (n_samples,), float32
         Mono samples at ``config.sample_rate`` Hz, silence trimmed as ``config.trim_db`` says.
     spectrogram_db : np.ndarray of shape (n_frequencies, n_frames)
@@ -52,10 +48,8 @@ class RecordingData:
     features : np.ndarray of shape (n_frames, n_features), float32
         `compute_features` of `y`, before deltas and standardisation.
     shown : np.ndarray of shape (n_frames, n_shown)
-        The features as drawn, with the deltas the config asks for (``n_shown = 2 * n_features``)
-        and standardised: by the model's preprocessing (``scaling="model"``), over this
-        recording's own frames when the config standardises but no model is given
-        (``"recording"``), or not at all (``"none"``).
+        The features as drawn, with the config's deltas, standardised by the model's preprocessing
+        (``scaling="model"``), over this recording's frames (``"recording"``), or not at all (``"none"``).
     scaling : {"model", "recording", "none"}
     """
 
@@ -124,24 +118,22 @@ def recording_data(
     values = compute_features(y, config)
     # The spectrogram frames are the feature frames: same window length, hop and no centring.
     spectrum = librosa.stft(y, n_fft=config.window_length, hop_length=config.hop_length, window="hann", center=False)
-    power_db = librosa.power_to_db(np.abs(spectrum) ** 2, ref=np.max, top_db=top_db)
     frame_times = (np.arange(spectrum.shape[1]) * config.hop_length + config.window_length / 2) / config.sample_rate
     if preprocessing is not None:
         scaling = "model" if preprocessing.normalization is not None else "none"
     else:
         scaling = "recording" if config.standardize else "none"
         preprocessing = Preprocessing.fit([values], delta_width=config.delta_width, standardize=config.standardize)
-    shown = preprocessing.apply([values])[0]
     return RecordingData(
-        path=Path(path),
-        config=config,
-        y=y,
-        spectrogram_db=power_db,
-        frequencies=librosa.fft_frequencies(sr=config.sample_rate, n_fft=config.window_length),
-        frame_times=frame_times,
-        features=values,
-        shown=shown,
-        scaling=scaling,
+        Path(path),
+        config,
+        y,
+        librosa.power_to_db(np.abs(spectrum) ** 2, ref=np.max, top_db=top_db),
+        librosa.fft_frequencies(sr=config.sample_rate, n_fft=config.window_length),
+        frame_times,
+        values,
+        preprocessing.apply([values])[0],
+        scaling,
     )
 
 
@@ -181,14 +173,9 @@ def plot_recording(data: RecordingData) -> Figure:
     ax_wave.grid(True, color="0.9")
 
     bin_khz = (data.frequencies[1] - data.frequencies[0]) / 1000 if len(data.frequencies) > 1 else 0.0
-    image = ax_spec.imshow(
-        data.spectrogram_db,
-        origin="lower",
-        aspect="auto",
-        cmap=MATRIX_CMAP,
-        interpolation="nearest",
-        extent=(left, right, -bin_khz / 2, data.frequencies[-1] / 1000 + bin_khz / 2),
-    )
+    pixels: dict[str, Any] = {"origin": "lower", "aspect": "auto", "cmap": MATRIX_CMAP, "interpolation": "nearest"}
+    top_khz = data.frequencies[-1] / 1000 + bin_khz / 2
+    image = ax_spec.imshow(data.spectrogram_db, **pixels, extent=(left, right, -bin_khz / 2, top_khz))
     fig.colorbar(image, cax=fig.add_subplot(grid[1, 1]), label="dB below the loudest bin")
     ax_spec.set_ylabel("Frequency (kHz)")
     ax_spec.set_title(
@@ -197,14 +184,7 @@ def plot_recording(data: RecordingData) -> Figure:
         fontsize="medium",
     )
 
-    image = ax_feat.imshow(
-        data.shown.T,
-        origin="lower",
-        aspect="auto",
-        cmap=MATRIX_CMAP,
-        interpolation="nearest",
-        extent=(left, right, 0.5, n_features + 0.5),
-    )
+    image = ax_feat.imshow(data.shown.T, **pixels, extent=(left, right, 0.5, n_features + 0.5))
     if data.scaling != "none":  # standardised: 0 (the mean) in the middle of the colour map
         limit = float(np.max(np.abs(data.shown))) or 1.0
         image.set_clim(-limit, limit)

@@ -1,10 +1,5 @@
-"""The streaming figure: each speaker's probability as the frames of one utterance arrive.
-
-A forward-only LSTM answers after every chunk of frames without waiting for the end
-(`vowels.inference.FastClassifier.stream_proba`); the figure draws those answers against the
-time the chunk ends, so one sees how early the right speaker takes the lead. `stream_data`
-holds every number drawn.
-"""
+"""The streaming figure: each speaker's probability as the frames of one utterance arrive, the answers of a
+forward-only LSTM after every chunk (`vowels.inference.FastClassifier.stream_proba`)."""
 
 from __future__ import annotations
 
@@ -53,9 +48,8 @@ class StreamData:
     @property
     def settled_at(self) -> float:
         """The time from which the answer no longer changes (the first chunk's end if it never does)."""
-        answers = self.answers
-        changes = [i for i in range(1, len(answers)) if answers[i] != answers[i - 1]]
-        return float(self.seconds[changes[-1] if changes else 0])
+        changes = np.flatnonzero(np.diff(np.argmax(self.probabilities, axis=1)))
+        return float(self.seconds[changes[-1] + 1 if len(changes) else 0])
 
 
 def stream_data(seconds: np.ndarray, probabilities: np.ndarray, classes: Sequence[str], *, title: str) -> StreamData:
@@ -85,11 +79,10 @@ def plot_stream(data: StreamData) -> Figure:
             ax.plot(data.seconds, data.probabilities[:, k], "o", color=colour, ms=3)
         else:
             ax.step(data.seconds, data.probabilities[:, k], where="post", color="#BBBBBB", lw=0.8)
-    final = data.answers[-1]
     ax.axvline(data.settled_at, color=OKABE_ITO["black"], ls=":", lw=1)
     late = data.settled_at > 0.6 * data.seconds[-1]
     ax.annotate(
-        f"answer {final} from {data.settled_at:.2f} s",
+        f"answer {data.answers[-1]} from {data.settled_at:.2f} s",
         xy=(data.settled_at, 0.5),
         xytext=(-4 if late else 4, 0),
         textcoords="offset points",

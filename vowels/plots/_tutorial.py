@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from ..batching import PaddingStats, length_order, minibatch_indices, padding_stats
 from ..datasets import Utterances
@@ -17,23 +16,14 @@ from ._style import LINE_COLOURS, OKABE_ITO, new_figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = [
-    "FRAME_HOP_MS",
-    "PaddingLayout",
-    "padding_layout",
-    "plot_features",
-    "plot_padding",
-    "plot_sequence_lengths",
-]
+__all__ = ["FRAME_HOP_MS", "PaddingLayout", "padding_layout", "plot_features", "plot_padding", "plot_sequence_lengths"]
 
 FRAME_HOP_MS = 6.4
 """Hop between Japanese Vowels frames, in ms (25.6 ms windows at 10 kHz, Kudo et al. 1999)."""
 
 
-# --- features ---------------------------------------------------------------------------
-
-
 def check_observation(observation: int, n: int) -> None:
+    """Refuse an `observation` outside 1 to `n` before any figure is drawn."""
     check_int(observation, "observation", high=n)
 
 
@@ -72,20 +62,10 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
     ax.set_ylabel("LPC cepstrum coefficient")
     ax.set_xlim(frames[0], frames[-1] if len(frames) > 1 else frames[0] + 1)
     ax.grid(True, color="0.9")
-
-    def frame_to_ms(frame: ArrayLike) -> np.ndarray:
-        return (np.asarray(frame) - 1) * hop_ms
-
-    def ms_to_frame(ms: ArrayLike) -> np.ndarray:
-        return np.asarray(ms) / hop_ms + 1
-
-    top = ax.secondary_xaxis("top", functions=(frame_to_ms, ms_to_frame))
-    top.set_xlabel(f"Time (ms, frame start, {hop_ms:g} ms hop)")
+    ms = (lambda f: (np.asarray(f) - 1) * hop_ms, lambda ms: np.asarray(ms) / hop_ms + 1)
+    ax.secondary_xaxis("top", functions=ms).set_xlabel(f"Time (ms, frame start, {hop_ms:g} ms hop)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     return fig
-
-
-# --- sequence lengths -------------------------------------------------------------------
 
 
 def plot_sequence_lengths(utterances: Utterances) -> Figure:
@@ -113,9 +93,6 @@ def plot_sequence_lengths(utterances: Utterances) -> Figure:
         ax.set_axisbelow(True)
     fig.suptitle(f"Lengths of the {len(lengths)} training sequences ({lengths.min()}–{lengths.max()} frames)")
     return fig
-
-
-# --- padding ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -184,21 +161,17 @@ def plot_padding(utterances: Utterances, *, batch_size: int = 27) -> Figure:
         layout = padding_layout(utterances.lengths, batch_size=batch_size, sort=sort)
         x = np.arange(1, len(layout.lengths) + 1)
         ax.bar(x, layout.lengths, width=1.0, color=OKABE_ITO["blue"], linewidth=0, label="true frames")
-        ax.bar(
-            x, layout.padding, bottom=layout.lengths, width=1.0, color=OKABE_ITO["orange"], linewidth=0, label="padding"
-        )
+        orange = OKABE_ITO["orange"]
+        ax.bar(x, layout.padding, bottom=layout.lengths, width=1.0, color=orange, linewidth=0, label="padding")
         for start in layout.batch_starts[1:]:
             ax.axvline(start + 0.5, color="black", linestyle="--", linewidth=0.8)
         stats = layout.stats
-        ax.set_title(
-            f"{name}: {stats.n_padded_frames} padding frames, "
-            f"{100 * stats.padding_fraction:.1f} % of {stats.n_frames + stats.n_padded_frames} frames processed"
-        )
+        processed = f"{100 * stats.padding_fraction:.1f} % of {stats.n_frames + stats.n_padded_frames} frames processed"
+        ax.set_title(f"{name}: {stats.n_padded_frames} padding frames, {processed}")
         ax.set_xlabel(f"Sequence in batching order (dashed lines: mini-batches of {batch_size})")
         ax.set_ylabel("Frames")
         ax.set_xlim(0.5, len(x) + 0.5)
-    fig.legend(
-        *axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, fontsize="small", frameon=False
-    )
+    handles = axes[0].get_legend_handles_labels()
+    fig.legend(*handles, loc="outside upper right", ncols=2, fontsize="small", frameon=False)
     fig.suptitle("Padding each mini-batch to its longest sequence")
     return fig

@@ -3,7 +3,6 @@ written to a file atomically (`vowels.files.write_bytes`)."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from ._padding_cost import load_padding_results, padding_cost
 from ._recording import plot_recording, recording_data
 from ._run import plot_confusion, plot_training_progress
 from ._stream import plot_stream, stream_data
+from ._style import figure_bytes
 from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
 
 if TYPE_CHECKING:
@@ -44,10 +44,9 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         draw["features"] = lambda: plot_features(train, observation=sources.observation)
         draw["lengths"] = lambda: plot_sequence_lengths(train)
         draw["padding"] = lambda: plot_padding(train)
-    history, confusion = sources.history, sources.confusion
-    if history is not None:
+    if (history := sources.history) is not None:
         draw["training"] = lambda: plot_training_progress(history)
-    if confusion is not None:
+    if (confusion := sources.confusion) is not None:
         draw["confusion"] = lambda: plot_confusion(confusion)
     if sources.recording is not None:
         audio, config, preprocessing = sources.recording
@@ -65,12 +64,6 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         draw["open-set"] = lambda: plot_open_set(*calibration_scores(point), title=title)
     out = Path(out)
     check_writable(out)
-    written = []
     for name in names:
-        figure = draw[name]()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=fmt)
-        path = out / f"{name}.{fmt}"
-        write_bytes(path, buffer.getvalue())
-        written.append(path)
-    return written
+        write_bytes(out / f"{name}.{fmt}", figure_bytes(draw[name](), fmt))
+    return [out / f"{name}.{fmt}" for name in names]
