@@ -210,14 +210,12 @@ def plot_open_set(
     dashed = {"color": THRESHOLD_COLOUR, "linestyle": "--", "linewidth": 1.2}
     ax.axvline(data.threshold, **dashed)
     ax.plot([], [], **dashed, label=f"threshold {data.threshold:.3f}")
-    ax.set_xlim(data.edges[0], data.edges[-1])
-    ax.set_ylim(0, 1.35 * max(data.genuine_share.max(), data.impostor_share.max()))
-    ax.set_xlabel("Open-set score (similarity to the speaker named)")
-    ax.set_ylabel("Recordings (% of each kind)")
+    ax.set(xlim=(data.edges[0], data.edges[-1]), xlabel="Open-set score (similarity to the speaker named)")
+    top = 1.35 * max(data.genuine_share.max(), data.impostor_share.max())
+    ax.set(ylim=(0, top), ylabel="Recordings (% of each kind)", axisbelow=True)
     ax.set_title("Score distributions", fontsize="medium")
     ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
     ax.grid(True, axis="y", color="0.92")
-    ax.set_axisbelow(True)
 
     low, high = data.limit, 1 - data.limit
 
@@ -245,26 +243,17 @@ def plot_open_set(
         det.legend(loc="best", fontsize="small", framealpha=0.9)
     else:
         missing = "strangers' (impostor)" if not len(data.impostor) else "enrolled speakers' (genuine)"
-        det.text(
-            0.5,
-            0.5,
-            f"No DET curve:\nit needs {missing}\nscores too.",
-            transform=det.transAxes,
-            ha="center",
-            va="center",
-            color="0.3",
-            bbox={"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.5"},
-        )
+        box = {"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.5"}
+        note = f"No DET curve:\nit needs {missing}\nscores too."
+        det.text(0.5, 0.5, note, transform=det.transAxes, ha="center", va="center", color="0.3", bbox=box)
     ticks = _ticks(low, high, gap=0.06 * 2 * edge)
     det.set_xticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set_yticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
-    det.set_xlim(-edge, edge)
-    det.set_ylim(-edge, edge)
-    det.set_aspect("equal")
-    det.set_xlabel("False acceptance rate (%): strangers accepted")
-    det.set_ylabel("False rejection rate (%): enrolled rejected")
+    det.set(xlim=(-edge, edge), ylim=(-edge, edge), aspect="equal", axisbelow=True)
+    det.set(
+        xlabel="False acceptance rate (%): strangers accepted", ylabel="False rejection rate (%): enrolled rejected"
+    )
     det.set_title("Detection error trade-off", fontsize="medium")
     det.grid(True, color="0.92")
-    det.set_axisbelow(True)
     fig.suptitle(title)
     return fig

@@ -171,11 +171,9 @@ def padding_cost(results: dict) -> Figure:
     )
     for ax, (title, ylabel) in zip(axes, panels, strict=True):
         ax.set_xticks(np.arange(len(orders)), [names.get(o, o) for o in orders])
-        ax.set_xlabel("Order of the training utterances")
-        ax.set_ylabel(ylabel)
+        ax.set(xlabel="Order of the training utterances", ylabel=ylabel, axisbelow=True)
         ax.set_title(title, fontsize="medium")
         ax.grid(True, axis="y", color="0.9")
-        ax.set_axisbelow(True)
     axes[0].set_ylim(0, 1.3 * max(r["padded_frames"] for r in table))
     axes[0].legend(loc="upper left", fontsize="small")
     seeds = results.get("seeds", sorted({s for r in table for s in r["seeds"]}))

@@ -166,9 +166,7 @@ def plot_recording(data: RecordingData) -> Figure:
 
     ax_wave.plot(data.times, data.y, color=OKABE_ITO["blue"], linewidth=0.6)
     peak = float(np.max(np.abs(data.y))) or 1.0
-    ax_wave.set_ylim(-1.1 * peak, 1.1 * peak)
-    ax_wave.set_xlim(0, len(data.y) / sr)
-    ax_wave.set_ylabel("Amplitude\n(full scale = 1)")
+    ax_wave.set(ylim=(-1.1 * peak, 1.1 * peak), xlim=(0, len(data.y) / sr), ylabel="Amplitude\n(full scale = 1)")
     ax_wave.set_title("Waveform", loc="left", fontsize="medium")
     ax_wave.grid(True, color="0.9")
 

@@ -81,9 +81,7 @@ def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0
         ax.legend(loc="center right", fontsize="small", framealpha=0.9)
         ax.grid(True, axis="y", color="0.92")
     axes[0].set_ylim(-2, 102)
-    axes[1].set_ylim(bottom=0)
-    axes[1].set_xlabel("Iteration (mini-batch)")
-    axes[1].set_xlim(0.5, iterations[-1] + 0.5)
+    axes[1].set(ylim=(0, None), xlabel="Iteration (mini-batch)", xlim=(0.5, iterations[-1] + 0.5))
     marks = "every epoch" if step == 1 else f"every {step} epochs"
     axes[0].set_title(f"Training progress: {n_epochs} epochs, {len(iterations)} iterations (grey lines: {marks})")
     if n_epochs > 1:
@@ -194,8 +192,7 @@ def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Fig
         ax.text(j, i, str(count), ha="center", va="center", fontsize="small", color=ink)
     ax.set_xticks(range(n), names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), names)
-    ax.set_xlabel("Predicted speaker")
-    ax.set_ylabel("True speaker")
+    ax.set(xlabel="Predicted speaker", ylabel="True speaker")
     counts = f"{int(np.trace(data.confusion))}/{int(data.confusion.sum())}"
     ax.set_title(f"{title}: accuracy {100 * data.accuracy:.2f} % ({counts})")
 
@@ -206,11 +203,8 @@ def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Fig
         ax_recall.text(
             100 * value + shift, float(yi), f"{100 * value:.1f}", va="center", ha=ha, fontsize="small", color=ink
         )
-    ax_recall.set_ylim(n - 0.5, -0.5)
-    ax_recall.set_axes_locator(_rows_of(ax))
+    ax_recall.set(ylim=(n - 0.5, -0.5), axes_locator=_rows_of(ax), xlim=(0, 100), xlabel="Recall (%)")
     ax_recall.set_yticks(y, [""] * n)
-    ax_recall.set_xlim(0, 100)
-    ax_recall.set_xlabel("Recall (%)")
     ax_recall.set_title("Per-speaker recall", fontsize="medium")
     fig.colorbar(image, cax=ax_bar, label="Fraction of the true speaker's utterances (cells: counts)")
     ax_bar.set_axes_locator(_rows_of(ax))

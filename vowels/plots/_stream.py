@@ -90,10 +90,8 @@ def plot_stream(data: StreamData) -> Figure:
         fontsize=8,
         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
     )
-    ax.set_xlim(0, data.seconds[-1] * 1.02)
-    ax.set_ylim(0, 1.05)
+    ax.set(xlim=(0, data.seconds[-1] * 1.02), ylim=(0, 1.05), ylabel="probability")
     ax.set_xlabel("time since the start of the recording (s)")
-    ax.set_ylabel("probability")
     hidden = len(data.classes) - len(shown)
     ax.set_title(data.title + (f" ({hidden} more speakers in grey)" if hidden > 0 else ""), fontsize=10)
     ax.legend(title="speaker", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)

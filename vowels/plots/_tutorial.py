@@ -57,9 +57,8 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
         ax.plot(frames, sequence[:, k], style, color=colour, linewidth=1.6, label=f"Feature {k + 1}")
     speaker = utterances.labels[observation - 1]
     ax.set_title(f"Training observation {observation} (speaker {speaker}, {len(sequence)} frames)")
-    ax.set_xlabel("Frame (time step)")
+    ax.set(xlabel="Frame (time step)", ylabel="LPC cepstrum coefficient")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("LPC cepstrum coefficient")
     ax.set_xlim(frames[0], frames[-1] if len(frames) > 1 else frames[0] + 1)
     ax.grid(True, color="0.9")
     ms = (lambda f: (np.asarray(f) - 1) * hop_ms, lambda ms: np.asarray(ms) / hop_ms + 1)
@@ -85,12 +84,8 @@ def plot_sequence_lengths(utterances: Utterances) -> Figure:
         (axes[1], lengths[length_order(lengths)], "After sorting by length"),
     ):
         ax.bar(np.arange(1, len(values) + 1), values, width=1.0, color=OKABE_ITO["blue"], linewidth=0)
-        ax.set_title(title)
-        ax.set_xlabel("Sequence")
-        ax.set_ylabel("Length (frames)")
-        ax.set_xlim(0.5, len(values) + 0.5)
+        ax.set(title=title, xlabel="Sequence", ylabel="Length (frames)", xlim=(0.5, len(values) + 0.5), axisbelow=True)
         ax.grid(True, axis="y", color="0.9")
-        ax.set_axisbelow(True)
     fig.suptitle(f"Lengths of the {len(lengths)} training sequences ({lengths.min()}–{lengths.max()} frames)")
     return fig
 
@@ -168,8 +163,7 @@ def plot_padding(utterances: Utterances, *, batch_size: int = 27) -> Figure:
         stats = layout.stats
         processed = f"{100 * stats.padding_fraction:.1f} % of {stats.n_frames + stats.n_padded_frames} frames processed"
         ax.set_title(f"{name}: {stats.n_padded_frames} padding frames, {processed}")
-        ax.set_xlabel(f"Sequence in batching order (dashed lines: mini-batches of {batch_size})")
-        ax.set_ylabel("Frames")
+        ax.set(xlabel=f"Sequence in batching order (dashed lines: mini-batches of {batch_size})", ylabel="Frames")
         ax.set_xlim(0.5, len(x) + 0.5)
     handles = axes[0].get_legend_handles_labels()
     fig.legend(*handles, loc="outside upper right", ncols=2, fontsize="small", frameon=False)
