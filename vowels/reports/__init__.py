@@ -1,15 +1,14 @@
 """Accuracy reports: ``report.md`` with its PNG figures, ``report.json`` and one self-contained ``report.html``.
 
 ``_gather`` reads a run folder or model bundle and checks its numbers, ``_report`` holds them
-(`Report`, with a 95 % Wilson interval), ``_document`` words them once as blocks that ``_render``
-renders to Markdown and HTML; ``_writing`` writes the files (`vowels report`).
+(`Report`, with a 95 % Wilson interval), ``_document`` words them once as blocks that ``_writing``
+renders to Markdown and HTML and writes (`vowels report`).
 """
 
 from ._document import Block
 from ._gather import REPORT_LIBRARIES, report_from_model, report_from_run
-from ._render import render_html, render_markdown
 from ._report import CONFIDENCE, Prediction, Report, wilson_interval
-from ._writing import REPORT_FILES, check_report_free, report, write_report
+from ._writing import REPORT_FILES, check_report_free, render_html, render_markdown, report, write_report
 
 __all__ = [
     "CONFIDENCE",

@@ -361,15 +361,8 @@ def document(report: Report, out: Path) -> list[Block]:
         [name, f"{ev.precision[i]:.3f}", f"{ev.recall[i]:.3f}", f"{ev.f1[i]:.3f}", str(int(ev.support[i]))]
         for i, name in enumerate(ev.speakers)
     ]
-    per_speaker.append(
-        [
-            "macro average",
-            f"{np.mean(ev.precision):.3f}",
-            f"{np.mean(ev.recall):.3f}",
-            f"{np.mean(ev.f1):.3f}",
-            str(int(np.sum(ev.support))),
-        ]
-    )
+    means = [f"{np.mean(values):.3f}" for values in (ev.precision, ev.recall, ev.f1)]
+    per_speaker.append(["macro average", *means, str(int(np.sum(ev.support)))])
     confusion = [
         [name, *(str(int(c)) for c in ev.confusion[i]), str(int(ev.confusion[i].sum()))]
         for i, name in enumerate(ev.speakers)

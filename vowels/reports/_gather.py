@@ -53,17 +53,16 @@ def _read_predictions(path: Path) -> list[Prediction]:
     return out
 
 
+def _dataset_row(split: str, n: int, speakers: int, unit: str, values: list, n_features: int) -> dict:
+    """A row of `Report.dataset`: the least, median and most of `values` in `unit` (None each without values)."""
+    spread = (min(values), float(np.median(values)), max(values)) if values else (None, None, None)
+    row = {"split": split, "utterances": n, "speakers": speakers}
+    return {**row, **dict(zip((f"{unit}_min", f"{unit}_median", f"{unit}_max"), spread)), "n_features": n_features}
+
+
 def _summarise(split: str, utterances: Utterances) -> dict:
-    lengths = utterances.lengths
-    return {
-        "split": split,
-        "utterances": len(utterances),
-        "speakers": len(set(utterances.labels)),
-        "frames_min": int(lengths.min()),
-        "frames_median": float(np.median(lengths)),
-        "frames_max": int(lengths.max()),
-        "n_features": utterances.n_features,
-    }
+    lengths = [int(n) for n in utterances.lengths]
+    return _dataset_row(split, len(utterances), len(set(utterances.labels)), "frames", lengths, utterances.n_features)
 
 
 def _seconds_of(path: str) -> float | None:
@@ -84,11 +83,7 @@ def _summarise_recordings(scored: OpenSetEvaluation, n_features: int) -> list[di
         if not chosen:
             continue
         seconds = [s for s in (_seconds_of(r["source"]) for r in chosen) if s is not None]
-        spread = (min(seconds), float(np.median(seconds)), max(seconds)) if seconds else (None, None, None)
-        row = {"split": split, "utterances": len(chosen), "speakers": len({r["true"] for r in chosen})}
-        rows.append(
-            {**row, **dict(zip(("seconds_min", "seconds_median", "seconds_max"), spread)), "n_features": n_features}
-        )
+        rows.append(_dataset_row(split, len(chosen), len({r["true"] for r in chosen}), "seconds", seconds, n_features))
     return rows
 
 
@@ -183,17 +178,9 @@ def _origin(kind: str, path: str | os.PathLike[str], data: str | os.PathLike[str
     return {"kind": kind, "path": str(path), "data": None if data is None else str(data), **recipe}
 
 
-def _assemble(
-    start: float,
-    *,
-    evaluation: Evaluation,
-    trained_with: dict | None,
-    trained_on: dict | None,
-    timing: dict,
-    **fields: Any,
-) -> Report:
+def _assemble(start: float, *, evaluation: Evaluation, timing: dict, trained: tuple, **fields: Any) -> Report:
     """The `Report` of `fields` with what every report adds: the Wilson interval, the libraries and machine
-    writing it, the history's epoch times and ``report_seconds`` since `start` (``time.perf_counter``)."""
+    it was `trained` with and on and those writing it, the history's epoch times and ``report_seconds``."""
     epochs = fields["history"].epoch_seconds if fields["history"] is not None else []
     timing = {
         **timing,
@@ -203,8 +190,8 @@ def _assemble(
     report = Report(
         evaluation=evaluation,
         interval=error_interval(evaluation.n_errors, evaluation.n),
-        versions={"trained with": trained_with, "report written with": library_versions(REPORT_LIBRARIES)},
-        machine={"trained on": trained_on, "report written on": machine_summary()},
+        versions={"trained with": trained[0], "report written with": library_versions(REPORT_LIBRARIES)},
+        machine={"trained on": trained[1], "report written on": machine_summary()},
         timing=timing,
         **fields,
     )
@@ -287,8 +274,7 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         history=history,
         dataset=[_summarise("training", train), _summarise("test", test)],
         configuration=_configuration(metadata, **known),
-        trained_with=metadata.entries.get("library_versions") if metadata else None,
-        trained_on=metrics.get("machine"),
+        trained=(metadata.entries.get("library_versions") if metadata else None, metrics.get("machine")),
         timing={"train_seconds": metrics.get("train_seconds"), "predict_seconds": metrics.get("predict_seconds")},
         seeds=seeds,
         headline_seed=headline_seed,
@@ -304,12 +290,9 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         A bundle written by ``vowels reproduce`` (Japanese Vowels) or ``vowels train``
         (recordings; its metadata holds a feature configuration).
     data : path-like, default=None
-        For a Japanese Vowels bundle: the folder of the UCI files (None: ``$VOWELS_DATA`` or the
-        bundled copy), whose test set is scored. For a recordings bundle (required): a folder
-        ``DIR/<speaker>/*`` of recordings, as for ``vowels evaluate``; speakers the model does
-        not know are strangers. The headline is the closed-set evaluation of the enrolled
-        speakers' recordings (of a folder of strangers only: the share answered ``unknown``),
-        and `Report.open_set` holds the open-set rates at the model's threshold.
+        For a Japanese Vowels bundle, the folder of the UCI files (None: ``$VOWELS_DATA`` or the bundled
+        copy). For a recordings bundle (required), a folder ``DIR/<speaker>/*`` as for ``vowels evaluate``;
+        speakers the model does not know are strangers (`Report.open_set`).
     """
     from ..workflows.models import open_model
 
@@ -355,8 +338,7 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         configuration=_configuration(metadata, epochs=metadata.options.get("max_epochs"))
         if ensemble is None
         else {"ensemble": ensemble["recipes"], "rule": ensemble["rule"], "seed": ensemble["random_state"]},
-        trained_with=metadata.entries.get("library_versions"),
-        trained_on=metadata.entries.get("machine"),
+        trained=(metadata.entries.get("library_versions"), metadata.entries.get("machine")),
         timing={"train_seconds": metadata.metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
         open_set=open_set,
     )
