@@ -133,12 +133,8 @@ class TrainingPlot:
             self._figure.canvas.flush_events()
         except Exception as exc:  # any GUI toolkit's failure: the file goes on without a window
             self.window = False
-            print(
-                f"vowels: note: cannot show the training-progress window ({type(exc).__name__}: {exc}); "
-                f"the figure is still written to {self.path}.",
-                file=sys.stderr,
-                flush=True,
-            )
+            why = f"cannot show the training-progress window ({type(exc).__name__}: {exc})"
+            print(f"vowels: note: {why}; the figure is still written to {self.path}.", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """Nothing to release between trainings: the window stays until the process ends."""

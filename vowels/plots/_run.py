@@ -54,8 +54,7 @@ def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 accuracy (%), axes 1 loss; in each, line 0 is raw and line 1 smoothed, against
-        the iteration number (1-based).
+        Axes 0 accuracy (%), axes 1 loss; in each, line 0 raw and line 1 smoothed, against the iteration (from 1).
     """
     history = history if isinstance(history, TrainingHistory) else TrainingHistory.from_dict(history)
     if not history.iteration_loss:

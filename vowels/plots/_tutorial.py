@@ -36,7 +36,7 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
     observation : int, default=1
         Which utterance, counted from 1 as in MATLAB ("training observation 1").
     hop_ms : float, default=6.4
-        Time between frames, in ms, for the time axis on top.
+        Time between frames (ms), for the time axis on top.
 
     Returns
     -------
@@ -96,12 +96,8 @@ class PaddingLayout:
 
     Attributes
     ----------
-    order : np.ndarray of int, shape (n_sequences,)
-        Indices of the sequences in the order they are batched.
-    lengths : np.ndarray of int, shape (n_sequences,)
-        True length of each sequence in that order, in frames.
-    padding : np.ndarray of int, shape (n_sequences,)
-        Padding frames added to each, in that order.
+    order, lengths, padding : np.ndarray of int, shape (n_sequences,)
+        Indices of the sequences in the order they are batched, their lengths and padding in frames.
     batch_starts : np.ndarray of int
         Position of the first sequence of each mini-batch.
     stats : PaddingStats
@@ -138,17 +134,13 @@ def padding_layout(lengths: Sequence[int] | np.ndarray, *, batch_size: int = 27,
 
 
 def plot_padding(utterances: Utterances, *, batch_size: int = 27) -> Figure:
-    """Mini-batches padded to their longest sequence, unsorted against sorted.
-
-    Each bar is one sequence: its true length (frames) and, stacked on it, the padding its
-    mini-batch adds; dashed lines separate the mini-batches. Each panel's title gives the
-    padding as a fraction of all frames processed (`batching.padding_stats`).
+    """Mini-batches padded to their longest sequence, unsorted against sorted; dashed lines separate them.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 unsorted (as stored), axes 1 sorted by length; each holds two bar containers,
-        true lengths then padding.
+        Axes 0 unsorted (as stored), axes 1 sorted by length; each holds two bar containers, the true
+        lengths then the padding stacked on them (frames), its title the padding's share of all frames.
     """
     fig = new_figure(9, 5.6)
     axes = fig.subplots(2, 1, sharey=True)

@@ -13,9 +13,8 @@ from ..names import FORMATS
 from ..validation import check_choice
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
-from ._recording import plot_recording, recording_data
+from ._recording import plot_recording, plot_stream, recording_data, stream_data
 from ._run import plot_confusion, plot_training_progress
-from ._stream import plot_stream, stream_data
 from ._style import figure_bytes
 from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
 

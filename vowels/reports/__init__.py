@@ -10,19 +10,6 @@ from ._gather import REPORT_LIBRARIES, report_from_model, report_from_run
 from ._report import CONFIDENCE, Prediction, Report, wilson_interval
 from ._writing import REPORT_FILES, check_report_free, render_html, render_markdown, report, write_report
 
-__all__ = [
-    "CONFIDENCE",
-    "REPORT_FILES",
-    "REPORT_LIBRARIES",
-    "Block",
-    "Prediction",
-    "Report",
-    "check_report_free",
-    "render_html",
-    "render_markdown",
-    "report",
-    "report_from_model",
-    "report_from_run",
-    "wilson_interval",
-    "write_report",
-]
+__all__ = ["Block", "REPORT_LIBRARIES", "report_from_model", "report_from_run"]
+__all__ += ["CONFIDENCE", "Prediction", "Report", "wilson_interval"]
+__all__ += ["REPORT_FILES", "check_report_free", "render_html", "render_markdown", "report", "write_report"]

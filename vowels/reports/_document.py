@@ -46,6 +46,10 @@ def _count(k: int, n: int) -> str:
     return f"{k} of {n}" if n else "none"
 
 
+def _p(text: str) -> Block:
+    return ("p", text)
+
+
 def _table(header: list[str], rows: list[list[str]], align: str) -> Block:
     return ("table", (header, rows, align))
 
@@ -168,17 +172,15 @@ def _open_set_blocks(report: Report) -> list[Block]:
     )
     blocks: list[Block] = [
         ("h2", "Open set (unknown speakers)"),
-        (
-            "p",
+        _p(
             f"Every recording gets an open-set score: {score}. Below the threshold the answer is `unknown`: "
-            "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker.",
+            "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker."
         ),
         ("p", _threshold_text(s)),
-        (
-            "p",
+        _p(
             f"At that threshold, on the {n_enrolled} recordings of enrolled speakers and the {n_strangers} of "
             f"strangers in `{data}` (— where a share has no recordings to count, or the equal error rate "
-            "needs both kinds):",
+            "needs both kinds):"
         ),
         _table(["answers at the threshold", "share", "recordings"], rows, "lrr"),
         _figure("open-set-scores", scored, "Open-set scores of the scored folder", caption + only),
@@ -195,10 +197,9 @@ def _open_set_blocks(report: Report) -> list[Block]:
         blocks.append(("p", "No calibration figure: the bundle keeps no calibration scores."))
     errors = s["errors"]
     blocks.append(
-        (
-            "p",
+        _p(
             f"**Open-set errors ({len(errors)})**: enrolled speakers' recordings rejected or taken for another "
-            "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names.",
+            "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names."
         )
     )
     header = ["source", "true", "answer", "nearest", "score", "outcome"]
@@ -219,11 +220,10 @@ def _result_note(report: Report) -> list[Block]:
         else ""
     )
     return [
-        (
-            "p",
+        _p(
             f"Closed set: the {s['n_enrolled']} recordings of enrolled speakers in `{report.origin.get('data')}`, "
             f"each named by the network's most probable speaker, with no unknown-speaker threshold.{left_out} "
-            "The answers at the threshold are in the open-set section below.",
+            "The answers at the threshold are in the open-set section below."
         )
     ]
 
@@ -286,10 +286,9 @@ def _closing_blocks(report: Report) -> list[Block]:
     rows = [[str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)][:n] for p in wrong]
     blocks: list[Block] = [
         ("h2", f"Misclassified utterances ({len(wrong)})"),
-        (
-            "p",
+        _p(
             "Index: position in the scored set, from 0, in the order of the data file. Probability: what the "
-            "model gave the speaker it chose.",
+            "model gave the speaker it chose."
         ),
         _table(["index", "source", "true", "predicted", "probability", "frames"][:n], rows, "rlllrr"[:n])
         if wrong
@@ -306,10 +305,9 @@ def _closing_blocks(report: Report) -> list[Block]:
         ]
     if report.origin["kind"] == "run" or "features" not in report.configuration:
         blocks.append(
-            (
-                "p",
+            _p(
                 "Japanese Vowels (Kudo, Toyama and Shimbo 1999; UCI, CC BY 4.0): 12 LPC cepstrum "
-                "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it.",
+                "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it."
             )
         )
     trained, now = report.versions.get("trained with") or {}, report.versions["report written with"]
@@ -339,10 +337,9 @@ def _closing_blocks(report: Report) -> list[Block]:
             "lll",
         ),
         _table(["what", "wall time"], timing, "lr"),
-        (
-            "p",
+        _p(
             "Seconds are wall time and vary with the machine's load; accuracies repeat exactly for a seed on "
-            "one machine and may differ slightly on another.",
+            "one machine and may differ slightly on another."
         ),
     ]
 
@@ -352,11 +349,8 @@ def document(report: Report, out: Path) -> list[Block]:
     from ..plots import plot_confusion, plot_training_progress
 
     ev, o = report.evaluation, report.origin
-    what = (
-        f"run folder `{o['path']}`"
-        if o["kind"] == "run"
-        else f"model bundle `{o['path']}`, re-scored when the report was written"
-    )
+    what = f"model bundle `{o['path']}`, re-scored when the report was written"
+    what = f"run folder `{o['path']}`" if o["kind"] == "run" else what
     per_speaker = [
         [name, f"{ev.precision[i]:.3f}", f"{ev.recall[i]:.3f}", f"{ev.f1[i]:.3f}", str(int(ev.support[i]))]
         for i, name in enumerate(ev.speakers)
@@ -369,20 +363,18 @@ def document(report: Report, out: Path) -> list[Block]:
     ]
     blocks: list[Block] = [
         ("h1", f"Accuracy report: {report.title}"),
-        (
-            "p",
+        _p(
             f"Written by `vowels report` (vowels {report.versions['report written with'].get('vowels')}) on "
-            f"{report.created} from the {what}.",
+            f"{report.created} from the {what}."
         ),
         ("h2", "Result"),
         ("p", _headline(report)),
         *_result_note(report),
         *_seed_blocks(report),
         ("h2", "Per speaker"),
-        (
-            "p",
+        _p(
             "Precision: of the utterances given to this speaker, the share that were theirs. Recall: of this "
-            "speaker's utterances, the share named correctly. Support: their utterances in the scored set.",
+            "speaker's utterances, the share named correctly. Support: their utterances in the scored set."
         ),
         _table(["speaker", "precision", "recall", "F1", "support"], per_speaker, "lrrrr"),
         ("h2", "Confusion matrix"),
@@ -405,27 +397,23 @@ def document(report: Report, out: Path) -> list[Block]:
                 "Training progress",
                 "Loss and mini-batch accuracy of every iteration, raw and smoothed.",
             ),
-            (
-                "p",
+            _p(
                 f"Last epoch: mean loss {h.epoch_loss[-1]:.4f}, mean mini-batch accuracy "
-                f"{_pct(h.epoch_accuracy[-1])} on the training batches.",
+                f"{_pct(h.epoch_accuracy[-1])} on the training batches."
             ),
         ]
     else:
         blocks.append(
-            (
-                "p",
+            _p(
                 "Not available: a model bundle keeps no training history. Report on the run folder "
-                "(`vowels report --run DIR`) to see it.",
+                "(`vowels report --run DIR`) to see it."
             )
         )
-    regenerate = (
-        "Retrain and rewrite this report, from the repository's root:" if o["kind"] == "run" else "Rewrite this report:"
-    )
+    regenerate = "Retrain and rewrite this report, from the repository's root:"
     return [
         *blocks,
         *_closing_blocks(report),
         ("h2", "Regenerate"),
-        ("p", regenerate),
+        ("p", regenerate if o["kind"] == "run" else "Rewrite this report:"),
         *(("code", command) for command in _commands(report, out)),
     ]

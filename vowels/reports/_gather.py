@@ -205,12 +205,11 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     Parameters
     ----------
     run : path-like
-        A folder with ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``,
-        or a multi-seed folder with ``seeds.json`` and one such folder per seed. The headline
-        of a multi-seed report is the first seed (fixed before training, not chosen by result).
+        A folder with ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``, or a multi-seed
+        folder with ``seeds.json`` and one such folder per seed (the headline is the first seed's).
     data : path-like, default=None
-        Folder of the UCI files the run used; None uses ``$VOWELS_DATA`` or the bundled copy.
-        Its test set must match the run's predictions.
+        Folder of the UCI files the run used (its test set must match the run's predictions); None uses
+        ``$VOWELS_DATA`` or the bundled copy.
 
     Raises
     ------
@@ -241,15 +240,14 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         speakers = metrics["evaluation"]["speakers"]
     except (KeyError, TypeError) as exc:
         raise DataError(f"{seed_folder / 'metrics.json'}: no evaluation entry ({exc}).") from None
-    evaluation = evaluate_predictions(
-        [p.true for p in predictions], [p.predicted for p in predictions], speakers=speakers
-    )
+    truth = [p.true for p in predictions]
+    evaluation = evaluate_predictions(truth, [p.predicted for p in predictions], speakers=speakers)
     _check_same(evaluation, metrics["evaluation"], seed_folder / "metrics.json")
     if seeds is not None and not np.isclose(float(seeds["runs"][0]["accuracy"]), evaluation.accuracy, atol=1e-12):
         raise DataError(f"{folder / 'seeds.json'}: seed {headline_seed}'s accuracy differs from {seed_folder}.")
 
     train, test = load_japanese_vowels("train", path=data), load_japanese_vowels("test", path=data)
-    if [p.true for p in predictions] != list(test.labels) or [p.n_frames for p in predictions] != list(test.lengths):
+    if truth != list(test.labels) or [p.n_frames for p in predictions] != list(test.lengths):
         raise DataError(
             f"{seed_folder / 'predictions.csv'}: its utterances are not those of the test set loaded "
             f"({test.sources[0].split(':')[0]}); pass the --data folder the run used."

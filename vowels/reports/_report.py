@@ -1,4 +1,4 @@
-"""What an accuracy report states, before it is rendered: `Report`, its `Prediction` rows, the Wilson interval."""
+"""What an accuracy report states before it is rendered (`Report`, `Prediction`), and the Wilson interval."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Prediction:
     n_frames : int or None
         Length in frames; None for recordings.
     true, predicted : str
-        Speaker names (``unknown`` for a stranger, see `Report.open_set`).
+        Speaker names (``unknown`` for a stranger).
     probability : float
         The model's probability of the predicted speaker, in [0, 1].
     """
@@ -83,32 +83,26 @@ class Report:
         ``kind`` ("run" or "model"), ``path``, ``data`` (as given, or None) and, for runs, the
         recipe to rerun it (``n_seeds``, ``seed``, ``epochs``, ``mode``).
     evaluation : Evaluation
-        Recomputed from `predictions`; for a recordings model, the closed set of its enrolled
-        speakers' recordings (of a folder of strangers only: the answers, right when ``unknown``).
+        Recomputed from `predictions`; of a recordings model, its enrolled speakers' recordings (closed set).
     interval : (float, float)
         95 % Wilson score interval of the accuracy, in [0, 1].
     predictions : tuple of Prediction
     history : TrainingHistory or None
         None for a model bundle (bundles keep no history).
     dataset : list of dict
-        One row per split: ``split``, ``utterances``, ``speakers``, ``frames_min``,
-        ``frames_median``, ``frames_max``, ``n_features``.
-    configuration : dict
-        Mode, seed, hidden units, sorting, training options, feature configuration.
-    versions : dict
-        ``{"trained with": {...}, "report written with": {...}}``.
-    machine : dict
-        ``{"trained on": {...} or None, "report written on": {...}}``.
+        One row per split: ``split``, ``utterances``, ``speakers``, ``frames_min`` / ``_median`` / ``_max``
+        (of recordings: ``seconds_...``), ``n_features``.
+    configuration, versions, machine : dict
+        The model's settings; ``"trained with"`` and ``"report written with"`` library versions;
+        ``"trained on"`` and ``"report written on"`` machines.
     timing : dict
-        Seconds (wall time): ``train_seconds``, ``predict_seconds``, ``median_epoch_seconds``,
-        ``first_epoch_seconds``, ``report_seconds``; None where not recorded.
+        Seconds (wall time) of training, predicting, epochs and the report; None where not recorded.
     seeds : dict or None
         The ``seeds.json`` of a multi-seed run, each run with its Wilson interval added.
     headline_seed : int or None
     open_set : dict or None
-        For a recordings model: `vowels.evaluation.OpenSetEvaluation.to_dict` of the scored folder,
-        plus ``counts`` (recordings per outcome), ``genuine`` and ``impostor`` (scores),
-        ``threshold_choice``, ``operating_point`` (or None) and ``skipped`` (files not used).
+        For a recordings model: `vowels.evaluation.OpenSetEvaluation.to_dict` of the scored folder, plus
+        ``counts``, ``genuine`` and ``impostor`` scores, ``threshold_choice``, ``operating_point``, ``skipped``.
     created : str
         ISO 8601 time the report was built (UTC).
     """

@@ -66,14 +66,11 @@ def stream_of_file(
     if sequence is None:
         raise AudioError(failures[0].message)
     seconds, probabilities = classifier.stream(sequence, chunk_seconds=chunk_seconds)
-    what = f"every {chunk_seconds:g} s ({Path(model).resolve().name}, forward-only LSTM)"
+    title = (
+        f"{Path(audio).name} as it arrives, every {chunk_seconds:g} s ({Path(model).resolve().name}, forward-only LSTM)"
+    )
     classes = [str(c) for c in classifier.classes_]
-    return {
-        "seconds": seconds,
-        "probabilities": probabilities,
-        "classes": classes,
-        "title": f"{Path(audio).name} as it arrives, {what}",
-    }
+    return {"seconds": seconds, "probabilities": probabilities, "classes": classes, "title": title}
 
 
 def operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
@@ -123,8 +120,7 @@ def figure_sources(
     audio : path-like, default=None
         The audio file of the recording figure.
     kind : {"mfcc", "lpcc"}, default=None
-        Features of the recording figure, with `FeatureConfig` defaults; None is ``"mfcc"``,
-        or the settings of a recordings `model`. Needs `audio`; not with a recordings `model`.
+        Features of the recording figure (None: ``"mfcc"``); needs `audio`, not with a recordings `model`.
 
     Raises
     ------
