@@ -1,6 +1,5 @@
-"""The training-progress figure while a network trains: a monitor (`vowels.progress.monitoring`)
-that keeps MATLAB's figure (`plot_training_progress`) in a PNG file and, where a display exists,
-in a live window."""
+"""The training-progress figure while a network trains: a `vowels.progress` monitor that keeps MATLAB's
+figure in a PNG file and, where a display exists, in a live window."""
 
 from __future__ import annotations
 
@@ -57,11 +56,11 @@ class TrainingPlot:
     Parameters
     ----------
     path : path-like
-        PNG file, replaced on each rendering; its folder is created (and checked) at once.
+        PNG file, replaced on each rendering; its folder is checked at once.
     window : bool or None, default=None
         Also show the figure in a window; None opens one where `display_available`.
     interval : float, default=PLOT_INTERVAL
-        Least seconds between two renderings.
+        Least time between two renderings, in s.
     """
 
     def __init__(

@@ -56,10 +56,9 @@ class OpenSetData:
         Share (%) of each kind's scores in each bin; each sums to 100 (all zeros when empty).
     false_accept, false_reject, det_thresholds : np.ndarray of float
         The DET curve (`sklearn.metrics.det_curve`); empty unless both kinds are present.
-    equal_error_rate, eer_threshold : float or None
-        `vowels.openset.equal_error_rate` (None unless both kinds are present).
-    eer_false_accept, eer_false_reject : float or None
-        The point of the DET curve the equal error rate is the mean of (where the rates are closest).
+    equal_error_rate, eer_threshold, eer_false_accept, eer_false_reject : float or None
+        `vowels.openset.equal_error_rate` and the point of the DET curve it is the mean of (None unless both
+        kinds are present).
     false_accept_rate, false_reject_rate : float or None
         At `threshold`; None without impostor, or genuine, scores.
     limit : float
@@ -177,10 +176,8 @@ def plot_open_set(
 
     Parameters
     ----------
-    genuine : sequence of float
-        Open-set scores of recordings of enrolled speakers (against the speaker named).
-    impostor : sequence of float
-        Open-set scores of recordings of strangers.
+    genuine, impostor : sequence of float
+        Open-set scores of recordings of enrolled speakers (against the speaker named) and of strangers.
     threshold : float
         Score below which the answer is ``unknown``.
     title : str, default="Open-set scores"

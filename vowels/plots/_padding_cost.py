@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -81,10 +81,9 @@ def padding_cost_table(results: dict) -> list[dict]:
     Returns
     -------
     list of dict
-        Keys: ``order``, ``padding``, ``seeds``, ``padded_frames`` (mean padding frames per
-        training epoch), ``padding_fraction``, ``epoch_seconds`` (mean of each run's median
-        seconds per epoch) with ``epoch_seconds_min``/``_max``, ``accuracy`` (mean test
-        accuracy in [0, 1]) with ``accuracies`` (one per seed).
+        Keys: ``order``, ``padding``, ``seeds``, ``padded_frames`` (mean padding frames per training epoch),
+        ``padding_fraction``, ``epoch_seconds`` (mean of the runs' median s per epoch) with
+        ``epoch_seconds_min``/``_max``, ``accuracy`` (mean test accuracy in [0, 1]) with ``accuracies``.
     """
     rows: dict[tuple[str, str], list[dict]] = {}
     try:
@@ -92,21 +91,13 @@ def padding_cost_table(results: dict) -> list[dict]:
             rows.setdefault((run["order"], run["padding"]), []).append(run)
         table = []
         for (order, padding), runs in rows.items():
-            seconds = [r["median_epoch_seconds"] for r in runs]
-            table.append(
-                {
-                    "order": order,
-                    "padding": padding,
-                    "seeds": [r["seed"] for r in runs],
-                    "padded_frames": float(np.mean([r["train_padded_frames_per_epoch"] for r in runs])),
-                    "padding_fraction": float(np.mean([r["train_padding_fraction"] for r in runs])),
-                    "epoch_seconds": float(np.mean(seconds)),
-                    "epoch_seconds_min": float(min(seconds)),
-                    "epoch_seconds_max": float(max(seconds)),
-                    "accuracy": float(np.mean([r["test_accuracy"] for r in runs])),
-                    "accuracies": [float(r["test_accuracy"]) for r in runs],
-                }
-            )
+            seconds, accuracies = [r["median_epoch_seconds"] for r in runs], [float(r["test_accuracy"]) for r in runs]
+            row: dict[str, Any] = {"order": order, "padding": padding, "seeds": [r["seed"] for r in runs]}
+            row["padded_frames"] = float(np.mean([r["train_padded_frames_per_epoch"] for r in runs]))
+            row["padding_fraction"] = float(np.mean([r["train_padding_fraction"] for r in runs]))
+            row |= {"epoch_seconds": float(np.mean(seconds)), "epoch_seconds_min": float(min(seconds))}
+            row |= {"epoch_seconds_max": float(max(seconds)), "accuracy": float(np.mean(accuracies))}
+            table.append({**row, "accuracies": accuracies})
     except (KeyError, TypeError) as exc:
         raise DataError(
             f"padding experiment results lack an entry ({exc}); rerun scripts/padding_experiment.py."

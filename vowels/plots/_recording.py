@@ -89,10 +89,6 @@ def recording_data(
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
 
-    Returns
-    -------
-    RecordingData
-
     Raises
     ------
     AudioError
@@ -134,12 +130,6 @@ def recording_data(
         preprocessing.apply([values])[0],
         scaling,
     )
-
-
-def _describe(config: FeatureConfig) -> str:
-    name = "MFCC" if config.kind == "mfcc" else "LPC cepstrum"
-    deltas = " + deltas" if config.deltas else ""
-    return f"{config.n_coefficients} {name}{deltas}, {config.window_ms:g} ms window, {config.hop_ms:g} ms hop"
 
 
 def plot_recording(data: RecordingData) -> Figure:
@@ -194,7 +184,9 @@ def plot_recording(data: RecordingData) -> Figure:
     ax_feat.set_ylabel(f"Feature\n(1 = {first}{delta_note})")
     step = max(1, int(np.ceil(n_features / 13)))
     ax_feat.set_yticks(np.arange(1, n_features + 1, step))
-    ax_feat.set_title(f"{title}: {_describe(config)}", loc="left", fontsize="medium")
+    coefficients = f"{config.n_coefficients} {'MFCC' if config.kind == 'mfcc' else 'LPC cepstrum'}"
+    frames = f"{' + deltas' if config.deltas else ''}, {config.window_ms:g} ms window, {config.hop_ms:g} ms hop"
+    ax_feat.set_title(f"{title}: {coefficients}{frames}", loc="left", fontsize="medium")
     ax_feat.set_xlabel("Time (s; each frame drawn one hop wide around the centre of its window)")
     for ax in (ax_wave, ax_spec):
         ax.tick_params(labelbottom=False)
@@ -215,7 +207,7 @@ class StreamData:
     Attributes
     ----------
     seconds : np.ndarray of float, shape (n_chunks,)
-        Time at the end of each chunk, from the utterance's start.
+        Time (s) at the end of each chunk, from the utterance's start.
     probabilities : np.ndarray of float, shape (n_chunks, n_classes)
         Each speaker's probability after that chunk.
     classes : tuple of str

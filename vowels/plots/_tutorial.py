@@ -22,11 +22,6 @@ FRAME_HOP_MS = 6.4
 """Hop between Japanese Vowels frames, in ms (25.6 ms windows at 10 kHz, Kudo et al. 1999)."""
 
 
-def check_observation(observation: int, n: int) -> None:
-    """Refuse an `observation` outside 1 to `n` before any figure is drawn."""
-    check_int(observation, "observation", high=n)
-
-
 def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS) -> Figure:
     """The coefficients of one utterance over time, one line per feature (MATLAB's first figure).
 
@@ -45,7 +40,7 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
     """
     from matplotlib.ticker import MaxNLocator
 
-    check_observation(observation, len(utterances))
+    check_int(observation, "observation", high=len(utterances))
     check_number(hop_ms, "hop_ms", low=0, low_open=True, unit="ms")
     sequence = utterances.sequences[observation - 1]
     frames = np.arange(1, len(sequence) + 1)
@@ -73,8 +68,7 @@ def plot_sequence_lengths(utterances: Utterances) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: "before" bars are the lengths in the given order, "after" bars the same
-        lengths in `batching.length_order`.
+        Two axes: the lengths in the given order, then in `batching.length_order`.
     """
     lengths = utterances.lengths
     fig = new_figure(9, 5.2)

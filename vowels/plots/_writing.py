@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from ..files import check_writable, write_bytes
 from ..names import FORMATS
-from ..validation import check_choice
+from ..validation import check_choice, check_int
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
 from ._recording import plot_recording, plot_stream, recording_data, stream_data
 from ._run import plot_confusion, plot_training_progress
 from ._style import figure_bytes
-from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
+from ._tutorial import plot_features, plot_padding, plot_sequence_lengths
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,7 +39,7 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         draw["padding-cost"] = lambda: padding_cost(results)
     if train is not None:
         if "features" in names:
-            check_observation(sources.observation, len(train))
+            check_int(sources.observation, "observation", high=len(train))
         draw["features"] = lambda: plot_features(train, observation=sources.observation)
         draw["lengths"] = lambda: plot_sequence_lengths(train)
         draw["padding"] = lambda: plot_padding(train)

@@ -88,15 +88,10 @@ def _seed_blocks(report: Report) -> list[Block]:
         "the initial weights (the batches are sorted, never shuffled). The headline above is seed "
         f"{report.headline_seed}, the first seed, fixed before training, not the best one."
     )
+    intervals = [f"{_pct(r['interval'][0], 1)} – {_pct(r['interval'][1], 1)}" for r in runs]
     rows = [
-        [
-            str(r["seed"]),
-            _pct(r["accuracy"]),
-            str(r["n_errors"]),
-            f"{_pct(r['interval'][0], 1)} – {_pct(r['interval'][1], 1)}",
-            _seconds(r.get("train_seconds")),
-        ]
-        for r in runs
+        [str(r["seed"]), _pct(r["accuracy"]), str(r["n_errors"]), ci, _seconds(r.get("train_seconds"))]
+        for r, ci in zip(runs, intervals)
     ]
     rows.append(["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f} points", f"{np.mean(errors):.1f}", "", ""])
     header = ["seed", "test accuracy", "errors", "95 % CI (Wilson)", "training time"]

@@ -113,7 +113,6 @@ def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[P
 
 
 _OUTCOMES = ("correct", "misnamed", "rejected", "stranger rejected", "stranger accepted")
-"""Outcomes of an open-set answer (`vowels.evaluation.OpenSetEvaluation.rows`)."""
 
 
 def _open_set(
@@ -142,10 +141,8 @@ def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
             config.setdefault("architecture", metadata.architecture)
         config.setdefault("mode", metadata.mode)
         config.setdefault("seed", params.get("random_state"))
-        config["hidden_units"] = params.get("n_hidden")
-        config["sort_by_length"] = params.get("sort_by_length")
-        config["n_features"] = metadata.n_features
-        config["speakers"] = list(metadata.classes)
+        config |= {"hidden_units": params.get("n_hidden"), "sort_by_length": params.get("sort_by_length")}
+        config |= {"n_features": metadata.n_features, "speakers": list(metadata.classes)}
         config.setdefault("options", params.get("options"))
         if metadata.features is not None:
             from ..features import FeatureConfig

@@ -21,10 +21,8 @@ def wilson_interval(n_correct: int, n: int, *, confidence: float = CONFIDENCE) -
 
     Parameters
     ----------
-    n_correct : int
-        Successes, 0 <= n_correct <= n.
-    n : int
-        Trials, n >= 1.
+    n_correct, n : int
+        Successes and trials, 0 <= n_correct <= n, n >= 1.
     confidence : float in (0, 1), default=0.95
 
     Returns
