@@ -31,9 +31,8 @@ _NON_INTERACTIVE = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 def display_available() -> bool:
     """Whether a plot window can open: an interactive Matplotlib backend and, on Linux and the
     BSDs, a ``DISPLAY`` or ``WAYLAND_DISPLAY`` to show it on."""
-    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless and sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return False
     import matplotlib
 

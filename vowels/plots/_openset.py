@@ -247,9 +247,8 @@ def plot_open_set(
     det.set_xticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set_yticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set(xlim=(-edge, edge), ylim=(-edge, edge), aspect="equal", axisbelow=True)
-    det.set(
-        xlabel="False acceptance rate (%): strangers accepted", ylabel="False rejection rate (%): enrolled rejected"
-    )
+    det.set_xlabel("False acceptance rate (%): strangers accepted")
+    det.set_ylabel("False rejection rate (%): enrolled rejected")
     det.set_title("Detection error trade-off", fontsize="medium")
     det.grid(True, color="0.92")
     fig.suptitle(title)

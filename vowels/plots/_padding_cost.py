@@ -134,25 +134,18 @@ def padding_cost(results: dict) -> Figure:
         style = {"width": width, "color": colour, "hatch": hatch, "edgecolor": "white", "linewidth": 0.5}
         style["label"] = f"{direction} padding"
         bars = axes[0].bar(x, [r["padded_frames"] if r else np.nan for r in rows], **style)
-        axes[0].bar_label(
-            bars, [f"{100 * r['padding_fraction']:.1f} %" if r else "" for r in rows], fontsize="x-small", padding=2
-        )
+        shares = [f"{100 * r['padding_fraction']:.1f} %" if r else "" for r in rows]
+        axes[0].bar_label(bars, shares, fontsize="x-small", padding=2)
         seconds = [r["epoch_seconds"] if r else np.nan for r in rows]
         axes[1].bar(x, seconds, **style)
         low = [r["epoch_seconds"] - r["epoch_seconds_min"] if r else 0 for r in rows]
         high = [r["epoch_seconds_max"] - r["epoch_seconds"] if r else 0 for r in rows]
         axes[1].errorbar(x, seconds, yerr=[low, high], fmt="none", ecolor="black", capsize=3, linewidth=1)
-        dots = {
-            "color": colour,
-            "markersize": 5,
-            "markeredgecolor": "black",
-            "markeredgewidth": 0.5,
-            "linestyle": "none",
-        }
+        dots = {"markersize": 5, "markeredgecolor": "black", "markeredgewidth": 0.5, "linestyle": "none"}
         for xi, r in zip(x, rows, strict=True):
             if r:
                 accuracies = 100 * np.asarray(r["accuracies"])
-                axes[2].plot(np.full(len(accuracies), xi), accuracies, marker, **dots)
+                axes[2].plot(np.full(len(accuracies), xi), accuracies, marker, color=colour, **dots)
                 axes[2].hlines(100 * r["accuracy"], xi - width / 2.5, xi + width / 2.5, color="black", linewidth=1.5)
     names = {"sorted": "sorted\nby length", "unsorted": "unsorted\n(random order)", "file": "unsorted\n(file order)"}
     panels = (
@@ -168,9 +161,7 @@ def padding_cost(results: dict) -> Figure:
     axes[0].set_ylim(0, 1.3 * max(r["padded_frames"] for r in table))
     axes[0].legend(loc="upper left", fontsize="small")
     seeds = results.get("seeds", sorted({s for r in table for s in r["seeds"]}))
-    fig.suptitle(
-        f"What padding costs: {results.get('mode', '?')} mode, {results.get('epochs', '?')} epochs, "
-        f"mini-batches of {results.get('mini_batch_size', '?')}, seeds {', '.join(map(str, seeds))}",
-    )
+    batches = f"mini-batches of {results.get('mini_batch_size', '?')}, seeds {', '.join(map(str, seeds))}"
+    fig.suptitle(f"What padding costs: {results.get('mode', '?')} mode, {results.get('epochs', '?')} epochs, {batches}")
     fig.supxlabel(_measured_by(results), fontsize="small", color="0.3")
     return fig

@@ -165,11 +165,8 @@ def plot_recording(data: RecordingData) -> Figure:
     image = ax_spec.imshow(data.spectrogram_db, **pixels, extent=(left, right, -bin_khz / 2, top_khz))
     fig.colorbar(image, cax=fig.add_subplot(grid[1, 1]), label="dB below the loudest bin")
     ax_spec.set_ylabel("Frequency (kHz)")
-    ax_spec.set_title(
-        f"Spectrogram (Hann window {config.window_ms:g} ms, hop {config.hop_ms:g} ms, before pre-emphasis)",
-        loc="left",
-        fontsize="medium",
-    )
+    spectrogram = f"Spectrogram (Hann window {config.window_ms:g} ms, hop {config.hop_ms:g} ms, before pre-emphasis)"
+    ax_spec.set_title(spectrogram, loc="left", fontsize="medium")
 
     image = ax_feat.imshow(data.shown.T, **pixels, extent=(left, right, 0.5, n_features + 0.5))
     if data.scaling != "none":  # standardised: 0 (the mean) in the middle of the colour map
@@ -260,15 +257,10 @@ def plot_stream(data: StreamData) -> Figure:
             ax.step(data.seconds, data.probabilities[:, k], where="post", color="#BBBBBB", lw=0.8)
     ax.axvline(data.settled_at, color=OKABE_ITO["black"], ls=":", lw=1)
     late = data.settled_at > 0.6 * data.seconds[-1]
-    ax.annotate(
-        f"answer {data.answers[-1]} from {data.settled_at:.2f} s",
-        xy=(data.settled_at, 0.5),
-        xytext=(-4 if late else 4, 0),
-        textcoords="offset points",
-        ha="right" if late else "left",
-        fontsize=8,
-        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
-    )
+    box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
+    answer, at = f"answer {data.answers[-1]} from {data.settled_at:.2f} s", (data.settled_at, 0.5)
+    shift, ha = ((-4, 0), "right") if late else ((4, 0), "left")
+    ax.annotate(answer, xy=at, xytext=shift, textcoords="offset points", ha=ha, fontsize=8, bbox=box)
     ax.set(xlim=(0, data.seconds[-1] * 1.02), ylim=(0, 1.05), ylabel="probability")
     ax.set_xlabel("time since the start of the recording (s)")
     hidden = len(data.classes) - len(shown)

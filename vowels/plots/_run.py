@@ -123,9 +123,8 @@ def confusion_data(source: Evaluation | dict) -> ConfusionData:
     from ..evaluation import Evaluation
 
     if isinstance(source, Evaluation):
-        return ConfusionData(
-            source.speakers, np.asarray(source.confusion), np.asarray(source.recall), float(source.accuracy)
-        )
+        confusion, recall = np.asarray(source.confusion), np.asarray(source.recall)
+        return ConfusionData(source.speakers, confusion, recall, float(source.accuracy))
     try:
         evaluation = source["evaluation"]
         speakers = tuple(str(s) for s in evaluation["speakers"])
@@ -198,10 +197,8 @@ def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Fig
     y = np.arange(n)
     ax_recall.barh(y, 100 * data.recall, color=OKABE_ITO["blue"], height=0.7)
     for yi, value in zip(y, data.recall, strict=True):
-        ha, ink, shift = ("right", "white", -2) if value > 0.45 else ("left", "black", 2)
-        ax_recall.text(
-            100 * value + shift, float(yi), f"{100 * value:.1f}", va="center", ha=ha, fontsize="small", color=ink
-        )
+        ha, ink, x = ("right", "white", 100 * value - 2) if value > 0.45 else ("left", "black", 100 * value + 2)
+        ax_recall.text(x, float(yi), f"{100 * value:.1f}", va="center", ha=ha, fontsize="small", color=ink)
     ax_recall.set(ylim=(n - 0.5, -0.5), axes_locator=_rows_of(ax), xlim=(0, 100), xlabel="Recall (%)")
     ax_recall.set_yticks(y, [""] * n)
     ax_recall.set_title("Per-speaker recall", fontsize="medium")

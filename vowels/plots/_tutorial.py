@@ -73,10 +73,8 @@ def plot_sequence_lengths(utterances: Utterances) -> Figure:
     lengths = utterances.lengths
     fig = new_figure(9, 5.2)
     axes = fig.subplots(2, 1, sharey=True)
-    for ax, values, title in (
-        (axes[0], lengths, "Before sorting (as stored)"),
-        (axes[1], lengths[length_order(lengths)], "After sorting by length"),
-    ):
+    titles = ("Before sorting (as stored)", "After sorting by length")
+    for ax, values, title in zip(axes, (lengths, lengths[length_order(lengths)]), titles):
         ax.bar(np.arange(1, len(values) + 1), values, width=1.0, color=OKABE_ITO["blue"], linewidth=0)
         ax.set(title=title, xlabel="Sequence", ylabel="Length (frames)", xlim=(0.5, len(values) + 0.5), axisbelow=True)
         ax.grid(True, axis="y", color="0.9")

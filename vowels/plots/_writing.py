@@ -29,8 +29,7 @@ __all__ = ["write_figures"]
 def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: str = "png") -> list[Path]:
     """Draw the figures of `sources` and write each to ``out/<name>.<fmt>`` atomically, replacing older ones.
 
-    The audio file (`AudioError` naming it) and the padding results are read, and the observation
-    checked, before any figure is drawn, so a bad one fails before any file is written."""
+    The audio file and the padding results are read, and the observation checked, before any figure is drawn."""
     check_choice(fmt, "format", FORMATS)
     names, train = sources.names, sources.train
     draw: dict[str, Callable[[], Figure]] = {}
@@ -56,10 +55,8 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         draw["stream"] = lambda: plot_stream(stream)
     if sources.open_set is not None:
         point, model = sources.open_set
-        title = (
-            f"Open-set calibration scores of {model} (threshold rule {point.rule})\nheld-out recordings of the "
-            "training folder, each speaker left out of training in turn to play a stranger"
-        )
+        title = f"Open-set calibration scores of {model} (threshold rule {point.rule})\nheld-out recordings of the "
+        title += "training folder, each speaker left out of training in turn to play a stranger"
         draw["open-set"] = lambda: plot_open_set(*calibration_scores(point), title=title)
     out = Path(out)
     check_writable(out)

@@ -152,19 +152,16 @@ def _open_set_blocks(report: Report) -> list[Block]:
         )
         if scoring:
             score += f" (the bundle records its scoring as “{scoring}”; see `vowels.openset`)"
-    only = ""
+    only = " Only strangers in this folder: only their scores, and no DET curve." if not n_enrolled else ""
     if not n_strangers:
         only = " No strangers in this folder: only the enrolled speakers' scores, and no DET curve."
-    elif not n_enrolled:
-        only = " Only strangers in this folder: only their scores, and no DET curve."
     caption = (
         "Left: share of each kind of score per bin, with the threshold (dashed). Right: detection error "
         "trade-off over every threshold, both rates on normal-deviate axes (0 % and 100 % drawn at the ends), "
         "the threshold's rates (ring) and the point the equal error rate is taken at (diamond) marked."
     )
-    scored = plot_open_set(
-        s["genuine"], s["impostor"], s["threshold"], title=f"Open-set scores of the recordings in {data}"
-    )
+    title = f"Open-set scores of the recordings in {data}"
+    scored = plot_open_set(s["genuine"], s["impostor"], s["threshold"], title=title)
     blocks: list[Block] = [
         ("h2", "Open set (unknown speakers)"),
         _p(
@@ -209,15 +206,12 @@ def _result_note(report: Report) -> list[Block]:
     if s is None or not s["n_enrolled"]:
         return []
     n = len(s["strangers"])
-    left_out = (
-        f" The folder's {s['n_strangers']} recordings of {n} stranger{'s' if n != 1 else ''} are left out of it."
-        if s["n_strangers"]
-        else ""
-    )
+    left_out = f" The folder's {s['n_strangers']} recordings of {n} stranger{'s' if n != 1 else ''} are left out of it."
     return [
         _p(
             f"Closed set: the {s['n_enrolled']} recordings of enrolled speakers in `{report.origin.get('data')}`, "
-            f"each named by the network's most probable speaker, with no unknown-speaker threshold.{left_out} "
+            f"each named by the network's most probable speaker, with no unknown-speaker threshold."
+            f"{left_out if s['n_strangers'] else ''} "
             "The answers at the threshold are in the open-set section below."
         )
     ]

@@ -38,10 +38,8 @@ def render_markdown(blocks: list[Block]) -> str:
             lines += [f"![{value.alt}]({value.name}.png)", "", f"*{value.caption}*", ""]
         elif kind == "table":
             header, rows, align = value
-            lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
-            lines.append("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-            lines.append("")
+            table = ["| " + " | ".join(_md_cell(cell) for cell in cells) + " |" for cells in (header, *rows)]
+            lines += [table[0], "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|", *table[1:], ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -25,10 +25,9 @@ __all__ = ["FigureSources", "figure_sources", "operating_point_of", "stream_of_f
 
 @dataclass(frozen=True)
 class FigureSources:
-    """The figures to draw (`names`), those left out when drawing all with what each needs (`skipped`),
-    and what each is drawn from, None where it is not drawn: the training set, a run's history, a
-    confusion matrix's metrics or `Evaluation`, the recording's (audio, `FeatureConfig`, model's
-    preprocessing), `stream_of_file`'s answers, the model's `OperatingPoint` and name."""
+    """The figures to draw (`names`), those left out when drawing all with what each needs (`skipped`), and
+    what each is drawn from (None where it is not drawn): the training set, a run's history, metrics or an
+    `Evaluation`, (audio, `FeatureConfig`, preprocessing), `stream_of_file`'s answers, an `OperatingPoint`."""
 
     names: tuple[str, ...]
     skipped: tuple[str, ...]
