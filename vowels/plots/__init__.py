@@ -1,8 +1,6 @@
-"""Every figure, headless: each function returns a `matplotlib.figure.Figure` built without pyplot.
-
-Colours are the Okabe-Ito palette and matrices use cividis, readable with the common colour-vision
-deficiencies. The numbers behind each figure come from a function of their own (`padding_layout`,
-`confusion_data`, `open_set_data`, ...), so they can be checked without reading pixels.
+"""Every figure, headless: each function returns a `matplotlib.figure.Figure` built without pyplot, in the
+Okabe-Ito palette and cividis (readable with the common colour-vision deficiencies); the numbers behind each
+come from a function of their own (`padding_layout`, `confusion_data`, ...), checkable without reading pixels.
 """
 
 from ._live import TrainingPlot, display_available, progress_plot_path, training_progress_plot
