@@ -116,9 +116,8 @@ def padding_cost(results: dict) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Three axes (padding frames per epoch, s per epoch, test accuracy in %), one bar per
-        order and padding direction, in the order of `padding_cost_table`; the figure's x label
-        (``get_supxlabel``) says whose measurements they are, on what machine and when.
+        Three axes (padding frames per epoch, s per epoch, test accuracy in %), one bar per order and padding
+        direction as in `padding_cost_table`; ``get_supxlabel`` says whose measurements, on what machine, when.
     """
     table = padding_cost_table(results)
     orders = list(dict.fromkeys(row["order"] for row in table))

@@ -282,8 +282,7 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
     Parameters
     ----------
     model : path-like
-        A bundle written by ``vowels reproduce`` (Japanese Vowels) or ``vowels train``
-        (recordings; its metadata holds a feature configuration).
+        A bundle written by ``vowels reproduce`` (Japanese Vowels) or ``vowels train`` (recordings).
     data : path-like, default=None
         For a Japanese Vowels bundle, the folder of the UCI files (None: ``$VOWELS_DATA`` or the bundled
         copy). For a recordings bundle (required), a folder ``DIR/<speaker>/*`` as for ``vowels evaluate``;
