@@ -1,6 +1,5 @@
-"""The training-progress figure while a network trains: a monitor (`vowels.progress.monitoring`)
-that keeps MATLAB's figure (`plot_training_progress`) in a PNG file and, where a display exists,
-in a live window."""
+"""The training-progress figure while a network trains: a `vowels.progress` monitor that keeps MATLAB's
+figure in a PNG file and, where a display exists, in a live window."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from ..progress import EpochStatus, clock, monitoring
 from ..training import TrainingHistory
 from ..validation import check_number
 from ._run import plot_training_progress
+from ._style import figure_bytes
 
 __all__ = ["TrainingPlot", "display_available", "progress_plot_path", "training_progress_plot"]
 
@@ -31,9 +31,8 @@ _NON_INTERACTIVE = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 def display_available() -> bool:
     """Whether a plot window can open: an interactive Matplotlib backend and, on Linux and the
     BSDs, a ``DISPLAY`` or ``WAYLAND_DISPLAY`` to show it on."""
-    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless and sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return False
     import matplotlib
 
@@ -49,20 +48,18 @@ def progress_plot_path(out: str | os.PathLike[str]) -> Path:
 
 
 class TrainingPlot:
-    """The training-progress figure of the training under way, in a PNG file and maybe a window.
-
-    Rendered after the first epoch, then at most every `interval` seconds (further apart if
-    rendering would take more than a tenth of the time) and after the last epoch; each file is
-    written atomically (`vowels.bundle.write_bytes`), so a viewer never reads half of one.
+    """The training-progress figure of the training under way, in a PNG file (written atomically) and maybe a
+    window: rendered after the first epoch, then at most every `interval` s (further apart if rendering would
+    take more than `PLOT_OVERHEAD` of the time) and after the last epoch.
 
     Parameters
     ----------
     path : path-like
-        PNG file, replaced on each rendering; its folder is created (and checked) at once.
+        PNG file, replaced on each rendering; its folder is checked at once.
     window : bool or None, default=None
         Also show the figure in a window; None opens one where `display_available`.
     interval : float, default=PLOT_INTERVAL
-        Least seconds between two renderings.
+        Least time between two renderings, in s.
     """
 
     def __init__(
@@ -75,7 +72,6 @@ class TrainingPlot:
         self.interval = float(interval)
         self.n_trainings = 0
         self.n_renderings = 0
-        self.window_error: str | None = None
         self._figure: Any = None
         self._image: Any = None
         self._due = 0.0
@@ -94,8 +90,7 @@ class TrainingPlot:
             return
         began = time.perf_counter()
         self.render(status, history)
-        spent = time.perf_counter() - began
-        self._due = time.perf_counter() + max(self.interval, spent / PLOT_OVERHEAD)
+        self._due = time.perf_counter() + max(self.interval, (time.perf_counter() - began) / PLOT_OVERHEAD)
 
     def render(self, status: EpochStatus, history: TrainingHistory) -> bytes:
         """Draw the figure of `history` now, write it to `path` and the window; returns the PNG."""
@@ -108,9 +103,7 @@ class TrainingPlot:
             if status.remaining is not None:
                 title += f", about {clock(status.remaining)} left"
         figure.suptitle(title, fontsize="medium")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        data = buffer.getvalue()
+        data = figure_bytes(figure)
         write_bytes(self.path, data)
         self.n_renderings += 1
         if self.window:
@@ -137,13 +130,9 @@ class TrainingPlot:
             self._figure.canvas.draw_idle()
             self._figure.canvas.flush_events()
         except Exception as exc:  # any GUI toolkit's failure: the file goes on without a window
-            self.window, self.window_error = False, f"{type(exc).__name__}: {exc}"
-            print(
-                f"vowels: note: cannot show the training-progress window ({self.window_error}); "
-                f"the figure is still written to {self.path}.",
-                file=sys.stderr,
-                flush=True,
-            )
+            self.window = False
+            why = f"cannot show the training-progress window ({type(exc).__name__}: {exc})"
+            print(f"vowels: note: {why}; the figure is still written to {self.path}.", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """Nothing to release between trainings: the window stays until the process ends."""

@@ -1,13 +1,5 @@
-"""The open-set figure: how the scores of enrolled speakers and of strangers fall about a threshold.
-
-Left, the distribution of each kind of score (genuine: recordings of enrolled speakers, scored
-against the speaker the network names; impostor: recordings of strangers) with the threshold
-below which the answer is ``unknown``. Right, the detection error trade-off (DET) curve: the
-share of enrolled speakers' recordings rejected against the share of strangers' recordings
-accepted, over every threshold, on normal-deviate axes (Martin et al., 1997), with the
-threshold's operating point and the equal error rate marked. `open_set_data` holds every
-number drawn.
-"""
+"""The open-set figure: the scores of enrolled speakers (genuine) and of strangers (impostor) about a
+threshold, and their detection error trade-off (DET) curve on normal-deviate axes (Martin et al., 1997)."""
 
 from __future__ import annotations
 
@@ -45,8 +37,7 @@ def _ticks(low: float, high: float, gap: float) -> list[float]:
     return sorted(kept)
 
 
-GENUINE_COLOUR, IMPOSTOR_COLOUR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
-THRESHOLD_COLOUR, EER_COLOUR, DET_COLOUR = OKABE_ITO["black"], OKABE_ITO["orange"], OKABE_ITO["green"]
+THRESHOLD_COLOUR = OKABE_ITO["black"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +47,7 @@ class OpenSetData:
     Attributes
     ----------
     genuine, impostor : np.ndarray of float
-        Scores of enrolled speakers' recordings and of strangers' recordings; either may be empty.
+        Scores of enrolled speakers' and of strangers' recordings; either may be empty.
     threshold : float
         Accepted means score >= threshold (as `vowels.openset.error_rates`).
     edges : np.ndarray of float, shape (n_bins + 1,)
@@ -64,18 +55,14 @@ class OpenSetData:
     genuine_share, impostor_share : np.ndarray of float, shape (n_bins,)
         Share (%) of each kind's scores in each bin; each sums to 100 (all zeros when empty).
     false_accept, false_reject, det_thresholds : np.ndarray of float
-        The DET curve, `sklearn.metrics.det_curve`: at each threshold the share of strangers
-        accepted and of enrolled speakers rejected (empty unless both kinds are present).
-    equal_error_rate, eer_threshold : float or None
-        `vowels.openset.equal_error_rate` (None unless both kinds are present).
-    eer_false_accept, eer_false_reject : float or None
-        The point of the DET curve the equal error rate is the mean of: where the two rates
-        are closest (on the diagonal when they are equal).
+        The DET curve (`sklearn.metrics.det_curve`); empty unless both kinds are present.
+    equal_error_rate, eer_threshold, eer_false_accept, eer_false_reject : float or None
+        `vowels.openset.equal_error_rate` and the point of the DET curve it is the mean of (None unless both
+        kinds are present).
     false_accept_rate, false_reject_rate : float or None
-        At `threshold` (`vowels.openset.error_rates`); None without impostor, or genuine, scores.
+        At `threshold`; None without impostor, or genuine, scores.
     limit : float
-        Rates below it (0) are drawn at it on the DET axes, rates above 1 - limit (1) at 1 - limit:
-        the normal deviate of 0 and 1 is infinite.
+        Rates are drawn within [limit, 1 - limit] on the DET axes (the normal deviate of 0 and 1 is infinite).
     """
 
     genuine: np.ndarray
@@ -148,33 +135,24 @@ def open_set_data(
     threshold = float(threshold)
     edges = _edges(np.r_[genuine, impostor], threshold)
     far, frr = error_rates(genuine, impostor, threshold)
-    false_accept = false_reject = det_thresholds = np.zeros(0)
-    eer: float | None = None
-    eer_threshold: float | None = None
-    eer_point: tuple[float | None, float | None] = (None, None)
+    det: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0),) * 3
+    eer: tuple[float | None, float | None, float | None, float | None] = (None,) * 4
     if len(genuine) and len(impostor):
-        truth = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
-        false_accept, false_reject, det_thresholds = det_curve(truth, np.r_[genuine, impostor])
-        eer, eer_threshold = equal_error_rate(genuine, impostor)
-        closest = int(np.argmin(np.abs(false_accept - false_reject)))  # as equal_error_rate picks it
-        eer_point = (float(false_accept[closest]), float(false_reject[closest]))
+        det = det_curve(np.r_[np.ones(len(genuine)), np.zeros(len(impostor))], np.r_[genuine, impostor])
+        closest = int(np.argmin(np.abs(det[0] - det[1])))  # as equal_error_rate picks it
+        eer = (*equal_error_rate(genuine, impostor), float(det[0][closest]), float(det[1][closest]))
     return OpenSetData(
-        genuine=genuine,
-        impostor=impostor,
-        threshold=threshold,
-        edges=edges,
-        genuine_share=_share(genuine, edges),
-        impostor_share=_share(impostor, edges),
-        false_accept=np.asarray(false_accept, dtype=np.float64),
-        false_reject=np.asarray(false_reject, dtype=np.float64),
-        det_thresholds=np.asarray(det_thresholds, dtype=np.float64),
-        equal_error_rate=eer,
-        eer_threshold=eer_threshold,
-        eer_false_accept=eer_point[0],
-        eer_false_reject=eer_point[1],
-        false_accept_rate=far if len(impostor) else None,
-        false_reject_rate=frr if len(genuine) else None,
-        limit=float(np.clip(0.5 / max(len(genuine), len(impostor)), 1e-4, 0.01)),
+        genuine,
+        impostor,
+        threshold,
+        edges,
+        _share(genuine, edges),
+        _share(impostor, edges),
+        *det,
+        *eer,
+        far if len(impostor) else None,
+        frr if len(genuine) else None,
+        float(np.clip(0.5 / max(len(genuine), len(impostor)), 1e-4, 0.01)),
     )
 
 
@@ -185,10 +163,6 @@ def calibration_scores(point: OperatingPoint) -> tuple[np.ndarray, np.ndarray, f
 
 def _percent(rate: float) -> str:
     return f"{100 * rate:.1f} %"
-
-
-def _tick_label(rate: float) -> str:
-    return f"{100 * rate:g}"
 
 
 def plot_open_set(
@@ -202,10 +176,8 @@ def plot_open_set(
 
     Parameters
     ----------
-    genuine : sequence of float
-        Open-set scores of recordings of enrolled speakers (against the speaker named).
-    impostor : sequence of float
-        Open-set scores of recordings of strangers.
+    genuine, impostor : sequence of float
+        Open-set scores of recordings of enrolled speakers (against the speaker named) and of strangers.
     threshold : float
         Score below which the answer is ``unknown``.
     title : str, default="Open-set scores"
@@ -214,12 +186,9 @@ def plot_open_set(
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0: the share of each kind's scores per bin (two filled and two outlined steps,
-        `OpenSetData.genuine_share` then `impostor_share`, over `OpenSetData.edges`) and the
-        threshold as a vertical line. Axes 1: the DET curve (line 0: the diagonal, where the two
-        rates are equal; line 1: the curve; then the threshold's operating point, and the point
-        of the curve the equal error rate is taken at), both rates as normal deviates, ticks
-        labelled in %. With only one kind of score the DET panel says why it is empty.
+        Axes 0: each kind's share per bin (filled and outlined steps of `OpenSetData`) and the threshold.
+        Axes 1: the DET curve (lines: the diagonal, the curve, the threshold's point, the equal error
+        rate's point) on normal-deviate axes labelled in %; with one kind of score, why it is empty.
     """
     from scipy.stats import norm
 
@@ -228,24 +197,22 @@ def plot_open_set(
     ax, det = fig.subplots(1, 2, width_ratios=[1.25, 1])
 
     kinds = (
-        (data.genuine, data.genuine_share, GENUINE_COLOUR, "enrolled speakers (genuine)"),
-        (data.impostor, data.impostor_share, IMPOSTOR_COLOUR, "strangers (impostor)"),
+        (data.genuine, data.genuine_share, OKABE_ITO["blue"], "enrolled speakers (genuine)"),
+        (data.impostor, data.impostor_share, OKABE_ITO["vermillion"], "strangers (impostor)"),
     )
     for scores, share, colour, label in kinds:
-        if not len(scores):
-            continue
-        ax.stairs(share, data.edges, fill=True, color=colour, alpha=0.25, linewidth=0)
-        ax.stairs(share, data.edges, color=colour, linewidth=1.6, label=f"{label}, n = {len(scores)}")
-    ax.axvline(data.threshold, color=THRESHOLD_COLOUR, linestyle="--", linewidth=1.2)
-    ax.plot([], [], color=THRESHOLD_COLOUR, linestyle="--", linewidth=1.2, label=f"threshold {data.threshold:.3f}")
-    ax.set_xlim(data.edges[0], data.edges[-1])
-    ax.set_ylim(0, 1.35 * max(data.genuine_share.max(), data.impostor_share.max()))
-    ax.set_xlabel("Open-set score (similarity to the speaker named)")
-    ax.set_ylabel("Recordings (% of each kind)")
+        if len(scores):
+            ax.stairs(share, data.edges, fill=True, color=colour, alpha=0.25, linewidth=0)
+            ax.stairs(share, data.edges, color=colour, linewidth=1.6, label=f"{label}, n = {len(scores)}")
+    dashed = {"color": THRESHOLD_COLOUR, "linestyle": "--", "linewidth": 1.2}
+    ax.axvline(data.threshold, **dashed)
+    ax.plot([], [], **dashed, label=f"threshold {data.threshold:.3f}")
+    ax.set(xlim=(data.edges[0], data.edges[-1]), xlabel="Open-set score (similarity to the speaker named)")
+    top = 1.35 * max(data.genuine_share.max(), data.impostor_share.max())
+    ax.set(ylim=(0, top), ylabel="Recordings (% of each kind)", axisbelow=True)
     ax.set_title("Score distributions", fontsize="medium")
     ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
     ax.grid(True, axis="y", color="0.92")
-    ax.set_axisbelow(True)
 
     low, high = data.limit, 1 - data.limit
 
@@ -255,64 +222,34 @@ def plot_open_set(
     edge = float(deviate(high)) + 0.2
     det.plot([-edge, edge], [-edge, edge], color="0.6", linestyle=":", linewidth=1, label="equal rates")
     if data.equal_error_rate is not None:
-        det.plot(
-            deviate(data.false_accept),
-            deviate(data.false_reject),
-            color=DET_COLOUR,
-            linewidth=1.8,
-            label=f"DET curve ({len(data.genuine)} genuine, {len(data.impostor)} impostor)",
-        )
+        n_kinds = f"{len(data.genuine)} genuine, {len(data.impostor)} impostor"
+        curve = deviate(data.false_accept), deviate(data.false_reject)
+        det.plot(*curve, color=OKABE_ITO["green"], linewidth=1.8, label=f"DET curve ({n_kinds})")
         assert data.false_accept_rate is not None and data.false_reject_rate is not None
         assert data.eer_false_accept is not None and data.eer_false_reject is not None
-        det.plot(
-            deviate(data.false_accept_rate),
-            deviate(data.false_reject_rate),
-            "o",
-            color=THRESHOLD_COLOUR,
-            markerfacecolor="none",
-            markeredgewidth=1.8,
-            markersize=12,
-            zorder=3,
-            label=f"threshold {data.threshold:.3f}: FAR {_percent(data.false_accept_rate)}, "
-            f"FRR {_percent(data.false_reject_rate)}",
-        )
+        rates = f"FAR {_percent(data.false_accept_rate)}, FRR {_percent(data.false_reject_rate)}"
+        point = deviate(data.false_accept_rate), deviate(data.false_reject_rate)
+        ring = {"markerfacecolor": "none", "markeredgewidth": 1.8, "markersize": 12, "zorder": 3}
+        det.plot(*point, "o", color=THRESHOLD_COLOUR, **ring, label=f"threshold {data.threshold:.3f}: {rates}")
         eer_label = f"EER {_percent(data.equal_error_rate)} at {data.eer_threshold:.3f}"
         if data.eer_false_accept != data.eer_false_reject:  # the EER is the mean of the two
             eer_label += f": FAR {_percent(data.eer_false_accept)}, FRR {_percent(data.eer_false_reject)}"
-        det.plot(
-            deviate(data.eer_false_accept),
-            deviate(data.eer_false_reject),
-            "D",
-            color=EER_COLOUR,
-            markeredgecolor="black",
-            markeredgewidth=0.6,
-            markersize=6,
-            zorder=4,
-            label=eer_label,
-        )
+        point = deviate(data.eer_false_accept), deviate(data.eer_false_reject)
+        diamond = {"markeredgecolor": "black", "markeredgewidth": 0.6, "markersize": 6, "zorder": 4}
+        det.plot(*point, "D", color=OKABE_ITO["orange"], **diamond, label=eer_label)
         det.legend(loc="best", fontsize="small", framealpha=0.9)
     else:
         missing = "strangers' (impostor)" if not len(data.impostor) else "enrolled speakers' (genuine)"
-        det.text(
-            0.5,
-            0.5,
-            f"No DET curve:\nit needs {missing}\nscores too.",
-            transform=det.transAxes,
-            ha="center",
-            va="center",
-            color="0.3",
-            bbox={"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.5"},
-        )
+        box = {"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.5"}
+        note = f"No DET curve:\nit needs {missing}\nscores too."
+        det.text(0.5, 0.5, note, transform=det.transAxes, ha="center", va="center", color="0.3", bbox=box)
     ticks = _ticks(low, high, gap=0.06 * 2 * edge)
-    det.set_xticks(deviate(np.array(ticks)), [_tick_label(t) for t in ticks])
-    det.set_yticks(deviate(np.array(ticks)), [_tick_label(t) for t in ticks])
-    det.set_xlim(-edge, edge)
-    det.set_ylim(-edge, edge)
-    det.set_aspect("equal")
+    det.set_xticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
+    det.set_yticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
+    det.set(xlim=(-edge, edge), ylim=(-edge, edge), aspect="equal", axisbelow=True)
     det.set_xlabel("False acceptance rate (%): strangers accepted")
     det.set_ylabel("False rejection rate (%): enrolled rejected")
     det.set_title("Detection error trade-off", fontsize="medium")
     det.grid(True, color="0.92")
-    det.set_axisbelow(True)
     fig.suptitle(title)
     return fig

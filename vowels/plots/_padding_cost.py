@@ -1,17 +1,13 @@
-"""The padding experiment's figure: what padding costs in frames, seconds per epoch and accuracy.
-
-The numbers come from ``scripts/padding_experiment.py``, which trains each variant and saves
-its results as JSON; nothing is trained here. The project's own measurements are committed as
-``reports/padding_experiment.json`` and shipped, byte for byte, as package data
-(``vowels/data/padding_experiment.json``), so an installed package draws them too.
-"""
+"""The padding experiment's figure: what padding costs in frames, seconds per epoch and accuracy, drawn
+from the JSON of ``scripts/padding_experiment.py`` (the project's is committed as
+``reports/padding_experiment.json`` and shipped byte for byte as ``vowels/data/padding_experiment.json``)."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,11 +24,7 @@ _PROJECT_RESULTS = "reports/padding_experiment.json"
 
 
 def default_padding_results() -> Path:
-    """The project's measurements as shipped in the package: ``vowels/data/padding_experiment.json``.
-
-    A byte-for-byte copy of the committed ``reports/padding_experiment.json``, written with it by
-    ``scripts/padding_experiment.py``.
-    """
+    """The project's measurements as shipped in the package: ``vowels/data/padding_experiment.json``."""
     return Path(__file__).resolve().parents[1] / "data" / "padding_experiment.json"
 
 
@@ -71,11 +63,7 @@ def load_padding_results(path: str | os.PathLike[str] | None = None) -> dict:
 
 
 def _measured_by(results: dict) -> str:
-    """Whose measurements `results` are, where and when: the line `padding_cost` writes under its panels.
-
-    Results equal to the project's shipped ones are credited to the project and its committed
-    file; any others are described by their machine, date and the command that wrote them.
-    """
+    """Whose measurements `results` are (the project's shipped ones, or a machine's), where and when."""
     machine = results.get("machine") or "an unrecorded machine"
     date = str(results.get("created") or "an unrecorded date")[:10]
     try:
@@ -93,10 +81,9 @@ def padding_cost_table(results: dict) -> list[dict]:
     Returns
     -------
     list of dict
-        Keys: ``order``, ``padding``, ``seeds``, ``padded_frames`` (mean padding frames per
-        training epoch), ``padding_fraction``, ``epoch_seconds`` (mean of each run's median
-        seconds per epoch) with ``epoch_seconds_min``/``_max``, ``accuracy`` (mean test
-        accuracy in [0, 1]) with ``accuracies`` (one per seed).
+        Keys: ``order``, ``padding``, ``seeds``, ``padded_frames`` (mean padding frames per training epoch),
+        ``padding_fraction``, ``epoch_seconds`` (mean of the runs' median s per epoch) with
+        ``epoch_seconds_min``/``_max``, ``accuracy`` (mean test accuracy in [0, 1]) with ``accuracies``.
     """
     rows: dict[tuple[str, str], list[dict]] = {}
     try:
@@ -104,21 +91,13 @@ def padding_cost_table(results: dict) -> list[dict]:
             rows.setdefault((run["order"], run["padding"]), []).append(run)
         table = []
         for (order, padding), runs in rows.items():
-            seconds = [r["median_epoch_seconds"] for r in runs]
-            table.append(
-                {
-                    "order": order,
-                    "padding": padding,
-                    "seeds": [r["seed"] for r in runs],
-                    "padded_frames": float(np.mean([r["train_padded_frames_per_epoch"] for r in runs])),
-                    "padding_fraction": float(np.mean([r["train_padding_fraction"] for r in runs])),
-                    "epoch_seconds": float(np.mean(seconds)),
-                    "epoch_seconds_min": float(min(seconds)),
-                    "epoch_seconds_max": float(max(seconds)),
-                    "accuracy": float(np.mean([r["test_accuracy"] for r in runs])),
-                    "accuracies": [float(r["test_accuracy"]) for r in runs],
-                }
-            )
+            seconds, accuracies = [r["median_epoch_seconds"] for r in runs], [float(r["test_accuracy"]) for r in runs]
+            row: dict[str, Any] = {"order": order, "padding": padding, "seeds": [r["seed"] for r in runs]}
+            row["padded_frames"] = float(np.mean([r["train_padded_frames_per_epoch"] for r in runs]))
+            row["padding_fraction"] = float(np.mean([r["train_padding_fraction"] for r in runs]))
+            row |= {"epoch_seconds": float(np.mean(seconds)), "epoch_seconds_min": float(min(seconds))}
+            row |= {"epoch_seconds_max": float(max(seconds)), "accuracy": float(np.mean(accuracies))}
+            table.append({**row, "accuracies": accuracies})
     except (KeyError, TypeError) as exc:
         raise DataError(
             f"padding experiment results lack an entry ({exc}); rerun scripts/padding_experiment.py."
@@ -137,53 +116,35 @@ def padding_cost(results: dict) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Three axes (padding frames per epoch, s per epoch, test accuracy in %), one bar per
-        order and padding direction, in the order of `padding_cost_table`; the figure's x label
-        (``get_supxlabel``) says whose measurements they are, on what machine and when.
+        Three axes (padding frames per epoch, s per epoch, test accuracy in %), one bar per order and padding
+        direction as in `padding_cost_table`; ``get_supxlabel`` says whose measurements, on what machine, when.
     """
     table = padding_cost_table(results)
     orders = list(dict.fromkeys(row["order"] for row in table))
     directions = list(dict.fromkeys(row["padding"] for row in table))
-    colours = {"right": OKABE_ITO["blue"], "left": OKABE_ITO["orange"]}
-    hatches = {"right": "", "left": "//"}
-    markers = {"right": "o", "left": "s"}
+    looks = {"right": (OKABE_ITO["blue"], "", "o"), "left": (OKABE_ITO["orange"], "//", "s")}
     width = 0.8 / len(directions)
     fig = new_figure(11.5, 5.0)
     axes = fig.subplots(1, 3)
     for j, direction in enumerate(directions):
         rows = [next((r for r in table if r["order"] == o and r["padding"] == direction), None) for o in orders]
         x = np.arange(len(orders)) + (j - (len(directions) - 1) / 2) * width
-        colour = colours.get(direction, OKABE_ITO["green"])
-        style = {
-            "width": width,
-            "color": colour,
-            "hatch": hatches.get(direction, ""),
-            "edgecolor": "white",
-            "linewidth": 0.5,
-            "label": f"{direction} padding",
-        }
+        colour, hatch, marker = looks.get(direction, (OKABE_ITO["green"], "", "^"))
+        style = {"width": width, "color": colour, "hatch": hatch, "edgecolor": "white", "linewidth": 0.5}
+        style["label"] = f"{direction} padding"
         bars = axes[0].bar(x, [r["padded_frames"] if r else np.nan for r in rows], **style)
-        axes[0].bar_label(
-            bars, [f"{100 * r['padding_fraction']:.1f} %" if r else "" for r in rows], fontsize="x-small", padding=2
-        )
+        shares = [f"{100 * r['padding_fraction']:.1f} %" if r else "" for r in rows]
+        axes[0].bar_label(bars, shares, fontsize="x-small", padding=2)
         seconds = [r["epoch_seconds"] if r else np.nan for r in rows]
         axes[1].bar(x, seconds, **style)
         low = [r["epoch_seconds"] - r["epoch_seconds_min"] if r else 0 for r in rows]
         high = [r["epoch_seconds_max"] - r["epoch_seconds"] if r else 0 for r in rows]
         axes[1].errorbar(x, seconds, yerr=[low, high], fmt="none", ecolor="black", capsize=3, linewidth=1)
+        dots = {"markersize": 5, "markeredgecolor": "black", "markeredgewidth": 0.5, "linestyle": "none"}
         for xi, r in zip(x, rows, strict=True):
             if r:
                 accuracies = 100 * np.asarray(r["accuracies"])
-                axes[2].plot(
-                    np.full(len(accuracies), xi),
-                    accuracies,
-                    markers.get(direction, "^"),
-                    color=colour,
-                    markersize=5,
-                    markeredgecolor="black",
-                    markeredgewidth=0.5,
-                    linestyle="none",
-                )
+                axes[2].plot(np.full(len(accuracies), xi), accuracies, marker, color=colour, **dots)
                 axes[2].hlines(100 * r["accuracy"], xi - width / 2.5, xi + width / 2.5, color="black", linewidth=1.5)
     names = {"sorted": "sorted\nby length", "unsorted": "unsorted\n(random order)", "file": "unsorted\n(file order)"}
     panels = (
@@ -193,17 +154,13 @@ def padding_cost(results: dict) -> Figure:
     )
     for ax, (title, ylabel) in zip(axes, panels, strict=True):
         ax.set_xticks(np.arange(len(orders)), [names.get(o, o) for o in orders])
-        ax.set_xlabel("Order of the training utterances")
-        ax.set_ylabel(ylabel)
+        ax.set(xlabel="Order of the training utterances", ylabel=ylabel, axisbelow=True)
         ax.set_title(title, fontsize="medium")
         ax.grid(True, axis="y", color="0.9")
-        ax.set_axisbelow(True)
     axes[0].set_ylim(0, 1.3 * max(r["padded_frames"] for r in table))
     axes[0].legend(loc="upper left", fontsize="small")
     seeds = results.get("seeds", sorted({s for r in table for s in r["seeds"]}))
-    fig.suptitle(
-        f"What padding costs: {results.get('mode', '?')} mode, {results.get('epochs', '?')} epochs, "
-        f"mini-batches of {results.get('mini_batch_size', '?')}, seeds {', '.join(map(str, seeds))}",
-    )
+    batches = f"mini-batches of {results.get('mini_batch_size', '?')}, seeds {', '.join(map(str, seeds))}"
+    fig.suptitle(f"What padding costs: {results.get('mode', '?')} mode, {results.get('epochs', '?')} epochs, {batches}")
     fig.supxlabel(_measured_by(results), fontsize="small", color="0.3")
     return fig

@@ -1,8 +1,5 @@
-"""Figures of a trained run: training progress from its history, the test set's confusion matrix.
-
-A run is a `vowels reproduce` folder (``metrics.json``, ``history.json``); `vowels.runs.load_run` reads it,
-and these functions draw what it read.
-"""
+"""Figures of a trained run (a `vowels reproduce` folder, read by `vowels.runs.load_run`): training
+progress from its history, the test set's confusion matrix."""
 
 from __future__ import annotations
 
@@ -25,41 +22,23 @@ if TYPE_CHECKING:
 
     from ..evaluation import Evaluation
 
-__all__ = [
-    "ConfusionData",
-    "confusion_data",
-    "epoch_starts",
-    "plot_confusion",
-    "plot_training_progress",
-    "smooth",
-]
-
-
-# --- training progress ------------------------------------------------------------------
+__all__ = ["ConfusionData", "confusion_data", "epoch_starts", "plot_confusion", "plot_training_progress", "smooth"]
 
 
 def smooth(values: Sequence[float] | np.ndarray, *, weight: float = 0.6) -> np.ndarray:
-    """Exponential moving average with start-up bias correction (TensorBoard's smoothing).
+    """Exponential moving average with start-up bias correction (TensorBoard's smoothing, as MATLAB's plot
+    smooths without saying how); ``weight`` in [0, 1), 0 returns the values unchanged."""
+    from scipy.signal import lfilter
 
-    MATLAB's training plot smooths too without documenting how; this is the common choice.
-    ``weight`` in [0, 1): 0 returns the values unchanged.
-    """
     check_number(weight, "weight", low=0, high=1, high_open=True)
     values = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(values)
-    average = 0.0
-    for i, value in enumerate(values):
-        average = weight * average + (1 - weight) * value
-        out[i] = average / (1 - weight ** (i + 1))
-    return out
+    return lfilter([1 - weight], [1, -weight], values) / (1 - weight ** np.arange(1, len(values) + 1))
 
 
 def epoch_starts(iteration_epoch: Sequence[int] | np.ndarray) -> np.ndarray:
     """Iteration numbers (1-based) at which each epoch begins."""
     epochs = np.asarray(iteration_epoch)
-    if epochs.size == 0:
-        return np.array([], dtype=np.int64)
-    return np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]]) + 1
+    return np.flatnonzero(np.diff(epochs, prepend=epochs[:1] - 1)) + 1
 
 
 def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0.6) -> Figure:
@@ -75,8 +54,7 @@ def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 accuracy (%), axes 1 loss; in each, line 0 is raw and line 1 smoothed, against
-        the iteration number (1-based).
+        Axes 0 accuracy (%), axes 1 loss; in each, line 0 raw and line 1 smoothed, against the iteration (from 1).
     """
     history = history if isinstance(history, TrainingHistory) else TrainingHistory.from_dict(history)
     if not history.iteration_loss:
@@ -93,13 +71,8 @@ def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0
     step = max(1, int(np.ceil(n_epochs / 20)))
     for ax, values, label, colour in series:
         ax.plot(iterations, values, color=colour, alpha=0.35, linewidth=0.8, label="raw")
-        ax.plot(
-            iterations,
-            smooth(values, weight=weight),
-            color=colour,
-            linewidth=1.8,
-            label=f"smoothed (EMA, weight {weight:g})",
-        )
+        smoothed = smooth(values, weight=weight)
+        ax.plot(iterations, smoothed, color=colour, linewidth=1.8, label=f"smoothed (EMA, weight {weight:g})")
         for k, start in enumerate(starts):
             if k % step == 0 and start > 1:
                 ax.axvline(start - 0.5, color="0.75", linewidth=0.6, zorder=0)
@@ -107,9 +80,7 @@ def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0
         ax.legend(loc="center right", fontsize="small", framealpha=0.9)
         ax.grid(True, axis="y", color="0.92")
     axes[0].set_ylim(-2, 102)
-    axes[1].set_ylim(bottom=0)
-    axes[1].set_xlabel("Iteration (mini-batch)")
-    axes[1].set_xlim(0.5, iterations[-1] + 0.5)
+    axes[1].set(ylim=(0, None), xlabel="Iteration (mini-batch)", xlim=(0.5, iterations[-1] + 0.5))
     marks = "every epoch" if step == 1 else f"every {step} epochs"
     axes[0].set_title(f"Training progress: {n_epochs} epochs, {len(iterations)} iterations (grey lines: {marks})")
     if n_epochs > 1:
@@ -117,9 +88,6 @@ def plot_training_progress(history: TrainingHistory | dict, *, weight: float = 0
         top = axes[0].secondary_xaxis("top", functions=(lambda i: (i - 0.5) / per_epoch, lambda e: e * per_epoch + 0.5))
         top.set_xlabel("Epoch")
     return fig
-
-
-# --- confusion matrix -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -143,11 +111,8 @@ class ConfusionData:
 
     @property
     def rates(self) -> np.ndarray:
-        """Row-normalised confusion, shape (n_speakers, n_speakers): each true speaker's row sums to 1.
-
-        Cell (i, j) is the fraction of speaker i's utterances named j; a speaker without
-        utterances has a row of zeros.
-        """
+        """Row-normalised confusion, shape (n_speakers, n_speakers): cell (i, j) is the fraction of speaker
+        i's utterances named j (a row of zeros for a speaker without utterances)."""
         counts = np.asarray(self.confusion, dtype=np.float64)
         totals = counts.sum(axis=1, keepdims=True)
         return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
@@ -158,9 +123,8 @@ def confusion_data(source: Evaluation | dict) -> ConfusionData:
     from ..evaluation import Evaluation
 
     if isinstance(source, Evaluation):
-        return ConfusionData(
-            source.speakers, np.asarray(source.confusion), np.asarray(source.recall), float(source.accuracy)
-        )
+        confusion, recall = np.asarray(source.confusion), np.asarray(source.recall)
+        return ConfusionData(source.speakers, confusion, recall, float(source.accuracy))
     try:
         evaluation = source["evaluation"]
         speakers = tuple(str(s) for s in evaluation["speakers"])
@@ -190,10 +154,8 @@ def _rows_of(matrix: Axes) -> Callable[[_AxesBase, Any], Bbox]:
 def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Figure:
     """Confusion matrix (rows true speaker, columns predicted) with per-speaker recall.
 
-    Each cell is coloured by the fraction of the true speaker's utterances it holds (the rows
-    sum to 1), so a few errors of a small class show as plainly as those of a large one, and
-    is labelled with its count. Cells without utterances are left blank, as in MATLAB's
-    ``confusionchart``.
+    Each cell is coloured by its fraction of the true speaker's utterances and labelled with its
+    count; empty cells are blank, as in MATLAB's ``confusionchart``.
 
     Parameters
     ----------
@@ -205,10 +167,8 @@ def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Fig
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 the matrix (an image of `ConfusionData.rates` with zero cells masked, a text
-        with the count on each non-zero cell), axes 1 the recall of each speaker as horizontal
-        bars (%), axes 2 the colour bar (fraction from 0 to 1); axes 1 and 2 are as tall as the matrix,
-        each bar centred on its row.
+        Axes 0 the matrix (an image of `ConfusionData.rates`, zero cells masked, counts as texts), axes 1
+        each speaker's recall (%) as a bar centred on its row, axes 2 the colour bar (fraction, 0 to 1).
     """
     from matplotlib.colors import Normalize
 
@@ -226,36 +186,21 @@ def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Fig
         if count == 0:
             continue
         red, green, blue, _ = cmap(norm(rates[i, j]))
-        luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-        ax.text(
-            j, i, str(count), ha="center", va="center", fontsize="small", color="black" if luminance > 0.5 else "white"
-        )
+        ink = "black" if 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.5 else "white"
+        ax.text(j, i, str(count), ha="center", va="center", fontsize="small", color=ink)
     ax.set_xticks(range(n), names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), names)
-    ax.set_xlabel("Predicted speaker")
-    ax.set_ylabel("True speaker")
-    total = int(data.confusion.sum())
-    correct = int(np.trace(data.confusion))
-    ax.set_title(f"{title}: accuracy {100 * data.accuracy:.2f} % ({correct}/{total})")
+    ax.set(xlabel="Predicted speaker", ylabel="True speaker")
+    counts = f"{int(np.trace(data.confusion))}/{int(data.confusion.sum())}"
+    ax.set_title(f"{title}: accuracy {100 * data.accuracy:.2f} % ({counts})")
 
     y = np.arange(n)
     ax_recall.barh(y, 100 * data.recall, color=OKABE_ITO["blue"], height=0.7)
     for yi, value in zip(y, data.recall, strict=True):
-        inside = value > 0.45
-        ax_recall.text(
-            100 * value + (-2 if inside else 2),
-            float(yi),
-            f"{100 * value:.1f}",
-            va="center",
-            ha="right" if inside else "left",
-            fontsize="small",
-            color="white" if inside else "black",
-        )
-    ax_recall.set_ylim(n - 0.5, -0.5)
-    ax_recall.set_axes_locator(_rows_of(ax))
+        ha, ink, x = ("right", "white", 100 * value - 2) if value > 0.45 else ("left", "black", 100 * value + 2)
+        ax_recall.text(x, float(yi), f"{100 * value:.1f}", va="center", ha=ha, fontsize="small", color=ink)
+    ax_recall.set(ylim=(n - 0.5, -0.5), axes_locator=_rows_of(ax), xlim=(0, 100), xlabel="Recall (%)")
     ax_recall.set_yticks(y, [""] * n)
-    ax_recall.set_xlim(0, 100)
-    ax_recall.set_xlabel("Recall (%)")
     ax_recall.set_title("Per-speaker recall", fontsize="medium")
     fig.colorbar(image, cax=ax_bar, label="Fraction of the true speaker's utterances (cells: counts)")
     ax_bar.set_axes_locator(_rows_of(ax))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DPI", "LINE_COLOURS", "MATRIX_CMAP", "OKABE_ITO", "new_figure"]
+__all__ = ["LINE_COLOURS", "MATRIX_CMAP", "OKABE_ITO", "figure_bytes", "new_figure"]
 
 OKABE_ITO = {
     "blue": "#0072B2",
@@ -25,11 +26,17 @@ LINE_COLOURS = ("blue", "orange", "green", "vermillion", "purple", "sky")
 """Okabe-Ito names in the order lines take them (yellow is too pale for thin lines on white)."""
 MATRIX_CMAP = "cividis"
 """Colour map of every matrix and image: perceptually uniform, readable with colour-vision deficiencies."""
-DPI = 150
 
 
 def new_figure(width: float, height: float) -> Figure:
     """A `Figure` of `width` x `height` inches with constrained layout, outside pyplot's global state."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return Figure(figsize=(width, height), dpi=150, layout="constrained")
+
+
+def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
+    """`figure` saved in format `fmt` (png, svg, pdf)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt)
+    return buffer.getvalue()

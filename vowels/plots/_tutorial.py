@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from ..batching import PaddingStats, length_order, minibatch_indices, padding_stats
 from ..datasets import Utterances
@@ -17,24 +16,10 @@ from ._style import LINE_COLOURS, OKABE_ITO, new_figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = [
-    "FRAME_HOP_MS",
-    "PaddingLayout",
-    "padding_layout",
-    "plot_features",
-    "plot_padding",
-    "plot_sequence_lengths",
-]
+__all__ = ["FRAME_HOP_MS", "PaddingLayout", "padding_layout", "plot_features", "plot_padding", "plot_sequence_lengths"]
 
 FRAME_HOP_MS = 6.4
 """Hop between Japanese Vowels frames, in ms (25.6 ms windows at 10 kHz, Kudo et al. 1999)."""
-
-
-# --- features ---------------------------------------------------------------------------
-
-
-def check_observation(observation: int, n: int) -> None:
-    check_int(observation, "observation", high=n)
 
 
 def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float = FRAME_HOP_MS) -> Figure:
@@ -46,7 +31,7 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
     observation : int, default=1
         Which utterance, counted from 1 as in MATLAB ("training observation 1").
     hop_ms : float, default=6.4
-        Time between frames, in ms, for the time axis on top.
+        Time between frames (ms), for the time axis on top.
 
     Returns
     -------
@@ -55,7 +40,7 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
     """
     from matplotlib.ticker import MaxNLocator
 
-    check_observation(observation, len(utterances))
+    check_int(observation, "observation", high=len(utterances))
     check_number(hop_ms, "hop_ms", low=0, low_open=True, unit="ms")
     sequence = utterances.sequences[observation - 1]
     frames = np.arange(1, len(sequence) + 1)
@@ -67,25 +52,14 @@ def plot_features(utterances: Utterances, *, observation: int = 1, hop_ms: float
         ax.plot(frames, sequence[:, k], style, color=colour, linewidth=1.6, label=f"Feature {k + 1}")
     speaker = utterances.labels[observation - 1]
     ax.set_title(f"Training observation {observation} (speaker {speaker}, {len(sequence)} frames)")
-    ax.set_xlabel("Frame (time step)")
+    ax.set(xlabel="Frame (time step)", ylabel="LPC cepstrum coefficient")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("LPC cepstrum coefficient")
     ax.set_xlim(frames[0], frames[-1] if len(frames) > 1 else frames[0] + 1)
     ax.grid(True, color="0.9")
-
-    def frame_to_ms(frame: ArrayLike) -> np.ndarray:
-        return (np.asarray(frame) - 1) * hop_ms
-
-    def ms_to_frame(ms: ArrayLike) -> np.ndarray:
-        return np.asarray(ms) / hop_ms + 1
-
-    top = ax.secondary_xaxis("top", functions=(frame_to_ms, ms_to_frame))
-    top.set_xlabel(f"Time (ms, frame start, {hop_ms:g} ms hop)")
+    ms = (lambda f: (np.asarray(f) - 1) * hop_ms, lambda ms: np.asarray(ms) / hop_ms + 1)
+    ax.secondary_xaxis("top", functions=ms).set_xlabel(f"Time (ms, frame start, {hop_ms:g} ms hop)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     return fig
-
-
-# --- sequence lengths -------------------------------------------------------------------
 
 
 def plot_sequence_lengths(utterances: Utterances) -> Figure:
@@ -94,28 +68,18 @@ def plot_sequence_lengths(utterances: Utterances) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: "before" bars are the lengths in the given order, "after" bars the same
-        lengths in `batching.length_order`.
+        Two axes: the lengths in the given order, then in `batching.length_order`.
     """
     lengths = utterances.lengths
     fig = new_figure(9, 5.2)
     axes = fig.subplots(2, 1, sharey=True)
-    for ax, values, title in (
-        (axes[0], lengths, "Before sorting (as stored)"),
-        (axes[1], lengths[length_order(lengths)], "After sorting by length"),
-    ):
+    titles = ("Before sorting (as stored)", "After sorting by length")
+    for ax, values, title in zip(axes, (lengths, lengths[length_order(lengths)]), titles):
         ax.bar(np.arange(1, len(values) + 1), values, width=1.0, color=OKABE_ITO["blue"], linewidth=0)
-        ax.set_title(title)
-        ax.set_xlabel("Sequence")
-        ax.set_ylabel("Length (frames)")
-        ax.set_xlim(0.5, len(values) + 0.5)
+        ax.set(title=title, xlabel="Sequence", ylabel="Length (frames)", xlim=(0.5, len(values) + 0.5), axisbelow=True)
         ax.grid(True, axis="y", color="0.9")
-        ax.set_axisbelow(True)
     fig.suptitle(f"Lengths of the {len(lengths)} training sequences ({lengths.min()}–{lengths.max()} frames)")
     return fig
-
-
-# --- padding ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -124,12 +88,8 @@ class PaddingLayout:
 
     Attributes
     ----------
-    order : np.ndarray of int, shape (n_sequences,)
-        Indices of the sequences in the order they are batched.
-    lengths : np.ndarray of int, shape (n_sequences,)
-        True length of each sequence in that order, in frames.
-    padding : np.ndarray of int, shape (n_sequences,)
-        Padding frames added to each, in that order.
+    order, lengths, padding : np.ndarray of int, shape (n_sequences,)
+        Indices of the sequences in the order they are batched, their lengths and padding in frames.
     batch_starts : np.ndarray of int
         Position of the first sequence of each mini-batch.
     stats : PaddingStats
@@ -166,17 +126,13 @@ def padding_layout(lengths: Sequence[int] | np.ndarray, *, batch_size: int = 27,
 
 
 def plot_padding(utterances: Utterances, *, batch_size: int = 27) -> Figure:
-    """Mini-batches padded to their longest sequence, unsorted against sorted.
-
-    Each bar is one sequence: its true length (frames) and, stacked on it, the padding its
-    mini-batch adds; dashed lines separate the mini-batches. Each panel's title gives the
-    padding as a fraction of all frames processed (`batching.padding_stats`).
+    """Mini-batches padded to their longest sequence, unsorted against sorted; dashed lines separate them.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 unsorted (as stored), axes 1 sorted by length; each holds two bar containers,
-        true lengths then padding.
+        Axes 0 unsorted (as stored), axes 1 sorted by length; each holds two bar containers, the true
+        lengths then the padding stacked on them (frames), its title the padding's share of all frames.
     """
     fig = new_figure(9, 5.6)
     axes = fig.subplots(2, 1, sharey=True)
@@ -184,21 +140,16 @@ def plot_padding(utterances: Utterances, *, batch_size: int = 27) -> Figure:
         layout = padding_layout(utterances.lengths, batch_size=batch_size, sort=sort)
         x = np.arange(1, len(layout.lengths) + 1)
         ax.bar(x, layout.lengths, width=1.0, color=OKABE_ITO["blue"], linewidth=0, label="true frames")
-        ax.bar(
-            x, layout.padding, bottom=layout.lengths, width=1.0, color=OKABE_ITO["orange"], linewidth=0, label="padding"
-        )
+        orange = OKABE_ITO["orange"]
+        ax.bar(x, layout.padding, bottom=layout.lengths, width=1.0, color=orange, linewidth=0, label="padding")
         for start in layout.batch_starts[1:]:
             ax.axvline(start + 0.5, color="black", linestyle="--", linewidth=0.8)
         stats = layout.stats
-        ax.set_title(
-            f"{name}: {stats.n_padded_frames} padding frames, "
-            f"{100 * stats.padding_fraction:.1f} % of {stats.n_frames + stats.n_padded_frames} frames processed"
-        )
-        ax.set_xlabel(f"Sequence in batching order (dashed lines: mini-batches of {batch_size})")
-        ax.set_ylabel("Frames")
+        processed = f"{100 * stats.padding_fraction:.1f} % of {stats.n_frames + stats.n_padded_frames} frames processed"
+        ax.set_title(f"{name}: {stats.n_padded_frames} padding frames, {processed}")
+        ax.set(xlabel=f"Sequence in batching order (dashed lines: mini-batches of {batch_size})", ylabel="Frames")
         ax.set_xlim(0.5, len(x) + 0.5)
-    fig.legend(
-        *axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, fontsize="small", frameon=False
-    )
+    handles = axes[0].get_legend_handles_labels()
+    fig.legend(*handles, loc="outside upper right", ncols=2, fontsize="small", frameon=False)
     fig.suptitle("Padding each mini-batch to its longest sequence")
     return fig

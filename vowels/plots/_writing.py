@@ -3,7 +3,6 @@ written to a file atomically (`vowels.files.write_bytes`)."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -11,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from ..files import check_writable, write_bytes
 from ..names import FORMATS
-from ..validation import check_choice
+from ..validation import check_choice, check_int
 from ._openset import calibration_scores, plot_open_set
 from ._padding_cost import load_padding_results, padding_cost
-from ._recording import plot_recording, recording_data
+from ._recording import plot_recording, plot_stream, recording_data, stream_data
 from ._run import plot_confusion, plot_training_progress
-from ._stream import plot_stream, stream_data
-from ._tutorial import check_observation, plot_features, plot_padding, plot_sequence_lengths
+from ._style import figure_bytes
+from ._tutorial import plot_features, plot_padding, plot_sequence_lengths
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,8 +29,7 @@ __all__ = ["write_figures"]
 def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: str = "png") -> list[Path]:
     """Draw the figures of `sources` and write each to ``out/<name>.<fmt>`` atomically, replacing older ones.
 
-    The audio file (`AudioError` naming it) and the padding results are read, and the observation
-    checked, before any figure is drawn, so a bad one fails before any file is written."""
+    The audio file and the padding results are read, and the observation checked, before any figure is drawn."""
     check_choice(fmt, "format", FORMATS)
     names, train = sources.names, sources.train
     draw: dict[str, Callable[[], Figure]] = {}
@@ -40,14 +38,13 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         draw["padding-cost"] = lambda: padding_cost(results)
     if train is not None:
         if "features" in names:
-            check_observation(sources.observation, len(train))
+            check_int(sources.observation, "observation", high=len(train))
         draw["features"] = lambda: plot_features(train, observation=sources.observation)
         draw["lengths"] = lambda: plot_sequence_lengths(train)
         draw["padding"] = lambda: plot_padding(train)
-    history, confusion = sources.history, sources.confusion
-    if history is not None:
+    if (history := sources.history) is not None:
         draw["training"] = lambda: plot_training_progress(history)
-    if confusion is not None:
+    if (confusion := sources.confusion) is not None:
         draw["confusion"] = lambda: plot_confusion(confusion)
     if sources.recording is not None:
         audio, config, preprocessing = sources.recording
@@ -58,19 +55,11 @@ def write_figures(sources: FigureSources, out: str | os.PathLike[str], *, fmt: s
         draw["stream"] = lambda: plot_stream(stream)
     if sources.open_set is not None:
         point, model = sources.open_set
-        title = (
-            f"Open-set calibration scores of {model} (threshold rule {point.rule})\nheld-out recordings of the "
-            "training folder, each speaker left out of training in turn to play a stranger"
-        )
+        title = f"Open-set calibration scores of {model} (threshold rule {point.rule})\nheld-out recordings of the "
+        title += "training folder, each speaker left out of training in turn to play a stranger"
         draw["open-set"] = lambda: plot_open_set(*calibration_scores(point), title=title)
     out = Path(out)
     check_writable(out)
-    written = []
     for name in names:
-        figure = draw[name]()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=fmt)
-        path = out / f"{name}.{fmt}"
-        write_bytes(path, buffer.getvalue())
-        written.append(path)
-    return written
+        write_bytes(out / f"{name}.{fmt}", figure_bytes(draw[name](), fmt))
+    return [out / f"{name}.{fmt}" for name in names]

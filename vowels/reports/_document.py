@@ -1,8 +1,6 @@
 """The report as a document: a list of blocks that the Markdown and HTML renderers both read.
 
-Every sentence, table and figure of a report is made here, once, so the two renderings always
-say the same thing. Numbers are formatted here too (percentages, seconds, the commands that
-regenerate the report).
+Every sentence, table and figure of a report is made here, once, so both renderings say the same.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._report import Report
-from ._stats import seed_spread
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,10 +42,23 @@ def _seconds(value: float | None) -> str:
     return "not recorded" if value is None else f"{value:.3f} s" if value < 1 else f"{value:.1f} s"
 
 
-def _png(figure: Figure) -> bytes:
+def _count(k: int, n: int) -> str:
+    return f"{k} of {n}" if n else "none"
+
+
+def _p(text: str) -> Block:
+    return ("p", text)
+
+
+def _table(header: list[str], rows: list[list[str]], align: str) -> Block:
+    return ("table", (header, rows, align))
+
+
+def _figure(name: str, figure: Figure, alt: str, caption: str) -> Block:
+    """A figure block holding `figure` as PNG."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return ("figure", ReportFigure(name, buffer.getvalue(), alt, caption))
 
 
 def _commands(report: Report, out: Path) -> list[str]:
@@ -65,49 +75,31 @@ def _commands(report: Report, out: Path) -> list[str]:
 
 
 def _seed_blocks(report: Report) -> list[Block]:
-    seeds = report.seeds
-    if not seeds:
+    if not report.seeds:
         return []
-    acc, runs = seeds["accuracy"], seeds["runs"]
-    spread = seed_spread(seeds)
-    errors = spread.errors
+    acc, runs = report.seeds["accuracy"], report.seeds["runs"]
+    errors = [int(r["n_errors"]) for r in runs]
     text = (
         f"**Seeds differ.** The same recipe trained with {acc['n_seeds']} seeds "
         f"({acc['seeds'][0]}–{acc['seeds'][-1]}) reached a mean test accuracy of {_pct(acc['mean'])}, standard "
         f"deviation {100 * acc['std']:.2f} points (sample, n − 1), from {_pct(acc['min'])} to {_pct(acc['max'])}: "
-        f"a range of {100 * spread.accuracy_range:.2f} points, {spread.errors_range} of the {spread.n_test} "
-        "test utterances "
-        f"({min(errors)}–{max(errors)} errors). The seed changes only the initial weights (the batches are "
-        f"sorted, never shuffled). The headline above is seed {report.headline_seed}, the first seed, fixed "
-        "before training, not the best one."
+        f"a range of {100 * (acc['max'] - acc['min']):.2f} points, {max(errors) - min(errors)} of the "
+        f"{int(runs[0]['n_test'])} test utterances ({min(errors)}–{max(errors)} errors). The seed changes only "
+        "the initial weights (the batches are sorted, never shuffled). The headline above is seed "
+        f"{report.headline_seed}, the first seed, fixed before training, not the best one."
     )
+    intervals = [f"{_pct(r['interval'][0], 1)} – {_pct(r['interval'][1], 1)}" for r in runs]
     rows = [
-        [
-            str(r["seed"]),
-            _pct(r["accuracy"]),
-            str(r["n_errors"]),
-            f"{_pct(r['interval'][0], 1)} – {_pct(r['interval'][1], 1)}",
-            _seconds(r.get("train_seconds")),
-        ]
-        for r in runs
+        [str(r["seed"]), _pct(r["accuracy"]), str(r["n_errors"]), ci, _seconds(r.get("train_seconds"))]
+        for r, ci in zip(runs, intervals)
     ]
-    rows.append(
-        ["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f} points", f"{spread.mean_errors:.1f}", "", ""]
-    )
-    return [
-        ("h2", "Spread over seeds"),
-        ("p", text),
-        ("table", (["seed", "test accuracy", "errors", "95 % CI (Wilson)", "training time"], rows, "lrrrr")),
-    ]
-
-
-def _count(k: int, n: int) -> str:
-    return f"{k} of {n}" if n else "none"
+    rows.append(["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f} points", f"{np.mean(errors):.1f}", "", ""])
+    header = ["seed", "test accuracy", "errors", "95 % CI (Wilson)", "training time"]
+    return [("h2", "Spread over seeds"), ("p", text), _table(header, rows, "lrrrr")]
 
 
 def _threshold_text(open_set: dict) -> str:
-    """How the threshold was chosen (`vowels.openset.ThresholdChoice.describe`) and, when it was calibrated,
-    where the calibration scores came from."""
+    """How the threshold was chosen and, when it was calibrated, where the calibration scores came from."""
     from ..openset import MIN_EMPIRICAL, ThresholdChoice
 
     text = f"**Unknown-speaker {ThresholdChoice.from_dict(open_set['threshold_choice']).describe()}.**"
@@ -135,32 +127,22 @@ def _open_set_blocks(report: Report) -> list[Block]:
     if s is None:
         return []
     counts, n_enrolled, n_strangers = s["counts"], s["n_enrolled"], s["n_strangers"]
-
-    def enrolled_pct(share: float) -> str:
-        return _pct(share) if n_enrolled else "—"
-
     rows = [
-        [f"enrolled speakers' recordings {what}", enrolled_pct(s[share]), _count(counts[outcome], n_enrolled)]
-        for what, share, outcome in (
+        [f"enrolled speakers' recordings {what}", _pct(s[share]) if n_enrolled else "—", _count(counts[k], n_enrolled)]
+        for what, share, k in (
             ("named correctly", "identified", "correct"),
             ("rejected (false rejections)", "false_rejection", "rejected"),
             ("taken for another enrolled speaker", "misnamed", "misnamed"),
         )
     ]
-    rows.append(
-        [
-            f'strangers\' recordings rejected (answered "{UNKNOWN}")',
-            _pct(s["true_rejection"]),
-            _count(counts["stranger rejected"], n_strangers),
-        ]
-    )
+    rejected = _count(counts["stranger rejected"], n_strangers)
+    rows.append([f'strangers\' recordings rejected (answered "{UNKNOWN}")', _pct(s["true_rejection"]), rejected])
     rows += [
         [f"stranger {name}: recordings rejected", _pct(v["rejected"] / v["n"]), _count(v["rejected"], v["n"])]
         for name, v in s["strangers"].items()
     ]
     rows.append(["equal error rate on this folder (over every threshold)", _pct(s["equal_error_rate"]), ""])
-    data = report.origin.get("data")
-    scoring = s.get("scoring")
+    data, scoring = report.origin.get("data"), s.get("scoring")
     if scoring == "probability":
         score = "the network's probability, from 0 to 1, of the speaker it names (the bundle keeps no references)"
     else:
@@ -170,92 +152,51 @@ def _open_set_blocks(report: Report) -> list[Block]:
         )
         if scoring:
             score += f" (the bundle records its scoring as “{scoring}”; see `vowels.openset`)"
-    blocks: list[Block] = [
-        ("h2", "Open set (unknown speakers)"),
-        (
-            "p",
-            f"Every recording gets an open-set score: {score}. Below the threshold the answer is `unknown`: "
-            "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker.",
-        ),
-        ("p", _threshold_text(s)),
-        (
-            "p",
-            f"At that threshold, on the {n_enrolled} recordings of enrolled speakers and the {n_strangers} of "
-            f"strangers in `{data}` (— where a share has no recordings to count, or the equal error rate "
-            "needs both kinds):",
-        ),
-        ("table", (["answers at the threshold", "share", "recordings"], rows, "lrr")),
-    ]
-    genuine, impostor = np.asarray(s["genuine"], dtype=float), np.asarray(s["impostor"], dtype=float)
-    only = ""
+    only = " Only strangers in this folder: only their scores, and no DET curve." if not n_enrolled else ""
     if not n_strangers:
         only = " No strangers in this folder: only the enrolled speakers' scores, and no DET curve."
-    elif not n_enrolled:
-        only = " Only strangers in this folder: only their scores, and no DET curve."
     caption = (
         "Left: share of each kind of score per bin, with the threshold (dashed). Right: detection error "
         "trade-off over every threshold, both rates on normal-deviate axes (0 % and 100 % drawn at the ends), "
         "the threshold's rates (ring) and the point the equal error rate is taken at (diamond) marked."
     )
-    blocks.append(
-        (
-            "figure",
-            ReportFigure(
-                "open-set-scores",
-                _png(
-                    plot_open_set(
-                        genuine, impostor, s["threshold"], title=f"Open-set scores of the recordings in {data}"
-                    )
-                ),
-                "Open-set scores of the scored folder",
-                caption + only,
-            ),
-        )
-    )
+    title = f"Open-set scores of the recordings in {data}"
+    scored = plot_open_set(s["genuine"], s["impostor"], s["threshold"], title=title)
+    blocks: list[Block] = [
+        ("h2", "Open set (unknown speakers)"),
+        _p(
+            f"Every recording gets an open-set score: {score}. Below the threshold the answer is `unknown`: "
+            "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker."
+        ),
+        ("p", _threshold_text(s)),
+        _p(
+            f"At that threshold, on the {n_enrolled} recordings of enrolled speakers and the {n_strangers} of "
+            f"strangers in `{data}` (— where a share has no recordings to count, or the equal error rate "
+            "needs both kinds):"
+        ),
+        _table(["answers at the threshold", "share", "recordings"], rows, "lrr"),
+        _figure("open-set-scores", scored, "Open-set scores of the scored folder", caption + only),
+    ]
     if s.get("operating_point") is not None:
-        point = OperatingPoint.from_dict(s["operating_point"])
-        blocks.append(
-            (
-                "figure",
-                ReportFigure(
-                    "open-set-calibration",
-                    _png(
-                        plot_open_set(
-                            *calibration_scores(point),
-                            title="Calibration scores the threshold was chosen from: held-out recordings of the "
-                            "training folder,\neach speaker left out of training in turn to play a stranger",
-                        )
-                    ),
-                    "Open-set calibration scores",
-                    "The scores the threshold was chosen from, stored in the model bundle. " + caption,
-                ),
-            )
+        title = (
+            "Calibration scores the threshold was chosen from: held-out recordings of the training folder,\n"
+            "each speaker left out of training in turn to play a stranger"
         )
+        figure = plot_open_set(*calibration_scores(OperatingPoint.from_dict(s["operating_point"])), title=title)
+        caption = "The scores the threshold was chosen from, stored in the model bundle. " + caption
+        blocks.append(_figure("open-set-calibration", figure, "Open-set calibration scores", caption))
     else:
         blocks.append(("p", "No calibration figure: the bundle keeps no calibration scores."))
     errors = s["errors"]
     blocks.append(
-        (
-            "p",
+        _p(
             f"**Open-set errors ({len(errors)})**: enrolled speakers' recordings rejected or taken for another "
-            "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names.",
+            "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names."
         )
     )
-    blocks.append(
-        (
-            "table",
-            (
-                ["source", "true", "answer", "nearest", "score", "outcome"],
-                [
-                    [e["source"], e["true"], e["answer"], e["nearest"], f"{e['score']:.3f}", e["outcome"]]
-                    for e in errors
-                ],
-                "llllrl",
-            ),
-        )
-        if errors
-        else ("p", "None.")
-    )
+    header = ["source", "true", "answer", "nearest", "score", "outcome"]
+    rows = [[e["source"], e["true"], e["answer"], e["nearest"], f"{e['score']:.3f}", e["outcome"]] for e in errors]
+    blocks.append(_table(header, rows, "llllrl") if errors else ("p", "None."))
     return blocks
 
 
@@ -264,59 +205,37 @@ def _result_note(report: Report) -> list[Block]:
     s = report.open_set
     if s is None or not s["n_enrolled"]:
         return []
-    strangers = s["n_strangers"]
-    left_out = (
-        f" The folder's {strangers} recordings of {len(s['strangers'])} "
-        f"stranger{'s' if len(s['strangers']) != 1 else ''} are left out of it."
-        if strangers
-        else ""
-    )
+    n = len(s["strangers"])
+    left_out = f" The folder's {s['n_strangers']} recordings of {n} stranger{'s' if n != 1 else ''} are left out of it."
     return [
-        (
-            "p",
+        _p(
             f"Closed set: the {s['n_enrolled']} recordings of enrolled speakers in `{report.origin.get('data')}`, "
-            f"each named by the network's most probable speaker, with no unknown-speaker threshold.{left_out} "
-            "The answers at the threshold are in the open-set section below.",
+            f"each named by the network's most probable speaker, with no unknown-speaker threshold."
+            f"{left_out if s['n_strangers'] else ''} "
+            "The answers at the threshold are in the open-set section below."
         )
     ]
 
 
 def _dataset_table(report: Report) -> Block:
-    if all("frames_min" in d for d in report.dataset):
-        return (
-            "table",
-            (
-                ["split", "utterances", "speakers", "frames (min / median / max)", "features per frame"],
-                [
-                    [
-                        d["split"],
-                        str(d["utterances"]),
-                        str(d["speakers"]),
-                        f"{d['frames_min']} / {d['frames_median']:g} / {d['frames_max']}",
-                        str(d["n_features"]),
-                    ]
-                    for d in report.dataset
-                ],
-                "lrrrr",
-            ),
-        )
+    frames = all("frames_min" in d for d in report.dataset)
 
-    def seconds(d: dict) -> str:
+    def spread(d: dict) -> str:
+        if frames:
+            return f"{d['frames_min']} / {d['frames_median']:g} / {d['frames_max']}"
         if d.get("seconds_min") is None:
             return "not readable"
         return f"{d['seconds_min']:.2f} / {d['seconds_median']:.2f} / {d['seconds_max']:.2f}"
 
-    return (
-        "table",
-        (
-            ["recordings of", "recordings", "speakers", "duration in s (min / median / max)", "features per frame"],
-            [
-                [d["split"], str(d["utterances"]), str(d["speakers"]), seconds(d), str(d["n_features"])]
-                for d in report.dataset
-            ],
-            "lrrrr",
-        ),
+    header = (
+        ["split", "utterances", "speakers", "frames (min / median / max)"]
+        if frames
+        else ["recordings of", "recordings", "speakers", "duration in s (min / median / max)"]
     )
+    rows = [
+        [d["split"], str(d["utterances"]), str(d["speakers"]), spread(d), str(d["n_features"])] for d in report.dataset
+    ]
+    return _table([*header, "features per frame"], rows, "lrrrr")
 
 
 def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
@@ -331,143 +250,36 @@ def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
     return rows
 
 
-def document(report: Report, out: Path) -> list[Block]:
-    """The report as blocks (see `Block`), in reading order; `out` is the folder the commands name."""
-    from ..plots import plot_confusion, plot_training_progress
-
-    ev = report.evaluation
-    low, high = report.interval
-    o = report.origin
-    what = (
-        f"run folder `{o['path']}`"
-        if o["kind"] == "run"
-        else f"model bundle `{o['path']}`, re-scored when the report was written"
-    )
-    blocks: list[Block] = [
-        ("h1", f"Accuracy report: {report.title}"),
-        (
-            "p",
-            f"Written by `vowels report` (vowels {report.versions['report written with'].get('vowels')}) on "
-            f"{report.created} from the {what}.",
-        ),
-        ("h2", "Result"),
-    ]
+def _headline(report: Report) -> str:
+    ev, (low, high) = report.evaluation, report.interval
+    interval = f"95 % confidence interval: **{_pct(low)} – {_pct(high)}**"
     if report.open_set is not None and not report.open_set["n_enrolled"]:
-        blocks.append(
-            (
-                "p",
-                f"**Strangers rejected: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} recordings answered "
-                f"`unknown`, **{ev.n_errors} errors**: taken for an enrolled speaker). 95 % confidence interval: "
-                f"**{_pct(low)} – {_pct(high)}** (Wilson score interval for a binomial proportion). The folder "
-                "holds only speakers the model does not know, so there is no closed-set accuracy: the right "
-                "answer to every recording is `unknown`, and the tables below count it so.",
-            )
+        return (
+            f"**Strangers rejected: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} recordings answered "
+            f"`unknown`, **{ev.n_errors} errors**: taken for an enrolled speaker). {interval} (Wilson score "
+            "interval for a binomial proportion). The folder holds only speakers the model does not know, so there "
+            "is no closed-set accuracy: the right answer to every recording is `unknown`, and the tables below count "
+            "it so."
         )
-    else:
-        blocks.append(
-            (
-                "p",
-                f"**Test accuracy: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} utterances named "
-                f"correctly, **{ev.n_errors} errors**). 95 % confidence interval: **{_pct(low)} – {_pct(high)}** "
-                f"(Wilson score interval for a binomial proportion; it covers the finite test set, not the "
-                f"choice of seed{' — see the spread over seeds below' if report.seeds else ''}).",
-            )
-        )
-    blocks += _result_note(report)
-    blocks += _seed_blocks(report)
-    per_speaker = [
-        [name, f"{ev.precision[i]:.3f}", f"{ev.recall[i]:.3f}", f"{ev.f1[i]:.3f}", str(int(ev.support[i]))]
-        for i, name in enumerate(ev.speakers)
-    ]
-    per_speaker.append(
-        [
-            "macro average",
-            f"{np.mean(ev.precision):.3f}",
-            f"{np.mean(ev.recall):.3f}",
-            f"{np.mean(ev.f1):.3f}",
-            str(int(np.sum(ev.support))),
-        ]
+    return (
+        f"**Test accuracy: {_pct(ev.accuracy)}** ({ev.n - ev.n_errors} of {ev.n} utterances named correctly, "
+        f"**{ev.n_errors} errors**). {interval} (Wilson score interval for a binomial proportion; it covers the "
+        f"finite test set, not the choice of seed{' — see the spread over seeds below' if report.seeds else ''})."
     )
-    blocks += [
-        ("h2", "Per speaker"),
-        (
-            "p",
-            "Precision: of the utterances given to this speaker, the share that were theirs. Recall: of this "
-            "speaker's utterances, the share named correctly. Support: their utterances in the scored set.",
-        ),
-        ("table", (["speaker", "precision", "recall", "F1", "support"], per_speaker, "lrrrr")),
-        ("h2", "Confusion matrix"),
-        (
-            "figure",
-            ReportFigure(
-                "confusion",
-                _png(plot_confusion(ev, title="Test set")),
-                "Confusion matrix",
-                "Rows: true speaker; columns: predicted speaker; blank cells are zero. Right: per-speaker recall.",
-            ),
-        ),
-        (
-            "table",
-            (
-                ["true \\ predicted", *ev.speakers, "total"],
-                [
-                    [name, *(str(int(c)) for c in ev.confusion[i]), str(int(ev.confusion[i].sum()))]
-                    for i, name in enumerate(ev.speakers)
-                ],
-                "l" + "r" * (len(ev.speakers) + 1),
-            ),
-        ),
-    ]
-    blocks += _open_set_blocks(report)
-    blocks += [("h2", "Training curve")]
-    if report.history is not None and report.history.iteration_loss:
-        h = report.history
-        blocks += [
-            (
-                "figure",
-                ReportFigure(
-                    "training",
-                    _png(plot_training_progress(h)),
-                    "Training progress",
-                    "Loss and mini-batch accuracy of every iteration, raw and smoothed.",
-                ),
-            ),
-            (
-                "p",
-                f"Last epoch: mean loss {h.epoch_loss[-1]:.4f}, mean mini-batch accuracy "
-                f"{_pct(h.epoch_accuracy[-1])} on the training batches.",
-            ),
-        ]
-    else:
-        blocks.append(
-            (
-                "p",
-                "Not available: a model bundle keeps no training history. Report on the run folder "
-                "(`vowels report --run DIR`) to see it.",
-            )
-        )
+
+
+def _closing_blocks(report: Report) -> list[Block]:
+    """Misclassified utterances, data set, skipped files, configuration, software, machine and timing."""
     wrong = report.misclassified
-    frames = any(p.n_frames is not None for p in report.predictions)
-    blocks += [
+    n = 6 if any(p.n_frames is not None for p in report.predictions) else 5
+    rows = [[str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)][:n] for p in wrong]
+    blocks: list[Block] = [
         ("h2", f"Misclassified utterances ({len(wrong)})"),
-        (
-            "p",
+        _p(
             "Index: position in the scored set, from 0, in the order of the data file. Probability: what the "
-            "model gave the speaker it chose.",
+            "model gave the speaker it chose."
         ),
-        (
-            "table",
-            (
-                ["index", "source", "true", "predicted", "probability", "frames"][: 6 if frames else 5],
-                [
-                    [str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)][
-                        : 6 if frames else 5
-                    ]
-                    for p in wrong
-                ],
-                "rlllrr"[: 6 if frames else 5],
-            ),
-        )
+        _table(["index", "source", "true", "predicted", "probability", "frames"][:n], rows, "rlllrr"[:n])
         if wrong
         else ("p", "None."),
         ("h2", "Data set"),
@@ -475,84 +287,122 @@ def document(report: Report, out: Path) -> list[Block]:
     ]
     skipped = (report.open_set or {}).get("skipped") or []
     if skipped:
+        s = "file could not be used and was" if len(skipped) == 1 else "files could not be used and were"
         blocks += [
-            (
-                "p",
-                f"{len(skipped)} file could not be used and was skipped:"
-                if len(skipped) == 1
-                else f"{len(skipped)} files could not be used and were skipped:",
-            ),
-            ("table", (["file", "why"], [[f["path"], f["message"]] for f in skipped], "ll")),
+            ("p", f"{len(skipped)} {s} skipped:"),
+            _table(["file", "why"], [[f["path"], f["message"]] for f in skipped], "ll"),
         ]
-    if o["kind"] == "run" or "features" not in report.configuration:
+    if report.origin["kind"] == "run" or "features" not in report.configuration:
         blocks.append(
-            (
-                "p",
+            _p(
                 "Japanese Vowels (Kudo, Toyama and Shimbo 1999; UCI, CC BY 4.0): 12 LPC cepstrum "
-                "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it.",
+                "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it."
             )
         )
-    blocks += [
-        ("h2", "Configuration"),
-        ("table", (["setting", "value"], _key_values(report.configuration), "ll")),
-        ("h2", "Software"),
-    ]
-    trained = report.versions.get("trained with") or {}
-    now = report.versions["report written with"]
-    names = list(dict.fromkeys([*trained, *now]))
-    blocks.append(
-        (
-            "table",
-            (
-                ["library", "trained with", "report written with"],
-                [[n, trained.get(n, "not recorded"), now.get(n, "—")] for n in names],
-                "lll",
-            ),
-        )
-    )
-    machine_then = report.machine.get("trained on") or {}
-    machine_now = report.machine["report written on"]
-    keys = list(dict.fromkeys([*machine_then, *machine_now]))
+    trained, now = report.versions.get("trained with") or {}, report.versions["report written with"]
+    then, here = report.machine.get("trained on") or {}, report.machine["report written on"]
     t = report.timing
-    blocks += [
+    timing = [
+        ["training", _seconds(t.get("train_seconds"))],
+        ["one epoch (median)", _seconds(t.get("median_epoch_seconds"))],
+        ["first epoch (includes building the graph)", _seconds(t.get("first_epoch_seconds"))],
+        ["classifying the scored set", _seconds(t.get("predict_seconds"))],
+        ["building this report (without drawing)", _seconds(t.get("report_seconds"))],
+    ]
+    return [
+        *blocks,
+        ("h2", "Configuration"),
+        _table(["setting", "value"], _key_values(report.configuration), "ll"),
+        ("h2", "Software"),
+        _table(
+            ["library", "trained with", "report written with"],
+            [[n, trained.get(n, "not recorded"), now.get(n, "—")] for n in dict.fromkeys([*trained, *now])],
+            "lll",
+        ),
         ("h2", "Machine and timing"),
-        (
-            "table",
-            (
-                ["", "trained on", "report written on"],
-                [
-                    [k, str(machine_then.get(k, "not recorded")) or "—", str(machine_now.get(k, "—")) or "—"]
-                    for k in keys
-                ],
-                "lll",
-            ),
+        _table(
+            ["", "trained on", "report written on"],
+            [[k, str(then.get(k, "not recorded")) or "—", str(here.get(k, "—")) or "—"] for k in {**then, **here}],
+            "lll",
         ),
-        (
-            "table",
-            (
-                ["what", "wall time"],
-                [
-                    ["training", _seconds(t.get("train_seconds"))],
-                    ["one epoch (median)", _seconds(t.get("median_epoch_seconds"))],
-                    ["first epoch (includes building the graph)", _seconds(t.get("first_epoch_seconds"))],
-                    ["classifying the scored set", _seconds(t.get("predict_seconds"))],
-                    ["building this report (without drawing)", _seconds(t.get("report_seconds"))],
-                ],
-                "lr",
-            ),
-        ),
-        (
-            "p",
+        _table(["what", "wall time"], timing, "lr"),
+        _p(
             "Seconds are wall time and vary with the machine's load; accuracies repeat exactly for a seed on "
-            "one machine and may differ slightly on another.",
-        ),
-        ("h2", "Regenerate"),
-        (
-            "p",
-            "Retrain and rewrite this report, from the repository's root:"
-            if o["kind"] == "run"
-            else "Rewrite this report:",
+            "one machine and may differ slightly on another."
         ),
     ]
-    blocks += [("code", command) for command in _commands(report, out)]
-    return blocks
+
+
+def document(report: Report, out: Path) -> list[Block]:
+    """The report as blocks (see `Block`), in reading order; `out` is the folder the commands name."""
+    from ..plots import plot_confusion, plot_training_progress
+
+    ev, o = report.evaluation, report.origin
+    what = f"model bundle `{o['path']}`, re-scored when the report was written"
+    what = f"run folder `{o['path']}`" if o["kind"] == "run" else what
+    per_speaker = [
+        [name, f"{ev.precision[i]:.3f}", f"{ev.recall[i]:.3f}", f"{ev.f1[i]:.3f}", str(int(ev.support[i]))]
+        for i, name in enumerate(ev.speakers)
+    ]
+    means = [f"{np.mean(values):.3f}" for values in (ev.precision, ev.recall, ev.f1)]
+    per_speaker.append(["macro average", *means, str(int(np.sum(ev.support)))])
+    confusion = [
+        [name, *(str(int(c)) for c in ev.confusion[i]), str(int(ev.confusion[i].sum()))]
+        for i, name in enumerate(ev.speakers)
+    ]
+    blocks: list[Block] = [
+        ("h1", f"Accuracy report: {report.title}"),
+        _p(
+            f"Written by `vowels report` (vowels {report.versions['report written with'].get('vowels')}) on "
+            f"{report.created} from the {what}."
+        ),
+        ("h2", "Result"),
+        ("p", _headline(report)),
+        *_result_note(report),
+        *_seed_blocks(report),
+        ("h2", "Per speaker"),
+        _p(
+            "Precision: of the utterances given to this speaker, the share that were theirs. Recall: of this "
+            "speaker's utterances, the share named correctly. Support: their utterances in the scored set."
+        ),
+        _table(["speaker", "precision", "recall", "F1", "support"], per_speaker, "lrrrr"),
+        ("h2", "Confusion matrix"),
+        _figure(
+            "confusion",
+            plot_confusion(ev, title="Test set"),
+            "Confusion matrix",
+            "Rows: true speaker; columns: predicted speaker; blank cells are zero. Right: per-speaker recall.",
+        ),
+        _table(["true \\ predicted", *ev.speakers, "total"], confusion, "l" + "r" * (len(ev.speakers) + 1)),
+        *_open_set_blocks(report),
+        ("h2", "Training curve"),
+    ]
+    h = report.history
+    if h is not None and h.iteration_loss:
+        blocks += [
+            _figure(
+                "training",
+                plot_training_progress(h),
+                "Training progress",
+                "Loss and mini-batch accuracy of every iteration, raw and smoothed.",
+            ),
+            _p(
+                f"Last epoch: mean loss {h.epoch_loss[-1]:.4f}, mean mini-batch accuracy "
+                f"{_pct(h.epoch_accuracy[-1])} on the training batches."
+            ),
+        ]
+    else:
+        blocks.append(
+            _p(
+                "Not available: a model bundle keeps no training history. Report on the run folder "
+                "(`vowels report --run DIR`) to see it."
+            )
+        )
+    regenerate = "Retrain and rewrite this report, from the repository's root:"
+    return [
+        *blocks,
+        *_closing_blocks(report),
+        ("h2", "Regenerate"),
+        ("p", regenerate if o["kind"] == "run" else "Rewrite this report:"),
+        *(("code", command) for command in _commands(report, out)),
+    ]

@@ -1,9 +1,5 @@
-"""Gather a report's numbers from a run folder or a model bundle, and check them.
-
-A run's numbers are recomputed from its per-utterance predictions and must equal its own
-``metrics.json`` (and ``seeds.json``), and its utterances must be those of the test set loaded;
-a model bundle is re-scored on data now. Any disagreement is a `DataError` naming the file.
-"""
+"""A report's numbers from a run folder (recomputed from its predictions, checked against its own
+``metrics.json`` and ``seeds.json``) or a model bundle (re-scored now); a disagreement is a `DataError`."""
 
 from __future__ import annotations
 
@@ -22,8 +18,7 @@ from ..evaluation import Evaluation, evaluate_predictions
 from ..provenance import library_versions, machine_summary
 from ..recipes import recipe_words
 from ..training import TrainingHistory
-from ._report import Prediction, Report
-from ._stats import add_seed_intervals, error_interval
+from ._report import Prediction, Report, error_interval
 
 if TYPE_CHECKING:
     from ..datasets import Utterances
@@ -49,16 +44,8 @@ def _read_predictions(path: Path) -> list[Prediction]:
     out = []
     for line, row in enumerate(rows, start=2):
         try:
-            out.append(
-                Prediction(
-                    int(row["index"]),
-                    row["source"],
-                    int(row["n_frames"]),
-                    row["true"],
-                    row["predicted"],
-                    float(row["probability"]),
-                )
-            )
+            index, n_frames, probability = int(row["index"]), int(row["n_frames"]), float(row["probability"])
+            out.append(Prediction(index, row["source"], n_frames, row["true"], row["predicted"], probability))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{path}, line {line}: missing or invalid value ({exc}).") from None
     if not out:
@@ -66,17 +53,16 @@ def _read_predictions(path: Path) -> list[Prediction]:
     return out
 
 
+def _dataset_row(split: str, n: int, speakers: int, unit: str, values: list, n_features: int) -> dict:
+    """A row of `Report.dataset`: the least, median and most of `values` in `unit` (None each without values)."""
+    spread = (min(values), float(np.median(values)), max(values)) if values else (None, None, None)
+    row = {"split": split, "utterances": n, "speakers": speakers}
+    return {**row, **dict(zip((f"{unit}_min", f"{unit}_median", f"{unit}_max"), spread)), "n_features": n_features}
+
+
 def _summarise(split: str, utterances: Utterances) -> dict:
-    lengths = utterances.lengths
-    return {
-        "split": split,
-        "utterances": len(utterances),
-        "speakers": len(set(utterances.labels)),
-        "frames_min": int(lengths.min()),
-        "frames_median": float(np.median(lengths)),
-        "frames_max": int(lengths.max()),
-        "n_features": utterances.n_features,
-    }
+    lengths = [int(n) for n in utterances.lengths]
+    return _dataset_row(split, len(utterances), len(set(utterances.labels)), "frames", lengths, utterances.n_features)
 
 
 def _seconds_of(path: str) -> float | None:
@@ -97,26 +83,13 @@ def _summarise_recordings(scored: OpenSetEvaluation, n_features: int) -> list[di
         if not chosen:
             continue
         seconds = [s for s in (_seconds_of(r["source"]) for r in chosen) if s is not None]
-        rows.append(
-            {
-                "split": split,
-                "utterances": len(chosen),
-                "speakers": len({r["true"] for r in chosen}),
-                "seconds_min": min(seconds) if seconds else None,
-                "seconds_median": float(np.median(seconds)) if seconds else None,
-                "seconds_max": max(seconds) if seconds else None,
-                "n_features": n_features,
-            }
-        )
+        rows.append(_dataset_row(split, len(chosen), len({r["true"] for r in chosen}), "seconds", seconds, n_features))
     return rows
 
 
 def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[Prediction, ...]]:
-    """The closed-set evaluation of the enrolled speakers' recordings, and their predictions.
-
-    A folder of strangers only has no closed set: every right answer is ``unknown``, and the
-    evaluation is of the model's answers (the share rejected is the accuracy).
-    """
+    """The closed-set evaluation of the enrolled speakers' recordings and their predictions; of a folder of
+    strangers only, the evaluation of the answers, whose right one is ``unknown``."""
     from ..names import UNKNOWN
 
     if scored.closed_set is not None:
@@ -140,7 +113,6 @@ def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[P
 
 
 _OUTCOMES = ("correct", "misnamed", "rejected", "stranger rejected", "stranger accepted")
-"""Outcomes of an open-set answer (`vowels.evaluation.OpenSetEvaluation.rows`)."""
 
 
 def _open_set(
@@ -161,11 +133,6 @@ def _open_set(
     }
 
 
-def _network_words(metadata: BundleMetadata) -> str:
-    """``masked mode`` for a (Bi)LSTM, ``fcn network`` for the other families."""
-    return f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
-
-
 def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
     config = {k: v for k, v in known.items() if v is not None}
     if metadata:
@@ -174,10 +141,8 @@ def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
             config.setdefault("architecture", metadata.architecture)
         config.setdefault("mode", metadata.mode)
         config.setdefault("seed", params.get("random_state"))
-        config["hidden_units"] = params.get("n_hidden")
-        config["sort_by_length"] = params.get("sort_by_length")
-        config["n_features"] = metadata.n_features
-        config["speakers"] = list(metadata.classes)
+        config |= {"hidden_units": params.get("n_hidden"), "sort_by_length": params.get("sort_by_length")}
+        config |= {"n_features": metadata.n_features, "speakers": list(metadata.classes)}
         config.setdefault("options", params.get("options"))
         if metadata.features is not None:
             from ..features import FeatureConfig
@@ -205,58 +170,27 @@ def _check_same(evaluation: Evaluation, recorded: dict, where: Path) -> None:
         )
 
 
-def _history_timing(history: TrainingHistory | None) -> dict:
-    if history is None or not history.epoch_seconds:
-        return {"median_epoch_seconds": None, "first_epoch_seconds": None}
-    return {
-        "median_epoch_seconds": float(np.median(history.epoch_seconds)),
-        "first_epoch_seconds": float(history.epoch_seconds[0]),
-    }
-
-
 def _origin(kind: str, path: str | os.PathLike[str], data: str | os.PathLike[str] | None, **recipe: Any) -> dict:
     """What the report was built from: ``kind``, ``path``, ``data`` (as given, or None), then `recipe`."""
     return {"kind": kind, "path": str(path), "data": None if data is None else str(data), **recipe}
 
 
-def _assemble(
-    start: float,
-    *,
-    title: str,
-    origin: dict,
-    evaluation: Evaluation,
-    predictions: tuple[Prediction, ...],
-    history: TrainingHistory | None,
-    dataset: list[dict],
-    configuration: dict,
-    trained_with: dict | None,
-    trained_on: dict | None,
-    timing: dict,
-    seeds: dict | None = None,
-    headline_seed: int | None = None,
-    open_set: dict | None = None,
-) -> Report:
-    """The `Report` of the gathered numbers, with what every report adds.
-
-    That is the accuracy's Wilson interval, the libraries and machine writing the report, the
-    history's epoch times after `timing`, and ``report_seconds`` since `start`
-    (``time.perf_counter``).
-    """
+def _assemble(start: float, *, evaluation: Evaluation, timing: dict, trained: tuple, **fields: Any) -> Report:
+    """The `Report` of `fields` with what every report adds: the Wilson interval, the libraries and machine
+    it was `trained` with and on and those writing it, the history's epoch times and ``report_seconds``."""
+    epochs = fields["history"].epoch_seconds if fields["history"] is not None else []
+    timing = {
+        **timing,
+        "median_epoch_seconds": float(np.median(epochs)) if epochs else None,
+        "first_epoch_seconds": float(epochs[0]) if epochs else None,
+    }
     report = Report(
-        title=title,
-        origin=origin,
         evaluation=evaluation,
         interval=error_interval(evaluation.n_errors, evaluation.n),
-        predictions=predictions,
-        history=history,
-        dataset=dataset,
-        configuration=configuration,
-        versions={"trained with": trained_with, "report written with": library_versions(REPORT_LIBRARIES)},
-        machine={"trained on": trained_on, "report written on": machine_summary()},
-        timing={**timing, **_history_timing(history)},
-        seeds=seeds,
-        headline_seed=headline_seed,
-        open_set=open_set,
+        versions={"trained with": trained[0], "report written with": library_versions(REPORT_LIBRARIES)},
+        machine={"trained on": trained[1], "report written on": machine_summary()},
+        timing=timing,
+        **fields,
     )
     report.timing["report_seconds"] = round(time.perf_counter() - start, 3)
     return report
@@ -268,12 +202,11 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     Parameters
     ----------
     run : path-like
-        A folder with ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``,
-        or a multi-seed folder with ``seeds.json`` and one such folder per seed. The headline
-        of a multi-seed report is the first seed (fixed before training, not chosen by result).
+        A folder with ``metrics.json``, ``history.json``, ``predictions.csv`` and ``model/``, or a multi-seed
+        folder with ``seeds.json`` and one such folder per seed (the headline is the first seed's).
     data : path-like, default=None
-        Folder of the UCI files the run used; None uses ``$VOWELS_DATA`` or the bundled copy.
-        Its test set must match the run's predictions.
+        Folder of the UCI files the run used (its test set must match the run's predictions); None uses
+        ``$VOWELS_DATA`` or the bundled copy.
 
     Raises
     ------
@@ -287,21 +220,16 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
     folder = Path(run)
     if not folder.is_dir():
         raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
-    seeds = None
-    headline_seed = None
+    seeds, headline_seed, seed_folder = None, None, folder
     if (folder / "seeds.json").is_file():
         seeds = read_run_json(folder / "seeds.json", folder)
         try:
-            runs = seeds["runs"]
-            headline = runs[0]
-            headline_seed = int(headline["seed"])
-            add_seed_intervals(runs)
-            seed_folder = folder / str(headline["folder"])
+            headline_seed, seed_folder = int(seeds["runs"][0]["seed"]), folder / str(seeds["runs"][0]["folder"])
+            for entry in seeds["runs"]:
+                entry["interval"] = list(error_interval(int(entry["n_errors"]), int(entry["n_test"])))
             check_seed_runs(folder, seeds)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DataError(f"{folder / 'seeds.json'}: missing or invalid entry ({exc}).") from None
-    else:
-        seed_folder = folder
     loaded = load_run(seed_folder)
     metrics, history = loaded["metrics"], TrainingHistory.from_dict(loaded["history"])
     predictions = _read_predictions(seed_folder / "predictions.csv")
@@ -309,27 +237,20 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         speakers = metrics["evaluation"]["speakers"]
     except (KeyError, TypeError) as exc:
         raise DataError(f"{seed_folder / 'metrics.json'}: no evaluation entry ({exc}).") from None
-    evaluation = evaluate_predictions(
-        [p.true for p in predictions], [p.predicted for p in predictions], speakers=speakers
-    )
+    truth = [p.true for p in predictions]
+    evaluation = evaluate_predictions(truth, [p.predicted for p in predictions], speakers=speakers)
     _check_same(evaluation, metrics["evaluation"], seed_folder / "metrics.json")
     if seeds is not None and not np.isclose(float(seeds["runs"][0]["accuracy"]), evaluation.accuracy, atol=1e-12):
         raise DataError(f"{folder / 'seeds.json'}: seed {headline_seed}'s accuracy differs from {seed_folder}.")
 
     train, test = load_japanese_vowels("train", path=data), load_japanese_vowels("test", path=data)
-    if [p.true for p in predictions] != list(test.labels) or [p.n_frames for p in predictions] != list(test.lengths):
+    if truth != list(test.labels) or [p.n_frames for p in predictions] != list(test.lengths):
         raise DataError(
             f"{seed_folder / 'predictions.csv'}: its utterances are not those of the test set loaded "
             f"({test.sources[0].split(':')[0]}); pass the --data folder the run used."
         )
     metadata = read_bundle(seed_folder / "model") if (seed_folder / "model").exists() else None
-    configuration = _configuration(
-        metadata,
-        mode=metrics.get("mode"),
-        seed=metrics.get("seed"),
-        epochs=metrics.get("epochs"),
-        options=metrics.get("options"),
-    )
+    known = {key: metrics.get(key) for key in ("mode", "seed", "epochs", "options")}
     return _assemble(
         start,
         title=f"Japanese Vowels, {recipe_words(metrics.get('recipe', 'matlab'), metrics.get('mode'))}",
@@ -347,9 +268,8 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         predictions=tuple(predictions),
         history=history,
         dataset=[_summarise("training", train), _summarise("test", test)],
-        configuration=configuration,
-        trained_with=metadata.entries.get("library_versions") if metadata else None,
-        trained_on=metrics.get("machine"),
+        configuration=_configuration(metadata, **known),
+        trained=(metadata.entries.get("library_versions") if metadata else None, metrics.get("machine")),
         timing={"train_seconds": metrics.get("train_seconds"), "predict_seconds": metrics.get("predict_seconds")},
         seeds=seeds,
         headline_seed=headline_seed,
@@ -362,15 +282,11 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
     Parameters
     ----------
     model : path-like
-        A bundle written by ``vowels reproduce`` (Japanese Vowels) or ``vowels train``
-        (recordings; its metadata holds a feature configuration).
+        A bundle written by ``vowels reproduce`` (Japanese Vowels) or ``vowels train`` (recordings).
     data : path-like, default=None
-        For a Japanese Vowels bundle: the folder of the UCI files (None: ``$VOWELS_DATA`` or the
-        bundled copy), whose test set is scored. For a recordings bundle (required): a folder
-        ``DIR/<speaker>/*`` of recordings, as for ``vowels evaluate``; speakers the model does
-        not know are strangers. The headline is the closed-set evaluation of the enrolled
-        speakers' recordings (of a folder of strangers only: the share answered ``unknown``),
-        and `Report.open_set` holds the open-set rates at the model's threshold.
+        For a Japanese Vowels bundle, the folder of the UCI files (None: ``$VOWELS_DATA`` or the bundled
+        copy). For a recordings bundle (required), a folder ``DIR/<speaker>/*`` as for ``vowels evaluate``;
+        speakers the model does not know are strangers (`Report.open_set`).
     """
     from ..workflows.models import open_model
 
@@ -397,21 +313,14 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
 
         scored, evaluation, predicted, probabilities, predict_seconds = opened.score_test_set(data)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
-        title = f"Japanese Vowels, model bundle ({_network_words(metadata)})"
+        network = f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
+        title = f"Japanese Vowels, model bundle ({network})"
         if ensemble:
             title = f"Japanese Vowels, ensemble of recipes {' and '.join(ensemble['recipes'])} ({ensemble['rule']})"
         predictions = tuple(
-            Prediction(
-                i,
-                scored.sources[i],
-                len(scored.sequences[i]),
-                str(scored.labels[i]),
-                str(predicted[i]),
-                float(probabilities[i].max()),
-            )
-            for i in range(len(scored))
+            Prediction(i, source, len(sequence), str(label), str(predicted[i]), float(probabilities[i].max()))
+            for i, (source, sequence, label) in enumerate(zip(scored.sources, scored.sequences, scored.labels))
         )
-    bundle_metrics = metadata.metrics
     return _assemble(
         start,
         title=title,
@@ -423,8 +332,7 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         configuration=_configuration(metadata, epochs=metadata.options.get("max_epochs"))
         if ensemble is None
         else {"ensemble": ensemble["recipes"], "rule": ensemble["rule"], "seed": ensemble["random_state"]},
-        trained_with=metadata.entries.get("library_versions"),
-        trained_on=metadata.entries.get("machine"),
-        timing={"train_seconds": bundle_metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
+        trained=(metadata.entries.get("library_versions"), metadata.entries.get("machine")),
+        timing={"train_seconds": metadata.metrics.get("train_seconds"), "predict_seconds": round(predict_seconds, 3)},
         open_set=open_set,
     )

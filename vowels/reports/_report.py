@@ -1,4 +1,4 @@
-"""What an accuracy report states, before it is rendered: `Report` and its `Prediction` rows."""
+"""What an accuracy report states before it is rendered (`Report`, `Prediction`), and the Wilson interval."""
 
 from __future__ import annotations
 
@@ -8,9 +8,40 @@ from dataclasses import dataclass, field
 from ..evaluation import Evaluation
 from ..files import FORMAT_VERSION
 from ..training import TrainingHistory
-from ._stats import CONFIDENCE
+from ..validation import check_int, check_number
 
-__all__ = ["Prediction", "Report"]
+__all__ = ["CONFIDENCE", "Prediction", "Report", "error_interval", "wilson_interval"]
+
+CONFIDENCE = 0.95
+"""Confidence level of the accuracy interval."""
+
+
+def wilson_interval(n_correct: int, n: int, *, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (``scipy.stats.binomtest``).
+
+    Parameters
+    ----------
+    n_correct, n : int
+        Successes and trials, 0 <= n_correct <= n, n >= 1.
+    confidence : float in (0, 1), default=0.95
+
+    Returns
+    -------
+    low, high : float
+        Bounds of the interval for the proportion, in [0, 1].
+    """
+    from scipy.stats import binomtest
+
+    check_int(n, "n")
+    check_int(n_correct, "n_correct", low=0, high=n)
+    check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
+    ci = binomtest(int(n_correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def error_interval(n_errors: int, n: int) -> tuple[float, float]:
+    """`wilson_interval` of the accuracy of `n` scored utterances with `n_errors` wrong."""
+    return wilson_interval(n - n_errors, n)
 
 
 @dataclass(frozen=True)
@@ -24,10 +55,9 @@ class Prediction:
     source : str
         Where it came from (file and line range, or audio path).
     n_frames : int or None
-        Length in frames; None for recordings (a report of a recordings model does not keep
-        their features).
+        Length in frames; None for recordings.
     true, predicted : str
-        Speaker names (``unknown`` for a stranger, see `Report.open_set`).
+        Speaker names (``unknown`` for a stranger).
     probability : float
         The model's probability of the predicted speaker, in [0, 1].
     """
@@ -51,36 +81,26 @@ class Report:
         ``kind`` ("run" or "model"), ``path``, ``data`` (as given, or None) and, for runs, the
         recipe to rerun it (``n_seeds``, ``seed``, ``epochs``, ``mode``).
     evaluation : Evaluation
-        Recomputed from `predictions`. For a model trained on recordings: the recordings of its
-        enrolled speakers, each named by the most probable speaker, no threshold (closed set);
-        of a folder that holds only strangers, the answers to them, whose right answer is
-        ``unknown``.
+        Recomputed from `predictions`; of a recordings model, its enrolled speakers' recordings (closed set).
     interval : (float, float)
         95 % Wilson score interval of the accuracy, in [0, 1].
     predictions : tuple of Prediction
     history : TrainingHistory or None
         None for a model bundle (bundles keep no history).
     dataset : list of dict
-        One row per split: ``split``, ``utterances``, ``speakers``, ``frames_min``,
-        ``frames_median``, ``frames_max``, ``n_features``.
-    configuration : dict
-        Mode, seed, hidden units, sorting, training options, feature configuration.
-    versions : dict
-        ``{"trained with": {...}, "report written with": {...}}``.
-    machine : dict
-        ``{"trained on": {...} or None, "report written on": {...}}``.
+        One row per split: ``split``, ``utterances``, ``speakers``, ``frames_min`` / ``_median`` / ``_max``
+        (of recordings: ``seconds_...``), ``n_features``.
+    configuration, versions, machine : dict
+        The model's settings; ``"trained with"`` and ``"report written with"`` library versions;
+        ``"trained on"`` and ``"report written on"`` machines.
     timing : dict
-        Seconds (wall time): ``train_seconds``, ``predict_seconds``, ``median_epoch_seconds``,
-        ``first_epoch_seconds``, ``report_seconds``; None where not recorded.
+        Seconds (wall time) of training, predicting, epochs and the report; None where not recorded.
     seeds : dict or None
         The ``seeds.json`` of a multi-seed run, each run with its Wilson interval added.
     headline_seed : int or None
     open_set : dict or None
-        For a model trained on recordings: `vowels.evaluation.OpenSetEvaluation.to_dict` of the
-        scored folder, plus ``counts`` (recordings per outcome), ``genuine`` and ``impostor``
-        (the scores on it), ``threshold_choice`` (`vowels.openset.ThresholdChoice.to_dict`),
-        ``operating_point`` (the bundle's, with its calibration scores, or None) and ``skipped``
-        (files that could not be used). None otherwise.
+        For a recordings model: `vowels.evaluation.OpenSetEvaluation.to_dict` of the scored folder, plus
+        ``counts``, ``genuine`` and ``impostor`` scores, ``threshold_choice``, ``operating_point``, ``skipped``.
     created : str
         ISO 8601 time the report was built (UTC).
     """
@@ -108,6 +128,7 @@ class Report:
 
     def to_dict(self) -> dict:
         """The report's numbers as plain JSON-ready values (written as ``report.json``)."""
+        low, high = self.interval
         return {
             "format": "vowels-report",
             "format_version": FORMAT_VERSION,
@@ -115,12 +136,7 @@ class Report:
             "created": self.created,
             "origin": self.origin,
             "headline_seed": self.headline_seed,
-            "interval": {
-                "method": "wilson",
-                "confidence": CONFIDENCE,
-                "low": self.interval[0],
-                "high": self.interval[1],
-            },
+            "interval": {"method": "wilson", "confidence": CONFIDENCE, "low": low, "high": high},
             "evaluation": self.evaluation.to_dict(),
             "misclassified": [p.__dict__ for p in self.misclassified],
             "seeds": self.seeds,

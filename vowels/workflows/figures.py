@@ -1,10 +1,5 @@
-"""What `vowels plot` draws its figures from: which figures can be drawn from what is given, and
-their data (a run, the training set, a model's scores, a recording's settings), read and checked.
-
-Every model, run and dataset is read here, before anything is drawn; `vowels.plots.write_figures`
-then reads the audio file and the padding results, draws the figures and writes them, so a bad
-input fails before any file is written.
-"""
+"""What `vowels plot` draws its figures from: which figures can be drawn from what is given, and their data
+(a run, the training set, a model's scores, a recording's settings), read and checked before anything is drawn."""
 
 from __future__ import annotations
 
@@ -30,10 +25,9 @@ __all__ = ["FigureSources", "figure_sources", "operating_point_of", "stream_of_f
 
 @dataclass(frozen=True)
 class FigureSources:
-    """The figures to draw (`names`), those left out when drawing all with what each needs (`skipped`),
-    and what each is drawn from, None where it is not drawn: the training set, a run's history, a
-    confusion matrix's metrics or `Evaluation`, the recording's (audio, `FeatureConfig`, model's
-    preprocessing), `stream_of_file`'s answers, the model's `OperatingPoint` and name."""
+    """The figures to draw (`names`), those left out when drawing all with what each needs (`skipped`), and
+    what each is drawn from (None where it is not drawn): the training set, a run's history, metrics or an
+    `Evaluation`, (audio, `FeatureConfig`, preprocessing), `stream_of_file`'s answers, an `OperatingPoint`."""
 
     names: tuple[str, ...]
     skipped: tuple[str, ...]
@@ -48,16 +42,14 @@ class FigureSources:
 
 
 def _features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tuple[FeatureConfig, Preprocessing] | None:
-    """The feature settings and preprocessing of the bundle at `path`, from its metadata; None for a Japanese
-    Vowels bundle (it has no feature settings)."""
+    """The feature settings and preprocessing of the bundle at `path`; None for a Japanese Vowels bundle."""
     from ..bundle import METADATA_FILE, bundle_entries
     from ..preprocessing import Preprocessing
 
     if metadata.features is None:
         return None
     with bundle_entries(Path(path) / METADATA_FILE, "missing or invalid recording settings"):
-        settings = FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
-    return settings
+        return FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
 
 
 def stream_of_file(
@@ -76,12 +68,8 @@ def stream_of_file(
     title = (
         f"{Path(audio).name} as it arrives, every {chunk_seconds:g} s ({Path(model).resolve().name}, forward-only LSTM)"
     )
-    return {
-        "seconds": seconds,
-        "probabilities": probabilities,
-        "classes": [str(c) for c in classifier.classes_],
-        "title": title,
-    }
+    classes = [str(c) for c in classifier.classes_]
+    return {"seconds": seconds, "probabilities": probabilities, "classes": classes, "title": title}
 
 
 def operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
@@ -117,19 +105,13 @@ def figure_sources(
     Parameters
     ----------
     which : sequence of str or None
-        Names from `vowels.names.FIGURES`; None or empty means every figure possible with what
-        is given: the data figures always, ``training`` with `run`, ``confusion`` with `run` or
-        a Japanese Vowels `model`, ``recording`` with `audio`, ``open-set`` with a `model`
-        trained on recordings whose threshold was calibrated, ``stream`` with a forward-only
-        recordings `model` and `audio`.
+        Names from `vowels.names.FIGURES`; None or empty means every figure possible with what is
+        given (the data figures always, the others when their input below is given).
     run : path-like, default=None
-        A `vowels reproduce` folder (``metrics.json``, ``history.json``).
+        A `vowels reproduce` folder (``metrics.json``, ``history.json``): ``training``, ``confusion``.
     model : path-like, default=None
-        A model bundle. Of a Japanese Vowels model: the confusion matrix is recomputed on the
-        test set. Of a model trained on recordings: the recording figure uses its feature
-        settings and normalisation, and the open-set figure draws the calibration scores its
-        threshold was chosen from (held-out recordings of the training folder, each speaker
-        left out in turn to play a stranger).
+        A model bundle: of Japanese Vowels, ``confusion`` recomputed on the test set; of recordings,
+        the features of ``recording``, the calibration scores of ``open-set`` and, forward-only, ``stream``.
     observation : int, default=1
         Training utterance of the features figure, from 1.
     padding_results : path-like, default=None
@@ -137,8 +119,7 @@ def figure_sources(
     audio : path-like, default=None
         The audio file of the recording figure.
     kind : {"mfcc", "lpcc"}, default=None
-        Features of the recording figure, with `FeatureConfig` defaults; None is ``"mfcc"``,
-        or the settings of a recordings `model`. Needs `audio`; not with a recordings `model`.
+        Features of the recording figure (None: ``"mfcc"``); needs `audio`, not with a recordings `model`.
 
     Raises
     ------
@@ -147,6 +128,7 @@ def figure_sources(
     BundleError
         The model bundle is incomplete, tampered with or invalid.
     """
+    from ..datasets import load_japanese_vowels
     from ..runs import load_run
     from .models import open_model
 
@@ -157,7 +139,6 @@ def figure_sources(
         raise ParameterError(
             f"kind={kind!r} sets the features of the recording figure; give its audio file too (--audio FILE)."
         )
-    # Reading the bundle's metadata checks it (whole, untampered) before any figure is drawn.
     opened = open_model(model) if model is not None else None
     metadata = opened.metadata if opened is not None and opened.kind != "ensemble" else None
     recordings_model = _features_of(metadata, str(model)) if metadata is not None else None
@@ -172,9 +153,7 @@ def figure_sources(
     confusion_needs = "--run RUNDIR or --model BUNDLE"
     if recordings_model is not None:
         confusion_needs += f" of a Japanese Vowels model ({model} was trained on recordings)"
-    point, missing_point = (None, "it is an ensemble")
-    if metadata is not None:
-        point, missing_point = operating_point_of(metadata, str(model))
+    point, missing_point = operating_point_of(metadata, str(model)) if metadata else (None, "it is an ensemble")
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
@@ -198,11 +177,6 @@ def figure_sources(
             skipped.append(f"skipped {name!r}: needs {needs[name][1]}")
             names.remove(name)
     run_data = load_run(run) if run is not None else {}
-    train = None
-    if any(name in ("features", "lengths", "padding") for name in names):
-        from ..datasets import load_japanese_vowels
-
-        train = load_japanese_vowels("train")
     recording = None
     if "recording" in names and audio is not None:
         config, preprocessing = recordings_model or (FeatureConfig(kind=kind or "mfcc"), None)
@@ -213,7 +187,7 @@ def figure_sources(
     return FigureSources(
         names=tuple(names),
         skipped=tuple(skipped),
-        train=train,
+        train=load_japanese_vowels("train") if {"features", "lengths", "padding"} & set(names) else None,
         observation=observation,
         padding_results=padding_results,
         history=run_data.get("history"),
