@@ -1,22 +1,7 @@
-"""Is there speech in a recording at all? Noise, a tone or a hum is answered ``unknown``, not named.
+"""Is there speech in a recording at all? Noise, tones and hums are answered ``unknown``, not named.
 
-Speech rises and falls by syllable and its pitch moves; steady noise, tones and hums do
-neither. Over 30 ms frames within 40 dB of the loudest (the sounding part):
-
-- their level varies by at least `MIN_LEVEL_SPREAD_DB` (standard deviation, dB): syllables, or
-- at least `MIN_VOICED` of them are voiced (a peak of their normalised, unbiased
-  autocorrelation above 0.5 at the lag of a 50-400 Hz pitch) and their level varies by at
-  least `MIN_VOICED_LEVEL_SPREAD_DB` or their pitch by at least `MIN_PITCH_SPREAD` octaves: a
-  short vowel, or speech buried in steady noise, which keeps one level but not one pitch.
-
-A tone, a hum or a held chord is voiced but steady in both; noise is seldom voiced and keeps
-its level.
-
-Measured on the development recordings (``tests/test_voiceprints.py`` checks a sample): all 191
-LibriSpeech and all 2,400 FSDD recordings pass, and so do the espeak-ng voices of the tests,
-down to a male voice falling to 57 Hz; white, pink and brown noise, sine tones, a square-wave
-hum and a held chord fail. Music with rhythm and melody may pass; the encoder's score then
-decides, and music scores far below enrolled voices.
+Speech rises and falls by syllable and its pitch moves; steady noise, tones and hums do neither
+(`SpeechEvidence.is_speech`). docs/speech.md says what it was measured on.
 """
 
 from __future__ import annotations
@@ -28,7 +13,7 @@ import numpy as np
 __all__ = ["SpeechEvidence", "drop_long_pauses", "has_speech", "speech_evidence"]
 
 FRAME_SECONDS = 0.03
-SOUNDING_DB = 40.0
+SOUNDING_DB = 40.0  # frames within this of the loudest are the sounding part
 MIN_LEVEL_SPREAD_DB = 3.0
 MIN_VOICED = 0.5
 MIN_VOICED_LEVEL_SPREAD_DB = 1.0
@@ -36,8 +21,14 @@ MIN_PITCH_SPREAD = 0.1
 PITCH_RANGE_HZ = (50.0, 400.0)
 PAUSE_SMOOTHING = 8
 PAUSE_MAX_WINDOWS = 6
-PAUSE_BELOW_PEAK_DB = 40.0
-"""A 30 ms window this far below the loudest one is a pause (Resemblyzer asks webrtcvad instead)."""
+PAUSE_BELOW_PEAK_DB = 40.0  # a 30 ms window this far below the loudest is a pause (Resemblyzer asks webrtcvad)
+
+
+def _frames(samples: np.ndarray, sr: int) -> np.ndarray:
+    """`samples` as rows of whole 30 ms frames (the incomplete last one dropped)."""
+    length = max(1, round(FRAME_SECONDS * sr))
+    n = len(samples) // length
+    return np.asarray(samples[: n * length]).reshape(n, length)
 
 
 @dataclass(frozen=True)
@@ -50,18 +41,22 @@ class SpeechEvidence:
 
     @property
     def is_speech(self) -> bool:
-        """Whether the sounding frames rise and fall, or are voiced and not steady (module docstring)."""
+        """Level spread of at least `MIN_LEVEL_SPREAD_DB`, or at least `MIN_VOICED` voiced frames whose level
+        spread reaches `MIN_VOICED_LEVEL_SPREAD_DB` or pitch spread `MIN_PITCH_SPREAD` octaves."""
         moving = self.level_spread_db >= MIN_VOICED_LEVEL_SPREAD_DB or self.pitch_spread_octaves >= MIN_PITCH_SPREAD
         return self.level_spread_db >= MIN_LEVEL_SPREAD_DB or (self.voiced >= MIN_VOICED and moving)
 
 
 def speech_evidence(samples: np.ndarray, sr: int) -> SpeechEvidence:
-    """The voiced share, level spread (dB) and pitch spread (octaves) of `samples` at `sr` Hz."""
-    length = max(1, round(FRAME_SECONDS * sr))
-    n = len(samples) // length
+    """The voiced share, level spread (dB) and pitch spread (octaves) of `samples` at `sr` Hz.
+
+    A frame is voiced when its normalised, unbiased autocorrelation peaks above 0.5 at the lag of
+    a pitch in `PITCH_RANGE_HZ`.
+    """
+    frames = _frames(samples, sr).astype(np.float64)
+    n, length = frames.shape
     if n < 3:
         return SpeechEvidence(0.0, 0.0, 0.0)
-    frames = np.asarray(samples[: n * length], dtype=np.float64).reshape(n, length)
     level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     sounding = level > level.max() - SOUNDING_DB
     frames = frames[sounding] - frames[sounding].mean(axis=1, keepdims=True)
@@ -82,7 +77,7 @@ def speech_evidence(samples: np.ndarray, sr: int) -> SpeechEvidence:
 
 
 def has_speech(samples: np.ndarray, sr: int) -> bool:
-    """Whether `samples` (mono, at `sr` Hz) sound like speech (module docstring)."""
+    """Whether `samples` (mono, at `sr` Hz) sound like speech (`SpeechEvidence.is_speech`)."""
     return speech_evidence(samples, sr).is_speech
 
 
@@ -91,13 +86,12 @@ def drop_long_pauses(wav: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
 
     A window is speech when its RMS is within `PAUSE_BELOW_PEAK_DB` of the loudest window's; the
     flags are smoothed (moving average of 8) and dilated by 7 windows, as Resemblyzer's
-    ``trim_long_silences`` does with webrtcvad's. The window indices map times back to `wav`.
+    ``trim_long_silences`` does with webrtcvad's.
     """
-    length = max(1, round(FRAME_SECONDS * sr))
-    n_windows = len(wav) // length
+    windows = _frames(wav, sr)
+    n_windows, length = windows.shape
     if n_windows == 0:
         return wav, np.zeros(0, dtype=np.int64)
-    windows = wav[: n_windows * length].reshape(n_windows, length)
     level = 10 * np.log10(np.maximum(np.einsum("ij,ij->i", windows, windows) / length, 1e-20))
     flags = (level > level.max() - PAUSE_BELOW_PEAK_DB).astype(float)
     width = PAUSE_SMOOTHING
