@@ -5,7 +5,7 @@ with the weight of `WEIGHTS` of lowest equal error rate (ties to the one nearest
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,19 +36,17 @@ class CalibrationFold:
     truth: np.ndarray
 
 
-_KINDS: tuple[Callable[[CalibrationFold], np.ndarray], ...] = (lambda f: f.network, lambda f: f.encoder)
-
-
 def _split(
-    folds: Sequence[CalibrationFold], scores_of: Callable[[CalibrationFold], np.ndarray], *, named: bool = True
+    scores: Sequence[np.ndarray], folds: Sequence[CalibrationFold], *, named: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Genuine scores over `folds` (for the best-scoring speaker if `named`, else the true one) and strangers' best."""
+    """Genuine scores of each fold's `scores` (for the best-scoring speaker if `named`, else the true one) and
+    strangers' best."""
     genuine, impostor = [], []
-    for f in folds:
-        scores, known = scores_of(f), f.truth >= 0
-        column = scores.argmax(axis=1) if named else f.truth
-        genuine.append(scores[np.flatnonzero(known), column[known]])
-        impostor.append(scores[~known].max(axis=1))
+    for fold_scores, f in zip(scores, folds, strict=True):
+        known = f.truth >= 0
+        column = fold_scores.argmax(axis=1) if named else f.truth
+        genuine.append(fold_scores[np.flatnonzero(known), column[known]])
+        impostor.append(fold_scores[~known].max(axis=1))
     return np.concatenate(genuine), np.concatenate(impostor)
 
 
@@ -86,9 +84,10 @@ class ScoreFusion:
     @classmethod
     def choose(cls, folds: Sequence[CalibrationFold]) -> tuple[ScoreFusion, np.ndarray, np.ndarray]:
         """The fusion with the lowest equal error rate on `folds`, and its genuine and stranger scores."""
-        means = [
-            (float(np.mean(i)), float(np.mean(g))) for g, i in (_split(folds, kind, named=False) for kind in _KINDS)
-        ]
+        network, encoder = (
+            _split([getattr(f, kind) for f in folds], folds, named=False) for kind in ("network", "encoder")
+        )
+        means = [(float(np.mean(impostor)), float(np.mean(genuine))) for genuine, impostor in (network, encoder)]
         draft = cls(0.5, means[0], means[1], {})
         # a score whose strangers score as high as the speakers themselves tells nothing: it gets no weight
         tried = [
@@ -96,7 +95,7 @@ class ScoreFusion:
             for w in WEIGHTS
             if (w == 0 or draft.network[1] > draft.network[0]) and (w == 1 or draft.encoder[1] > draft.encoder[0])
         ] or [0.5]
-        scores = {w: _split(folds, lambda f, w=w: draft.combine(f.network, f.encoder, weight=w)) for w in tried}
+        scores = {w: _split([draft.combine(f.network, f.encoder, weight=w) for f in folds], folds) for w in tried}
         rates = {w: equal_error_rate(*scores[w])[0] for w in tried}
         best = min(tried, key=lambda w: (rates[w], abs(w - 0.5)))
         fusion = cls(best, draft.network, draft.encoder, {str(w): float(r) for w, r in rates.items()})
