@@ -8,16 +8,19 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from .audio import readable_extensions, sample_rate_of
 from .datasets import Utterances
 from .errors import DataError, UsageError, VowelsError, unreadable
 from .features import FeatureConfig, features_of_file
-from .files import FORMAT_VERSION, check_format_version
+from .files import FORMAT_VERSION, check_format_version, check_free, check_writable, write_bytes
 from .limits import cap_workers
 from .validation import check_int
 
@@ -34,7 +37,6 @@ __all__ = [
     "load_features",
     "load_speaker_folders",
     "save_features",
-    "survey_rates",
     "training_data",
 ]
 
@@ -52,18 +54,9 @@ class Failure:
 
 @dataclass(frozen=True)
 class Extraction:
-    """Features of recordings, before deltas and standardisation, and how they were computed.
-
-    Attributes
-    ----------
-    utterances : Utterances
-        One sequence of shape (n_frames, config.n_features) per usable file; sources are paths.
-    config : FeatureConfig
-    failures : tuple of Failure
-        The files skipped.
-    source_rates : dict of int to int
-        How many files were recorded at each sample rate (Hz), as their headers say.
-    """
+    """Features of recordings (before deltas and standardisation), their `config`, the files skipped
+    (`failures`) and how many files were recorded at each sample rate in Hz (`source_rates`); the
+    `utterances` hold one (n_frames, n_features) sequence per usable file, sources are paths."""
 
     utterances: Utterances
     config: FeatureConfig
@@ -104,22 +97,11 @@ def describe_rates(source_rates: dict[int, int], rate: int) -> str:
     return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def survey_rates(paths: Iterable[str | os.PathLike[str]]) -> dict[int, int]:
-    """How many of `paths` were recorded at each sample rate (files whose header cannot be read are left out)."""
-    from collections import Counter
-
-    from .audio import sample_rate_of
-
-    return dict(sorted(Counter(r for r in map(sample_rate_of, paths) if r is not None).items()))
-
-
 AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")  # ffmpeg reads them, not libsndfile
 
 
 def is_audio_file(path: str | os.PathLike[str]) -> bool:
     """Whether `path` is a regular file that is, or is named like, a recording (by its header or extension)."""
-    from .audio import readable_extensions, sample_rate_of
-
     suffix = Path(path).suffix.lower()
     return Path(path).is_file() and (
         suffix in readable_extensions() or suffix in AUDIO_SUFFIXES or sample_rate_of(path) is not None
@@ -207,22 +189,18 @@ def _find_speaker_files(
     folder = Path(folder)
     if not folder.is_dir():
         raise _not_a_folder(folder)
-    speakers: list[Path] = []
-    skipped: list[Failure] = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            speakers.append(entry)
-        elif entry.is_symlink() and not entry.exists():
-            message = f"{entry}: {_unusable_entry(entry)}, not read as a speaker folder; fix or remove the link."
-            skipped.append(Failure(str(entry), message))
+    entries = [e for e in sorted(folder.iterdir()) if not e.name.startswith(".")]
+    speakers = [e for e in entries if e.is_dir()]
+    skipped = [
+        Failure(str(e), f"{e}: {_unusable_entry(e)}, not read as a speaker folder; fix or remove the link.")
+        for e in entries
+        if not e.is_dir() and e.is_symlink() and not e.exists()
+    ]
     if len(speakers) < min_speakers:
         found = f"{len(speakers)} ({', '.join(p.name for p in speakers)})" if speakers else "none"
         also = f" Skipped: {skipped[0].message}" if skipped else ""
-        recordings = [e for e in folder.iterdir() if not e.name.startswith(".") and is_audio_file(e)]
-        if recordings and not speakers:
-            n = len(recordings)
+        n = sum(map(is_audio_file, entries))
+        if n and not speakers:
             also = (
                 f" It holds {n} recording{'s' if n != 1 else ''} itself, like one speaker's folder: give the folder "
                 f"above it ({folder.parent}), which holds a folder per speaker.{also}"
@@ -279,7 +257,10 @@ def list_recordings(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str],
 def _features_or_failure(path: str, config: dict, dsp: str) -> tuple[np.ndarray | None, str | None]:
     """Worker: the features of one file, or the one-line reason it cannot be used."""
     try:
+        path.encode(sys.getfilesystemencoding())  # as libsndfile's Python binding does, strictly
         return features_of_file(path, FeatureConfig.from_dict(config), dsp=dsp), None
+    except UnicodeEncodeError:
+        return None, f"{path}: file name is not valid UTF-8, which the audio decoder cannot open; rename it."
     except VowelsError as exc:
         return None, str(exc)
 
@@ -316,53 +297,33 @@ def extract_files(
     paths : sequence of path-like
     config : FeatureConfig
     n_jobs : int, default=1
-        Parallel jobs through joblib; 1 works in this process, -1 uses every CPU. On local backends a
-        count above the CPUs available is lowered to it with a `RuntimeWarning`; inside
-        ``joblib.parallel_config(backend="dask")`` the jobs run on the active Dask cluster.
+        Parallel jobs through joblib (-1: every CPU, more than there are lowered with a `RuntimeWarning`).
     progress : callable(done, total), default=None
         Called after each file.
     dsp : {"librosa", "numpy"}, default="librosa"
-        Signal processing by librosa or by `vowels.dsp` (see `vowels.features.compute_features`).
+        Signal processing by librosa or by `vowels.dsp`.
 
     Returns
     -------
     features : list of (np.ndarray of shape (n_frames, n_features)) or None, in `paths` order
     failures : list of Failure, in `paths` order
-        Includes each file whose name is not valid UTF-8 (the audio decoders cannot open it).
     """
-    import sys
-
     n_jobs = _cap_jobs(n_jobs) if n_jobs != 1 else 1
-    names = [str(p) for p in paths]
-    results: list[tuple[np.ndarray | None, str | None]] = [(None, None)] * len(names)
-    todo = []
-    for i, name in enumerate(names):
-        try:
-            name.encode(sys.getfilesystemencoding())  # as libsndfile's Python binding does, strictly
-            todo.append(i)
-        except UnicodeEncodeError:
-            results[i] = (
-                None,
-                f"{name}: file name is not valid UTF-8, which the audio decoder cannot open; rename it.",
-            )
-    settings = config.to_dict()
-    answers: Iterable[tuple[np.ndarray | None, str | None]] = (
-        _features_or_failure(names[i], settings, dsp) for i in todo
-    )
-    if n_jobs != 1 and len(todo) > 1:
+    names, settings = [str(p) for p in paths], config.to_dict()
+    results: Iterable[tuple[np.ndarray | None, str | None]] = (_features_or_failure(n, settings, dsp) for n in names)
+    if n_jobs != 1 and len(names) > 1:
         from joblib import Parallel, delayed
 
-        answers = Parallel(n_jobs=min(n_jobs, len(todo)) if n_jobs > 0 else n_jobs, return_as="generator")(
-            delayed(_features_or_failure)(names[i], settings, dsp) for i in todo
+        results = Parallel(n_jobs=min(n_jobs, len(names)) if n_jobs > 0 else n_jobs, return_as="generator")(
+            delayed(_features_or_failure)(n, settings, dsp) for n in names
         )
-    for done, (i, answer) in enumerate(zip(todo, answers, strict=True), start=len(names) - len(todo) + 1):
-        results[i] = answer
+    features: list[np.ndarray | None] = []
+    failures = []
+    for done, (name, (feature, problem)) in enumerate(zip(names, results, strict=True), start=1):
+        features.append(feature)
+        failures += [Failure(name, problem)] if problem is not None else []
         if progress is not None:
             progress(done, len(names))
-    if names and not todo and progress is not None:
-        progress(len(names), len(names))
-    features = [r[0] for r in results]
-    failures = [Failure(name, r[1]) for name, r in zip(names, results, strict=True) if r[1] is not None]
     return features, failures
 
 
@@ -386,15 +347,9 @@ def load_speaker_folders(
     n_jobs, progress, dsp
         As in `extract_files`.
     min_speakers : int, default=2
-        Fewest speaker folders accepted (1 to score a folder of a single speaker).
+        Fewest speaker folders accepted.
     match_rate : bool, default=False
-        Compute features at the folder's lowest sample rate when below ``config.sample_rate``
-        (`analysis_rate`) rather than upsample; for training.
-
-    Returns
-    -------
-    Extraction
-        Speakers are the subfolder names, sorted; unusable files and entries are in ``failures``.
+        Compute features at the folder's lowest sample rate when below ``config.sample_rate`` (`analysis_rate`).
 
     Raises
     ------
@@ -403,7 +358,7 @@ def load_speaker_folders(
     """
     config = FeatureConfig() if config is None else config
     pairs, skipped = _find_speaker_files(folder, min_speakers=min_speakers)
-    rates = survey_rates(p for _, p in pairs)
+    rates = dict(sorted(Counter(r for r in map(sample_rate_of, (p for _, p in pairs)) if r is not None).items()))
     if match_rate:
         config = analysis_rate(config, rates)
     features, failures = extract_files([p for _, p in pairs], config, n_jobs=n_jobs, progress=progress, dsp=dsp)
@@ -427,8 +382,6 @@ def load_speaker_folders(
 def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force: bool = False) -> Path:
     """Write features (concatenated ``frames`` and their ``lengths``), labels, speakers, sources and the config to
     one compressed ``.npz`` that loads without pickle, atomically; an existing file is replaced only if `force`."""
-    from .files import write_bytes
-
     path = Path(path)
     u = extraction.utterances
     frames = np.concatenate(u.sequences, axis=0) if len(u) else np.zeros((0, extraction.config.n_features))
@@ -454,8 +407,6 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
 def check_features_out(path: str | os.PathLike[str], *, force: bool = False) -> None:
     """Refuse, before any feature is computed, a features file `path` that is a folder, exists (unless `force`) or
     cannot be written."""
-    from .files import check_free, check_writable
-
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"--out {path} is a folder; name a features file to write, e.g. {path / 'features.npz'}")

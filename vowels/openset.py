@@ -44,21 +44,9 @@ def _project(embeddings: np.ndarray, center: np.ndarray, transform: np.ndarray) 
 
 @dataclass(frozen=True)
 class SpeakerScorer:
-    """Similarity of utterance embeddings to enrolled speakers.
-
-    Attributes
-    ----------
-    classes : tuple of str
-        Enrolled speakers, in score-column order.
-    center : np.ndarray of shape (n_dims,)
-        Mean embedding of the enrolment recordings.
-    transform : np.ndarray of shape (n_dims, n_dims)
-        Whitening of the within-speaker covariance (applied after centring).
-    references : np.ndarray of shape (n_references, n_dims), float32
-        The enrolment recordings' embeddings, centred, whitened and of unit length.
-    reference_labels : np.ndarray of int, shape (n_references,)
-        Index into `classes` of each reference.
-    """
+    """Similarity of utterance embeddings to enrolled speakers (`classes`, in score-column order): the enrolment
+    embeddings less their mean `center`, whitened by `transform` (n_dims, n_dims) and of unit length are the
+    `references` (n_references, n_dims), of speakers `reference_labels` (indices into `classes`)."""
 
     classes: tuple[str, ...]
     center: np.ndarray
@@ -89,8 +77,6 @@ class SpeakerScorer:
         embeddings = np.asarray(embeddings, dtype=np.float64)
         labels = np.asarray(labels).astype(str)
         classes = tuple(str(c) for c in classes)
-        if embeddings.ndim != 2 or len(embeddings) != len(labels):
-            raise DataError(f"need one embedding per label; got {embeddings.shape} for {len(labels)} labels.")
         few = sorted(c for c in classes if np.sum(labels == c) < 2)
         if few:
             raise DataError(f"speakers {few} need at least two enrolment recordings each for open-set scoring.")
@@ -106,13 +92,9 @@ class SpeakerScorer:
         references = _project(embeddings[known], center, transform)
         return cls(classes, center, transform, references, np.array([classes.index(c) for c in labels[known]]))
 
-    def project(self, embeddings: np.ndarray) -> np.ndarray:
-        """Embeddings centred, whitened and scaled to unit length, float32."""
-        return _project(embeddings, self.center, self.transform)
-
     def scores(self, embeddings: np.ndarray, *, neighbours: int = 1) -> np.ndarray:
         """Similarity (n, n_classes) in [-1, 1]: mean cosine to each speaker's `neighbours` nearest references."""
-        similarity = self.project(embeddings) @ self.references.T
+        similarity = _project(embeddings, self.center, self.transform) @ self.references.T
         out = np.full((len(similarity), len(self.classes)), -1.0, dtype=np.float32)
         for k in range(len(self.classes)):
             columns = self.reference_labels == k
@@ -229,17 +211,14 @@ class OperatingPoint:
     Attributes
     ----------
     rule : str
-        ``"eer"`` (false accepts and false rejects equal) or ``"far=<rate>"`` (the lowest
-        threshold whose false-accept rate is at most that rate).
+        ``"eer"`` (false accepts and false rejects equal) or ``"far=<rate>"`` (the lowest threshold
+        whose false-accept rate is at most that rate).
     threshold : float
-        Similarity below which the answer is ``unknown``.
     false_accept_rate, false_reject_rate, equal_error_rate : float
-        Of the calibration scores (the first two at `threshold`).
+        Of the calibration scores `genuine` and `impostor` (the first two at `threshold`).
     genuine, impostor : tuple of float
-        The calibration scores it was chosen from.
     method : {"empirical", "normal fit"}
-        How the "eer" threshold was found: among the scores, or where normal fits of the two cross
-        (`gaussian_eer_threshold`) when either set has fewer than `MIN_EMPIRICAL`.
+        "eer" among the scores, or where normal fits cross (`gaussian_eer_threshold`, fewer than `MIN_EMPIRICAL`).
     """
 
     rule: str

@@ -104,14 +104,9 @@ class SpeakerEncoder:
     layers: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
     linear: tuple[np.ndarray, np.ndarray]
 
-    @property
-    def n_embedding(self) -> int:
-        """Size of an embedding (256)."""
-        return int(self.linear[1].shape[0])
-
     def embed_mels(self, mels: np.ndarray) -> np.ndarray:
         """Embeddings (n, 256) of partials `mels` (n, 160, 40), in batches of `BATCH`."""
-        out = np.empty((len(mels), self.n_embedding), dtype=np.float32)
+        out = np.empty((len(mels), len(self.linear[1])), dtype=np.float32)
         for begin in range(0, len(mels), BATCH):
             x = np.asarray(mels[begin : begin + BATCH], dtype=np.float32)
             for weights in self.layers[:-1]:
@@ -159,7 +154,7 @@ def load_encoder(path: str | os.PathLike[str] | None = None) -> SpeakerEncoder:
     Raises
     ------
     BundleError
-        The file is missing or does not hold a 3-layer LSTM and a linear layer of matching shapes.
+        The file is missing or does not hold a 3-layer LSTM and a linear layer.
     """
     where = Path(path) if path is not None else WEIGHTS
     try:
@@ -174,14 +169,10 @@ def load_encoder(path: str | os.PathLike[str] | None = None) -> SpeakerEncoder:
         for i in range(3):
             kernel, recurrent = w[f"lstm.weight_ih_l{i}"].T, w[f"lstm.weight_hh_l{i}"].T
             bias = w[f"lstm.bias_ih_l{i}"] + w[f"lstm.bias_hh_l{i}"]
-            if recurrent.shape[1] != 4 * recurrent.shape[0] or kernel.shape[1] != recurrent.shape[1]:
-                raise ValueError(f"layer {i} has shapes {kernel.shape} and {recurrent.shape}")
             layers.append((np.ascontiguousarray(kernel), np.ascontiguousarray(recurrent), bias))
         linear = (np.ascontiguousarray(w["linear.weight"].T), w["linear.bias"])
-    except (KeyError, ValueError) as exc:
+    except KeyError as exc:
         raise BundleError(f"{where}: not the GE2E encoder's weights ({exc}).") from None
-    if layers[0][0].shape[0] != N_MELS:
-        raise BundleError(f"{where}: the encoder reads {layers[0][0].shape[0]} bands, not {N_MELS}.")
     return SpeakerEncoder(tuple(layers), linear)
 
 

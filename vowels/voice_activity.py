@@ -1,16 +1,14 @@
 """Is there speech in a recording at all? Noise, tones and hums are answered ``unknown``, not named.
 
 Speech rises and falls by syllable and its pitch moves; steady noise, tones and hums do neither
-(`SpeechEvidence.is_speech`). docs/speech.md says what it was measured on.
+(`has_speech`). docs/speech.md says what it was measured on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["SpeechEvidence", "drop_long_pauses", "has_speech", "speech_evidence"]
+__all__ = ["drop_long_pauses", "has_speech"]
 
 FRAME_SECONDS = 0.03
 SOUNDING_DB = 40.0  # frames within this of the loudest are the sounding part
@@ -31,32 +29,17 @@ def _frames(samples: np.ndarray, sr: int) -> np.ndarray:
     return np.asarray(samples[: n * length]).reshape(n, length)
 
 
-@dataclass(frozen=True)
-class SpeechEvidence:
-    """What `has_speech` decides from: shares and spreads over the sounding 30 ms frames."""
+def has_speech(samples: np.ndarray, sr: int) -> bool:
+    """Whether `samples` (mono, at `sr` Hz) sound like speech.
 
-    voiced: float
-    level_spread_db: float
-    pitch_spread_octaves: float
-
-    @property
-    def is_speech(self) -> bool:
-        """Level spread of at least `MIN_LEVEL_SPREAD_DB`, or at least `MIN_VOICED` voiced frames whose level
-        spread reaches `MIN_VOICED_LEVEL_SPREAD_DB` or pitch spread `MIN_PITCH_SPREAD` octaves."""
-        moving = self.level_spread_db >= MIN_VOICED_LEVEL_SPREAD_DB or self.pitch_spread_octaves >= MIN_PITCH_SPREAD
-        return self.level_spread_db >= MIN_LEVEL_SPREAD_DB or (self.voiced >= MIN_VOICED and moving)
-
-
-def speech_evidence(samples: np.ndarray, sr: int) -> SpeechEvidence:
-    """The voiced share, level spread (dB) and pitch spread (octaves) of `samples` at `sr` Hz.
-
-    A frame is voiced when its normalised, unbiased autocorrelation peaks above 0.5 at the lag of
-    a pitch in `PITCH_RANGE_HZ`.
+    Over the sounding 30 ms frames, the level spreads by `MIN_LEVEL_SPREAD_DB`, or `MIN_VOICED` of them are
+    voiced (their unbiased autocorrelation peaks above 0.5 at a pitch in `PITCH_RANGE_HZ`) and the level
+    spreads by `MIN_VOICED_LEVEL_SPREAD_DB` or the pitch by `MIN_PITCH_SPREAD` octaves.
     """
     frames = _frames(samples, sr).astype(np.float64)
     n, length = frames.shape
     if n < 3:
-        return SpeechEvidence(0.0, 0.0, 0.0)
+        return False
     level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     sounding = level > level.max() - SOUNDING_DB
     frames = frames[sounding] - frames[sounding].mean(axis=1, keepdims=True)
@@ -73,12 +56,9 @@ def speech_evidence(samples: np.ndarray, sr: int) -> SpeechEvidence:
     first = np.argmax(peaks >= 0.9 * best[:, np.newaxis], axis=1)  # the shortest period, not a multiple of it
     pitch = sr / (first[voiced] + low)
     pitch_spread = float(np.std(np.log2(pitch))) if voiced.sum() > 2 else 0.0
-    return SpeechEvidence(float(voiced.mean()), float(np.std(level[sounding])), pitch_spread)
-
-
-def has_speech(samples: np.ndarray, sr: int) -> bool:
-    """Whether `samples` (mono, at `sr` Hz) sound like speech (`SpeechEvidence.is_speech`)."""
-    return speech_evidence(samples, sr).is_speech
+    level_spread = float(np.std(level[sounding]))
+    moving = level_spread >= MIN_VOICED_LEVEL_SPREAD_DB or pitch_spread >= MIN_PITCH_SPREAD
+    return level_spread >= MIN_LEVEL_SPREAD_DB or (float(voiced.mean()) >= MIN_VOICED and moving)
 
 
 def drop_long_pauses(wav: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
