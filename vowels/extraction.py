@@ -5,14 +5,20 @@ format. A file that cannot be used is reported and skipped; it never stops the r
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import stat
 import sys
+import warnings
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 
@@ -127,9 +133,6 @@ def _not_a_folder(folder: Path) -> DataError:
 
 def _unusable_entry(path: Path) -> str:
     """What `path` is, when it is neither a regular file nor a folder once links are followed."""
-    import errno
-    import stat
-
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -267,8 +270,6 @@ def _features_or_failure(path: str, config: dict, dsp: str) -> tuple[np.ndarray 
 
 def _cap_jobs(n_jobs: int) -> int:
     """`n_jobs` (-1: every CPU) capped to the CPUs available with a `RuntimeWarning`; left alone on a remote backend."""
-    import warnings
-
     if n_jobs != -1 or not isinstance(n_jobs, int):
         check_int(n_jobs, "n_jobs", hint="or -1 for every CPU")
     from joblib.parallel import get_active_backend
@@ -454,8 +455,6 @@ _WRITE_FEATURES = (
 
 def _not_an_archive(path: Path) -> str | None:
     """What `path` is when it is not a zip archive (as every .npz is), "damaged" for a broken one, else None."""
-    import zipfile
-
     if path.is_dir():
         return "a folder"
     if path.exists() and not path.is_file():
@@ -481,10 +480,6 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
     DataError
         `path` is missing, not a features file or damaged; the message says which.
     """
-    import zipfile
-    import zlib
-    from tokenize import TokenError
-
     damaged = (OSError, ValueError, TypeError, LookupError, EOFError, MemoryError, RuntimeError, SyntaxError)
     path = Path(path)
     try:

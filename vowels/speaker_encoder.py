@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dsp import mel_power
 from .errors import BundleError
 from .recurrence import lstm
 from .voice_activity import FRAME_SECONDS, drop_long_pauses
@@ -52,8 +53,6 @@ def normalize_volume(wav: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.nd
 
 def mel_frames(wav: np.ndarray) -> np.ndarray:
     """Mel power spectrogram (n_frames, 40), float32, of 16 kHz `wav`, as Resemblyzer's ``wav_to_mel_spectrogram``."""
-    from .dsp import mel_power
-
     padded = np.pad(np.asarray(wav, dtype=np.float32), (WINDOW // 2, WINDOW // 2))
     n_frames = 1 + (len(padded) - WINDOW) // HOP
     out = np.empty((n_frames, N_MELS), dtype=np.float32)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -542,8 +543,6 @@ def embed_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, np
 
 def _check_name(name: str, *, where: object = None) -> None:
     """A speaker name that can be an answer: not empty, not the reserved ``unknown`` (in any case or width)."""
-    import unicodedata
-
     shown = where if where is not None else repr(name)
     if not name.strip():
         raise DataError(f"{shown}: a speaker needs a name that is not blank.")
