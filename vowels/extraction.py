@@ -35,7 +35,6 @@ __all__ = [
     "Failure",
     "analysis_rate",
     "check_features_out",
-    "describe_rates",
     "extract_files",
     "is_audio_file",
     "list_recordings",
@@ -77,8 +76,16 @@ class Extraction:
         )
 
     def describe_rates(self) -> str:
-        """One line: the recordings' own sample rates and the rate features were computed at."""
-        return describe_rates(self.source_rates, self.config.sample_rate)
+        """E.g. "recorded at 8000 Hz (2400 files); features computed at 8000 Hz"."""
+        source_rates, rate = self.source_rates, self.config.sample_rate
+        if not source_rates:
+            return f"features computed at {rate} Hz"
+        found = ", ".join(f"{r} Hz ({n} file{'s' if n != 1 else ''})" for r, n in sorted(source_rates.items()))
+        above = sum(n for r, n in source_rates.items() if r > rate)
+        below = sum(n for r, n in source_rates.items() if r < rate)
+        notes = [f"{above} resampled down"] if above else []
+        notes += [f"{below} upsampled, so their features above {min(source_rates) // 2} Hz are empty"] if below else []
+        return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 MIN_ANALYSIS_RATE = 8000  # Hz: the lowest rate analysis_rate moves features to
@@ -89,18 +96,6 @@ def analysis_rate(config: FeatureConfig, rates: Iterable[int]) -> FeatureConfig:
     that no mel band describes an upsampler; windows and hops in ms are unchanged."""
     rate = max(min(rates, default=config.sample_rate), MIN_ANALYSIS_RATE)
     return replace(config, sample_rate=rate) if rate < config.sample_rate else config
-
-
-def describe_rates(source_rates: dict[int, int], rate: int) -> str:
-    """E.g. "recorded at 8000 Hz (2400 files); features computed at 8000 Hz"."""
-    if not source_rates:
-        return f"features computed at {rate} Hz"
-    found = ", ".join(f"{r} Hz ({n} file{'s' if n != 1 else ''})" for r, n in sorted(source_rates.items()))
-    above = sum(n for r, n in source_rates.items() if r > rate)
-    below = sum(n for r, n in source_rates.items() if r < rate)
-    notes = [f"{above} resampled down"] * bool(above)
-    notes += [f"{below} upsampled, so their features above {min(source_rates) // 2} Hz are empty"] * bool(below)
-    return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")  # ffmpeg reads them, not libsndfile

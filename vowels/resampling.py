@@ -22,16 +22,9 @@ def resampling_matrix(n_frames: int, length: int) -> np.ndarray:
     below four frames, the polynomial of degree n - 1 (``make_interp_spline(k=n - 1)``).
     """
     t = np.linspace(0, n_frames - 1, length)
-    if n_frames == 1:
-        return np.ones((length, 1))
-    if n_frames < 4:
-        nodes = np.arange(n_frames)
-        basis = np.ones((length, n_frames))
-        for j in range(n_frames):
-            for m in range(n_frames):
-                if m != j:
-                    basis[:, j] *= (t - nodes[m]) / (nodes[j] - nodes[m])
-        return basis
+    if n_frames < 4:  # Lagrange: the Vandermonde matrix at t times the inverse of that at the frames
+        vander = np.vander(np.arange(n_frames), n_frames, increasing=True)
+        return np.vander(t, n_frames, increasing=True) @ np.linalg.inv(vander)
     n = n_frames  # second derivatives M of the spline: M[i-1] + 4 M[i] + M[i+1] = 6 (y[i-1] - 2 y[i] + y[i+1]) inside;
     # not-a-knot ends (third derivative continuous at the second and the last-but-one frame).
     system = np.zeros((n, n))

@@ -439,12 +439,14 @@ class VoiceprintClassifier:
         self._check_fitted()
         pairs = list_speaker_files(folder, min_speakers=1)
         answers, failures = self.classify_files([p for _, p in pairs], threshold=threshold)
-        truth, sources = {str(p): s for s, p in pairs}, [a.path for a in answers]
-        scores = [a.score if a.speech else -1.0 for a in answers]
-        used = self.threshold_ if threshold is None else float(threshold)
-        nearest, speakers = [a.nearest for a in answers], list(self.speakers_)
+        truth = {str(p): s for s, p in pairs}
         evaluation = evaluate_open_set(
-            [truth[p] for p in sources], nearest, scores, enrolled=speakers, threshold=used, sources=sources
+            [truth[a.path] for a in answers],
+            [a.nearest for a in answers],
+            [a.score if a.speech else -1.0 for a in answers],
+            enrolled=list(self.speakers_),
+            threshold=self.threshold_ if threshold is None else float(threshold),
+            sources=[a.path for a in answers],
         )
         return evaluation, failures
 
