@@ -1,7 +1,4 @@
-"""Training-time augmentation: each epoch sees every sequence stretched or squeezed in time and
-with a little noise added, so the network learns a speaker's voice rather than one utterance's
-exact timing. Nothing changes at prediction.
-"""
+"""Training-time augmentation: every epoch, each sequence stretched or squeezed in time, plus a little noise."""
 
 from __future__ import annotations
 
@@ -16,14 +13,11 @@ __all__ = ["Augmentation", "time_warp"]
 
 
 def time_warp(sequence: np.ndarray, n_frames: int) -> np.ndarray:
-    """`sequence` (n_frames_in, n_features) resampled to `n_frames` frames by linear interpolation.
-
-    The first and last frames are kept; a one-frame sequence is repeated.
-    """
+    """`sequence` (n_frames_in, n_features) linearly resampled to `n_frames` frames, first and last kept."""
     check_int(n_frames, "n_frames")
     if len(sequence) == 1:
         return np.repeat(sequence, n_frames, axis=0).astype(np.float32)
-    from scipy.interpolate import make_interp_spline  # imported here: 0.6 s that classifying never needs
+    from scipy.interpolate import make_interp_spline  # here: 0.6 s that classifying never needs
 
     spline = make_interp_spline(np.arange(len(sequence)), sequence, k=1, axis=0)
     return spline(np.linspace(0, len(sequence) - 1, n_frames)).astype(np.float32)
@@ -36,11 +30,9 @@ class Augmentation:
     Parameters
     ----------
     time_warp : float in [0, 1), default=0.0
-        Each sequence's length is scaled by a factor drawn uniformly from
-        ``[1 - time_warp, 1 + time_warp]`` (linear interpolation, at least 2 frames); 0 keeps it.
+        Each length scaled by a factor drawn from ``[1 - time_warp, 1 + time_warp]`` (at least 2 frames).
     noise : float >= 0, default=0.0
-        Standard deviation of Gaussian noise added to every feature of every frame, in the
-        units the network reads (standard deviations, when features are standardised).
+        Standard deviation of Gaussian noise added to every feature, in the units the network reads.
     """
 
     time_warp: float = 0.0
@@ -61,8 +53,7 @@ class Augmentation:
         for sequence in sequences:
             out = np.asarray(sequence, dtype=np.float32)
             if self.time_warp:
-                factor = rng.uniform(1 - self.time_warp, 1 + self.time_warp)
-                out = time_warp(out, max(2, round(len(out) * factor)))
+                out = time_warp(out, max(2, round(len(out) * rng.uniform(1 - self.time_warp, 1 + self.time_warp))))
             if self.noise:
                 out = out + rng.normal(0.0, self.noise, out.shape).astype(np.float32)
             varied.append(out)

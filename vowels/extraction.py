@@ -1,28 +1,32 @@
-"""Features of folders of recordings: finding the files, extracting in parallel, the ``.npz`` format.
-
-A data folder holds one subfolder per speaker, named after them, with their recordings
-(``DIR/<speaker>/*.wav``, also .flac, .ogg, .mp3, ...; subfolders below a speaker folder are
-read too, hidden files are skipped, files directly in ``DIR`` are ignored). A file that
-cannot be used is reported and skipped; it never stops the rest. Extraction runs through
-joblib (`extract_files`'s ``n_jobs``), so ``joblib.parallel_config(backend="dask")`` moves it
-onto a Dask cluster.
+"""Features of folders of recordings (``DIR/<speaker>/*.wav``, .flac, .mp3, ...): finding the files, extracting
+in parallel through joblib (so ``joblib.parallel_config(backend="dask")`` moves it onto a cluster), the ``.npz``
+format. A file that cannot be used is reported and skipped; it never stops the rest.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import stat
+import sys
+import warnings
+import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 
+from .audio import readable_extensions, sample_rate_of
 from .datasets import Utterances
 from .errors import DataError, UsageError, VowelsError, unreadable
 from .features import FeatureConfig, features_of_file
-from .files import FORMAT_VERSION, check_format_version
+from .files import FORMAT_VERSION, check_format_version, check_free, check_writable, write_bytes
 from .limits import cap_workers
 from .validation import check_int
 
@@ -31,7 +35,6 @@ __all__ = [
     "Failure",
     "analysis_rate",
     "check_features_out",
-    "describe_rates",
     "extract_files",
     "is_audio_file",
     "list_recordings",
@@ -39,7 +42,6 @@ __all__ = [
     "load_features",
     "load_speaker_folders",
     "save_features",
-    "survey_rates",
     "training_data",
 ]
 
@@ -57,18 +59,9 @@ class Failure:
 
 @dataclass(frozen=True)
 class Extraction:
-    """Features of recordings, before deltas and standardisation, and how they were computed.
-
-    Attributes
-    ----------
-    utterances : Utterances
-        One sequence of shape (n_frames, config.n_features) per usable file; sources are paths.
-    config : FeatureConfig
-    failures : tuple of Failure
-        The files skipped.
-    source_rates : dict of int to int
-        How many files were recorded at each sample rate (Hz), as their headers say.
-    """
+    """Features of recordings (before deltas and standardisation), their `config`, the files skipped
+    (`failures`) and how many files were recorded at each sample rate in Hz (`source_rates`); the
+    `utterances` hold one (n_frames, n_features) sequence per usable file, sources are paths."""
 
     utterances: Utterances
     config: FeatureConfig
@@ -76,75 +69,48 @@ class Extraction:
     source_rates: dict[int, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        """One line, not the arrays: ``Extraction(mfcc at 16000 Hz, Utterances(...), 2 files skipped)``."""
+        """One line, not the arrays."""
         return (
             f"Extraction({self.config.kind} at {self.config.sample_rate} Hz, {self.utterances!r}, "
             f"{len(self.failures)} files skipped)"
         )
 
     def describe_rates(self) -> str:
-        """One line: the recordings' own sample rates and the rate features were computed at."""
-        return describe_rates(self.source_rates, self.config.sample_rate)
+        """E.g. "recorded at 8000 Hz (2400 files); features computed at 8000 Hz"."""
+        source_rates, rate = self.source_rates, self.config.sample_rate
+        if not source_rates:
+            return f"features computed at {rate} Hz"
+        found = ", ".join(f"{r} Hz ({n} file{'s' if n != 1 else ''})" for r, n in sorted(source_rates.items()))
+        above = sum(n for r, n in source_rates.items() if r > rate)
+        below = sum(n for r, n in source_rates.items() if r < rate)
+        notes = [f"{above} resampled down"] if above else []
+        notes += [f"{below} upsampled, so their features above {min(source_rates) // 2} Hz are empty"] if below else []
+        return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
 
 
-MIN_ANALYSIS_RATE = 8000
-"""Lowest rate (Hz) `analysis_rate` moves the features to; rarer, lower-rate files are upsampled."""
+MIN_ANALYSIS_RATE = 8000  # Hz: the lowest rate analysis_rate moves features to
 
 
 def analysis_rate(config: FeatureConfig, rates: Iterable[int]) -> FeatureConfig:
-    """`config` at the lowest of `rates` (but not below `MIN_ANALYSIS_RATE`) when that is below its own.
-
-    Recordings at 8 kHz hold nothing above 4 kHz: upsampled for 16 kHz features, half the mel
-    bands would describe the resampler. Computing every feature at the lowest rate in the
-    folder resamples the others down instead, and changes no window or hop in ms.
-    """
-    lowest = min(rates, default=config.sample_rate)
-    rate = max(lowest, MIN_ANALYSIS_RATE)
+    """`config` at the lowest of `rates` in Hz (not below `MIN_ANALYSIS_RATE`) when that is below its own, so
+    that no mel band describes an upsampler; windows and hops in ms are unchanged."""
+    rate = max(min(rates, default=config.sample_rate), MIN_ANALYSIS_RATE)
     return replace(config, sample_rate=rate) if rate < config.sample_rate else config
 
 
-def describe_rates(source_rates: dict[int, int], rate: int) -> str:
-    """E.g. "recorded at 8000 Hz (2400 files); features computed at 8000 Hz"."""
-    if not source_rates:
-        return f"features computed at {rate} Hz"
-    found = ", ".join(f"{r} Hz ({n} file{'s' if n != 1 else ''})" for r, n in sorted(source_rates.items()))
-    notes = []
-    above, below = (
-        sum(n for r, n in source_rates.items() if r > rate),
-        sum(n for r, n in source_rates.items() if r < rate),
-    )
-    if above:
-        notes.append(f"{above} resampled down")
-    if below:
-        notes.append(f"{below} upsampled, so their features above {min(source_rates) // 2} Hz are empty")
-    return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
-
-
-def survey_rates(paths: Iterable[str | os.PathLike[str]]) -> dict[int, int]:
-    """How many of `paths` were recorded at each sample rate (files whose header cannot be read are left out)."""
-    from collections import Counter
-
-    from .audio import sample_rate_of
-
-    return dict(sorted(Counter(r for r in map(sample_rate_of, paths) if r is not None).items()))
-
-
-AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")
-"""Extensions of audio formats that libsndfile may not read but ffmpeg does (see `vowels.audio`)."""
+AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")  # ffmpeg reads them, not libsndfile
 
 
 def is_audio_file(path: str | os.PathLike[str]) -> bool:
     """Whether `path` is a regular file that is, or is named like, a recording (by its header or extension)."""
-    from .audio import readable_extensions, sample_rate_of
-
-    path = Path(path)
-    if not path.is_file():
-        return False
-    suffix = path.suffix.lower()
-    return suffix in readable_extensions() or suffix in AUDIO_SUFFIXES or sample_rate_of(path) is not None
+    suffix = Path(path).suffix.lower()
+    return Path(path).is_file() and (
+        suffix in readable_extensions() or suffix in AUDIO_SUFFIXES or sample_rate_of(path) is not None
+    )
 
 
 def _not_a_folder(folder: Path) -> DataError:
+    """The error for a data folder that is not one, saying what it is."""
     expected = "expected a folder of speaker folders, DIR/<speaker>/<recordings>"
     if folder.is_symlink() and not folder.exists():
         return DataError(f"{folder}: {_unusable_entry(folder)}, not a folder; {expected}.")
@@ -162,9 +128,6 @@ def _not_a_folder(folder: Path) -> DataError:
 
 def _unusable_entry(path: Path) -> str:
     """What `path` is, when it is neither a regular file nor a folder once links are followed."""
-    import errno
-    import stat
-
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -192,59 +155,50 @@ def _recordings_of(speaker: Path) -> tuple[list[Path], list[Failure]]:
     files: list[Path] = []
     skipped: list[Failure] = []
 
+    def skip(path: object, message: str) -> None:
+        skipped.append(Failure(str(path), f"{path}: {message}"))
+
     def unlistable(exc: OSError) -> None:
-        where = exc.filename if exc.filename is not None else str(speaker)
-        skipped.append(Failure(str(where), f"{where}: cannot list this folder ({exc.strerror}); skipped."))
+        where = exc.filename if exc.filename is not None else speaker
+        skip(where, f"cannot list this folder ({exc.strerror}); skipped.")
 
     for root, dirs, names in os.walk(speaker, onerror=unlistable):
         here = Path(root)
-        for name in sorted(d for d in dirs if not d.startswith(".") and (here / d).is_symlink()):
-            link = here / name
-            skipped.append(
-                Failure(
-                    str(link),
-                    f"{link}: symbolic link to a folder, which is not followed; move or copy the recordings "
-                    "into the speaker folder.",
-                )
+        for link in sorted(here / d for d in dirs if not d.startswith(".") and (here / d).is_symlink()):
+            skip(
+                link,
+                "symbolic link to a folder, which is not followed; move or copy the recordings into the speaker "
+                "folder.",
             )
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
-        for name in names:
-            path = here / name
-            if name.startswith("."):
-                continue
+        for path in (here / name for name in names if not name.startswith(".")):
             if path.is_file():
                 files.append(path)
             else:
                 fix = "fix or remove the link" if path.is_symlink() else "recordings must be regular files"
-                skipped.append(Failure(str(path), f"{path}: {_unusable_entry(path)}, not a recording; {fix}."))
+                skip(path, f"{_unusable_entry(path)}, not a recording; {fix}.")
     return sorted(files), sorted(skipped, key=lambda f: f.path)
 
 
 def _find_speaker_files(
     folder: str | os.PathLike[str], *, min_speakers: int = 2
 ) -> tuple[list[tuple[str, Path]], list[Failure]]:
-    """`list_speaker_files`, and a `Failure` for each entry skipped other than hidden ones and files
-    directly in `folder` (a broken link, a link loop, a link to a folder, a special file, a folder
-    that cannot be listed)."""
+    """`list_speaker_files`, and a `Failure` for each entry skipped but hidden ones and files directly in `folder`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise _not_a_folder(folder)
-    speakers: list[Path] = []
-    skipped: list[Failure] = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            speakers.append(entry)
-        elif entry.is_symlink() and not entry.exists():
-            message = f"{entry}: {_unusable_entry(entry)}, not read as a speaker folder; fix or remove the link."
-            skipped.append(Failure(str(entry), message))
+    entries = [e for e in sorted(folder.iterdir()) if not e.name.startswith(".")]
+    speakers = [e for e in entries if e.is_dir()]
+    skipped = [
+        Failure(str(e), f"{e}: {_unusable_entry(e)}, not read as a speaker folder; fix or remove the link.")
+        for e in entries
+        if not e.is_dir() and e.is_symlink() and not e.exists()
+    ]
     if len(speakers) < min_speakers:
         found = f"{len(speakers)} ({', '.join(p.name for p in speakers)})" if speakers else "none"
         also = f" Skipped: {skipped[0].message}" if skipped else ""
-        recordings = [e for e in folder.iterdir() if not e.name.startswith(".") and is_audio_file(e)]
-        if recordings and not speakers:
-            n = len(recordings)
+        n = sum(map(is_audio_file, entries))
+        if n and not speakers:
             also = (
                 f" It holds {n} recording{'s' if n != 1 else ''} itself, like one speaker's folder: give the folder "
                 f"above it ({folder.parent}), which holds a folder per speaker.{also}"
@@ -267,10 +221,8 @@ def _find_speaker_files(
 def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2) -> list[tuple[str, Path]]:
     """(speaker, file) for every recording under ``folder/<speaker>/``, speakers sorted by name.
 
-    Hidden files and folders, and files directly in `folder`, are left out. So are entries
-    that cannot be recordings (broken symbolic links, link loops, links to folders, which are
-    not followed, named pipes and other special files); `load_speaker_folders` reports them
-    as failures.
+    Hidden entries, files directly in `folder` and entries that cannot be recordings (broken or
+    looping links, links to folders, special files; `load_speaker_folders` reports these) are left out.
 
     Raises
     ------
@@ -282,12 +234,8 @@ def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2)
 
 
 def list_recordings(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[Failure]]:
-    """The recordings that `paths` name: each file as given, each folder replaced by the audio files under
-    it (`is_audio_file`; subfolders read, hidden entries left out, sorted by path), in the order given.
-
-    Returns the paths, and a `Failure` for each folder that holds no audio file and each entry under a
-    folder that cannot be a recording (as `list_speaker_files` skips them).
-    """
+    """The recordings `paths` name, in order: each file as given, each folder replaced by the audio files under it
+    (`is_audio_file`, sorted); and a `Failure` for each folder without audio and each entry that cannot be one."""
     found: list[str] = []
     skipped: list[Failure] = []
     for path in paths:
@@ -307,20 +255,16 @@ def list_recordings(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str],
 def _features_or_failure(path: str, config: dict, dsp: str) -> tuple[np.ndarray | None, str | None]:
     """Worker: the features of one file, or the one-line reason it cannot be used."""
     try:
+        path.encode(sys.getfilesystemencoding())  # as libsndfile's Python binding does, strictly
         return features_of_file(path, FeatureConfig.from_dict(config), dsp=dsp), None
+    except UnicodeEncodeError:
+        return None, f"{path}: file name is not valid UTF-8, which the audio decoder cannot open; rename it."
     except VowelsError as exc:
         return None, str(exc)
 
 
 def _cap_jobs(n_jobs: int) -> int:
-    """The worker count to use: `n_jobs` (-1: every CPU), at most the CPUs available
-    (`vowels.limits.cap_workers`, as the command line's ``--workers``), with a `RuntimeWarning`.
-
-    Under a joblib backend that is not this machine's (e.g. ``parallel_config(backend="dask")``)
-    the count is left to that backend.
-    """
-    import warnings
-
+    """`n_jobs` (-1: every CPU) capped to the CPUs available with a `RuntimeWarning`; left alone on a remote backend."""
     if n_jobs != -1 or not isinstance(n_jobs, int):
         check_int(n_jobs, "n_jobs", hint="or -1 for every CPU")
     from joblib.parallel import get_active_backend
@@ -349,57 +293,33 @@ def extract_files(
     paths : sequence of path-like
     config : FeatureConfig
     n_jobs : int, default=1
-        Parallel jobs through joblib; 1 works in this process, -1 uses every CPU available.
-        On this machine's backends (joblib's default, loky) a count above the CPUs available
-        (`vowels.provenance.available_cpus`) is lowered to that number with a `RuntimeWarning`,
-        so that a typo cannot start hundreds of processes. Inside
-        ``joblib.parallel_config(backend="dask")`` the jobs run on the Dask cluster of the
-        active ``dask.distributed.Client``.
+        Parallel jobs through joblib (-1: every CPU, more than there are lowered with a `RuntimeWarning`).
     progress : callable(done, total), default=None
         Called after each file.
     dsp : {"librosa", "numpy"}, default="librosa"
-        Signal processing by librosa or by `vowels.dsp` (see `vowels.features.compute_features`).
+        Signal processing by librosa or by `vowels.dsp`.
 
     Returns
     -------
     features : list of (np.ndarray of shape (n_frames, n_features)) or None, in `paths` order
     failures : list of Failure, in `paths` order
-        Includes each file whose name is not valid UTF-8 (the audio decoders cannot open it).
     """
-    import sys
-
     n_jobs = _cap_jobs(n_jobs) if n_jobs != 1 else 1
-    names = [str(p) for p in paths]
-    results: list[tuple[np.ndarray | None, str | None]] = [(None, None)] * len(names)
-    todo = []
-    for i, name in enumerate(names):
-        try:
-            name.encode(sys.getfilesystemencoding())  # as libsndfile's Python binding does, strictly
-            todo.append(i)
-        except UnicodeEncodeError:
-            results[i] = (
-                None,
-                f"{name}: file name is not valid UTF-8, which the audio decoder cannot open; rename it.",
-            )
-    settings = config.to_dict()
-    if n_jobs == 1 or len(todo) <= 1:
-        answers: Iterable[tuple[np.ndarray | None, str | None]] = (
-            _features_or_failure(names[i], settings, dsp) for i in todo
-        )
-    else:
+    names, settings = [str(p) for p in paths], config.to_dict()
+    results: Iterable[tuple[np.ndarray | None, str | None]] = (_features_or_failure(n, settings, dsp) for n in names)
+    if n_jobs != 1 and len(names) > 1:
         from joblib import Parallel, delayed
 
-        answers = Parallel(n_jobs=min(n_jobs, len(todo)) if n_jobs > 0 else n_jobs, return_as="generator")(
-            delayed(_features_or_failure)(names[i], settings, dsp) for i in todo
+        results = Parallel(n_jobs=min(n_jobs, len(names)) if n_jobs > 0 else n_jobs, return_as="generator")(
+            delayed(_features_or_failure)(n, settings, dsp) for n in names
         )
-    for done, (i, answer) in enumerate(zip(todo, answers, strict=True), start=len(names) - len(todo) + 1):
-        results[i] = answer
+    features: list[np.ndarray | None] = []
+    failures = []
+    for done, (name, (feature, problem)) in enumerate(zip(names, results, strict=True), start=1):
+        features.append(feature)
+        failures += [Failure(name, problem)] if problem is not None else []
         if progress is not None:
             progress(done, len(names))
-    if names and not todo and progress is not None:
-        progress(len(names), len(names))
-    features = [r[0] for r in results]
-    failures = [Failure(name, r[1]) for name, r in zip(names, results, strict=True) if r[1] is not None]
     return features, failures
 
 
@@ -420,23 +340,12 @@ def load_speaker_folders(
     folder : path-like
     config : FeatureConfig, default=None
         None means ``FeatureConfig()`` (MFCC).
-    n_jobs : int, default=1
-        Parallel jobs, as in `extract_files`.
-    progress : callable(done, total), default=None
-    min_speakers : int, default=2
-        Fewest speaker folders accepted (1 to score a folder of a single speaker).
-    dsp : {"librosa", "numpy"}, default="librosa"
+    n_jobs, progress, dsp
         As in `extract_files`.
+    min_speakers : int, default=2
+        Fewest speaker folders accepted.
     match_rate : bool, default=False
-        Compute features at the folder's lowest sample rate when it is below
-        ``config.sample_rate`` (`analysis_rate`), rather than upsample; for training. A model
-        scores recordings at its own rate.
-
-    Returns
-    -------
-    Extraction
-        Speakers are the subfolder names, sorted; unusable files, and entries that cannot be
-        recordings (`list_speaker_files`), are in ``failures``.
+        Compute features at the folder's lowest sample rate when below ``config.sample_rate`` (`analysis_rate`).
 
     Raises
     ------
@@ -445,20 +354,18 @@ def load_speaker_folders(
     """
     config = FeatureConfig() if config is None else config
     pairs, skipped = _find_speaker_files(folder, min_speakers=min_speakers)
-    rates = survey_rates(p for _, p in pairs)
+    rates = dict(sorted(Counter(r for r in map(sample_rate_of, (p for _, p in pairs)) if r is not None).items()))
     if match_rate:
         config = analysis_rate(config, rates)
     features, failures = extract_files([p for _, p in pairs], config, n_jobs=n_jobs, progress=progress, dsp=dsp)
     speakers = tuple(sorted({s for s, _ in pairs}))
     kept = [i for i, f in enumerate(features) if f is not None]
-    usable = {pairs[i][0] for i in kept}
     problems = {f.path: f.message for f in failures}
-    for speaker in speakers:
-        if speaker not in usable:
-            first = next(problems[str(p)] for s, p in pairs if s == speaker)
-            raise DataError(
-                f"{Path(folder) / speaker}: none of this speaker's recordings could be used (first problem: {first})."
-            )
+    for speaker in sorted(set(speakers) - {pairs[i][0] for i in kept}):
+        first = next(problems[str(p)] for s, p in pairs if s == speaker)
+        raise DataError(
+            f"{Path(folder) / speaker}: none of this speaker's recordings could be used (first problem: {first})."
+        )
     utterances = Utterances(
         sequences=[f for f in features if f is not None],
         labels=np.array([pairs[i][0] for i in kept]),
@@ -469,13 +376,8 @@ def load_speaker_folders(
 
 
 def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force: bool = False) -> Path:
-    """Write features, labels, speakers, sources and the config to one compressed ``.npz``.
-
-    Sequences are stored concatenated (``frames``) with their ``lengths``, so the file loads
-    with ``allow_pickle=False``. Written atomically; an existing file is replaced only if `force`.
-    """
-    from .files import write_bytes
-
+    """Write features (concatenated ``frames`` and their ``lengths``), labels, speakers, sources and the config to
+    one compressed ``.npz`` that loads without pickle, atomically; an existing file is replaced only if `force`."""
     path = Path(path)
     u = extraction.utterances
     frames = np.concatenate(u.sequences, axis=0) if len(u) else np.zeros((0, extraction.config.n_features))
@@ -499,10 +401,8 @@ def save_features(path: str | os.PathLike[str], extraction: Extraction, *, force
 
 
 def check_features_out(path: str | os.PathLike[str], *, force: bool = False) -> None:
-    """Refuse, before any feature is computed, a features file `path` that is a folder, exists (unless
-    `force`) or cannot be written."""
-    from .files import check_free, check_writable
-
+    """Refuse, before any feature is computed, a features file `path` that is a folder, exists (unless `force`) or
+    cannot be written."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"--out {path} is a folder; name a features file to write, e.g. {path / 'features.npz'}")
@@ -550,8 +450,6 @@ _WRITE_FEATURES = (
 
 def _not_an_archive(path: Path) -> str | None:
     """What `path` is when it is not a zip archive (as every .npz is), "damaged" for a broken one, else None."""
-    import zipfile
-
     if path.is_dir():
         return "a folder"
     if path.exists() and not path.is_file():
@@ -575,13 +473,9 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
     Raises
     ------
     DataError
-        `path` is missing, not a features file (an audio file, another .npz, ...) or damaged;
-        the message says which.
+        `path` is missing, not a features file or damaged; the message says which.
     """
-    import zipfile
-    import zlib
-    from tokenize import TokenError
-
+    damaged = (OSError, ValueError, TypeError, LookupError, EOFError, MemoryError, RuntimeError, SyntaxError)
     path = Path(path)
     try:
         what = _not_an_archive(path)
@@ -616,21 +510,7 @@ def load_features(path: str | os.PathLike[str]) -> Extraction:
         )
     except DataError:
         raise
-    except (
-        OSError,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        EOFError,
-        MemoryError,
-        NotImplementedError,
-        RuntimeError,
-        SyntaxError,
-        TokenError,
-        zlib.error,
-        zipfile.BadZipFile,
-    ) as exc:
+    except (*damaged, TokenError, zlib.error, zipfile.BadZipFile) as exc:
         if isinstance(exc, ValueError) and "allow_pickle" in str(exc):
             raise DataError(
                 f"{path}: not a vowels features file (it holds pickled Python objects, which vowels never "

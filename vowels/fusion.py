@@ -1,11 +1,6 @@
-"""One open-set score from two: the trained network's and the pretrained speaker encoder's.
-
-Each score is first put on a common scale by its calibration scores: 0 is the mean score of a
-stranger for the nearest enrolled speaker, 1 the mean score of a speaker for themself. The
-fused score is ``weight * network + (1 - weight) * encoder`` on that scale, the weight the one
-of `WEIGHTS` whose fused calibration scores have the lowest equal error rate (ties go to the
-weight nearest 0.5). Everything is chosen from the calibration folds of the training folder
-(`vowels.recordings.RecordingClassifier`), and stored with the numbers it was chosen from.
+"""One open-set score from the trained network's and the pretrained speaker encoder's: each scaled so that 0 is a
+stranger's mean and 1 a speaker's own on the calibration folds, then ``weight * network + (1 - weight) * encoder``
+with the weight of `WEIGHTS` of lowest equal error rate (ties to the one nearest 0.5).
 """
 
 from __future__ import annotations
@@ -20,10 +15,8 @@ from .openset import equal_error_rate
 __all__ = ["WEIGHTS", "CalibrationFold", "ScoreFusion"]
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-"""The network's shares tried; 0 is the encoder alone, 1 the network alone."""
-MIN_SEPARATION = 0.05
-"""Smallest gap between a score's genuine and stranger means used to scale it: a handful of calibration
-scores whose means (nearly) coincide must not blow the scale up."""
+"""The network's shares tried; 0 is the encoder alone."""
+MIN_SEPARATION = 0.05  # least genuine - stranger mean gap a score is scaled by, so near-equal means cannot blow it up
 
 
 @dataclass(frozen=True)
@@ -43,12 +36,18 @@ class CalibrationFold:
     truth: np.ndarray
 
 
-def _genuine_and_impostor(scores: np.ndarray, truth: np.ndarray, *, named_by: np.ndarray | None = None) -> tuple:
-    """Genuine scores (for the nearest speaker, or for the true one when `named_by` is None) and strangers' best."""
-    known = truth >= 0
-    column = truth if named_by is None else named_by
-    genuine = scores[np.flatnonzero(known), column[known]]
-    return genuine, scores[~known].max(axis=1)
+def _split(
+    scores: Sequence[np.ndarray], folds: Sequence[CalibrationFold], *, named: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Genuine scores of each fold's `scores` (for the best-scoring speaker if `named`, else the true one) and
+    strangers' best."""
+    genuine, impostor = [], []
+    for fold_scores, f in zip(scores, folds, strict=True):
+        known = f.truth >= 0
+        column = fold_scores.argmax(axis=1) if named else f.truth
+        genuine.append(fold_scores[np.flatnonzero(known), column[known]])
+        impostor.append(fold_scores[~known].max(axis=1))
+    return np.concatenate(genuine), np.concatenate(impostor)
 
 
 @dataclass(frozen=True)
@@ -85,29 +84,21 @@ class ScoreFusion:
     @classmethod
     def choose(cls, folds: Sequence[CalibrationFold]) -> tuple[ScoreFusion, np.ndarray, np.ndarray]:
         """The fusion with the lowest equal error rate on `folds`, and its genuine and stranger scores."""
-        means = {}
-        for kind in ("network", "encoder"):
-            pairs = [_genuine_and_impostor(getattr(f, kind), f.truth) for f in folds]
-            genuine, impostor = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
-            means[kind] = (float(np.mean(impostor)), float(np.mean(genuine)))
-        draft = cls(0.5, means["network"], means["encoder"], {})
-        rates, scores = {}, {}
+        network, encoder = (
+            _split([getattr(f, kind) for f in folds], folds, named=False) for kind in ("network", "encoder")
+        )
+        means = [(float(np.mean(impostor)), float(np.mean(genuine))) for genuine, impostor in (network, encoder)]
+        draft = cls(0.5, means[0], means[1], {})
         # a score whose strangers score as high as the speakers themselves tells nothing: it gets no weight
         tried = [
             w
             for w in WEIGHTS
-            if (w == 0 or means["network"][1] > means["network"][0])
-            and (w == 1 or means["encoder"][1] > means["encoder"][0])
+            if (w == 0 or draft.network[1] > draft.network[0]) and (w == 1 or draft.encoder[1] > draft.encoder[0])
         ] or [0.5]
-        for w in tried:
-            pairs = []
-            for f in folds:
-                fused = draft.combine(f.network, f.encoder, weight=w)
-                pairs.append(_genuine_and_impostor(fused, f.truth, named_by=fused.argmax(axis=1)))
-            genuine, impostor = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
-            rates[w], scores[w] = equal_error_rate(genuine, impostor)[0], (genuine, impostor)
+        scores = {w: _split([draft.combine(f.network, f.encoder, weight=w) for f in folds], folds) for w in tried}
+        rates = {w: equal_error_rate(*scores[w])[0] for w in tried}
         best = min(tried, key=lambda w: (rates[w], abs(w - 0.5)))
-        fusion = cls(best, means["network"], means["encoder"], {str(w): float(r) for w, r in rates.items()})
+        fusion = cls(best, draft.network, draft.encoder, {str(w): float(r) for w, r in rates.items()})
         return fusion, *scores[best]
 
     def to_dict(self) -> dict:

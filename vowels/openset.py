@@ -1,24 +1,6 @@
-"""Open-set identification: is a recording one of the enrolled speakers, and which, or a stranger?
-
-The network names the most probable enrolled speaker; an open-set *score* says how much the
-recording sounds like that speaker, and below a threshold the answer is ``unknown``. The score
-is the mean of two similarities, each the cosine between the recording and the nearest of that
-speaker's enrolment recordings after the vectors are centred and whitened by the
-within-speaker covariance (WCCN, Hatch et al., 2006):
-
-- the network's utterance embedding (`vowels.inference.NumpyNetwork.embed`: the BiLSTM's
-  hidden states averaged over the recording's frames), and
-- the recording's feature statistics (`utterance_statistics`: mean and standard deviation of
-  each normalised feature over its frames).
-
-Chosen by measurement on held-out development recordings (reports/recordings.md): either
-similarity alone tells strangers apart less well than their mean, and the softmax probability
-worse than any of them.
-
-The threshold comes from training data only (`vowels.recordings.RecordingClassifier`):
-networks trained without a group of enrolled speakers score the held-out recordings of the
-speakers they know (genuine) and of those they do not (strangers), and the threshold is taken
-at an operating point of those two score sets: the equal error rate, or a target false-accept rate.
+"""Open-set identification: one of the enrolled speakers, or a stranger? The score is the mean of two WCCN cosines
+to the nearest enrolment recording (network embedding, feature statistics); below a threshold calibrated on
+speakers left out in turn (`choose_threshold`), the answer is ``unknown``. See docs/open-set.md.
 """
 
 from __future__ import annotations
@@ -55,27 +37,16 @@ _REGULARIZATION = 0.01  # share of the mean variance added to the within-speaker
 
 
 def _project(embeddings: np.ndarray, center: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """Embeddings centred, whitened and of unit length, float32."""
     z = (np.asarray(embeddings, dtype=np.float64) - center) @ transform
     return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 @dataclass(frozen=True)
 class SpeakerScorer:
-    """Similarity of utterance embeddings to enrolled speakers.
-
-    Attributes
-    ----------
-    classes : tuple of str
-        Enrolled speakers, in score-column order.
-    center : np.ndarray of shape (n_dims,)
-        Mean embedding of the enrolment recordings.
-    transform : np.ndarray of shape (n_dims, n_dims)
-        Whitening of the within-speaker covariance (applied after centring).
-    references : np.ndarray of shape (n_references, n_dims), float32
-        The enrolment recordings' embeddings, centred, whitened and of unit length.
-    reference_labels : np.ndarray of int, shape (n_references,)
-        Index into `classes` of each reference.
-    """
+    """Similarity of utterance embeddings to enrolled speakers (`classes`, in score-column order): the enrolment
+    embeddings less their mean `center`, whitened by `transform` (n_dims, n_dims) and of unit length are the
+    `references` (n_references, n_dims), of speakers `reference_labels` (indices into `classes`)."""
 
     classes: tuple[str, ...]
     center: np.ndarray
@@ -101,42 +72,29 @@ class SpeakerScorer:
             The speaker of each recording; every one of `classes` needs at least two.
         classes : sequence of str
         regularization : float >= 0
-            Share of the mean within-speaker variance added to every direction before whitening:
-            more for fewer recordings per dimension.
+            Share of the mean within-speaker variance added to every direction before whitening.
         """
         embeddings = np.asarray(embeddings, dtype=np.float64)
         labels = np.asarray(labels).astype(str)
         classes = tuple(str(c) for c in classes)
-        if embeddings.ndim != 2 or len(embeddings) != len(labels):
-            raise DataError(f"need one embedding per label; got {embeddings.shape} for {len(labels)} labels.")
-        counts = {c: int(np.sum(labels == c)) for c in classes}
-        few = sorted(c for c, n in counts.items() if n < 2)
+        few = sorted(c for c in classes if np.sum(labels == c) < 2)
         if few:
             raise DataError(f"speakers {few} need at least two enrolment recordings each for open-set scoring.")
         center = embeddings.mean(axis=0)
-        centred = embeddings - center
         within = np.zeros((embeddings.shape[1],) * 2)
         for c in classes:
-            rows = centred[labels == c]
-            rows = rows - rows.mean(axis=0)
+            rows = embeddings[labels == c] - embeddings[labels == c].mean(axis=0)
             within += rows.T @ rows
         within /= len(embeddings)
         within += regularization * np.trace(within) / len(within) * np.eye(len(within))
         transform = np.linalg.cholesky(np.linalg.inv(within))
-        index = {c: i for i, c in enumerate(classes)}
         known = np.isin(labels, classes)
         references = _project(embeddings[known], center, transform)
-        return cls(
-            classes, center, transform, references, np.array([index[label] for label in labels[known]], dtype=int)
-        )
-
-    def project(self, embeddings: np.ndarray) -> np.ndarray:
-        """Embeddings centred, whitened and scaled to unit length, float32."""
-        return _project(embeddings, self.center, self.transform)
+        return cls(classes, center, transform, references, np.array([classes.index(c) for c in labels[known]]))
 
     def scores(self, embeddings: np.ndarray, *, neighbours: int = 1) -> np.ndarray:
         """Similarity (n, n_classes) in [-1, 1]: mean cosine to each speaker's `neighbours` nearest references."""
-        similarity = self.project(embeddings) @ self.references.T
+        similarity = _project(embeddings, self.center, self.transform) @ self.references.T
         out = np.full((len(similarity), len(self.classes)), -1.0, dtype=np.float32)
         for k in range(len(self.classes)):
             columns = self.reference_labels == k
@@ -230,17 +188,12 @@ class OpenSetScorer:
 
 def error_rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:
     """(false-accept rate, false-reject rate) at `threshold`: accepted means score >= threshold."""
-    genuine, impostor = np.asarray(genuine), np.asarray(impostor)
-    far = float(np.mean(impostor >= threshold)) if len(impostor) else 0.0
-    frr = float(np.mean(genuine < threshold)) if len(genuine) else 0.0
-    return far, frr
+    far = float(np.mean(np.asarray(impostor) >= threshold)) if len(impostor) else 0.0
+    return far, float(np.mean(np.asarray(genuine) < threshold)) if len(genuine) else 0.0
 
 
 def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
-    """(equal error rate, its threshold): where false accepts and false rejects are closest.
-
-    The rate is the mean of the two at that threshold, from scikit-learn's `det_curve`.
-    """
+    """(equal error rate, its threshold): where false accepts and false rejects are closest (their mean there)."""
     from sklearn.metrics import det_curve
 
     if not len(genuine) or not len(impostor):
@@ -258,20 +211,14 @@ class OperatingPoint:
     Attributes
     ----------
     rule : str
-        ``"eer"`` (false accepts and false rejects equal) or ``"far=<rate>"`` (the lowest
-        threshold whose false-accept rate is at most that rate).
+        ``"eer"`` (false accepts and false rejects equal) or ``"far=<rate>"`` (the lowest threshold
+        whose false-accept rate is at most that rate).
     threshold : float
-        Similarity below which the answer is ``unknown``.
-    false_accept_rate, false_reject_rate : float
-        Of the calibration scores, at `threshold`.
-    equal_error_rate : float
-        Of the calibration scores.
+    false_accept_rate, false_reject_rate, equal_error_rate : float
+        Of the calibration scores `genuine` and `impostor` (the first two at `threshold`).
     genuine, impostor : tuple of float
-        The calibration scores it was chosen from.
     method : {"empirical", "normal fit"}
-        How the "eer" threshold was found: among the scores, or, when either set has fewer than
-        `MIN_EMPIRICAL` scores, where normal fits of the two cross (`gaussian_eer_threshold`),
-        which a few scores that happen to separate perfectly cannot drag to an extreme.
+        "eer" among the scores, or where normal fits cross (`gaussian_eer_threshold`, fewer than `MIN_EMPIRICAL`).
     """
 
     rule: str
@@ -300,13 +247,11 @@ THRESHOLD_CHOICES = ("calibrated", "default", "given")
 
 @dataclass(frozen=True)
 class ThresholdChoice:
-    """How a model's unknown-speaker threshold was chosen, with the numbers behind it: kept in its metadata
-    (``threshold_choice``), said by `describe` wherever a user reads it (CLI, page, report).
+    """How a model's unknown-speaker threshold was chosen, with the numbers behind it (metadata ``threshold_choice``).
 
-    ``how`` is ``"calibrated"`` (at operating point ``rule``, found by ``method``, from ``n_genuine`` and
-    ``n_impostor`` scores, with a network's ``false_accept_rate`` and ``false_reject_rate`` on them),
-    ``"default"`` (``reason`` says why it could not be calibrated) or ``"given"``. ``scale`` names what a
-    score is when the threshold was fitted to the speaker encoder's enrolment scores (`vowels.voiceprints`).
+    ``how`` is ``"calibrated"`` (at ``rule``, by ``method``, from ``n_genuine`` and ``n_impostor`` scores, with
+    their error rates), ``"default"`` (``reason`` says why) or ``"given"``; ``scale`` names what a score is when
+    fitted to the speaker encoder's enrolment scores (`vowels.voiceprints`).
     """
 
     how: str
@@ -386,16 +331,12 @@ def parse_operating_point(rule: str) -> float | None:
 
 MIN_EMPIRICAL = 20
 """Fewest genuine and fewest stranger calibration scores from which the "eer" threshold is taken among them."""
-MIN_SPREAD = 0.02
-"""Floor of each fitted standard deviation (`gaussian_eer_threshold`), so that a few equal scores have a spread."""
+MIN_SPREAD = 0.02  # floor of each fitted standard deviation, so that a few equal scores have a spread
 
 
 def gaussian_eer_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:
-    """Where normal fits of the two score sets cross in tail probability: ``(m_g s_i + m_i s_g) / (s_g + s_i)``.
-
-    Each spread is at least `MIN_SPREAD`. The point lies between the two means whenever the
-    genuine mean is the higher one.
-    """
+    """Where normal fits of the two score sets cross in tail probability: ``(m_g s_i + m_i s_g) / (s_g + s_i)``,
+    each spread at least `MIN_SPREAD`."""
     mg, mi = float(np.mean(genuine)), float(np.mean(impostor))
     sg, si = max(float(np.std(genuine)), MIN_SPREAD), max(float(np.std(impostor)), MIN_SPREAD)
     return (mg * si + mi * sg) / (sg + si)

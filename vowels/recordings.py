@@ -1,11 +1,11 @@
-"""Recordings of known speakers: features (`vowels.extraction`) -> a trained `RecordingClassifier`
-that names the speaker of a new recording, or answers `UNKNOWN`.
-"""
+"""`RecordingClassifier`: trained on the features of speakers' recordings (`vowels.extraction`), it names the
+speaker of a new recording, or answers `UNKNOWN`."""
 
 from __future__ import annotations
 
 import io
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -14,23 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .bundle import bundle_entries
+from .audio import sample_rate_of
+from .bundle import METADATA_FILE, bundle_entries
 from .datasets import Utterances
-from .errors import BundleError, DataError, ParameterError
-from .extraction import (
-    Extraction,
-    Failure,
-    Progress,
-    extract_files,
-    load_speaker_folders,
-)
+from .errors import BundleError, DataError, NotFittedError, ParameterError
+from .extraction import Extraction, Failure, Progress, extract_files, load_speaker_folders
 from .features import FeatureConfig
-from .fusion import ScoreFusion
+from .fusion import CalibrationFold, ScoreFusion
 from .names import ENGINES, RECURRENT, UNKNOWN
-from .openset import ThresholdChoice
+from .openset import SCORING, OpenSetScorer, OperatingPoint, ThresholdChoice, choose_threshold, parse_operating_point
 from .preprocessing import Preprocessing
+from .progress import resolve_verbose, run_networks, training_run
 from .validation import check_choice, check_int, check_number, check_seconds, check_seed, check_threshold, check_verbose
-from .voiceprints import VoiceprintScorer, choose_scoring
+from .voiceprints import VoiceprintScorer, choose_scoring, embed_paths
 from .windowing import cut, frames_of, over_windows
 
 if TYPE_CHECKING:
@@ -38,20 +34,12 @@ if TYPE_CHECKING:
     from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
     from .inference import FastClassifier
-    from .openset import OpenSetScorer
 
-__all__ = [
-    "Classification",
-    "Identification",
-    "RecordingClassifier",
-]
+__all__ = ["Classification", "Identification", "RecordingClassifier"]
 
-PARAMS_ENTRY = "recording_params"
-"""The metadata entry holding the `RecordingClassifier`'s parameters but ``features`` (saved as ``features``)."""
-OPENSET_FILE = "openset.npz"
-VOICEPRINTS_FILE = "voiceprints.npz"
-"""The bundle file holding each speaker's mean encoder embedding, for a model that fuses the encoder's score."""
-"""The bundle file holding the open-set references (`vowels.openset.SpeakerScorer`)."""
+PARAMS_ENTRY = "recording_params"  # metadata entry of the parameters but features (saved as "features")
+OPENSET_FILE = "openset.npz"  # the open-set references
+VOICEPRINTS_FILE = "voiceprints.npz"  # the encoder's enrolment embeddings, for a model that fuses its score
 
 
 @dataclass(frozen=True)
@@ -62,21 +50,15 @@ class Classification:
     ----------
     path : str
     speaker : str
-        The answer: the most probable enrolled speaker, or `UNKNOWN` if its score is below
-        the threshold.
-    probability : float
-        The network's probability of the most probable enrolled speaker, in [0, 1].
-    nearest : str
-        The most probable enrolled speaker, even when the answer is `UNKNOWN`.
-    runner_up : str
-    runner_up_probability : float
+        The answer: `nearest`, or `UNKNOWN` if its score is below `threshold`.
+    nearest, runner_up : str
+    probability, runner_up_probability : float
+        The network's probabilities of `nearest` and `runner_up`, in [0, 1].
     score : float
-        How much the recording sounds like `nearest`: the open-set similarity (in [-1, 1],
-        see `vowels.openset`), or the probability for a model saved without open-set references.
+        The open-set similarity to `nearest`, in [-1, 1] (the probability without open-set references).
     threshold : float
-        The score below which the answer is `UNKNOWN`.
     sample_rate : int or None
-        The recording's own rate in Hz, as its header says (None when it cannot tell).
+        The recording's own rate in Hz, as its header says.
     """
 
     path: str
@@ -102,12 +84,11 @@ class Identification:
     ----------
     probabilities : np.ndarray of shape (n, n_speakers)
     nearest : np.ndarray of int, shape (n,)
-        Column of the most probable speaker.
+        Column of the named speaker.
     scores : np.ndarray of float, shape (n,)
-        Open-set score of that speaker (see `Classification.score`).
+        Its open-set score (`Classification.score`): the column `nearest` of ``all_scores``.
     all_scores : np.ndarray of float, shape (n, n_speakers)
-        Every speaker's open-set score, in the model's order (``scores`` is the column of
-        ``nearest``); the probabilities for a model without open-set references.
+        Every speaker's open-set score (the probabilities for a model without open-set references).
     """
 
     probabilities: np.ndarray
@@ -123,60 +104,42 @@ class RecordingClassifier:
     Parameters
     ----------
     features : FeatureConfig, default=None
-        How to analyse recordings; None means ``FeatureConfig()`` (MFCC). Recordings of a
-        lower rate than the config's are analysed at their own rate (`analysis_rate`) unless
-        `match_rate` is False. Ignored by `fit` on an `Extraction`, which brings its own.
-        Its ``deltas`` and ``standardize`` go to the network's `SpeakerClassifier`
-        (``delta_width``, ``standardize``), whose `vowels.preprocessing.Preprocessing` is
-        learned on the recordings it trains on.
+        How to analyse recordings; None means ``FeatureConfig()`` (MFCC). Its ``deltas`` and
+        ``standardize`` go to the `SpeakerClassifier`. Ignored by `fit` on an `Extraction`.
     mode : {"masked", "matlab", "padded"}, default="masked"
-        BiLSTM semantics (see `vowels.model`); ``masked`` ignores padding, which recordings
-        of very different lengths need.
+        BiLSTM semantics (`vowels.model`).
     n_hidden : int, default=100
-        Hidden units per direction.
     architecture : {"bilstm", "lstm"}, default="bilstm"
-        The network reading the features (`vowels.names.RECURRENT`); a forward-only ``"lstm"``
-        can answer while a recording is still arriving (`stream`).
+        A forward-only ``"lstm"`` can answer while a recording arrives (`stream`).
     max_epochs : int >= 1, default=30
-        Passes over the training recordings, for each network trained.
     mini_batch_size : int >= 1, default=32
-        Utterances per mini-batch (sorted by length, padded to the longest, kept every epoch);
-        32 was as accurate as 16 on held-out development recordings, in about half the time.
     learning_rate : float > 0, default=1e-3
-        Adam's learning rate.
+        Training settings of each network trained, as `SpeakerClassifier`'s.
     validation_fraction : float in [0, 1), default=0.2
-        Share of each speaker's utterances held out (stratified, seeded) to measure accuracy
-        and calibrate the unknown-speaker threshold; 0 trains on everything and calibrates nothing.
-        When it would hold out fewer recordings than there are speakers, one of each speaker is
-        held out instead (if that leaves at least half to train on), and `fit` says so.
+        Share of each speaker's recordings held out (stratified) to measure accuracy and calibrate the
+        threshold; at least one of each speaker when that leaves half to train on; 0 holds out none.
     threshold : float in [-1, 1] or "auto", default="auto"
-        Open-set score below which the answer is `UNKNOWN`; -1 always names a speaker.
-        "auto" calibrates it on the training data at `operating_point` (see `vowels.openset`).
+        Open-set score below which the answer is `UNKNOWN`; -1 always names a speaker; "auto"
+        calibrates it on the training data at `operating_point`.
     operating_point : str, default="eer"
-        Where "auto" puts the threshold: ``"eer"`` (as many strangers accepted as enrolled
-        speakers rejected) or ``"far=0.05"`` (at most that share of strangers accepted).
+        ``"eer"`` (as many strangers accepted as speakers rejected) or ``"far=0.05"`` (at most that
+        share of strangers accepted).
     calibration_folds : int >= 2, default=5
-        Networks trained, each with a group of enrolled speakers left out to play strangers,
-        to calibrate "auto" (every speaker is left out once; at most one group per speaker).
+        Networks trained for "auto", each with a group of speakers left out to play strangers.
     refit : bool, default=True
         After validation and calibration, train the saved network again on every recording.
     match_rate : bool, default=True
-        Analyse a folder of lower-rate recordings at their rate instead of upsampling them.
+        Analyse lower-rate recordings at their rate (`analysis_rate`) instead of upsampling.
     voice_encoder : bool, default=True
-        Fuse the open-set score with the pretrained speaker encoder's (`vowels.fusion`): the
-        weight and scales are chosen on the calibration folds, so only with "auto". The
-        recordings are read a second time, at 16 kHz, for the encoder.
+        With "auto", fuse the open-set score with the pretrained speaker encoder's (`vowels.fusion`).
     window_seconds : float > 0 or None, default=3.0
-        Recordings longer than this (in s of features, after silence is trimmed) are cut into
-        overlapping windows, each a training sequence; a recording's answer is the mean of its
-        windows' (`vowels.windowing`). None reads every recording whole.
+        Recordings longer than this (s of features) are cut into overlapping windows, each a training
+        sequence; an answer is the mean of its windows' (`vowels.windowing`). None reads them whole.
     window_hop_seconds : float > 0, default=1.5
         Time between the starts of windows, in s, at most `window_seconds`.
     random_state : int, default=0
     verbose : int or "auto", default="auto"
-        1 prints each training stage and, for every network trained, each epoch's progress on
-        stderr (see `vowels.progress`); 0 nothing; ``"auto"`` 1 in a notebook or at the Python
-        prompt, 0 in scripts.
+        1 prints each training stage and epoch on stderr; ``"auto"`` 1 interactively, 0 in scripts.
     """
 
     features: FeatureConfig | None = None
@@ -202,8 +165,6 @@ class RecordingClassifier:
     classifier_: SpeakerClassifier | FastClassifier = field(init=False, repr=False, compare=False)
 
     def _check_params(self) -> None:
-        from .openset import parse_operating_point
-
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
         if self.architecture not in RECURRENT:
@@ -233,16 +194,11 @@ class RecordingClassifier:
             )
 
     def _say(self, message: str) -> None:
-        from .progress import resolve_verbose
-
         if resolve_verbose(self.verbose):
-            import sys
-
             print(message, file=sys.stderr, flush=True)
 
     def _classifier(self, config: FeatureConfig, *, verbose: int | str = 0) -> SpeakerClassifier:
-        """The unfitted network `_train` fits: these training settings, the short last mini-batch kept,
-        and the deltas and standardisation `config` asks for."""
+        """The unfitted network `_train` fits, with the deltas and standardisation `config` asks for."""
         from .classifier import SpeakerClassifier
         from .training import TrainingOptions
 
@@ -276,10 +232,8 @@ class RecordingClassifier:
         sources = tuple(f"{utterances.sources[i]} (window {k})" for k, i in enumerate(owner))
         return Utterances(windows, utterances.labels[owner], utterances.speakers, sources)
 
-    def _train(self, utterances: Utterances, what: str, *, verbose: int | str = 0) -> SpeakerClassifier:
+    def _train(self, utterances: Utterances, what: str) -> SpeakerClassifier:
         """A `SpeakerClassifier` trained on the windows of `utterances`, its preprocessing learned from them."""
-        from .progress import run_networks
-
         windows = self._windows(utterances)
         cut_into = f" cut into {len(windows)} windows" if len(windows) > len(utterances) else ""
         started, n_networks = run_networks() or (0, 1)
@@ -287,22 +241,13 @@ class RecordingClassifier:
             f"Training network {started + 1}/{n_networks}, {what}: {len(utterances)} recordings{cut_into} "
             f"of {len(set(utterances.labels))} speakers."
         )
-        classifier = self._classifier(self.features_, verbose=verbose)
-        return classifier.fit(windows.sequences, windows.labels)
+        return self._classifier(self.features_, verbose=self.verbose).fit(windows.sequences, windows.labels)
 
     def _open_set_scorer(self, classifier: SpeakerClassifier | FastClassifier, enrolled: Utterances) -> OpenSetScorer:
         """Open-set references of `classifier`: the embeddings and feature statistics of the enrolled windows."""
-        from .openset import OpenSetScorer
-
-        windows = self._windows(enrolled)
-        sequences = windows.sequences
-        return OpenSetScorer.fit(
-            classifier.embed(sequences), classifier.preprocessing_.apply(sequences), windows.labels, classifier.classes_
-        )
-
-    def _recording_proba(self, classifier: SpeakerClassifier | FastClassifier, sequences: Sequence) -> np.ndarray:
-        """Speaker probabilities (n, n_speakers) of recordings: the means over their windows."""
-        return over_windows(classifier.predict_proba, sequences, self.window_)
+        w = self._windows(enrolled)
+        embeddings, sequences = classifier.embed(w.sequences), classifier.preprocessing_.apply(w.sequences)
+        return OpenSetScorer.fit(embeddings, sequences, w.labels, classifier.classes_)
 
     def _recording_open_set(
         self, classifier: SpeakerClassifier | FastClassifier, scorer: OpenSetScorer, sequences: Sequence
@@ -315,24 +260,14 @@ class RecordingClassifier:
     def fit(
         self, data: Extraction | str | os.PathLike[str], *, n_jobs: int = 1, progress: Progress | None = None
     ) -> RecordingClassifier:
-        """Train on an `Extraction` or a speaker folder: validate, calibrate, then refit on everything.
+        """Train on an `Extraction` or a speaker folder: hold out `validation_fraction` and measure accuracy on it
+        (``validation_``); with "auto" and three speakers, calibrate the threshold on networks trained without each
+        group of speakers (``operating_point_``, ``threshold_choice_``); with `refit`, train on every recording.
 
-        1. Hold out `validation_fraction` of each speaker's recordings; train on the rest and
-           measure closed-set accuracy on the held-out part (``validation_``).
-        2. With "auto" and at least three speakers, calibrate the threshold: train
-           `calibration_folds` networks, each without a group of speakers, and score the
-           held-out recordings of the speakers it knows (genuine) and of those it does not
-           (strangers); pick the threshold at `operating_point` (``operating_point_``).
-        3. With `refit`, train the saved network on every recording; its enrolment references
-           for open-set scoring are every recording's embedding.
-
-        Sets ``features_``, ``source_rates_``, ``classifier_``, ``scorer_``,
-        ``operating_point_``, ``threshold_`` and how it was chosen (``threshold_choice_``,
-        `vowels.openset.ThresholdChoice`), ``validation_``, ``failures_``.
+        Sets ``features_``, ``source_rates_``, ``classifier_``, ``scorer_``, ``operating_point_``, ``threshold_``,
+        ``threshold_choice_``, ``validation_`` and ``failures_``.
         """
         from sklearn.model_selection import train_test_split
-
-        from .progress import training_run
 
         self._check_params()
         if not isinstance(data, Extraction):
@@ -374,56 +309,40 @@ class RecordingClassifier:
         obstacle = self._calibration_obstacle(u, held) if self.threshold == "auto" else "not asked"
         n_networks = 1 + int(final_on_all) + (len(self._calibration_groups(train)) if obstacle is None else 0)
         with training_run(n_networks, self.max_epochs):
-            self._fit_networks(u, train, held, indices, validation, obstacle, final_on_all)
-        self.validation_.update(
-            train_seconds=round(time.perf_counter() - start, 3),
-            refit=bool(final_on_all),
-            n_final_train=len(u if final_on_all else train),
-        )
-        return self
-
-    def _fit_networks(
-        self,
-        u: Utterances,
-        train: Utterances,
-        held: Utterances,
-        indices: np.ndarray,
-        validation: np.ndarray,
-        obstacle: str | None,
-        final_on_all: bool,
-    ) -> None:
-        """`fit`'s trainings (the network on the split, the calibration networks, the final one) and scorers."""
-        vectors = None
-        self.classifier_ = self._train(train, "validation split held out", verbose=self.verbose)
-        self.validation_ = {"n_train": len(train)}
-        if len(held):
-            fast = self.classifier_.to_numpy()
-            predicted = fast.classes_[np.argmax(self._recording_proba(fast, held.sequences), axis=1)]
-            correct = predicted == held.labels
-            self.validation_.update(
-                accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
-            )
-        self.operating_point_ = None
-        if self.threshold != "auto":
-            self.threshold_choice_ = ThresholdChoice("given", float(self.threshold))
-        elif obstacle is not None:
-            self.threshold_choice_ = ThresholdChoice("default", -1.0, reason=obstacle)
-            self._say(f"Unknown-speaker threshold not calibrated ({obstacle}); every recording is named.")
-        else:
-            vectors = self._training_voice_vectors(u) if self.voice_encoder else None
-            voices = None if vectors is None else (vectors[indices], vectors[validation])
-            self.operating_point_ = self._calibrate(train, held, voices)
-            self.threshold_choice_ = ThresholdChoice.calibrated(self.operating_point_)
-        if final_on_all:
-            self.classifier_ = self._train(u, "the saved model, on every recording", verbose=self.verbose)
-        enrolled = u if final_on_all else train
-        self.scorer_: OpenSetScorer | None = self._open_set_scorer(self.classifier_.to_numpy(), enrolled)
-        if self.fusion_ is not None and vectors is not None:
-            enrolled_vectors = vectors if final_on_all else vectors[indices]
-            self.voiceprints_ = VoiceprintScorer.fit(
-                enrolled_vectors, enrolled.labels, self.classes_, self._scoring(train)
-            )
+            vectors = None
+            self.classifier_ = self._train(train, "validation split held out")
+            self.validation_ = {"n_train": len(train)}
+            if len(held):
+                fast = self.classifier_.to_numpy()
+                correct = (
+                    fast.classes_[np.argmax(over_windows(fast.predict_proba, held.sequences, self.window_), axis=1)]
+                    == held.labels
+                )
+                self.validation_.update(
+                    accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
+                )
+            self.operating_point_ = None
+            if self.threshold != "auto":
+                self.threshold_choice_ = ThresholdChoice("given", float(self.threshold))
+            elif obstacle is not None:
+                self.threshold_choice_ = ThresholdChoice("default", -1.0, reason=obstacle)
+                self._say(f"Unknown-speaker threshold not calibrated ({obstacle}); every recording is named.")
+            else:
+                vectors = self._training_voice_vectors(u) if self.voice_encoder else None
+                voices = None if vectors is None else (vectors[indices], vectors[validation])
+                self.operating_point_ = self._calibrate(train, held, voices)
+                self.threshold_choice_ = ThresholdChoice.calibrated(self.operating_point_)
+            if final_on_all:
+                self.classifier_ = self._train(u, "the saved model, on every recording")
+            enrolled = u if final_on_all else train
+            self.scorer_: OpenSetScorer | None = self._open_set_scorer(self.classifier_.to_numpy(), enrolled)
+            if self.fusion_ is not None and vectors is not None:
+                voices = vectors if final_on_all else vectors[indices]
+                self.voiceprints_ = VoiceprintScorer.fit(voices, enrolled.labels, self.classes_, self._scoring(train))
         self.threshold_ = self.threshold_choice_.threshold
+        seconds = round(time.perf_counter() - start, 3)
+        self.validation_.update(train_seconds=seconds, refit=bool(final_on_all), n_final_train=len(enrolled))
+        return self
 
     @staticmethod
     def _scoring(u: Utterances) -> str:
@@ -432,8 +351,6 @@ class RecordingClassifier:
 
     def _training_voice_vectors(self, u: Utterances) -> np.ndarray | None:
         """The encoder's embedding of every training recording, or None (and why, said) when one cannot be read."""
-        from .voiceprints import embed_paths
-
         self._say(f"Embedding {len(u)} recordings with the pretrained speaker encoder.")
         vectors, _, failures = embed_paths(u.sources)
         if failures:
@@ -447,7 +364,7 @@ class RecordingClassifier:
             return "needs at least 3 speakers, so that each left-out group leaves 2 to train on"
         if not len(held):
             return "needs a validation split (validation_fraction > 0)"
-        if any(np.sum(held.labels == s) < 1 for s in u.speakers):
+        if set(u.speakers) - set(held.labels):
             return "every speaker needs a held-out recording"
         return None
 
@@ -463,41 +380,28 @@ class RecordingClassifier:
 
     def _calibrate(
         self, train: Utterances, held: Utterances, voices: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> Any:
-        """Genuine and stranger scores of networks trained without each group of speakers, and the threshold.
-
-        With `voices` (the encoder's embeddings of `train` and `held`), the encoder scores the same
-        recordings against the voiceprints of the speakers each network knows, and the fused score
-        is chosen (``fusion_``) and calibrated instead of the network's alone.
-        """
-        from .fusion import CalibrationFold
-        from .openset import choose_threshold
+    ) -> OperatingPoint:
+        """The threshold from networks trained without each group of speakers; with `voices` (encoder embeddings of
+        `train` and `held`), of the fused score (``fusion_``) instead of the network's alone."""
 
         groups = self._calibration_groups(train)
-        genuine: list[np.ndarray] = []
-        impostor: list[np.ndarray] = []
-        folds: list[CalibrationFold] = []
+        genuine, impostor, folds = [], [], []
         for k, strangers in enumerate(groups, start=1):
-            known_rows = np.flatnonzero(~np.isin(train.labels, strangers))
-            known_train = train.subset(known_rows)
-            classifier = self._train(
-                known_train,
-                f"calibration {k}/{len(groups)} (strangers: {', '.join(strangers)})",
-                verbose=self.verbose,
-            ).to_numpy()
-            all_scores = self._recording_open_set(
-                classifier, self._open_set_scorer(classifier, known_train), held.sequences
-            )
+            known_rows = ~np.isin(train.labels, strangers)
+            known = train.subset(np.flatnonzero(known_rows))
+            what = f"calibration {k}/{len(groups)} (strangers: {', '.join(strangers)})"
+            classifier = self._train(known, what).to_numpy()
+            all_scores = self._recording_open_set(classifier, self._open_set_scorer(classifier, known), held.sequences)
             is_stranger = np.isin(held.labels, strangers)
             if voices is not None:
                 prints = VoiceprintScorer.fit(
-                    voices[0][known_rows], known_train.labels, classifier.classes_, self._scoring(train)
+                    voices[0][known_rows], known.labels, classifier.classes_, self._scoring(train)
                 )
-                column = {str(c): i for i, c in enumerate(classifier.classes_)}
-                truth = np.array([-1 if s else column[str(label)] for label, s in zip(held.labels, is_stranger)])
+                column = [str(c) for c in classifier.classes_]
+                truth = np.array([-1 if s else column.index(str(label)) for label, s in zip(held.labels, is_stranger)])
                 folds.append(CalibrationFold(all_scores, prints.scores(voices[1]), truth))
                 continue
-            nearest = np.argmax(self._recording_proba(classifier, held.sequences), axis=1)
+            nearest = np.argmax(over_windows(classifier.predict_proba, held.sequences, self.window_), axis=1)
             scores = all_scores[np.arange(len(held)), nearest]
             genuine.append(scores[~is_stranger])
             impostor.append(scores[is_stranger])
@@ -508,8 +412,6 @@ class RecordingClassifier:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "classifier_"):
-            from .errors import NotFittedError
-
             raise NotFittedError("this RecordingClassifier is not fitted; call fit or RecordingClassifier.load.")
 
     @property
@@ -520,8 +422,7 @@ class RecordingClassifier:
 
     @property
     def preprocessing_(self) -> Preprocessing:
-        """What the network does to features as extracted before it reads them: the deltas and
-        standardisation `features_` asks for, learned from the training recordings."""
+        """The deltas and standardisation applied to features before the network, learned in training."""
         self._check_fitted()
         return self.classifier_.preprocessing_
 
@@ -531,19 +432,16 @@ class RecordingClassifier:
         return self.classifier_.predict_proba(sequences)
 
     def identify(self, sequences: Sequence[np.ndarray], voice_vectors: np.ndarray | None = None) -> Identification:
-        """Probabilities, most probable speaker and the open-set scores, for feature sequences as extracted.
-
-        A model that fuses the speaker encoder's score (``fusion_``) needs the recordings' encoder
-        embeddings too (`voice_vectors`); its nearest speaker is then the one with the highest
-        fused score, and a recording without speech (a NaN row) scores -1 for every speaker.
-        """
+        """Probabilities, named speaker and open-set scores of feature sequences as extracted; a model with
+        ``fusion_`` needs the encoder's `voice_vectors` too, names the best fused score, and scores -1 a NaN row."""
         self._check_fitted()
-        probabilities = self._recording_proba(self.classifier_, sequences)
+        probabilities = over_windows(self.classifier_.predict_proba, sequences, self.window_)
         nearest = np.argmax(probabilities, axis=1)
-        if self.scorer_ is None:
-            all_scores = probabilities
-        else:
-            all_scores = self._recording_open_set(self.classifier_, self.scorer_, sequences)
+        all_scores = (
+            probabilities
+            if self.scorer_ is None
+            else self._recording_open_set(self.classifier_, self.scorer_, sequences)
+        )
         if self.fusion_ is not None and self.voiceprints_ is not None:
             if voice_vectors is None or len(voice_vectors) != len(sequences):
                 raise ParameterError(
@@ -563,16 +461,15 @@ class RecordingClassifier:
         Parameters
         ----------
         sequence : np.ndarray of shape (n_frames, n_features)
-            Features of one recording, as extracted (`vowels.extraction.extract_files`).
+            Features of one recording, as extracted.
         chunk_seconds : float > 0, default=0.1
-            Audio per answer, rounded to whole frames (at least one).
+            Audio per answer in s, rounded to whole frames (at least one).
 
         Returns
         -------
         seconds : np.ndarray of float, shape (n_chunks,)
-            Time, from the start of the features, at which each answer is given.
+            When each answer is given, in s from the start.
         probabilities : np.ndarray of float, shape (n_chunks, n_speakers)
-            The answer after each chunk; the last equals `predict_proba` of the whole recording.
         """
         self._check_fitted()
         check_seconds(chunk_seconds, "chunk_seconds")
@@ -590,12 +487,9 @@ class RecordingClassifier:
         return names.astype(str)
 
     def voice_vectors(self, paths: Sequence[str | os.PathLike[str]]) -> np.ndarray | None:
-        """The encoder's embeddings of `paths` when the model fuses its score, else None; the row of a recording
-        in which no speech was found (`vowels.voice_activity`) is NaN, and `identify` answers it unknown."""
+        """The encoder's embeddings of `paths` if the model fuses its score, else None; NaN where no speech is found."""
         if self.fusion_ is None:
             return None
-        from .voiceprints import embed_paths
-
         vectors, speech, failures = embed_paths(paths)
         if failures:
             raise DataError(failures[0].message)
@@ -608,11 +502,7 @@ class RecordingClassifier:
             check_threshold(threshold, low=-1 if self.scorer_ is not None else 0)
 
     def classify_files(
-        self,
-        paths: Sequence[str | os.PathLike[str]],
-        *,
-        threshold: float | None = None,
-        n_jobs: int = 1,
+        self, paths: Sequence[str | os.PathLike[str]], *, threshold: float | None = None, n_jobs: int = 1
     ) -> tuple[list[Classification], list[Failure]]:
         """Who spoke each file; unusable files come back as failures, in input order.
 
@@ -636,21 +526,14 @@ class RecordingClassifier:
         *,
         threshold: float | None = None,
     ) -> list[Classification]:
-        """Who spoke each file, from its features as `vowels.extraction.extract_files` gave them.
-
-        `features` holds None for a file that could not be used; it gets no answer. The rest is
-        as `classify_files`, which extracts the features and calls this.
-        """
-        from .audio import sample_rate_of
-
+        """`classify_files` from features as `vowels.extraction.extract_files` gave them (None: no answer)."""
         self._check_fitted()
         self.check_threshold(threshold)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
             return []
-        identification = self.identify(
-            [f for f in features if f is not None], self.voice_vectors([paths[i] for i in good])
-        )
+        usable = [f for f in features if f is not None]
+        identification = self.identify(usable, self.voice_vectors([paths[i] for i in good]))
         names = self.answer(identification, threshold=threshold)
         used = self.threshold_ if threshold is None else threshold
         results = []
@@ -684,9 +567,6 @@ class RecordingClassifier:
         Returns
         -------
         evaluation : vowels.evaluation.OpenSetEvaluation
-            Closed-set accuracy on the enrolled speakers' recordings, and at the threshold
-            the shares of them rejected and misnamed, of strangers rejected, and the equal
-            error rate when both kinds are present.
         failures : list of Failure
         """
         from .evaluation import evaluate_open_set
@@ -710,15 +590,13 @@ class RecordingClassifier:
         return evaluation, list(data.failures)
 
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write the model bundle: the network with its preprocessing, and in metadata.json the feature
-        config, open-set operating point and threshold; the open-set references in ``openset.npz``."""
+        """Write the model bundle: the network, and the feature config and threshold in metadata.json; the open-set
+        references in ``openset.npz``."""
         from .inference import FastClassifier
 
         self._check_fitted()
         if isinstance(self.classifier_, FastClassifier):
             raise ParameterError("a model loaded with engine='fast' cannot be saved; load it with engine='keras'.")
-        from .openset import SCORING
-
         extra = {
             "features": self.features_.to_dict(),
             "source_rates": {str(r): n for r, n in self.source_rates_.items()},
@@ -733,14 +611,9 @@ class RecordingClassifier:
             PARAMS_ENTRY: {k: v for k, v in self.get_params().items() if k not in ("features", "verbose")},
         }
         files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
-        if self.voiceprints_ is not None:
+        if (prints := self.voiceprints_) is not None:
             buffer = io.BytesIO()
-            np.savez(
-                buffer,
-                embeddings=self.voiceprints_.embeddings,
-                labels=self.voiceprints_.labels,
-                scoring=np.array(self.voiceprints_.scoring),
-            )
+            np.savez(buffer, embeddings=prints.embeddings, labels=prints.labels, scoring=np.array(prints.scoring))
             files[VOICEPRINTS_FILE] = buffer.getvalue()
         return self.classifier_.save(path, force=force, metrics=self.validation_, extra=extra, extra_files=files)
 
@@ -748,21 +621,14 @@ class RecordingClassifier:
     def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> RecordingClassifier:
         """Load a bundle written by `save`, checked as `SpeakerClassifier.load` checks it.
 
-        The training settings (`max_epochs`, `mini_batch_size`, `learning_rate`) come back from
-        the network's saved training options; the feature settings from ``features``.
-
         Parameters
         ----------
         path : path-like
         engine : {"keras", "fast"}, default="keras"
             "keras": the Keras model and librosa features, as in training. "fast":
-            `vowels.inference.FastClassifier` and `vowels.dsp` features, the same
-            probabilities (within 1e-5) without importing TensorFlow, librosa or scikit-learn,
-            so a new process answers in well under a second; the model cannot be re-saved.
-            The model's ``dsp_`` ("librosa" or "numpy") says which computes its features.
+            `vowels.inference.FastClassifier` and `vowels.dsp` features (``dsp_``), the same probabilities
+            within 1e-5 without importing TensorFlow or librosa; the model cannot be re-saved.
         """
-        from .bundle import METADATA_FILE
-        from .openset import OpenSetScorer, OperatingPoint
 
         check_choice(engine, "engine", ENGINES)
         classifier: SpeakerClassifier | FastClassifier
@@ -800,12 +666,12 @@ class RecordingClassifier:
                 f"{where}: the network reads {classifier.n_features_in_} features per frame, but the feature "
                 f"settings give {n_features}; retrain or re-copy the bundle."
             )
-        model.scorer_ = None
-        if OPENSET_FILE in metadata.extra_files:
-            scorer = OpenSetScorer.from_npz(Path(path) / OPENSET_FILE)
-            if list(scorer.classes) != [str(c) for c in classifier.classes_]:
-                raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
-            model.scorer_ = scorer
+        classes = [str(c) for c in classifier.classes_]
+        model.scorer_ = (
+            OpenSetScorer.from_npz(Path(path) / OPENSET_FILE) if OPENSET_FILE in metadata.extra_files else None
+        )
+        if model.scorer_ is not None and list(model.scorer_.classes) != classes:
+            raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
         model.fusion_, model.voiceprints_ = None, None
         fusion = metadata.open_set.get("fusion")
         if fusion is not None:
@@ -813,9 +679,7 @@ class RecordingClassifier:
                 model.fusion_ = ScoreFusion.from_dict(fusion)
                 with np.load(Path(path) / VOICEPRINTS_FILE, allow_pickle=False) as arrays:
                     embeddings, labels = arrays["embeddings"].astype(np.float32), arrays["labels"].astype(str)
-                    model.voiceprints_ = VoiceprintScorer.fit(
-                        embeddings, labels, [str(c) for c in classifier.classes_], str(arrays["scoring"])
-                    )
+                    model.voiceprints_ = VoiceprintScorer.fit(embeddings, labels, classes, str(arrays["scoring"]))
         with bundle_entries(where, "invalid unknown_threshold"):
             model.check_threshold(model.threshold_)
         model.classifier_ = classifier

@@ -1,11 +1,5 @@
-"""Every sequence stretched or squeezed to one length, as the FCN reads them (dl-4-tsc's preprocessing).
-
-Ismail Fawaz et al. (2019) bring the variable-length multivariate series of their archive to
-the length of the longest by cubic interpolation of each feature over an evenly spaced grid
-(``scipy.interpolate.interp1d(kind="cubic")``: the not-a-knot cubic spline through the frames).
-The spline is linear in the frames, so for a sequence of n frames it is one (length, n) matrix,
-computed here in NumPy (the tests check it against SciPy's): classifying with an FCN bundle
-then imports neither SciPy's interpolation (half a second) nor TensorFlow.
+"""Every sequence stretched or squeezed to one length by a not-a-knot cubic spline, as the FCN reads them
+(dl-4-tsc's ``interp1d(kind="cubic")``), as one matrix per length in NumPy so classifying imports no SciPy.
 """
 
 from __future__ import annotations
@@ -22,27 +16,16 @@ __all__ = ["resample", "resampling_matrix"]
 
 @lru_cache(maxsize=256)
 def resampling_matrix(n_frames: int, length: int) -> np.ndarray:
-    """The (`length`, `n_frames`) matrix that takes a sequence's frames to its resampled frames.
+    """The (`length`, `n_frames`) matrix taking a sequence's frames to its resampled frames.
 
-    Row i evaluates, at the fraction i / (`length` - 1) of the way from the first frame to the
-    last, the not-a-knot cubic spline through the frames (placed at 0, 1, ..., n - 1). With
-    fewer than four frames the spline's degree is lowered to what the frames allow (as
-    ``scipy.interpolate.make_interp_spline(k=n - 1)``): a parabola, a line, a constant.
+    Row i evaluates the spline through the frames at i / (`length` - 1) of the way from first to last;
+    below four frames, the polynomial of degree n - 1 (``make_interp_spline(k=n - 1)``).
     """
     t = np.linspace(0, n_frames - 1, length)
-    if n_frames == 1:
-        return np.ones((length, 1))
-    if n_frames < 4:
-        # The interpolating polynomial of degree n - 1, by Lagrange's basis.
-        nodes = np.arange(n_frames)
-        basis = np.ones((length, n_frames))
-        for j in range(n_frames):
-            for m in range(n_frames):
-                if m != j:
-                    basis[:, j] *= (t - nodes[m]) / (nodes[j] - nodes[m])
-        return basis
-    n = n_frames
-    # Second derivatives M of the spline: M[i-1] + 4 M[i] + M[i+1] = 6 (y[i-1] - 2 y[i] + y[i+1]) inside;
+    if n_frames < 4:  # Lagrange: the Vandermonde matrix at t times the inverse of that at the frames
+        vander = np.vander(np.arange(n_frames), n_frames, increasing=True)
+        return np.vander(t, n_frames, increasing=True) @ np.linalg.inv(vander)
+    n = n_frames  # second derivatives M of the spline: M[i-1] + 4 M[i] + M[i+1] = 6 (y[i-1] - 2 y[i] + y[i+1]) inside;
     # not-a-knot ends (third derivative continuous at the second and the last-but-one frame).
     system = np.zeros((n, n))
     second_difference = np.zeros((n, n))
@@ -63,11 +46,7 @@ def resampling_matrix(n_frames: int, length: int) -> np.ndarray:
 
 
 def resample(sequences: Sequence[np.ndarray], length: int) -> list[np.ndarray]:
-    """Each (n_frames, n_features) sequence resampled to (`length`, n_features) by a cubic spline.
-
-    The first and last frames are kept; frame i of the result lies at the fraction
-    i / (`length` - 1) of the way through the original (`resampling_matrix`).
-    """
+    """Each (n_frames, n_features) sequence resampled to (`length`, n_features), first and last frames kept."""
     check_int(length, "length", unit="frames")
     return [
         (resampling_matrix(len(s), int(length)) @ np.asarray(s, dtype=np.float64)).astype(np.float32) for s in sequences

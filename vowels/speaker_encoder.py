@@ -1,16 +1,6 @@
-"""A pretrained speaker encoder in NumPy: Resemblyzer's GE2E LSTM, without torch.
-
-The network (Wan et al., 2018, as trained and published by Resemblyzer 0.1.4, Apache-2.0) reads
-40 mel bands of 16 kHz audio (25 ms windows, 10 ms hop) in partial utterances of 160 frames
-(1.6 s), 1.3 of them a second (about 50 % overlap): three LSTM layers of 256, the last hidden
-state through a 256 x 256 linear layer, ReLU, L2 norm. A recording's embedding is the L2-normed
-mean of its partials' embeddings. The weights are ``vowels/data/ge2e/ge2e.npz``, converted once
-by ``scripts/convert_ge2e.py`` (its ``PROVENANCE.json`` holds the source wheel's sha256);
-``tests/test_speaker_encoder.py`` holds the embeddings to Resemblyzer's own within 1e-4.
-
-Resemblyzer cuts long pauses with webrtcvad; here `drop_long_pauses` does the same job from
-the signal's energy (30 ms windows, the same smoothing and dilation), so nothing outside NumPy
-is needed. Nothing here imports torch, TensorFlow, Keras or librosa.
+"""Resemblyzer's pretrained GE2E speaker encoder (0.1.4, Apache-2.0) in NumPy, without torch: its mel front end,
+1.6 s partial utterances, embeddings. Weights: ``vowels/data/ge2e/ge2e.npz`` (``scripts/convert_ge2e.py``);
+long pauses are cut by `drop_long_pauses` from the signal's energy instead of webrtcvad.
 """
 
 from __future__ import annotations
@@ -23,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dsp import mel_power
 from .errors import BundleError
 from .recurrence import lstm
 from .voice_activity import FRAME_SECONDS, drop_long_pauses
@@ -46,12 +37,9 @@ PARTIAL_FRAMES = 160  # 1.6 s
 PARTIALS_PER_SECOND = 1.3
 MIN_COVERAGE = 0.75
 TARGET_DBFS = -30.0
-PAUSE_WINDOW = round(FRAME_SECONDS * SAMPLE_RATE)
-"""Samples of `vowels.voice_activity.drop_long_pauses`'s 30 ms windows at `SAMPLE_RATE` (480)."""
-BATCH = 64
-"""Partials run through the network at once: bounds memory for recordings of any length."""
-MEL_BLOCK = 3000
-"""Frames (30 s) of mel spectrum computed at once."""
+PAUSE_WINDOW = round(FRAME_SECONDS * SAMPLE_RATE)  # samples of drop_long_pauses's 30 ms windows
+BATCH = 64  # partials through the network at once, bounding memory
+MEL_BLOCK = 3000  # frames (30 s) of mel spectrum computed at once
 WEIGHTS = Path(__file__).resolve().parent / "data" / "ge2e" / "ge2e.npz"
 
 
@@ -64,29 +52,20 @@ def normalize_volume(wav: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.nd
 
 
 def mel_frames(wav: np.ndarray) -> np.ndarray:
-    """Mel power spectrogram (n_frames, 40), float32, of 16 kHz `wav`, as Resemblyzer's ``wav_to_mel_spectrogram``.
-
-    Computed `MEL_BLOCK` frames at a time, so that a long recording's spectra never sit in memory at once.
-    """
-    from .dsp import mel_power
-
+    """Mel power spectrogram (n_frames, 40), float32, of 16 kHz `wav`, as Resemblyzer's ``wav_to_mel_spectrogram``."""
     padded = np.pad(np.asarray(wav, dtype=np.float32), (WINDOW // 2, WINDOW // 2))
     n_frames = 1 + (len(padded) - WINDOW) // HOP
     out = np.empty((n_frames, N_MELS), dtype=np.float32)
     for first in range(0, n_frames, MEL_BLOCK):
         last = min(n_frames, first + MEL_BLOCK)
         block = padded[first * HOP : (last - 1) * HOP + WINDOW]
-        mel = mel_power(block, sr=SAMPLE_RATE, n_fft=WINDOW, hop_length=HOP, n_mels=N_MELS, center=False)
-        out[first:last] = mel.T
+        out[first:last] = mel_power(block, sr=SAMPLE_RATE, n_fft=WINDOW, hop_length=HOP, n_mels=N_MELS, center=False).T
     return out
 
 
 def partial_starts(n_samples: int) -> np.ndarray:
-    """First frame of each 160-frame partial of a waveform of `n_samples` (Resemblyzer's ``compute_partial_slices``).
-
-    Partials start every 77 frames (1.3 a second); the last is kept if at least 75 % of it is
-    audio, and there is always at least one (zero-padded).
-    """
+    """First frame of each 160-frame partial of `n_samples` samples (Resemblyzer's ``compute_partial_slices``):
+    every 77 frames, the last kept if 75 % of it is audio, at least one (zero-padded)."""
     n_frames = int(np.ceil((n_samples + 1) / HOP))
     step = round(SAMPLE_RATE / PARTIALS_PER_SECOND / HOP)
     starts = np.arange(0, max(1, n_frames - PARTIAL_FRAMES + step + 1), step)
@@ -107,8 +86,7 @@ class Embedding:
     partials : np.ndarray of float32, shape (n_partials, 256)
         Each 1.6 s partial's embedding (each L2-normed, non-negative).
     starts, ends : np.ndarray of float, shape (n_partials,)
-        Where each partial lies in the recording as read, in s (pauses dropped before
-        embedding are counted back in).
+        Where each partial lies in the recording as read, in s (dropped pauses counted back in).
     """
 
     vector: np.ndarray
@@ -125,41 +103,28 @@ class SpeakerEncoder:
     layers: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
     linear: tuple[np.ndarray, np.ndarray]
 
-    @property
-    def n_embedding(self) -> int:
-        """Size of an embedding (256)."""
-        return int(self.linear[1].shape[0])
-
     def embed_mels(self, mels: np.ndarray) -> np.ndarray:
         """Embeddings (n, 256) of partials `mels` (n, 160, 40), in batches of `BATCH`."""
-        out = np.empty((len(mels), self.n_embedding), dtype=np.float32)
+        out = np.empty((len(mels), len(self.linear[1])), dtype=np.float32)
         for begin in range(0, len(mels), BATCH):
             x = np.asarray(mels[begin : begin + BATCH], dtype=np.float32)
-            for i, weights in enumerate(self.layers):
-                if i == len(self.layers) - 1:
-                    h = lstm(x, None, weights, backwards=False)
-                else:
-                    states = np.empty((x.shape[0], x.shape[1], weights[1].shape[0]), dtype=np.float32)
-                    lstm(x, None, weights, backwards=False, states=states)
-                    x = states
+            for weights in self.layers[:-1]:
+                states = np.empty((x.shape[0], x.shape[1], weights[1].shape[0]), dtype=np.float32)
+                lstm(x, None, weights, backwards=False, states=states)
+                x = states
+            h = lstm(x, None, self.layers[-1], backwards=False)
             raw = np.maximum(h @ self.linear[0] + self.linear[1], 0)
             out[begin : begin + BATCH] = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
         return out
 
     def embed_waveform(self, wav: np.ndarray, *, window_starts: np.ndarray | None = None) -> Embedding:
-        """The embedding of 16 kHz `wav` as prepared (volume normalised, pauses dropped).
-
-        `window_starts`, from `drop_long_pauses`, maps the partials' times back to the recording
-        before its pauses were dropped; None takes `wav` as the recording itself.
-        """
+        """The embedding of 16 kHz `wav` as prepared (volume normalised, pauses dropped); `window_starts`
+        (from `drop_long_pauses`) maps the partials' times back to the recording, None takes `wav` as it."""
         wav = np.asarray(wav, dtype=np.float32)
         n_samples = len(wav)
         starts = partial_starts(n_samples)
-        stop = (int(starts[-1]) + PARTIAL_FRAMES) * HOP
-        if stop >= len(wav):
-            wav = np.pad(wav, (0, stop - len(wav)))
-        mel = mel_frames(wav)
-        windows = np.lib.stride_tricks.sliding_window_view(mel, PARTIAL_FRAMES, axis=0)[starts]
+        wav = np.pad(wav, (0, max(0, (int(starts[-1]) + PARTIAL_FRAMES) * HOP - n_samples)))
+        windows = np.lib.stride_tricks.sliding_window_view(mel_frames(wav), PARTIAL_FRAMES, axis=0)[starts]
         partials = self.embed_mels(np.swapaxes(windows, 1, 2))
         mean = partials.mean(axis=0)
         vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
@@ -188,7 +153,7 @@ def load_encoder(path: str | os.PathLike[str] | None = None) -> SpeakerEncoder:
     Raises
     ------
     BundleError
-        The file is missing, or does not hold a 3-layer LSTM and linear layer of matching shapes.
+        The file is missing or does not hold a 3-layer LSTM and a linear layer.
     """
     where = Path(path) if path is not None else WEIGHTS
     try:
@@ -203,14 +168,10 @@ def load_encoder(path: str | os.PathLike[str] | None = None) -> SpeakerEncoder:
         for i in range(3):
             kernel, recurrent = w[f"lstm.weight_ih_l{i}"].T, w[f"lstm.weight_hh_l{i}"].T
             bias = w[f"lstm.bias_ih_l{i}"] + w[f"lstm.bias_hh_l{i}"]
-            if recurrent.shape[1] != 4 * recurrent.shape[0] or kernel.shape[1] != recurrent.shape[1]:
-                raise ValueError(f"layer {i} has shapes {kernel.shape} and {recurrent.shape}")
             layers.append((np.ascontiguousarray(kernel), np.ascontiguousarray(recurrent), bias))
         linear = (np.ascontiguousarray(w["linear.weight"].T), w["linear.bias"])
-    except (KeyError, ValueError) as exc:
+    except KeyError as exc:
         raise BundleError(f"{where}: not the GE2E encoder's weights ({exc}).") from None
-    if layers[0][0].shape[0] != N_MELS:
-        raise BundleError(f"{where}: the encoder reads {layers[0][0].shape[0]} bands, not {N_MELS}.")
     return SpeakerEncoder(tuple(layers), linear)
 
 

@@ -1,34 +1,17 @@
-"""Is there speech in a recording at all? Noise, a tone or a hum is answered ``unknown``, not named.
+"""Is there speech in a recording at all? Noise, tones and hums are answered ``unknown``, not named.
 
-Speech rises and falls by syllable and its pitch moves; steady noise, tones and hums do
-neither. Over 30 ms frames within 40 dB of the loudest (the sounding part):
-
-- their level varies by at least `MIN_LEVEL_SPREAD_DB` (standard deviation, dB): syllables, or
-- at least `MIN_VOICED` of them are voiced (a peak of their normalised, unbiased
-  autocorrelation above 0.5 at the lag of a 50-400 Hz pitch) and their level varies by at
-  least `MIN_VOICED_LEVEL_SPREAD_DB` or their pitch by at least `MIN_PITCH_SPREAD` octaves: a
-  short vowel, or speech buried in steady noise, which keeps one level but not one pitch.
-
-A tone, a hum or a held chord is voiced but steady in both; noise is seldom voiced and keeps
-its level.
-
-Measured on the development recordings (``tests/test_voiceprints.py`` checks a sample): all 191
-LibriSpeech and all 2,400 FSDD recordings pass, and so do the espeak-ng voices of the tests,
-down to a male voice falling to 57 Hz; white, pink and brown noise, sine tones, a square-wave
-hum and a held chord fail. Music with rhythm and melody may pass; the encoder's score then
-decides, and music scores far below enrolled voices.
+Speech rises and falls by syllable and its pitch moves; steady noise, tones and hums do neither
+(`has_speech`). docs/speech.md says what it was measured on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["SpeechEvidence", "drop_long_pauses", "has_speech", "speech_evidence"]
+__all__ = ["drop_long_pauses", "has_speech"]
 
 FRAME_SECONDS = 0.03
-SOUNDING_DB = 40.0
+SOUNDING_DB = 40.0  # frames within this of the loudest are the sounding part
 MIN_LEVEL_SPREAD_DB = 3.0
 MIN_VOICED = 0.5
 MIN_VOICED_LEVEL_SPREAD_DB = 1.0
@@ -36,32 +19,27 @@ MIN_PITCH_SPREAD = 0.1
 PITCH_RANGE_HZ = (50.0, 400.0)
 PAUSE_SMOOTHING = 8
 PAUSE_MAX_WINDOWS = 6
-PAUSE_BELOW_PEAK_DB = 40.0
-"""A 30 ms window this far below the loudest one is a pause (Resemblyzer asks webrtcvad instead)."""
+PAUSE_BELOW_PEAK_DB = 40.0  # a 30 ms window this far below the loudest is a pause (Resemblyzer asks webrtcvad)
 
 
-@dataclass(frozen=True)
-class SpeechEvidence:
-    """What `has_speech` decides from: shares and spreads over the sounding 30 ms frames."""
-
-    voiced: float
-    level_spread_db: float
-    pitch_spread_octaves: float
-
-    @property
-    def is_speech(self) -> bool:
-        """Whether the sounding frames rise and fall, or are voiced and not steady (module docstring)."""
-        moving = self.level_spread_db >= MIN_VOICED_LEVEL_SPREAD_DB or self.pitch_spread_octaves >= MIN_PITCH_SPREAD
-        return self.level_spread_db >= MIN_LEVEL_SPREAD_DB or (self.voiced >= MIN_VOICED and moving)
-
-
-def speech_evidence(samples: np.ndarray, sr: int) -> SpeechEvidence:
-    """The voiced share, level spread (dB) and pitch spread (octaves) of `samples` at `sr` Hz."""
+def _frames(samples: np.ndarray, sr: int) -> np.ndarray:
+    """`samples` as rows of whole 30 ms frames (the incomplete last one dropped)."""
     length = max(1, round(FRAME_SECONDS * sr))
     n = len(samples) // length
+    return np.asarray(samples[: n * length]).reshape(n, length)
+
+
+def has_speech(samples: np.ndarray, sr: int) -> bool:
+    """Whether `samples` (mono, at `sr` Hz) sound like speech.
+
+    Over the sounding 30 ms frames, the level spreads by `MIN_LEVEL_SPREAD_DB`, or `MIN_VOICED` of them are
+    voiced (their unbiased autocorrelation peaks above 0.5 at a pitch in `PITCH_RANGE_HZ`) and the level
+    spreads by `MIN_VOICED_LEVEL_SPREAD_DB` or the pitch by `MIN_PITCH_SPREAD` octaves.
+    """
+    frames = _frames(samples, sr).astype(np.float64)
+    n, length = frames.shape
     if n < 3:
-        return SpeechEvidence(0.0, 0.0, 0.0)
-    frames = np.asarray(samples[: n * length], dtype=np.float64).reshape(n, length)
+        return False
     level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     sounding = level > level.max() - SOUNDING_DB
     frames = frames[sounding] - frames[sounding].mean(axis=1, keepdims=True)
@@ -78,12 +56,9 @@ def speech_evidence(samples: np.ndarray, sr: int) -> SpeechEvidence:
     first = np.argmax(peaks >= 0.9 * best[:, np.newaxis], axis=1)  # the shortest period, not a multiple of it
     pitch = sr / (first[voiced] + low)
     pitch_spread = float(np.std(np.log2(pitch))) if voiced.sum() > 2 else 0.0
-    return SpeechEvidence(float(voiced.mean()), float(np.std(level[sounding])), pitch_spread)
-
-
-def has_speech(samples: np.ndarray, sr: int) -> bool:
-    """Whether `samples` (mono, at `sr` Hz) sound like speech (module docstring)."""
-    return speech_evidence(samples, sr).is_speech
+    level_spread = float(np.std(level[sounding]))
+    moving = level_spread >= MIN_VOICED_LEVEL_SPREAD_DB or pitch_spread >= MIN_PITCH_SPREAD
+    return level_spread >= MIN_LEVEL_SPREAD_DB or (float(voiced.mean()) >= MIN_VOICED and moving)
 
 
 def drop_long_pauses(wav: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,13 +66,12 @@ def drop_long_pauses(wav: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
 
     A window is speech when its RMS is within `PAUSE_BELOW_PEAK_DB` of the loudest window's; the
     flags are smoothed (moving average of 8) and dilated by 7 windows, as Resemblyzer's
-    ``trim_long_silences`` does with webrtcvad's. The window indices map times back to `wav`.
+    ``trim_long_silences`` does with webrtcvad's.
     """
-    length = max(1, round(FRAME_SECONDS * sr))
-    n_windows = len(wav) // length
+    windows = _frames(wav, sr)
+    n_windows, length = windows.shape
     if n_windows == 0:
         return wav, np.zeros(0, dtype=np.int64)
-    windows = wav[: n_windows * length].reshape(n_windows, length)
     level = 10 * np.log10(np.maximum(np.einsum("ij,ij->i", windows, windows) / length, 1e-20))
     flags = (level > level.max() - PAUSE_BELOW_PEAK_DB).astype(float)
     width = PAUSE_SMOOTHING

@@ -1,44 +1,30 @@
-"""Speakers enrolled by the pretrained encoder (`vowels.speaker_encoder`): no network to train.
-
-A speaker's voiceprint is made of their recordings' encoder embeddings, and a new recording's
-score for a speaker is a similarity to it, by one of three scorings (`choose_scoring`, fixed on
-the development protocols): with ten speakers or more, the cosine to the speaker's mean
-embedding less the mean cosine to the other speakers (cohort normalisation: what a recording
-shares with every voice cancels); with fewer speakers of three recordings or more each, the
-cosine after whitening the within-speaker variation the enrolment shows (WCCN: the words said,
-the session), to the speaker's five nearest recordings; otherwise the plain cosine to the mean.
-The answer is the best-scoring speaker, or ``unknown`` below a threshold. Enrolling ten speakers
-takes seconds, and a speaker can be added or removed without retraining anything.
-
-The threshold ("auto") comes from the enrolment recordings alone (`calibration_scores`): each
-recording is scored for its own speaker by voiceprints made without it (genuine) and against
-the other speakers alone (as a stranger would be). A normal distribution is fitted to each set
-and the threshold put where both tails are equally likely (`vowels.openset.gaussian_eer_threshold`):
-unlike the lowest genuine score, it does not jump to an extreme when a handful of scores
-happen to separate perfectly. With fewer than `MIN_CALIBRATION` scores of either kind the data
-cannot say: the scoring is the plain cosine and the threshold `DEFAULT_THRESHOLD`, stated as
-such in the model and by `vowels enrol`.
-A recording in which `vowels.voice_activity` finds no speech is answered ``unknown``.
+"""Speakers enrolled by the pretrained encoder (`vowels.speaker_encoder`) in seconds, with no network to train: a
+recording's score for a speaker is a similarity of its embedding to theirs (`choose_scoring`), the answer the
+best-scoring speaker or ``unknown`` below a threshold fitted to the enrolment recordings alone (`calibration_scores`,
+`vowels.openset.gaussian_eer_threshold`). docs/speech.md tells how each choice was measured.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .audio import MAX_SECONDS
-from .bundle import METADATA_FILE
-from .errors import BundleError, DataError, ParameterError, VowelsError
+from .audio import MAX_SECONDS, read_audio
+from .bundle import METADATA_FILE, bundle_entries, metadata_digest, read_metadata_json, write_metadata
+from .errors import BundleError, DataError, NotFittedError, ParameterError, VowelsError
 from .extraction import Failure, list_speaker_files
-from .files import FORMAT_VERSION, check_format_version
+from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
 from .names import UNKNOWN
 from .openset import SpeakerScorer, ThresholdChoice, gaussian_eer_threshold
-from .speaker_encoder import Embedding
+from .speaker_encoder import SAMPLE_RATE, Embedding, load_encoder, provenance
 from .validation import check_seconds, check_threshold
+from .voice_activity import has_speech
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -50,31 +36,21 @@ __all__ = [
     "calibration_scores",
     "choose_scoring",
     "embed_paths",
-    "gaussian_eer_threshold",
     "hear_files",
-    "speaker_means",
 ]
 
 VOICEPRINT_FORMAT = "vowels-voiceprints"
 VOICEPRINTS_FILE = "voiceprints.npz"
 DEFAULT_THRESHOLD = 0.75
-"""Cosine below which a recording is a stranger when the enrolment is too small to calibrate: the
-low end of the thresholds fitted on LibriSpeech development partitions (0.75-0.79), so that an
-enrolled voice is rather accepted than rejected; short clips of the same words (FSDD) fit higher."""
+"""Cosine below which a recording is a stranger when the enrolment is too small to calibrate: the low end of the
+thresholds fitted on LibriSpeech development partitions (0.75-0.79)."""
 MIN_CALIBRATION = 10
 """Fewest genuine and fewest stranger calibration scores from which a threshold is fitted."""
-COHORT_MIN_SPEAKERS = 10
-"""Enrolled speakers from which scores are cohort-normalised (`choose_scoring`): on the development
-protocols it lowered the equal error rate with 10-20 speakers and raised it with 3-5."""
-WCCN_MIN_RECORDINGS = 3
-"""Fewest recordings of every speaker for the WCCN scoring (so that each calibration fold leaves two)."""
-WCCN_REGULARIZATION = 1.0
-"""Share of the mean within-speaker variance added before whitening (`vowels.openset.SpeakerScorer`):
-chosen on FSDD repetitions 30-39 with five speakers enrolled on 10-14 (0.01-10 tried)."""
-WCCN_NEIGHBOURS = 5
-"""Enrolment recordings of a speaker, the nearest, whose whitened cosines are averaged into the score."""
+COHORT_MIN_SPEAKERS = 10  # cohort normalisation helped with 10-20 speakers, hurt with 3-5
+WCCN_MIN_RECORDINGS = 3  # per speaker, so that each calibration fold leaves two
+WCCN_REGULARIZATION = 1.0  # chosen on FSDD repetitions 30-39, five speakers enrolled on 10-14 (0.01-10 tried)
+WCCN_NEIGHBOURS = 5  # a speaker's nearest enrolment recordings, whose whitened cosines are averaged
 CALIBRATION_FOLDS = 5
-"""Genuine calibration scores come from voiceprints made without the recording's fold."""
 SCORINGS = ("cosine", "cohort", "wccn")
 SCALES = {
     "cosine": "cosine",
@@ -84,19 +60,6 @@ SCALES = {
 """What a score of each scoring is, as `vowels.openset.ThresholdChoice.describe` says it."""
 
 Progress = Callable[[int, int], None]
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
-def speaker_means(
-    vectors: np.ndarray, labels: Sequence[str] | np.ndarray, speakers: Sequence[str] | np.ndarray
-) -> np.ndarray:
-    """Each speaker's voiceprint: the L2-normed mean of their recordings' embeddings, (n_speakers, n_dims), float32."""
-    labels = np.asarray(labels).astype(str)
-    means = np.array([np.asarray(vectors)[labels == str(s)].mean(axis=0) for s in speakers], dtype=np.float32)
-    return _unit(means).astype(np.float32)
 
 
 def choose_scoring(counts: Mapping[str, int]) -> str:
@@ -111,7 +74,7 @@ def choose_scoring(counts: Mapping[str, int]) -> str:
 
 @dataclass(frozen=True)
 class VoiceprintScorer:
-    """Scores of encoder embeddings for enrolled speakers, by one of `SCORINGS` (module docstring).
+    """Scores of encoder embeddings for enrolled speakers, by one of `SCORINGS` (`choose_scoring`).
 
     Attributes
     ----------
@@ -119,7 +82,7 @@ class VoiceprintScorer:
     speakers : tuple of str
         In score-column order.
     voiceprints : np.ndarray of shape (n_speakers, 256)
-        Each speaker's L2-normed mean embedding (`speaker_means`).
+        Each speaker's L2-normed mean embedding.
     wccn : SpeakerScorer or None
         The whitened references, for ``wccn`` scoring.
     embeddings : np.ndarray of shape (n, 256), labels : np.ndarray of str, shape (n,)
@@ -147,12 +110,9 @@ class VoiceprintScorer:
         speakers = tuple(str(s) for s in speakers)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         labels = np.asarray(labels).astype(str)
-        if embeddings.ndim != 2 or len(embeddings) != len(labels):
-            raise DataError(f"need one embedding per label; got {embeddings.shape} for {len(labels)} labels.")
-        missing = [s for s in speakers if not np.any(labels == s)]
-        if missing:
-            raise DataError(f"no enrolment recording of {', '.join(missing)}.")
-        voiceprints = speaker_means(embeddings, labels, speakers).reshape(-1, embeddings.shape[1])
+        means = np.array([embeddings[labels == s].mean(axis=0) for s in speakers], dtype=np.float32)
+        means = means.reshape(-1, embeddings.shape[1])
+        voiceprints = means / np.maximum(np.linalg.norm(means, axis=-1, keepdims=True), 1e-12)
         wccn = None
         if scoring == "wccn":
             wccn = SpeakerScorer.fit(embeddings, labels, speakers, regularization=WCCN_REGULARIZATION)
@@ -164,10 +124,9 @@ class VoiceprintScorer:
         if self.wccn is not None:
             return self.wccn.scores(vectors, neighbours=WCCN_NEIGHBOURS)
         cosines = vectors @ self.voiceprints.T
-        k = cosines.shape[-1]
-        if self.scoring != "cohort" or k < 2:
+        if self.scoring != "cohort" or len(self.speakers) < 2:
             return cosines
-        return cosines - (cosines.sum(axis=-1, keepdims=True) - cosines) / (k - 1)
+        return cosines - (cosines.sum(axis=-1, keepdims=True) - cosines) / (len(self.speakers) - 1)
 
 
 def calibration_scores(
@@ -175,10 +134,9 @@ def calibration_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Genuine and stranger scores of enrolment recordings, as new recordings would score.
 
-    Genuine: each recording for its own speaker, by voiceprints made without its fold (the i-th
-    recording of every speaker is in fold i mod `CALIBRATION_FOLDS`; a speaker's only recording
-    gives none). Stranger: each recording's best score among the other speakers' voiceprints,
-    as if its own speaker were not enrolled (none with a single speaker).
+    Genuine: each recording for its own speaker, by voiceprints made without its fold (speaker's i-th
+    recording in fold i mod `CALIBRATION_FOLDS`). Stranger: each recording's best score among the other
+    speakers' voiceprints (none with a single speaker).
     """
     labels = np.asarray(labels).astype(str)
     speakers = sorted(set(labels.tolist()))
@@ -210,21 +168,18 @@ class VoiceAnswer:
     ----------
     path : str
     speaker : str
-        The best-scoring enrolled speaker, or ``unknown`` when the score is below the
-        threshold or there is no speech.
+        `nearest`, or ``unknown`` below the threshold or without speech.
     nearest, runner_up : str
         The best and second-best enrolled speakers ("" when only one is enrolled).
     score, runner_up_score : float
         Their scores (`VoiceprintClassifier.scores`), in [-1, 1] (None for no runner-up).
     threshold : float
     speech : bool
-        False when no speech was found (noise, music, a tone); the answer is then ``unknown``.
+        False when no speech was found (noise, a tone); the answer is then ``unknown``.
     seconds : float
         Length of the recording as read, in s.
     windows : list of dict
-        Each 1.6 s window: ``start`` and ``end`` in s, the speaker it sounds most like
-        (``nearest``), the answer (``speaker``: ``unknown`` below the threshold) and its
-        ``score``: who speaks when.
+        Each 1.6 s window's ``start`` and ``end`` in s, ``nearest`` speaker, answer (``speaker``) and ``score``.
     """
 
     path: str
@@ -259,9 +214,8 @@ class VoiceprintClassifier:
     Parameters
     ----------
     threshold : float in [-1, 1] or "auto", default="auto"
-        Score below which the answer is ``unknown``, on the scale of ``scoring_`` (`choose_scoring`,
-        `SCALES`); -1 always names a speaker. "auto" fits it to the enrolment recordings (module
-        docstring), or uses `DEFAULT_THRESHOLD` on the plain cosine when they are too few.
+        Score below which the answer is ``unknown``, on the scale of ``scoring_`` (`SCALES`); -1 always
+        names a speaker. "auto" fits it to the enrolment recordings, or is `DEFAULT_THRESHOLD` when too few.
     max_seconds : float > 0, default=`MAX_SECONDS`
         Longest recording read, in s.
     """
@@ -278,15 +232,11 @@ class VoiceprintClassifier:
         check_threshold(self.threshold, auto=True)
         check_seconds(self.max_seconds, "max_seconds")
 
-    # -- embedding ---------------------------------------------------------------------------
-
     def embed_files(
         self, paths: Sequence[str | os.PathLike[str]], *, progress: Progress | None = None
     ) -> tuple[list[Heard | None], list[Failure]]:
         """What the encoder hears in each file (`hear_files`), up to `max_seconds` long."""
         return hear_files(paths, max_seconds=self.max_seconds, progress=progress)
-
-    # -- enrolment -----------------------------------------------------------------------------
 
     def fit(
         self,
@@ -301,20 +251,30 @@ class VoiceprintClassifier:
         """
         self._check_params()
         pairs = self._pairs(data)
-        results, failures = self.embed_files([p for _, p in pairs], progress=progress)
-        failures += _without_speech([p for _, p in pairs], results)
-        kept = [i for i, r in enumerate(results) if r is not None and r.speech]
-        speakers = sorted({s for s, _ in pairs})
-        for speaker in speakers:
-            if not any(pairs[i][0] == speaker for i in kept):
-                first = next(f.message for f in failures if any(s == speaker and str(p) == f.path for s, p in pairs))
-                raise DataError(f"{speaker}: none of this speaker's recordings could be used (first problem: {first}).")
-        self.embeddings_ = np.array([_vector(results[i]) for i in kept], dtype=np.float32).reshape(-1, 256)
+        vectors, kept, failures = self._heard([p for _, p in pairs], progress)
+        for speaker in sorted({s for s, _ in pairs} - {pairs[i][0] for i in kept}):
+            first = next(f.message for f in failures if any(s == speaker and str(p) == f.path for s, p in pairs))
+            raise DataError(f"{speaker}: none of this speaker's recordings could be used (first problem: {first}).")
+        self.embeddings_ = vectors
         self.labels_ = np.array([pairs[i][0] for i in kept], dtype=str)
         self.sources_ = tuple(str(pairs[i][1]) for i in kept)
         self.failures_ = tuple(failures)
         self._update()
         return self
+
+    def _heard(
+        self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None
+    ) -> tuple[np.ndarray, list[int], list[Failure]]:
+        """Embeddings (n_kept, 256) of the files in which speech was heard, their indices, and the failures."""
+        results, failures = self.embed_files(paths, progress=progress)
+        failures += [
+            Failure(str(p), f"{p}: no speech found (silence, noise or a tone); not enrolled.")
+            for p, r in zip(paths, results, strict=True)
+            if r is not None and not r.speech
+        ]
+        kept = [i for i, r in enumerate(results) if r is not None and r.speech and r.embedding is not None]
+        vectors = [r.embedding.vector for r in results if r is not None and r.speech and r.embedding is not None]
+        return np.array(vectors, dtype=np.float32).reshape(-1, 256), kept, failures
 
     def _pairs(self, data: str | os.PathLike[str] | Mapping) -> list[tuple[str, Path]]:
         if isinstance(data, Mapping):
@@ -333,17 +293,14 @@ class VoiceprintClassifier:
         """Enrol (or re-enrol, replacing) one speaker from `paths`; the threshold is re-fitted."""
         self._check_params()
         _check_name(name)
-        results, failures = self.embed_files(paths)
-        failures += _without_speech(paths, results)
-        vectors = [_vector(r) for r in results if r is not None and r.speech]
-        if not vectors:
+        vectors, kept, failures = self._heard(paths)
+        if not kept:
             first = failures[0].message if failures else "no files given"
             raise DataError(f"{name}: none of the recordings could be used (first problem: {first}).")
-        keep = self.labels_ != name
-        used = [str(p) for p, r in zip(paths, results, strict=True) if r is not None and r.speech]
-        self.embeddings_ = np.concatenate([self.embeddings_[keep], np.array(vectors, dtype=np.float32)])
-        self.labels_ = np.concatenate([self.labels_[keep], np.array([name] * len(vectors), dtype=str)])
-        self.sources_ = (*[s for s, k in zip(self.sources_, keep, strict=True) if k], *used)
+        self._keep(self.labels_ != name)
+        self.embeddings_ = np.concatenate([self.embeddings_, vectors])
+        self.labels_ = np.concatenate([self.labels_, np.array([name] * len(kept), dtype=str)])
+        self.sources_ = (*self.sources_, *(str(paths[i]) for i in kept))
         self._update()
         return failures
 
@@ -351,10 +308,13 @@ class VoiceprintClassifier:
         """Forget one enrolled speaker; the threshold is re-fitted."""
         if name not in self.speakers_:
             raise DataError(f"{name!r} is not enrolled; enrolled: {', '.join(self.speakers_) or 'none'}.")
-        keep = self.labels_ != name
+        self._keep(self.labels_ != name)
+        self._update()
+
+    def _keep(self, keep: np.ndarray) -> None:
+        """Keep only the enrolment recordings where `keep` is True."""
         self.embeddings_, self.labels_ = self.embeddings_[keep], self.labels_[keep]
         self.sources_ = tuple(s for s, k in zip(self.sources_, keep, strict=True) if k)
-        self._update()
 
     def _update(self) -> None:
         """Scoring, voiceprints and threshold from the enrolment embeddings."""
@@ -372,16 +332,20 @@ class VoiceprintClassifier:
         fits = n_genuine >= MIN_CALIBRATION and n_impostor >= MIN_CALIBRATION and len(self.speakers_) >= 3
         self.scoring_ = choose_scoring(counts) if fits else "cosine"
         genuine, impostor = calibration_scores(self.embeddings_, self.labels_, self.scoring_)
-        result: dict = {"n_genuine": len(genuine), "n_impostor": len(impostor)}
-        result.update(genuine=genuine.tolist(), impostor=impostor.tolist())
-        if not fits:
-            reason = (
-                f"{len(genuine)} genuine and {len(impostor)} stranger scores from {len(self.speakers_)} speakers; "
-                f"fitting needs {MIN_CALIBRATION} of each from 3 speakers or more"
-            )
-            return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
-        threshold = gaussian_eer_threshold(genuine, impostor)
-        return {**result, "rule": "gaussian-eer", "threshold": threshold, "reason": ""}
+        result = {"n_genuine": len(genuine), "n_impostor": len(impostor), "genuine": genuine.tolist()}
+        result["impostor"] = impostor.tolist()
+        if fits:
+            return {
+                **result,
+                "rule": "gaussian-eer",
+                "threshold": gaussian_eer_threshold(genuine, impostor),
+                "reason": "",
+            }
+        reason = (
+            f"{len(genuine)} genuine and {len(impostor)} stranger scores from {len(self.speakers_)} speakers; "
+            f"fitting needs {MIN_CALIBRATION} of each from 3 speakers or more"
+        )
+        return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
 
     @property
     def voiceprints_(self) -> np.ndarray:
@@ -397,23 +361,19 @@ class VoiceprintClassifier:
         if c["rule"] != "gaussian-eer":
             more = "enrol more recordings for a threshold fitted to these voices"
             return ThresholdChoice(
-                "default", float(c["threshold"]), reason=f"too few recordings to fit one: {c['reason']}; {more}"
+                "default", c["threshold"], reason=f"too few recordings to fit one: {c['reason']}; {more}"
             )
-        scale, counts = self.describe_scoring(), {"n_genuine": c["n_genuine"], "n_impostor": c["n_impostor"]}
+        counts = {"n_genuine": c["n_genuine"], "n_impostor": c["n_impostor"]}
         return ThresholdChoice(
-            "calibrated", float(c["threshold"]), rule="eer", method="normal fit", scale=scale, **counts
+            "calibrated", c["threshold"], rule="eer", method="normal fit", scale=SCALES[self.scoring_], **counts
         )
 
     def describe_scoring(self) -> str:
         """What a score is, in words (``scoring_``, `SCALES`)."""
         return SCALES[self.scoring_]
 
-    # -- identification -------------------------------------------------------------------------
-
     def _check_fitted(self) -> None:
         if not self.speakers_:
-            from .errors import NotFittedError
-
             raise NotFittedError("no speaker is enrolled; call fit or VoiceprintClassifier.load.")
 
     def scores(self, vectors: np.ndarray) -> np.ndarray:
@@ -480,29 +440,20 @@ class VoiceprintClassifier:
         pairs = list_speaker_files(folder, min_speakers=1)
         answers, failures = self.classify_files([p for _, p in pairs], threshold=threshold)
         truth = {str(p): s for s, p in pairs}
-        used = self.threshold_ if threshold is None else float(threshold)
         evaluation = evaluate_open_set(
             [truth[a.path] for a in answers],
             [a.nearest for a in answers],
             [a.score if a.speech else -1.0 for a in answers],
             enrolled=list(self.speakers_),
-            threshold=used,
+            threshold=self.threshold_ if threshold is None else float(threshold),
             sources=[a.path for a in answers],
         )
         return evaluation, failures
-
-    # -- persistence ----------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write the model folder: ``voiceprints.npz`` (every enrolment embedding, no pickle) and
         ``metadata.json`` (speakers, threshold and how it was chosen, the encoder's provenance),
         as a whole or not at all."""
-        import io
-
-        from .bundle import write_metadata
-        from .files import atomic_folder, sha256_of
-        from .speaker_encoder import provenance
-
         self._check_fitted()
         buffer = io.BytesIO()
         np.savez(buffer, embeddings=self.embeddings_, labels=self.labels_, sources=np.array(self.sources_, dtype=str))
@@ -525,9 +476,6 @@ class VoiceprintClassifier:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
         """Read a model folder written by `save`, checking its checksums."""
-        from .bundle import bundle_entries, metadata_digest, read_metadata_json
-        from .files import sha256_of
-
         folder = Path(path)
         where = folder / METADATA_FILE
         if not folder.is_dir():
@@ -564,10 +512,6 @@ def hear_files(
 ) -> tuple[list[Heard | None], list[Failure]]:
     """What the encoder hears in each file (None for a file that cannot be read, with a `Failure` naming it),
     in `paths` order. Silence is heard, as no speech."""
-    from .audio import read_audio
-    from .speaker_encoder import SAMPLE_RATE, load_encoder
-    from .voice_activity import has_speech
-
     encoder = load_encoder()
     results: list[Heard | None] = []
     failures = []
@@ -599,24 +543,8 @@ def embed_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, np
     return vectors, speech, failures
 
 
-def _vector(heard: Heard | None) -> np.ndarray:
-    assert heard is not None and heard.embedding is not None
-    return heard.embedding.vector
-
-
-def _without_speech(paths: Sequence[str | os.PathLike[str]], results: Sequence[Heard | None]) -> list[Failure]:
-    """Enrolment recordings in which no speech was found: skipped, each named."""
-    return [
-        Failure(str(p), f"{p}: no speech found (silence, noise or a tone); not enrolled.")
-        for p, r in zip(paths, results, strict=True)
-        if r is not None and not r.speech
-    ]
-
-
 def _check_name(name: str, *, where: object = None) -> None:
     """A speaker name that can be an answer: not empty, not the reserved ``unknown`` (in any case or width)."""
-    import unicodedata
-
     shown = where if where is not None else repr(name)
     if not name.strip():
         raise DataError(f"{shown}: a speaker needs a name that is not blank.")

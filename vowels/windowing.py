@@ -1,11 +1,5 @@
-"""Long recordings as overlapping windows of feature frames, and one answer per recording from its windows'.
-
-A recording longer than a window is cut into windows of ``length`` frames every ``hop`` frames,
-the last one ending where the recording ends; a recording no longer than a window stays whole.
-A recording's answer comes from the mean over its windows (`combine`): each speaker's
-probability and open-set score are averaged, every window counting the same, and the speaker
-with the highest mean is named. A few minutes of speech so give many training sequences, and
-a long recording is never read by the network in one piece.
+"""Long recordings as overlapping windows of feature frames, and one answer per recording: the mean of its
+windows' (every window counting the same), so minutes of speech give many training sequences.
 """
 
 from __future__ import annotations
@@ -35,22 +29,18 @@ def window_starts(n_frames: int, length: int, hop: int) -> np.ndarray:
 
 def cut(sequences: Sequence[np.ndarray], length: int, hop: int) -> tuple[list[np.ndarray], np.ndarray]:
     """The windows of every sequence (n_frames, n_features), in order, and the index of the sequence each is from."""
-    windows: list[np.ndarray] = []
-    owner: list[int] = []
-    for i, sequence in enumerate(sequences):
-        for start in window_starts(len(sequence), length, hop):
-            windows.append(sequence[start : start + length])
-            owner.append(i)
-    return windows, np.array(owner, dtype=int)
+    pairs = [
+        (s[start : start + length], i) for i, s in enumerate(sequences) for start in window_starts(len(s), length, hop)
+    ]
+    return [w for w, _ in pairs], np.array([i for _, i in pairs], dtype=int)
 
 
 def combine(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     """The mean of the rows of `values` that belong to each of `n` recordings (`owner`), shape (n, ...)."""
     values = np.asarray(values, dtype=np.float64)
-    counts = np.bincount(owner, minlength=n).astype(np.float64)
     sums = np.zeros((n, *values.shape[1:]))
     np.add.at(sums, owner, values)
-    return sums / counts.reshape(-1, *([1] * (values.ndim - 1)))
+    return sums / np.bincount(owner, minlength=n).reshape(-1, *([1] * (values.ndim - 1)))
 
 
 def over_windows(
