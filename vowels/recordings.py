@@ -167,11 +167,7 @@ class RecordingClassifier:
     def _check_params(self) -> None:
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
-        if self.architecture not in RECURRENT:
-            raise ParameterError(
-                f"architecture must be one of {list(RECURRENT)} for recordings (the open-set score reads the "
-                f"LSTM's states); got {self.architecture!r}."
-            )
+        check_choice(self.architecture, "architecture", RECURRENT, hint="the open-set score reads the LSTM's states")
         config = FeatureConfig() if self.features is None else self.features
         _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
         check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)

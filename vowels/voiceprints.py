@@ -17,13 +17,13 @@ import numpy as np
 
 from .audio import MAX_SECONDS, read_audio
 from .bundle import METADATA_FILE, bundle_entries, metadata_digest, read_metadata_json, write_metadata
-from .errors import BundleError, DataError, NotFittedError, ParameterError, VowelsError
+from .errors import BundleError, DataError, NotFittedError, VowelsError
 from .extraction import Failure, list_speaker_files
 from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
 from .names import UNKNOWN
 from .openset import SpeakerScorer, ThresholdChoice, gaussian_eer_threshold
 from .speaker_encoder import SAMPLE_RATE, Embedding, load_encoder, provenance
-from .validation import check_seconds, check_threshold
+from .validation import check_choice, check_seconds, check_threshold
 from .voice_activity import has_speech
 
 __all__ = [
@@ -105,8 +105,7 @@ class VoiceprintScorer:
         scoring: str,
     ) -> VoiceprintScorer:
         """Voiceprints of `speakers` from their recordings' `embeddings` (n, 256) and `labels`."""
-        if scoring not in SCORINGS:
-            raise ParameterError(f"scoring must be one of {', '.join(SCORINGS)}; got {scoring!r}.")
+        check_choice(scoring, "scoring", SCORINGS)
         speakers = tuple(str(s) for s in speakers)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         labels = np.asarray(labels).astype(str)
