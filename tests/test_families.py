@@ -22,7 +22,7 @@ from vowels.datasets import load_japanese_vowels
 from vowels.ensemble import FamilyEnsemble
 from vowels.errors import BundleError, ParameterError
 from vowels.families import build_fcn, build_frame_network
-from vowels.fitting import PLATEAU
+from vowels.training import PLATEAU
 from vowels.inference import FastClassifier
 from vowels.model import build_network
 from vowels.names import ARCHITECTURES

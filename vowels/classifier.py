@@ -204,7 +204,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     ) -> TrainingHistory:
         """Keras' fit: the FCN on sequences of one length with dl-4-tsc's schedule, the DNN on every frame."""
         from .families import build_fcn, build_frame_network
-        from .fitting import fit_arrays
+        from .training import fit_arrays
 
         if self.architecture == "fcn":
             self.model_ = build_fcn(n_inputs, len(self.classes_))

@@ -1,6 +1,6 @@
 """The saved network's forward pass without TensorFlow (``import keras`` costs seconds): NumPy for a one-layer
-(Bi)LSTM (``weights.npz``, Keras' gate order i, f, c, o, the three modes of `vowels.model`), ONNX Runtime for
-the other families (``model.onnx``); probabilities equal Keras' to within 1e-5."""
+(Bi)LSTM (``weights.npz``, the three modes of `vowels.model`; its recurrence `lstm` is also the speaker encoder's),
+ONNX Runtime for the other families (``model.onnx``); probabilities equal Keras' to within 1e-5."""
 
 from __future__ import annotations
 
@@ -20,15 +20,53 @@ from .errors import BundleError, ParameterError
 from .names import MODES
 from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
-from .recurrence import lstm as _lstm
 from .validation import check_choice, check_int
 
-__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "npz_key", "weights_npz"]
+__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "lstm", "npz_key", "weights_npz"]
 
 _LSTM_NAMES = tuple(f"{d}_{part}" for d in ("forward", "backward") for part in ("kernel", "recurrent_kernel", "bias"))
 WEIGHT_NAMES = (*_LSTM_NAMES, "dense_kernel", "dense_bias")
 FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswith("backward_"))
 _ENTRY_OR_WEIGHTS = "missing or invalid entry, or weights that do not match it"
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow warnings for large negative `x`."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm(
+    x: np.ndarray,
+    mask: np.ndarray | None,
+    weights: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    backwards: bool,
+    states: np.ndarray | None = None,
+    carry: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features), skipping the steps
+    where `mask` (batch, time) is False; `states` (batch, time, n_hidden), if given, receives each step's hidden
+    state; `carry`, if given, is ``[h, c]`` to start from (zeros if empty) and is left holding the final one."""
+    kernel, recurrent_kernel, bias = weights
+    n = recurrent_kernel.shape[0]
+    inputs = x @ kernel + bias
+    h, c = carry or [np.zeros((x.shape[0], n), dtype=np.float32)] * 2
+    for t in range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1]):
+        z = inputs[:, t] + h @ recurrent_kernel
+        i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), _sigmoid(z[:, 3 * n :])
+        c_next = f * c + i * np.tanh(z[:, 2 * n : 3 * n])
+        h_next = o * np.tanh(c_next)
+        if mask is None:
+            h, c = h_next, c_next
+        else:
+            keep = mask[:, t, np.newaxis]
+            h, c = np.where(keep, h_next, h), np.where(keep, c_next, c)
+        if states is not None:
+            states[:, t] = h
+    if carry is not None:
+        carry[:] = [h, c]
+    return h
 
 
 def npz_key(name: str, member: int, n_members: int) -> str:
@@ -111,9 +149,9 @@ class NumpyNetwork:
         backward_input = x[:, -1:] if self.mode == "matlab" else x
         total = np.zeros((x.shape[0], self.n_classes), dtype=np.float32)
         for forward_weights, backward_weights, dense in self._members:
-            states = [_lstm(x, mask, forward_weights, backwards=False)]
+            states = [lstm(x, mask, forward_weights, backwards=False)]
             if backward_weights is not None:
-                states.append(_lstm(backward_input, mask, backward_weights, backwards=True))
+                states.append(lstm(backward_input, mask, backward_weights, backwards=True))
             total += _softmax(np.concatenate(states, axis=1), dense)
         return (total / self.n_members).astype(np.float32)
 
@@ -133,7 +171,7 @@ class NumpyNetwork:
             chunk = x[:, start : start + chunk_frames]
             total = np.zeros((1, self.n_classes), dtype=np.float32)
             for (forward_weights, _, dense), carry in zip(self._members, carries):
-                total += _softmax(_lstm(chunk, None, forward_weights, backwards=False, carry=carry), dense)
+                total += _softmax(lstm(chunk, None, forward_weights, backwards=False, carry=carry), dense)
             rows.append(total[0] / self.n_members)
         return np.asarray(rows, dtype=np.float32)
 
@@ -153,7 +191,7 @@ class NumpyNetwork:
         for forward_weights, backward_weights, _ in self._members:
             for direction, backwards in ((forward_weights, False), (backward_weights, True)):
                 if direction is not None:
-                    _lstm(x, mask, direction, backwards=backwards, states=states)
+                    lstm(x, mask, direction, backwards=backwards, states=states)
                     parts.append((states * weight).sum(axis=1))
         return np.concatenate(parts, axis=1)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BundleError
-from .recurrence import lstm
+from .inference import lstm
 from .voice_activity import FRAME_SECONDS, drop_long_pauses
 
 __all__ = [
