@@ -209,7 +209,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         if self.architecture == "fcn":
             self.model_ = build_fcn(n_inputs, len(self.classes_))
             x = np.stack(sequences)
-            return fit_arrays(self.model_, x, codes, options, verbose=self.verbose, plateau=True, keep_best=True)
+            return fit_arrays(self.model_, x, codes, options, verbose=self.verbose, schedule=True)
         frame_network, self.model_ = build_frame_network(
             n_inputs, len(self.classes_), dropout=self.dropout, mask_value=options.sequence_padding_value
         )

@@ -14,20 +14,10 @@ import numpy as np
 from .augmentation import Augmentation
 from .batching import PADDING_DIRECTIONS, batching_of, length_order, minibatch_indices, padded_batches
 from .errors import ParameterError
-from .limits import MAX_SEED
 from .progress import TrainingProgress
 from .validation import check_choice, check_int, check_number, check_verbose
 
-__all__ = [
-    "LOOPS",
-    "MAX_SEED",
-    "PLATEAU",
-    "TrainingOptions",
-    "TrainingHistory",
-    "fit_arrays",
-    "seed_everything",
-    "train_network",
-]
+__all__ = ["LOOPS", "PLATEAU", "TrainingOptions", "TrainingHistory", "fit_arrays", "seed_everything", "train_network"]
 
 
 @dataclass(frozen=True)
@@ -120,8 +110,7 @@ class TrainingHistory:
     epoch_seconds: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        """One line, not the lists: ``TrainingHistory(100 epochs, 2700 iterations, last epoch loss 0.0117,
-        accuracy 1.0000)``."""
+        """One line, not the lists: ``TrainingHistory(100 epochs, 2700 iterations, last epoch loss 0.0117, ...)``."""
         if not self.iteration_epoch:
             return "TrainingHistory(0 epochs)"
         return (
@@ -270,19 +259,15 @@ def train_network(
     seed : int, default=0
         Seeds shuffling and augmentation (`seed_everything` seeds the weights, before building).
     verbose : int or "auto", default=1
-        0 silent; 1 a line per epoch on stderr (`vowels.progress`); ``"auto"`` 1 in a notebook or at
-        the Python prompt, else 0. `vowels.progress.monitoring` monitors are told whatever `verbose`.
+        0 silent; 1 a line per epoch on stderr; ``"auto"`` 1 in a notebook or at the Python prompt, else 0.
+        `vowels.progress.monitoring` monitors are told whatever `verbose`.
     loop : {"auto", "graph", "batch"}, default="auto"
-        ``"graph"`` runs each epoch as one TensorFlow graph (TensorFlow only); ``"batch"`` calls Keras'
-        ``train_on_batch`` per mini-batch; ``"auto"`` is ``"graph"`` on TensorFlow. Same updates.
+        Each epoch as one TensorFlow graph, or Keras' ``train_on_batch`` per mini-batch (same updates);
+        ``"auto"`` is ``"graph"`` on TensorFlow.
     augmentation : Augmentation, default=None
         Varies every sequence anew each epoch before batching.
     sort_by_length : bool, default=False
         Sort each epoch's (augmented) sequences by length before batching, ties in the epoch's order.
-
-    Returns
-    -------
-    TrainingHistory
     """
     import keras
 
@@ -336,7 +321,7 @@ PLATEAU = {"factor": 0.5, "patience": 50, "min_lr": 1e-4}
 
 
 def _recorder(history: TrainingHistory, progress: TrainingProgress, keep_best: bool) -> Any:
-    """A Keras callback that fills `history`, reports each epoch and, if `keep_best`, restores the best weights."""
+    """A Keras callback filling `history` and reporting each epoch; with `keep_best`, it restores the best weights."""
     import keras
 
     class Recorder(keras.callbacks.Callback):
@@ -370,30 +355,27 @@ def fit_arrays(
     options: TrainingOptions,
     *,
     verbose: int | str = 1,
-    plateau: bool = False,
-    keep_best: bool = False,
+    schedule: bool = False,
 ) -> TrainingHistory:
-    """Train `model` on equal-shaped examples `x` with class indices `codes` by Keras' ``fit``.
+    """Train `model` on equal-shaped examples by Keras' ``fit``.
 
     Parameters
     ----------
     model : keras.Model
-        Softmax outputs; trained on sparse categorical cross-entropy with `options`' Adam.
-    x : np.ndarray, shape (n_examples, ...)
-    codes : np.ndarray of int, shape (n_examples,)
+        Softmax outputs, trained on sparse categorical cross-entropy with `options`' Adam.
+    x, codes : np.ndarray
+        Examples (n_examples, ...) and their class indices (n_examples,).
     options : TrainingOptions
-        ``max_epochs``, ``mini_batch_size``, Adam's settings, ``shuffle`` (any but "never" shuffles every epoch).
+        Epochs, batch size, Adam; every epoch shuffled unless ``shuffle="never"``.
     verbose : int or "auto", default=1
-        As `vowels.training.train_network`.
-    plateau : bool, default=False
-        Halve the learning rate when the training loss stalls (`PLATEAU`).
-    keep_best : bool, default=False
-        End with the weights of the epoch of lowest training loss.
+        As `train_network`.
+    schedule : bool, default=False
+        dl-4-tsc's: the learning rate halved when the training loss stalls (`PLATEAU`), the lowest loss's weights kept.
 
     Returns
     -------
     TrainingHistory
-        One entry per epoch (Keras reports the epoch's mean loss, not each mini-batch's).
+        One entry per epoch (Keras reports the epoch's mean loss).
     """
     import keras
 
@@ -401,8 +383,8 @@ def fit_arrays(
     history = TrainingHistory()
     n_batches = -(-len(x) // options.mini_batch_size)
     with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
-        callbacks = [_recorder(history, progress, keep_best)]
-        if plateau:
+        callbacks = [_recorder(history, progress, schedule)]
+        if schedule:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="loss", **PLATEAU))
         model.fit(
             np.asarray(x, dtype=np.float32),
