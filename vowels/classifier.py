@@ -38,7 +38,7 @@ from .validation import check_choice, check_int, check_number, check_seed, check
 if TYPE_CHECKING:
     from .inference import FastClassifier
 
-__all__ = ["SpeakerClassifier", "check_sequences"]
+__all__ = ["SpeakerClassifier"]
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
@@ -49,22 +49,19 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     ----------
     architecture : {"bilstm", "lstm", "dnn", "fcn"}, default="bilstm"
         The tutorial's BiLSTM; a forward-only LSTM (which can `stream_proba`); a frame-level network
-        whose frames vote, or Wang et al.'s fully convolutional network (`vowels.families`).
+        whose frames vote, or Wang et al.'s fully convolutional network (`vowels.model`).
     mode : {"matlab", "padded", "masked"}, default="matlab"
         What the BiLSTM's backward direction returns (see `vowels.model`); (Bi)LSTM only.
-    n_hidden : int, default=100
-        Hidden units per direction; (Bi)LSTM only.
-    n_layers : int, default=1
-        Stacked (Bi)LSTM layers, every one but the last returning its sequence.
-    max_epochs : int, default=None
-        Passes over the training set; None takes `options`' (100, the tutorial's).
-    mini_batch_size : int, default=None
-        Sequences per mini-batch (frames, for the DNN); None takes `options`' (27, the tutorial's).
+    n_hidden, n_layers : int, default=100, 1
+        Hidden units per direction, and stacked (Bi)LSTM layers; (Bi)LSTM only.
+    max_epochs, mini_batch_size : int, default=None
+        Passes over the training set, and sequences per mini-batch (frames, for the DNN).
     learning_rate : float, default=None
-        Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
+        Adam's initial learning rate. These three settings override `options`' (for `GridSearchCV`); None keeps
+        its value (100, 27 and 1e-3 for the tutorial).
     options : TrainingOptions, default=None
         The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`, the
-        tutorial's for the (Bi)LSTM). The three settings above override theirs (for `GridSearchCV`).
+        tutorial's for the (Bi)LSTM).
     resample_length : int, default=None
         FCN only: frames every sequence is resampled to; None takes the longest training sequence's.
     sort_by_length : bool, default=True
@@ -75,10 +72,10 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         Standardise each feature (after deltas) with the training frames' mean and standard deviation.
     dropout : float in [0, 1), default=0.0
         Dropout rate on the BiLSTM output during training.
-    time_warp : float in [0, 1), default=0.0
-        Each training epoch scales every sequence's length by a random factor in ``[1 - time_warp, 1 + time_warp]``.
-    noise : float >= 0, default=0.0
-        Each training epoch adds Gaussian noise of this standard deviation to the preprocessed features.
+    time_warp, noise : float, default=0.0
+        Each training epoch scales every sequence's length by a random factor in ``[1 - time_warp, 1 + time_warp]``
+        (`time_warp` in [0, 1)) and adds Gaussian noise of standard deviation `noise` (>= 0) to the preprocessed
+        features.
     n_members : int, default=1
         Networks trained side by side from different initial weights, their probabilities averaged.
     random_state : int, default=0
@@ -203,7 +200,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
     ) -> TrainingHistory:
         """Keras' fit: the FCN on sequences of one length with dl-4-tsc's schedule, the DNN on every frame."""
-        from .families import build_fcn, build_frame_network
+        from .model import build_fcn, build_frame_network
         from .training import fit_arrays
 
         if self.architecture == "fcn":
@@ -322,8 +319,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """Load a bundle written by `save`, after checking it is whole and untampered."""
         import keras
 
-        from .families import MaskedLogMean  # noqa: F401  registers the custom layers
-        from .model import LastStep  # noqa: F401
+        from .model import LastStep, MaskedLogMean  # noqa: F401  registers the custom layers
 
         path = Path(path)
         metadata = read_bundle(path)

@@ -71,19 +71,9 @@ def clock(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class RunStatus:
-    """Where a run of several trainings (`training_run`) stands after an epoch.
-
-    Attributes
-    ----------
-    network, n_networks : int
-        The network training (from 1) and the networks of the run.
-    epochs_done, n_epochs : int
-        Epochs done and in all, over every network of the run.
-    elapsed : float
-        Seconds since the run began.
-    remaining : float or None
-        Estimated seconds left for the run; None until an epoch after a network's first is timed.
-    """
+    """Where a run of several trainings (`training_run`) stands after an epoch: the network training (from 1)
+    of `n_networks`, epochs done of `n_epochs` over them all, seconds `elapsed` since the run began and
+    `remaining` (None until an epoch after a network's first is timed)."""
 
     network: int
     n_networks: int
@@ -102,21 +92,10 @@ class RunStatus:
 
 @dataclass(frozen=True)
 class EpochStatus:
-    """Where a training stands after an epoch.
-
-    Attributes
-    ----------
-    epoch, n_epochs : int
-        Epochs done (from 1) and in all.
-    loss, accuracy : float
-        Means over the epoch's mini-batches (the loss with the L2 penalty, an ensemble's members summed).
-    elapsed : float
-        Seconds since training began.
-    remaining : float or None
-        Estimated seconds left from the epochs after the first; None after the first epoch.
-    run : RunStatus or None
-        The whole run's progress, in a `training_run`.
-    """
+    """Where a training stands after epoch `epoch` (from 1) of `n_epochs`: `loss` and `accuracy`, means over
+    the epoch's mini-batches (the loss with the L2 penalty, an ensemble's members summed); seconds `elapsed`
+    since training began and `remaining` (estimated from the epochs after the first; None after the first);
+    `run`, the whole run's progress in a `training_run`."""
 
     epoch: int
     n_epochs: int
@@ -128,6 +107,7 @@ class EpochStatus:
 
     @property
     def done(self) -> bool:
+        """Whether this was the last epoch."""
         return self.epoch >= self.n_epochs
 
     def line(self) -> str:
@@ -292,14 +272,9 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
     Parameters
     ----------
     monitor : ProgressMonitor
-        ``start(n_epochs, n_batches)`` as each network's training begins, ``update(status, history)``
+        Told ``start(n_epochs, n_batches)`` as each network's training begins, ``update(status, history)``
         after each epoch (an `EpochStatus`, the `vowels.training.TrainingHistory` so far), ``close()``
-        at its end, also on failure. Blocks nest.
-
-    Yields
-    ------
-    ProgressMonitor
-        `monitor` itself.
+        at its end, also on failure; yielded by the block. Blocks nest.
 
     Examples
     --------

@@ -26,22 +26,18 @@ class TrainingOptions:
 
     Parameters
     ----------
-    max_epochs : int, default=100
-    mini_batch_size : int, default=27
+    max_epochs, mini_batch_size : int, default=100, 27
     initial_learn_rate : float, default=1e-3
     gradient_threshold : float or None, default=1.0
         Clip gradients above this L2 norm; None disables clipping.
     gradient_threshold_method : {"l2norm", "global-l2norm"}, default="l2norm"
-        ``"l2norm"`` clips each parameter's gradient on its own (Keras ``clipnorm``);
-        ``"global-l2norm"`` clips all gradients together (``global_clipnorm``).
+        Each parameter's gradient clipped on its own (Keras ``clipnorm``), or all together (``global_clipnorm``).
     l2_regularization : float, default=1e-4
         MATLAB's factor on weights (penalty ``l2 / 2 * ||w||^2``); biases are not penalised.
-    gradient_decay_factor, squared_gradient_decay_factor : float, default=0.9, 0.999
-        Adam's beta_1 and beta_2.
-    epsilon : float, default=1e-8
+    gradient_decay_factor, squared_gradient_decay_factor, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's beta_1, beta_2 and epsilon.
     shuffle : {"never", "once", "every-epoch"}, default="never"
-    sequence_padding_direction : {"right", "left"}, default="right"
-    sequence_padding_value : float, default=0.0
+    sequence_padding_direction, sequence_padding_value : {"right", "left"}, float, default="right", 0.0
     drop_last : bool, default=True
         Drop the utterances that do not fill the last mini-batch of an epoch, as MATLAB does.
     """
