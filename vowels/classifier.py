@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,15 +28,12 @@ from .bundle import (
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .files import FORMAT_VERSION, atomic_folder, sha256_of, write_bytes
-from .prediction import SequencePredictor, SequencesLike
+from .inference import FastClassifier, NumpyNetwork, SequencePredictor, SequencesLike, weights_npz
 from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .recipes import FAMILY_OPTIONS
 from .training import TrainingHistory, TrainingOptions
 from .validation import check_choice, check_int, check_number, check_seed, check_verbose
-
-if TYPE_CHECKING:
-    from .inference import FastClassifier
 
 __all__ = ["SpeakerClassifier"]
 
@@ -226,7 +223,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def to_numpy(self) -> FastClassifier:
         """This fitted one-layer (Bi)LSTM as a `vowels.inference.FastClassifier` (NumPy; the same probabilities)."""
-        from .inference import FastClassifier, NumpyNetwork
         from .model import weight_arrays
 
         self._check_fitted()
@@ -277,7 +273,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """Write the model bundle folder at `path` atomically (replacing one only with `force`): ``model.keras``,
         the network for `vowels.inference.FastClassifier` (``weights.npz`` for a one-layer (Bi)LSTM, else
         ``model.onnx``), `extra_files` (name -> bytes) and ``metadata.json`` with every file's sha256."""
-        from .inference import weights_npz
         from .model import weight_arrays
 
         self._check_fitted()

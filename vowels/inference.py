@@ -1,6 +1,7 @@
-"""The saved network's forward pass without TensorFlow (``import keras`` costs seconds): NumPy for a one-layer
-(Bi)LSTM (``weights.npz``, the three modes of `vowels.model`; its recurrence `lstm` is also the speaker encoder's),
-ONNX Runtime for the other families (``model.onnx``); probabilities equal Keras' to within 1e-5."""
+"""How a fitted network answers (`SequencePredictor`, written once for both engines), and the fast engine: the saved
+network's forward pass without TensorFlow (``import keras`` costs seconds), NumPy for a one-layer (Bi)LSTM
+(``weights.npz``; its recurrence `lstm` is also the speaker encoder's), ONNX Runtime for the other families
+(``model.onnx``); probabilities equal Keras' to within 1e-5."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -18,11 +19,10 @@ from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, ParameterError
 from .names import MODES
-from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
 from .validation import check_choice, check_int
 
-__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "lstm", "npz_key", "weights_npz"]
+__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "SequencePredictor", "SequencesLike", "lstm", "weights_npz"]
 
 _LSTM_NAMES = tuple(f"{d}_{part}" for d in ("forward", "backward") for part in ("kernel", "recurrent_kernel", "bias"))
 WEIGHT_NAMES = (*_LSTM_NAMES, "dense_kernel", "dense_bias")
@@ -69,7 +69,7 @@ def lstm(
     return h
 
 
-def npz_key(name: str, member: int, n_members: int) -> str:
+def _npz_key(name: str, member: int, n_members: int) -> str:
     """The name of one member's weight in ``weights.npz``: plain for one network, ``member<i>_<name>`` else."""
     return name if n_members == 1 else f"member{member}_{name}"
 
@@ -77,7 +77,7 @@ def npz_key(name: str, member: int, n_members: int) -> str:
 def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
     """The bytes of ``weights.npz`` for one dict of arrays per member, as `vowels.model.weight_arrays` gives."""
     stored = {
-        npz_key(name, member, len(members)): np.asarray(arrays[name], dtype=np.float32)
+        _npz_key(name, member, len(members)): np.asarray(arrays[name], dtype=np.float32)
         for member, arrays in enumerate(members)
         for name in _names_of(arrays)
     }
@@ -239,6 +239,59 @@ class OnnxNetwork:
         return self._session.run(None, {self._input_name: np.asarray(batch, dtype=np.float32)})[0]
 
 
+SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
+
+
+class SequencePredictor:
+    """`predict_proba` and `predict` over sorted, padded mini-batches for a class that gives ``_forward`` and the
+    attributes below (``batching_``: `vowels.batching.batching_of` of its training options)."""
+
+    classes_: np.ndarray
+    n_features_in_: int
+    preprocessing_: Preprocessing
+    sort_by_length: bool
+    architecture: str
+    resample_length_: int
+
+    if TYPE_CHECKING:
+
+        @property
+        def batching_(self) -> dict: ...
+
+    def _check_fitted(self) -> None:
+        """Raise `NotFittedError` before a prediction by an unfitted estimator (nothing to check by default)."""
+
+    def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The network on one padded mini-batch (batch, time, features) -> probabilities (batch, n_classes)."""
+        raise NotImplementedError
+
+    def _network_inputs(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """What the network reads: the preprocessed sequences, resampled to one length for the FCN."""
+        sequences = self.preprocessing_.apply(sequences)
+        if self.architecture == "fcn":
+            from .resampling import resample
+
+            return resample(sequences, self.resample_length_)
+        return list(sequences)
+
+    def predict_proba(self, X: SequencesLike) -> np.ndarray:
+        """Probability of each speaker, shape (n_sequences, n_classes), columns as `classes_`, rows as `X`; batched
+        as in training (MATLAB's ``classify(net, X, MiniBatchSize=27, SequenceLength="longest")``)."""
+        self._check_fitted()
+        return predict_in_batches(
+            self._forward(),
+            self._network_inputs(check_sequences(X, n_features=self.n_features_in_)),
+            n_outputs=len(self.classes_),
+            sort=self.sort_by_length,
+            **self.batching_,
+        )
+
+    def predict(self, X: SequencesLike) -> np.ndarray:
+        """The most probable speaker of each sequence."""
+        probabilities = self.predict_proba(X)  # first: it checks the estimator is fitted
+        return self.classes_[np.argmax(probabilities, axis=1)]
+
+
 class FastClassifier(SequencePredictor):
     """A saved `SpeakerClassifier` that predicts without Keras or scikit-learn (`FastClassifier.load`), on a
     `NumpyNetwork` or an `OnnxNetwork`, with the loaded `SpeakerClassifier`'s fitted attributes and predictions."""
@@ -323,7 +376,7 @@ class FastClassifier(SequencePredictor):
             )
         return self.network_
 
-    def embed(self, X: Utterances | Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    def embed(self, X: SequencesLike) -> np.ndarray:
         """Utterance embeddings (n_sequences, n_embedding), as `SpeakerClassifier.embed`."""
         network = self._numpy_network("embed")
         sequences = self._network_inputs(check_sequences(X, n_features=self.n_features_in_))
@@ -350,7 +403,7 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
         n_members = int(params["n_members"])
         names = WEIGHT_NAMES if metadata.architecture == "bilstm" else FORWARD_WEIGHT_NAMES
         with np.load(weights_file, allow_pickle=False) as data:
-            members = [{name: data[npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
+            members = [{name: data[_npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
             stored = len(data.files)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
         raise BundleError(f"{weights_file}: not readable as network weights ({exc}).") from None
