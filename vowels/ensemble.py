@@ -32,10 +32,8 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     ----------
     recipes : tuple of str, default=("fcn", "best")
         Names in `vowels.recipes.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
-    random_state : int, default=0
-        Every member's seed.
-    verbose : int or "auto", default="auto"
-        Passed to every member.
+    random_state, verbose : int, int or "auto", default=0, "auto"
+        Every member's seed and verbosity.
 
     Attributes
     ----------

@@ -24,7 +24,6 @@ __all__ = [
     "ProgressPrinter",
     "TrainingProgress",
     "clock",
-    "in_notebook",
     "monitoring",
     "report_every",
     "resolve_verbose",
@@ -36,24 +35,19 @@ MAX_LINES = 20
 """About how many lines a training writes where lines cannot be rewritten (`report_every`)."""
 
 
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
-    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
+def _ipython() -> Any:
+    """The running IPython shell, None outside one (IPython is not imported for the asking)."""
+    return sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
 
-    return hasattr(get_ipython(), "kernel")
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
+    return "ipykernel" in sys.modules and hasattr(_ipython(), "kernel")
 
 
 def _interactive() -> bool:
     """A notebook, an IPython shell or the Python prompt."""
-    if hasattr(sys, "ps1") or sys.flags.interactive:
-        return True
-    if "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
-
-    return get_ipython() is not None
+    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or _ipython() is not None
 
 
 def resolve_verbose(verbose: int | str) -> int:
@@ -174,7 +168,7 @@ class ProgressPrinter:
     def _pick_mode(self, stream: TextIO) -> str:
         if getattr(stream, "isatty", lambda: False)():
             return "terminal"
-        if stream is sys.stderr and in_notebook():
+        if stream is sys.stderr and _in_notebook():
             return "notebook"
         return "lines"
 

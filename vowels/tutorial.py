@@ -194,14 +194,8 @@ def reproduce_seeds(
         for s in seeds:
             check_run_folder_free(out_path / f"seed-{s}", force=force)
         check_creatable(out_path / SEEDS_FILE)
-    runs = []
-    for s in seeds:
-        folder = out_path / f"seed-{s}" if out_path is not None else None
-        runs.append(
-            reproduce(
-                epochs=epochs, seed=s, mode=mode, recipe=recipe, out=folder, data=data, force=force, verbose=verbose
-            )
-        )
+    settings: dict[str, Any] = {"epochs": epochs, "mode": mode, "recipe": recipe, "data": data, "force": force}
+    runs = [reproduce(seed=s, out=out_path and out_path / f"seed-{s}", verbose=verbose, **settings) for s in seeds]
     keys = ("accuracy", "n_errors", "n_test", "train_seconds", "run_id")
     results = [
         {"seed": run.metrics["seed"], "folder": f"seed-{run.metrics['seed']}"}
