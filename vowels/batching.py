@@ -58,7 +58,7 @@ def pad_batch(
     value: float = 0.0,
     length: int | None = None,
 ) -> np.ndarray:
-    """Stack sequences of shape (n_frames, n_features) into (batch, length, n_features).
+    """Stack sequences of shape (n_frames, n_features) into one float32 array (batch, length, n_features).
 
     Parameters
     ----------
@@ -69,10 +69,6 @@ def pad_batch(
     length : int, default=None
         Frames per padded sequence; None pads to the longest in the batch. Longer sequences
         are truncated on the same side as the padding (MATLAB's ``SequenceLength``).
-
-    Returns
-    -------
-    np.ndarray of float32, shape (batch, length, n_features)
     """
     check_choice(padding, "padding", PADDING_DIRECTIONS)
     if not sequences:

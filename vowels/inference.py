@@ -97,9 +97,8 @@ def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     n_features, four_n = w["forward_kernel"].shape
     n, n_directions = four_n // 4, 2 if "backward_kernel" in w else 1
     expected: dict[str, tuple[int, ...]] = {}
-    for direction in ("forward", "backward")[:n_directions]:
-        expected |= {f"{direction}_kernel": (n_features, 4 * n), f"{direction}_recurrent_kernel": (n, 4 * n)}
-        expected[f"{direction}_bias"] = (4 * n,)
+    for d in ("forward", "backward")[:n_directions]:
+        expected |= {f"{d}_kernel": (n_features, 4 * n), f"{d}_recurrent_kernel": (n, 4 * n), f"{d}_bias": (4 * n,)}
     n_classes = w["dense_kernel"].shape[-1]
     expected |= {"dense_kernel": (n_directions * n, n_classes), "dense_bias": (n_classes,)}
     for name, shape in expected.items():
@@ -210,13 +209,8 @@ def _softmax(features: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> np.n
 
 
 class OnnxNetwork:
-    """A network saved as ONNX, run by ONNX Runtime: padded batch (batch, time, n_features) -> probabilities.
-
-    Parameters
-    ----------
-    path : path-like
-        A bundle's ``model.onnx`` (its sha256 checked by the caller).
-    """
+    """The network of a bundle's ``model.onnx`` at `path` (its sha256 checked by the caller), run by ONNX Runtime:
+    padded batch (batch, time, n_features) -> probabilities."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         import onnxruntime

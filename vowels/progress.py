@@ -153,8 +153,8 @@ class ProgressPrinter:
     stream : text stream, default=None
         Where lines go; None is ``sys.stderr`` as it is when training starts.
     mode : {"terminal", "lines", "notebook"}, default=None
-        ``terminal`` rewrites one line; ``lines`` writes plain lines (`report_every`); ``notebook``
-        updates one Jupyter output. None picks the stream's: a terminal, a kernel's stderr, else lines.
+        Rewrite one line, write plain lines (`report_every`), or update one Jupyter output; None picks the
+        stream's (a terminal, a kernel's stderr, else lines).
     """
 
     MODES = ("terminal", "lines", "notebook")

@@ -156,8 +156,7 @@ LOOPS = ("auto", "graph", "batch")
 def _stack_epoch(
     frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ragged mini-batches as fixed-shape arrays (frames, codes, row weights, lengths) for `_graph_epoch`: batch b
-    in ``x[b, :n_rows, :lengths[b]]``, the rows past a short last batch of weight 0."""
+    """Ragged mini-batches as fixed-shape (frames, codes, row weights, lengths); a short batch's extra rows weigh 0."""
     longest = max(x.shape[1] for x in frames)
     x = np.full((len(frames), batch_size, longest, frames[0].shape[2]), value, dtype=np.float32)
     y = np.zeros((len(frames), batch_size), dtype=np.int32)
@@ -171,8 +170,7 @@ def _stack_epoch(
 
 
 def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
-    """A TensorFlow graph running one epoch of mini-batches, each sliced to its own length: ``train_on_batch``'s
-    arithmetic without its per-call cost; the loss sums the members', so each gets the gradient it would alone."""
+    """One epoch as a TensorFlow graph: ``train_on_batch``'s arithmetic per batch at its length, losses summed."""
     import keras
     import tensorflow as tf
 
