@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import logging
 import os
+import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -29,10 +32,11 @@ from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .files import FORMAT_VERSION, atomic_folder, sha256_of, write_bytes
 from .inference import FastClassifier, NumpyNetwork, SequencePredictor, SequencesLike, weights_npz
+from .names import ARCHITECTURES, MODES, RECURRENT
 from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .recipes import FAMILY_OPTIONS
-from .training import TrainingHistory, TrainingOptions
+from .training import TrainingHistory, TrainingOptions, fit_arrays, seed_everything, train_network
 from .validation import check_choice, check_int, check_number, check_seed, check_verbose
 
 __all__ = ["SpeakerClassifier"]
@@ -128,9 +132,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
-        from .names import ARCHITECTURES, MODES, RECURRENT
-        from .training import seed_everything
-
         check_choice(self.architecture, "architecture", ARCHITECTURES)
         check_choice(self.mode, "mode", MODES)
         check_int(self.resample_length, "resample_length", none_ok=True)
@@ -165,7 +166,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     ) -> TrainingHistory:
         """The tutorial's training (`vowels.training`): sorted, padded mini-batches, MATLAB's Adam."""
         from .model import build_network
-        from .training import train_network
 
         if self.sort_by_length:
             order = np.argsort([len(s) for s in sequences], kind="stable")
@@ -198,12 +198,10 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     ) -> TrainingHistory:
         """Keras' fit: the FCN on sequences of one length with dl-4-tsc's schedule, the DNN on every frame."""
         from .model import build_fcn, build_frame_network
-        from .training import fit_arrays
 
         if self.architecture == "fcn":
             self.model_ = build_fcn(n_inputs, len(self.classes_))
-            x = np.stack(sequences)
-            return fit_arrays(self.model_, x, codes, options, verbose=self.verbose, schedule=True)
+            return fit_arrays(self.model_, np.stack(sequences), codes, options, verbose=self.verbose, schedule=True)
         frame_network, self.model_ = build_frame_network(
             n_inputs, len(self.classes_), dropout=self.dropout, mask_value=options.sequence_padding_value
         )
@@ -231,9 +229,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 f"to_numpy needs a one-layer bilstm or lstm; this is a {self.n_layers}-layer {self.architecture}. "
                 "Its bundle classifies without Keras through ONNX (FastClassifier.load)."
             )
-        mask_value = self.options_.sequence_padding_value
         return FastClassifier(
-            NumpyNetwork(weight_arrays(self.model_), mode=self.mode, mask_value=mask_value),
+            NumpyNetwork(weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value),
             classes=self.classes_,
             batching=self.batching_,
             sort_by_length=self.sort_by_length,
@@ -244,8 +241,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def _has_plain_weights(self) -> bool:
         """Whether `vowels.inference.NumpyNetwork` can run this network (else the bundle carries ONNX)."""
-        from .names import RECURRENT
-
         return self.architecture in RECURRENT and self.n_layers == 1
 
     def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
@@ -338,10 +333,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
 def _export_onnx(model: Any, path: Path) -> None:
     """Write Keras `model` as ONNX at `path`, after calling it once (Keras exports only a called model)."""
-    import contextlib
-    import logging
-    import warnings
-
     model(np.zeros((1, 1, model.input_shape[-1]), dtype=np.float32))
     logging.getLogger("tf2onnx").setLevel(logging.ERROR)
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():
