@@ -21,13 +21,12 @@ from vowels.classifier import SpeakerClassifier
 from vowels.datasets import load_japanese_vowels
 from vowels.ensemble import FamilyEnsemble
 from vowels.errors import BundleError, ParameterError
-from vowels.families import build_fcn, build_frame_network
-from vowels.fitting import PLATEAU
 from vowels.inference import FastClassifier
-from vowels.model import build_network
+from vowels.model import build_fcn, build_frame_network, build_network
 from vowels.names import ARCHITECTURES
 from vowels.recipes import RECIPES
 from vowels.resampling import resample
+from vowels.training import PLATEAU
 from vowels.tutorial import make_classifier
 
 HEAVY = ("tensorflow", "keras", "librosa", "sklearn", "matplotlib", "scipy.interpolate")

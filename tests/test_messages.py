@@ -18,8 +18,8 @@ import pytest
 from vowels.cli import main
 from vowels.errors import DataError
 from vowels.extraction import list_speaker_files, load_features, load_speaker_folders
+from vowels.limits import MAX_SEED
 from vowels.recordings import RecordingClassifier
-from vowels.training import MAX_SEED
 from vowels.workflows.console import printable
 
 WAV = "2_george_10.wav"

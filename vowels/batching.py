@@ -58,7 +58,7 @@ def pad_batch(
     value: float = 0.0,
     length: int | None = None,
 ) -> np.ndarray:
-    """Stack sequences of shape (n_frames, n_features) into (batch, length, n_features).
+    """Stack sequences of shape (n_frames, n_features) into one float32 array (batch, length, n_features).
 
     Parameters
     ----------
@@ -66,14 +66,9 @@ def pad_batch(
     padding : {"right", "left"}, default="right"
         Where the padding frames go: after the sequence (MATLAB's default) or before it.
     value : float, default=0.0
-        The value of every padding frame.
     length : int, default=None
         Frames per padded sequence; None pads to the longest in the batch. Longer sequences
         are truncated on the same side as the padding (MATLAB's ``SequenceLength``).
-
-    Returns
-    -------
-    np.ndarray of float32, shape (batch, length, n_features)
     """
     check_choice(padding, "padding", PADDING_DIRECTIONS)
     if not sequences:
@@ -128,17 +123,8 @@ def predict_in_batches(
 
 @dataclass(frozen=True)
 class PaddingStats:
-    """How much padding a batching adds.
-
-    Attributes
-    ----------
-    n_frames, n_padded_frames : int
-        True frames over all sequences; padding frames added over all batches.
-    padding_fraction : float
-        Padding frames over all frames processed (true + padding).
-    batch_lengths : tuple of int
-        The padded length of each mini-batch, in frames.
-    """
+    """How much padding a batching adds: true frames over all sequences, padding frames added over all batches,
+    padding over all frames processed, and each mini-batch's padded length in frames."""
 
     n_frames: int
     n_padded_frames: int

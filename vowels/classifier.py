@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import logging
 import os
+import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,17 +31,15 @@ from .bundle import (
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .files import FORMAT_VERSION, atomic_folder, sha256_of, write_bytes
-from .prediction import SequencePredictor, SequencesLike
+from .inference import FastClassifier, NumpyNetwork, SequencePredictor, SequencesLike, weights_npz
+from .names import ARCHITECTURES, MODES, RECURRENT
 from .preprocessing import Preprocessing
 from .provenance import library_versions
 from .recipes import FAMILY_OPTIONS
-from .training import TrainingHistory, TrainingOptions
+from .training import TrainingHistory, TrainingOptions, fit_arrays, seed_everything, train_network
 from .validation import check_choice, check_int, check_number, check_seed, check_verbose
 
-if TYPE_CHECKING:
-    from .inference import FastClassifier
-
-__all__ = ["SpeakerClassifier", "check_sequences"]
+__all__ = ["SpeakerClassifier"]
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
@@ -49,22 +50,19 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     ----------
     architecture : {"bilstm", "lstm", "dnn", "fcn"}, default="bilstm"
         The tutorial's BiLSTM; a forward-only LSTM (which can `stream_proba`); a frame-level network
-        whose frames vote, or Wang et al.'s fully convolutional network (`vowels.families`).
+        whose frames vote, or Wang et al.'s fully convolutional network (`vowels.model`).
     mode : {"matlab", "padded", "masked"}, default="matlab"
         What the BiLSTM's backward direction returns (see `vowels.model`); (Bi)LSTM only.
-    n_hidden : int, default=100
-        Hidden units per direction; (Bi)LSTM only.
-    n_layers : int, default=1
-        Stacked (Bi)LSTM layers, every one but the last returning its sequence.
-    max_epochs : int, default=None
-        Passes over the training set; None takes `options`' (100, the tutorial's).
-    mini_batch_size : int, default=None
-        Sequences per mini-batch (frames, for the DNN); None takes `options`' (27, the tutorial's).
+    n_hidden, n_layers : int, default=100, 1
+        Hidden units per direction, and stacked (Bi)LSTM layers; (Bi)LSTM only.
+    max_epochs, mini_batch_size : int, default=None
+        Passes over the training set, and sequences per mini-batch (frames, for the DNN).
     learning_rate : float, default=None
-        Adam's initial learning rate; None takes `options`' (1e-3, the tutorial's).
+        Adam's initial learning rate. These three settings override `options`' (for `GridSearchCV`); None keeps
+        its value (100, 27 and 1e-3 for the tutorial).
     options : TrainingOptions, default=None
         The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`, the
-        tutorial's for the (Bi)LSTM). The three settings above override theirs (for `GridSearchCV`).
+        tutorial's for the (Bi)LSTM).
     resample_length : int, default=None
         FCN only: frames every sequence is resampled to; None takes the longest training sequence's.
     sort_by_length : bool, default=True
@@ -75,10 +73,10 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         Standardise each feature (after deltas) with the training frames' mean and standard deviation.
     dropout : float in [0, 1), default=0.0
         Dropout rate on the BiLSTM output during training.
-    time_warp : float in [0, 1), default=0.0
-        Each training epoch scales every sequence's length by a random factor in ``[1 - time_warp, 1 + time_warp]``.
-    noise : float >= 0, default=0.0
-        Each training epoch adds Gaussian noise of this standard deviation to the preprocessed features.
+    time_warp, noise : float, default=0.0
+        Each training epoch scales every sequence's length by a random factor in ``[1 - time_warp, 1 + time_warp]``
+        (`time_warp` in [0, 1)) and adds Gaussian noise of standard deviation `noise` (>= 0) to the preprocessed
+        features.
     n_members : int, default=1
         Networks trained side by side from different initial weights, their probabilities averaged.
     random_state : int, default=0
@@ -134,9 +132,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def fit(self, X: SequencesLike, y: Sequence[str] | np.ndarray | None = None) -> SpeakerClassifier:
         """Train on sequences `X` with speaker labels `y` (taken from `X` if it is `Utterances`)."""
-        from .names import ARCHITECTURES, MODES, RECURRENT
-        from .training import seed_everything
-
         check_choice(self.architecture, "architecture", ARCHITECTURES)
         check_choice(self.mode, "mode", MODES)
         check_int(self.resample_length, "resample_length", none_ok=True)
@@ -171,7 +166,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     ) -> TrainingHistory:
         """The tutorial's training (`vowels.training`): sorted, padded mini-batches, MATLAB's Adam."""
         from .model import build_network
-        from .training import train_network
 
         if self.sort_by_length:
             order = np.argsort([len(s) for s in sequences], kind="stable")
@@ -203,13 +197,11 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         self, sequences: list[np.ndarray], codes: np.ndarray, n_inputs: int, options: TrainingOptions
     ) -> TrainingHistory:
         """Keras' fit: the FCN on sequences of one length with dl-4-tsc's schedule, the DNN on every frame."""
-        from .families import build_fcn, build_frame_network
-        from .fitting import fit_arrays
+        from .model import build_fcn, build_frame_network
 
         if self.architecture == "fcn":
             self.model_ = build_fcn(n_inputs, len(self.classes_))
-            x = np.stack(sequences)
-            return fit_arrays(self.model_, x, codes, options, verbose=self.verbose, plateau=True, keep_best=True)
+            return fit_arrays(self.model_, np.stack(sequences), codes, options, verbose=self.verbose, schedule=True)
         frame_network, self.model_ = build_frame_network(
             n_inputs, len(self.classes_), dropout=self.dropout, mask_value=options.sequence_padding_value
         )
@@ -229,7 +221,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def to_numpy(self) -> FastClassifier:
         """This fitted one-layer (Bi)LSTM as a `vowels.inference.FastClassifier` (NumPy; the same probabilities)."""
-        from .inference import FastClassifier, NumpyNetwork
         from .model import weight_arrays
 
         self._check_fitted()
@@ -238,9 +229,8 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
                 f"to_numpy needs a one-layer bilstm or lstm; this is a {self.n_layers}-layer {self.architecture}. "
                 "Its bundle classifies without Keras through ONNX (FastClassifier.load)."
             )
-        mask_value = self.options_.sequence_padding_value
         return FastClassifier(
-            NumpyNetwork(weight_arrays(self.model_), mode=self.mode, mask_value=mask_value),
+            NumpyNetwork(weight_arrays(self.model_), mode=self.mode, mask_value=self.options_.sequence_padding_value),
             classes=self.classes_,
             batching=self.batching_,
             sort_by_length=self.sort_by_length,
@@ -251,8 +241,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
     def _has_plain_weights(self) -> bool:
         """Whether `vowels.inference.NumpyNetwork` can run this network (else the bundle carries ONNX)."""
-        from .names import RECURRENT
-
         return self.architecture in RECURRENT and self.n_layers == 1
 
     def stream_proba(self, sequence: np.ndarray, *, chunk_frames: int = 1) -> np.ndarray:
@@ -280,7 +268,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """Write the model bundle folder at `path` atomically (replacing one only with `force`): ``model.keras``,
         the network for `vowels.inference.FastClassifier` (``weights.npz`` for a one-layer (Bi)LSTM, else
         ``model.onnx``), `extra_files` (name -> bytes) and ``metadata.json`` with every file's sha256."""
-        from .inference import weights_npz
         from .model import weight_arrays
 
         self._check_fitted()
@@ -322,8 +309,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         """Load a bundle written by `save`, after checking it is whole and untampered."""
         import keras
 
-        from .families import MaskedLogMean  # noqa: F401  registers the custom layers
-        from .model import LastStep  # noqa: F401
+        from .model import LastStep, MaskedLogMean  # noqa: F401  registers the custom layers
 
         path = Path(path)
         metadata = read_bundle(path)
@@ -347,10 +333,6 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
 
 def _export_onnx(model: Any, path: Path) -> None:
     """Write Keras `model` as ONNX at `path`, after calling it once (Keras exports only a called model)."""
-    import contextlib
-    import logging
-    import warnings
-
     model(np.zeros((1, 1, model.input_shape[-1]), dtype=np.float32))
     logging.getLogger("tf2onnx").setLevel(logging.ERROR)
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():

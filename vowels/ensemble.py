@@ -15,8 +15,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .bundle import METADATA_FILE, metadata_digest, write_metadata
+from .classifier import SpeakerClassifier
 from .errors import BundleError, NotFittedError, ParameterError
 from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
+from .inference import FastClassifier
 from .recipes import RECIPES, recipe_params
 
 __all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
@@ -32,10 +34,8 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     ----------
     recipes : tuple of str, default=("fcn", "best")
         Names in `vowels.recipes.RECIPES`; each member is ``SpeakerClassifier(**recipe)``.
-    random_state : int, default=0
-        Every member's seed.
-    verbose : int or "auto", default="auto"
-        Passed to every member.
+    random_state, verbose : int, int or "auto", default=0, "auto"
+        Every member's seed and verbosity.
 
     Attributes
     ----------
@@ -49,8 +49,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
         """Train every member on the same `X`, `y`, one after another."""
-        from .classifier import SpeakerClassifier
-
         recipes = list(self.recipes)
         single = [name for name, params in RECIPES.items() if "recipes" not in params]
         if len(recipes) < 2 or not set(recipes) <= set(single):
@@ -109,9 +107,6 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> FamilyEnsemble:
         """Load an ensemble folder written by `save`; members with Keras, or without (``engine="fast"``)."""
-        from .classifier import SpeakerClassifier
-        from .inference import FastClassifier
-
         path = Path(path)
         metadata = read_ensemble_metadata(path)
         ensemble = cls(recipes=tuple(metadata["recipes"]), random_state=metadata["random_state"], verbose=0)

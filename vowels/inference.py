@@ -1,6 +1,7 @@
-"""The saved network's forward pass without TensorFlow (``import keras`` costs seconds): NumPy for a one-layer
-(Bi)LSTM (``weights.npz``, Keras' gate order i, f, c, o, the three modes of `vowels.model`), ONNX Runtime for
-the other families (``model.onnx``); probabilities equal Keras' to within 1e-5."""
+"""How a fitted network answers (`SequencePredictor`, written once for both engines), and the fast engine: the saved
+network's forward pass without TensorFlow (``import keras`` costs seconds), NumPy for a one-layer (Bi)LSTM
+(``weights.npz``; its recurrence `lstm` is also the speaker encoder's), ONNX Runtime for the other families
+(``model.onnx``); probabilities equal Keras' to within 1e-5."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -18,12 +19,10 @@ from .bundle import METADATA_FILE, NUMPY_WEIGHTS_FILE, ONNX_FILE, BundleMetadata
 from .datasets import Utterances, check_sequences
 from .errors import BundleError, ParameterError
 from .names import MODES
-from .prediction import SequencePredictor
 from .preprocessing import Preprocessing
-from .recurrence import lstm as _lstm
 from .validation import check_choice, check_int
 
-__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "npz_key", "weights_npz"]
+__all__ = ["FastClassifier", "NumpyNetwork", "OnnxNetwork", "SequencePredictor", "SequencesLike", "lstm", "weights_npz"]
 
 _LSTM_NAMES = tuple(f"{d}_{part}" for d in ("forward", "backward") for part in ("kernel", "recurrent_kernel", "bias"))
 WEIGHT_NAMES = (*_LSTM_NAMES, "dense_kernel", "dense_bias")
@@ -31,7 +30,46 @@ FORWARD_WEIGHT_NAMES = tuple(name for name in WEIGHT_NAMES if not name.startswit
 _ENTRY_OR_WEIGHTS = "missing or invalid entry, or weights that do not match it"
 
 
-def npz_key(name: str, member: int, n_members: int) -> str:
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow warnings for large negative `x`."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm(
+    x: np.ndarray,
+    mask: np.ndarray | None,
+    weights: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    backwards: bool,
+    states: np.ndarray | None = None,
+    carry: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Final hidden state (batch, n_hidden) of a Keras LSTM over `x` (batch, time, features), skipping the steps
+    where `mask` (batch, time) is False; `states` (batch, time, n_hidden), if given, receives each step's hidden
+    state; `carry`, if given, is ``[h, c]`` to start from (zeros if empty) and is left holding the final one."""
+    kernel, recurrent_kernel, bias = weights
+    n = recurrent_kernel.shape[0]
+    inputs = x @ kernel + bias
+    h, c = carry or [np.zeros((x.shape[0], n), dtype=np.float32)] * 2
+    for t in range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1]):
+        z = inputs[:, t] + h @ recurrent_kernel
+        i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), _sigmoid(z[:, 3 * n :])
+        c_next = f * c + i * np.tanh(z[:, 2 * n : 3 * n])
+        h_next = o * np.tanh(c_next)
+        if mask is None:
+            h, c = h_next, c_next
+        else:
+            keep = mask[:, t, np.newaxis]
+            h, c = np.where(keep, h_next, h), np.where(keep, c_next, c)
+        if states is not None:
+            states[:, t] = h
+    if carry is not None:
+        carry[:] = [h, c]
+    return h
+
+
+def _npz_key(name: str, member: int, n_members: int) -> str:
     """The name of one member's weight in ``weights.npz``: plain for one network, ``member<i>_<name>`` else."""
     return name if n_members == 1 else f"member{member}_{name}"
 
@@ -39,7 +77,7 @@ def npz_key(name: str, member: int, n_members: int) -> str:
 def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
     """The bytes of ``weights.npz`` for one dict of arrays per member, as `vowels.model.weight_arrays` gives."""
     stored = {
-        npz_key(name, member, len(members)): np.asarray(arrays[name], dtype=np.float32)
+        _npz_key(name, member, len(members)): np.asarray(arrays[name], dtype=np.float32)
         for member, arrays in enumerate(members)
         for name in _names_of(arrays)
     }
@@ -59,9 +97,8 @@ def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     n_features, four_n = w["forward_kernel"].shape
     n, n_directions = four_n // 4, 2 if "backward_kernel" in w else 1
     expected: dict[str, tuple[int, ...]] = {}
-    for direction in ("forward", "backward")[:n_directions]:
-        expected |= {f"{direction}_kernel": (n_features, 4 * n), f"{direction}_recurrent_kernel": (n, 4 * n)}
-        expected[f"{direction}_bias"] = (4 * n,)
+    for d in ("forward", "backward")[:n_directions]:
+        expected |= {f"{d}_kernel": (n_features, 4 * n), f"{d}_recurrent_kernel": (n, 4 * n), f"{d}_bias": (4 * n,)}
     n_classes = w["dense_kernel"].shape[-1]
     expected |= {"dense_kernel": (n_directions * n, n_classes), "dense_bias": (n_classes,)}
     for name, shape in expected.items():
@@ -111,9 +148,9 @@ class NumpyNetwork:
         backward_input = x[:, -1:] if self.mode == "matlab" else x
         total = np.zeros((x.shape[0], self.n_classes), dtype=np.float32)
         for forward_weights, backward_weights, dense in self._members:
-            states = [_lstm(x, mask, forward_weights, backwards=False)]
+            states = [lstm(x, mask, forward_weights, backwards=False)]
             if backward_weights is not None:
-                states.append(_lstm(backward_input, mask, backward_weights, backwards=True))
+                states.append(lstm(backward_input, mask, backward_weights, backwards=True))
             total += _softmax(np.concatenate(states, axis=1), dense)
         return (total / self.n_members).astype(np.float32)
 
@@ -133,7 +170,7 @@ class NumpyNetwork:
             chunk = x[:, start : start + chunk_frames]
             total = np.zeros((1, self.n_classes), dtype=np.float32)
             for (forward_weights, _, dense), carry in zip(self._members, carries):
-                total += _softmax(_lstm(chunk, None, forward_weights, backwards=False, carry=carry), dense)
+                total += _softmax(lstm(chunk, None, forward_weights, backwards=False, carry=carry), dense)
             rows.append(total[0] / self.n_members)
         return np.asarray(rows, dtype=np.float32)
 
@@ -153,7 +190,7 @@ class NumpyNetwork:
         for forward_weights, backward_weights, _ in self._members:
             for direction, backwards in ((forward_weights, False), (backward_weights, True)):
                 if direction is not None:
-                    _lstm(x, mask, direction, backwards=backwards, states=states)
+                    lstm(x, mask, direction, backwards=backwards, states=states)
                     parts.append((states * weight).sum(axis=1))
         return np.concatenate(parts, axis=1)
 
@@ -172,13 +209,8 @@ def _softmax(features: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> np.n
 
 
 class OnnxNetwork:
-    """A network saved as ONNX, run by ONNX Runtime: padded batch (batch, time, n_features) -> probabilities.
-
-    Parameters
-    ----------
-    path : path-like
-        A bundle's ``model.onnx`` (its sha256 checked by the caller).
-    """
+    """The network of a bundle's ``model.onnx`` at `path` (its sha256 checked by the caller), run by ONNX Runtime:
+    padded batch (batch, time, n_features) -> probabilities."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         import onnxruntime
@@ -199,6 +231,59 @@ class OnnxNetwork:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Speaker probabilities (batch, n_classes), float32."""
         return self._session.run(None, {self._input_name: np.asarray(batch, dtype=np.float32)})[0]
+
+
+SequencesLike = Utterances | Sequence[np.ndarray] | np.ndarray
+
+
+class SequencePredictor:
+    """`predict_proba` and `predict` over sorted, padded mini-batches for a class that gives ``_forward`` and the
+    attributes below (``batching_``: `vowels.batching.batching_of` of its training options)."""
+
+    classes_: np.ndarray
+    n_features_in_: int
+    preprocessing_: Preprocessing
+    sort_by_length: bool
+    architecture: str
+    resample_length_: int
+
+    if TYPE_CHECKING:
+
+        @property
+        def batching_(self) -> dict: ...
+
+    def _check_fitted(self) -> None:
+        """Raise `NotFittedError` before a prediction by an unfitted estimator (nothing to check by default)."""
+
+    def _forward(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The network on one padded mini-batch (batch, time, features) -> probabilities (batch, n_classes)."""
+        raise NotImplementedError
+
+    def _network_inputs(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """What the network reads: the preprocessed sequences, resampled to one length for the FCN."""
+        sequences = self.preprocessing_.apply(sequences)
+        if self.architecture == "fcn":
+            from .resampling import resample
+
+            return resample(sequences, self.resample_length_)
+        return list(sequences)
+
+    def predict_proba(self, X: SequencesLike) -> np.ndarray:
+        """Probability of each speaker, shape (n_sequences, n_classes), columns as `classes_`, rows as `X`; batched
+        as in training (MATLAB's ``classify(net, X, MiniBatchSize=27, SequenceLength="longest")``)."""
+        self._check_fitted()
+        return predict_in_batches(
+            self._forward(),
+            self._network_inputs(check_sequences(X, n_features=self.n_features_in_)),
+            n_outputs=len(self.classes_),
+            sort=self.sort_by_length,
+            **self.batching_,
+        )
+
+    def predict(self, X: SequencesLike) -> np.ndarray:
+        """The most probable speaker of each sequence."""
+        probabilities = self.predict_proba(X)  # first: it checks the estimator is fitted
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
 
 class FastClassifier(SequencePredictor):
@@ -285,7 +370,7 @@ class FastClassifier(SequencePredictor):
             )
         return self.network_
 
-    def embed(self, X: Utterances | Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    def embed(self, X: SequencesLike) -> np.ndarray:
         """Utterance embeddings (n_sequences, n_embedding), as `SpeakerClassifier.embed`."""
         network = self._numpy_network("embed")
         sequences = self._network_inputs(check_sequences(X, n_features=self.n_features_in_))
@@ -312,7 +397,7 @@ def _numpy_network(path: Path, metadata: BundleMetadata) -> NumpyNetwork:
         n_members = int(params["n_members"])
         names = WEIGHT_NAMES if metadata.architecture == "bilstm" else FORWARD_WEIGHT_NAMES
         with np.load(weights_file, allow_pickle=False) as data:
-            members = [{name: data[npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
+            members = [{name: data[_npz_key(name, m, n_members)] for name in names} for m in range(n_members)]
             stored = len(data.files)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
         raise BundleError(f"{weights_file}: not readable as network weights ({exc}).") from None

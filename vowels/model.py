@@ -1,9 +1,11 @@
-"""The (Bi)LSTM network: sequence input -> (Bi)LSTM (last output) -> Dense -> softmax, in the three modes of
-docs/modes.md (``matlab``: MATLAB's last step, whose backward half has read only the last padded frame;
-``padded``; ``masked``), sharing one set of weights; ``n_members > 1`` averages that many networks in one model."""
+"""The Keras networks. The (Bi)LSTM: (Bi)LSTM (last output) -> Dense -> softmax, in the three modes of docs/modes.md
+sharing one set of weights; ``n_members > 1`` averages that many networks in one model. Beside it a frame-level
+network (``dnn``: frames classified on their own, an utterance's answer the softmax of its frames' mean
+log-probability) and Wang, Yan and Oates' (2017) fully convolutional network (``fcn``) as dl-4-tsc configures it."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -16,7 +18,9 @@ from .validation import check_choice, check_int, check_number
 __all__ = [
     "MODES",
     "LastStep",
-    "architecture_of",
+    "MaskedLogMean",
+    "build_fcn",
+    "build_frame_network",
     "build_network",
     "check_network_settings",
     "copy_weights",
@@ -43,7 +47,7 @@ class LastStep(keras.layers.Layer):
 
 def check_network_settings(*, dropout: float = 0.0, **counts: int) -> None:
     """Refuse sizes a network cannot have (each count a whole number >= 1, at least 2 speakers) and a
-    dropout rate outside [0, 1), naming the setting; for `build_network` and `vowels.families`."""
+    dropout rate outside [0, 1), naming the setting."""
     for name, value in counts.items():
         check_int(value, name)
     if counts.get("n_classes", 2) < 2:
@@ -88,26 +92,23 @@ def build_network(
 
     Parameters
     ----------
-    n_features : int
-        Features per frame (12 for Japanese Vowels).
-    n_classes : int
-        Number of speakers; the output is a softmax over them.
+    n_features, n_classes : int
+        Features per frame (12 for Japanese Vowels); speakers, the softmax's outputs.
     mode : {"matlab", "padded", "masked"}, default="matlab"
         What the backward direction returns (docs/modes.md); a forward-only LSTM reads padding as
         data in ``"matlab"`` and ``"padded"`` mode alike.
     n_hidden : int, default=100
         Hidden units per direction.
     l2 : float, default=1e-4
-        MATLAB's ``L2Regularization`` factor, applied to weights but not biases.
+        MATLAB's ``L2Regularization`` factor, on weights but not biases.
     mask_value : float, default=0.0
         In ``"masked"`` mode, frames whose every feature equals this value are padding.
     dropout : float in [0, 1), default=0.0
         Dropout on the last LSTM layer's output while training; none at prediction.
     n_members : int, default=1
-        Classifiers side by side whose probabilities are averaged; with more than 1 their layers'
-        names end with the member's index (``speaker_0``, ...).
+        Classifiers side by side, their probabilities averaged; with more than 1 their layers' names end with
+        the member's index (``speaker_0``, ...).
     architecture : {"bilstm", "lstm"}, default="bilstm"
-        Bidirectional, or forward-only (which can classify while frames arrive).
     n_layers : int, default=1
         Stacked LSTM layers; all but the last return their whole output sequence.
     """
@@ -185,7 +186,7 @@ def mode_of(model: keras.Model) -> str:
     return name
 
 
-def architecture_of(model: keras.Model) -> str:
+def _architecture_of(model: keras.Model) -> str:
     """The family of a network built by `build_network`: "lstm" or "bilstm"."""
     return "lstm" if model.name.startswith("lstm_") else "bilstm"
 
@@ -196,7 +197,7 @@ def _member_layers(model: keras.Model, member: int) -> list[keras.layers.Layer]:
         raise ParameterError(f"model {model.name!r} stacks LSTM layers; only one-layer networks have plain weights.")
     suffix = _suffix(member, n_members_of(model))
     dense = model.get_layer(f"speaker{suffix}")
-    if architecture_of(model) == "lstm":
+    if _architecture_of(model) == "lstm":
         return [model.get_layer(f"forward_lstm{suffix}"), dense]
     bilstm = model.get_layer(f"bilstm_last{suffix}")
     if isinstance(bilstm, keras.layers.Bidirectional):
@@ -209,8 +210,8 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
     n = n_members_of(source)
     if n_members_of(target) != n:
         raise ParameterError(f"source has {n} members but target has {n_members_of(target)}.")
-    if architecture_of(target) != architecture_of(source):
-        raise ParameterError(f"source is a {architecture_of(source)} but target a {architecture_of(target)}.")
+    if _architecture_of(target) != _architecture_of(source):
+        raise ParameterError(f"source is a {_architecture_of(source)} but target a {_architecture_of(target)}.")
     for member in range(n):
         for src, dst in zip(_member_layers(source, member), _member_layers(target, member)):
             dst.set_weights(src.get_weights())
@@ -229,3 +230,83 @@ def weight_arrays(model: keras.Model) -> list[dict[str, np.ndarray]]:
             arrays |= dict(zip(names, layer.get_weights()))
         members.append(arrays)
     return members
+
+
+FRAME_HIDDEN = (256, 256)
+"""Units of the DNN's hidden ReLU layers (fixed before any test scoring)."""
+FCN_LAYERS = ((128, 8), (256, 5), (128, 3))
+"""(filters, kernel size) of the FCN's convolution blocks."""
+
+
+@keras.saving.register_keras_serializable(package="vowels")
+class MaskedLogMean(keras.layers.Layer):
+    """Per-frame probabilities (batch, time, classes) -> softmax of the mean log-probability over the frames
+    Keras' mask keeps (all frames without a mask)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        ops = keras.ops
+        log_p = ops.log(ops.maximum(inputs, 1e-7))
+        weight = ops.ones_like(log_p[..., :1]) if mask is None else ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        return ops.softmax(ops.sum(log_p * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0), axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+
+def build_frame_network(
+    n_features: int, n_classes: int, *, dropout: float = 0.0, mask_value: float = 0.0
+) -> tuple[keras.Model, keras.Model]:
+    """The DNN twice over the same layers: (frames -> speaker, sequences -> speaker).
+
+    Parameters
+    ----------
+    n_features, n_classes : int
+        Features per frame; speakers.
+    dropout : float in [0, 1), default=0.0
+        Dropout after each hidden layer while training.
+    mask_value : float, default=0.0
+        Frames whose every feature equals this value are padding in the sequence network.
+
+    Returns
+    -------
+    frame_network, sequence_network : keras.Model
+        (batch, n_features) -> (batch, n_classes), what training fits; (batch, time, n_features) -> (batch, n_classes).
+    """
+    check_network_settings(n_features=n_features, n_classes=n_classes, dropout=dropout)
+    layers: list[keras.layers.Layer] = []
+    for i, units in enumerate(FRAME_HIDDEN):
+        layers.append(keras.layers.Dense(units, activation="relu", name=f"hidden_{i + 1}"))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout, name=f"dropout_{i + 1}"))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax", name="speaker"))
+
+    def through(x: Any) -> Any:
+        return functools.reduce(lambda below, layer: layer(below), layers, x)
+
+    frame_in = keras.Input(shape=(n_features,), name="frame")
+    frame_network = keras.Model(frame_in, through(frame_in), name="dnn_frames")
+    sequence_in = keras.Input(shape=(None, n_features), name="frames")
+    masked = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(sequence_in)
+    outputs = MaskedLogMean(name="frame_vote")(through(masked))
+    return frame_network, keras.Model(sequence_in, outputs, name="dnn_masked")
+
+
+def build_fcn(n_features: int, n_classes: int) -> keras.Model:
+    """Wang et al.'s fully convolutional network for sequences of shape (time, `n_features`)."""
+    check_network_settings(n_features=n_features, n_classes=n_classes)
+    inputs = keras.Input(shape=(None, n_features), name="frames")
+    x = inputs
+    for i, (filters, kernel_size) in enumerate(FCN_LAYERS, start=1):
+        x = keras.layers.Conv1D(filters, kernel_size, padding="same", name=f"conv_{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu_{i}")(x)
+    x = keras.layers.GlobalAveragePooling1D(name="average_over_time")(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="speaker")(x)
+    return keras.Model(inputs, outputs, name="fcn")

@@ -24,7 +24,6 @@ __all__ = [
     "ProgressPrinter",
     "TrainingProgress",
     "clock",
-    "in_notebook",
     "monitoring",
     "report_every",
     "resolve_verbose",
@@ -36,24 +35,19 @@ MAX_LINES = 20
 """About how many lines a training writes where lines cannot be rewritten (`report_every`)."""
 
 
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
-    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
+def _ipython() -> Any:
+    """The running IPython shell, None outside one (IPython is not imported for the asking)."""
+    return sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
 
-    return hasattr(get_ipython(), "kernel")
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
+    return "ipykernel" in sys.modules and hasattr(_ipython(), "kernel")
 
 
 def _interactive() -> bool:
     """A notebook, an IPython shell or the Python prompt."""
-    if hasattr(sys, "ps1") or sys.flags.interactive:
-        return True
-    if "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
-
-    return get_ipython() is not None
+    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or _ipython() is not None
 
 
 def resolve_verbose(verbose: int | str) -> int:
@@ -71,19 +65,9 @@ def clock(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class RunStatus:
-    """Where a run of several trainings (`training_run`) stands after an epoch.
-
-    Attributes
-    ----------
-    network, n_networks : int
-        The network training (from 1) and the networks of the run.
-    epochs_done, n_epochs : int
-        Epochs done and in all, over every network of the run.
-    elapsed : float
-        Seconds since the run began.
-    remaining : float or None
-        Estimated seconds left for the run; None until an epoch after a network's first is timed.
-    """
+    """Where a run of several trainings (`training_run`) stands after an epoch: the network training (from 1)
+    of `n_networks`, epochs done of `n_epochs` over them all, seconds `elapsed` since the run began and
+    `remaining` (None until an epoch after a network's first is timed)."""
 
     network: int
     n_networks: int
@@ -102,21 +86,10 @@ class RunStatus:
 
 @dataclass(frozen=True)
 class EpochStatus:
-    """Where a training stands after an epoch.
-
-    Attributes
-    ----------
-    epoch, n_epochs : int
-        Epochs done (from 1) and in all.
-    loss, accuracy : float
-        Means over the epoch's mini-batches (the loss with the L2 penalty, an ensemble's members summed).
-    elapsed : float
-        Seconds since training began.
-    remaining : float or None
-        Estimated seconds left from the epochs after the first; None after the first epoch.
-    run : RunStatus or None
-        The whole run's progress, in a `training_run`.
-    """
+    """Where a training stands after epoch `epoch` (from 1) of `n_epochs`: `loss` and `accuracy`, means over
+    the epoch's mini-batches (the loss with the L2 penalty, an ensemble's members summed); seconds `elapsed`
+    since training began and `remaining` (estimated from the epochs after the first; None after the first);
+    `run`, the whole run's progress in a `training_run`."""
 
     epoch: int
     n_epochs: int
@@ -128,6 +101,7 @@ class EpochStatus:
 
     @property
     def done(self) -> bool:
+        """Whether this was the last epoch."""
         return self.epoch >= self.n_epochs
 
     def line(self) -> str:
@@ -179,8 +153,8 @@ class ProgressPrinter:
     stream : text stream, default=None
         Where lines go; None is ``sys.stderr`` as it is when training starts.
     mode : {"terminal", "lines", "notebook"}, default=None
-        ``terminal`` rewrites one line; ``lines`` writes plain lines (`report_every`); ``notebook``
-        updates one Jupyter output. None picks the stream's: a terminal, a kernel's stderr, else lines.
+        Rewrite one line, write plain lines (`report_every`), or update one Jupyter output; None picks the
+        stream's (a terminal, a kernel's stderr, else lines).
     """
 
     MODES = ("terminal", "lines", "notebook")
@@ -194,7 +168,7 @@ class ProgressPrinter:
     def _pick_mode(self, stream: TextIO) -> str:
         if getattr(stream, "isatty", lambda: False)():
             return "terminal"
-        if stream is sys.stderr and in_notebook():
+        if stream is sys.stderr and _in_notebook():
             return "notebook"
         return "lines"
 
@@ -292,14 +266,9 @@ def monitoring(monitor: ProgressMonitor) -> Iterator[ProgressMonitor]:
     Parameters
     ----------
     monitor : ProgressMonitor
-        ``start(n_epochs, n_batches)`` as each network's training begins, ``update(status, history)``
+        Told ``start(n_epochs, n_batches)`` as each network's training begins, ``update(status, history)``
         after each epoch (an `EpochStatus`, the `vowels.training.TrainingHistory` so far), ``close()``
-        at its end, also on failure. Blocks nest.
-
-    Yields
-    ------
-    ProgressMonitor
-        `monitor` itself.
+        at its end, also on failure; yielded by the block. Blocks nest.
 
     Examples
     --------

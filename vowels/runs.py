@@ -13,19 +13,11 @@ from pathlib import Path
 from .errors import BundleError, DataError
 from .files import atomic_folder, check_creatable, check_format_version, check_free, sha256_of, write_json, write_text
 
-__all__ = [
-    "RUN_FILES",
-    "SEEDS_FILE",
-    "check_run_folder_free",
-    "check_seed_runs",
-    "load_run",
-    "read_run_json",
-    "write_run",
-]
+__all__ = ["SEEDS_FILE", "check_run_folder_free", "check_seed_runs", "load_run", "read_run_json", "write_run"]
 
-RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
+_RUN_FILES = ("metrics.json", "history.json", "predictions.csv", "model")
 SEEDS_FILE = "seeds.json"
-CHECKED_FILES = ("history.json", "predictions.csv")
+_CHECKED_FILES = ("history.json", "predictions.csv")
 """The files beside ``metrics.json`` whose sha256 it records."""
 
 
@@ -35,7 +27,7 @@ def check_run_folder_free(folder: Path, *, force: bool) -> None:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise BundleError(f"{folder}: exists and is not a folder; choose another --out.")
-    others = sorted(p.name for p in folder.glob("[!.]*") if p.name not in RUN_FILES)
+    others = sorted(p.name for p in folder.glob("[!.]*") if p.name not in _RUN_FILES)
     if others:
         shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         raise BundleError(
@@ -64,7 +56,7 @@ def write_run(
         save_model(staging / "model", run_id)
         write_json(staging / "history.json", history)
         write_text(staging / "predictions.csv", predictions_csv)
-        files = {name: sha256_of(staging / name) for name in CHECKED_FILES}
+        files = {name: sha256_of(staging / name) for name in _CHECKED_FILES}
         written = {**metrics, "run_id": run_id, "files": files}
         write_json(staging / "metrics.json", written)
     return written
@@ -94,18 +86,8 @@ def _mixed(folder: Path, detail: str) -> DataError:
 
 
 def load_run(path: str | os.PathLike[str]) -> dict:
-    """Read ``metrics.json`` and ``history.json`` of a run folder, after checking its parts belong together.
-
-    Returns
-    -------
-    dict
-        ``{"metrics": ..., "history": ...}``.
-
-    Raises
-    ------
-    DataError
-        A file is missing or unreadable, or the parts are not of one run.
-    """
+    """``{"metrics": ..., "history": ...}`` of a run folder, after checking its parts belong together (a
+    `DataError` if a file is missing or unreadable, or the parts are not of one run)."""
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder}: no run folder there; make one with 'vowels reproduce --out {folder}'.")
@@ -119,7 +101,7 @@ def load_run(path: str | os.PathLike[str]) -> dict:
     run_id, files = metrics.get("run_id"), metrics.get("files")
     if not isinstance(files, dict):
         raise _mixed(folder, "metrics.json records no file checksums")
-    for name in CHECKED_FILES:
+    for name in _CHECKED_FILES:
         file = folder / name
         if not file.is_file():
             raise _missing(file, folder)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .dsp import mel_power
 from .errors import BundleError
-from .recurrence import lstm
+from .inference import lstm
 from .voice_activity import FRAME_SECONDS, drop_long_pauses
 
 __all__ = [

@@ -1,5 +1,6 @@
-"""MATLAB `trainingOptions` semantics for Keras: Adam, per-parameter gradient clipping, sorted
-batches without shuffling, one seed, history per iteration and per epoch."""
+"""MATLAB `trainingOptions` semantics for Keras (Adam, per-parameter gradient clipping, sorted batches without
+shuffling, one seed, history per iteration and per epoch), and Keras' ``fit`` for the DNN and the FCN, with
+dl-4-tsc's schedule for the FCN (Ismail Fawaz et al. 2019)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ import numpy as np
 from .augmentation import Augmentation
 from .batching import PADDING_DIRECTIONS, batching_of, length_order, minibatch_indices, padded_batches
 from .errors import ParameterError
-from .limits import MAX_SEED
 from .progress import TrainingProgress
 from .validation import check_choice, check_int, check_number, check_verbose
 
-__all__ = ["LOOPS", "MAX_SEED", "TrainingOptions", "TrainingHistory", "seed_everything", "train_network"]
+__all__ = ["LOOPS", "PLATEAU", "TrainingOptions", "TrainingHistory", "fit_arrays", "seed_everything", "train_network"]
 
 
 @dataclass(frozen=True)
@@ -26,22 +26,18 @@ class TrainingOptions:
 
     Parameters
     ----------
-    max_epochs : int, default=100
-    mini_batch_size : int, default=27
+    max_epochs, mini_batch_size : int, default=100, 27
     initial_learn_rate : float, default=1e-3
     gradient_threshold : float or None, default=1.0
         Clip gradients above this L2 norm; None disables clipping.
     gradient_threshold_method : {"l2norm", "global-l2norm"}, default="l2norm"
-        ``"l2norm"`` clips each parameter's gradient on its own (Keras ``clipnorm``);
-        ``"global-l2norm"`` clips all gradients together (``global_clipnorm``).
+        Each parameter's gradient clipped on its own (Keras ``clipnorm``), or all together (``global_clipnorm``).
     l2_regularization : float, default=1e-4
         MATLAB's factor on weights (penalty ``l2 / 2 * ||w||^2``); biases are not penalised.
-    gradient_decay_factor, squared_gradient_decay_factor : float, default=0.9, 0.999
-        Adam's beta_1 and beta_2.
-    epsilon : float, default=1e-8
+    gradient_decay_factor, squared_gradient_decay_factor, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's beta_1, beta_2 and epsilon.
     shuffle : {"never", "once", "every-epoch"}, default="never"
-    sequence_padding_direction : {"right", "left"}, default="right"
-    sequence_padding_value : float, default=0.0
+    sequence_padding_direction, sequence_padding_value : {"right", "left"}, float, default="right", 0.0
     drop_last : bool, default=True
         Drop the utterances that do not fill the last mini-batch of an epoch, as MATLAB does.
     """
@@ -110,8 +106,7 @@ class TrainingHistory:
     epoch_seconds: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        """One line, not the lists: ``TrainingHistory(100 epochs, 2700 iterations, last epoch loss 0.0117,
-        accuracy 1.0000)``."""
+        """One line, not the lists: ``TrainingHistory(100 epochs, 2700 iterations, last epoch loss 0.0117, ...)``."""
         if not self.iteration_epoch:
             return "TrainingHistory(0 epochs)"
         return (
@@ -161,8 +156,7 @@ LOOPS = ("auto", "graph", "batch")
 def _stack_epoch(
     frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ragged mini-batches as fixed-shape arrays (frames, codes, row weights, lengths) for `_graph_epoch`: batch b
-    in ``x[b, :n_rows, :lengths[b]]``, the rows past a short last batch of weight 0."""
+    """Ragged mini-batches as fixed-shape (frames, codes, row weights, lengths); a short batch's extra rows weigh 0."""
     longest = max(x.shape[1] for x in frames)
     x = np.full((len(frames), batch_size, longest, frames[0].shape[2]), value, dtype=np.float32)
     y = np.zeros((len(frames), batch_size), dtype=np.int32)
@@ -176,8 +170,7 @@ def _stack_epoch(
 
 
 def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
-    """A TensorFlow graph running one epoch of mini-batches, each sliced to its own length: ``train_on_batch``'s
-    arithmetic without its per-call cost; the loss sums the members', so each gets the gradient it would alone."""
+    """One epoch as a TensorFlow graph: ``train_on_batch``'s arithmetic per batch at its length, losses summed."""
     import keras
     import tensorflow as tf
 
@@ -260,19 +253,15 @@ def train_network(
     seed : int, default=0
         Seeds shuffling and augmentation (`seed_everything` seeds the weights, before building).
     verbose : int or "auto", default=1
-        0 silent; 1 a line per epoch on stderr (`vowels.progress`); ``"auto"`` 1 in a notebook or at
-        the Python prompt, else 0. `vowels.progress.monitoring` monitors are told whatever `verbose`.
+        0 silent; 1 a line per epoch on stderr; ``"auto"`` 1 in a notebook or at the Python prompt, else 0.
+        `vowels.progress.monitoring` monitors are told whatever `verbose`.
     loop : {"auto", "graph", "batch"}, default="auto"
-        ``"graph"`` runs each epoch as one TensorFlow graph (TensorFlow only); ``"batch"`` calls Keras'
-        ``train_on_batch`` per mini-batch; ``"auto"`` is ``"graph"`` on TensorFlow. Same updates.
+        Each epoch as one TensorFlow graph, or Keras' ``train_on_batch`` per mini-batch (same updates);
+        ``"auto"`` is ``"graph"`` on TensorFlow.
     augmentation : Augmentation, default=None
         Varies every sequence anew each epoch before batching.
     sort_by_length : bool, default=False
         Sort each epoch's (augmented) sequences by length before batching, ties in the epoch's order.
-
-    Returns
-    -------
-    TrainingHistory
     """
     import keras
 
@@ -318,4 +307,86 @@ def train_network(
             history.iteration_accuracy += accuracies
             history.iteration_epoch += [epoch] * len(losses)
             progress.epoch_done(epoch, losses, accuracies, history)
+    return history
+
+
+PLATEAU = {"factor": 0.5, "patience": 50, "min_lr": 1e-4}
+"""dl-4-tsc's ``ReduceLROnPlateau`` on the training loss, for the FCN."""
+
+
+def _recorder(history: TrainingHistory, progress: TrainingProgress, keep_best: bool) -> Any:
+    """A Keras callback filling `history` and reporting each epoch; with `keep_best`, it restores the best weights."""
+    import keras
+
+    class Recorder(keras.callbacks.Callback):
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.best_loss, self.best_weights = np.inf, None
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
+            history.epoch_seconds.append(time.perf_counter() - self.started)
+            history.iteration_loss.append(loss)
+            history.iteration_accuracy.append(accuracy)
+            history.iteration_epoch.append(epoch + 1)
+            if keep_best and loss < self.best_loss:
+                self.best_loss, self.best_weights = loss, self.model.get_weights()
+            progress.epoch_done(epoch + 1, [loss], [accuracy], history)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if keep_best and self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return Recorder()
+
+
+def fit_arrays(
+    model: Any,
+    x: np.ndarray,
+    codes: np.ndarray,
+    options: TrainingOptions,
+    *,
+    verbose: int | str = 1,
+    schedule: bool = False,
+) -> TrainingHistory:
+    """Train `model` on equal-shaped examples by Keras' ``fit``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Softmax outputs, trained on sparse categorical cross-entropy with `options`' Adam.
+    x, codes : np.ndarray
+        Examples (n_examples, ...) and their class indices (n_examples,).
+    options : TrainingOptions
+        Epochs, batch size, Adam; every epoch shuffled unless ``shuffle="never"``.
+    verbose : int or "auto", default=1
+        As `train_network`.
+    schedule : bool, default=False
+        dl-4-tsc's: the learning rate halved when the training loss stalls (`PLATEAU`), the lowest loss's weights kept.
+
+    Returns
+    -------
+    TrainingHistory
+        One entry per epoch (Keras reports the epoch's mean loss).
+    """
+    import keras
+
+    model.compile(optimizer=options.optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = TrainingHistory()
+    n_batches = -(-len(x) // options.mini_batch_size)
+    with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
+        callbacks = [_recorder(history, progress, schedule)]
+        if schedule:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="loss", **PLATEAU))
+        model.fit(
+            np.asarray(x, dtype=np.float32),
+            np.asarray(codes, dtype=np.int64),
+            batch_size=options.mini_batch_size,
+            epochs=options.max_epochs,
+            shuffle=options.shuffle != "never",
+            callbacks=callbacks,
+            verbose=0,
+        )
     return history

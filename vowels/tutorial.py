@@ -23,15 +23,7 @@ from .recipes import recipe_mode, recipe_params
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
 from .validation import check_int, check_seed
 
-__all__ = [
-    "SeedsRun",
-    "TutorialRun",
-    "make_classifier",
-    "reproduce",
-    "reproduce_seeds",
-    "score_on_test_set",
-    "seeds_summary",
-]
+__all__ = ["SeedsRun", "TutorialRun", "make_classifier", "reproduce", "reproduce_seeds", "score_on_test_set"]
 
 
 @dataclass(frozen=True)
@@ -155,19 +147,8 @@ class SeedsRun:
     out: Path | None
 
 
-def seeds_summary(results: list[dict]) -> dict:
-    """Mean, sample standard deviation (ddof=1; 0 for one seed), min and max of test accuracy.
-
-    Parameters
-    ----------
-    results : list of dict
-        One per seed, each with at least ``seed`` and ``accuracy`` (in [0, 1]).
-
-    Returns
-    -------
-    dict
-        ``n_seeds``, ``seeds``, ``mean``, ``std``, ``min``, ``max``.
-    """
+def _seeds_summary(results: list[dict]) -> dict:
+    """``n_seeds``, ``seeds`` and the mean, sample standard deviation (0 for one seed), min and max accuracy."""
     accuracies = np.array([r["accuracy"] for r in results], dtype=np.float64)
     return {
         "n_seeds": len(results),
@@ -192,7 +173,7 @@ def reproduce_seeds(
     verbose: int = 1,
 ) -> SeedsRun:
     """`reproduce` for seeds ``seed .. seed + n_seeds - 1``, each run in ``out/seed-K/``, and ``out/seeds.json``
-    (each seed's accuracy, errors, training seconds, and `seeds_summary`); every output is checked first.
+    (each seed's accuracy, errors, training seconds, and their mean, std, min and max); every output is checked first.
 
     Parameters
     ----------
@@ -213,14 +194,8 @@ def reproduce_seeds(
         for s in seeds:
             check_run_folder_free(out_path / f"seed-{s}", force=force)
         check_creatable(out_path / SEEDS_FILE)
-    runs = []
-    for s in seeds:
-        folder = out_path / f"seed-{s}" if out_path is not None else None
-        runs.append(
-            reproduce(
-                epochs=epochs, seed=s, mode=mode, recipe=recipe, out=folder, data=data, force=force, verbose=verbose
-            )
-        )
+    settings: dict[str, Any] = {"epochs": epochs, "mode": mode, "recipe": recipe, "data": data, "force": force}
+    runs = [reproduce(seed=s, out=out_path and out_path / f"seed-{s}", verbose=verbose, **settings) for s in seeds]
     keys = ("accuracy", "n_errors", "n_test", "train_seconds", "run_id")
     results = [
         {"seed": run.metrics["seed"], "folder": f"seed-{run.metrics['seed']}"}
@@ -233,7 +208,7 @@ def reproduce_seeds(
         "mode": runs[0].metrics["mode"],
         "recipe": recipe,
         "epochs": runs[0].metrics["epochs"],
-        "accuracy": seeds_summary(results),
+        "accuracy": _seeds_summary(results),
         "runs": results,
     }
     if out_path is not None:
