@@ -113,8 +113,7 @@ def build_network(
         Stacked LSTM layers; all but the last return their whole output sequence.
     """
     check_choice(mode, "mode", MODES)
-    if architecture not in RECURRENT:
-        raise ParameterError(f"architecture must be one of {list(RECURRENT)} here; got {architecture!r}.")
+    check_choice(architecture, "architecture", RECURRENT, hint="build_fcn and build_frame_network build the others")
     check_number(l2, "l2", low=0)
     check_network_settings(
         n_features=n_features,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from .errors import ParameterError
-from .validation import check_verbose
+from .validation import check_choice, check_verbose
 
 __all__ = [
     "EpochStatus",
@@ -146,26 +146,25 @@ def report_every(n_epochs: int) -> int:
 
 
 class ProgressPrinter:
-    """Epoch lines on `stream` (default: stderr when training starts), in the mode that suits it.
+    """Epoch lines on `stream` (default: stderr when training starts), in the display that suits it.
 
     Parameters
     ----------
     stream : text stream, default=None
         Where lines go; None is ``sys.stderr`` as it is when training starts.
-    mode : {"terminal", "lines", "notebook"}, default=None
+    display : {"terminal", "lines", "notebook"}, default=None
         Rewrite one line, write plain lines (`report_every`), or update one Jupyter output; None picks the
         stream's (a terminal, a kernel's stderr, else lines).
     """
 
-    MODES = ("terminal", "lines", "notebook")
+    DISPLAYS = ("terminal", "lines", "notebook")
 
-    def __init__(self, stream: TextIO | None = None, *, mode: str | None = None) -> None:
-        if mode is not None and mode not in self.MODES:
-            raise ParameterError(f"mode must be one of {list(self.MODES)} or None; got {mode!r}.")
-        self.stream, self.mode = stream, mode
+    def __init__(self, stream: TextIO | None = None, *, display: str | None = None) -> None:
+        check_choice(display, "display", (*self.DISPLAYS, None))
+        self.stream, self.display = stream, display
         self._width, self._open_line = 0, False
 
-    def _pick_mode(self, stream: TextIO) -> str:
+    def _pick_display(self, stream: TextIO) -> str:
         if getattr(stream, "isatty", lambda: False)():
             return "terminal"
         if stream is sys.stderr and _in_notebook():
@@ -174,22 +173,22 @@ class ProgressPrinter:
 
     def start(self, n_epochs: int, n_batches: int) -> None:
         stream = self.stream if self.stream is not None else sys.stderr
-        self._stream, self._mode = stream, self.mode or self._pick_mode(stream)
+        self._stream, self._display = stream, self.display or self._pick_display(stream)
         self._every = report_every(n_epochs)
         batches = f"{n_batches} mini-batch{'es' if n_batches != 1 else ''}"
         self._header = (
             f"Training {n_epochs} epoch{'s' if n_epochs != 1 else ''}; loss and accuracy are each epoch's means "
             f"over its {batches}"
-            + (f" (a line every {self._every} epochs)." if self._mode == "lines" and self._every > 1 else ".")
+            + (f" (a line every {self._every} epochs)." if self._display == "lines" and self._every > 1 else ".")
         )
         run = _RUN.get()
-        if self._mode == "notebook":
+        if self._display == "notebook":
             from IPython.display import display
 
             self._display = display({"text/plain": self._header}, raw=True, display_id=True)
         elif run is None or run.network == 1:  # a run's later networks are told by the lines before them
             self._write(self._header + "\n")
-        if self._mode != "lines":
+        if self._display != "lines":
             self._show(f"{_epoch_words(1, n_epochs, run)}  running (the first epoch also builds the graph)")
 
     def _write(self, text: str) -> None:
@@ -198,7 +197,7 @@ class ProgressPrinter:
 
     def _show(self, line: str) -> None:
         """Replace the line in place (terminal, notebook)."""
-        if self._mode == "notebook":
+        if self._display == "notebook":
             self._display.update({"text/plain": f"{self._header}\n{line}"}, raw=True)
             return
         columns = shutil.get_terminal_size(fallback=(80, 24)).columns
@@ -207,7 +206,7 @@ class ProgressPrinter:
         self._width, self._open_line = len(line), True
 
     def update(self, status: EpochStatus, history: Any) -> None:
-        if self._mode == "lines":
+        if self._display == "lines":
             if status.epoch == 1 or status.epoch % self._every == 0 or status.done:
                 self._write(status.line() + "\n")
             return
@@ -226,14 +225,14 @@ class ProgressPrinter:
         (whose time loads the audio libraries), time left; a bar redrawn at most 10 times a second on a terminal,
         else a plain line at each quarter."""
         stream = self.stream if self.stream is not None else sys.stderr
-        self._stream, self._mode = stream, "lines" if self._pick_mode(stream) == "lines" else "terminal"
+        self._stream, self._display = stream, "lines" if self._pick_display(stream) == "lines" else "terminal"
         start = time.monotonic()
         drawn, quarters, first = -1.0, 0, (start, 0)
 
         def show(done: int, total: int) -> None:
             nonlocal drawn, quarters, first
             now = time.monotonic()
-            if total <= 0 or (self._mode == "terminal" and done < total and now - drawn < 0.1):
+            if total <= 0 or (self._display == "terminal" and done < total and now - drawn < 0.1):
                 return
             rate = done / (now - start) if now > start else 0.0
             if first[1] == 0:
@@ -244,7 +243,7 @@ class ProgressPrinter:
                 timing = f"in {clock(now - start)}, start-up included ({rate:.1f} files/s overall)"
             else:
                 timing = f"{rate:.1f} files/s, {clock((total - done) / rate) if rate else '?'} left"
-            if self._mode == "terminal":
+            if self._display == "terminal":
                 drawn, filled = now, 30 * done // total
                 self._show(f"{what} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files, {timing}")
                 if done >= total:
