@@ -84,14 +84,13 @@ def create_app(
     max_upload_bytes, max_upload_seconds : int, float
         Largest request body in bytes (else 413) and longest recording in s (else 422).
     allowed_hosts : sequence of str, default=None
-        Host names the server answers to besides IP addresses (others 403); None answers to any.
+        Host names answered besides IP addresses (others 403); None answers to any.
     token : str, default=None
         The token every request must show (`vowels.serve.guard`); None asks for none.
     max_models, max_recordings, max_bytes, max_jobs : int
-        Limits of the models folder (`vowels.serve.store.ModelStore`; beyond them, 507) and of the training
-        jobs queued or running (beyond, 429).
+        Limits of the models folder (`ModelStore`; beyond them, 507) and of the jobs queued or running (429).
     body_seconds : float
-        Longest a request body may take to arrive, in s; slower ones are answered 408.
+        Longest a request body may take to arrive, in s (else 408).
 
     Returns
     -------
@@ -138,15 +137,6 @@ def create_app(
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         return _problem(500, f"internal error ({type(exc).__name__}); the server's log has the details.")
 
-    def limits() -> schemas.Limits:
-        return schemas.Limits(
-            max_upload_bytes=max_upload_bytes,
-            max_upload_seconds=max_upload_seconds,
-            min_recordings_per_speaker=MIN_TAKES,
-            max_recordings_per_speaker=MAX_TAKES,
-            max_epochs=MAX_EPOCHS,
-        )
-
     def found(job: Job | None, job_id: str) -> Job:
         if job is None:
             raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
@@ -180,7 +170,14 @@ def create_app(
         described = [store.describe(name) for name in store.names()]
         usable = [m["name"] for m in described if m["usable"]]
         default = default_model if default_model in usable else (usable[0] if usable else None)
-        return {"models": described, "default": default, "limits": limits()}
+        limits = schemas.Limits(
+            max_upload_bytes=max_upload_bytes,
+            max_upload_seconds=max_upload_seconds,
+            min_recordings_per_speaker=MIN_TAKES,
+            max_recordings_per_speaker=MAX_TAKES,
+            max_epochs=MAX_EPOCHS,
+        )
+        return {"models": described, "default": default, "limits": limits}
 
     @app.get("/api/models/{model}", response_model=schemas.Model, tags=["models"])
     def get_model(model: str) -> dict:

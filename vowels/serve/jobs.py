@@ -48,18 +48,8 @@ class Cancelled(VowelsError):
 
 @dataclass
 class Job:
-    """One training job and how far it has got, as ``GET /api/jobs/{id}`` answers (`to_dict`).
-
-    Attributes
-    ----------
-    architecture : {"encoder", "bilstm", "lstm"}
-        ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network trained.
-    state : {"queued", "running", "succeeded", "failed", "cancelled"}
-    progress : float in [0, 1]
-        Share of the epochs of every network to train done; `stage` says what it is doing, `error` why it failed.
-    warnings : list of str
-        What training skipped (a recording without speech, ...), one line each, naming ``speaker/take``.
-    """
+    """One training job and how far it has got, as ``GET /api/jobs/{id}`` answers (`to_dict`;
+    `vowels.serve.schemas.JobStatus` describes the fields)."""
 
     id: str
     model: str
@@ -91,22 +81,6 @@ class Job:
         """JSON-ready: what ``GET /api/jobs/{id}`` answers."""
         shown = {k: v for k, v in asdict(self).items() if k not in ("force", "cancel")}
         return {**shown, "progress": round(self.progress, 4)}
-
-
-ENCODER = "encoder"
-"""The `Job.architecture` that enrols with the pretrained speaker encoder (`vowels.voiceprints`)."""
-
-
-def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
-    """The `RecordingClassifier` settings for speakers with these numbers of recordings: a fifth held out, or
-    one recording per speaker if more; mini-batches of about an eighth of the recordings (2 to 32); seed 0."""
-    n_speakers, n_takes = len(enrolment), sum(enrolment.values())
-    return {
-        "validation_fraction": min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
-        "mini_batch_size": max(2, min(32, n_takes // 8)),
-        "random_state": 0,
-        "verbose": 0,
-    }
 
 
 def _network_stage(network: int, n_networks: int) -> str:
@@ -246,14 +220,22 @@ class TrainingJobs:
         from ..recordings import RecordingClassifier
         from ..voiceprints import VoiceprintClassifier
 
-        settings = training_settings(self.store.enrolment(job.model))
+        enrolment = self.store.enrolment(job.model)
+        n_speakers, n_takes = len(enrolment), sum(enrolment.values())
         with tempfile.TemporaryDirectory(prefix="vowels-enrolment-") as folder:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
-            if job.architecture == ENCODER:
+            if job.architecture == "encoder":
                 job.stage = "listening to the recordings with the pretrained speaker encoder"
                 model: Any = VoiceprintClassifier().fit(data, progress=job.advance)
             else:
-                model = RecordingClassifier(architecture=job.architecture, max_epochs=job.epochs, **settings)
+                model = RecordingClassifier(  # a fifth held out, or one recording per speaker if more
+                    architecture=job.architecture,
+                    max_epochs=job.epochs,
+                    validation_fraction=min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
+                    mini_batch_size=max(2, min(32, n_takes // 8)),
+                    random_state=0,
+                    verbose=0,
+                )
                 with monitoring(_Monitor(job)):
                     model.fit(data)
             job.warnings = [failure.message.replace(f"{data}{os.sep}", "") for failure in model.failures_]

@@ -85,15 +85,8 @@ def _names_in(folder: Path) -> list[str]:
 
 
 class ModelStore:
-    """The model bundles in `root`, and the recordings being enrolled for new ones.
-
-    Parameters
-    ----------
-    root : path-like
-        The models folder; created if missing. Each model is a bundle folder ``root/<name>``.
-    max_models, max_recordings, max_bytes : int, default=`MAX_MODELS`, `MAX_RECORDINGS`, `MAX_BYTES`
-        Limits of the folder: models (trained or being enrolled), recordings waiting, bytes.
-    """
+    """The model bundles ``root/<name>`` in `root` (created if missing), and the recordings being enrolled for new
+    ones; at most `max_models` models (trained or being enrolled), `max_recordings` recordings waiting, `max_bytes`."""
 
     def __init__(
         self,

@@ -103,26 +103,8 @@ def saved_upload(data: bytes, filename: str | None) -> Iterator[tuple[Path, str]
 def features_of_upload(
     path: Path, config: FeatureConfig, *, name: str, dsp: str = "numpy", max_seconds: float = MAX_UPLOAD_SECONDS
 ) -> np.ndarray:
-    """Check the saved upload at `path` and compute its features as a model with `config` needs them.
-
-    Parameters
-    ----------
-    path : Path
-        The temporary copy (`saved_upload`); `name` the file's name as the user sent it, for messages.
-    config : FeatureConfig
-        The model's feature settings (`RecordingClassifier.features_`), computed by `dsp` (its ``dsp_``).
-    max_seconds : float > 0, default=`MAX_UPLOAD_SECONDS`
-        Longest recording accepted, in s: refused from its header before decoding.
-
-    Returns
-    -------
-    np.ndarray of shape (n_frames, config.n_features), float32
-
-    Raises
-    ------
-    AudioError
-        Longer than `max_seconds`, or anything `vowels.audio.read_audio` refuses.
-    """
+    """Features (n_frames, config.n_features) of the saved upload at `path` (`name` as sent), computed by `dsp`;
+    an `AudioError` when it is longer than `max_seconds` (from its header, before decoding) or unreadable."""
     import soundfile as sf
 
     from ..features import features_of_file
