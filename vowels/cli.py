@@ -452,10 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the `vowels` command with `argv` (default: the process arguments).
-
-    TensorFlow's own log lines stay off stderr (`vowels._logs`) unless ``-v`` asks for them.
-    """
+    """Run the `vowels` command with `argv` (default: the process arguments); TensorFlow's log only with ``-v``."""
     from ._logs import hide_tensorflow_logs, show_tensorflow_logs
 
     parser, console = build_parser(), Console()

@@ -142,7 +142,9 @@ def create_app(
             raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
         return job
 
-    def enrolment(model: str) -> schemas.Enrolment:
+    @enrol.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment)
+    def get_enrolment(model: str) -> schemas.Enrolment:
+        """The speakers recorded so far for training `model`, and whether it can be trained."""
         speakers = store.enrolment(model)
         short = sorted(name for name, n in speakers.items() if n < MIN_TAKES)
         problem = None
@@ -203,11 +205,6 @@ def create_app(
             )
         return {"file": name, "model": model, **answer}
 
-    @enrol.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment)
-    def get_enrolment(model: str) -> schemas.Enrolment:
-        """The speakers recorded so far for training `model`, and whether it can be trained."""
-        return enrolment(model)
-
     @enrol.post("/api/models/{model}/enrolment/{speaker}", response_model=schemas.Enrolment, status_code=201)
     def add_recording(
         model: str, speaker: str, file: Annotated[UploadFile, File(description="one recording of the speaker")]
@@ -221,7 +218,7 @@ def create_app(
         with saved_upload(data, file.filename) as (path, name):
             features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
             store.add_take(model, speaker, data, path.suffix)
-        return enrolment(model)
+        return get_enrolment(model)
 
     @enrol.delete("/api/models/{model}/enrolment/{speaker}", response_model=schemas.Enrolment)
     def remove_speaker(model: str, speaker: str) -> schemas.Enrolment:
@@ -233,13 +230,13 @@ def create_app(
                 f"finish or cancel it (DELETE /api/jobs/{running.id}), then remove the speaker."
             )
         store.remove_speaker(model, speaker)
-        return enrolment(model)
+        return get_enrolment(model)
 
     @enrol.post("/api/models/{model}/train", response_model=schemas.JobStatus, status_code=202)
     def train(model: str, request: schemas.TrainRequest | None = None) -> dict:
         """Start training `model` on its enrolled recordings, in the background; poll the job for progress."""
         request = request or schemas.TrainRequest()
-        state = enrolment(model)
+        state = get_enrolment(model)
         if not state.ready:
             raise Conflict(f"model {model!r} cannot be trained yet: {state.problem}")
         running = jobs.active(model)

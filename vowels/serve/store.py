@@ -70,7 +70,10 @@ def _folder_bytes(folder: Path) -> int:
 
 def _signature(path: Path) -> tuple[int, int, int]:
     """What changes when a bundle is replaced: its metadata file's inode, modification time and size."""
-    status = (path / METADATA_FILE).stat()
+    try:
+        status = (path / METADATA_FILE).stat()
+    except FileNotFoundError:
+        raise BundleError(f"{path}: bundle is incomplete, {METADATA_FILE} is missing; retrain it.") from None
     return status.st_ino, status.st_mtime_ns, status.st_size
 
 
@@ -115,29 +118,25 @@ class ModelStore:
         """Whether `root/name` holds a bundle (whole or not)."""
         return (self.path(name) / METADATA_FILE).is_file()
 
-    def _cached(self, cache: dict[str, tuple], name: str, read: Any) -> Any:
+    def _cached(self, cache: dict[str, tuple], name: str, read: Any, *, again: bool = True) -> Any:
+        """`read` of model `name`, cached until the bundle is replaced; read again once if replaced meanwhile."""
         path = self.path(name)
         if not path.is_dir():
             raise NotFound(f"no model named {name!r} in {self.root}; list the models with GET /api/models.")
-        for attempt in range(2):
-            try:
-                signature = _signature(path)
-            except FileNotFoundError:
-                raise BundleError(f"{path}: bundle is incomplete, {METADATA_FILE} is missing; retrain it.") from None
-            with self._lock:
-                known = cache.get(name)
-            if known is not None and known[0] == signature:
-                return known[1]
-            try:
-                value = read(path)
-            except BundleError:
-                if attempt == 0 and _signature(path) != signature:
-                    continue  # replaced while being read: read the new one
-                raise
-            with self._lock:
-                cache[name] = signature, value
-            return value
-        raise AssertionError("unreachable")
+        signature = _signature(path)
+        with self._lock:
+            known = cache.get(name)
+        if known is not None and known[0] == signature:
+            return known[1]
+        try:
+            value = read(path)
+        except BundleError:
+            if again and _signature(path) != signature:
+                return self._cached(cache, name, read, again=False)
+            raise
+        with self._lock:
+            cache[name] = signature, value
+        return value
 
     def opened(self, name: str) -> OpenedModel:
         """Model `name`, opened (`vowels.workflows.models.open_model`): what it is and what it can do."""
