@@ -16,11 +16,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import BundleError, VowelsError
+from ..limits import SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
 from . import schemas
 from .guard import AccessMiddleware
-from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, Job, TrainingJobs
+from .jobs import MAX_EPOCHS, MIN_TAKES, Busy, Job, TrainingJobs
 from .name_checks import check_name
-from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
+from .store import MAX_TAKES, Conflict, Full, ModelStore, NotFound
 from .uploads import BODY_SECONDS, MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload
 
 __all__ = ["create_app"]
@@ -67,10 +68,10 @@ def create_app(
     max_upload_seconds: float = MAX_UPLOAD_SECONDS,
     allowed_hosts: Sequence[str] | None = None,
     token: str | None = None,
-    max_models: int = MAX_MODELS,
-    max_recordings: int = MAX_RECORDINGS,
-    max_bytes: int = MAX_BYTES,
-    max_jobs: int = MAX_JOBS,
+    max_models: int = SERVE_MAX_MODELS,
+    max_recordings: int = SERVE_MAX_RECORDINGS,
+    max_bytes: int = SERVE_MAX_BYTES,
+    max_jobs: int = SERVE_MAX_JOBS,
     body_seconds: float = BODY_SECONDS,
 ) -> FastAPI:
     """The web application: the page at ``/``, the API under ``/api``, its schema at ``/openapi.json``.

@@ -23,14 +23,12 @@ if TYPE_CHECKING:
     from ..progress import EpochStatus
     from .store import ModelStore
 
-__all__ = ["MAX_EPOCHS", "MAX_JOBS", "MIN_TAKES", "Busy", "Job", "TrainingJobs"]
+__all__ = ["MAX_EPOCHS", "MIN_TAKES", "Busy", "Job", "TrainingJobs"]
 
 MIN_TAKES = 3
 """Fewest recordings per speaker to train on: two to learn from and one held out to check."""
 MAX_EPOCHS = 500
 """Most training epochs one job may ask for."""
-MAX_JOBS = SERVE_MAX_JOBS
-"""Most jobs queued or running at once; more are refused (HTTP 429) until one ends or is cancelled."""
 MAX_JOBS_KEPT = 100
 """Finished jobs remembered for ``GET /api/jobs``; older ones are forgotten."""
 
@@ -121,7 +119,7 @@ class _Monitor:
 class TrainingJobs:
     """A queue of training jobs for one `ModelStore`, worked through by one background thread."""
 
-    def __init__(self, store: ModelStore, *, max_jobs: int = MAX_JOBS) -> None:
+    def __init__(self, store: ModelStore, *, max_jobs: int = SERVE_MAX_JOBS) -> None:
         self.store, self.max_jobs = store, max_jobs
         self._jobs: dict[str, Job] = {}
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -202,18 +200,15 @@ class TrainingJobs:
                 job.state, job.progress, job.stage = "succeeded", 1.0, f"saved model {job.model!r}"
             except Cancelled:
                 job.state, job.stage = "cancelled", "cancelled; the model was not changed"
-            except VowelsError as exc:
-                job.state, job.error, job.stage = "failed", self._private(str(exc)), "failed"
+            except VowelsError as exc:  # named without this server's folders: a recording by speaker and file
+                message = re.sub(r"\S*vowels-enrolment-[^/\s]+/speakers/", "", str(exc))
+                job.state, job.error, job.stage = "failed", self.store.private(message), "failed"
             except Exception as exc:  # a bug: the server goes on, the log keeps the traceback
                 log.exception("training job %s failed", job.id)
                 job.state, job.stage = "failed", "failed"
                 job.error = f"internal error ({type(exc).__name__}); the server's log has the details."
             finally:
                 job.finished = time.time()
-
-    def _private(self, message: str) -> str:
-        """`message` without this server's folders: a recording named by its speaker and file, a model by its name."""
-        return self.store.private(re.sub(r"\S*vowels-enrolment-[^/\s]+/speakers/", "", message))
 
     def _train(self, job: Job) -> dict:
         from ..progress import monitoring

@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["MAX_BYTES", "MAX_MODELS", "MAX_RECORDINGS", "MAX_TAKES", "OPEN_SET", "PROBABILITY"]
-__all__ += ["Conflict", "Full", "ModelStore", "NotFound"]
+__all__ = ["MAX_TAKES", "OPEN_SET", "PROBABILITY", "Conflict", "Full", "ModelStore", "NotFound"]
 
 ENROLMENT_FOLDER = ".enrolment"
 """Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
@@ -32,11 +31,8 @@ MAX_TAKES = 50
 """Most recordings kept for one speaker of one model."""
 MAX_SPEAKERS = 50
 """Most speakers enrolled in one model."""
-MAX_MODELS, MAX_RECORDINGS, MAX_BYTES = SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS, SERVE_MAX_BYTES
-"""Default limits of the models folder: models (trained or being enrolled), recordings waiting, bytes."""
 OPEN_SET, PROBABILITY = "open-set", "probability"
-"""The kinds of score a model gives (``scoring`` in the API): open-set scores lie in [-1, 1], the network's
-probabilities in [0, 1]."""
+"""The kinds of score a model gives (``scoring`` in the API): in [-1, 1] and the network's, in [0, 1]."""
 
 
 class NotFound(VowelsError, LookupError):
@@ -95,9 +91,9 @@ class ModelStore:
         self,
         root: str | os.PathLike[str],
         *,
-        max_models: int = MAX_MODELS,
-        max_recordings: int = MAX_RECORDINGS,
-        max_bytes: int = MAX_BYTES,
+        max_models: int = SERVE_MAX_MODELS,
+        max_recordings: int = SERVE_MAX_RECORDINGS,
+        max_bytes: int = SERVE_MAX_BYTES,
     ) -> None:
         self.root = Path(root)
         self.max_models, self.max_recordings, self.max_bytes = max_models, max_recordings, max_bytes
