@@ -1,6 +1,5 @@
-"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder. Every answer
-that is not a success is ``{"detail": "<one line: the problem and the fix>"}``; docs/serve.md lists the
-status codes."""
+"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder. Every failure
+answers ``{"detail": "<one line: the problem and the fix>"}``; docs/serve.md lists the status codes."""
 
 from __future__ import annotations
 
@@ -246,9 +245,7 @@ def create_app(
         store.check_space()
         if state.model_exists and not request.force:
             raise Conflict(f'model {model!r} already exists; send "force": true to replace it, or choose a new name.')
-        return jobs.submit(
-            model, epochs=request.epochs, force=request.force, architecture=request.architecture
-        ).to_dict()
+        return jobs.submit(model, **request.model_dump()).to_dict()
 
     @enrol.get("/api/jobs", response_model=list[schemas.JobStatus])
     def list_jobs() -> list[dict]:

@@ -1,6 +1,5 @@
-"""Training jobs, run one at a time on a background thread, so classification goes on meanwhile: each copies
-the model's enrolled recordings, trains on them and saves an ordinary bundle. Its progress is the share of
-the epochs of every network `vowels.recordings.RecordingClassifier.fit` trains (calibration adds some)."""
+"""Training jobs, run one at a time on a background thread while classification goes on: each copies the model's
+enrolled recordings, trains on them and saves a bundle; its progress is the share of every network's epochs."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, and
-validated and analysed by the same `vowels.features.features_of_file` as the command line's files. Messages
-name the file as the user sent it, never the temporary copy on the server."""
+"""Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, analysed by
+`vowels.features.features_of_file` as files are; messages name the file as sent, not the server's copy."""
 
 from __future__ import annotations
 
@@ -29,8 +28,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_SECONDS = 30.0
 """Longest recording accepted, in seconds: a voice sample is a few seconds long."""
 BODY_SECONDS = 30.0
-"""Longest a request body may take to arrive, in s (10 MiB at 3 Mbit/s): a client that sends a byte
-now and then is answered 408 and its connection closed, instead of holding memory for ever."""
+"""Longest a request body may take to arrive, in s (10 MiB at 3 Mbit/s); a trickling client is answered 408."""
 
 
 class BodyLimit:

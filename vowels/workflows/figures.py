@@ -144,8 +144,7 @@ def figure_sources(
             f"kind={kind!r} conflicts with the model {model}, trained on recordings: the recording "
             "figure uses the model's features; drop one of them (--kind or --model)."
         )
-    explicit = bool(which)
-    names = list(dict.fromkeys(which or ())) if explicit else list(FIGURES)
+    names = list(dict.fromkeys(which)) if which else list(FIGURES)
     jv_model = model is not None and recordings_model is None
     confusion_needs = "--run RUNDIR or --model BUNDLE"
     if recordings_model is not None:
@@ -169,7 +168,7 @@ def figure_sources(
     skipped = []
     for name in list(names):
         if name in needs and not needs[name][0]:
-            if explicit:
+            if which:
                 raise ParameterError(f"figure {name!r} needs {needs[name][1]}.")
             skipped.append(f"skipped {name!r}: needs {needs[name][1]}")
             names.remove(name)
