@@ -36,7 +36,7 @@ def _problem(status: int, detail: str) -> JSONResponse:
 
 def _field(location: tuple[Any, ...]) -> str:
     where = {"query": "query parameter", "path": "path part", "body": "body field", "header": "header"}
-    if len(location) >= 2 and location[0] == "body" and location[1] == "file":
+    if location[:2] == ("body", "file"):
         return "form field 'file'"
     if len(location) >= 2:
         return f"{where.get(str(location[0]), str(location[0]))} '{'.'.join(map(str, location[1:]))}'"

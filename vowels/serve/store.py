@@ -1,6 +1,5 @@
-"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced) and, in a
-hidden ``.enrolment`` folder beside them, the recordings of speakers being enrolled. Bundles are read and
-written only through the estimators' checked, atomic `load` and `save`: none is served half-written."""
+"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced; only through the
+estimators' checked, atomic `load` and `save`) and, in ``.enrolment``, the recordings of speakers being enrolled."""
 
 from __future__ import annotations
 
