@@ -91,11 +91,11 @@ def _network_stage(network: int, n_networks: int) -> str:
     return f"training network {network} of {n_networks} ({purpose})"
 
 
+@dataclass
 class _Monitor:
     """A `vowels.progress` monitor that turns each network's epochs into the job's progress."""
 
-    def __init__(self, job: Job) -> None:
-        self.job = job
+    job: Job
 
     def start(self, n_epochs: int, n_batches: int) -> None:
         from ..progress import run_networks
