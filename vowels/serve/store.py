@@ -218,8 +218,8 @@ class ModelStore:
             if speaker.is_dir() and not speaker.name.startswith(".")
         }
 
-    def add_take(self, model: str, speaker: str, data: bytes, suffix: str) -> int:
-        """Keep one recording of `speaker` for `model` (already validated); returns how many they have now."""
+    def add_take(self, model: str, speaker: str, data: bytes, suffix: str) -> None:
+        """Keep one recording of `speaker` for `model` (already validated)."""
         folder = child(self.enrolment_path(model), speaker, what="speaker")
         with self._lock:
             speakers = self.enrolment(model)
@@ -253,7 +253,6 @@ class ModelStore:
             taken = {p.stem for p in folder.iterdir()}
             number = next(n for n in range(1, MAX_TAKES + 2) if f"take-{n:03d}" not in taken)
             write_bytes(folder / f"take-{number:03d}{suffix}", data, force=False)
-            return speakers.get(speaker, 0) + 1
 
     def remove_speaker(self, model: str, speaker: str) -> None:
         """Forget the recordings of `speaker` for `model`."""

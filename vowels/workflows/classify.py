@@ -102,10 +102,8 @@ def classify(
     return status(failures, skipped)
 
 
-def _verdict(answer: Any) -> str:
-    """The answer, with its nearest speaker where it is 'unknown' (a score below the threshold)."""
-    if answer.speaker != answer.nearest:
-        return (
-            f"{answer.speaker} (nearest {answer.nearest}, score {answer.score:.3f} < threshold {answer.threshold:.3f})"
-        )
-    return f"{answer.speaker} (score {answer.score:.3f})"
+def _verdict(a: Any) -> str:
+    """The answer `a`, with its nearest speaker where it is 'unknown' (a score below the threshold)."""
+    if a.speaker != a.nearest:
+        return f"{a.speaker} (nearest {a.nearest}, score {a.score:.3f} < threshold {a.threshold:.3f})"
+    return f"{a.speaker} (score {a.score:.3f})"
