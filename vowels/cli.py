@@ -1,6 +1,5 @@
-"""The `vowels` command: parse the arguments, call one library function per command (`vowels.workflows`) and
-return its exit status (`ExitStatus`). Each command `vowels X` is `add_X`, which declares its arguments (its
-description the library function's docstring), beside `run_X`, which calls the library."""
+"""The `vowels` command: one library function per command (`vowels.workflows`), its exit status returned. Each
+command `vowels X` is `add_X`, its arguments (described by the function's docstring), beside `run_X`, its call."""
 
 from __future__ import annotations
 
@@ -89,8 +88,7 @@ _HELP = {
 
 
 def _add_command(sub: _Commands, run: Callable[[argparse.Namespace], int], summary: str, about: object) -> _Parser:
-    """The parser of the command `run` handles (``run_NAME``): the options of every command, and `about`, a text
-    or the library function whose docstring is the description."""
+    """The parser of the command of `run` (``run_NAME``), described by `about`, a text or a function's docstring."""
     common = _Parser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="print only the result")
     common.add_argument("--verbose", "-v", action="store_true", help=_HELP["--verbose"])
@@ -273,8 +271,7 @@ def add_extract(sub: _Commands) -> None:
     p = _add_command(sub, run_extract, "recordings DIR/<speaker>/* -> features file (.npz)", extract)
     p.add_argument("dir", metavar="DIR", help="folder with one subfolder of recordings per speaker")
     p.add_argument("--out", required=True, help="features file to write, e.g. feats.npz")
-    kind_help = "mfcc: MFCC; lpcc: LPC cepstrum with the Japanese Vowels analysis (default mfcc)"
-    _add_features(p, kind_help, default="mfcc")
+    _add_features(p, "mfcc: MFCC; lpcc: LPC cepstrum with the Japanese Vowels analysis (default mfcc)", default="mfcc")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
 
@@ -452,10 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the `vowels` command with `argv` (default: the process arguments).
-
-    TensorFlow's own log lines stay off stderr (`vowels._logs`) unless ``-v`` asks for them.
-    """
+    """Run the `vowels` command with `argv` (default: the process arguments); TensorFlow's log only with ``-v``."""
     from ._logs import hide_tensorflow_logs, show_tensorflow_logs
 
     parser, console = build_parser(), Console()

@@ -1,8 +1,5 @@
 """`vowels serve`: a local web page and HTTP API to enrol speakers from the microphone and identify them.
-
-Needs the ``web`` extra (``pip install "vowels[web]"``: FastAPI, uvicorn, python-multipart); `create_app`
-and `serve` load on first use, so ``vowels --help`` does not import them.
-"""
+Needs the ``web`` extra (``pip install "vowels[web]"``); `create_app` and `serve` load on first use."""
 
 from __future__ import annotations
 

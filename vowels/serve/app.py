@@ -1,6 +1,5 @@
-"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder. Every answer
-that is not a success is ``{"detail": "<one line: the problem and the fix>"}``; docs/serve.md lists the
-status codes."""
+"""The HTTP API and the page: `create_app` builds the FastAPI application over a models folder. Every failure
+answers ``{"detail": "<one line: the problem and the fix>"}``; docs/serve.md lists the status codes."""
 
 from __future__ import annotations
 
@@ -16,11 +15,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import BundleError, VowelsError
+from ..limits import SERVE_MAX_BYTES, SERVE_MAX_JOBS, SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS
 from . import schemas
 from .guard import AccessMiddleware
-from .jobs import MAX_EPOCHS, MAX_JOBS, MIN_TAKES, Busy, Job, TrainingJobs
+from .jobs import MAX_EPOCHS, MIN_TAKES, Busy, Job, TrainingJobs
 from .name_checks import check_name
-from .store import MAX_BYTES, MAX_MODELS, MAX_RECORDINGS, MAX_TAKES, Conflict, Full, ModelStore, NotFound
+from .store import MAX_TAKES, Conflict, Full, ModelStore, NotFound
 from .uploads import BODY_SECONDS, MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, BodyLimit, features_of_upload, saved_upload
 
 __all__ = ["create_app"]
@@ -36,7 +36,7 @@ def _problem(status: int, detail: str) -> JSONResponse:
 
 def _field(location: tuple[Any, ...]) -> str:
     where = {"query": "query parameter", "path": "path part", "body": "body field", "header": "header"}
-    if len(location) >= 2 and location[0] == "body" and location[1] == "file":
+    if location[:2] == ("body", "file"):
         return "form field 'file'"
     if len(location) >= 2:
         return f"{where.get(str(location[0]), str(location[0]))} '{'.'.join(map(str, location[1:]))}'"
@@ -67,10 +67,10 @@ def create_app(
     max_upload_seconds: float = MAX_UPLOAD_SECONDS,
     allowed_hosts: Sequence[str] | None = None,
     token: str | None = None,
-    max_models: int = MAX_MODELS,
-    max_recordings: int = MAX_RECORDINGS,
-    max_bytes: int = MAX_BYTES,
-    max_jobs: int = MAX_JOBS,
+    max_models: int = SERVE_MAX_MODELS,
+    max_recordings: int = SERVE_MAX_RECORDINGS,
+    max_bytes: int = SERVE_MAX_BYTES,
+    max_jobs: int = SERVE_MAX_JOBS,
     body_seconds: float = BODY_SECONDS,
 ) -> FastAPI:
     """The web application: the page at ``/``, the API under ``/api``, its schema at ``/openapi.json``.
@@ -84,14 +84,13 @@ def create_app(
     max_upload_bytes, max_upload_seconds : int, float
         Largest request body in bytes (else 413) and longest recording in s (else 422).
     allowed_hosts : sequence of str, default=None
-        Host names the server answers to besides IP addresses (others 403); None answers to any.
+        Host names answered besides IP addresses (others 403); None answers to any.
     token : str, default=None
         The token every request must show (`vowels.serve.guard`); None asks for none.
     max_models, max_recordings, max_bytes, max_jobs : int
-        Limits of the models folder (`vowels.serve.store.ModelStore`; beyond them, 507) and of the training
-        jobs queued or running (beyond, 429).
+        Limits of the models folder (`ModelStore`; beyond them, 507) and of the jobs queued or running (429).
     body_seconds : float
-        Longest a request body may take to arrive, in s; slower ones are answered 408.
+        Longest a request body may take to arrive, in s (else 408).
 
     Returns
     -------
@@ -138,21 +137,14 @@ def create_app(
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         return _problem(500, f"internal error ({type(exc).__name__}); the server's log has the details.")
 
-    def limits() -> schemas.Limits:
-        return schemas.Limits(
-            max_upload_bytes=max_upload_bytes,
-            max_upload_seconds=max_upload_seconds,
-            min_recordings_per_speaker=MIN_TAKES,
-            max_recordings_per_speaker=MAX_TAKES,
-            max_epochs=MAX_EPOCHS,
-        )
-
     def found(job: Job | None, job_id: str) -> Job:
         if job is None:
             raise NotFound(f"no training job {job_id!r} on this server; list them with GET /api/jobs.")
         return job
 
-    def enrolment(model: str) -> schemas.Enrolment:
+    @enrol.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment)
+    def get_enrolment(model: str) -> schemas.Enrolment:
+        """The speakers recorded so far for training `model`, and whether it can be trained."""
         speakers = store.enrolment(model)
         short = sorted(name for name, n in speakers.items() if n < MIN_TAKES)
         problem = None
@@ -180,7 +172,14 @@ def create_app(
         described = [store.describe(name) for name in store.names()]
         usable = [m["name"] for m in described if m["usable"]]
         default = default_model if default_model in usable else (usable[0] if usable else None)
-        return {"models": described, "default": default, "limits": limits()}
+        limits = schemas.Limits(
+            max_upload_bytes=max_upload_bytes,
+            max_upload_seconds=max_upload_seconds,
+            min_recordings_per_speaker=MIN_TAKES,
+            max_recordings_per_speaker=MAX_TAKES,
+            max_epochs=MAX_EPOCHS,
+        )
+        return {"models": described, "default": default, "limits": limits}
 
     @app.get("/api/models/{model}", response_model=schemas.Model, tags=["models"])
     def get_model(model: str) -> dict:
@@ -206,11 +205,6 @@ def create_app(
             )
         return {"file": name, "model": model, **answer}
 
-    @enrol.get("/api/models/{model}/enrolment", response_model=schemas.Enrolment)
-    def get_enrolment(model: str) -> schemas.Enrolment:
-        """The speakers recorded so far for training `model`, and whether it can be trained."""
-        return enrolment(model)
-
     @enrol.post("/api/models/{model}/enrolment/{speaker}", response_model=schemas.Enrolment, status_code=201)
     def add_recording(
         model: str, speaker: str, file: Annotated[UploadFile, File(description="one recording of the speaker")]
@@ -224,7 +218,7 @@ def create_app(
         with saved_upload(data, file.filename) as (path, name):
             features_of_upload(path, FeatureConfig(), name=name, max_seconds=max_upload_seconds)
             store.add_take(model, speaker, data, path.suffix)
-        return enrolment(model)
+        return get_enrolment(model)
 
     @enrol.delete("/api/models/{model}/enrolment/{speaker}", response_model=schemas.Enrolment)
     def remove_speaker(model: str, speaker: str) -> schemas.Enrolment:
@@ -236,13 +230,13 @@ def create_app(
                 f"finish or cancel it (DELETE /api/jobs/{running.id}), then remove the speaker."
             )
         store.remove_speaker(model, speaker)
-        return enrolment(model)
+        return get_enrolment(model)
 
     @enrol.post("/api/models/{model}/train", response_model=schemas.JobStatus, status_code=202)
     def train(model: str, request: schemas.TrainRequest | None = None) -> dict:
         """Start training `model` on its enrolled recordings, in the background; poll the job for progress."""
         request = request or schemas.TrainRequest()
-        state = enrolment(model)
+        state = get_enrolment(model)
         if not state.ready:
             raise Conflict(f"model {model!r} cannot be trained yet: {state.problem}")
         running = jobs.active(model)
@@ -251,9 +245,7 @@ def create_app(
         store.check_space()
         if state.model_exists and not request.force:
             raise Conflict(f'model {model!r} already exists; send "force": true to replace it, or choose a new name.')
-        return jobs.submit(
-            model, epochs=request.epochs, force=request.force, architecture=request.architecture
-        ).to_dict()
+        return jobs.submit(model, **request.model_dump()).to_dict()
 
     @enrol.get("/api/jobs", response_model=list[schemas.JobStatus])
     def list_jobs() -> list[dict]:

@@ -47,17 +47,9 @@ def _is_address(name: str) -> bool:
 
 
 class AccessMiddleware:
-    """ASGI middleware: the checks of this module on each request before the app (or the body) is read, and
-    their headers on every answer. Pure ASGI, so a client that goes away mid-request leaves no traceback.
-
-    Parameters
-    ----------
-    app : ASGI application
-    allowed_hosts : sequence of str or None
-        Host names the server answers to, besides IP addresses; None answers to any.
-    token : str or None
-        The token every request must show; None asks for none.
-    """
+    """ASGI middleware: this module's checks on each request before the app (or the body) is read, their headers
+    on every answer. `allowed_hosts`: names answered besides IP addresses (None: any); `token`: the one every
+    request must show (None: none). Pure ASGI, so a client that goes away mid-request leaves no traceback."""
 
     def __init__(self, app: ASGIApp, *, allowed_hosts: Sequence[str] | None, token: str | None) -> None:
         self.app, self.token = app, token

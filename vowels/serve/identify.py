@@ -31,28 +31,9 @@ def identify(
     max_seconds: float,
     figure: bool,
 ) -> dict:
-    """The answer for the saved upload at `path` and the numbers behind it, JSON-ready.
-
-    Parameters
-    ----------
-    model : RecordingClassifier or VoiceprintClassifier
-    path : Path
-        The upload's temporary copy (`vowels.serve.uploads.saved_upload`); `name` its name as sent.
-    threshold : float or None
-        Score below which the answer is ``"unknown"``; None uses the model's.
-    max_seconds : float
-        Longest recording accepted, in s (`vowels.serve.uploads.features_of_upload`).
-    figure : bool
-        Also draw the recording figure, as a base64 PNG (for a data URL).
-
-    Returns
-    -------
-    dict
-        ``speaker`` (a name or ``"unknown"``), ``unknown``, ``nearest``, ``score`` and ``probability`` (None
-        for the encoder's) of the nearest speaker, ``threshold``, ``scoring`` (``"open-set"`` scores lie in
-        [-1, 1], ``"probability"`` in [0, 1]), ``speakers``: each enrolled speaker's ``name``, ``score`` and
-        ``probability``, in the model's order; ``figure_png``.
-    """
+    """The answer for the saved upload at `path` (`name` as sent) and the numbers behind it: the fields of
+    `vowels.serve.schemas.Classification` but ``file`` and ``model``. `threshold` None uses the model's;
+    `max_seconds` caps the recording, in s; `figure` adds the recording figure as base64 PNG."""
     from ..features import FeatureConfig
     from ..voiceprints import VoiceprintClassifier
 

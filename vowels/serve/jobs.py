@@ -1,6 +1,5 @@
-"""Training jobs, run one at a time on a background thread, so classification goes on meanwhile: each copies
-the model's enrolled recordings, trains on them and saves an ordinary bundle. Its progress is the share of
-the epochs of every network `vowels.recordings.RecordingClassifier.fit` trains (calibration adds some)."""
+"""Training jobs, run one at a time on a background thread while classification goes on: each copies the model's
+enrolled recordings, trains on them and saves a bundle; its progress is the share of every network's epochs."""
 
 from __future__ import annotations
 
@@ -23,14 +22,12 @@ if TYPE_CHECKING:
     from ..progress import EpochStatus
     from .store import ModelStore
 
-__all__ = ["MAX_EPOCHS", "MAX_JOBS", "MIN_TAKES", "Busy", "Job", "TrainingJobs"]
+__all__ = ["MAX_EPOCHS", "MIN_TAKES", "Busy", "Job", "TrainingJobs"]
 
 MIN_TAKES = 3
 """Fewest recordings per speaker to train on: two to learn from and one held out to check."""
 MAX_EPOCHS = 500
 """Most training epochs one job may ask for."""
-MAX_JOBS = SERVE_MAX_JOBS
-"""Most jobs queued or running at once; more are refused (HTTP 429) until one ends or is cancelled."""
 MAX_JOBS_KEPT = 100
 """Finished jobs remembered for ``GET /api/jobs``; older ones are forgotten."""
 
@@ -48,18 +45,8 @@ class Cancelled(VowelsError):
 
 @dataclass
 class Job:
-    """One training job and how far it has got, as ``GET /api/jobs/{id}`` answers (`to_dict`).
-
-    Attributes
-    ----------
-    architecture : {"encoder", "bilstm", "lstm"}
-        ``"encoder"`` enrols with the pretrained speaker encoder, in seconds; otherwise the network trained.
-    state : {"queued", "running", "succeeded", "failed", "cancelled"}
-    progress : float in [0, 1]
-        Share of the epochs of every network to train done; `stage` says what it is doing, `error` why it failed.
-    warnings : list of str
-        What training skipped (a recording without speech, ...), one line each, naming ``speaker/take``.
-    """
+    """One training job and how far it has got, as ``GET /api/jobs/{id}`` answers (`to_dict`;
+    `vowels.serve.schemas.JobStatus` describes the fields)."""
 
     id: str
     model: str
@@ -93,22 +80,6 @@ class Job:
         return {**shown, "progress": round(self.progress, 4)}
 
 
-ENCODER = "encoder"
-"""The `Job.architecture` that enrols with the pretrained speaker encoder (`vowels.voiceprints`)."""
-
-
-def training_settings(enrolment: dict[str, int]) -> dict[str, Any]:
-    """The `RecordingClassifier` settings for speakers with these numbers of recordings: a fifth held out, or
-    one recording per speaker if more; mini-batches of about an eighth of the recordings (2 to 32); seed 0."""
-    n_speakers, n_takes = len(enrolment), sum(enrolment.values())
-    return {
-        "validation_fraction": min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
-        "mini_batch_size": max(2, min(32, n_takes // 8)),
-        "random_state": 0,
-        "verbose": 0,
-    }
-
-
 def _network_stage(network: int, n_networks: int) -> str:
     """``training network 2 of 7 (calibrating ...)``: which of `RecordingClassifier.fit`'s networks trains."""
     if network == n_networks:
@@ -120,11 +91,11 @@ def _network_stage(network: int, n_networks: int) -> str:
     return f"training network {network} of {n_networks} ({purpose})"
 
 
+@dataclass
 class _Monitor:
     """A `vowels.progress` monitor that turns each network's epochs into the job's progress."""
 
-    def __init__(self, job: Job) -> None:
-        self.job = job
+    job: Job
 
     def start(self, n_epochs: int, n_batches: int) -> None:
         from ..progress import run_networks
@@ -147,7 +118,7 @@ class _Monitor:
 class TrainingJobs:
     """A queue of training jobs for one `ModelStore`, worked through by one background thread."""
 
-    def __init__(self, store: ModelStore, *, max_jobs: int = MAX_JOBS) -> None:
+    def __init__(self, store: ModelStore, *, max_jobs: int = SERVE_MAX_JOBS) -> None:
         self.store, self.max_jobs = store, max_jobs
         self._jobs: dict[str, Job] = {}
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -228,8 +199,9 @@ class TrainingJobs:
                 job.state, job.progress, job.stage = "succeeded", 1.0, f"saved model {job.model!r}"
             except Cancelled:
                 job.state, job.stage = "cancelled", "cancelled; the model was not changed"
-            except VowelsError as exc:
-                job.state, job.error, job.stage = "failed", self._private(str(exc)), "failed"
+            except VowelsError as exc:  # named without this server's folders: a recording by speaker and file
+                message = re.sub(r"\S*vowels-enrolment-[^/\s]+/speakers/", "", str(exc))
+                job.state, job.error, job.stage = "failed", self.store.private(message), "failed"
             except Exception as exc:  # a bug: the server goes on, the log keeps the traceback
                 log.exception("training job %s failed", job.id)
                 job.state, job.stage = "failed", "failed"
@@ -237,23 +209,27 @@ class TrainingJobs:
             finally:
                 job.finished = time.time()
 
-    def _private(self, message: str) -> str:
-        """`message` without this server's folders: a recording named by its speaker and file, a model by its name."""
-        return self.store.private(re.sub(r"\S*vowels-enrolment-[^/\s]+/speakers/", "", message))
-
     def _train(self, job: Job) -> dict:
         from ..progress import monitoring
         from ..recordings import RecordingClassifier
         from ..voiceprints import VoiceprintClassifier
 
-        settings = training_settings(self.store.enrolment(job.model))
+        enrolment = self.store.enrolment(job.model)
+        n_speakers, n_takes = len(enrolment), sum(enrolment.values())
         with tempfile.TemporaryDirectory(prefix="vowels-enrolment-") as folder:
             data = self.store.snapshot(job.model, Path(folder) / "speakers")
-            if job.architecture == ENCODER:
+            if job.architecture == "encoder":
                 job.stage = "listening to the recordings with the pretrained speaker encoder"
                 model: Any = VoiceprintClassifier().fit(data, progress=job.advance)
             else:
-                model = RecordingClassifier(architecture=job.architecture, max_epochs=job.epochs, **settings)
+                model = RecordingClassifier(  # a fifth held out, or one recording per speaker if more
+                    architecture=job.architecture,
+                    max_epochs=job.epochs,
+                    validation_fraction=min(0.5, max(0.2, n_speakers / max(n_takes, 1))),
+                    mini_batch_size=max(2, min(32, n_takes // 8)),
+                    random_state=0,
+                    verbose=0,
+                )
                 with monitoring(_Monitor(job)):
                     model.fit(data)
             job.warnings = [failure.message.replace(f"{data}{os.sep}", "") for failure in model.failures_]

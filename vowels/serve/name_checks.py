@@ -1,5 +1,4 @@
-"""Model and speaker names from the web: checked once, so that every path built from one stays inside the
-models folder."""
+"""Model and speaker names from the web: checked, so that every path built from one stays in the models folder."""
 
 from __future__ import annotations
 
@@ -16,13 +15,11 @@ MAX_NAME_BYTES = 64
 """Longest model or speaker name, in bytes of UTF-8 (a file name may have 255): ``𝐀`` takes 4."""
 
 _NAME = re.compile(r"[^\W_](?:[\w .-]*[^\W_])?")
-"""Letters, digits, ``_``, ``-``, ``.`` and inner spaces, starting and ending with a letter or digit: no
-path separator, no leading dot (hidden files, ``..``), nothing a shell or a file system treats specially."""
+"""Letters, digits, ``_``, ``-``, ``.`` and inner spaces, starting and ending with a letter or digit."""
 
 
 _SCRIPTS_TOGETHER = ({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}, {"CJK", "HANGUL"}, {"CJK", "BOPOMOFO"})
-"""Scripts one name may mix, besides Latin (Unicode TS 39's "highly restrictive" level): Japanese,
-Korean and Chinese writing mix them."""
+"""Scripts one name may mix, besides Latin (Unicode TS 39's "highly restrictive" level)."""
 
 
 def name_key(name: str) -> str:

@@ -24,24 +24,12 @@ class Model(BaseModel):
     problem: str | None = None
     speakers: list[str] | None = None
     threshold: float | None = Field(default=None, description="score below which the answer is 'unknown'")
-    threshold_source: str | None = Field(
-        default=None,
-        description="'calibrated' on the training data, 'default' (too few speakers or recordings to calibrate "
-        "one: `threshold_note` says why), or 'given'",
-    )
+    threshold_source: str | None = Field(default=None, description="'calibrated', 'default' or 'given'")
     threshold_note: str | None = Field(default=None, description="the threshold and how it was chosen, in one line")
-    scoring: str | None = Field(
-        default=None,
-        description="'open-set' (scores in [-1, 1]) or 'probability' (the network's, in [0, 1]), as in classify "
-        "answers",
-    )
+    scoring: str | None = Field(default=None, description="'open-set' (in [-1, 1]) or 'probability' (in [0, 1])")
     scoring_description: str | None = Field(default=None, description="how a score is computed, in words")
     architecture: str | None = Field(default=None, description="the network: 'bilstm', 'lstm' (forward-only), ...")
-    streams: bool | None = Field(
-        default=None,
-        description="true for a forward-only network: the answer to the first seconds of a recording is already "
-        "its answer so far, so a page may classify the recording while it arrives",
-    )
+    streams: bool | None = Field(default=None, description="forward-only: it may classify a recording as it arrives")
     features: dict | None = None
     n_recordings: int | None = None
     validation_accuracy: float | None = Field(default=None, description="share of held-out recordings named right")
@@ -116,9 +104,7 @@ class TrainRequest(BaseModel):
     force: bool = Field(default=False, description="replace an existing model of that name")
     architecture: str = Field(
         default="bilstm",
-        description="'encoder' (the pretrained speaker encoder: no network is trained, the model is ready in "
-        "seconds), or the network to train: 'bilstm' (bidirectional) or 'lstm' (forward-only: the page updates its "
-        "answer while the speaker speaks)",
+        description="'encoder' (pretrained, ready in seconds), or the network to train: 'bilstm' or 'lstm'",
         json_schema_extra={"enum": list(_METHODS)},
     )
 

@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_CONNECTIONS", "bind", "serve", "url_of"]
 
 MAX_CONNECTIONS = 32
-"""Connections served at once; more are answered 503. Each may hold one request body being read
-(at most `vowels.serve.uploads.MAX_UPLOAD_BYTES`), so this bounds the memory they take."""
+"""Connections served at once (more are answered 503); each may hold one request body, so this bounds memory."""
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -1,6 +1,5 @@
-"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced) and, in a
-hidden ``.enrolment`` folder beside them, the recordings of speakers being enrolled. Bundles are read and
-written only through the estimators' checked, atomic `load` and `save`: none is served half-written."""
+"""The models folder: model bundles (listed, described, loaded once and reloaded when replaced; only through the
+estimators' checked, atomic `load` and `save`) and, in ``.enrolment``, the recordings of speakers being enrolled."""
 
 from __future__ import annotations
 
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["MAX_BYTES", "MAX_MODELS", "MAX_RECORDINGS", "MAX_TAKES", "OPEN_SET", "PROBABILITY"]
-__all__ += ["Conflict", "Full", "ModelStore", "NotFound"]
+__all__ = ["MAX_TAKES", "OPEN_SET", "PROBABILITY", "Conflict", "Full", "ModelStore", "NotFound"]
 
 ENROLMENT_FOLDER = ".enrolment"
 """Where recordings wait to be trained on: ``MODELS/.enrolment/<model>/<speaker>/take-NNN.wav``."""
@@ -32,11 +30,8 @@ MAX_TAKES = 50
 """Most recordings kept for one speaker of one model."""
 MAX_SPEAKERS = 50
 """Most speakers enrolled in one model."""
-MAX_MODELS, MAX_RECORDINGS, MAX_BYTES = SERVE_MAX_MODELS, SERVE_MAX_RECORDINGS, SERVE_MAX_BYTES
-"""Default limits of the models folder: models (trained or being enrolled), recordings waiting, bytes."""
 OPEN_SET, PROBABILITY = "open-set", "probability"
-"""The kinds of score a model gives (``scoring`` in the API): open-set scores lie in [-1, 1], the network's
-probabilities in [0, 1]."""
+"""The kinds of score a model gives (``scoring`` in the API): in [-1, 1] and the network's, in [0, 1]."""
 
 
 class NotFound(VowelsError, LookupError):
@@ -70,7 +65,10 @@ def _folder_bytes(folder: Path) -> int:
 
 def _signature(path: Path) -> tuple[int, int, int]:
     """What changes when a bundle is replaced: its metadata file's inode, modification time and size."""
-    status = (path / METADATA_FILE).stat()
+    try:
+        status = (path / METADATA_FILE).stat()
+    except FileNotFoundError:
+        raise BundleError(f"{path}: bundle is incomplete, {METADATA_FILE} is missing; retrain it.") from None
     return status.st_ino, status.st_mtime_ns, status.st_size
 
 
@@ -85,23 +83,16 @@ def _names_in(folder: Path) -> list[str]:
 
 
 class ModelStore:
-    """The model bundles in `root`, and the recordings being enrolled for new ones.
-
-    Parameters
-    ----------
-    root : path-like
-        The models folder; created if missing. Each model is a bundle folder ``root/<name>``.
-    max_models, max_recordings, max_bytes : int, default=`MAX_MODELS`, `MAX_RECORDINGS`, `MAX_BYTES`
-        Limits of the folder: models (trained or being enrolled), recordings waiting, bytes.
-    """
+    """The model bundles ``root/<name>`` in `root` (created if missing), and the recordings being enrolled for new
+    ones; at most `max_models` models (trained or being enrolled), `max_recordings` recordings waiting, `max_bytes`."""
 
     def __init__(
         self,
         root: str | os.PathLike[str],
         *,
-        max_models: int = MAX_MODELS,
-        max_recordings: int = MAX_RECORDINGS,
-        max_bytes: int = MAX_BYTES,
+        max_models: int = SERVE_MAX_MODELS,
+        max_recordings: int = SERVE_MAX_RECORDINGS,
+        max_bytes: int = SERVE_MAX_BYTES,
     ) -> None:
         self.root = Path(root)
         self.max_models, self.max_recordings, self.max_bytes = max_models, max_recordings, max_bytes
@@ -122,29 +113,25 @@ class ModelStore:
         """Whether `root/name` holds a bundle (whole or not)."""
         return (self.path(name) / METADATA_FILE).is_file()
 
-    def _cached(self, cache: dict[str, tuple], name: str, read: Any) -> Any:
+    def _cached(self, cache: dict[str, tuple], name: str, read: Any, *, again: bool = True) -> Any:
+        """`read` of model `name`, cached until the bundle is replaced; read again once if replaced meanwhile."""
         path = self.path(name)
         if not path.is_dir():
             raise NotFound(f"no model named {name!r} in {self.root}; list the models with GET /api/models.")
-        for attempt in range(2):
-            try:
-                signature = _signature(path)
-            except FileNotFoundError:
-                raise BundleError(f"{path}: bundle is incomplete, {METADATA_FILE} is missing; retrain it.") from None
-            with self._lock:
-                known = cache.get(name)
-            if known is not None and known[0] == signature:
-                return known[1]
-            try:
-                value = read(path)
-            except BundleError:
-                if attempt == 0 and _signature(path) != signature:
-                    continue  # replaced while being read: read the new one
-                raise
-            with self._lock:
-                cache[name] = signature, value
-            return value
-        raise AssertionError("unreachable")
+        signature = _signature(path)
+        with self._lock:
+            known = cache.get(name)
+        if known is not None and known[0] == signature:
+            return known[1]
+        try:
+            value = read(path)
+        except BundleError:
+            if again and _signature(path) != signature:
+                return self._cached(cache, name, read, again=False)
+            raise
+        with self._lock:
+            cache[name] = signature, value
+        return value
 
     def opened(self, name: str) -> OpenedModel:
         """Model `name`, opened (`vowels.workflows.models.open_model`): what it is and what it can do."""
@@ -231,8 +218,8 @@ class ModelStore:
             if speaker.is_dir() and not speaker.name.startswith(".")
         }
 
-    def add_take(self, model: str, speaker: str, data: bytes, suffix: str) -> int:
-        """Keep one recording of `speaker` for `model` (already validated); returns how many they have now."""
+    def add_take(self, model: str, speaker: str, data: bytes, suffix: str) -> None:
+        """Keep one recording of `speaker` for `model` (already validated)."""
         folder = child(self.enrolment_path(model), speaker, what="speaker")
         with self._lock:
             speakers = self.enrolment(model)
@@ -266,7 +253,6 @@ class ModelStore:
             taken = {p.stem for p in folder.iterdir()}
             number = next(n for n in range(1, MAX_TAKES + 2) if f"take-{n:03d}" not in taken)
             write_bytes(folder / f"take-{number:03d}{suffix}", data, force=False)
-            return speakers.get(speaker, 0) + 1
 
     def remove_speaker(self, model: str, speaker: str) -> None:
         """Forget the recordings of `speaker` for `model`."""

@@ -1,6 +1,5 @@
-"""Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, and
-validated and analysed by the same `vowels.features.features_of_file` as the command line's files. Messages
-name the file as the user sent it, never the temporary copy on the server."""
+"""Uploaded recordings: capped in bytes before they are read, in seconds before they are decoded, analysed by
+`vowels.features.features_of_file` as files are; messages name the file as sent, not the server's copy."""
 
 from __future__ import annotations
 
@@ -29,8 +28,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_SECONDS = 30.0
 """Longest recording accepted, in seconds: a voice sample is a few seconds long."""
 BODY_SECONDS = 30.0
-"""Longest a request body may take to arrive, in s (10 MiB at 3 Mbit/s): a client that sends a byte
-now and then is answered 408 and its connection closed, instead of holding memory for ever."""
+"""Longest a request body may take to arrive, in s (10 MiB at 3 Mbit/s); a trickling client is answered 408."""
 
 
 class BodyLimit:
@@ -103,26 +101,8 @@ def saved_upload(data: bytes, filename: str | None) -> Iterator[tuple[Path, str]
 def features_of_upload(
     path: Path, config: FeatureConfig, *, name: str, dsp: str = "numpy", max_seconds: float = MAX_UPLOAD_SECONDS
 ) -> np.ndarray:
-    """Check the saved upload at `path` and compute its features as a model with `config` needs them.
-
-    Parameters
-    ----------
-    path : Path
-        The temporary copy (`saved_upload`); `name` the file's name as the user sent it, for messages.
-    config : FeatureConfig
-        The model's feature settings (`RecordingClassifier.features_`), computed by `dsp` (its ``dsp_``).
-    max_seconds : float > 0, default=`MAX_UPLOAD_SECONDS`
-        Longest recording accepted, in s: refused from its header before decoding.
-
-    Returns
-    -------
-    np.ndarray of shape (n_frames, config.n_features), float32
-
-    Raises
-    ------
-    AudioError
-        Longer than `max_seconds`, or anything `vowels.audio.read_audio` refuses.
-    """
+    """Features (n_frames, config.n_features) of the saved upload at `path` (`name` as sent), computed by `dsp`;
+    an `AudioError` when it is longer than `max_seconds` (from its header, before decoding) or unreadable."""
     import soundfile as sf
 
     from ..features import features_of_file

@@ -42,7 +42,26 @@ def classify(
     if opened.kind == "voiceprints":
         if stream:
             raise UsageError("--stream needs a model from 'vowels train --architecture lstm'; use --windows")
-        failures = _classify_by_voiceprint(console, opened.load_recordings(), files, threshold, json, csv, windows)
+        from ..voiceprints import VoiceAnswer
+
+        voices: Any = opened.load_recordings()
+        answers, failures = voices.classify_files(files, threshold=threshold)
+        console.skipped(failures, word="error")
+        if json:
+            console.json([{k: v for k, v in a.to_dict().items() if windows or k != "windows"} for a in answers])
+        elif csv:
+            console.csv([a.to_dict() for a in answers], [f for f in VoiceAnswer.__dataclass_fields__ if f != "windows"])
+        for a in answers if not (json or csv) else []:
+            verdict = (
+                _verdict(a) if a.speech else f"{a.speaker} (no speech found; nearest {a.nearest}, score {a.score:.3f})"
+            )
+            runner_up = f"; runner-up {a.runner_up} {a.runner_up_score:.3f}" if a.runner_up else ""
+            console.result(f"{a.path}: {verdict}{runner_up}")
+            for w in a.windows if windows else []:
+                nearest = "" if w["speaker"] == w["nearest"] else f", nearest {w['nearest']}"
+                console.result(
+                    f"  {w['start']:7.2f}-{w['end']:7.2f} s  {w['speaker']} (score {w['score']:.3f}{nearest})"
+                )
         return status(failures, skipped)
     recognizer: Any = opened.load_recordings(engine=engine)
     if windows:
@@ -83,35 +102,8 @@ def classify(
     return status(failures, skipped)
 
 
-def _verdict(answer: Any) -> str:
-    """The answer, with its nearest speaker where it is 'unknown' (a score below the threshold)."""
-    if answer.speaker != answer.nearest:
-        return (
-            f"{answer.speaker} (nearest {answer.nearest}, score {answer.score:.3f} < threshold {answer.threshold:.3f})"
-        )
-    return f"{answer.speaker} (score {answer.score:.3f})"
-
-
-def _classify_by_voiceprint(
-    console: Console, model: Any, files: list[str], threshold: float | None, json: bool, csv: bool, windows: bool
-) -> list:
-    """`classify` with a model from `vowels enrol`: lines, JSON or CSV; `windows`: who speaks when. Returns the
-    files that could not be used."""
-    from ..voiceprints import VoiceAnswer
-
-    answers, failures = model.classify_files(files, threshold=threshold)
-    console.skipped(failures, word="error")
-    if json:
-        console.json([{k: v for k, v in a.to_dict().items() if windows or k != "windows"} for a in answers])
-    elif csv:
-        console.csv([a.to_dict() for a in answers], [f for f in VoiceAnswer.__dataclass_fields__ if f != "windows"])
-    for a in answers if not (json or csv) else []:
-        verdict = (
-            _verdict(a) if a.speech else f"{a.speaker} (no speech found; nearest {a.nearest}, score {a.score:.3f})"
-        )
-        runner_up = f"; runner-up {a.runner_up} {a.runner_up_score:.3f}" if a.runner_up else ""
-        console.result(f"{a.path}: {verdict}{runner_up}")
-        for w in a.windows if windows else []:
-            nearest = "" if w["speaker"] == w["nearest"] else f", nearest {w['nearest']}"
-            console.result(f"  {w['start']:7.2f}-{w['end']:7.2f} s  {w['speaker']} (score {w['score']:.3f}{nearest})")
-    return failures
+def _verdict(a: Any) -> str:
+    """The answer `a`, with its nearest speaker where it is 'unknown' (a score below the threshold)."""
+    if a.speaker != a.nearest:
+        return f"{a.speaker} (nearest {a.nearest}, score {a.score:.3f} < threshold {a.threshold:.3f})"
+    return f"{a.speaker} (score {a.score:.3f})"

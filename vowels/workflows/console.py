@@ -31,8 +31,7 @@ def status(*failures: object) -> ExitStatus:
 
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-"""Characters that would break a line or drive the terminal: C0 and C1 controls, DEL, Unicode line and
-paragraph separators, and bidirectional overrides and isolates (which can reorder what is shown)."""
+"""What would break a line or drive the terminal: controls, DEL, line separators, bidirectional overrides."""
 
 
 def printable(text: str, *, controls: bool = True) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .console import Console, ExitStatus, status
-from .models import OpenedModel, open_model
+from .models import open_model
 
 __all__ = ["evaluate"]
 
@@ -36,43 +36,36 @@ def evaluate(
         raise UsageError(f"{model} is a model from 'vowels enrol'; give a folder DIR of recordings to score")
     if opened.reads_recordings and dir is None:
         dir = data  # a model of recordings scores a folder of them, whichever way it is named
-    if dir is not None:
-        return _evaluate_folder(console, opened, model, dir, threshold=threshold, workers=workers, json=json)
-    scores = opened.score_test_set(data)
-    test, evaluation = scores.test, scores.evaluation
-    errors = [
-        {"source": source, "true": str(true), "answer": str(answer), "probability": float(p.max())}
-        for source, true, answer, p in zip(test.sources, test.labels, scores.predicted, scores.probabilities)
-        if answer != true
-    ]
-    if json:
-        console.json({"model": str(model), "data": data, **evaluation.to_dict(), "errors": errors})
+    if dir is None:
+        scores = opened.score_test_set(data)
+        test, evaluation = scores.test, scores.evaluation
+        errors = [
+            {"source": source, "true": str(true), "answer": str(answer), "probability": float(p.max())}
+            for source, true, answer, p in zip(test.sources, test.labels, scores.predicted, scores.probabilities)
+            if answer != true
+        ]
+        if json:
+            console.json({"model": str(model), "data": data, **evaluation.to_dict(), "errors": errors})
+            return ExitStatus.SUCCESS
+        console.result(
+            f"Test accuracy: {100 * evaluation.accuracy:.2f}% ({evaluation.n - evaluation.n_errors}/{evaluation.n}), "
+            f"model {model}"
+        )
+        console.note(
+            f"Misclassified: {len(errors)} of {evaluation.n} test utterances{':' if errors else '.'}",
+            *(f"  {e['source']}: true {e['true']}, answer {e['answer']} (p={e['probability']:.3f})" for e in errors),
+        )
         return ExitStatus.SUCCESS
-    console.result(
-        f"Test accuracy: {100 * evaluation.accuracy:.2f}% ({evaluation.n - evaluation.n_errors}/{evaluation.n}), "
-        f"model {model}"
-    )
-    console.note(
-        f"Misclassified: {len(errors)} of {evaluation.n} test utterances{':' if errors else '.'}",
-        *(f"  {e['source']}: true {e['true']}, answer {e['answer']} (p={e['probability']:.3f})" for e in errors),
-    )
-    return ExitStatus.SUCCESS
-
-
-def _evaluate_folder(
-    console: Console, opened: OpenedModel, model: str, folder: str, *, threshold: float | None, workers: int, json: bool
-) -> int:
-    """Closed- and open-set scores of a model of recordings on a labelled folder of them."""
     extraction: dict[str, Any] = {}  # voiceprints embed each recording whole, with no features to extract
     if opened.kind == "recordings":
         extraction = {"n_jobs": console.workers(workers), "progress": console.progress("Extracting features")}
-    ev, failures = opened.load_recordings().evaluate_folder(folder, threshold=threshold, **extraction)
+    ev, failures = opened.load_recordings().evaluate_folder(dir, threshold=threshold, **extraction)
     console.skipped(failures)
     if json:
-        console.json({"model": str(model), "folder": str(folder), **ev.to_dict()})
+        console.json({"model": str(model), "folder": str(dir), **ev.to_dict()})
         return status(failures)
     console.note(
-        f"Model {model}, folder {folder}: {ev.n_enrolled} recordings of enrolled speakers, "
+        f"Model {model}, folder {dir}: {ev.n_enrolled} recordings of enrolled speakers, "
         f"{ev.n_strangers} of speakers the model does not know ({', '.join(ev.strangers) or 'none'})."
     )
     if ev.closed_set is not None:

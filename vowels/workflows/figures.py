@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..openset import OperatingPoint
     from ..preprocessing import Preprocessing
 
-__all__ = ["FigureSources", "figure_sources", "operating_point_of", "stream_of_file"]
+__all__ = ["FigureSources", "figure_sources", "stream_of_file"]
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,8 @@ def stream_of_file(
     return {"seconds": seconds, "probabilities": probabilities, "classes": classes, "title": title}
 
 
-def operating_point_of(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
-    """The operating point in the metadata of bundle `model` (as `RecordingClassifier.load` reads it), or
-    None and why not. No network is loaded."""
+def _operating_point(metadata: BundleMetadata, model: str | os.PathLike[str]) -> tuple[OperatingPoint | None, str]:
+    """The operating point in the metadata of bundle `model`, or None and why not; no network is loaded."""
     from ..bundle import METADATA_FILE, bundle_entries
     from ..openset import OperatingPoint, ThresholdChoice
 
@@ -105,8 +104,7 @@ def figure_sources(
     Parameters
     ----------
     which : sequence of str or None
-        Names from `vowels.names.FIGURES`; None or empty means every figure possible with what is
-        given (the data figures always, the others when their input below is given).
+        Names from `vowels.names.FIGURES`; None or empty: every figure possible with what is given.
     run : path-like, default=None
         A `vowels reproduce` folder (``metrics.json``, ``history.json``): ``training``, ``confusion``.
     model : path-like, default=None
@@ -115,11 +113,10 @@ def figure_sources(
     observation : int, default=1
         Training utterance of the features figure, from 1.
     padding_results : path-like, default=None
-        Output of ``scripts/padding_experiment.py``; None uses the project's, shipped with the package.
+        Output of ``scripts/padding_experiment.py``; None: the one shipped with the package.
     audio : path-like, default=None
-        The audio file of the recording figure.
     kind : {"mfcc", "lpcc"}, default=None
-        Features of the recording figure (None: ``"mfcc"``); needs `audio`, not with a recordings `model`.
+        Features of the recording figure of `audio` (None: ``"mfcc"``); not with a recordings `model`.
 
     Raises
     ------
@@ -147,13 +144,12 @@ def figure_sources(
             f"kind={kind!r} conflicts with the model {model}, trained on recordings: the recording "
             "figure uses the model's features; drop one of them (--kind or --model)."
         )
-    explicit = bool(which)
-    names = list(dict.fromkeys(which or ())) if explicit else list(FIGURES)
+    names = list(dict.fromkeys(which)) if which else list(FIGURES)
     jv_model = model is not None and recordings_model is None
     confusion_needs = "--run RUNDIR or --model BUNDLE"
     if recordings_model is not None:
         confusion_needs += f" of a Japanese Vowels model ({model} was trained on recordings)"
-    point, missing_point = operating_point_of(metadata, str(model)) if metadata else (None, "it is an ensemble")
+    point, missing_point = _operating_point(metadata, str(model)) if metadata else (None, "it is an ensemble")
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
@@ -172,7 +168,7 @@ def figure_sources(
     skipped = []
     for name in list(names):
         if name in needs and not needs[name][0]:
-            if explicit:
+            if which:
                 raise ParameterError(f"figure {name!r} needs {needs[name][1]}.")
             skipped.append(f"skipped {name!r}: needs {needs[name][1]}")
             names.remove(name)

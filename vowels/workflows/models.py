@@ -34,18 +34,9 @@ class ScoredTestSet(NamedTuple):
 
 @dataclass(frozen=True)
 class OpenedModel:
-    """A model folder, checked, with what it is and what it can do.
-
-    Attributes
-    ----------
-    path : Path
-    kind : {"sequences", "ensemble", "recordings", "voiceprints"}
-        From `vowels reproduce` (a network or an ensemble), `vowels train` or `vowels enrol`.
-    metadata : BundleMetadata or None
-        The bundle's checked metadata (an ensemble's: its first member's); None for voiceprints.
-    ensemble : dict or None
-        An ensemble's own checked metadata (`vowels.ensemble.read_ensemble_metadata`).
-    """
+    """A model folder, checked: its `kind` ("sequences" or "ensemble" from `vowels reproduce`, "recordings" from
+    `vowels train`, "voiceprints" from `vowels enrol`), its checked `metadata` (an ensemble's first member's;
+    None for voiceprints) and an ensemble's own (`vowels.ensemble.read_ensemble_metadata`)."""
 
     path: Path
     kind: str
@@ -103,13 +94,8 @@ def _format_of(path: Path) -> object:
 
 
 def open_model(path: str | os.PathLike[str]) -> OpenedModel:
-    """The model folder at `path`, its metadata checked (`vowels.bundle.read_bundle`, an ensemble's every member).
-
-    Raises
-    ------
-    BundleError
-        Nothing usable there: no folder, an incomplete or changed bundle; the message says which.
-    """
+    """The model folder at `path`, its metadata checked (`vowels.bundle.read_bundle`, an ensemble's every member);
+    a `BundleError` saying why when nothing usable is there."""
     from ..voiceprints import VOICEPRINT_FORMAT
 
     path = Path(path)

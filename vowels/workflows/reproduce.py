@@ -47,6 +47,7 @@ def reproduce(
     training set and score it on the test set. Writes OUT/metrics.json, history.json, predictions.csv and the
     model bundle OUT/model (with --seeds N: one such folder OUT/seed-K per seed, and OUT/seeds.json)."""
     from ..tutorial import reproduce as reproduce_one
+    from ..tutorial import reproduce_seeds
 
     if seeds is not None and seed + seeds - 1 > MAX_SEED:
         raise UsageError(
@@ -61,38 +62,29 @@ def reproduce(
     if mode == "matlab" and recipe == "matlab":
         console.note("Use --mode masked for the padding-free variant, --recipe best for the most accurate one.")
     settings: dict[str, Any] = dict(epochs=epochs, mode=mode, recipe=recipe, out=out, data=data, force=force)
+    settings["verbose"] = 0 if console.quiet else 1
     if seeds is not None:
-        return _reproduce_seeds(console, seeds, seed, settings)
-    run = reproduce_one(seed=seed, verbose=0 if console.quiet else 1, **settings)
+        done = reproduce_seeds(n_seeds=seeds, seed=seed, **settings)
+        for run in done.runs:
+            m = run.metrics
+            console.note(
+                f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
+                f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s"
+            )
+        acc = done.summary["accuracy"]
+        console.result(
+            f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
+            f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
+            f"max {100 * acc['max']:.2f}%, {recipe_words(recipe, mode)}, {done.summary['epochs']} epochs"
+        )
+        seed_folders = os.path.join(out, "seed-K")
+        console.note(f"Saved: {os.path.join(out, 'seeds.json')} and one run folder per seed ({seed_folders})")
+        return ExitStatus.SUCCESS
+    run = reproduce_one(seed=seed, **settings)
     console.result(reproduce_line(run.metrics, mode=mode, recipe=recipe))
     where = Path(out)
     console.note(
         f"Saved: {where / 'metrics.json'}, {where / 'history.json'}, {where / 'predictions.csv'}, "
         f"model bundle {where / 'model'}"
-    )
-    return ExitStatus.SUCCESS
-
-
-def _reproduce_seeds(console: Console, n_seeds: int, seed: int, settings: dict) -> int:
-    """`reproduce` for seeds S..S+N-1, each in out/seed-K/: a line per seed, then the spread."""
-    from ..tutorial import reproduce_seeds
-
-    done = reproduce_seeds(n_seeds=n_seeds, seed=seed, verbose=0 if console.quiet else 1, **settings)
-    for run in done.runs:
-        m = run.metrics
-        console.note(
-            f"Seed {m['seed']}: test accuracy {100 * m['accuracy']:.2f}% "
-            f"({m['n_test'] - m['n_errors']}/{m['n_test']}), trained in {m['train_seconds']:.1f} s"
-        )
-    acc = done.summary["accuracy"]
-    console.result(
-        f"Test accuracy over {acc['n_seeds']} seeds ({acc['seeds'][0]}-{acc['seeds'][-1]}): mean "
-        f"{100 * acc['mean']:.2f}%, standard deviation {100 * acc['std']:.2f} points, min {100 * acc['min']:.2f}%, "
-        f"max {100 * acc['max']:.2f}%, {recipe_words(settings['recipe'], settings['mode'])}, "
-        f"{done.summary['epochs']} epochs"
-    )
-    out = settings["out"]
-    console.note(
-        f"Saved: {os.path.join(out, 'seeds.json')} and one run folder per seed ({os.path.join(out, 'seed-K')})"
     )
     return ExitStatus.SUCCESS
