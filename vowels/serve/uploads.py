@@ -52,7 +52,7 @@ class BodyLimit:
         while True:
             try:
                 message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 await self._refuse(scope, receive, send, 408)
                 return
             if message["type"] == "http.disconnect":
