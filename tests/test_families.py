@@ -135,6 +135,7 @@ def test_stream_ends_at_the_whole_sequence_answer(data, tmp_path):
     np.testing.assert_allclose(clf.stream_proba(sequence)[4], clf.predict_proba([sequence[:5]])[0], atol=1e-5)
     fast = FastClassifier.load(clf.save(tmp_path / "model"))
     np.testing.assert_allclose(fast.stream_proba(sequence, chunk_frames=3), clf.stream_proba(sequence, chunk_frames=3))
+    assert fast.architecture == clf.to_numpy().architecture == "lstm"
 
 
 def test_only_a_forward_only_lstm_without_slopes_streams(data):

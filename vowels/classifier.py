@@ -237,6 +237,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
             preprocessing=self.preprocessing_,
             n_features=self.n_features_in_,
+            architecture=self.architecture,
         )
 
     def _has_plain_weights(self) -> bool:
