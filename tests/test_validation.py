@@ -117,3 +117,29 @@ def test_an_argument_type_is_the_check_and_shows_the_text_as_typed():
     assert either("auto") == "auto" and either("-0.5") == -0.5
     with pytest.raises(argparse.ArgumentTypeError, match=r"^must be a score in \[-1, 1\] or 'auto'; got 'x'$"):
         either("x")
+
+
+def test_choices_in_the_networks_progress_and_voiceprints_are_refused_in_the_one_wording():
+    from vowels.model import build_network
+    from vowels.progress import ProgressPrinter
+    from vowels.recordings import RecordingClassifier
+    from vowels.voiceprints import VoiceprintScorer
+
+    refusals = {
+        "architecture must be one of ['bilstm', 'lstm'] (build_fcn and build_frame_network build the others); "
+        "got 'dnn'.": lambda: build_network(12, 9, architecture="dnn"),
+        "architecture must be one of ['bilstm', 'lstm'] (the open-set score reads the LSTM's states); got 'fcn'.": (
+            lambda: RecordingClassifier(architecture="fcn")._check_params()
+        ),
+        "display must be one of ['terminal', 'lines', 'notebook', None]; got 'fancy'.": (
+            lambda: ProgressPrinter(display="fancy")
+        ),
+        "scoring must be one of ['cosine', 'cohort', 'wccn']; got 'plda'.": (
+            lambda: VoiceprintScorer.fit(np.zeros((0, 256)), [], [], scoring="plda")
+        ),
+    }
+    for message, call in refusals.items():
+        with pytest.raises(ParameterError) as raised:
+            call()
+        assert str(raised.value) == message
+    assert ProgressPrinter(display="lines").display == "lines"
