@@ -556,7 +556,7 @@ def test_recording_with_raw_features_or_a_model_normalisation(tmp_path):
     assert with_deltas.features.shape[1] == 12 and with_deltas.shown.shape[1] == 24  # the deltas the model reads
 
 
-def _recordings_bundle(folder, config, normalization):
+def _recordings_bundle(folder, config, normalization, *, architecture="bilstm", delta_width=0):
     """A bundle of a recordings model with a threshold given by hand, as far as the recording figure reads
     it (metadata.json; the network files are placeholders)."""
     import hashlib
@@ -574,9 +574,9 @@ def _recordings_bundle(folder, config, normalization):
         "numpy_weights_sha256": hashlib.sha256(b"arrays").hexdigest(),
         "classes": ["a", "b"],
         "n_features": config.n_features,
-        "params": {"architecture": "bilstm", "mode": "masked"},
+        "params": {"architecture": architecture, "mode": "masked"},
         "features": config.to_dict(),
-        "preprocessing": Preprocessing(normalization=normalization).to_dict(),
+        "preprocessing": Preprocessing(delta_width=delta_width, normalization=normalization).to_dict(),
         "unknown_threshold": 0.5,
         "open_set": {"operating_point": None, "threshold_choice": ThresholdChoice("given", 0.5).to_dict()},
     }
@@ -615,6 +615,20 @@ def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsy
         == 2
     )
     assert "conflicts with the model" in capsys.readouterr().err
+
+
+def test_plot_stream_skips_a_forward_only_model_with_slopes_as_classify_refuses_it(tmp_path, capsys):
+    wav = write_vowel(tmp_path / "a.wav")
+    config = FeatureConfig(kind="mfcc")
+    bundle = _recordings_bundle(tmp_path / "model", config, None, architecture="lstm", delta_width=3)
+    out = tmp_path / "figs"
+    assert main(["plot", "stream", "--audio", str(wav), "--model", str(bundle), "--out", str(out), "-q"]) == 2
+    assert not out.exists()
+    assert capsys.readouterr().err == (
+        f"vowels: error: figure 'stream' needs --audio FILE and --model BUNDLE of a forward-only model "
+        f"('vowels train --architecture lstm') ({bundle}: lstm, with appended slopes, which read frames ahead, "
+        "trained on recordings).\n"
+    )
 
 
 def test_plot_recording_of_an_espeak_voice_writes_one_png(tmp_path, capsys):

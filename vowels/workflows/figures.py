@@ -154,10 +154,15 @@ def figure_sources(
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
     architecture = metadata.architecture if metadata is not None else "ensemble"
-    streams = recordings_model is not None and architecture == "lstm"
+    streams = opened is not None and opened.streams
     stream_needs = "--audio FILE and --model BUNDLE of a forward-only model ('vowels train --architecture lstm')"
     if model is not None and not streams:
-        stream_needs += f" ({model}: {architecture}, trained on {'recordings' if recordings_model else 'sequences'})"
+        slopes = (
+            ", with appended slopes, which read frames ahead" if architecture == "lstm" and recordings_model else ""
+        )
+        stream_needs += (
+            f" ({model}: {architecture}{slopes}, trained on {'recordings' if recordings_model else 'sequences'})"
+        )
     needs = {
         "training": (run is not None, "--run RUNDIR (a 'vowels reproduce' folder; a model bundle keeps no history)"),
         "stream": (streams and audio is not None, stream_needs),
