@@ -57,8 +57,7 @@ class OpenSetData:
     false_accept, false_reject, det_thresholds : np.ndarray of float
         The DET curve (`sklearn.metrics.det_curve`); empty unless both kinds are present.
     equal_error_rate, eer_threshold, eer_false_accept, eer_false_reject : float or None
-        `vowels.openset.equal_error_rate` and the point of the DET curve it is the mean of (None unless both
-        kinds are present).
+        `vowels.openset.equal_error_rate` and the DET point it is the mean of (None unless both kinds are present).
     false_accept_rate, false_reject_rate : float or None
         At `threshold`; None without impostor, or genuine, scores.
     limit : float
@@ -186,9 +185,8 @@ def plot_open_set(
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0: each kind's share per bin (filled and outlined steps of `OpenSetData`) and the threshold.
-        Axes 1: the DET curve (lines: the diagonal, the curve, the threshold's point, the equal error
-        rate's point) on normal-deviate axes labelled in %; with one kind of score, why it is empty.
+        Axes 0: each kind's share per bin (steps of `OpenSetData`) and the threshold. Axes 1: the DET curve (lines:
+        diagonal, curve, threshold's point, EER's point) on normal-deviate axes in %; with one kind, why it is empty.
     """
     from scipy.stats import norm
 
