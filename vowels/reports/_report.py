@@ -48,7 +48,7 @@ class Prediction:
     index : int
         Position in the scored set (0-based; the test file's order for Japanese Vowels).
     source : str
-        Where it came from (file and line range, or audio path).
+        File and line range, or audio path.
     n_frames : int or None
         Length in frames; None for recordings.
     true, predicted : str
@@ -123,21 +123,13 @@ class Report:
     def to_dict(self) -> dict:
         """The report's numbers as plain JSON-ready values (written as ``report.json``)."""
         low, high = self.interval
+        as_read = ("seeds", "open_set", "dataset", "configuration", "versions", "machine", "timing")
         return {
             "format": "vowels-report",
             "format_version": FORMAT_VERSION,
-            "title": self.title,
-            "created": self.created,
-            "origin": self.origin,
-            "headline_seed": self.headline_seed,
+            **{name: getattr(self, name) for name in ("title", "created", "origin", "headline_seed")},
             "interval": {"method": "wilson", "confidence": CONFIDENCE, "low": low, "high": high},
             "evaluation": self.evaluation.to_dict(),
             "misclassified": [p.__dict__ for p in self.misclassified],
-            "seeds": self.seeds,
-            "open_set": self.open_set,
-            "dataset": self.dataset,
-            "configuration": self.configuration,
-            "versions": self.versions,
-            "machine": self.machine,
-            "timing": self.timing,
+            **{name: getattr(self, name) for name in as_read},
         }
