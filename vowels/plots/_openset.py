@@ -26,17 +26,6 @@ _RATE_TICKS = (
 """Rates the DET axes may carry a tick at, most wanted first (decades, then the steps between)."""
 
 
-def _ticks(low: float, high: float, gap: float) -> list[float]:
-    """The rates of `_RATE_TICKS` in [low, high] whose normal deviates lie at least `gap` apart, in order."""
-    from scipy.stats import norm
-
-    kept: list[float] = []
-    for rate in _RATE_TICKS:
-        if low <= rate <= high and all(abs(norm.ppf(rate) - norm.ppf(other)) >= gap for other in kept):
-            kept.append(rate)
-    return sorted(kept)
-
-
 THRESHOLD_COLOUR = OKABE_ITO["black"]
 
 
@@ -241,7 +230,11 @@ def plot_open_set(
         box = {"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.5"}
         note = f"No DET curve:\nit needs {missing}\nscores too."
         det.text(0.5, 0.5, note, transform=det.transAxes, ha="center", va="center", color="0.3", bbox=box)
-    ticks = _ticks(low, high, gap=0.06 * 2 * edge)
+    ticks: list[float] = []  # the rates of _RATE_TICKS in [low, high] whose deviates lie 6 % of the axis apart
+    for rate in _RATE_TICKS:
+        if low <= rate <= high and all(abs(norm.ppf(rate) - norm.ppf(t)) >= 0.06 * 2 * edge for t in ticks):
+            ticks.append(rate)
+    ticks.sort()
     det.set_xticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set_yticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set(xlim=(-edge, edge), ylim=(-edge, edge), aspect="equal", axisbelow=True)
