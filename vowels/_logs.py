@@ -88,7 +88,12 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader)
                     rest = filter_log_lines(caught.read(), _min_level())
                     if rest:
                         os.write(2, rest)
-        _quiet_python_loggers(module)
+        # TensorFlow's Python logger and absl's at ERROR, unless a level was set (TensorFlow sets INFO in a REPL).
+        get_logger = getattr(module, "get_logger", None)
+        if get_logger is not None and get_logger().level in (logging.NOTSET, logging.INFO):
+            get_logger().setLevel(logging.ERROR)
+        if "absl.logging" in sys.modules and logging.getLogger("absl").level == logging.NOTSET:
+            logging.getLogger("absl").setLevel(logging.ERROR)
 
     def __getattr__(self, name: str) -> Any:
         if self.loader is None:
@@ -102,19 +107,6 @@ def _remove_finder() -> None:
     if finder is not None and finder in sys.meta_path:
         sys.meta_path.remove(finder)
     _state["finder"] = None
-
-
-def _quiet_python_loggers(tensorflow: ModuleType) -> None:
-    """TensorFlow's Python logger and absl's at ERROR, unless a level was set (TensorFlow sets INFO in a REPL)."""
-    get_logger = getattr(tensorflow, "get_logger", None)
-    if get_logger is not None:
-        logger = get_logger()
-        if logger.level in (logging.NOTSET, logging.INFO):
-            logger.setLevel(logging.ERROR)
-    if "absl.logging" in sys.modules:
-        absl = logging.getLogger("absl")
-        if absl.level == logging.NOTSET:
-            absl.setLevel(logging.ERROR)
 
 
 def hide_tensorflow_logs() -> None:

@@ -65,13 +65,6 @@ def sample_rate_of(path: str | os.PathLike[str]) -> int | None:
         return None
 
 
-def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:
-    """(declared, actual) sizes of a WAV/AIFF data chunk whose header overstates it, from libsndfile's log."""
-    match = re.search(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", extra_info, re.MULTILINE)
-    declared, actual = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
-    return None if declared in _STREAMING_SIZES or declared <= actual else (declared, actual)
-
-
 def _too_long(path: Path, seconds: float, max_seconds: float, *, at_least: bool = False) -> AudioError:
     """The error for a recording of `seconds` (at least, if not decoded whole) beyond `max_seconds`."""
     shown = f"at least {seconds:.1f}" if at_least else f"{seconds:.1f}"
@@ -121,9 +114,10 @@ def _decode(path: Path, max_seconds: float, to_mono: Callable[[np.ndarray], np.n
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"{path}: damaged or truncated {info.format} file ({_libsndfile_reason(exc)}).") from None
     rate = int(info.samplerate)
-    overstated = _declared_wav_bytes(info.extra_info)
-    if overstated is not None:
-        declared, actual = overstated
+    # A WAV/AIFF data chunk whose header overstates it, from libsndfile's log.
+    match = re.search(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", info.extra_info, re.MULTILINE)
+    declared, actual = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if declared not in _STREAMING_SIZES and declared > actual:
         raise AudioError(
             f"{path}: truncated {info.format} file (header declares {declared} bytes of audio, "
             f"the file holds {actual}); re-export or re-copy it."

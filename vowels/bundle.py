@@ -180,11 +180,8 @@ class BundleMetadata:
             preprocessing=dict(metadata["preprocessing"]),
             features=metadata.get("features"),
             unknown_threshold=None if threshold is None else float(threshold),
-            open_set=dict(metadata.get("open_set") or {}),
-            validation=dict(metadata.get("validation") or {}),
-            metrics=dict(metadata.get("metrics") or {}),
+            **{name: dict(metadata.get(name) or {}) for name in ("open_set", "validation", "metrics", "extra_files")},
             source_rates={int(r): int(n) for r, n in (metadata.get("source_rates") or {}).items()},
-            extra_files=dict(metadata.get("extra_files") or {}),
             fast_file=fast[0] if fast else None,
             entries=dict(metadata),
         )

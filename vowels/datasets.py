@@ -105,25 +105,6 @@ class Utterances:
         return Utterances([self.sequences[i] for i in idx], self.labels[idx], self.speakers, sources)
 
 
-def _data_folder(path: str | os.PathLike[str] | None) -> Path | None:
-    """The folder of UCI files the user chose, or None for the bundled copy."""
-    chosen = path if path is not None else os.environ.get("VOWELS_DATA") or None
-    if chosen is None:
-        return None
-    folder = Path(chosen)
-    try:
-        is_folder = folder.is_dir()
-    except OSError as exc:  # an enclosing folder this user may not enter
-        raise unreadable(folder, exc) from None
-    if not is_folder:
-        origin = "path" if path is not None else "$VOWELS_DATA"
-        raise DataError(
-            f"{folder}: not a folder ({origin}); point it at a folder holding "
-            "ae.train, ae.test, size_ae.train and size_ae.test."
-        )
-    return folder
-
-
 def _open(folder: Path | None, name: str) -> tuple[BinaryIO, str]:
     """A binary stream over one UCI file and the name to show in errors."""
     if folder is None:
@@ -270,7 +251,18 @@ def load_japanese_vowels(split: str = "train", *, path: str | os.PathLike[str] |
         Sequences of shape (n_frames, 12) of LPC cepstrum coefficients, float32, in file order; speakers "1".."9".
     """
     check_choice(split, "split", ("train", "test"))
-    folder = _data_folder(path)
+    chosen = path if path is not None else os.environ.get("VOWELS_DATA") or None
+    folder = None if chosen is None else Path(chosen)  # None: the bundled copy
+    try:
+        is_folder = folder is None or folder.is_dir()
+    except OSError as exc:  # an enclosing folder this user may not enter
+        raise unreadable(folder, exc) from None
+    if not is_folder:
+        origin = "path" if path is not None else "$VOWELS_DATA"
+        raise DataError(
+            f"{folder}: not a folder ({origin}); point it at a folder holding "
+            "ae.train, ae.test, size_ae.train and size_ae.test."
+        )
     stream, shown = _open(folder, f"ae.{split}")
     with stream:
         sizes, size_shown = _open(folder, f"size_ae.{split}")

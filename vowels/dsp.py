@@ -34,10 +34,7 @@ def cosine_window(n: int, coefficients: tuple[float, ...], *, periodic: bool) ->
     """``sum_k a_k cos(k x)`` over n points, float64, as ``scipy.signal.windows.general_cosine`` (Hann is
     ``(0.5, 0.5)``, Hamming ``(0.54, 1 - 0.54)``); `periodic` is ``fftbins=True``."""
     fac = np.linspace(-np.pi, np.pi, n + 1 if periodic else n)
-    w = np.zeros(len(fac))
-    for k, a in enumerate(coefficients):
-        w += a * np.cos(k * fac)
-    return w[:n]
+    return sum((a * np.cos(k * fac) for k, a in enumerate(coefficients)), np.zeros(len(fac)))[:n]
 
 
 def to_mono(data: np.ndarray) -> np.ndarray:
@@ -98,9 +95,8 @@ def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     mel_f = _mel_to_hz(np.linspace(0.0, top_mel, n_mels + 2))
     fdiff = np.diff(mel_f)
     ramps = np.subtract.outer(mel_f, fftfreqs)
-    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
-    for i in range(n_mels):
-        weights[i] = np.maximum(0, np.minimum(-ramps[i] / fdiff[i], ramps[i + 2] / fdiff[i + 1]))
+    lower, upper = -ramps[:n_mels] / fdiff[:n_mels, np.newaxis], ramps[2:] / fdiff[1:, np.newaxis]
+    weights = np.maximum(0, np.minimum(lower, upper)).astype(np.float32)
     weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
     weights.setflags(write=False)
     return weights
@@ -143,8 +139,7 @@ def lpc(y: np.ndarray, *, order: int) -> np.ndarray:
     for i in range(order):
         reflect = -2 * np.sum(bwd * fwd, axis=0) / (den + epsilon)
         ar_prev, ar = ar, ar_prev
-        for j in range(1, i + 2):
-            ar[j] = ar_prev[j] + reflect * ar_prev[i - j + 1]
+        ar[1 : i + 2] = ar_prev[1 : i + 2] + reflect * ar_prev[i::-1]
         fwd, bwd = fwd + reflect * bwd, bwd + reflect * fwd
         den = (1.0 - reflect**2) * den - bwd[-1] ** 2 - fwd[0] ** 2
         fwd, bwd = fwd[1:], bwd[:-1]
@@ -157,8 +152,6 @@ def delta(data: np.ndarray, *, width: int) -> np.ndarray:
     half = width // 2
     padded = np.pad(np.asarray(data, dtype=np.float64), [(half, half)] + [(0, 0)] * (data.ndim - 1), mode="edge")
     n = len(data)
-    out = np.zeros(data.shape, dtype=np.float64)
-    for k in range(1, half + 1):
-        out += k * (padded[half + k : half + k + n] - padded[half - k : half - k + n])
-    out /= 2 * sum(k * k for k in range(1, half + 1))
-    return out.astype(data.dtype)
+    steps = (k * (padded[half + k : half + k + n] - padded[half - k : half - k + n]) for k in range(1, half + 1))
+    out = sum(steps, np.zeros(data.shape))
+    return (out / (2 * sum(k * k for k in range(1, half + 1)))).astype(data.dtype)

@@ -49,8 +49,7 @@ class FeatureConfig:
     preemphasis : float in [0, 1), default=0.97
         First-order pre-emphasis ``y[n] - a * y[n-1]`` before analysis; 0 disables it.
     deltas : bool, default=False
-        Have the classifier append each coefficient's slope over `DELTA_WIDTH` frames
-        (`vowels.preprocessing.Preprocessing`); the features computed here hold the coefficients alone.
+        Have the classifier append each coefficient's slope over `DELTA_WIDTH` frames (not computed here).
     standardize : bool, default=True
         Have the classifier standardise each feature (after deltas) with the training frames' statistics.
     trim_db : float or None, default=30.0
@@ -144,7 +143,7 @@ def lpc_to_cepstrum(a: np.ndarray, n_coefficients: int) -> np.ndarray:
 
     Returns
     -------
-    c : np.ndarray of shape (..., n_coefficients), float64
+    np.ndarray of shape (..., n_coefficients), float64
     """
     a = np.asarray(a, dtype=np.float64)
     if a.shape[-1] < 1 or not np.allclose(a[..., 0], 1.0):

@@ -147,21 +147,6 @@ def _exchange(source: Path, target: Path) -> bool:
     raise OSError(error, os.strerror(error), str(target))
 
 
-def _replace_folder(staging: Path, path: Path) -> None:
-    """Put the folder `staging` at `path` in one swap, else through a backup that `_remove_leftovers` can restore."""
-    if _exchange(staging, path):
-        shutil.rmtree(staging, ignore_errors=True)
-        return
-    backup = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-    os.replace(path, backup / path.name)
-    try:
-        os.replace(staging, path)
-    except OSError:
-        os.replace(backup / path.name, path)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
 @contextlib.contextmanager
 def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
     """Yield an empty temporary folder that replaces `path` as a whole only if the block succeeds; a second writer of
@@ -177,10 +162,19 @@ def atomic_folder(path: Path, *, force: bool = False) -> Iterator[Path]:
         try:
             yield staging
             _publish_mode(staging, folder=True)
-            if path.exists():
-                _replace_folder(staging, path)
-            else:
+            if not path.exists():
                 os.replace(staging, path)
+            elif _exchange(staging, path):  # swapped in one step
+                shutil.rmtree(staging, ignore_errors=True)
+            else:  # through a backup that `_remove_leftovers` can restore
+                backup = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+                os.replace(path, backup / path.name)
+                try:
+                    os.replace(staging, path)
+                except OSError:
+                    os.replace(backup / path.name, path)
+                    raise
+                shutil.rmtree(backup, ignore_errors=True)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -1,7 +1,6 @@
 """Every figure, headless: each function returns a `matplotlib.figure.Figure` built without pyplot, in the
 Okabe-Ito palette and cividis (readable with the common colour-vision deficiencies); the numbers behind each
-come from a function of their own (`padding_layout`, `confusion_data`, ...), checkable without reading pixels.
-"""
+come from a function of their own (`padding_layout`, `confusion_data`, ...), checkable without reading pixels."""
 
 from ._live import TrainingPlot, display_available, progress_plot_path, training_progress_plot
 from ._openset import OpenSetData, calibration_scores, open_set_data, plot_open_set

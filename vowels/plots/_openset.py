@@ -26,17 +26,6 @@ _RATE_TICKS = (
 """Rates the DET axes may carry a tick at, most wanted first (decades, then the steps between)."""
 
 
-def _ticks(low: float, high: float, gap: float) -> list[float]:
-    """The rates of `_RATE_TICKS` in [low, high] whose normal deviates lie at least `gap` apart, in order."""
-    from scipy.stats import norm
-
-    kept: list[float] = []
-    for rate in _RATE_TICKS:
-        if low <= rate <= high and all(abs(norm.ppf(rate) - norm.ppf(other)) >= gap for other in kept):
-            kept.append(rate)
-    return sorted(kept)
-
-
 THRESHOLD_COLOUR = OKABE_ITO["black"]
 
 
@@ -57,8 +46,7 @@ class OpenSetData:
     false_accept, false_reject, det_thresholds : np.ndarray of float
         The DET curve (`sklearn.metrics.det_curve`); empty unless both kinds are present.
     equal_error_rate, eer_threshold, eer_false_accept, eer_false_reject : float or None
-        `vowels.openset.equal_error_rate` and the point of the DET curve it is the mean of (None unless both
-        kinds are present).
+        `vowels.openset.equal_error_rate` and the DET point it is the mean of (None unless both kinds are present).
     false_accept_rate, false_reject_rate : float or None
         At `threshold`; None without impostor, or genuine, scores.
     limit : float
@@ -186,9 +174,8 @@ def plot_open_set(
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0: each kind's share per bin (filled and outlined steps of `OpenSetData`) and the threshold.
-        Axes 1: the DET curve (lines: the diagonal, the curve, the threshold's point, the equal error
-        rate's point) on normal-deviate axes labelled in %; with one kind of score, why it is empty.
+        Axes 0: each kind's share per bin (steps of `OpenSetData`) and the threshold. Axes 1: the DET curve (lines:
+        diagonal, curve, threshold's point, EER's point) on normal-deviate axes in %; with one kind, why it is empty.
     """
     from scipy.stats import norm
 
@@ -243,7 +230,11 @@ def plot_open_set(
         box = {"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.5"}
         note = f"No DET curve:\nit needs {missing}\nscores too."
         det.text(0.5, 0.5, note, transform=det.transAxes, ha="center", va="center", color="0.3", bbox=box)
-    ticks = _ticks(low, high, gap=0.06 * 2 * edge)
+    ticks: list[float] = []  # the rates of _RATE_TICKS in [low, high] whose deviates lie 6 % of the axis apart
+    for rate in _RATE_TICKS:
+        if low <= rate <= high and all(abs(norm.ppf(rate) - norm.ppf(t)) >= 0.06 * 2 * edge for t in ticks):
+            ticks.append(rate)
+    ticks.sort()
     det.set_xticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set_yticks(deviate(np.array(ticks)), [f"{100 * t:g}" for t in ticks])
     det.set(xlim=(-edge, edge), ylim=(-edge, edge), aspect="equal", axisbelow=True)

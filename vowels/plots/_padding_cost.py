@@ -62,19 +62,6 @@ def load_padding_results(path: str | os.PathLike[str] | None = None) -> dict:
     return results
 
 
-def _measured_by(results: dict) -> str:
-    """Whose measurements `results` are (the project's shipped ones, or a machine's), where and when."""
-    machine = results.get("machine") or "an unrecorded machine"
-    date = str(results.get("created") or "an unrecorded date")[:10]
-    try:
-        project = results == load_padding_results()
-    except DataError:
-        project = False
-    if project:
-        return f"Measured by the vowels project on {machine}, {date}; {_PROJECT_RESULTS} (shipped with vowels)"
-    return f"Measured on {machine}, {date}, by: {results.get('command') or 'an unrecorded command'}"
-
-
 def padding_cost_table(results: dict) -> list[dict]:
     """One row per (order, padding direction), aggregated over seeds.
 
@@ -162,5 +149,14 @@ def padding_cost(results: dict) -> Figure:
     seeds = results.get("seeds", sorted({s for r in table for s in r["seeds"]}))
     batches = f"mini-batches of {results.get('mini_batch_size', '?')}, seeds {', '.join(map(str, seeds))}"
     fig.suptitle(f"What padding costs: {results.get('mode', '?')} mode, {results.get('epochs', '?')} epochs, {batches}")
-    fig.supxlabel(_measured_by(results), fontsize="small", color="0.3")
+    machine = results.get("machine") or "an unrecorded machine"
+    date = str(results.get("created") or "an unrecorded date")[:10]
+    try:  # whose measurements: the project's shipped ones, or a machine's
+        project = results == load_padding_results()
+    except DataError:
+        project = False
+    measured = f"Measured by the vowels project on {machine}, {date}; {_PROJECT_RESULTS} (shipped with vowels)"
+    if not project:
+        measured = f"Measured on {machine}, {date}, by: {results.get('command') or 'an unrecorded command'}"
+    fig.supxlabel(measured, fontsize="small", color="0.3")
     return fig

@@ -138,9 +138,8 @@ def plot_recording(data: RecordingData) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Axes 0 the waveform (one line: `RecordingData.times`, `RecordingData.y`); axes 1 the
-        spectrogram (an image of ``spectrogram_db``, frequency in kHz); axes 2 the features
-        (an image of ``shown.T``, feature 1 at the bottom); axes 3 and 4 their colour bars.
+        Axes 0 the waveform (`RecordingData.times`, `RecordingData.y`), 1 the spectrogram (``spectrogram_db``, kHz),
+        2 the features (``shown.T``, feature 1 at the bottom), 3 and 4 their colour bars.
     """
     config = data.config
     sr, hop = config.sample_rate, config.hop_length
@@ -193,10 +192,6 @@ def plot_recording(data: RecordingData) -> Figure:
     return fig
 
 
-SHOWN_SPEAKERS = len(LINE_COLOURS)
-"""Speakers drawn in colour, those with the highest probability at any point; the rest are grey."""
-
-
 @dataclass(frozen=True)
 class StreamData:
     """The numbers behind `plot_stream`.
@@ -206,7 +201,6 @@ class StreamData:
     seconds : np.ndarray of float, shape (n_chunks,)
         Time (s) at the end of each chunk, from the utterance's start.
     probabilities : np.ndarray of float, shape (n_chunks, n_classes)
-        Each speaker's probability after that chunk.
     classes : tuple of str
     title : str
     """
@@ -243,11 +237,12 @@ def stream_data(seconds: np.ndarray, probabilities: np.ndarray, classes: Sequenc
 
 
 def plot_stream(data: StreamData) -> Figure:
-    """Each speaker's probability against time, the final answer and when it settled marked."""
+    """Each speaker's probability against time, the final answer and when it settled marked; the speakers past
+    `LINE_COLOURS` in peak probability are grey."""
     fig = new_figure(7.5, 3.8)
     ax = fig.add_subplot()
     peak = data.probabilities.max(axis=0)
-    shown = list(np.argsort(-peak, kind="stable")[:SHOWN_SPEAKERS])
+    shown = list(np.argsort(-peak, kind="stable")[: len(LINE_COLOURS)])
     for k, name in enumerate(data.classes):
         if k in shown:
             colour = OKABE_ITO[LINE_COLOURS[shown.index(k)]]

@@ -152,10 +152,8 @@ def _rows_of(matrix: Axes) -> Callable[[_AxesBase, Any], Bbox]:
 
 
 def plot_confusion(source: Evaluation | dict, *, title: str = "Test set") -> Figure:
-    """Confusion matrix (rows true speaker, columns predicted) with per-speaker recall.
-
-    Each cell is coloured by its fraction of the true speaker's utterances and labelled with its
-    count; empty cells are blank, as in MATLAB's ``confusionchart``.
+    """Confusion matrix (rows true speaker, columns predicted) with per-speaker recall; each cell coloured by its
+    fraction of the true speaker's utterances and labelled with its count, empty ones blank (as ``confusionchart``).
 
     Parameters
     ----------

@@ -1,8 +1,7 @@
 """Accuracy reports: ``report.md`` with its PNG figures, ``report.json`` and one self-contained ``report.html``.
 
 ``_gather`` reads a run folder or model bundle and checks its numbers, ``_report`` holds them (`Report`, with
-a 95 % Wilson interval), ``_document`` words them once as blocks that ``_writing`` renders and writes.
-"""
+a 95 % Wilson interval), ``_document`` words them once as blocks that ``_writing`` renders and writes."""
 
 from ._document import Block
 from ._gather import REPORT_LIBRARIES, report_from_model, report_from_run

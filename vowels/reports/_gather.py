@@ -18,7 +18,7 @@ from ..evaluation import Evaluation, evaluate_predictions
 from ..provenance import library_versions, machine_summary
 from ..recipes import recipe_words
 from ..training import TrainingHistory
-from ._report import Prediction, Report, error_interval
+from ._report import Prediction, Report, wilson_interval
 
 if TYPE_CHECKING:
     from ..datasets import Utterances
@@ -186,7 +186,7 @@ def _assemble(start: float, *, evaluation: Evaluation, timing: dict, trained: tu
     }
     report = Report(
         evaluation=evaluation,
-        interval=error_interval(evaluation.n_errors, evaluation.n),
+        interval=wilson_interval(evaluation.n - evaluation.n_errors, evaluation.n),
         versions={"trained with": trained[0], "report written with": library_versions(REPORT_LIBRARIES)},
         machine={"trained on": trained[1], "report written on": machine_summary()},
         timing=timing,
@@ -226,7 +226,8 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         try:
             headline_seed, seed_folder = int(seeds["runs"][0]["seed"]), folder / str(seeds["runs"][0]["folder"])
             for entry in seeds["runs"]:
-                entry["interval"] = list(error_interval(int(entry["n_errors"]), int(entry["n_test"])))
+                n = int(entry["n_test"])
+                entry["interval"] = list(wilson_interval(n - int(entry["n_errors"]), n))
             check_seed_runs(folder, seeds)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DataError(f"{folder / 'seeds.json'}: missing or invalid entry ({exc}).") from None

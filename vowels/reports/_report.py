@@ -10,7 +10,7 @@ from ..files import FORMAT_VERSION
 from ..training import TrainingHistory
 from ..validation import check_int, check_number
 
-__all__ = ["CONFIDENCE", "Prediction", "Report", "error_interval", "wilson_interval"]
+__all__ = ["CONFIDENCE", "Prediction", "Report", "wilson_interval"]
 
 CONFIDENCE = 0.95
 """Confidence level of the accuracy interval."""
@@ -28,7 +28,7 @@ def wilson_interval(n_correct: int, n: int, *, confidence: float = CONFIDENCE) -
     Returns
     -------
     low, high : float
-        Bounds of the interval for the proportion, in [0, 1].
+        Bounds of the interval, in [0, 1].
     """
     from scipy.stats import binomtest
 
@@ -37,11 +37,6 @@ def wilson_interval(n_correct: int, n: int, *, confidence: float = CONFIDENCE) -
     check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
     ci = binomtest(int(n_correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
-
-
-def error_interval(n_errors: int, n: int) -> tuple[float, float]:
-    """`wilson_interval` of the accuracy of `n` scored utterances with `n_errors` wrong."""
-    return wilson_interval(n - n_errors, n)
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,7 @@ class Prediction:
     index : int
         Position in the scored set (0-based; the test file's order for Japanese Vowels).
     source : str
-        Where it came from (file and line range, or audio path).
+        File and line range, or audio path.
     n_frames : int or None
         Length in frames; None for recordings.
     true, predicted : str
@@ -78,8 +73,7 @@ class Report:
     ----------
     title : str
     origin : dict
-        ``kind`` ("run" or "model"), ``path``, ``data`` (as given, or None) and, for runs, the
-        recipe to rerun it (``n_seeds``, ``seed``, ``epochs``, ``mode``).
+        ``kind`` ("run" or "model"), ``path``, ``data`` (as given, or None) and, for runs, the recipe to rerun it.
     evaluation : Evaluation
         Recomputed from `predictions`; of a recordings model, its enrolled speakers' recordings (closed set).
     interval : (float, float)
@@ -129,21 +123,13 @@ class Report:
     def to_dict(self) -> dict:
         """The report's numbers as plain JSON-ready values (written as ``report.json``)."""
         low, high = self.interval
+        as_read = ("seeds", "open_set", "dataset", "configuration", "versions", "machine", "timing")
         return {
             "format": "vowels-report",
             "format_version": FORMAT_VERSION,
-            "title": self.title,
-            "created": self.created,
-            "origin": self.origin,
-            "headline_seed": self.headline_seed,
+            **{name: getattr(self, name) for name in ("title", "created", "origin", "headline_seed")},
             "interval": {"method": "wilson", "confidence": CONFIDENCE, "low": low, "high": high},
             "evaluation": self.evaluation.to_dict(),
             "misclassified": [p.__dict__ for p in self.misclassified],
-            "seeds": self.seeds,
-            "open_set": self.open_set,
-            "dataset": self.dataset,
-            "configuration": self.configuration,
-            "versions": self.versions,
-            "machine": self.machine,
-            "timing": self.timing,
+            **{name: getattr(self, name) for name in as_read},
         }

@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["REPORT_FILES", "check_report_free", "render_html", "render_markdown", "report", "write_report"]
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(blocks: list[Block]) -> str:
     """Markdown of the blocks; each figure is linked as ``<name>.png`` beside the file."""
     lines: list[str] = []
@@ -38,7 +34,8 @@ def render_markdown(blocks: list[Block]) -> str:
             lines += [f"![{value.alt}]({value.name}.png)", "", f"*{value.caption}*", ""]
         elif kind == "table":
             header, rows, align = value
-            table = ["| " + " | ".join(_md_cell(cell) for cell in cells) + " |" for cells in (header, *rows)]
+            cells = [[c.replace("|", "\\|").replace("\n", " ") for c in row] for row in (header, *rows)]
+            table = ["| " + " | ".join(row) + " |" for row in cells]
             lines += [table[0], "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|", *table[1:], ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -73,11 +70,8 @@ figcaption { font-size: .9rem; color: #555; }
 
 
 def render_html(blocks: list[Block]) -> str:
-    """One self-contained HTML page: CSS inline, figures as ``data:image/png;base64`` URIs.
-
-    A Content-Security-Policy allowing only inline styles and ``data:`` images keeps a browser
-    from making any request, even if a later edit slipped a link in.
-    """
+    """One self-contained HTML page: CSS inline, figures as ``data:image/png;base64`` URIs, and a
+    Content-Security-Policy allowing only those, so a browser makes no request."""
     title = next((v for k, v in blocks if k == "h1"), "vowels report")
     body: list[str] = []
     for kind, value in blocks:
