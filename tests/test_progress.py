@@ -119,6 +119,28 @@ def test_a_terminal_gets_one_line_rewritten_in_place():
     assert rest.rstrip(" \n").endswith("done") and rest.endswith("\n")
 
 
+def test_a_notebook_display_updates_one_output_in_place(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    prompts = {name: getattr(sys, name) for name in ("ps1", "ps2") if hasattr(sys, name)}
+    InteractiveShell.instance()  # a real shell publishes the display; its terminal publisher prints each version
+    try:
+        printer = ProgressPrinter(display="notebook")
+        printer.start(3, 2)
+        for epoch in (1, 2, 3):
+            printer.update(EpochStatus(epoch, 3, 0.5, 0.5, epoch, 3 - epoch), None)
+    finally:
+        InteractiveShell.clear_instance()
+        for name in ("ps1", "ps2"):  # the shell set the prompts, which would make later runs "interactive"
+            if name in prompts:
+                setattr(sys, name, prompts[name])
+            elif hasattr(sys, name):
+                delattr(sys, name)
+    shown = capsys.readouterr().out.split("Training 3 epochs")[1:]
+    assert len(shown) == 5  # the header, then "running" and epochs 1 to 3 replacing the line under it
+    assert "running" in shown[1] and shown[-1].rstrip().endswith("done")
+
+
 def test_verbose_is_checked_and_auto_is_silent_outside_notebooks(small_train):
     assert resolve_verbose("auto") == 0  # a test run, like a script: nobody watches
     assert resolve_verbose(1) == 1 and resolve_verbose(0) == 0

@@ -163,6 +163,7 @@ class ProgressPrinter:
         check_choice(display, "display", (*self.DISPLAYS, None))
         self.stream, self.display = stream, display
         self._width, self._open_line = 0, False
+        self._cell: Any = None  # the Jupyter output a notebook display updates
 
     def _pick_display(self, stream: TextIO) -> str:
         if getattr(stream, "isatty", lambda: False)():
@@ -185,7 +186,7 @@ class ProgressPrinter:
         if self._display == "notebook":
             from IPython.display import display
 
-            self._display = display({"text/plain": self._header}, raw=True, display_id=True)
+            self._cell = display({"text/plain": self._header}, raw=True, display_id=True)
         elif run is None or run.network == 1:  # a run's later networks are told by the lines before them
             self._write(self._header + "\n")
         if self._display != "lines":
@@ -198,7 +199,7 @@ class ProgressPrinter:
     def _show(self, line: str) -> None:
         """Replace the line in place (terminal, notebook)."""
         if self._display == "notebook":
-            self._display.update({"text/plain": f"{self._header}\n{line}"}, raw=True)
+            self._cell.update({"text/plain": f"{self._header}\n{line}"}, raw=True)
             return
         columns = shutil.get_terminal_size(fallback=(80, 24)).columns
         line = line[: max(20, columns - 1)]
