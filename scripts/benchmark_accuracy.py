@@ -8,7 +8,7 @@ Every classifier is fitted on the 270 training utterances and scores the 370 tes
 utterances once per seed; nothing is tuned here (``--recipe best`` was chosen beforehand by
 cross-validation on the training set: scripts/cv_recipes.py; the other families' recipes were
 fixed before this script first scored them: vowels.recipes.RECIPES). The ensemble row is
-`vowels.ensemble.FamilyEnsemble`'s rule (the mean of its families' probabilities of the same
+`vowels.ensemble.RecipeEnsemble`'s rule (the mean of its families' probabilities of the same
 seed, the families chosen by cross-validation on the training set: scripts/cv_ensemble.py),
 computed from those rows' test probabilities: the same numbers fitting the ensemble anew would
 give, without training its members twice. Every row's test probabilities are saved

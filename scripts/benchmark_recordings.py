@@ -68,7 +68,7 @@ def choose_scoring(fsdd: Path, tmp: Path, seed: int) -> list[dict]:
         train = view(fsdd, base / "train", enrolled, DEV_TRAIN)
         scored = view(fsdd, base / "score", SPEAKERS, DEV_SCORE)
         model = RecordingClassifier(validation_fraction=0, threshold=-1, random_state=seed).fit(train)
-        u = load_speaker_folders(scored, model.features_, min_speakers=1).utterances
+        u = load_speaker_folders(scored, model.feature_config_, min_speakers=1).utterances
         probabilities = model.classifier_.predict_proba(u.sequences)
         nearest = probabilities.argmax(axis=1)
         at = (np.arange(len(nearest)), nearest)
@@ -164,7 +164,7 @@ def ours(train: Path, test: Path, kind: str, seed: int) -> tuple[object, object,
     from vowels.recordings import RecordingClassifier
 
     start = time.perf_counter()
-    model = RecordingClassifier(features=FeatureConfig(kind=kind), random_state=seed).fit(train)
+    model = RecordingClassifier(feature_config=FeatureConfig(kind=kind), random_state=seed).fit(train)
     seconds = time.perf_counter() - start
     # scored as `vowels evaluate` scores: from the saved bundle, fast engine (same numbers within 1e-5)
     bundle = model.save(train.parent / f"model-{kind}")

@@ -76,7 +76,7 @@ def embeddings(fsdd: Path) -> dict[str, dict[tuple[str, int, int], np.ndarray]]:
     encoder = load_encoder()
     out: dict[str, dict] = {"resemblyzer": {}, "four placements": {}}
     for key in [(s, d, n) for s in SPEAKERS for d in range(10) for n in (*ENROL, *SCORE)]:
-        samples = read_audio(fsdd / key[0] / f"{key[1]}_{key[0]}_{key[2]}.wav", sr=SAMPLE_RATE, backend="numpy")
+        samples = read_audio(fsdd / key[0] / f"{key[1]}_{key[0]}_{key[2]}.wav", sr=SAMPLE_RATE, dsp="numpy")
         prepared, _ = drop_long_pauses(normalize_volume(samples), SAMPLE_RATE)
         out["resemblyzer"][key] = encoder.embed_waveform(prepared).vector
         out["four placements"][key] = four_placements(encoder, samples)

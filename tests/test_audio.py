@@ -172,7 +172,7 @@ def test_a_wide_recording_is_decoded_a_block_at_a_time(tmp_path):
             out.write(np.tile(tone(1.0, sr=MAX_RATE)[:, None], (1, MAX_CHANNELS)))
     tracemalloc.start()
     try:
-        y = read_audio(path, sr=SR, trim_db=None, backend="numpy")
+        y = read_audio(path, sr=SR, trim_db=None, dsp="numpy")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -196,7 +196,7 @@ def test_bad_arguments_are_rejected_before_reading(tmp_path, kwargs, expected):
 def test_float_samples_scaled_like_integers_are_still_read(tmp_path):
     path = tmp_path / "int_scaled.wav"
     sf.write(path, np.stack([tone(0.5), tone(0.5)], axis=1) * (MAX_SAMPLE / 2), SR, subtype="FLOAT")
-    y = read_audio(path, sr=SR, trim_db=None, backend="numpy")
+    y = read_audio(path, sr=SR, trim_db=None, dsp="numpy")
     assert np.isfinite(y).all() and 0.2 * MAX_SAMPLE < np.max(np.abs(y)) <= 0.25 * MAX_SAMPLE
 
 
@@ -205,7 +205,7 @@ import os, sys
 from vowels.audio import read_audio
 from vowels.errors import AudioError
 try:
-    read_audio(sys.argv[1], sr=16000, backend="numpy")
+    read_audio(sys.argv[1], sr=16000, dsp="numpy")
 except AudioError as exc:
     print(str(exc))
 """

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from vowels.datasets import load_japanese_vowels
-from vowels.ensemble import FamilyEnsemble
+from vowels.ensemble import RecipeEnsemble
 from vowels.recipes import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def test_the_ensemble_recipe_is_the_rule_cross_validation_chose(cv_ensemble, cho
     ranked = cv_ensemble.rank_rules(probabilities, train.codes)
     assert ranked[0]["members"] == chosen["chosen"]
     assert sorted(RECIPES["ensemble"]["recipes"]) == sorted(chosen["chosen"])
-    assert sorted(FamilyEnsemble().recipes) == sorted(chosen["chosen"])
+    assert sorted(RecipeEnsemble().recipes) == sorted(chosen["chosen"])
 
 
 def test_every_benchmark_row_follows_from_the_saved_test_probabilities():

@@ -107,4 +107,4 @@ def test_best_recipe_is_one_flag_away_and_recorded(tmp_path, capsys):
     assert bundle["params"]["n_members"] == 5 and bundle["params"]["time_warp"] == 0.2
     with np.load(out / "model" / "weights.npz") as weights:
         assert {name.split("_")[0] for name in weights.files} == {f"member{i}" for i in range(5)}
-    assert bundle["preprocessing"]["delta_width"] == 3 and len(bundle["preprocessing"]["normalization"]["mean"]) == 24
+    assert bundle["preprocessing"]["delta_width"] == 3 and len(bundle["preprocessing"]["standardization"]["mean"]) == 24

@@ -3,7 +3,7 @@
 Recordings: espeak-ng voices (22.05 kHz mono), synthetic vowels, stereo files at 44.1 and
 48 kHz, an 8 kHz file and one at the model's own rate (no resampling). Each step of
 `vowels.dsp` is held to its librosa counterpart, then whole files through `read_audio` and
-`features_of_file` with ``dsp="numpy"`` against ``dsp="librosa"`` (`read_audio`'s ``backend``).
+`features_of_file` with ``dsp="numpy"`` against ``dsp="librosa"`` (`read_audio`'s ``dsp``).
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def test_delta_equals_librosa_savgol(dtype):
 def test_read_audio_numpy_backend_gives_librosa_samples(recordings, sr, trim_db):
     for path in recordings:
         expected = read_audio(path, sr=sr, trim_db=trim_db)
-        np.testing.assert_array_equal(read_audio(path, sr=sr, trim_db=trim_db, backend="numpy"), expected)
+        np.testing.assert_array_equal(read_audio(path, sr=sr, trim_db=trim_db, dsp="numpy"), expected)
 
 
 CONFIGS = [
@@ -196,5 +196,5 @@ def test_unknown_dsp_is_refused_by_its_name(tmp_path):
         compute_features(np.zeros(1000, dtype=np.float32), FeatureConfig(), dsp="scipy")
     with pytest.raises(ParameterError, match=r"^dsp must be one of \['librosa', 'numpy'\]; got 'scipy'"):
         features_of_file(tmp_path / "x.wav", FeatureConfig(), dsp="scipy")
-    with pytest.raises(ParameterError, match="backend must be one of"):
-        read_audio(tmp_path / "x.wav", sr=16000, backend="scipy")
+    with pytest.raises(ParameterError, match="dsp must be one of"):
+        read_audio(tmp_path / "x.wav", sr=16000, dsp="scipy")

@@ -86,7 +86,7 @@ def test_training_chooses_a_fusion_on_the_calibration_folds_and_saves_it(fused_m
     for a, b in zip(in_memory, from_disk, strict=True):
         assert a.speaker == b.speaker and a.score == pytest.approx(b.score, abs=1e-4)
     with pytest.raises(ParameterError, match="voice_vectors"):
-        loaded.identify([np.zeros((20, loaded.features_.n_features), dtype=np.float32)])
+        loaded.identify([np.zeros((20, loaded.feature_config_.n_features), dtype=np.float32)])
 
 
 def test_a_fused_model_answers_unknown_to_noise_and_a_tone(fused_model, tmp_path):

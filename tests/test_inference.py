@@ -101,7 +101,7 @@ def voices(tmp_path_factory):
 @pytest.fixture(scope="module", params=[FeatureConfig(deltas=True), FeatureConfig(kind="lpcc")], ids=["mfcc", "lpcc"])
 def bundle(request, voices, tmp_path_factory):
     settings = SMALL | {"max_epochs": 5}
-    model = RecordingClassifier(features=request.param, validation_fraction=0, **settings).fit(voices / "train")
+    model = RecordingClassifier(feature_config=request.param, validation_fraction=0, **settings).fit(voices / "train")
     return model, model.save(tmp_path_factory.mktemp("models") / "voices")
 
 

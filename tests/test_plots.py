@@ -21,7 +21,7 @@ from vowels.cli import main
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import AudioError, DataError, ParameterError
 from vowels.features import FeatureConfig, features_of_file
-from vowels.preprocessing import Normalization, Preprocessing
+from vowels.preprocessing import Preprocessing, Standardization
 from vowels.workflows.figures import figure_sources
 from vowels.workflows.models import open_model
 
@@ -434,7 +434,7 @@ def test_plot_confusion_from_a_model_bundle_rescores_the_test_set(tmp_path, tiny
     written, skipped = _write_figures(["confusion"], tmp_path, model=tiny_run / "model")
     assert written == [tmp_path / "confusion.png"] and skipped == []
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    rescored = open_model(tiny_run / "model").score_test_set().evaluation
+    rescored = open_model(tiny_run / "model").evaluate_test_set().evaluation
     np.testing.assert_array_equal(rescored.confusion, metrics["evaluation"]["confusion"])
 
 
@@ -516,7 +516,7 @@ def test_recording_features_panel_is_the_features_module_output(tmp_path, kind):
     data = plots.recording_data(wav, config)
     expected = features_of_file(wav, config)
     np.testing.assert_array_equal(data.features, expected)
-    np.testing.assert_allclose(data.shown, Normalization.fit([expected]).apply(expected))
+    np.testing.assert_allclose(data.shown, Standardization.fit([expected]).apply(expected))
     assert data.scaling == "recording"
     fig = plots.plot_recording(data)
     wave_ax, spec_ax, feat_ax = fig.axes[:3]
@@ -540,23 +540,23 @@ def test_recording_spectrogram_peaks_at_the_harmonic_nearest_the_first_formant(t
     assert abs(peak_hz - 6 * F0) < 60  # the 6th harmonic, 720 Hz, is the closest to F1 = 730 Hz
 
 
-def test_recording_with_raw_features_or_a_model_normalisation(tmp_path):
+def test_recording_with_raw_features_or_a_model_standardisation(tmp_path):
     wav = write_vowel(tmp_path / "a.wav")
     raw = plots.recording_data(wav, FeatureConfig(kind="lpcc", standardize=False))
     np.testing.assert_array_equal(raw.shown, raw.features)
     assert raw.scaling == "none"
-    norm = Normalization(tuple(np.linspace(-1, 1, 12)), tuple(np.linspace(0.5, 2, 12)))
-    seen = plots.recording_data(wav, FeatureConfig(kind="lpcc"), preprocessing=Preprocessing(normalization=norm))
+    norm = Standardization(tuple(np.linspace(-1, 1, 12)), tuple(np.linspace(0.5, 2, 12)))
+    seen = plots.recording_data(wav, FeatureConfig(kind="lpcc"), preprocessing=Preprocessing(standardization=norm))
     np.testing.assert_allclose(seen.shown, norm.apply(seen.features))
     fig = plots.plot_recording(seen)
     assert fig.axes[2].get_title(loc="left").startswith("Features as the model sees them: 12 LPC cepstrum")
     with pytest.raises(ParameterError, match="preprocessing standardises 12 features per frame; the config gives 13"):
-        plots.recording_data(wav, FeatureConfig(kind="mfcc"), preprocessing=Preprocessing(normalization=norm))
+        plots.recording_data(wav, FeatureConfig(kind="mfcc"), preprocessing=Preprocessing(standardization=norm))
     with_deltas = plots.recording_data(wav, FeatureConfig(kind="lpcc", deltas=True, standardize=False))
     assert with_deltas.features.shape[1] == 12 and with_deltas.shown.shape[1] == 24  # the deltas the model reads
 
 
-def _recordings_bundle(folder, config, normalization, *, architecture="bilstm", delta_width=0):
+def _recordings_bundle(folder, config, standardization, *, architecture="bilstm", delta_width=0):
     """A bundle of a recordings model with a threshold given by hand, as far as the recording figure reads
     it (metadata.json; the network files are placeholders)."""
     import hashlib
@@ -576,7 +576,7 @@ def _recordings_bundle(folder, config, normalization, *, architecture="bilstm", 
         "n_features": config.n_features,
         "params": {"architecture": architecture, "mode": "masked"},
         "features": config.to_dict(),
-        "preprocessing": Preprocessing(delta_width=delta_width, normalization=normalization).to_dict(),
+        "preprocessing": Preprocessing(delta_width=delta_width, standardization=standardization).to_dict(),
         "unknown_threshold": 0.5,
         "open_set": {"operating_point": None, "threshold_choice": ThresholdChoice("given", 0.5).to_dict()},
     }
@@ -588,10 +588,10 @@ def _recordings_bundle(folder, config, normalization, *, architecture="bilstm", 
 def test_plot_recording_takes_the_features_of_a_recordings_model(tmp_path, capsys):
     wav = write_vowel(tmp_path / "a.wav")
     config = FeatureConfig(kind="lpcc", n_coefficients=10)
-    norm = Normalization((0.5,) * 10, (2.0,) * 10)
+    norm = Standardization((0.5,) * 10, (2.0,) * 10)
     bundle = _recordings_bundle(tmp_path / "model", config, norm)
     recording = figure_sources(["recording"], model=bundle, audio=wav).recording
-    assert recording == (wav, config, Preprocessing(normalization=norm))
+    assert recording == (wav, config, Preprocessing(standardization=norm))
     out = tmp_path / "figs"
     assert main(["plot", "--audio", str(wav), "--model", str(bundle), "--out", str(out), "-q"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [

@@ -8,7 +8,7 @@ from vowels import SpeakerClassifier, TrainingOptions
 from vowels.datasets import load_japanese_vowels
 from vowels.errors import ParameterError
 from vowels.inference import FastClassifier
-from vowels.preprocessing import Normalization, Preprocessing
+from vowels.preprocessing import Preprocessing, Standardization
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_deltas_equal_librosa_and_standardisation_uses_training_frames(train):
         slope = librosa.feature.delta(raw, width=3, axis=0, mode="nearest")
         expanded = np.concatenate([raw, slope], axis=1)
         np.testing.assert_allclose(
-            seq, (expanded - pre.normalization.mean) / pre.normalization.std, rtol=1e-4, atol=1e-4
+            seq, (expanded - pre.standardization.mean) / pre.standardization.std, rtol=1e-4, atol=1e-4
         )
     frames = np.concatenate(pre.apply(train.sequences))
     np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-4)
@@ -36,11 +36,11 @@ def test_deltas_equal_librosa_and_standardisation_uses_training_frames(train):
 def test_normalization_standardises_each_feature():
     rng = np.random.default_rng(0)
     sequences = [rng.normal(5.0, 3.0, size=(n, 4)).astype(np.float32) for n in (10, 20, 30)]
-    norm = Normalization.fit(sequences)
+    norm = Standardization.fit(sequences)
     stacked = np.concatenate([norm.apply(s) for s in sequences])
     np.testing.assert_allclose(stacked.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(stacked.std(axis=0), 1, atol=1e-5)
-    assert Normalization.from_dict(norm.to_dict()) == norm
+    assert Standardization.from_dict(norm.to_dict()) == norm
 
 
 @pytest.mark.parametrize("width", [2, 1, -3, True])

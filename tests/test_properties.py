@@ -186,12 +186,12 @@ RECORDINGS = {
 }
 
 
-def _read(name: str, data: bytes, *, sr: int = SR, backend: str = "numpy") -> None:
+def _read(name: str, data: bytes, *, sr: int = SR, dsp: str = "numpy") -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(data)
         try:
-            y = read_audio(path, sr=sr, min_samples=64, backend=backend)
+            y = read_audio(path, sr=sr, min_samples=64, dsp=dsp)
         except VowelsError as exc:
             assert "\n" not in str(exc), str(exc)
             assert str(exc).startswith(f"{path}: "), str(exc)
@@ -203,11 +203,11 @@ def _read(name: str, data: bytes, *, sr: int = SR, backend: str = "numpy") -> No
 @given(
     name=st.sampled_from(sorted(RECORDINGS)),
     sr=st.sampled_from([SR, 16000]),
-    backend=st.sampled_from(["numpy", "librosa"]),
+    dsp=st.sampled_from(["numpy", "librosa"]),
     data=st.data(),
 )
-def test_mutated_recording_reads_or_raises_vowels_error(name, sr, backend, data):
-    _read(name, data.draw(mutated(RECORDINGS[name]), label="bytes"), sr=sr, backend=backend)
+def test_mutated_recording_reads_or_raises_vowels_error(name, sr, dsp, data):
+    _read(name, data.draw(mutated(RECORDINGS[name]), label="bytes"), sr=sr, dsp=dsp)
 
 
 @settings(FAST, max_examples=30)
@@ -258,13 +258,11 @@ SPECIAL = [np.nan, np.inf, -np.inf, 3e38, -3e38, 1e-45, 0.0, 1e10, -1.5]
     channels=st.integers(1, 3),
     where=st.lists(st.tuples(st.integers(0, round(0.25 * SR) - 1), st.sampled_from(SPECIAL)), max_size=6),
     everywhere=st.none() | st.sampled_from(SPECIAL),
-    backend=st.sampled_from(["numpy", "librosa"]),
+    dsp=st.sampled_from(["numpy", "librosa"]),
 )
-@example(subtype="FLOAT", channels=2, where=[(0, 3e38)], everywhere=None, backend="librosa")  # inf once mixed down
-@example(subtype="DOUBLE", channels=1, where=[], everywhere=1e10, backend="numpy")  # overflows float32 when squared
-def test_float_recording_with_special_values_reads_or_raises_vowels_error(
-    subtype, channels, where, everywhere, backend
-):
+@example(subtype="FLOAT", channels=2, where=[(0, 3e38)], everywhere=None, dsp="librosa")  # inf once mixed down
+@example(subtype="DOUBLE", channels=1, where=[], everywhere=1e10, dsp="numpy")  # overflows float32 when squared
+def test_float_recording_with_special_values_reads_or_raises_vowels_error(subtype, channels, where, everywhere, dsp):
     y = _tone(channels=channels).astype(np.float64)
     if everywhere is not None:
         y[:] = everywhere
@@ -272,4 +270,4 @@ def test_float_recording_with_special_values_reads_or_raises_vowels_error(
         y[index] = value
     buffer = io.BytesIO()
     sf.write(buffer, y, SR, format="WAV", subtype=subtype)
-    _read("special.wav", buffer.getvalue(), sr=16000, backend=backend)
+    _read("special.wav", buffer.getvalue(), sr=16000, dsp=dsp)

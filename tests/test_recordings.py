@@ -162,7 +162,7 @@ def test_synthetic_vowels_of_known_pitch_and_formants_are_recognised(tmp_path):
     write_synthetic(tmp_path / "train", per_vowel=4, seed=0)
     write_synthetic(tmp_path / "test", per_vowel=2, seed=1)
     config = FeatureConfig(kind="lpcc")
-    model = RecordingClassifier(features=config, random_state=0, validation_fraction=0, **SMALL)
+    model = RecordingClassifier(feature_config=config, random_state=0, validation_fraction=0, **SMALL)
     model.fit(tmp_path / "train")
     evaluation, _ = model.evaluate_folder(tmp_path / "test")
     assert evaluation.n_enrolled == 30
@@ -203,10 +203,10 @@ def test_bundle_stores_the_feature_config_preprocessing_and_threshold(trained):
     """The features' standardisation is the network's own preprocessing, saved once, as SpeakerClassifier saves it."""
     model, bundle = trained
     metadata = json.loads((bundle / "metadata.json").read_text())
-    assert FeatureConfig.from_dict(metadata["features"]) == model.features_ == FeatureConfig()
-    assert "normalization" not in metadata
+    assert FeatureConfig.from_dict(metadata["features"]) == model.feature_config_ == FeatureConfig()
+    assert "standardization" not in metadata
     assert Preprocessing.from_dict(metadata["preprocessing"]) == model.preprocessing_
-    assert model.preprocessing_.delta_width == 0 and len(model.preprocessing_.normalization.mean) == 13
+    assert model.preprocessing_.delta_width == 0 and len(model.preprocessing_.standardization.mean) == 13
     assert metadata["n_features"] == 13
     assert (metadata["params"]["standardize"], metadata["params"]["delta_width"]) == (True, 0)
     assert metadata["unknown_threshold"] == model.threshold_ == metadata["open_set"]["threshold_choice"]["threshold"]
@@ -259,7 +259,7 @@ def test_a_bundle_keeps_every_parameter_the_model_was_given(voices, tmp_path):
     model = RecordingClassifier(n_hidden=4, max_epochs=1, validation_fraction=0, threshold=0.3, calibration_folds=3)
     model.voice_encoder, model.window_seconds, model.random_state, model.verbose = False, None, 2, 0
     loaded = RecordingClassifier.load(model.fit(voices / "test").save(tmp_path / "model"))
-    assert loaded.get_params() == {**model.get_params(), "features": model.features_, "verbose": "auto"}
+    assert loaded.get_params() == {**model.get_params(), "feature_config": model.feature_config_, "verbose": "auto"}
     assert loaded.threshold_choice_ == model.threshold_choice_ == ThresholdChoice("given", 0.3)
 
 

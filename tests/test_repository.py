@@ -125,3 +125,63 @@ def test_api_index_names_the_modules_each_page_documents():
         documented = re.findall(r"^::: vowels\.(\w+)$", (API / page).read_text(), flags=re.MULTILINE)
         assert sorted(named) == sorted(documented), f"docs/api/index.md's row of {page}"
         assert set(named) <= _package_modules(), f"docs/api/{page} documents modules vowels/ does not have"
+
+
+RETIRED_NAMES = {
+    "family": "architecture",
+    "families": "architectures",
+    "FamilyEnsemble": "RecipeEnsemble",
+    "normalization": "standardization",
+    "Normalization": "Standardization",
+    "features_": "feature_config_",
+    "score_on_test_set": "evaluate_on_test_set",
+    "score_test_set": "evaluate_test_set",
+}
+"""Names that meant two things, and the one word each became (docs/design.md, Names)."""
+
+
+def _identifiers(tree: ast.AST) -> set[str]:
+    """Every name a module defines or reads: variables, attributes, functions, classes, arguments, keywords."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.arg) or isinstance(node, ast.keyword) and node.arg:
+            found.add(node.arg)
+        elif isinstance(node, ast.alias):
+            found.add(node.asname or node.name.rsplit(".", 1)[-1])
+    return found
+
+
+def _feature_config_parameters(tree: ast.AST) -> set[str]:
+    """Parameters and dataclass fields annotated as a `FeatureConfig`."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        annotation = getattr(node, "annotation", None)
+        if annotation is None or "FeatureConfig" not in ast.unparse(annotation):
+            continue
+        if isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+    return found
+
+
+def test_names_that_meant_two_things_are_gone_from_the_package():
+    used: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = str(path.relative_to(ROOT))
+        for name in _identifiers(tree) & set(RETIRED_NAMES):
+            used.setdefault(f"{name} (now {RETIRED_NAMES[name]})", []).append(where)
+        params = {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+        if "backend" in params:
+            used.setdefault("parameter backend (now dsp)", []).append(where)
+        if "features" in _feature_config_parameters(tree):
+            used.setdefault("a FeatureConfig named features (now feature_config)", []).append(where)
+    assert not used, used
+    assert "## Names" in (ROOT / "docs" / "design.md").read_text(encoding="utf-8")

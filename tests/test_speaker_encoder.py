@@ -45,7 +45,7 @@ def references(shared_data_dir):
     """Resemblyzer 0.1.4's outputs (scripts/ge2e_references.py, torch 2.13) and vowels' waveforms of the same files."""
     ref = np.load(REFERENCES)
     waves = [
-        normalize_volume(read_audio(shared_data_dir / str(p), sr=SAMPLE_RATE, trim_db=None, backend="numpy"))
+        normalize_volume(read_audio(shared_data_dir / str(p), sr=SAMPLE_RATE, trim_db=None, dsp="numpy"))
         for p in ref["paths"]
     ]
     return ref, waves

@@ -49,7 +49,7 @@ pytestmark = pytest.mark.slow
 
 def test_eight_khz_recordings_are_analysed_at_their_own_rate(trained):
     model, bundle = trained
-    assert model.features_.sample_rate == 8000 and model.features_.kind == "mfcc"
+    assert model.feature_config_.sample_rate == 8000 and model.feature_config_.kind == "mfcc"
     assert model.source_rates_ == {8000: 4 * 10 * 6}
     metadata = json.loads((bundle / "metadata.json").read_text())
     assert metadata["features"]["sample_rate"] == 8000 and metadata["source_rates"] == {"8000": 240}

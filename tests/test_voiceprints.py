@@ -96,7 +96,7 @@ def test_speech_is_found_in_real_recordings(shared_data_dir):
     paths = sorted((shared_data_dir / "librispeech" / "recordings").glob("*.flac"))[:8]
     paths += sorted((shared_data_dir / "fsdd" / "theo").glob("*_4?.wav"))[:8]
     for path in paths:
-        assert has_speech(read_audio(path, sr=16000, backend="numpy"), 16000), path
+        assert has_speech(read_audio(path, sr=16000, dsp="numpy"), 16000), path
 
 
 def test_too_few_recordings_fall_back_to_the_stated_default_never_an_extreme(enrolment, tmp_path):

@@ -82,7 +82,7 @@ def test_long_recordings_train_as_windows_and_are_answered_from_them(long_record
     assert "6 recordings cut into" in err
     length, hop = model.window_
     assert (length, hop) == (300, 150)
-    u = load_speaker_folders(long_recordings, model.features_).utterances
+    u = load_speaker_folders(long_recordings, model.feature_config_).utterances
     assert max(len(s) for s in u.sequences) > 2 * length
     windows, owner = cut(u.sequences, length, hop)
     identification = model.identify(u.sequences)

@@ -25,7 +25,9 @@ def forward_only(tmp_path_factory, copy_fsdd):
     settings = {"architecture": "lstm", "n_hidden": 2, "max_epochs": 1, "validation_fraction": 0, "threshold": 0.0}
     models = {}
     for name, deltas in (("plain", False), ("slopes", True)):
-        model = RecordingClassifier(features=FeatureConfig(deltas=deltas), voice_encoder=False, verbose=0, **settings)
+        model = RecordingClassifier(
+            feature_config=FeatureConfig(deltas=deltas), voice_encoder=False, verbose=0, **settings
+        )
         models[name] = model.fit(folder).save(root / name)
     return models, folder
 

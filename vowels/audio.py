@@ -201,7 +201,7 @@ def read_audio(
     sr: int,
     trim_db: float | None = 30.0,
     min_samples: int = 1,
-    backend: str = "librosa",
+    dsp: str = "librosa",
     max_seconds: float = MAX_SECONDS,
     silence_ok: bool = False,
 ) -> np.ndarray:
@@ -217,7 +217,7 @@ def read_audio(
         Trim leading and trailing frames this many dB below the loudest (25 ms frames, 10 ms hop); None keeps all.
     min_samples : int >= 1, default=1
         Fewest samples (at `sr`) the trimmed recording may have, e.g. one analysis window.
-    backend : {"librosa", "numpy"}, default="librosa"
+    dsp : {"librosa", "numpy"}, default="librosa"
         "numpy" mixes down, resamples and trims with `vowels.dsp`: the same samples without importing librosa.
     max_seconds : float > 0, default=`MAX_SECONDS` (1200.0)
         Longest recording accepted, in s, checked before decoding; ``math.inf`` accepts any length.
@@ -236,7 +236,7 @@ def read_audio(
     check_int(sr, "sr", unit="Hz")
     check_number(trim_db, "trim_db", low=0, low_open=True, unit="dB", none_ok=True)
     check_int(min_samples, "min_samples")
-    check_choice(backend, "backend", DSP_CHOICES)
+    check_choice(dsp, "dsp", DSP_CHOICES)
     check_seconds(max_seconds, "max_seconds", hint="math.inf for no limit")
     path = Path(path)
     try:
@@ -251,10 +251,10 @@ def read_audio(
         raise AudioError(f"{path}: file not found.") from None
     except OSError as exc:
         raise unreadable(path, exc, AudioError) from None
-    if backend == "numpy":
-        from . import dsp
+    if dsp == "numpy":
+        from . import dsp as numpy_dsp
 
-        signal: Any = dsp
+        signal: Any = numpy_dsp
     else:  # librosa's calls, with the signatures of their `vowels.dsp` twins
         import librosa
 

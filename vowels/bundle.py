@@ -119,7 +119,7 @@ class BundleMetadata:
     params, preprocessing : dict
         The `SpeakerClassifier` settings it was trained with (``options``: `TrainingOptions.to_dict`), and
         `vowels.preprocessing.Preprocessing.to_dict`.
-    features : dict or None
+    feature_config : dict or None
         `vowels.features.FeatureConfig.to_dict` of a model trained on recordings; None for Japanese Vowels.
     unknown_threshold : float or None
         Open-set score below which a recordings model answers ``unknown``.
@@ -137,7 +137,7 @@ class BundleMetadata:
     n_features: int
     params: dict
     preprocessing: dict
-    features: dict | None = None
+    feature_config: dict | None = None
     unknown_threshold: float | None = None
     open_set: dict = field(default_factory=dict)
     validation: dict = field(default_factory=dict)
@@ -149,12 +149,12 @@ class BundleMetadata:
 
     @property
     def architecture(self) -> str:
-        """The network family (`vowels.names.ARCHITECTURES`)."""
+        """The network architecture (`vowels.names.ARCHITECTURES`)."""
         return str(self.params["architecture"])
 
     @property
     def mode(self) -> str | None:
-        """The (Bi)LSTM's mode; None for the other families."""
+        """The (Bi)LSTM's mode; None for the other architectures."""
         mode = self.params.get("mode")
         return str(mode) if mode is not None and self.architecture in RECURRENT else None
 
@@ -166,7 +166,7 @@ class BundleMetadata:
     @property
     def trained_on_recordings(self) -> bool:
         """Whether the model reads recordings' features (else Japanese Vowels sequences)."""
-        return self.features is not None
+        return self.feature_config is not None
 
     @classmethod
     def from_dict(cls, metadata: dict) -> BundleMetadata:
@@ -178,7 +178,7 @@ class BundleMetadata:
             n_features=int(metadata["n_features"]),
             params=dict(metadata["params"]),
             preprocessing=dict(metadata["preprocessing"]),
-            features=metadata.get("features"),
+            feature_config=metadata.get("features"),
             unknown_threshold=None if threshold is None else float(threshold),
             **{name: dict(metadata.get(name) or {}) for name in ("open_set", "validation", "metrics", "extra_files")},
             source_rates={int(r): int(n) for r, n in (metadata.get("source_rates") or {}).items()},

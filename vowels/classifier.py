@@ -1,4 +1,4 @@
-"""`SpeakerClassifier`: the BiLSTM recipe and the other families behind a scikit-learn estimator, saved as a bundle."""
+"""`SpeakerClassifier`: the BiLSTM recipe and the other architectures as a scikit-learn estimator, saved as a bundle."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from .inference import FastClassifier, NumpyNetwork, SequencePredictor, Sequence
 from .names import ARCHITECTURES, MODES, RECURRENT
 from .preprocessing import Preprocessing
 from .provenance import library_versions
-from .recipes import FAMILY_OPTIONS
+from .recipes import ARCHITECTURE_OPTIONS
 from .training import TrainingHistory, TrainingOptions, fit_arrays, seed_everything, train_network
 from .validation import check_choice, check_int, check_number, check_seed, check_verbose
 
@@ -44,7 +44,7 @@ __all__ = ["SpeakerClassifier"]
 
 @dataclass(kw_only=True, repr=False, eq=False)
 class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
-    """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM, or another family of network.
+    """Name the speaker of a sequence with the MATLAB tutorial's BiLSTM, or another network architecture.
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         Adam's initial learning rate. These three settings override `options`' (for `GridSearchCV`); None keeps
         its value (100, 27 and 1e-3 for the tutorial).
     options : TrainingOptions, default=None
-        The other training options; None means the family's (`vowels.recipes.FAMILY_OPTIONS`, the
+        The other training options; None means the architecture's (`vowels.recipes.ARCHITECTURE_OPTIONS`, the
         tutorial's for the (Bi)LSTM).
     resample_length : int, default=None
         FCN only: frames every sequence is resampled to; None takes the longest training sequence's.
@@ -116,7 +116,9 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
     @property
     def options_(self) -> TrainingOptions:
         """The training options in force: `options` with the flat settings that were given."""
-        options = TrainingOptions(**FAMILY_OPTIONS.get(self.architecture, {})) if self.options is None else self.options
+        options = (
+            TrainingOptions(**ARCHITECTURE_OPTIONS.get(self.architecture, {})) if self.options is None else self.options
+        )
         if not isinstance(options, TrainingOptions):
             raise ParameterError(f"options must be a TrainingOptions; got {type(options).__name__}.")
         if self.learning_rate is not None:

@@ -47,8 +47,10 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
     return argument_type(int, check_int, low=minimum, high=maximum)
 
 
-score = argument_type(float, check_threshold)
-score_or_auto = argument_type(lambda text: text if text == "auto" else float(text), check_threshold, auto=True)
+threshold_argument = argument_type(float, check_threshold)
+threshold_or_auto_argument = argument_type(
+    lambda text: text if text == "auto" else float(text), check_threshold, auto=True
+)
 fraction = argument_type(float, check_number, low=0, high=1, high_open=True)
 seconds = argument_type(float, check_number, low=0.001, high=60, unit="s")
 
@@ -179,7 +181,7 @@ def add_evaluate(sub: _Commands) -> None:
     p.add_argument("--model", required=True, help="model bundle folder, e.g. runs/reproduce/model")
     p.add_argument("dir", nargs="?", metavar="DIR", help=helps["DIR"])
     p.add_argument("--data", metavar="DIR", help=helps["--data"])
-    p.add_argument("--threshold", type=score, help="with recordings: " + _HELP["--threshold"])
+    p.add_argument("--threshold", type=threshold_argument, help="with recordings: " + _HELP["--threshold"])
     _add_workers(p, when="with recordings: ")
     p.add_argument("--json", action="store_true", help=helps["--json"])
 
@@ -307,7 +309,7 @@ def add_train(sub: _Commands) -> None:
     p.add_argument("--hidden", type=whole_number(1), default=100, help="hidden units per direction (default 100)")
     p.add_argument("--architecture", choices=RECURRENT, default="bilstm", help=helps["--architecture"])
     p.add_argument("--validation-fraction", type=fraction, default=0.2, help=helps["--validation-fraction"])
-    p.add_argument("--threshold", type=score_or_auto, default="auto", help=helps["--threshold"])
+    p.add_argument("--threshold", type=threshold_or_auto_argument, default="auto", help=helps["--threshold"])
     p.add_argument("--operating-point", type=operating_point, default="eer", metavar="eer|far=RATE", help=helps["eer"])
     p.add_argument("--keep-split", action="store_true", help=helps["--keep-split"])
     p.add_argument("--no-encoder", action="store_true", help=helps["--no-encoder"])
@@ -342,7 +344,7 @@ def add_enrol(sub: _Commands) -> None:
     change = p.add_mutually_exclusive_group()
     change.add_argument("--add", metavar="NAME", help="with --model: enrol (or re-enrol) NAME from FILEs")
     change.add_argument("--remove", metavar="NAME", help="with --model: forget NAME")
-    p.add_argument("--threshold", type=score_or_auto, default="auto", help=threshold_help)
+    p.add_argument("--threshold", type=threshold_or_auto_argument, default="auto", help=threshold_help)
     p.add_argument("--force", action="store_true", help="replace an existing model at --out")
 
 
@@ -365,7 +367,7 @@ def add_classify(sub: _Commands) -> None:
     }
     p.add_argument("files", nargs="+", metavar="FILE|FOLDER", help="recordings, or folders of them, to classify")
     p.add_argument("--model", required=True, help="model folder written by 'vowels train' or 'vowels enrol'")
-    p.add_argument("--threshold", type=score, help=_HELP["--threshold"])
+    p.add_argument("--threshold", type=threshold_argument, help=_HELP["--threshold"])
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON list")
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")

@@ -1,4 +1,4 @@
-"""`FamilyEnsemble`: networks of different families trained apart (each as its recipe says, with the
+"""`RecipeEnsemble`: networks of different architectures trained apart (each as its recipe says, with the
 ensemble's seed), their probabilities averaged; saved as member bundles beside a checksummed ``metadata.json``."""
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_o
 from .inference import FastClassifier
 from .recipes import RECIPES, recipe_params
 
-__all__ = ["ENSEMBLE_FORMAT", "FamilyEnsemble", "read_ensemble_metadata"]
+__all__ = ["ENSEMBLE_FORMAT", "RecipeEnsemble", "read_ensemble_metadata"]
 
 ENSEMBLE_FORMAT = "vowels-ensemble"
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
-class FamilyEnsemble(ClassifierMixin, BaseEstimator):
+class RecipeEnsemble(ClassifierMixin, BaseEstimator):
     """The mean of the probabilities of one `SpeakerClassifier` per recipe.
 
     Parameters
@@ -47,7 +47,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     random_state: int = 0
     verbose: int | str = "auto"
 
-    def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> FamilyEnsemble:
+    def fit(self, X: Any, y: Sequence[str] | np.ndarray | None = None) -> RecipeEnsemble:
         """Train every member on the same `X`, `y`, one after another."""
         recipes = list(self.recipes)
         single = [name for name, params in RECIPES.items() if "recipes" not in params]
@@ -63,12 +63,12 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The members' mean probability of each speaker, shape (n_sequences, n_classes)."""
-        self._check_fitted("fit or FamilyEnsemble.load")
+        self._check_fitted("fit or RecipeEnsemble.load")
         return np.mean([member.predict_proba(X) for member in self.members_], axis=0)
 
     def _check_fitted(self, fix: str) -> None:
         if not hasattr(self, "members_"):
-            raise NotFittedError(f"this FamilyEnsemble is not fitted yet; call {fix} first.")
+            raise NotFittedError(f"this RecipeEnsemble is not fitted yet; call {fix} first.")
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable speaker of each sequence."""
@@ -105,7 +105,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> FamilyEnsemble:
+    def load(cls, path: str | os.PathLike[str], *, engine: str = "keras") -> RecipeEnsemble:
         """Load an ensemble folder written by `save`; members with Keras, or without (``engine="fast"``)."""
         path = Path(path)
         metadata = read_ensemble_metadata(path)

@@ -220,7 +220,7 @@ def samples_of_file(
         sr=config.sample_rate,
         trim_db=config.trim_db,
         min_samples=config.window_length,
-        backend=dsp,
+        dsp=dsp,
         max_seconds=MAX_SECONDS if max_seconds is None else max_seconds,
     )
     return drop_long_pauses(y, config.sample_rate)[0] if config.trim_db is not None else y

@@ -1,6 +1,6 @@
 """How a fitted network answers (`SequencePredictor`, written once for both engines), and the fast engine: the saved
 network's forward pass without TensorFlow (``import keras`` costs seconds), NumPy for a one-layer (Bi)LSTM
-(``weights.npz``; its recurrence `lstm` is also the speaker encoder's), ONNX Runtime for the other families
+(``weights.npz``; its recurrence `lstm` is also the speaker encoder's), ONNX Runtime for the other architectures
 (``model.onnx``); probabilities equal Keras' to within 1e-5."""
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def mode_of(model: keras.Model) -> str:
 
 
 def _architecture_of(model: keras.Model) -> str:
-    """The family of a network built by `build_network`: "lstm" or "bilstm"."""
+    """The architecture of a network built by `build_network`: "lstm" or "bilstm"."""
     return "lstm" if model.name.startswith("lstm_") else "bilstm"
 
 
@@ -205,7 +205,7 @@ def _member_layers(model: keras.Model, member: int) -> list[keras.layers.Layer]:
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> None:
-    """Give `target` the weights of `source`, whatever mode each was built in (same family and members)."""
+    """Give `target` the weights of `source`, whatever mode each was built in (same architecture and members)."""
     n = n_members_of(source)
     if n_members_of(target) != n:
         raise ParameterError(f"source has {n} members but target has {n_members_of(target)}.")

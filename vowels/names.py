@@ -26,11 +26,11 @@ MODES = ("matlab", "padded", "masked")
 the state after the whole padded sequence, or each direction's state after the true frames only."""
 
 ARCHITECTURES = ("bilstm", "lstm", "dnn", "fcn")
-"""Network families (`vowels.classifier.SpeakerClassifier`'s ``architecture``): the tutorial's BiLSTM, a forward-only
-LSTM, a frame-level network whose frames vote, Wang et al.'s fully convolutional network."""
+"""Network architectures (`vowels.classifier.SpeakerClassifier`'s ``architecture``): the tutorial's BiLSTM, a
+forward-only LSTM, a frame-level network whose frames vote, Wang et al.'s fully convolutional network."""
 
 RECURRENT = ("bilstm", "lstm")
-"""The families that read a sequence step by step, and take ``mode`` and ``n_layers``."""
+"""The architectures that read a sequence step by step, and take ``mode`` and ``n_layers``."""
 
 ENGINES = ("fast", "keras")
 """How a saved recordings model runs (`vowels.recordings.RecordingClassifier.load`): without TensorFlow
@@ -40,7 +40,7 @@ UNKNOWN = "unknown"
 """The answer for a recording of no enrolled speaker, so never a speaker's name."""
 
 DSP_CHOICES = ("librosa", "numpy")
-"""Who computes a recording's features (``dsp``, ``backend``): librosa, or `vowels.dsp` (the same numbers)."""
+"""Who computes a recording's features (every ``dsp`` parameter): librosa, or `vowels.dsp` (the same numbers)."""
 
 DATA_FIGURES = ("features", "lengths", "padding", "padding-cost")
 """Figures drawn from the bundled data (and the padding experiment shipped with the package) alone."""

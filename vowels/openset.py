@@ -154,7 +154,7 @@ class OpenSetScorer:
         labels: Sequence[str] | np.ndarray,
         classes: Sequence[str] | np.ndarray,
     ) -> OpenSetScorer:
-        """Enrol recordings: their network `embeddings` and their normalised feature `sequences`."""
+        """Enrol recordings: their network `embeddings` and their standardised feature `sequences`."""
         return cls(
             SpeakerScorer.fit(embeddings, labels, classes),
             SpeakerScorer.fit(utterance_statistics(sequences), labels, classes),

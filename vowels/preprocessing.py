@@ -13,11 +13,11 @@ from .dsp import delta
 from .errors import DataError, ParameterError
 from .validation import refuse
 
-__all__ = ["Normalization", "Preprocessing"]
+__all__ = ["Standardization", "Preprocessing"]
 
 
 @dataclass(frozen=True)
-class Normalization:
+class Standardization:
     """Per-feature mean and standard deviation, learned from training frames.
 
     Attributes
@@ -30,10 +30,10 @@ class Normalization:
     std: tuple[float, ...]
 
     @classmethod
-    def fit(cls, sequences: Sequence[np.ndarray]) -> Normalization:
+    def fit(cls, sequences: Sequence[np.ndarray]) -> Standardization:
         """Statistics over every frame of `sequences` (each of shape (n_frames, n_features))."""
         if not len(sequences):
-            raise DataError("cannot learn normalisation statistics from no sequences.")
+            raise DataError("cannot learn standardisation statistics from no sequences.")
         frames = np.concatenate(sequences, axis=0).astype(np.float64)
         std = np.maximum(frames.std(axis=0), 1e-8)
         return cls(tuple(map(float, frames.mean(axis=0))), tuple(map(float, std)))
@@ -49,11 +49,11 @@ class Normalization:
         return {"mean": list(self.mean), "std": list(self.std)}
 
     @classmethod
-    def from_dict(cls, values: dict) -> Normalization:
+    def from_dict(cls, values: dict) -> Standardization:
         """The inverse of `to_dict`."""
         mean, std = tuple(map(float, values["mean"])), tuple(map(float, values["std"]))
         if len(mean) != len(std) or not all(s > 0 for s in std):
-            raise ParameterError("normalisation needs as many means as standard deviations, all std > 0.")
+            raise ParameterError("standardisation needs as many means as standard deviations, all std > 0.")
         return cls(mean, std)
 
 
@@ -66,12 +66,12 @@ class Preprocessing:
     delta_width : int
         0 for none, else an odd number of frames >= 3 over which each feature's slope is taken and appended
         (`vowels.dsp.delta`), doubling the features per frame.
-    normalization : Normalization or None
+    standardization : Standardization or None
         Per-feature mean and standard deviation of the training frames (after deltas).
     """
 
     delta_width: int = 0
-    normalization: Normalization | None = None
+    standardization: Standardization | None = None
 
     def __post_init__(self) -> None:
         width = self.delta_width
@@ -82,7 +82,7 @@ class Preprocessing:
     @property
     def is_identity(self) -> bool:
         """Whether sequences pass through unchanged."""
-        return not self.delta_width and self.normalization is None
+        return not self.delta_width and self.standardization is None
 
     def n_outputs(self, n_features: int) -> int:
         """Features per frame after the transform, for `n_features` going in."""
@@ -98,22 +98,22 @@ class Preprocessing:
     def fit(cls, sequences: Sequence[np.ndarray], *, delta_width: int = 0, standardize: bool = False) -> Preprocessing:
         """Learn the transform from training `sequences` of shape (n_frames, n_features)."""
         expanded = cls(delta_width=delta_width)._with_deltas(sequences)
-        return cls(delta_width=delta_width, normalization=Normalization.fit(expanded) if standardize else None)
+        return cls(delta_width=delta_width, standardization=Standardization.fit(expanded) if standardize else None)
 
     def apply(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
         """The transformed sequences, float32, time on axis 0."""
         if self.is_identity:
             return list(sequences)
-        norm, expanded = self.normalization, self._with_deltas(sequences)
+        norm, expanded = self.standardization, self._with_deltas(sequences)
         return [norm.apply(s) if norm else np.ascontiguousarray(s, dtype=np.float32) for s in expanded]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
-        stats = None if self.normalization is None else self.normalization.to_dict()
-        return {"delta_width": int(self.delta_width), "normalization": stats}
+        stats = None if self.standardization is None else self.standardization.to_dict()
+        return {"delta_width": int(self.delta_width), "standardization": stats}
 
     @classmethod
     def from_dict(cls, values: dict) -> Preprocessing:
         """The inverse of `to_dict`."""
-        stats = values["normalization"]
-        return cls(int(values["delta_width"]), None if stats is None else Normalization.from_dict(stats))
+        stats = values["standardization"]
+        return cls(int(values["delta_width"]), None if stats is None else Standardization.from_dict(stats))

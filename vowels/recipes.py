@@ -26,7 +26,7 @@ RECIPES: dict[str, dict] = {
 """Named classifier settings: ``matlab`` the tutorial, faithfully; ``best`` chosen by 5-fold cross-validation
 on the training utterances only (scripts/cv_recipes.py); the others fixed, untuned, before any scored the
 test set; ``ensemble`` the mean of ``fcn`` and ``best``, later confirmed by cross-validation
-(scripts/cv_ensemble.py). The families' own training options are in `FAMILY_OPTIONS`."""
+(scripts/cv_ensemble.py). The architectures' own training options are in `ARCHITECTURE_OPTIONS`."""
 
 
 RECIPE_NAMES = tuple(RECIPES)
@@ -60,7 +60,7 @@ def recipe_words(recipe: str, mode: str | None) -> str:
     return name if mode is None else f"{name} ({mode} mode)"
 
 
-FAMILY_NAMES = {
+RECIPE_NETWORKS = {
     "dnn": "a frame-level network whose frames vote",
     "fcn": "Wang et al.'s fully convolutional network, trained as dl-4-tsc trains it",
     "ensemble": "the mean of the fcn and best recipes' probabilities",
@@ -70,9 +70,9 @@ FAMILY_NAMES = {
 _KERAS_FIT = {"gradient_threshold": None, "l2_regularization": 0.0, "shuffle": "every-epoch", "drop_last": False}
 """What Keras' ``fit`` does by default where MATLAB's options differ: no clipping or L2, every epoch shuffled."""
 
-FAMILY_OPTIONS: dict[str, dict] = {
+ARCHITECTURE_OPTIONS: dict[str, dict] = {
     "dnn": {"max_epochs": 40, "mini_batch_size": 64, **_KERAS_FIT},
     "fcn": {"max_epochs": 2000, "mini_batch_size": 16, **_KERAS_FIT},
 }
-"""`vowels.training.TrainingOptions` of the families that do not take the tutorial's: the DNN's (fixed before
+"""`vowels.training.TrainingOptions` of the architectures that do not take the tutorial's: the DNN's (fixed before
 any test scoring), the FCN's as dl-4-tsc trains it."""

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Classification", "Identification", "RecordingClassifier"]
 
-PARAMS_ENTRY = "recording_params"  # metadata entry of the parameters but features (saved as "features")
+PARAMS_ENTRY = "recording_params"  # metadata entry of the parameters but feature_config (saved as "features")
 OPENSET_FILE = "openset.npz"  # the open-set references
 VOICEPRINTS_FILE = "voiceprints.npz"  # the encoder's enrolment embeddings, for a model that fuses its score
 
@@ -103,7 +103,7 @@ class RecordingClassifier:
 
     Parameters
     ----------
-    features : FeatureConfig, default=None
+    feature_config : FeatureConfig, default=None
         How to analyse recordings; None means ``FeatureConfig()`` (MFCC). Its ``deltas`` and
         ``standardize`` go to the `SpeakerClassifier`. Ignored by `fit` on an `Extraction`.
     mode : {"masked", "matlab", "padded"}, default="masked"
@@ -142,7 +142,7 @@ class RecordingClassifier:
         1 prints each training stage and epoch on stderr; ``"auto"`` 1 interactively, 0 in scripts.
     """
 
-    features: FeatureConfig | None = None
+    feature_config: FeatureConfig | None = None
     mode: str = "masked"
     n_hidden: int = 100
     architecture: str = "bilstm"
@@ -168,7 +168,7 @@ class RecordingClassifier:
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
         check_choice(self.architecture, "architecture", RECURRENT, hint="the open-set score reads the LSTM's states")
-        config = FeatureConfig() if self.features is None else self.features
+        config = FeatureConfig() if self.feature_config is None else self.feature_config
         _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
         check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
         check_threshold(self.threshold, auto=True)
@@ -217,7 +217,7 @@ class RecordingClassifier:
         """``(length, hop)`` of the windows in feature frames (`vowels.windowing`), or None for whole recordings."""
         if self.window_seconds is None:
             return None
-        hop_ms = self.features_.hop_ms
+        hop_ms = self.feature_config_.hop_ms
         return frames_of(self.window_seconds, hop_ms), frames_of(self.window_hop_seconds, hop_ms)
 
     def _windows(self, utterances: Utterances) -> Utterances:
@@ -237,7 +237,7 @@ class RecordingClassifier:
             f"Training network {started + 1}/{n_networks}, {what}: {len(utterances)} recordings{cut_into} "
             f"of {len(set(utterances.labels))} speakers."
         )
-        return self._classifier(self.features_, verbose=self.verbose).fit(windows.sequences, windows.labels)
+        return self._classifier(self.feature_config_, verbose=self.verbose).fit(windows.sequences, windows.labels)
 
     def _open_set_scorer(self, classifier: SpeakerClassifier | FastClassifier, enrolled: Utterances) -> OpenSetScorer:
         """Open-set references of `classifier`: the embeddings and feature statistics of the enrolled windows."""
@@ -260,7 +260,7 @@ class RecordingClassifier:
         (``validation_``); with "auto" and three speakers, calibrate the threshold on networks trained without each
         group of speakers (``operating_point_``, ``threshold_choice_``); with `refit`, train on every recording.
 
-        Sets ``features_``, ``source_rates_``, ``classifier_``, ``scorer_``, ``operating_point_``, ``threshold_``,
+        Sets ``feature_config_``, ``source_rates_``, ``classifier_``, ``scorer_``, ``operating_point_``, ``threshold_``,
         ``threshold_choice_``, ``validation_`` and ``failures_``.
         """
         from sklearn.model_selection import train_test_split
@@ -268,7 +268,7 @@ class RecordingClassifier:
         self._check_params()
         if not isinstance(data, Extraction):
             data = load_speaker_folders(
-                data, self.features, n_jobs=n_jobs, progress=progress, match_rate=self.match_rate
+                data, self.feature_config, n_jobs=n_jobs, progress=progress, match_rate=self.match_rate
             )
         u = data.utterances
         if UNKNOWN in u.speakers:
@@ -297,7 +297,7 @@ class RecordingClassifier:
                 ) from None
         indices, validation = np.sort(indices), np.sort(validation)
         train, held = u.subset(indices), u.subset(validation)
-        self.features_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
+        self.feature_config_, self.source_rates_, self.failures_ = data.config, dict(data.source_rates), data.failures
         self.fusion_: ScoreFusion | None = None
         self.voiceprints_: VoiceprintScorer | None = None
         start = time.perf_counter()
@@ -469,7 +469,7 @@ class RecordingClassifier:
         """
         self._check_fitted()
         check_seconds(chunk_seconds, "chunk_seconds")
-        hop_seconds = self.features_.hop_ms / 1000
+        hop_seconds = self.feature_config_.hop_ms / 1000
         chunk_frames = max(1, round(chunk_seconds / hop_seconds))
         probabilities = self.classifier_.stream_proba(sequence, chunk_frames=chunk_frames)
         ends = np.minimum(np.arange(1, len(probabilities) + 1) * chunk_frames, len(sequence))
@@ -512,7 +512,7 @@ class RecordingClassifier:
         """
         self._check_fitted()
         self.check_threshold(threshold)
-        features, failures = extract_files(paths, self.features_, n_jobs=n_jobs, dsp=self.dsp_)
+        features, failures = extract_files(paths, self.feature_config_, n_jobs=n_jobs, dsp=self.dsp_)
         return self.classify_features(paths, features, threshold=threshold), failures
 
     def classify_features(
@@ -570,7 +570,7 @@ class RecordingClassifier:
         self._check_fitted()
         self.check_threshold(threshold)
         data = load_speaker_folders(
-            folder, self.features_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
+            folder, self.feature_config_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
         )
         u = data.utterances
         identification = self.identify(u.sequences, self.voice_vectors(u.sources))
@@ -594,7 +594,7 @@ class RecordingClassifier:
         if isinstance(self.classifier_, FastClassifier):
             raise ParameterError("a model loaded with engine='fast' cannot be saved; load it with engine='keras'.")
         extra = {
-            "features": self.features_.to_dict(),
+            "features": self.feature_config_.to_dict(),
             "source_rates": {str(r): n for r, n in self.source_rates_.items()},
             "unknown_threshold": self.threshold_,
             "open_set": {
@@ -604,7 +604,7 @@ class RecordingClassifier:
                 "fusion": None if self.fusion_ is None else self.fusion_.to_dict(),
             },
             "validation": self.validation_,
-            PARAMS_ENTRY: {k: v for k, v in self.get_params().items() if k not in ("features", "verbose")},
+            PARAMS_ENTRY: {k: v for k, v in self.get_params().items() if k not in ("feature_config", "verbose")},
         }
         files = {OPENSET_FILE: self.scorer_.to_npz()} if self.scorer_ is not None else {}
         if (prints := self.voiceprints_) is not None:
@@ -637,7 +637,7 @@ class RecordingClassifier:
 
             classifier = SpeakerClassifier.load(path)
         metadata: BundleMetadata | None = classifier.metadata_
-        if metadata is None or metadata.features is None:
+        if metadata is None or metadata.feature_config is None:
             raise BundleError(
                 f"{Path(path)}: this model was trained on Japanese Vowels sequences, not recordings "
                 "(no feature configuration in metadata.json); train one with 'vowels train DIR'."
@@ -646,17 +646,17 @@ class RecordingClassifier:
         if classifier.mode is None or classifier.n_hidden is None:
             raise BundleError(f"{where}: a {classifier.architecture} network cannot be a recordings model; retrain it.")
         with bundle_entries(where, "missing or invalid recording settings"):
-            features = FeatureConfig.from_dict(metadata.features)
-            model = cls(**{**metadata.entries[PARAMS_ENTRY], "features": features})
+            feature_config = FeatureConfig.from_dict(metadata.feature_config)
+            model = cls(**{**metadata.entries[PARAMS_ENTRY], "feature_config": feature_config})
             model._check_windows()
-            model.features_ = features
+            model.feature_config_ = feature_config
             model.source_rates_ = dict(metadata.source_rates)
             model.threshold_choice_ = ThresholdChoice.from_dict(metadata.open_set["threshold_choice"])
             model.threshold_ = model.threshold_choice_.threshold
             model.validation_ = dict(metadata.validation)
             point = metadata.open_set.get("operating_point")
             model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
-        n_features = model.features_.n_features
+        n_features = model.feature_config_.n_features
         if classifier.n_features_in_ != n_features:
             raise BundleError(
                 f"{where}: the network reads {classifier.n_features_in_} features per frame, but the feature "

@@ -14,7 +14,7 @@ import numpy as np
 
 from .classifier import SpeakerClassifier
 from .datasets import Utterances, load_japanese_vowels
-from .ensemble import FamilyEnsemble
+from .ensemble import RecipeEnsemble
 from .errors import ParameterError
 from .evaluation import Evaluation, evaluate_predictions
 from .files import FORMAT_VERSION, check_creatable, check_free, write_json
@@ -23,7 +23,7 @@ from .recipes import recipe_mode, recipe_params
 from .runs import SEEDS_FILE, check_run_folder_free, write_run
 from .validation import check_int, check_seed
 
-__all__ = ["SeedsRun", "TutorialRun", "make_classifier", "reproduce", "reproduce_seeds", "score_on_test_set"]
+__all__ = ["SeedsRun", "TutorialRun", "make_classifier", "reproduce", "reproduce_seeds", "evaluate_on_test_set"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class TutorialRun:
     out: Path | None
 
 
-def score_on_test_set(clf: SpeakerClassifier, test: Utterances) -> tuple[Evaluation, np.ndarray, np.ndarray, float]:
+def evaluate_on_test_set(clf: SpeakerClassifier, test: Utterances) -> tuple[Evaluation, np.ndarray, np.ndarray, float]:
     """Classify `test` (sorted by length, batched as in training) and score it: the evaluation, the predicted
     names, their probabilities and the seconds it took."""
     start = time.perf_counter()
@@ -55,13 +55,13 @@ def predictions_csv(test: Utterances, predicted: np.ndarray, probabilities: np.n
     return buffer.getvalue()
 
 
-def make_classifier(recipe: str, *, mode: str | None = None, **settings: Any) -> SpeakerClassifier | FamilyEnsemble:
-    """An unfitted estimator for `recipe` (a `SpeakerClassifier`, or a `FamilyEnsemble` of recipes) with
+def make_classifier(recipe: str, *, mode: str | None = None, **settings: Any) -> SpeakerClassifier | RecipeEnsemble:
+    """An unfitted estimator for `recipe` (a `SpeakerClassifier`, or a `RecipeEnsemble` of recipes) with
     `settings` (``random_state``, ``verbose``, and for a single network ``max_epochs`` etc.) but the Nones."""
     params = recipe_params(recipe, mode)
     given = {key: value for key, value in settings.items() if value is not None}
     if "recipes" in params:
-        return FamilyEnsemble(**params, **{k: v for k, v in given.items() if k in ("random_state", "verbose")})
+        return RecipeEnsemble(**params, **{k: v for k, v in given.items() if k in ("random_state", "verbose")})
     return SpeakerClassifier(**{**params, **given})
 
 
@@ -104,8 +104,8 @@ def reproduce(
     start = time.perf_counter()
     clf.fit(train)
     train_seconds = time.perf_counter() - start
-    evaluation, predicted, probabilities, predict_seconds = score_on_test_set(clf, test)
-    members = clf.members_ if isinstance(clf, FamilyEnsemble) else [clf]
+    evaluation, predicted, probabilities, predict_seconds = evaluate_on_test_set(clf, test)
+    members = clf.members_ if isinstance(clf, RecipeEnsemble) else [clf]
     recorded = members[-1]  # whose history the run records: an ensemble's BiLSTM
 
     metrics = {

@@ -516,7 +516,7 @@ def hear_files(
     failures = []
     for done, path in enumerate(paths, start=1):
         try:
-            samples = read_audio(path, sr=SAMPLE_RATE, backend="numpy", max_seconds=max_seconds, silence_ok=True)
+            samples = read_audio(path, sr=SAMPLE_RATE, dsp="numpy", max_seconds=max_seconds, silence_ok=True)
             speech = len(samples) > 0 and has_speech(samples, SAMPLE_RATE)
             embedding = encoder.embed_samples(samples) if len(samples) else None
             results.append(Heard(embedding, speech, len(samples) / SAMPLE_RATE))

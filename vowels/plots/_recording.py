@@ -70,7 +70,7 @@ class RecordingData:
 
 def recording_data(
     path: str | os.PathLike[str],
-    features: FeatureConfig | None = None,
+    feature_config: FeatureConfig | None = None,
     *,
     preprocessing: Preprocessing | None = None,
     top_db: float = 80.0,
@@ -81,11 +81,11 @@ def recording_data(
     ----------
     path : path-like
         An audio file `vowels.audio.read_audio` reads.
-    features : FeatureConfig, default=None
+    feature_config : FeatureConfig, default=None
         None is ``FeatureConfig()`` (13 MFCCs at 16 kHz, 25 ms window, 10 ms hop).
     preprocessing : Preprocessing, default=None
         A model's deltas and standardisation (its bundle's `Preprocessing`); None applies the config's
-        deltas and, when ``features.standardize``, standardises over this recording's frames.
+        deltas and, when ``feature_config.standardize``, standardises over this recording's frames.
     top_db : float > 0, default=80.0
         Dynamic range of the spectrogram, in dB below its loudest bin.
 
@@ -96,14 +96,14 @@ def recording_data(
     """
     from ..features import compute_features, samples_of_file
 
-    config = FeatureConfig() if features is None else features
+    config = FeatureConfig() if feature_config is None else feature_config
     if not isinstance(config, FeatureConfig):
-        raise ParameterError(f"features must be a FeatureConfig or None; got {type(config).__name__}.")
-    if preprocessing is not None and preprocessing.normalization is not None:
+        raise ParameterError(f"feature_config must be a FeatureConfig or None; got {type(config).__name__}.")
+    if preprocessing is not None and preprocessing.standardization is not None:
         n_expected = preprocessing.n_outputs(config.n_features)
-        if len(preprocessing.normalization.mean) != n_expected:
+        if len(preprocessing.standardization.mean) != n_expected:
             raise ParameterError(
-                f"preprocessing standardises {len(preprocessing.normalization.mean)} features per frame; the "
+                f"preprocessing standardises {len(preprocessing.standardization.mean)} features per frame; the "
                 f"config gives {n_expected}."
             )
     check_number(top_db, "top_db", low=0, low_open=True, unit="dB")
@@ -115,7 +115,7 @@ def recording_data(
     spectrum = librosa.stft(y, n_fft=config.window_length, hop_length=config.hop_length, window="hann", center=False)
     frame_times = (np.arange(spectrum.shape[1]) * config.hop_length + config.window_length / 2) / config.sample_rate
     if preprocessing is not None:
-        scaling = "model" if preprocessing.normalization is not None else "none"
+        scaling = "model" if preprocessing.standardization is not None else "none"
     else:
         scaling = "recording" if config.standardize else "none"
         preprocessing = Preprocessing.fit([values], delta_width=config.delta_width, standardize=config.standardize)

@@ -144,10 +144,10 @@ def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
         config |= {"hidden_units": params.get("n_hidden"), "sort_by_length": params.get("sort_by_length")}
         config |= {"n_features": metadata.n_features, "speakers": list(metadata.classes)}
         config.setdefault("options", params.get("options"))
-        if metadata.features is not None:
+        if metadata.feature_config is not None:
             from ..features import FeatureConfig
 
-            config["features"] = FeatureConfig.from_dict(metadata.features).to_dict()
+            config["features"] = FeatureConfig.from_dict(metadata.feature_config).to_dict()
             config["unknown_threshold"] = metadata.unknown_threshold
     return config
 
@@ -306,13 +306,13 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
         scored_folder, failures = clf.evaluate_folder(data)
         predict_seconds = time.perf_counter() - t0
         evaluation, predictions = _recordings_headline(scored_folder)
-        dataset = _summarise_recordings(scored_folder, clf.features_.n_features)
+        dataset = _summarise_recordings(scored_folder, clf.feature_config_.n_features)
         open_set = _open_set(scored_folder, metadata, clf.operating_point_, failures)
         title = f"Recordings in {data}"
     else:
         from ..datasets import load_japanese_vowels
 
-        scored, evaluation, predicted, probabilities, predict_seconds = opened.score_test_set(data)
+        scored, evaluation, predicted, probabilities, predict_seconds = opened.evaluate_test_set(data)
         dataset = [_summarise("training", load_japanese_vowels("train", path=data)), _summarise("test", scored)]
         network = f"{metadata.mode} mode" if metadata.mode is not None else f"{metadata.architecture} network"
         title = f"Japanese Vowels, model bundle ({network})"

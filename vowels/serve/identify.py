@@ -52,7 +52,7 @@ def identify(
         ]
     else:
         model.check_threshold(threshold)
-        features = features_of_upload(path, model.features_, name=name, dsp=model.dsp_, max_seconds=max_seconds)
+        features = features_of_upload(path, model.feature_config_, name=name, dsp=model.dsp_, max_seconds=max_seconds)
         identification = model.identify([features], model.voice_vectors([path]))
         probabilities, scores = identification.probabilities[0], identification.all_scores[0]
         nearest = int(identification.nearest[0])
@@ -75,7 +75,7 @@ def identify(
         if isinstance(model, VoiceprintClassifier):
             drawn = plot_recording(recording_data(path))
         else:
-            drawn = plot_recording(recording_data(path, model.features_, preprocessing=model.preprocessing_))
+            drawn = plot_recording(recording_data(path, model.feature_config_, preprocessing=model.preprocessing_))
         drawn.suptitle(drawn.get_suptitle().replace(path.name, name, 1))
         buffer = io.BytesIO()
         drawn.savefig(buffer, format="png", dpi=80)

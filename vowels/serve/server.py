@@ -23,10 +23,10 @@ MAX_CONNECTIONS = 32
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on `host`:`port` (0: any free port)."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     except socket.gaierror as exc:
         raise ParameterError(f"--host {host}: not an address of this machine ({exc.strerror}).") from None
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(address_family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -164,7 +164,7 @@ class ModelStore:
             words = metadata.open_set.get("scoring", PROBABILITY)  # an open-set score's description
             scoring = PROBABILITY if words == PROBABILITY else OPEN_SET
             words = "the network's probability of each speaker" if words == PROBABILITY else words
-            features = {key: (metadata.features or {}).get(key) for key in ("kind", "sample_rate")}
+            features = {key: (metadata.feature_config or {}).get(key) for key in ("kind", "sample_rate")}
             validation, created = metadata.validation, metadata.entries.get("created")
             speakers, threshold = list(metadata.classes), metadata.unknown_threshold
         return {

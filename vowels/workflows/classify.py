@@ -75,11 +75,11 @@ def classify(
             "'vowels train DIR --architecture lstm'."
         )
     features, failures = extract_files(
-        files, recognizer.features_, n_jobs=console.workers(workers), dsp=recognizer.dsp_
+        files, recognizer.feature_config_, n_jobs=console.workers(workers), dsp=recognizer.dsp_
     )
     results = recognizer.classify_features(files, features, threshold=threshold)
     console.skipped(failures, word="error")
-    rate = recognizer.features_.sample_rate
+    rate = recognizer.feature_config_.sample_rate
     for r in results:
         if r.sample_rate is not None and r.sample_rate < rate:
             console.problem(

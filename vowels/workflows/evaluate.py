@@ -37,7 +37,7 @@ def evaluate(
     if opened.reads_recordings and dir is None:
         dir = data  # a model of recordings scores a folder of them, whichever way it is named
     if dir is None:
-        scores = opened.score_test_set(data)
+        scores = opened.evaluate_test_set(data)
         test, evaluation = scores.test, scores.evaluation
         errors = [
             {"source": source, "true": str(true), "answer": str(answer), "probability": float(p.max())}

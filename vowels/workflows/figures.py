@@ -46,10 +46,10 @@ def _features_of(metadata: BundleMetadata, path: str | os.PathLike[str]) -> tupl
     from ..bundle import METADATA_FILE, bundle_entries
     from ..preprocessing import Preprocessing
 
-    if metadata.features is None:
+    if metadata.feature_config is None:
         return None
     with bundle_entries(Path(path) / METADATA_FILE, "missing or invalid recording settings"):
-        return FeatureConfig.from_dict(metadata.features), Preprocessing.from_dict(metadata.preprocessing)
+        return FeatureConfig.from_dict(metadata.feature_config), Preprocessing.from_dict(metadata.preprocessing)
 
 
 def stream_of_file(
@@ -61,7 +61,7 @@ def stream_of_file(
     from ..recordings import RecordingClassifier
 
     classifier = RecordingClassifier.load(model, engine="fast")
-    (sequence,), failures = extract_files([audio], classifier.features_, dsp=classifier.dsp_)
+    (sequence,), failures = extract_files([audio], classifier.feature_config_, dsp=classifier.dsp_)
     if sequence is None:
         raise AudioError(failures[0].message)
     seconds, probabilities = classifier.stream(sequence, chunk_seconds=chunk_seconds)
@@ -184,7 +184,7 @@ def figure_sources(
         recording = (audio, config, preprocessing)
     confusion = None
     if "confusion" in names:
-        confusion = opened.score_test_set().evaluation if opened is not None and jv_model else run_data["metrics"]
+        confusion = opened.evaluate_test_set().evaluation if opened is not None and jv_model else run_data["metrics"]
     return FigureSources(
         names=tuple(names),
         skipped=tuple(skipped),

@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from ..recordings import RecordingClassifier
     from ..voiceprints import VoiceprintClassifier
 
-__all__ = ["OpenedModel", "ScoredTestSet", "open_model", "refuse_voiceprints"]
+__all__ = ["OpenedModel", "TestSetEvaluation", "open_model", "refuse_voiceprints"]
 
 
-class ScoredTestSet(NamedTuple):
+class TestSetEvaluation(NamedTuple):
     """A Japanese Vowels model on the test set: the utterances, the evaluation, answers, probabilities, seconds."""
 
     test: Utterances
@@ -50,7 +50,7 @@ class OpenedModel:
 
     @property
     def architecture(self) -> str:
-        """The network family (`vowels.names.ARCHITECTURES`), ``ensemble``, or ``encoder`` for voiceprints."""
+        """The network architecture (`vowels.names.ARCHITECTURES`), ``ensemble``, or ``encoder`` for voiceprints."""
         if self.metadata is None or self.ensemble is not None:
             return "encoder" if self.kind == "voiceprints" else "ensemble"
         return self.metadata.architecture
@@ -72,16 +72,16 @@ class OpenedModel:
 
         return RecordingClassifier.load(self.path, engine=engine)
 
-    def score_test_set(self, data: str | os.PathLike[str] | None = None) -> ScoredTestSet:
+    def evaluate_test_set(self, data: str | os.PathLike[str] | None = None) -> TestSetEvaluation:
         """Classify the Japanese Vowels test set in folder `data` (None: the bundled copy) and score it."""
         from ..classifier import SpeakerClassifier
         from ..datasets import load_japanese_vowels
-        from ..ensemble import FamilyEnsemble
-        from ..tutorial import score_on_test_set
+        from ..ensemble import RecipeEnsemble
+        from ..tutorial import evaluate_on_test_set
 
-        model = (FamilyEnsemble if self.kind == "ensemble" else SpeakerClassifier).load(self.path)
+        model = (RecipeEnsemble if self.kind == "ensemble" else SpeakerClassifier).load(self.path)
         test = load_japanese_vowels("test", path=data)
-        return ScoredTestSet(test, *score_on_test_set(model, test))
+        return TestSetEvaluation(test, *evaluate_on_test_set(model, test))
 
 
 def _format_of(path: Path) -> object:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..limits import MAX_SEED
-from ..recipes import FAMILY_NAMES, recipe_mode, recipe_words
+from ..recipes import RECIPE_NETWORKS, recipe_mode, recipe_words
 from .console import Console, ExitStatus
 
 __all__ = ["reproduce", "reproduce_line"]
@@ -56,7 +56,7 @@ def reproduce(
         )
     mode = recipe_mode(recipe, mode)
     if mode is None:
-        console.note(f"Recipe: {recipe} ({FAMILY_NAMES[recipe]}).")
+        console.note(f"Recipe: {recipe} ({RECIPE_NETWORKS[recipe]}).")
     else:
         console.note(f"Recipe: {recipe}. Mode: {mode} ({_MODES[mode]}).")
     if mode == "matlab" and recipe == "matlab":

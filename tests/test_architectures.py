@@ -1,4 +1,4 @@
-"""The network families beside the tutorial's BiLSTM (stacked, forward-only and streaming, frame-level DNN,
+"""The network architectures beside the tutorial's BiLSTM (stacked, forward-only and streaming, frame-level DNN,
 FCN, and their ensemble): real training on the real Japanese Vowels data (few epochs), their bundles
 read back by Keras and by the fast path (ONNX Runtime or NumPy) to within 1e-5, and streaming's last
 answer equal to the whole sequence's."""
@@ -19,7 +19,7 @@ from scipy.interpolate import interp1d
 from vowels.bundle import METADATA_FILE, ONNX_FILE, write_metadata
 from vowels.classifier import SpeakerClassifier
 from vowels.datasets import load_japanese_vowels
-from vowels.ensemble import FamilyEnsemble
+from vowels.ensemble import RecipeEnsemble
 from vowels.errors import BundleError, ParameterError
 from vowels.inference import FastClassifier
 from vowels.model import build_fcn, build_frame_network, build_network
@@ -41,7 +41,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory, data):
-    """One small trained model per family that the fast path runs through ONNX, saved: {name: (clf, path)}."""
+    """One small trained model per architecture that the fast path runs through ONNX, saved: {name: (clf, path)}."""
     train, _ = data
     settings = {
         "stacked": {"n_layers": 2, "mode": "masked", "max_epochs": 2},
@@ -223,7 +223,7 @@ def test_every_recipe_is_named_and_builds_an_estimator():
 
 def test_ensemble_averages_its_members_and_round_trips(data, tmp_path):
     train, test = data
-    ensemble = FamilyEnsemble(recipes=("dnn", "lstm"), random_state=1, verbose=0)
+    ensemble = RecipeEnsemble(recipes=("dnn", "lstm"), random_state=1, verbose=0)
     for member in ("dnn", "lstm"):
         assert "recipes" not in RECIPES[member]
     ensemble.fit(train)
@@ -232,14 +232,14 @@ def test_ensemble_averages_its_members_and_round_trips(data, tmp_path):
     assert [m.random_state for m in ensemble.members_] == [1, 1]
     path = ensemble.save(tmp_path / "ensemble")
     for engine in ("keras", "fast"):
-        loaded = FamilyEnsemble.load(path, engine=engine)
+        loaded = RecipeEnsemble.load(path, engine=engine)
         np.testing.assert_allclose(loaded.predict_proba(test), ensemble.predict_proba(test), atol=1e-5)
     with open(path / "member_0" / METADATA_FILE, "a") as f:
         f.write(" ")
     with pytest.raises(BundleError, match="member_0"):
-        FamilyEnsemble.load(path)
+        RecipeEnsemble.load(path)
     with pytest.raises(ParameterError, match="at least two"):
-        FamilyEnsemble(recipes=("fcn",)).fit(train)
+        RecipeEnsemble(recipes=("fcn",)).fit(train)
 
 
 @pytest.fixture(scope="module")
@@ -302,10 +302,10 @@ def test_stream_figure_draws_each_answer(streaming_model, fsdd_dir, tmp_path):
     recording = fsdd_dir / "jackson" / "8_jackson_30.wav"
     data = stream_data(**stream_of_file(streaming_model, recording, chunk_seconds=0.1))
     model = RecordingClassifier.load(streaming_model)
-    (features,), _ = extract_files([recording], model.features_)
+    (features,), _ = extract_files([recording], model.feature_config_)
     np.testing.assert_allclose(data.probabilities[-1], model.predict_proba([features])[0], atol=1e-5)
     assert data.answers[-1] == model.classes_[np.argmax(data.probabilities[-1])]
-    assert data.seconds[-1] == pytest.approx(len(features) * model.features_.hop_ms / 1000)
+    assert data.seconds[-1] == pytest.approx(len(features) * model.feature_config_.hop_ms / 1000)
     written = write_figures(figure_sources(["stream"], model=streaming_model, audio=recording), tmp_path)
     assert written == [tmp_path / "stream.png"] and written[0].stat().st_size > 10_000
 
@@ -332,7 +332,7 @@ def test_an_ensemble_folder_is_evaluated_drawn_and_reported(data, tmp_path, caps
     from vowels.cli import main
 
     train, _ = data
-    path = FamilyEnsemble(recipes=("dnn", "lstm"), verbose=0).fit(train).save(tmp_path / "ensemble")
+    path = RecipeEnsemble(recipes=("dnn", "lstm"), verbose=0).fit(train).save(tmp_path / "ensemble")
     assert main(["evaluate", "--model", str(path), "--json"]) == 0
     scored = json.loads(capsys.readouterr().out)
     assert scored["n"] == 370 and 0 < scored["accuracy"] <= 1
