@@ -233,7 +233,7 @@ def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
 
 
 def _then_and_now(header: list[str], values: dict) -> Block:
-    """A table of each key's value where trained (`header` [1]) and now ([2]), from `values` keyed so."""
+    """Each key's value when trained (``values[header[1]]``) beside its value now (``values[header[2]]``)."""
     then, now = values.get(header[1]) or {}, values[header[2]]
     rows = [[k, str(then.get(k, "not recorded")) or "—", str(now.get(k, "—")) or "—"] for k in {**then, **now}]
     return ("table", (header, rows, "lll"))
