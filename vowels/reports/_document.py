@@ -1,11 +1,9 @@
-"""The report as a document: a list of blocks that the Markdown and HTML renderers both read.
-
-Every sentence, table and figure of a report is made here, once, so both renderings say the same.
-"""
+"""The report as a document: blocks that the Markdown and HTML renderers both read, so both say the same."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,10 +48,6 @@ def _p(text: str) -> Block:
     return ("p", text)
 
 
-def _table(header: list[str], rows: list[list[str]], align: str) -> Block:
-    return ("table", (header, rows, align))
-
-
 def _figure(name: str, figure: Figure, alt: str, caption: str) -> Block:
     """A figure block holding `figure` as PNG."""
     buffer = io.BytesIO()
@@ -61,17 +55,17 @@ def _figure(name: str, figure: Figure, alt: str, caption: str) -> Block:
     return ("figure", ReportFigure(name, buffer.getvalue(), alt, caption))
 
 
-def _commands(report: Report, out: Path) -> list[str]:
+def _command(report: Report, out: Path) -> str:
     o = report.origin
     data = f" --data {o['data']}" if o.get("data") else ""
     if o["kind"] == "model":
-        return [f"vowels report --model {o['path']}{data} --out {out} --force"]
+        return f"vowels report --model {o['path']}{data} --out {out} --force"
     seeds = f" --seeds {o['n_seeds']}" if o.get("n_seeds") else ""
     recipe = f" --recipe {o['recipe']}" if o.get("recipe", "matlab") != "matlab" else ""
     epochs = f" --epochs {o['epochs']}" if o.get("epochs") is not None else ""
     mode = f" --mode {o['mode']}" if o.get("mode") is not None else ""
     reproduce = f"vowels reproduce{recipe}{seeds} --seed {o['seed']}{epochs}{mode}{data} --out {o['path']} --force"
-    return [f"{reproduce} && vowels report --run {o['path']}{data} --out {out} --force"]
+    return f"{reproduce} && vowels report --run {o['path']}{data} --out {out} --force"
 
 
 def _seed_blocks(report: Report) -> list[Block]:
@@ -95,7 +89,7 @@ def _seed_blocks(report: Report) -> list[Block]:
     ]
     rows.append(["mean ± sd", f"{_pct(acc['mean'])} ± {100 * acc['std']:.2f} points", f"{np.mean(errors):.1f}", "", ""])
     header = ["seed", "test accuracy", "errors", "95 % CI (Wilson)", "training time"]
-    return [("h2", "Spread over seeds"), ("p", text), _table(header, rows, "lrrrr")]
+    return [("h2", "Spread over seeds"), ("p", text), ("table", (header, rows, "lrrrr"))]
 
 
 def _threshold_text(open_set: dict) -> str:
@@ -117,7 +111,7 @@ def _threshold_text(open_set: dict) -> str:
     )
 
 
-def _open_set_blocks(report: Report) -> list[Block]:
+def _open_set_blocks(report: Report) -> Iterator[Block]:
     """The section of a recordings model: the threshold, the rates at it on the folder, the score figures."""
     from ..names import UNKNOWN
     from ..openset import OperatingPoint
@@ -125,7 +119,7 @@ def _open_set_blocks(report: Report) -> list[Block]:
 
     s = report.open_set
     if s is None:
-        return []
+        return
     counts, n_enrolled, n_strangers = s["counts"], s["n_enrolled"], s["n_strangers"]
     rows = [
         [f"enrolled speakers' recordings {what}", _pct(s[share]) if n_enrolled else "—", _count(counts[k], n_enrolled)]
@@ -143,15 +137,13 @@ def _open_set_blocks(report: Report) -> list[Block]:
     ]
     rows.append(["equal error rate on this folder (over every threshold)", _pct(s["equal_error_rate"]), ""])
     data, scoring = report.origin.get("data"), s.get("scoring")
-    if scoring == "probability":
-        score = "the network's probability, from 0 to 1, of the speaker it names (the bundle keeps no references)"
-    else:
-        score = (
-            "a similarity, from −1 to 1, between the recording and the enrolment recordings of the speaker "
-            "the network names"
-        )
-        if scoring:
-            score += f" (the bundle records its scoring as “{scoring}”; see `vowels.openset`)"
+    recorded = f" (the bundle records its scoring as “{scoring}”; see `vowels.openset`)" if scoring else ""
+    score = (
+        "the network's probability, from 0 to 1, of the speaker it names (the bundle keeps no references)"
+        if scoring == "probability"
+        else "a similarity, from −1 to 1, between the recording and the enrolment recordings of the speaker "
+        f"the network names{recorded}"
+    )
     only = " Only strangers in this folder: only their scores, and no DET curve." if not n_enrolled else ""
     if not n_strangers:
         only = " No strangers in this folder: only the enrolled speakers' scores, and no DET curve."
@@ -162,21 +154,19 @@ def _open_set_blocks(report: Report) -> list[Block]:
     )
     title = f"Open-set scores of the recordings in {data}"
     scored = plot_open_set(s["genuine"], s["impostor"], s["threshold"], title=title)
-    blocks: list[Block] = [
-        ("h2", "Open set (unknown speakers)"),
-        _p(
-            f"Every recording gets an open-set score: {score}. Below the threshold the answer is `unknown`: "
-            "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker."
-        ),
-        ("p", _threshold_text(s)),
-        _p(
-            f"At that threshold, on the {n_enrolled} recordings of enrolled speakers and the {n_strangers} of "
-            f"strangers in `{data}` (— where a share has no recordings to count, or the equal error rate "
-            "needs both kinds):"
-        ),
-        _table(["answers at the threshold", "share", "recordings"], rows, "lrr"),
-        _figure("open-set-scores", scored, "Open-set scores of the scored folder", caption + only),
-    ]
+    yield ("h2", "Open set (unknown speakers)")
+    yield _p(
+        f"Every recording gets an open-set score: {score}. Below the threshold the answer is `unknown`: "
+        "right for a stranger (a speaker the model does not know), a false rejection for an enrolled speaker."
+    )
+    yield ("p", _threshold_text(s))
+    yield _p(
+        f"At that threshold, on the {n_enrolled} recordings of enrolled speakers and the {n_strangers} of "
+        f"strangers in `{data}` (— where a share has no recordings to count, or the equal error rate "
+        "needs both kinds):"
+    )
+    yield ("table", (["answers at the threshold", "share", "recordings"], rows, "lrr"))
+    yield _figure("open-set-scores", scored, "Open-set scores of the scored folder", caption + only)
     if s.get("operating_point") is not None:
         title = (
             "Calibration scores the threshold was chosen from: held-out recordings of the training folder,\n"
@@ -184,37 +174,32 @@ def _open_set_blocks(report: Report) -> list[Block]:
         )
         figure = plot_open_set(*calibration_scores(OperatingPoint.from_dict(s["operating_point"])), title=title)
         caption = "The scores the threshold was chosen from, stored in the model bundle. " + caption
-        blocks.append(_figure("open-set-calibration", figure, "Open-set calibration scores", caption))
+        yield _figure("open-set-calibration", figure, "Open-set calibration scores", caption)
     else:
-        blocks.append(("p", "No calibration figure: the bundle keeps no calibration scores."))
+        yield ("p", "No calibration figure: the bundle keeps no calibration scores.")
     errors = s["errors"]
-    blocks.append(
-        _p(
-            f"**Open-set errors ({len(errors)})**: enrolled speakers' recordings rejected or taken for another "
-            "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names."
-        )
+    yield _p(
+        f"**Open-set errors ({len(errors)})**: enrolled speakers' recordings rejected or taken for another "
+        "enrolled speaker, and strangers' recordings accepted. Nearest: the speaker the network names."
     )
     header = ["source", "true", "answer", "nearest", "score", "outcome"]
     rows = [[e["source"], e["true"], e["answer"], e["nearest"], f"{e['score']:.3f}", e["outcome"]] for e in errors]
-    blocks.append(_table(header, rows, "llllrl") if errors else ("p", "None."))
-    return blocks
+    yield ("table", (header, rows, "llllrl")) if errors else ("p", "None.")
 
 
-def _result_note(report: Report) -> list[Block]:
+def _result_note(report: Report) -> Iterator[Block]:
     """For a recordings model: what the headline counts, and what it leaves to the open-set section."""
     s = report.open_set
     if s is None or not s["n_enrolled"]:
-        return []
+        return
     n = len(s["strangers"])
     left_out = f" The folder's {s['n_strangers']} recordings of {n} stranger{'s' if n != 1 else ''} are left out of it."
-    return [
-        _p(
-            f"Closed set: the {s['n_enrolled']} recordings of enrolled speakers in `{report.origin.get('data')}`, "
-            f"each named by the network's most probable speaker, with no unknown-speaker threshold."
-            f"{left_out if s['n_strangers'] else ''} "
-            "The answers at the threshold are in the open-set section below."
-        )
-    ]
+    yield _p(
+        f"Closed set: the {s['n_enrolled']} recordings of enrolled speakers in `{report.origin.get('data')}`, "
+        f"each named by the network's most probable speaker, with no unknown-speaker threshold."
+        f"{left_out if s['n_strangers'] else ''} "
+        "The answers at the threshold are in the open-set section below."
+    )
 
 
 def _dataset_table(report: Report) -> Block:
@@ -227,15 +212,13 @@ def _dataset_table(report: Report) -> Block:
             return "not readable"
         return f"{d['seconds_min']:.2f} / {d['seconds_median']:.2f} / {d['seconds_max']:.2f}"
 
-    header = (
-        ["split", "utterances", "speakers", "frames (min / median / max)"]
-        if frames
-        else ["recordings of", "recordings", "speakers", "duration in s (min / median / max)"]
-    )
+    header = ["split", "utterances", "speakers", "frames (min / median / max)"]
+    if not frames:
+        header = ["recordings of", "recordings", "speakers", "duration in s (min / median / max)"]
     rows = [
         [d["split"], str(d["utterances"]), str(d["speakers"]), spread(d), str(d["n_features"])] for d in report.dataset
     ]
-    return _table([*header, "features per frame"], rows, "lrrrr")
+    return ("table", ([*header, "features per frame"], rows, "lrrrr"))
 
 
 def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
@@ -243,11 +226,17 @@ def _key_values(values: dict, prefix: str = "") -> list[list[str]]:
     for key, value in values.items():
         if isinstance(value, dict):
             rows += _key_values(value, f"{prefix}{key}.")
-        elif isinstance(value, list):
-            rows.append([f"{prefix}{key}", ", ".join(map(str, value))])
         else:
-            rows.append([f"{prefix}{key}", "—" if value is None else str(value)])
+            text = ", ".join(map(str, value)) if isinstance(value, list) else "—" if value is None else str(value)
+            rows.append([f"{prefix}{key}", text])
     return rows
+
+
+def _then_and_now(header: list[str], values: dict) -> Block:
+    """Each key's value when trained (``values[header[1]]``) beside its value now (``values[header[2]]``)."""
+    then, now = values.get(header[1]) or {}, values[header[2]]
+    rows = [[k, str(then.get(k, "not recorded")) or "—", str(now.get(k, "—")) or "—"] for k in {**then, **now}]
+    return ("table", (header, rows, "lll"))
 
 
 def _headline(report: Report) -> str:
@@ -268,39 +257,52 @@ def _headline(report: Report) -> str:
     )
 
 
-def _closing_blocks(report: Report) -> list[Block]:
-    """Misclassified utterances, data set, skipped files, configuration, software, machine and timing."""
+def _closing_blocks(report: Report) -> Iterator[Block]:
+    """Training curve, misclassified utterances, data set, skipped files, configuration, software, machine, timing."""
+    from ..plots import plot_training_progress
+
+    h = report.history
+    yield ("h2", "Training curve")
+    if h is not None and h.iteration_loss:
+        caption = "Loss and mini-batch accuracy of every iteration, raw and smoothed."
+        yield _figure("training", plot_training_progress(h), "Training progress", caption)
+        yield _p(
+            f"Last epoch: mean loss {h.epoch_loss[-1]:.4f}, mean mini-batch accuracy "
+            f"{_pct(h.epoch_accuracy[-1])} on the training batches."
+        )
+    else:
+        yield _p(
+            "Not available: a model bundle keeps no training history. Report on the run folder "
+            "(`vowels report --run DIR`) to see it."
+        )
     wrong = report.misclassified
     n = 6 if any(p.n_frames is not None for p in report.predictions) else 5
     rows = [[str(p.index), p.source, p.true, p.predicted, f"{p.probability:.3f}", str(p.n_frames)][:n] for p in wrong]
-    blocks: list[Block] = [
-        ("h2", f"Misclassified utterances ({len(wrong)})"),
-        _p(
-            "Index: position in the scored set, from 0, in the order of the data file. Probability: what the "
-            "model gave the speaker it chose."
-        ),
-        _table(["index", "source", "true", "predicted", "probability", "frames"][:n], rows, "rlllrr"[:n])
-        if wrong
-        else ("p", "None."),
-        ("h2", "Data set"),
-        _dataset_table(report),
-    ]
+    yield ("h2", f"Misclassified utterances ({len(wrong)})")
+    yield _p(
+        "Index: position in the scored set, from 0, in the order of the data file. Probability: what the "
+        "model gave the speaker it chose."
+    )
+    header = ["index", "source", "true", "predicted", "probability", "frames"][:n]
+    yield ("table", (header, rows, "rlllrr"[:n])) if wrong else ("p", "None.")
+    yield ("h2", "Data set")
+    yield _dataset_table(report)
     skipped = (report.open_set or {}).get("skipped") or []
     if skipped:
         s = "file could not be used and was" if len(skipped) == 1 else "files could not be used and were"
-        blocks += [
-            ("p", f"{len(skipped)} {s} skipped:"),
-            _table(["file", "why"], [[f["path"], f["message"]] for f in skipped], "ll"),
-        ]
+        yield ("p", f"{len(skipped)} {s} skipped:")
+        yield ("table", (["file", "why"], [[f["path"], f["message"]] for f in skipped], "ll"))
     if report.origin["kind"] == "run" or "features" not in report.configuration:
-        blocks.append(
-            _p(
-                "Japanese Vowels (Kudo, Toyama and Shimbo 1999; UCI, CC BY 4.0): 12 LPC cepstrum "
-                "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it."
-            )
+        yield _p(
+            "Japanese Vowels (Kudo, Toyama and Shimbo 1999; UCI, CC BY 4.0): 12 LPC cepstrum "
+            "coefficients per 6.4 ms frame. The test set is scored once; nothing was chosen on it."
         )
-    trained, now = report.versions.get("trained with") or {}, report.versions["report written with"]
-    then, here = report.machine.get("trained on") or {}, report.machine["report written on"]
+    yield ("h2", "Configuration")
+    yield ("table", (["setting", "value"], _key_values(report.configuration), "ll"))
+    yield ("h2", "Software")
+    yield _then_and_now(["library", "trained with", "report written with"], report.versions)
+    yield ("h2", "Machine and timing")
+    yield _then_and_now(["", "trained on", "report written on"], report.machine)
     t = report.timing
     timing = [
         ["training", _seconds(t.get("train_seconds"))],
@@ -309,33 +311,16 @@ def _closing_blocks(report: Report) -> list[Block]:
         ["classifying the scored set", _seconds(t.get("predict_seconds"))],
         ["building this report (without drawing)", _seconds(t.get("report_seconds"))],
     ]
-    return [
-        *blocks,
-        ("h2", "Configuration"),
-        _table(["setting", "value"], _key_values(report.configuration), "ll"),
-        ("h2", "Software"),
-        _table(
-            ["library", "trained with", "report written with"],
-            [[n, trained.get(n, "not recorded"), now.get(n, "—")] for n in dict.fromkeys([*trained, *now])],
-            "lll",
-        ),
-        ("h2", "Machine and timing"),
-        _table(
-            ["", "trained on", "report written on"],
-            [[k, str(then.get(k, "not recorded")) or "—", str(here.get(k, "—")) or "—"] for k in {**then, **here}],
-            "lll",
-        ),
-        _table(["what", "wall time"], timing, "lr"),
-        _p(
-            "Seconds are wall time and vary with the machine's load; accuracies repeat exactly for a seed on "
-            "one machine and may differ slightly on another."
-        ),
-    ]
+    yield ("table", (["what", "wall time"], timing, "lr"))
+    yield _p(
+        "Seconds are wall time and vary with the machine's load; accuracies repeat exactly for a seed on "
+        "one machine and may differ slightly on another."
+    )
 
 
 def document(report: Report, out: Path) -> list[Block]:
     """The report as blocks (see `Block`), in reading order; `out` is the folder the commands name."""
-    from ..plots import plot_confusion, plot_training_progress
+    from ..plots import plot_confusion
 
     ev, o = report.evaluation, report.origin
     what = f"model bundle `{o['path']}`, re-scored when the report was written"
@@ -350,7 +335,8 @@ def document(report: Report, out: Path) -> list[Block]:
         [name, *(str(int(c)) for c in ev.confusion[i]), str(int(ev.confusion[i].sum()))]
         for i, name in enumerate(ev.speakers)
     ]
-    blocks: list[Block] = [
+    regenerate = "Retrain and rewrite this report, from the repository's root:"
+    return [
         ("h1", f"Accuracy report: {report.title}"),
         _p(
             f"Written by `vowels report` (vowels {report.versions['report written with'].get('vowels')}) on "
@@ -365,7 +351,7 @@ def document(report: Report, out: Path) -> list[Block]:
             "Precision: of the utterances given to this speaker, the share that were theirs. Recall: of this "
             "speaker's utterances, the share named correctly. Support: their utterances in the scored set."
         ),
-        _table(["speaker", "precision", "recall", "F1", "support"], per_speaker, "lrrrr"),
+        ("table", (["speaker", "precision", "recall", "F1", "support"], per_speaker, "lrrrr")),
         ("h2", "Confusion matrix"),
         _figure(
             "confusion",
@@ -373,36 +359,10 @@ def document(report: Report, out: Path) -> list[Block]:
             "Confusion matrix",
             "Rows: true speaker; columns: predicted speaker; blank cells are zero. Right: per-speaker recall.",
         ),
-        _table(["true \\ predicted", *ev.speakers, "total"], confusion, "l" + "r" * (len(ev.speakers) + 1)),
+        ("table", (["true \\ predicted", *ev.speakers, "total"], confusion, "l" + "r" * (len(ev.speakers) + 1))),
         *_open_set_blocks(report),
-        ("h2", "Training curve"),
-    ]
-    h = report.history
-    if h is not None and h.iteration_loss:
-        blocks += [
-            _figure(
-                "training",
-                plot_training_progress(h),
-                "Training progress",
-                "Loss and mini-batch accuracy of every iteration, raw and smoothed.",
-            ),
-            _p(
-                f"Last epoch: mean loss {h.epoch_loss[-1]:.4f}, mean mini-batch accuracy "
-                f"{_pct(h.epoch_accuracy[-1])} on the training batches."
-            ),
-        ]
-    else:
-        blocks.append(
-            _p(
-                "Not available: a model bundle keeps no training history. Report on the run folder "
-                "(`vowels report --run DIR`) to see it."
-            )
-        )
-    regenerate = "Retrain and rewrite this report, from the repository's root:"
-    return [
-        *blocks,
         *_closing_blocks(report),
         ("h2", "Regenerate"),
         ("p", regenerate if o["kind"] == "run" else "Rewrite this report:"),
-        *(("code", command) for command in _commands(report, out)),
+        ("code", _command(report, out)),
     ]

@@ -88,22 +88,18 @@ def _summarise_recordings(scored: OpenSetEvaluation, n_features: int) -> list[di
 
 
 def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[Prediction, ...]]:
-    """The closed-set evaluation of the enrolled speakers' recordings and their predictions; of a folder of
-    strangers only, the evaluation of the answers, whose right one is ``unknown``."""
+    """The closed-set evaluation and predictions of the enrolled speakers' recordings, else of the answers."""
     from ..names import UNKNOWN
 
-    if scored.closed_set is not None:
-        enrolled = set(scored.closed_set.speakers)
-        predictions = tuple(
-            Prediction(i, r["source"], None, r["true"], r["nearest"], float(r["probability"]))
-            for i, r in enumerate(scored.rows)
-            if r["true"] in enrolled
-        )
-        return scored.closed_set, predictions
+    closed = scored.closed_set
+    named = "answer" if closed is None else "nearest"
     predictions = tuple(
-        Prediction(i, r["source"], None, UNKNOWN, r["answer"], float(r["probability"]))
+        Prediction(i, r["source"], None, UNKNOWN if closed is None else r["true"], r[named], float(r["probability"]))
         for i, r in enumerate(scored.rows)
+        if closed is None or r["true"] in closed.speakers
     )
+    if closed is not None:
+        return closed, predictions
     answers = [p.predicted for p in predictions]
     speakers = [UNKNOWN, *sorted(set(answers) - {UNKNOWN})]
     with warnings.catch_warnings():  # every stranger rejected: a 1 x 1 confusion matrix, as meant
@@ -112,22 +108,19 @@ def _recordings_headline(scored: OpenSetEvaluation) -> tuple[Evaluation, tuple[P
     return evaluation, predictions
 
 
-_OUTCOMES = ("correct", "misnamed", "rejected", "stranger rejected", "stranger accepted")
-
-
 def _open_set(
     scored: OpenSetEvaluation, metadata: BundleMetadata, point: OperatingPoint | None, failures: list[Failure]
 ) -> dict:
     """`Report.open_set` of a folder scored by a recordings model."""
-    settings = metadata.open_set
     outcomes = [r["outcome"] for r in scored.rows]
+    kinds = ("correct", "misnamed", "rejected", "stranger rejected", "stranger accepted")
     return {
         **scored.to_dict(),
-        "counts": {outcome: outcomes.count(outcome) for outcome in _OUTCOMES},
+        "counts": {kind: outcomes.count(kind) for kind in kinds},
         "genuine": [float(x) for x in scored.genuine],
         "impostor": [float(x) for x in scored.impostor],
-        "scoring": settings.get("scoring"),
-        "threshold_choice": settings.get("threshold_choice"),
+        "scoring": metadata.open_set.get("scoring"),
+        "threshold_choice": metadata.open_set.get("threshold_choice"),
         "operating_point": None if point is None else point.to_dict(),
         "skipped": [{"path": f.path, "message": f.message} for f in failures],
     }
@@ -152,32 +145,8 @@ def _configuration(metadata: BundleMetadata | None, **known: Any) -> dict:
     return config
 
 
-def _check_same(evaluation: Evaluation, recorded: dict, where: Path) -> None:
-    """The evaluation recomputed from predictions.csv must equal the one metrics.json recorded."""
-    try:
-        same = (
-            np.isclose(evaluation.accuracy, float(recorded["accuracy"]), rtol=0, atol=1e-12)
-            and np.array_equal(evaluation.confusion, np.asarray(recorded["confusion"]))
-            and list(evaluation.speakers) == list(recorded["speakers"])
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"{where}: the evaluation entry is missing or invalid ({exc}).") from None
-    if not same:
-        raise DataError(
-            f"{where}: the recorded accuracy {recorded.get('accuracy')!r} or confusion matrix does not match "
-            f"predictions.csv beside it (accuracy {evaluation.accuracy!r}); the run folder was edited or mixed "
-            "up with another run, rerun 'vowels reproduce'."
-        )
-
-
-def _origin(kind: str, path: str | os.PathLike[str], data: str | os.PathLike[str] | None, **recipe: Any) -> dict:
-    """What the report was built from: ``kind``, ``path``, ``data`` (as given, or None), then `recipe`."""
-    return {"kind": kind, "path": str(path), "data": None if data is None else str(data), **recipe}
-
-
 def _assemble(start: float, *, evaluation: Evaluation, timing: dict, trained: tuple, **fields: Any) -> Report:
-    """The `Report` of `fields` with what every report adds: the Wilson interval, the libraries and machine
-    it was `trained` with and on and those writing it, the history's epoch times and ``report_seconds``."""
+    """The `Report` of `fields` plus its Wilson interval, versions and machines (`trained`, now) and times."""
     epochs = fields["history"].epoch_seconds if fields["history"] is not None else []
     timing = {
         **timing,
@@ -240,7 +209,21 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
         raise DataError(f"{seed_folder / 'metrics.json'}: no evaluation entry ({exc}).") from None
     truth = [p.true for p in predictions]
     evaluation = evaluate_predictions(truth, [p.predicted for p in predictions], speakers=speakers)
-    _check_same(evaluation, metrics["evaluation"], seed_folder / "metrics.json")
+    recorded, where = metrics["evaluation"], seed_folder / "metrics.json"
+    try:
+        same = (
+            np.isclose(evaluation.accuracy, float(recorded["accuracy"]), rtol=0, atol=1e-12)
+            and np.array_equal(evaluation.confusion, np.asarray(recorded["confusion"]))
+            and list(evaluation.speakers) == list(recorded["speakers"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{where}: the evaluation entry is missing or invalid ({exc}).") from None
+    if not same:
+        raise DataError(
+            f"{where}: the recorded accuracy {recorded.get('accuracy')!r} or confusion matrix does not match "
+            f"predictions.csv beside it (accuracy {evaluation.accuracy!r}); the run folder was edited or mixed "
+            "up with another run, rerun 'vowels reproduce'."
+        )
     if seeds is not None and not np.isclose(float(seeds["runs"][0]["accuracy"]), evaluation.accuracy, atol=1e-12):
         raise DataError(f"{folder / 'seeds.json'}: seed {headline_seed}'s accuracy differs from {seed_folder}.")
 
@@ -251,25 +234,24 @@ def report_from_run(run: str | os.PathLike[str], *, data: str | os.PathLike[str]
             f"({test.sources[0].split(':')[0]}); pass the --data folder the run used."
         )
     metadata = read_bundle(seed_folder / "model") if (seed_folder / "model").exists() else None
-    known = {key: metrics.get(key) for key in ("mode", "seed", "epochs", "options")}
     return _assemble(
         start,
         title=f"Japanese Vowels, {recipe_words(metrics.get('recipe', 'matlab'), metrics.get('mode'))}",
-        origin=_origin(
-            "run",
-            run,
-            data,
-            n_seeds=len(seeds["runs"]) if seeds else None,
-            seed=headline_seed if seeds else metrics.get("seed"),
-            recipe=metrics.get("recipe", "matlab"),
-            epochs=None if "recipes" in (metrics.get("classifier") or {}) else metrics.get("epochs"),
-            mode=metrics.get("mode"),
-        ),
+        origin={
+            "kind": "run",
+            "path": str(run),
+            "data": None if data is None else str(data),
+            "n_seeds": len(seeds["runs"]) if seeds else None,
+            "seed": headline_seed if seeds else metrics.get("seed"),
+            "recipe": metrics.get("recipe", "matlab"),
+            "epochs": None if "recipes" in (metrics.get("classifier") or {}) else metrics.get("epochs"),
+            "mode": metrics.get("mode"),
+        },
         evaluation=evaluation,
         predictions=tuple(predictions),
         history=history,
         dataset=[_summarise("training", train), _summarise("test", test)],
-        configuration=_configuration(metadata, **known),
+        configuration=_configuration(metadata, **{k: metrics.get(k) for k in ("mode", "seed", "epochs", "options")}),
         trained=(metadata.entries.get("library_versions") if metadata else None, metrics.get("machine")),
         timing={"train_seconds": metrics.get("train_seconds"), "predict_seconds": metrics.get("predict_seconds")},
         seeds=seeds,
@@ -325,7 +307,7 @@ def report_from_model(model: str | os.PathLike[str], *, data: str | os.PathLike[
     return _assemble(
         start,
         title=title,
-        origin=_origin("model", model, data),
+        origin={"kind": "model", "path": str(model), "data": None if data is None else str(data)},
         evaluation=evaluation,
         predictions=predictions,
         history=None,
