@@ -36,7 +36,6 @@ __all__ = [
     "analysis_rate",
     "check_features_out",
     "extract_files",
-    "is_audio_file",
     "list_recordings",
     "list_speaker_files",
     "load_features",
@@ -88,20 +87,17 @@ class Extraction:
         return f"recorded at {found}; features computed at {rate} Hz" + (f" ({'; '.join(notes)})" if notes else "")
 
 
-MIN_ANALYSIS_RATE = 8000  # Hz: the lowest rate analysis_rate moves features to
-
-
 def analysis_rate(config: FeatureConfig, rates: Iterable[int]) -> FeatureConfig:
-    """`config` at the lowest of `rates` in Hz (not below `MIN_ANALYSIS_RATE`) when that is below its own, so
-    that no mel band describes an upsampler; windows and hops in ms are unchanged."""
-    rate = max(min(rates, default=config.sample_rate), MIN_ANALYSIS_RATE)
+    """`config` at the lowest of `rates` in Hz (not below 8000 Hz) when that is below its own, so that no mel band
+    describes an upsampler; windows and hops in ms are unchanged."""
+    rate = max(min(rates, default=config.sample_rate), 8000)
     return replace(config, sample_rate=rate) if rate < config.sample_rate else config
 
 
 AUDIO_SUFFIXES = (".aac", ".amr", ".m4a", ".mp4", ".opus", ".webm", ".wma")  # ffmpeg reads them, not libsndfile
 
 
-def is_audio_file(path: str | os.PathLike[str]) -> bool:
+def _is_audio_file(path: str | os.PathLike[str]) -> bool:
     """Whether `path` is a regular file that is, or is named like, a recording (by its header or extension)."""
     suffix = Path(path).suffix.lower()
     return Path(path).is_file() and (
@@ -112,18 +108,14 @@ def is_audio_file(path: str | os.PathLike[str]) -> bool:
 def _not_a_folder(folder: Path) -> DataError:
     """The error for a data folder that is not one, saying what it is."""
     expected = "expected a folder of speaker folders, DIR/<speaker>/<recordings>"
-    if folder.is_symlink() and not folder.exists():
-        return DataError(f"{folder}: {_unusable_entry(folder)}, not a folder; {expected}.")
+    if _is_audio_file(folder):
+        use = "to name the speaker of single recordings, use 'vowels classify'"
+        return DataError(f"{folder}: an audio file, not a folder; {expected} ({use}).")
     if not folder.exists():
-        return DataError(f"{folder}: not found; {expected}.")
-    if is_audio_file(folder):
-        return DataError(
-            f"{folder}: an audio file, not a folder; {expected} (to name the speaker of single "
-            "recordings, use 'vowels classify')."
-        )
-    if folder.is_file():
-        return DataError(f"{folder}: a file, not a folder; {expected}.")
-    return DataError(f"{folder}: not a folder; {expected}.")
+        what = f"{_unusable_entry(folder)}, not a folder" if folder.is_symlink() else "not found"
+    else:
+        what = "a file, not a folder" if folder.is_file() else "not a folder"
+    return DataError(f"{folder}: {what}; {expected}.")
 
 
 def _unusable_entry(path: Path) -> str:
@@ -135,41 +127,29 @@ def _unusable_entry(path: Path) -> str:
             return f"unreadable ({exc.strerror})"
         if exc.errno == errno.ELOOP:
             return "a symbolic link loop (following it never reaches a file)"
-        try:
-            target = os.readlink(path)
-        except OSError:
-            target = "?"
         reason = "does not exist" if exc.errno == errno.ENOENT else f"cannot be reached: {exc.strerror}"
-        return f"a broken symbolic link (its target {target} {reason})"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
+        return f"a broken symbolic link (its target {os.readlink(path)} {reason})"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
-    return "not a regular file"
+    return {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def _recordings_of(speaker: Path) -> tuple[list[Path], list[Failure]]:
     """The files under `speaker` (hidden ones left out, links to folders not followed), and the entries skipped."""
     files: list[Path] = []
     skipped: list[Failure] = []
+    linked = "symbolic link to a folder, which is not followed; move or copy the recordings into the speaker folder."
 
     def skip(path: object, message: str) -> None:
         skipped.append(Failure(str(path), f"{path}: {message}"))
 
     def unlistable(exc: OSError) -> None:
-        where = exc.filename if exc.filename is not None else speaker
-        skip(where, f"cannot list this folder ({exc.strerror}); skipped.")
+        skip(exc.filename or speaker, f"cannot list this folder ({exc.strerror}); skipped.")
 
     for root, dirs, names in os.walk(speaker, onerror=unlistable):
         here = Path(root)
         for link in sorted(here / d for d in dirs if not d.startswith(".") and (here / d).is_symlink()):
-            skip(
-                link,
-                "symbolic link to a folder, which is not followed; move or copy the recordings into the speaker "
-                "folder.",
-            )
+            skip(link, linked)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
         for path in (here / name for name in names if not name.startswith(".")):
             if path.is_file():
@@ -197,7 +177,7 @@ def _find_speaker_files(
     if len(speakers) < min_speakers:
         found = f"{len(speakers)} ({', '.join(p.name for p in speakers)})" if speakers else "none"
         also = f" Skipped: {skipped[0].message}" if skipped else ""
-        n = sum(map(is_audio_file, entries))
+        n = sum(map(_is_audio_file, entries))
         if n and not speakers:
             also = (
                 f" It holds {n} recording{'s' if n != 1 else ''} itself, like one speaker's folder: give the folder "
@@ -219,23 +199,21 @@ def _find_speaker_files(
 
 
 def list_speaker_files(folder: str | os.PathLike[str], *, min_speakers: int = 2) -> list[tuple[str, Path]]:
-    """(speaker, file) for every recording under ``folder/<speaker>/``, speakers sorted by name.
-
-    Hidden entries, files directly in `folder` and entries that cannot be recordings (broken or
-    looping links, links to folders, special files; `load_speaker_folders` reports these) are left out.
+    """(speaker, file) for every recording under ``folder/<speaker>/``, speakers sorted by name; hidden entries,
+    files directly in `folder` and entries that cannot be recordings (broken or looping links, links to folders,
+    special files; `load_speaker_folders` reports these) are left out.
 
     Raises
     ------
     DataError
-        `folder` is not a folder, has fewer than `min_speakers` speaker subfolders, or a
-        speaker folder holds no files.
+        `folder` is not a folder, has fewer than `min_speakers` speaker subfolders, or a speaker folder holds no files.
     """
     return _find_speaker_files(folder, min_speakers=min_speakers)[0]
 
 
 def list_recordings(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[Failure]]:
     """The recordings `paths` name, in order: each file as given, each folder replaced by the audio files under it
-    (`is_audio_file`, sorted); and a `Failure` for each folder without audio and each entry that cannot be one."""
+    (by header or name, sorted); and a `Failure` for each folder without audio and each entry that cannot be one."""
     found: list[str] = []
     skipped: list[Failure] = []
     for path in paths:
@@ -243,7 +221,7 @@ def list_recordings(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str],
             found.append(str(path))
             continue
         files, not_files = _recordings_of(Path(path))
-        audio = [str(f) for f in files if is_audio_file(f)]
+        audio = [str(f) for f in files if _is_audio_file(f)]
         skipped.extend(not_files)
         if not audio:
             others = f" ({len(files)} other file{'s' if len(files) != 1 else ''} left out)" if files else ""
@@ -422,7 +400,7 @@ def training_data(
     `sample_rate` must match where given, or the features of a folder of speaker folders (`kind` default
     ``"mfcc"``; no `sample_rate`: the folder's lowest rate if below the kind's, `load_speaker_folders`)."""
     source = Path(source)
-    if is_audio_file(source):
+    if _is_audio_file(source):
         raise UsageError(
             f"{source} is an audio file, not a features file; train takes a folder of speaker folders "
             "(DIR/<speaker>/<recordings>, e.g. DIR/alice/ah.wav) or a features .npz written by 'vowels extract' "
@@ -462,7 +440,7 @@ def _not_an_archive(path: Path) -> str | None:
         return "damaged"
     if head == b"\x93NUMPY":
         return "a single NumPy .npy array"
-    if is_audio_file(path):
+    if _is_audio_file(path):
         return "an audio file"
     return "not an .npz archive at all"
 

@@ -6,10 +6,9 @@ best-scoring speaker or ``unknown`` below a threshold fitted to the enrolment re
 
 from __future__ import annotations
 
-import io
 import os
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 from .audio import MAX_SECONDS, read_audio
 from .bundle import METADATA_FILE, bundle_entries, metadata_digest, read_metadata_json, write_metadata
 from .errors import BundleError, DataError, NotFittedError, VowelsError
-from .extraction import Failure, list_speaker_files
+from .extraction import Failure, Progress, list_speaker_files
 from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
 from .names import UNKNOWN
 from .openset import SpeakerScorer, ThresholdChoice, gaussian_eer_threshold
@@ -36,7 +35,6 @@ __all__ = [
     "calibration_scores",
     "choose_scoring",
     "embed_paths",
-    "hear_files",
 ]
 
 VOICEPRINT_FORMAT = "vowels-voiceprints"
@@ -58,8 +56,6 @@ SCALES = {
     "wccn": f"cosine after whitening the within-speaker variation, to the {WCCN_NEIGHBOURS} nearest recordings",
 }
 """What a score of each scoring is, as `vowels.openset.ThresholdChoice.describe` says it."""
-
-Progress = Callable[[int, int], None]
 
 
 def choose_scoring(counts: Mapping[str, int]) -> str:
@@ -133,10 +129,9 @@ def calibration_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Genuine and stranger scores of enrolment recordings, as new recordings would score.
 
-    Genuine: each recording for its own speaker, by voiceprints made without its fold (speaker's i-th
-    recording in fold i mod `CALIBRATION_FOLDS`). Stranger: each recording's best score among the other
-    speakers' voiceprints (none with a single speaker).
-    """
+    Genuine: each recording for its own speaker, by voiceprints made without its fold (speaker's i-th recording in
+    fold i mod `CALIBRATION_FOLDS`). Stranger: each recording's best score among the other speakers' voiceprints
+    (none with a single speaker)."""
     labels = np.asarray(labels).astype(str)
     speakers = sorted(set(labels.tolist()))
     rank = np.zeros(len(labels), dtype=int)
@@ -234,8 +229,23 @@ class VoiceprintClassifier:
     def embed_files(
         self, paths: Sequence[str | os.PathLike[str]], *, progress: Progress | None = None
     ) -> tuple[list[Heard | None], list[Failure]]:
-        """What the encoder hears in each file (`hear_files`), up to `max_seconds` long."""
-        return hear_files(paths, max_seconds=self.max_seconds, progress=progress)
+        """What the encoder hears in each file, up to `max_seconds` long, in `paths` order: None for a file that
+        cannot be read, with a `Failure` naming it. Silence is heard, as no speech."""
+        encoder = load_encoder()
+        results: list[Heard | None] = []
+        failures = []
+        for done, path in enumerate(paths, start=1):
+            try:
+                samples = read_audio(path, sr=SAMPLE_RATE, dsp="numpy", max_seconds=self.max_seconds, silence_ok=True)
+                speech = len(samples) > 0 and has_speech(samples, SAMPLE_RATE)
+                embedding = encoder.embed_samples(samples) if len(samples) else None
+                results.append(Heard(embedding, speech, len(samples) / SAMPLE_RATE))
+            except VowelsError as exc:
+                results.append(None)
+                failures.append(Failure(str(path), str(exc)))
+            if progress is not None:
+                progress(done, len(paths))
+        return results, failures
 
     def fit(
         self,
@@ -243,13 +253,18 @@ class VoiceprintClassifier:
         *,
         progress: Progress | None = None,
     ) -> VoiceprintClassifier:
-        """Enrol every speaker of a folder ``data/<speaker>/`` (or a mapping speaker -> files).
-
-        Sets ``speakers_``, ``embeddings_``, ``labels_``, ``sources_``, ``threshold_``,
-        ``calibration_`` and ``failures_`` (files that could not be used).
-        """
+        """Enrol every speaker of a folder ``data/<speaker>/`` (or a mapping speaker -> files); sets ``speakers_``,
+        ``embeddings_``, ``labels_``, ``sources_``, ``threshold_``, ``calibration_`` and ``failures_`` (files that
+        could not be used)."""
         self._check_params()
-        pairs = self._pairs(data)
+        if isinstance(data, Mapping):
+            pairs = [(str(s), Path(p)) for s, paths in data.items() for p in paths]
+            if not pairs:
+                raise DataError("no recordings given to enrol.")
+        else:
+            pairs = list_speaker_files(data, min_speakers=1)
+        for speaker in sorted({s for s, _ in pairs}):
+            _check_name(speaker, where=None if isinstance(data, Mapping) else Path(data) / speaker)
         vectors, kept, failures = self._heard([p for _, p in pairs], progress)
         for speaker in sorted({s for s, _ in pairs} - {pairs[i][0] for i in kept}):
             first = next(f.message for f in failures if any(s == speaker and str(p) == f.path for s, p in pairs))
@@ -274,19 +289,6 @@ class VoiceprintClassifier:
         kept = [i for i, r in enumerate(results) if r is not None and r.speech and r.embedding is not None]
         vectors = [r.embedding.vector for r in results if r is not None and r.speech and r.embedding is not None]
         return np.array(vectors, dtype=np.float32).reshape(-1, 256), kept, failures
-
-    def _pairs(self, data: str | os.PathLike[str] | Mapping) -> list[tuple[str, Path]]:
-        if isinstance(data, Mapping):
-            pairs = [(str(s), Path(p)) for s, paths in data.items() for p in paths]
-            for speaker in {s for s, _ in pairs}:
-                _check_name(speaker)
-            if not pairs:
-                raise DataError("no recordings given to enrol.")
-            return pairs
-        pairs = list_speaker_files(data, min_speakers=1)
-        for speaker, _ in pairs:
-            _check_name(speaker, where=Path(data) / speaker)
-        return pairs
 
     def add_speaker(self, name: str, paths: Sequence[str | os.PathLike[str]]) -> list[Failure]:
         """Enrol (or re-enrol, replacing) one speaker from `paths`; the threshold is re-fitted."""
@@ -323,28 +325,22 @@ class VoiceprintClassifier:
         self.threshold_ = self.threshold_choice_.threshold
 
     def _calibrate(self) -> dict:
-        """The scoring (``scoring_``), the enrolment recordings' genuine and stranger scores
-        (`calibration_scores`) and the threshold they give."""
+        """Sets ``scoring_``; the enrolment recordings' genuine and stranger scores and the threshold they give."""
         counts = {s: int(np.sum(self.labels_ == s)) for s in self.speakers_}
         n_genuine = sum(n for n in counts.values() if n >= 2)
         n_impostor = len(self.labels_) if len(self.speakers_) >= 2 else 0
         fits = n_genuine >= MIN_CALIBRATION and n_impostor >= MIN_CALIBRATION and len(self.speakers_) >= 3
         self.scoring_ = choose_scoring(counts) if fits else "cosine"
         genuine, impostor = calibration_scores(self.embeddings_, self.labels_, self.scoring_)
-        result = {"n_genuine": len(genuine), "n_impostor": len(impostor), "genuine": genuine.tolist()}
-        result["impostor"] = impostor.tolist()
-        if fits:
-            return {
-                **result,
-                "rule": "gaussian-eer",
-                "threshold": gaussian_eer_threshold(genuine, impostor),
-                "reason": "",
-            }
-        reason = (
-            f"{len(genuine)} genuine and {len(impostor)} stranger scores from {len(self.speakers_)} speakers; "
-            f"fitting needs {MIN_CALIBRATION} of each from 3 speakers or more"
-        )
-        return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
+        result = {"n_genuine": len(genuine), "n_impostor": len(impostor)}
+        result |= {"genuine": genuine.tolist(), "impostor": impostor.tolist()}
+        if not fits:
+            reason = (
+                f"{len(genuine)} genuine and {len(impostor)} stranger scores from {len(self.speakers_)} speakers; "
+                f"fitting needs {MIN_CALIBRATION} of each from 3 speakers or more"
+            )
+            return {**result, "rule": "default", "threshold": DEFAULT_THRESHOLD, "reason": reason}
+        return {**result, "rule": "gaussian-eer", "threshold": gaussian_eer_threshold(genuine, impostor), "reason": ""}
 
     @property
     def voiceprints_(self) -> np.ndarray:
@@ -393,13 +389,12 @@ class VoiceprintClassifier:
         return answers, failures
 
     def answer(self, path: str | os.PathLike[str], heard: Heard, threshold: float) -> VoiceAnswer:
-        """The answer for one recording as `hear_files` heard it, at `threshold`."""
+        """The answer for one recording as `embed_files` heard it, at `threshold`."""
         if heard.embedding is None:
             return VoiceAnswer(str(path), UNKNOWN, "", -1.0, "", None, threshold, False, heard.seconds)
         row = self.scores(heard.embedding.vector[np.newaxis])[0]
-        order = np.argsort(row)[::-1]
-        best = int(order[0])
-        second = int(order[1]) if len(order) > 1 else None
+        best, *others = np.argsort(row)[::-1][:2].tolist()
+        second = others[0] if others else None
         return VoiceAnswer(
             path=str(path),
             speaker=self.speakers_[best] if heard.speech and row[best] >= threshold else UNKNOWN,
@@ -428,11 +423,8 @@ class VoiceprintClassifier:
         ]
 
     def evaluate_folder(self, folder: str | os.PathLike[str], *, threshold: float | None = None) -> tuple:
-        """Score the model on a labelled folder ``folder/<speaker>/``; speakers it does not know are strangers.
-
-        Returns (`vowels.evaluation.OpenSetEvaluation`, failures). A recording without speech
-        counts as answered ``unknown``.
-        """
+        """The `vowels.evaluation.OpenSetEvaluation` and failures of the model on a labelled ``folder/<speaker>/``,
+        whose speakers it does not know are strangers; a recording without speech counts as answered ``unknown``."""
         from .evaluation import evaluate_open_set
 
         self._check_fitted()
@@ -450,14 +442,12 @@ class VoiceprintClassifier:
         return evaluation, failures
 
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write the model folder: ``voiceprints.npz`` (every enrolment embedding, no pickle) and
-        ``metadata.json`` (speakers, threshold and how it was chosen, the encoder's provenance),
-        as a whole or not at all."""
+        """Write the model folder: ``voiceprints.npz`` (every enrolment embedding, no pickle) and ``metadata.json``
+        (speakers, threshold and how it was chosen, the encoder's provenance), as a whole or not at all."""
         self._check_fitted()
-        buffer = io.BytesIO()
-        np.savez(buffer, embeddings=self.embeddings_, labels=self.labels_, sources=np.array(self.sources_, dtype=str))
         with atomic_folder(Path(path), force=force) as staging:
-            (staging / VOICEPRINTS_FILE).write_bytes(buffer.getvalue())
+            sources = np.array(self.sources_, dtype=str)
+            np.savez(staging / VOICEPRINTS_FILE, embeddings=self.embeddings_, labels=self.labels_, sources=sources)
             metadata = {
                 "format": VOICEPRINT_FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -506,32 +496,10 @@ class VoiceprintClassifier:
         return model
 
 
-def hear_files(
-    paths: Sequence[str | os.PathLike[str]], *, max_seconds: float = MAX_SECONDS, progress: Progress | None = None
-) -> tuple[list[Heard | None], list[Failure]]:
-    """What the encoder hears in each file (None for a file that cannot be read, with a `Failure` naming it),
-    in `paths` order. Silence is heard, as no speech."""
-    encoder = load_encoder()
-    results: list[Heard | None] = []
-    failures = []
-    for done, path in enumerate(paths, start=1):
-        try:
-            samples = read_audio(path, sr=SAMPLE_RATE, dsp="numpy", max_seconds=max_seconds, silence_ok=True)
-            speech = len(samples) > 0 and has_speech(samples, SAMPLE_RATE)
-            embedding = encoder.embed_samples(samples) if len(samples) else None
-            results.append(Heard(embedding, speech, len(samples) / SAMPLE_RATE))
-        except VowelsError as exc:
-            results.append(None)
-            failures.append(Failure(str(path), str(exc)))
-        if progress is not None:
-            progress(done, len(paths))
-    return results, failures
-
-
 def embed_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, np.ndarray, list[Failure]]:
     """The encoder's embedding (n, 256) of each file and whether speech was found in it (n,): what a trained
     model fuses with its network's score. A file that cannot be read or is silent gives zeros and a `Failure`."""
-    heard, failures = hear_files(paths)
+    heard, failures = VoiceprintClassifier().embed_files(paths)
     vectors = np.zeros((len(heard), 256), dtype=np.float32)
     speech = np.zeros(len(heard), dtype=bool)
     for i, (path, h) in enumerate(zip(paths, heard, strict=True)):
