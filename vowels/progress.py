@@ -41,20 +41,12 @@ def _ipython() -> Any:
     return sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
 
 
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
-    return "ipykernel" in sys.modules and hasattr(_ipython(), "kernel")
-
-
-def _interactive() -> bool:
-    """A notebook, an IPython shell or the Python prompt."""
-    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or _ipython() is not None
-
-
 def resolve_verbose(verbose: int | str) -> int:
     """`verbose` as 0 or 1; ``"auto"`` is 1 where someone watches (notebook, IPython, the prompt), else 0."""
     check_verbose(verbose)
-    return int(_interactive()) if verbose == "auto" else min(int(verbose), 1)
+    if verbose == "auto":
+        return int(hasattr(sys, "ps1") or bool(sys.flags.interactive) or _ipython() is not None)
+    return min(int(verbose), 1)
 
 
 def clock(seconds: float) -> str:
@@ -160,9 +152,10 @@ class ProgressPrinter:
         self._cell: Any = None  # the Jupyter output a notebook display updates
 
     def _pick_display(self, stream: TextIO) -> str:
+        """The display that suits `stream`: a terminal, a Jupyter kernel's stderr, else lines."""
         if getattr(stream, "isatty", lambda: False)():
             return "terminal"
-        if stream is sys.stderr and _in_notebook():
+        if stream is sys.stderr and "ipykernel" in sys.modules and hasattr(_ipython(), "kernel"):
             return "notebook"
         return "lines"
 
