@@ -74,11 +74,8 @@ class SpeakerScorer:
         if few:
             raise DataError(f"speakers {few} need at least two enrolment recordings each for open-set scoring.")
         center = embeddings.mean(axis=0)
-        within = np.zeros((embeddings.shape[1],) * 2)
-        for c in classes:
-            rows = embeddings[labels == c] - embeddings[labels == c].mean(axis=0)
-            within += rows.T @ rows
-        within /= len(embeddings)
+        deviations = np.concatenate([embeddings[labels == c] - embeddings[labels == c].mean(axis=0) for c in classes])
+        within = deviations.T @ deviations / len(embeddings)
         within += regularization * np.trace(within) / len(within) * np.eye(len(within))
         transform = np.linalg.cholesky(np.linalg.inv(within))
         known = np.isin(labels, classes)
@@ -254,16 +251,8 @@ class ThresholdChoice:
     @classmethod
     def calibrated(cls, point: OperatingPoint) -> ThresholdChoice:
         """The choice of a network's threshold calibrated at `point`."""
-        return cls(
-            "calibrated",
-            point.threshold,
-            rule=point.rule,
-            method=point.method,
-            n_genuine=len(point.genuine),
-            n_impostor=len(point.impostor),
-            false_accept_rate=point.false_accept_rate,
-            false_reject_rate=point.false_reject_rate,
-        )
+        same = {name: getattr(point, name) for name in ("rule", "method", "false_accept_rate", "false_reject_rate")}
+        return cls("calibrated", point.threshold, n_genuine=len(point.genuine), n_impostor=len(point.impostor), **same)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
