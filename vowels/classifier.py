@@ -315,7 +315,7 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
         from .model import LastStep, MaskedLogMean  # noqa: F401  registers the custom layers
 
         path = Path(path)
-        metadata = read_bundle(path)
+        model_file, metadata = path / MODEL_FILE, read_bundle(path)
         with bundle_entries(path / METADATA_FILE):
             params = metadata.params
             clf = cls(**{**params, "options": TrainingOptions.from_dict(params["options"]), "verbose": 0})
@@ -325,10 +325,24 @@ class SpeakerClassifier(SequencePredictor, ClassifierMixin, BaseEstimator):
             if clf.resample_length is not None:
                 clf.resample_length_ = clf.resample_length
         try:
-            clf.model_ = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
+            clf.model_ = keras.saving.load_model(model_file, safe_mode=True)
         except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
-            raise BundleError(f"{path / MODEL_FILE}: cannot be loaded as a Keras model ({exc}).") from None
-        _check_network_fits(clf, path / MODEL_FILE)
+            raise BundleError(f"{model_file}: cannot be loaded as a Keras model ({exc}).") from None
+        try:  # a network that does not fit the metadata is refused, as FastClassifier refuses it
+            n_inputs, n_outputs = clf.model_.input_shape[-1], clf.model_.output_shape[-1]
+        except (AttributeError, TypeError, IndexError, ValueError) as exc:
+            raise BundleError(f"{model_file}: not a speaker network ({exc}); retrain or re-copy the bundle.") from None
+        n_expected = clf.preprocessing_.n_outputs(clf.n_features_in_)
+        if n_inputs != n_expected:
+            raise BundleError(
+                f"{model_file}: the network takes {n_inputs} inputs per frame, but {METADATA_FILE} gives "
+                f"{clf.n_features_in_} features ({n_expected} after preprocessing); retrain or re-copy the bundle."
+            )
+        if n_outputs != len(clf.classes_):
+            raise BundleError(
+                f"{model_file}: the network has {n_outputs} outputs, but {METADATA_FILE} names {len(clf.classes_)} "
+                "speakers; retrain or re-copy the bundle."
+            )
         clf.metadata_ = metadata
         clf.history_ = TrainingHistory()
         return clf
@@ -341,25 +355,6 @@ def _export_onnx(model: Any, path: Path) -> None:
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         model.export(str(path), format="onnx", verbose=False)
-
-
-def _check_network_fits(clf: SpeakerClassifier, model_file: Path) -> None:
-    """Refuse a loaded Keras model whose inputs or outputs do not fit the metadata (as `FastClassifier` does)."""
-    try:
-        n_inputs, n_outputs = clf.model_.input_shape[-1], clf.model_.output_shape[-1]
-    except (AttributeError, TypeError, IndexError, ValueError) as exc:
-        raise BundleError(f"{model_file}: not a speaker network ({exc}); retrain or re-copy the bundle.") from None
-    n_expected = clf.preprocessing_.n_outputs(clf.n_features_in_)
-    if n_inputs != n_expected:
-        raise BundleError(
-            f"{model_file}: the network takes {n_inputs} inputs per frame, but {METADATA_FILE} gives "
-            f"{clf.n_features_in_} features ({n_expected} after preprocessing); retrain or re-copy the bundle."
-        )
-    if n_outputs != len(clf.classes_):
-        raise BundleError(
-            f"{model_file}: the network has {n_outputs} outputs, but {METADATA_FILE} names {len(clf.classes_)} "
-            "speakers; retrain or re-copy the bundle."
-        )
 
 
 def _codes(y: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -5,11 +5,12 @@ speakers left out in turn (`choose_threshold`), the answer is ``unknown``. See d
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, cast
 
 import numpy as np
@@ -63,17 +64,9 @@ class SpeakerScorer:
         *,
         regularization: float = _REGULARIZATION,
     ) -> SpeakerScorer:
-        """Learn the centring and whitening from enrolment embeddings and keep them as references.
-
-        Parameters
-        ----------
-        embeddings : np.ndarray of shape (n_recordings, n_dims)
-        labels : sequence of str, length n_recordings
-            The speaker of each recording; every one of `classes` needs at least two.
-        classes : sequence of str
-        regularization : float >= 0
-            Share of the mean within-speaker variance added to every direction before whitening.
-        """
+        """Learn the centring and whitening from enrolment `embeddings` (n_recordings, n_dims) of speakers `labels`
+        (every one of `classes` needs at least two) and keep them as references; `regularization` (>= 0) is the share
+        of the mean within-speaker variance added to every direction before whitening."""
         embeddings = np.asarray(embeddings, dtype=np.float64)
         labels = np.asarray(labels).astype(str)
         classes = tuple(str(c) for c in classes)
@@ -81,16 +74,14 @@ class SpeakerScorer:
         if few:
             raise DataError(f"speakers {few} need at least two enrolment recordings each for open-set scoring.")
         center = embeddings.mean(axis=0)
-        within = np.zeros((embeddings.shape[1],) * 2)
-        for c in classes:
-            rows = embeddings[labels == c] - embeddings[labels == c].mean(axis=0)
-            within += rows.T @ rows
-        within /= len(embeddings)
+        deviations = np.concatenate([embeddings[labels == c] - embeddings[labels == c].mean(axis=0) for c in classes])
+        within = deviations.T @ deviations / len(embeddings)
         within += regularization * np.trace(within) / len(within) * np.eye(len(within))
         transform = np.linalg.cholesky(np.linalg.inv(within))
         known = np.isin(labels, classes)
         references = _project(embeddings[known], center, transform)
-        return cls(classes, center, transform, references, np.array([classes.index(c) for c in labels[known]]))
+        codes = np.array([classes.index(c) for c in labels[known]], dtype=np.int32)
+        return cls(classes, center, transform, references, codes)
 
     def scores(self, embeddings: np.ndarray, *, neighbours: int = 1) -> np.ndarray:
         """Similarity (n, n_classes) in [-1, 1]: mean cosine to each speaker's `neighbours` nearest references."""
@@ -105,28 +96,20 @@ class SpeakerScorer:
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The scorer as named arrays (no objects), each name starting with `prefix`."""
-        return {
-            f"{prefix}classes": np.array(self.classes, dtype=str),
-            f"{prefix}center": self.center,
-            f"{prefix}transform": self.transform,
-            f"{prefix}references": self.references.astype(np.float32),
-            f"{prefix}reference_labels": self.reference_labels.astype(np.int32),
-        }
+        return {prefix + name: np.asarray(value) for name, value in vars(self).items()}
 
     @classmethod
     def from_arrays(cls, arrays: Any, prefix: str, *, where: str) -> SpeakerScorer:
         """The inverse of `arrays`; arrays that disagree are a `BundleError` naming `where`."""
-        classes = tuple(str(c) for c in arrays[f"{prefix}classes"])
-        center = arrays[f"{prefix}center"].astype(np.float64)
-        transform = arrays[f"{prefix}transform"].astype(np.float64)
-        references = arrays[f"{prefix}references"].astype(np.float32)
-        labels = arrays[f"{prefix}reference_labels"].astype(int)
+        classes, center, transform, references, labels = (
+            arrays[prefix + f.name].astype(t) for f, t in zip(fields(cls), (str, float, float, np.float32, np.int32))
+        )
         n = len(center)
         if transform.shape != (n, n) or references.ndim != 2 or references.shape[1] != n:
             raise BundleError(f"{where}: open-set arrays disagree in shape; retrain the model.")
         if len(labels) != len(references) or (len(labels) and not 0 <= labels.min() <= labels.max() < len(classes)):
             raise BundleError(f"{where}: open-set references name speakers that are not there; retrain the model.")
-        return cls(classes, center, transform, references, labels)
+        return cls(tuple(map(str, classes)), center, transform, references, labels)
 
 
 def utterance_statistics(sequences: Sequence[np.ndarray]) -> np.ndarray:
@@ -242,9 +225,6 @@ class OperatingPoint:
         return cls(**{**{k: v for k, v in values.items() if k not in ("n_genuine", "n_impostor")}, **scores})
 
 
-THRESHOLD_CHOICES = ("calibrated", "default", "given")
-
-
 @dataclass(frozen=True)
 class ThresholdChoice:
     """How a model's unknown-speaker threshold was chosen, with the numbers behind it (metadata ``threshold_choice``).
@@ -266,21 +246,13 @@ class ThresholdChoice:
     scale: str = ""
 
     def __post_init__(self) -> None:
-        check_choice(self.how, "how", THRESHOLD_CHOICES)
+        check_choice(self.how, "how", ("calibrated", "default", "given"))
 
     @classmethod
     def calibrated(cls, point: OperatingPoint) -> ThresholdChoice:
         """The choice of a network's threshold calibrated at `point`."""
-        return cls(
-            "calibrated",
-            point.threshold,
-            rule=point.rule,
-            method=point.method,
-            n_genuine=len(point.genuine),
-            n_impostor=len(point.impostor),
-            false_accept_rate=point.false_accept_rate,
-            false_reject_rate=point.false_reject_rate,
-        )
+        same = {name: getattr(point, name) for name in ("rule", "method", "false_accept_rate", "false_reject_rate")}
+        return cls("calibrated", point.threshold, n_genuine=len(point.genuine), n_impostor=len(point.impostor), **same)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
@@ -319,13 +291,9 @@ def parse_operating_point(rule: str) -> float | None:
     """The target false-accept rate of ``"far=<rate>"``, or None for ``"eer"``; anything else is an error."""
     if rule == "eer":
         return None
-    if rule.startswith("far="):
-        try:
-            rate = float(rule[4:])
-        except ValueError:
-            rate = -1.0
-        if 0 <= rate < 1:
-            return rate
+    with contextlib.suppress(ValueError):
+        if rule.startswith("far=") and 0 <= float(rule[4:]) < 1:
+            return float(rule[4:])
     raise ParameterError(f"operating point must be 'eer' or 'far=<rate>' with a rate in [0, 1); got {rule!r}.")
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from statistics import fmean
 from typing import Any, Protocol, TextIO
 
 from .errors import ParameterError
@@ -40,20 +41,12 @@ def _ipython() -> Any:
     return sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
 
 
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ``ZMQInteractiveShell`` or a subclass)."""
-    return "ipykernel" in sys.modules and hasattr(_ipython(), "kernel")
-
-
-def _interactive() -> bool:
-    """A notebook, an IPython shell or the Python prompt."""
-    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or _ipython() is not None
-
-
 def resolve_verbose(verbose: int | str) -> int:
     """`verbose` as 0 or 1; ``"auto"`` is 1 where someone watches (notebook, IPython, the prompt), else 0."""
     check_verbose(verbose)
-    return int(_interactive()) if verbose == "auto" else min(int(verbose), 1)
+    if verbose == "auto":
+        return int(hasattr(sys, "ps1") or bool(sys.flags.interactive) or _ipython() is not None)
+    return min(int(verbose), 1)
 
 
 def clock(seconds: float) -> str:
@@ -107,13 +100,8 @@ class EpochStatus:
     def line(self) -> str:
         """``Epoch 5/100  mean loss 0.8123  mean accuracy 72.3%  elapsed 0:03  left 0:58``; in a run,
         ``Network 2/7  Epoch 5/30  mean loss ...  run 19% done, elapsed 0:41, left 2:55``."""
-        if self.run is not None:
-            when = self.run.text()
-        elif self.done:
-            when = f"elapsed {clock(self.elapsed)}  done"
-        else:
-            left = f"  left {clock(self.remaining)}" if self.remaining is not None else ""
-            when = f"elapsed {clock(self.elapsed)}{left}"
+        tail = "  done" if self.done else f"  left {clock(self.remaining)}" if self.remaining is not None else ""
+        when = self.run.text() if self.run is not None else f"elapsed {clock(self.elapsed)}{tail}"
         return (
             f"{_epoch_words(self.epoch, self.n_epochs, self.run)}  mean loss {self.loss:.4f}  "
             f"mean accuracy {100 * self.accuracy:5.1f}%  {when}"
@@ -157,18 +145,17 @@ class ProgressPrinter:
         stream's (a terminal, a kernel's stderr, else lines).
     """
 
-    DISPLAYS = ("terminal", "lines", "notebook")
-
     def __init__(self, stream: TextIO | None = None, *, display: str | None = None) -> None:
-        check_choice(display, "display", (*self.DISPLAYS, None))
+        check_choice(display, "display", ("terminal", "lines", "notebook", None))
         self.stream, self.display = stream, display
         self._width, self._open_line = 0, False
         self._cell: Any = None  # the Jupyter output a notebook display updates
 
     def _pick_display(self, stream: TextIO) -> str:
+        """The display that suits `stream`: a terminal, a Jupyter kernel's stderr, else lines."""
         if getattr(stream, "isatty", lambda: False)():
             return "terminal"
-        if stream is sys.stderr and _in_notebook():
+        if stream is sys.stderr and "ipykernel" in sys.modules and hasattr(_ipython(), "kernel"):
             return "notebook"
         return "lines"
 
@@ -176,11 +163,10 @@ class ProgressPrinter:
         stream = self.stream if self.stream is not None else sys.stderr
         self._stream, self._display = stream, self.display or self._pick_display(stream)
         self._every = report_every(n_epochs)
-        batches = f"{n_batches} mini-batch{'es' if n_batches != 1 else ''}"
+        every = f" (a line every {self._every} epochs)" if self._display == "lines" and self._every > 1 else ""
         self._header = (
-            f"Training {n_epochs} epoch{'s' if n_epochs != 1 else ''}; loss and accuracy are each epoch's means "
-            f"over its {batches}"
-            + (f" (a line every {self._every} epochs)." if self._display == "lines" and self._every > 1 else ".")
+            f"Training {n_epochs} epoch{'s' if n_epochs != 1 else ''}; loss and accuracy are each epoch's means over "
+            f"its {n_batches} mini-batch{'es' if n_batches != 1 else ''}{every}."
         )
         run = _RUN.get()
         if self._display == "notebook":
@@ -315,19 +301,11 @@ class _Run:
         done = len(self.first_seconds) + len(self.later_seconds)
         remaining = None
         if self.later_seconds:
-            later_left = self.n_networks * (self.n_epochs - 1) - len(self.later_seconds)
-            firsts = self.first_seconds[1:] or self.first_seconds
-            remaining = (self.n_networks - len(self.first_seconds)) * sum(firsts) / len(firsts) + max(
-                0, later_left
-            ) * sum(self.later_seconds) / len(self.later_seconds)
-        return RunStatus(
-            network=self.network,
-            n_networks=self.n_networks,
-            epochs_done=done,
-            n_epochs=max(self.n_networks * self.n_epochs, done),
-            elapsed=now - self.start,
-            remaining=remaining,
-        )
+            firsts, later = self.first_seconds[1:] or self.first_seconds, self.later_seconds
+            later_left = max(0, self.n_networks * (self.n_epochs - 1) - len(later))
+            remaining = (self.n_networks - len(self.first_seconds)) * fmean(firsts) + later_left * fmean(later)
+        n_epochs = max(self.n_networks * self.n_epochs, done)
+        return RunStatus(self.network, self.n_networks, done, n_epochs, now - self.start, remaining)
 
 
 _RUN: ContextVar[_Run | None] = ContextVar("vowels_training_run", default=None)
@@ -375,16 +353,10 @@ class TrainingProgress:
         now = time.perf_counter()
         if epoch == 1:
             self._first_done = now
-        per_epoch = (now - self._first_done) / (epoch - 1) if epoch > 1 else None
-        status = EpochStatus(
-            epoch=epoch,
-            n_epochs=self.n_epochs,
-            loss=float(sum(losses) / len(losses)),
-            accuracy=float(sum(accuracies) / len(accuracies)),
-            elapsed=now - self._start,
-            remaining=None if per_epoch is None else per_epoch * (self.n_epochs - epoch),
-            run=None if self._run is None else self._run.epoch_done(epoch, now),
-        )
+        remaining = (now - self._first_done) / (epoch - 1) * (self.n_epochs - epoch) if epoch > 1 else None
+        loss, accuracy = float(sum(losses) / len(losses)), float(sum(accuracies) / len(accuracies))
+        run = None if self._run is None else self._run.epoch_done(epoch, now)
+        status = EpochStatus(epoch, self.n_epochs, loss, accuracy, now - self._start, remaining, run)
         for monitor in self.monitors:
             monitor.update(status, history)
 
