@@ -179,19 +179,17 @@ def _graph_epoch(model: Any, options: TrainingOptions) -> Callable[..., tuple[li
         return loss, accuracy / len(outputs)
 
     @tf.function(reduce_retracing=True)
-    def run(x: Any, y: Any, weight: Any, lengths: Any) -> tuple[Any, Any]:
+    def run(x: Any, y: Any, weight: Any, lengths: Any) -> Any:
         n = tf.shape(x)[0]
-        losses = tf.TensorArray(tf.float32, size=n)
-        accuracies = tf.TensorArray(tf.float32, size=n)
+        results = tf.TensorArray(tf.float32, size=n)
         for b in tf.range(n):
             length = lengths[b]
             with tf.GradientTape() as tape:
                 loss, accuracy = loss_of(x[b, :, :length], y[b], weight[b])
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(gradients, model.trainable_variables)
-            losses = losses.write(b, loss)
-            accuracies = accuracies.write(b, accuracy)
-        return losses.stack(), accuracies.stack()
+            results = results.write(b, tf.stack([loss, accuracy]))
+        return results.stack()
 
     def epoch(frames: list[np.ndarray], labels: list[np.ndarray]) -> tuple[list[float], list[float]]:
         y = np.zeros((len(frames), options.mini_batch_size), dtype=np.int32)
@@ -202,8 +200,9 @@ def _graph_epoch(model: Any, options: TrainingOptions) -> Callable[..., tuple[li
             x[b, : len(batch), : batch.shape[1]] = batch
             y[b, : len(codes)] = codes
             weight[b, : len(codes)] = 1.0
-        losses, accuracies = run(x, y, weight, np.array([batch.shape[1] for batch in frames], dtype=np.int32))
-        return np.asarray(losses, dtype=float).tolist(), np.asarray(accuracies, dtype=float).tolist()
+        results = run(x, y, weight, np.array([batch.shape[1] for batch in frames], dtype=np.int32))
+        losses, accuracies = np.asarray(results, dtype=float).T.tolist()
+        return losses, accuracies
 
     return epoch
 
@@ -307,34 +306,6 @@ PLATEAU = {"factor": 0.5, "patience": 50, "min_lr": 1e-4}
 """dl-4-tsc's ``ReduceLROnPlateau`` on the training loss, for the FCN."""
 
 
-def _recorder(history: TrainingHistory, progress: TrainingProgress, keep_best: bool) -> Any:
-    """A Keras callback filling `history` and reporting each epoch; with `keep_best`, it restores the best weights."""
-    import keras
-
-    class Recorder(keras.callbacks.Callback):
-        def on_train_begin(self, logs: Any = None) -> None:
-            self.best_loss, self.best_weights = np.inf, None
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
-            history.epoch_seconds.append(time.perf_counter() - self.started)
-            history.iteration_loss.append(loss)
-            history.iteration_accuracy.append(accuracy)
-            history.iteration_epoch.append(epoch + 1)
-            if keep_best and loss < self.best_loss:
-                self.best_loss, self.best_weights = loss, self.model.get_weights()
-            progress.epoch_done(epoch + 1, [loss], [accuracy], history)
-
-        def on_train_end(self, logs: Any = None) -> None:
-            if keep_best and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
-
-    return Recorder()
-
-
 def fit_arrays(
     model: Any,
     x: np.ndarray,
@@ -344,7 +315,8 @@ def fit_arrays(
     verbose: int | str = 1,
     schedule: bool = False,
 ) -> TrainingHistory:
-    """Train `model` on equal-shaped examples by Keras' ``fit``.
+    """Train `model` on equal-shaped examples by Keras' ``fit``: a `TrainingHistory` of one entry per epoch (Keras
+    reports the epoch's mean loss).
 
     Parameters
     ----------
@@ -358,19 +330,36 @@ def fit_arrays(
         As `train_network`.
     schedule : bool, default=False
         dl-4-tsc's: the learning rate halved when the training loss stalls (`PLATEAU`), the lowest loss's weights kept.
-
-    Returns
-    -------
-    TrainingHistory
-        One entry per epoch (Keras reports the epoch's mean loss).
     """
     import keras
 
+    class Recorder(keras.callbacks.Callback):
+        """Fills `history` and reports each epoch; with `schedule`, restores the lowest loss's weights at the end."""
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.best_loss, self.best_weights = np.inf, None
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
+            history.epoch_seconds.append(time.perf_counter() - self.started)
+            history.iteration_loss.append(loss)
+            history.iteration_accuracy.append(accuracy)
+            history.iteration_epoch.append(epoch + 1)
+            if schedule and loss < self.best_loss:
+                self.best_loss, self.best_weights = loss, self.model.get_weights()
+            progress.epoch_done(epoch + 1, [loss], [accuracy], history)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if schedule and self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
     model.compile(optimizer=options.optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = TrainingHistory()
-    n_batches = -(-len(x) // options.mini_batch_size)
-    with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
-        callbacks = [_recorder(history, progress, schedule)]
+    with TrainingProgress(options.max_epochs, -(-len(x) // options.mini_batch_size), verbose=verbose) as progress:
+        callbacks = [Recorder()]
         if schedule:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="loss", **PLATEAU))
         model.fit(
