@@ -119,11 +119,8 @@ class NumpyNetwork:
         if len(shapes) > 1:
             raise ParameterError(f"the members' weights differ in shape: {sorted(shapes)}.")
         self.mode, self.mask_value = mode, float(mask_value)
-        self.n_features = members[0]["forward_kernel"].shape[0]
-        self.n_hidden = members[0]["forward_recurrent_kernel"].shape[0]
-        self.n_classes = members[0]["dense_kernel"].shape[1]
-        self.n_members = len(members)
-        self.bidirectional = "backward_kernel" in members[0]
+        (self.n_features, four_n), (_, self.n_classes), self.bidirectional = shapes.pop()
+        self.n_hidden, self.n_members = four_n // 4, len(members)
         dense = [(w["dense_kernel"], w["dense_bias"]) for w in members]
         backward = [_gates(w, "backward") if self.bidirectional else None for w in members]
         self._members = list(zip([_gates(w, "forward") for w in members], backward, dense))
