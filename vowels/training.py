@@ -269,9 +269,8 @@ def train_network(
 
     check_choice(loop, "loop", LOOPS)
     check_verbose(verbose)
-    if loop == "auto":
-        loop = "graph" if keras.backend.backend() == "tensorflow" else "batch"
-    run_epoch = (_graph_epoch if loop == "graph" else _batch_epoch)(model, options)
+    graph = loop == "graph" or (loop == "auto" and keras.backend.backend() == "tensorflow")
+    run_epoch = (_graph_epoch if graph else _batch_epoch)(model, options)
     codes = np.asarray(codes, dtype=np.int64)
     rng = np.random.default_rng(seed)
     augmentation_rng = np.random.default_rng([seed, 1])
