@@ -56,12 +56,8 @@ def lstm(
         z = inputs[:, t] + h @ recurrent_kernel
         i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), _sigmoid(z[:, 3 * n :])
         c_next = f * c + i * np.tanh(z[:, 2 * n : 3 * n])
-        h_next = o * np.tanh(c_next)
-        if mask is None:
-            h, c = h_next, c_next
-        else:
-            keep = mask[:, t, np.newaxis]
-            h, c = np.where(keep, h_next, h), np.where(keep, c_next, c)
+        keep = True if mask is None else mask[:, t, np.newaxis]
+        h, c = np.where(keep, o * np.tanh(c_next), h), np.where(keep, c_next, c)
         if states is not None:
             states[:, t] = h
     if carry is not None:
@@ -77,31 +73,23 @@ def _npz_key(name: str, member: int, n_members: int) -> str:
 def weights_npz(members: list[dict[str, np.ndarray]]) -> bytes:
     """The bytes of ``weights.npz`` for one dict of arrays per member, as `vowels.model.weight_arrays` gives."""
     stored = {
-        _npz_key(name, member, len(members)): np.asarray(arrays[name], dtype=np.float32)
+        _npz_key(name, member, len(members)): np.asarray(array, dtype=np.float32)
         for member, arrays in enumerate(members)
-        for name in _names_of(arrays)
+        for name, array in arrays.items()
     }
     buffer = io.BytesIO()
     cast(Any, np.savez)(buffer, **stored)
     return buffer.getvalue()
 
 
-def _names_of(arrays: dict[str, np.ndarray]) -> tuple[str, ...]:
-    """The weight names of a bidirectional network, or of a forward-only one (no ``backward_*`` given)."""
-    return WEIGHT_NAMES if any(name.startswith("backward_") for name in arrays) else FORWARD_WEIGHT_NAMES
-
-
 def _member_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One network's weights as float32, after checking their shapes agree with each other."""
-    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in _names_of(arrays)}
+    names = WEIGHT_NAMES if any(name.startswith("backward_") for name in arrays) else FORWARD_WEIGHT_NAMES
+    w = {name: np.asarray(arrays[name], dtype=np.float32) for name in names}
     n_features, four_n = w["forward_kernel"].shape
-    n, n_directions = four_n // 4, 2 if "backward_kernel" in w else 1
-    expected: dict[str, tuple[int, ...]] = {}
-    for d in ("forward", "backward")[:n_directions]:
-        expected |= {f"{d}_kernel": (n_features, 4 * n), f"{d}_recurrent_kernel": (n, 4 * n), f"{d}_bias": (4 * n,)}
-    n_classes = w["dense_kernel"].shape[-1]
-    expected |= {"dense_kernel": (n_directions * n, n_classes), "dense_bias": (n_classes,)}
-    for name, shape in expected.items():
+    n, n_directions, n_classes = four_n // 4, 2 if "backward_kernel" in w else 1, w["dense_kernel"].shape[-1]
+    lstm_shapes = ((n_features, 4 * n), (n, 4 * n), (4 * n,)) * n_directions
+    for name, shape in zip(w, (*lstm_shapes, (n_directions * n, n_classes), (n_classes,))):
         if w[name].shape != shape:
             raise ParameterError(f"{name} has shape {w[name].shape}; expected {shape}.")
     return w
@@ -131,11 +119,8 @@ class NumpyNetwork:
         if len(shapes) > 1:
             raise ParameterError(f"the members' weights differ in shape: {sorted(shapes)}.")
         self.mode, self.mask_value = mode, float(mask_value)
-        self.n_features = members[0]["forward_kernel"].shape[0]
-        self.n_hidden = members[0]["forward_recurrent_kernel"].shape[0]
-        self.n_classes = members[0]["dense_kernel"].shape[1]
-        self.n_members = len(members)
-        self.bidirectional = "backward_kernel" in members[0]
+        (self.n_features, four_n), (_, self.n_classes), self.bidirectional = shapes.pop()
+        self.n_hidden, self.n_members = four_n // 4, len(members)
         dense = [(w["dense_kernel"], w["dense_bias"]) for w in members]
         backward = [_gates(w, "backward") if self.bidirectional else None for w in members]
         self._members = list(zip([_gates(w, "forward") for w in members], backward, dense))
@@ -202,8 +187,7 @@ def _gates(w: dict[str, np.ndarray], direction: str) -> tuple[np.ndarray, np.nda
 
 def _softmax(features: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The softmax layer's probabilities for `features` (batch, n_inputs)."""
-    kernel, bias = dense
-    logits = features @ kernel + bias
+    logits = features @ dense[0] + dense[1]
     exp = np.exp(logits - logits.max(axis=1, keepdims=True))
     return exp / exp.sum(axis=1, keepdims=True)
 

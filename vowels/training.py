@@ -153,30 +153,17 @@ LOOPS = ("auto", "graph", "batch")
 """How `train_network` runs an epoch (its ``loop``)."""
 
 
-def _stack_epoch(
-    frames: list[np.ndarray], labels: list[np.ndarray], batch_size: int, value: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ragged mini-batches as fixed-shape (frames, codes, row weights, lengths); a short batch's extra rows weigh 0."""
-    longest = max(x.shape[1] for x in frames)
-    x = np.full((len(frames), batch_size, longest, frames[0].shape[2]), value, dtype=np.float32)
-    y = np.zeros((len(frames), batch_size), dtype=np.int32)
-    weight = np.zeros((len(frames), batch_size), dtype=np.float32)
-    for b, (batch, codes) in enumerate(zip(frames, labels)):
-        x[b, : len(batch), : batch.shape[1]] = batch
-        y[b, : len(codes)] = codes
-        weight[b, : len(codes)] = 1.0
-    lengths = np.array([batch.shape[1] for batch in frames], dtype=np.int32)
-    return x, y, weight, lengths
-
-
-def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
-    """One epoch as a TensorFlow graph: ``train_on_batch``'s arithmetic per batch at its length, losses summed."""
+def _graph_epoch(model: Any, options: TrainingOptions) -> Callable[..., tuple[list[float], list[float]]]:
+    """One epoch as a TensorFlow graph: ``train_on_batch``'s arithmetic per batch at its length, losses summed; the
+    ragged batches stacked to fixed shapes, a short batch's extra rows weighing 0."""
     import keras
     import tensorflow as tf
 
     from .model import member_outputs
 
     members = member_outputs(model)
+    optimizer = options.optimizer()
+    optimizer.build(model.trainable_variables)
 
     def loss_of(x: Any, y: Any, weight: Any) -> tuple[Any, Any]:
         loss, accuracy = 0.0, 0.0
@@ -192,28 +179,40 @@ def _graph_epoch(model: Any, optimizer: Any) -> Callable[..., Any]:
         return loss, accuracy / len(outputs)
 
     @tf.function(reduce_retracing=True)
-    def run(x: Any, y: Any, weight: Any, lengths: Any) -> tuple[Any, Any]:
+    def run(x: Any, y: Any, weight: Any, lengths: Any) -> Any:
         n = tf.shape(x)[0]
-        losses = tf.TensorArray(tf.float32, size=n)
-        accuracies = tf.TensorArray(tf.float32, size=n)
+        results = tf.TensorArray(tf.float32, size=n)
         for b in tf.range(n):
             length = lengths[b]
             with tf.GradientTape() as tape:
                 loss, accuracy = loss_of(x[b, :, :length], y[b], weight[b])
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(gradients, model.trainable_variables)
-            losses = losses.write(b, loss)
-            accuracies = accuracies.write(b, accuracy)
-        return losses.stack(), accuracies.stack()
+            results = results.write(b, tf.stack([loss, accuracy]))
+        return results.stack()
 
-    return run
+    def epoch(frames: list[np.ndarray], labels: list[np.ndarray]) -> tuple[list[float], list[float]]:
+        y = np.zeros((len(frames), options.mini_batch_size), dtype=np.int32)
+        longest = max(batch.shape[1] for batch in frames)
+        x = np.full((*y.shape, longest, frames[0].shape[2]), options.sequence_padding_value, dtype=np.float32)
+        weight = np.zeros(y.shape, dtype=np.float32)
+        for b, (batch, codes) in enumerate(zip(frames, labels)):
+            x[b, : len(batch), : batch.shape[1]] = batch
+            y[b, : len(codes)] = codes
+            weight[b, : len(codes)] = 1.0
+        results = run(x, y, weight, np.array([batch.shape[1] for batch in frames], dtype=np.int32))
+        losses, accuracies = np.asarray(results, dtype=float).T.tolist()
+        return losses, accuracies
+
+    return epoch
 
 
-def _batch_step(model: Any, optimizer: Any) -> Callable[[np.ndarray, np.ndarray], tuple[float, float]]:
-    """Keras' ``train_on_batch`` on one padded mini-batch: (loss, accuracy), the loss summed over members."""
+def _batch_epoch(model: Any, options: TrainingOptions) -> Callable[..., tuple[list[float], list[float]]]:
+    """Keras' ``train_on_batch`` on each padded mini-batch, the loss summed over members."""
     from .model import member_outputs, n_members_of
 
     n = n_members_of(model)
+    optimizer = options.optimizer()
     if n == 1:
         trained = model
         trained.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -221,12 +220,15 @@ def _batch_step(model: Any, optimizer: Any) -> Callable[[np.ndarray, np.ndarray]
         trained = member_outputs(model)
         trained.compile(optimizer=optimizer, loss=["sparse_categorical_crossentropy"] * n, metrics=[["accuracy"]] * n)
 
-    def step(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        logs = trained.train_on_batch(x, y if n == 1 else [y] * n, return_dict=True)
-        accuracies = [float(v) for k, v in logs.items() if k.endswith("accuracy")]
-        return float(logs["loss"]), float(np.mean(accuracies))
+    def epoch(frames: list[np.ndarray], labels: list[np.ndarray]) -> tuple[list[float], list[float]]:
+        losses, accuracies = [], []
+        for x, y in zip(frames, labels):
+            logs = trained.train_on_batch(x, y if n == 1 else [y] * n, return_dict=True)
+            losses.append(float(logs["loss"]))
+            accuracies.append(float(np.mean([float(v) for k, v in logs.items() if k.endswith("accuracy")])))
+        return losses, accuracies
 
-    return step
+    return epoch
 
 
 def train_network(
@@ -267,15 +269,8 @@ def train_network(
 
     check_choice(loop, "loop", LOOPS)
     check_verbose(verbose)
-    if loop == "auto":
-        loop = "graph" if keras.backend.backend() == "tensorflow" else "batch"
-    optimizer = options.optimizer()
-    if loop == "graph":
-        optimizer.build(model.trainable_variables)
-        run_epoch = _graph_epoch(model, optimizer)
-    else:
-        train_step = _batch_step(model, optimizer)
-
+    graph = loop == "graph" or (loop == "auto" and keras.backend.backend() == "tensorflow")
+    run_epoch = (_graph_epoch if graph else _batch_epoch)(model, options)
     codes = np.asarray(codes, dtype=np.int64)
     rng = np.random.default_rng(seed)
     augmentation_rng = np.random.default_rng([seed, 1])
@@ -297,11 +292,7 @@ def train_network(
             batches = padded_batches(seen, drop_last=drop_last, order=seen_order, **batching_of(options.to_dict()))
             frames, labels = [x for _, x in batches], [codes[indices] for indices, _ in batches]
             start = time.perf_counter()
-            if loop == "graph":
-                stacked = _stack_epoch(frames, labels, options.mini_batch_size, options.sequence_padding_value)
-                losses, accuracies = (np.asarray(t, dtype=float).tolist() for t in run_epoch(*stacked))
-            else:
-                losses, accuracies = (list(t) for t in zip(*(train_step(x, y) for x, y in zip(frames, labels))))
+            losses, accuracies = run_epoch(frames, labels)
             history.epoch_seconds.append(time.perf_counter() - start)
             history.iteration_loss += losses
             history.iteration_accuracy += accuracies
@@ -314,34 +305,6 @@ PLATEAU = {"factor": 0.5, "patience": 50, "min_lr": 1e-4}
 """dl-4-tsc's ``ReduceLROnPlateau`` on the training loss, for the FCN."""
 
 
-def _recorder(history: TrainingHistory, progress: TrainingProgress, keep_best: bool) -> Any:
-    """A Keras callback filling `history` and reporting each epoch; with `keep_best`, it restores the best weights."""
-    import keras
-
-    class Recorder(keras.callbacks.Callback):
-        def on_train_begin(self, logs: Any = None) -> None:
-            self.best_loss, self.best_weights = np.inf, None
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
-            history.epoch_seconds.append(time.perf_counter() - self.started)
-            history.iteration_loss.append(loss)
-            history.iteration_accuracy.append(accuracy)
-            history.iteration_epoch.append(epoch + 1)
-            if keep_best and loss < self.best_loss:
-                self.best_loss, self.best_weights = loss, self.model.get_weights()
-            progress.epoch_done(epoch + 1, [loss], [accuracy], history)
-
-        def on_train_end(self, logs: Any = None) -> None:
-            if keep_best and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
-
-    return Recorder()
-
-
 def fit_arrays(
     model: Any,
     x: np.ndarray,
@@ -351,7 +314,8 @@ def fit_arrays(
     verbose: int | str = 1,
     schedule: bool = False,
 ) -> TrainingHistory:
-    """Train `model` on equal-shaped examples by Keras' ``fit``.
+    """Train `model` on equal-shaped examples by Keras' ``fit``: a `TrainingHistory` of one entry per epoch (Keras
+    reports the epoch's mean loss).
 
     Parameters
     ----------
@@ -365,19 +329,36 @@ def fit_arrays(
         As `train_network`.
     schedule : bool, default=False
         dl-4-tsc's: the learning rate halved when the training loss stalls (`PLATEAU`), the lowest loss's weights kept.
-
-    Returns
-    -------
-    TrainingHistory
-        One entry per epoch (Keras reports the epoch's mean loss).
     """
     import keras
 
+    class Recorder(keras.callbacks.Callback):
+        """Fills `history` and reports each epoch; with `schedule`, restores the lowest loss's weights at the end."""
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.best_loss, self.best_weights = np.inf, None
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
+            history.epoch_seconds.append(time.perf_counter() - self.started)
+            history.iteration_loss.append(loss)
+            history.iteration_accuracy.append(accuracy)
+            history.iteration_epoch.append(epoch + 1)
+            if schedule and loss < self.best_loss:
+                self.best_loss, self.best_weights = loss, self.model.get_weights()
+            progress.epoch_done(epoch + 1, [loss], [accuracy], history)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if schedule and self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
     model.compile(optimizer=options.optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = TrainingHistory()
-    n_batches = -(-len(x) // options.mini_batch_size)
-    with TrainingProgress(options.max_epochs, n_batches, verbose=verbose) as progress:
-        callbacks = [_recorder(history, progress, schedule)]
+    with TrainingProgress(options.max_epochs, -(-len(x) // options.mini_batch_size), verbose=verbose) as progress:
+        callbacks = [Recorder()]
         if schedule:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="loss", **PLATEAU))
         model.fit(
