@@ -21,25 +21,24 @@ from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .extraction import Extraction, Failure, Progress, extract_files, load_speaker_folders
 from .features import FeatureConfig
 from .fusion import CalibrationFold, ScoreFusion
+from .inference import FastClassifier
 from .names import ENGINES, RECURRENT, UNKNOWN
 from .openset import SCORING, OpenSetScorer, OperatingPoint, ThresholdChoice, choose_threshold, parse_operating_point
 from .preprocessing import Preprocessing
 from .progress import resolve_verbose, run_networks, training_run
 from .validation import check_choice, check_int, check_number, check_seconds, check_seed, check_threshold, check_verbose
-from .voiceprints import VoiceprintScorer, choose_scoring, embed_paths
+from .voiceprints import VOICEPRINTS_FILE, VoiceprintScorer, choose_scoring, embed_paths
 from .windowing import cut, frames_of, over_windows
 
 if TYPE_CHECKING:
     from .bundle import BundleMetadata
     from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
-    from .inference import FastClassifier
 
 __all__ = ["Classification", "Identification", "RecordingClassifier"]
 
 PARAMS_ENTRY = "recording_params"  # metadata entry of the parameters but feature_config (saved as "features")
 OPENSET_FILE = "openset.npz"  # the open-set references
-VOICEPRINTS_FILE = "voiceprints.npz"  # the encoder's enrolment embeddings, for a model that fuses its score
 
 
 @dataclass(frozen=True)
@@ -168,8 +167,9 @@ class RecordingClassifier:
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
         check_choice(self.architecture, "architecture", RECURRENT, hint="the open-set score reads the LSTM's states")
-        config = FeatureConfig() if self.feature_config is None else self.feature_config
-        _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
+        _ = self._classifier(
+            self.feature_config or FeatureConfig()
+        ).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
         check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
         check_threshold(self.threshold, auto=True)
         parse_operating_point(self.operating_point)
@@ -309,14 +309,9 @@ class RecordingClassifier:
             self.classifier_ = self._train(train, "validation split held out")
             self.validation_ = {"n_train": len(train)}
             if len(held):
-                fast = self.classifier_.to_numpy()
-                correct = (
-                    fast.classes_[np.argmax(over_windows(fast.predict_proba, held.sequences, self.window_), axis=1)]
-                    == held.labels
-                )
-                self.validation_.update(
-                    accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
-                )
+                probabilities = over_windows(self.classifier_.to_numpy().predict_proba, held.sequences, self.window_)
+                hits = self.classes_[probabilities.argmax(axis=1)] == held.labels
+                self.validation_.update(accuracy=float(hits.mean()), n_correct=int(hits.sum()), n_validation=len(held))
             self.operating_point_ = None
             if self.threshold != "auto":
                 self.threshold_choice_ = ThresholdChoice("given", float(self.threshold))
@@ -379,7 +374,6 @@ class RecordingClassifier:
     ) -> OperatingPoint:
         """The threshold from networks trained without each group of speakers; with `voices` (encoder embeddings of
         `train` and `held`), of the fused score (``fusion_``) instead of the network's alone."""
-
         groups = self._calibration_groups(train)
         genuine, impostor, folds = [], [], []
         for k, strangers in enumerate(groups, start=1):
@@ -433,11 +427,9 @@ class RecordingClassifier:
         self._check_fitted()
         probabilities = over_windows(self.classifier_.predict_proba, sequences, self.window_)
         nearest = np.argmax(probabilities, axis=1)
-        all_scores = (
-            probabilities
-            if self.scorer_ is None
-            else self._recording_open_set(self.classifier_, self.scorer_, sequences)
-        )
+        all_scores = probabilities
+        if self.scorer_ is not None:
+            all_scores = self._recording_open_set(self.classifier_, self.scorer_, sequences)
         if self.fusion_ is not None and self.voiceprints_ is not None:
             if voice_vectors is None or len(voice_vectors) != len(sequences):
                 raise ParameterError(
@@ -588,8 +580,6 @@ class RecordingClassifier:
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write the model bundle: the network, and the feature config and threshold in metadata.json; the open-set
         references in ``openset.npz``."""
-        from .inference import FastClassifier
-
         self._check_fitted()
         if isinstance(self.classifier_, FastClassifier):
             raise ParameterError("a model loaded with engine='fast' cannot be saved; load it with engine='keras'.")
@@ -625,12 +615,9 @@ class RecordingClassifier:
             `vowels.inference.FastClassifier` and `vowels.dsp` features (``dsp_``), the same probabilities
             within 1e-5 without importing TensorFlow or librosa; the model cannot be re-saved.
         """
-
         check_choice(engine, "engine", ENGINES)
         classifier: SpeakerClassifier | FastClassifier
         if engine == "fast":
-            from .inference import FastClassifier
-
             classifier = FastClassifier.load(path)
         else:
             from .classifier import SpeakerClassifier
