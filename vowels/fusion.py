@@ -1,7 +1,6 @@
 """One open-set score from the trained network's and the pretrained speaker encoder's: each scaled so that 0 is a
 stranger's mean and 1 a speaker's own on the calibration folds, then ``weight * network + (1 - weight) * encoder``
-with the weight of `WEIGHTS` of lowest equal error rate (ties to the one nearest 0.5).
-"""
+with the weight of `WEIGHTS` of lowest equal error rate (ties to the one nearest 0.5)."""
 
 from __future__ import annotations
 
@@ -39,8 +38,7 @@ class CalibrationFold:
 def _split(
     scores: Sequence[np.ndarray], folds: Sequence[CalibrationFold], *, named: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Genuine scores of each fold's `scores` (for the best-scoring speaker if `named`, else the true one) and
-    strangers' best."""
+    """Genuine scores of each fold (the best-scoring speaker's if `named`, else the true one's) and strangers' best."""
     genuine, impostor = [], []
     for fold_scores, f in zip(scores, folds, strict=True):
         known = f.truth >= 0
