@@ -1,12 +1,11 @@
 """One open-set score from the trained network's and the pretrained speaker encoder's: each scaled so that 0 is a
 stranger's mean and 1 a speaker's own on the calibration folds, then ``weight * network + (1 - weight) * encoder``
-with the weight of `WEIGHTS` of lowest equal error rate (ties to the one nearest 0.5).
-"""
+with the weight of `WEIGHTS` of lowest equal error rate (ties to the one nearest 0.5)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -39,8 +38,7 @@ class CalibrationFold:
 def _split(
     scores: Sequence[np.ndarray], folds: Sequence[CalibrationFold], *, named: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Genuine scores of each fold's `scores` (for the best-scoring speaker if `named`, else the true one) and
-    strangers' best."""
+    """Genuine scores of each fold (the best-scoring speaker's if `named`, else the true one's) and strangers' best."""
     genuine, impostor = [], []
     for fold_scores, f in zip(scores, folds, strict=True):
         known = f.truth >= 0
@@ -84,31 +82,20 @@ class ScoreFusion:
     @classmethod
     def choose(cls, folds: Sequence[CalibrationFold]) -> tuple[ScoreFusion, np.ndarray, np.ndarray]:
         """The fusion with the lowest equal error rate on `folds`, and its genuine and stranger scores."""
-        network, encoder = (
-            _split([getattr(f, kind) for f in folds], folds, named=False) for kind in ("network", "encoder")
-        )
-        means = [(float(np.mean(impostor)), float(np.mean(genuine))) for genuine, impostor in (network, encoder)]
-        draft = cls(0.5, means[0], means[1], {})
+        splits = [_split([getattr(f, kind) for f in folds], folds, named=False) for kind in ("network", "encoder")]
+        network, encoder = ((float(np.mean(impostor)), float(np.mean(genuine))) for genuine, impostor in splits)
+        draft = cls(0.5, network, encoder, {})
         # a score whose strangers score as high as the speakers themselves tells nothing: it gets no weight
-        tried = [
-            w
-            for w in WEIGHTS
-            if (w == 0 or draft.network[1] > draft.network[0]) and (w == 1 or draft.encoder[1] > draft.encoder[0])
-        ] or [0.5]
+        network_tells, encoder_tells = (genuine > stranger for stranger, genuine in (network, encoder))
+        tried = [w for w in WEIGHTS if (w == 0 or network_tells) and (w == 1 or encoder_tells)] or [0.5]
         scores = {w: _split([draft.combine(f.network, f.encoder, weight=w) for f in folds], folds) for w in tried}
         rates = {w: equal_error_rate(*scores[w])[0] for w in tried}
         best = min(tried, key=lambda w: (rates[w], abs(w - 0.5)))
-        fusion = cls(best, draft.network, draft.encoder, {str(w): float(r) for w, r in rates.items()})
-        return fusion, *scores[best]
+        return cls(best, network, encoder, {str(w): float(r) for w, r in rates.items()}), *scores[best]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
-        return {
-            "weight": self.weight,
-            "network": list(self.network),
-            "encoder": list(self.encoder),
-            "equal_error_rates": dict(self.equal_error_rates),
-        }
+        return {**asdict(self), "network": list(self.network), "encoder": list(self.encoder)}
 
     @classmethod
     def from_dict(cls, values: dict) -> ScoreFusion:

@@ -7,6 +7,7 @@ import io
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -21,25 +22,23 @@ from .errors import BundleError, DataError, NotFittedError, ParameterError
 from .extraction import Extraction, Failure, Progress, extract_files, load_speaker_folders
 from .features import FeatureConfig
 from .fusion import CalibrationFold, ScoreFusion
+from .inference import FastClassifier
 from .names import ENGINES, RECURRENT, UNKNOWN
 from .openset import SCORING, OpenSetScorer, OperatingPoint, ThresholdChoice, choose_threshold, parse_operating_point
 from .preprocessing import Preprocessing
 from .progress import resolve_verbose, run_networks, training_run
 from .validation import check_choice, check_int, check_number, check_seconds, check_seed, check_threshold, check_verbose
-from .voiceprints import VoiceprintScorer, choose_scoring, embed_paths
+from .voiceprints import VOICEPRINTS_FILE, VoiceprintScorer, choose_scoring, embed_paths
 from .windowing import cut, frames_of, over_windows
 
 if TYPE_CHECKING:
-    from .bundle import BundleMetadata
     from .classifier import SpeakerClassifier
     from .evaluation import OpenSetEvaluation
-    from .inference import FastClassifier
 
 __all__ = ["Classification", "Identification", "RecordingClassifier"]
 
 PARAMS_ENTRY = "recording_params"  # metadata entry of the parameters but feature_config (saved as "features")
 OPENSET_FILE = "openset.npz"  # the open-set references
-VOICEPRINTS_FILE = "voiceprints.npz"  # the encoder's enrolment embeddings, for a model that fuses its score
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,7 @@ class RecordingClassifier:
     n_hidden : int, default=100
     architecture : {"bilstm", "lstm"}, default="bilstm"
         A forward-only ``"lstm"`` can answer while a recording arrives (`stream`).
-    max_epochs : int >= 1, default=30
-    mini_batch_size : int >= 1, default=32
+    max_epochs, mini_batch_size : int >= 1, default=30, 32
     learning_rate : float > 0, default=1e-3
         Training settings of each network trained, as `SpeakerClassifier`'s.
     validation_fraction : float in [0, 1), default=0.2
@@ -168,8 +166,7 @@ class RecordingClassifier:
         check_seed(self.random_state, name="random_state")
         check_verbose(self.verbose)
         check_choice(self.architecture, "architecture", RECURRENT, hint="the open-set score reads the LSTM's states")
-        config = FeatureConfig() if self.feature_config is None else self.feature_config
-        _ = self._classifier(config).options_  # refuses a bad max_epochs, mini_batch_size or learning_rate, by name
+        _ = self._classifier(self.feature_config or FeatureConfig()).options_  # refuses bad training settings
         check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
         check_threshold(self.threshold, auto=True)
         parse_operating_point(self.operating_point)
@@ -275,8 +272,7 @@ class RecordingClassifier:
             raise DataError(f"a speaker may not be named {UNKNOWN!r}: that is the answer for no match; rename it.")
         if len(u.speakers) < 2:
             raise DataError(f"training needs at least 2 speakers; got {[str(s) for s in u.speakers]}.")
-        indices = np.arange(len(u))
-        validation = np.array([], dtype=int)
+        indices, validation = np.arange(len(u)), np.array([], dtype=int)
         fraction = self.validation_fraction
         if 0 < fraction * len(u) < len(u.speakers) <= len(u) / 2:
             fraction = len(u.speakers) / len(u)
@@ -305,18 +301,13 @@ class RecordingClassifier:
         obstacle = self._calibration_obstacle(u, held) if self.threshold == "auto" else "not asked"
         n_networks = 1 + int(final_on_all) + (len(self._calibration_groups(train)) if obstacle is None else 0)
         with training_run(n_networks, self.max_epochs):
-            vectors = None
+            vectors: np.ndarray | None = None
             self.classifier_ = self._train(train, "validation split held out")
             self.validation_ = {"n_train": len(train)}
             if len(held):
-                fast = self.classifier_.to_numpy()
-                correct = (
-                    fast.classes_[np.argmax(over_windows(fast.predict_proba, held.sequences, self.window_), axis=1)]
-                    == held.labels
-                )
-                self.validation_.update(
-                    accuracy=float(correct.mean()), n_correct=int(correct.sum()), n_validation=int(len(held))
-                )
+                probabilities = over_windows(self.classifier_.to_numpy().predict_proba, held.sequences, self.window_)
+                hits = self.classes_[probabilities.argmax(axis=1)] == held.labels
+                self.validation_.update(accuracy=float(hits.mean()), n_correct=int(hits.sum()), n_validation=len(held))
             self.operating_point_ = None
             if self.threshold != "auto":
                 self.threshold_choice_ = ThresholdChoice("given", float(self.threshold))
@@ -324,7 +315,12 @@ class RecordingClassifier:
                 self.threshold_choice_ = ThresholdChoice("default", -1.0, reason=obstacle)
                 self._say(f"Unknown-speaker threshold not calibrated ({obstacle}); every recording is named.")
             else:
-                vectors = self._training_voice_vectors(u) if self.voice_encoder else None
+                if self.voice_encoder:
+                    self._say(f"Embedding {len(u)} recordings with the pretrained speaker encoder.")
+                    vectors, _, failures = embed_paths(u.sources)
+                    if failures:
+                        self._say(f"Speaker encoder not used: {failures[0].message}")
+                        vectors = None
                 voices = None if vectors is None else (vectors[indices], vectors[validation])
                 self.operating_point_ = self._calibrate(train, held, voices)
                 self.threshold_choice_ = ThresholdChoice.calibrated(self.operating_point_)
@@ -334,25 +330,13 @@ class RecordingClassifier:
             self.scorer_: OpenSetScorer | None = self._open_set_scorer(self.classifier_.to_numpy(), enrolled)
             if self.fusion_ is not None and vectors is not None:
                 voices = vectors if final_on_all else vectors[indices]
-                self.voiceprints_ = VoiceprintScorer.fit(voices, enrolled.labels, self.classes_, self._scoring(train))
+                self.voiceprints_ = VoiceprintScorer.fit(
+                    voices, enrolled.labels, self.classes_, choose_scoring(Counter(train.labels))
+                )
         self.threshold_ = self.threshold_choice_.threshold
         seconds = round(time.perf_counter() - start, 3)
         self.validation_.update(train_seconds=seconds, refit=bool(final_on_all), n_final_train=len(enrolled))
         return self
-
-    @staticmethod
-    def _scoring(u: Utterances) -> str:
-        """The encoder's scoring (`vowels.voiceprints.choose_scoring`) for these speakers' recordings."""
-        return choose_scoring({str(s): int(np.sum(u.labels == s)) for s in u.speakers})
-
-    def _training_voice_vectors(self, u: Utterances) -> np.ndarray | None:
-        """The encoder's embedding of every training recording, or None (and why, said) when one cannot be read."""
-        self._say(f"Embedding {len(u)} recordings with the pretrained speaker encoder.")
-        vectors, _, failures = embed_paths(u.sources)
-        if failures:
-            self._say(f"Speaker encoder not used: {failures[0].message}")
-            return None
-        return vectors
 
     def _calibration_obstacle(self, u: Utterances, held: Utterances) -> str | None:
         """Why the threshold cannot be calibrated on these data, or None."""
@@ -367,20 +351,15 @@ class RecordingClassifier:
     def _calibration_groups(self, train: Utterances) -> list[np.ndarray]:
         """The groups of speakers left out in turn by the calibration networks, one network each."""
         speakers = np.array(train.speakers)
-        n_folds = min(self.calibration_folds, len(speakers))
         order = np.random.default_rng(self.random_state).permutation(len(speakers))
-        groups = [speakers[np.sort(g)] for g in np.array_split(order, n_folds)]
-        if any(len(speakers) - len(g) < 2 for g in groups):
-            groups = [np.array([s]) for s in speakers]
-        return groups
+        groups = [speakers[np.sort(g)] for g in np.array_split(order, min(self.calibration_folds, len(speakers)))]
+        return groups if all(len(speakers) - len(g) >= 2 for g in groups) else [np.array([s]) for s in speakers]
 
     def _calibrate(
         self, train: Utterances, held: Utterances, voices: tuple[np.ndarray, np.ndarray] | None = None
     ) -> OperatingPoint:
-        """The threshold from networks trained without each group of speakers; with `voices` (encoder embeddings of
-        `train` and `held`), of the fused score (``fusion_``) instead of the network's alone."""
-
-        groups = self._calibration_groups(train)
+        """The threshold from networks trained without each group of speakers, fused (``fusion_``) if `voices` given."""
+        groups, scoring = self._calibration_groups(train), choose_scoring(Counter(train.labels))
         genuine, impostor, folds = [], [], []
         for k, strangers in enumerate(groups, start=1):
             known_rows = ~np.isin(train.labels, strangers)
@@ -390,9 +369,7 @@ class RecordingClassifier:
             all_scores = self._recording_open_set(classifier, self._open_set_scorer(classifier, known), held.sequences)
             is_stranger = np.isin(held.labels, strangers)
             if voices is not None:
-                prints = VoiceprintScorer.fit(
-                    voices[0][known_rows], known.labels, classifier.classes_, self._scoring(train)
-                )
+                prints = VoiceprintScorer.fit(voices[0][known_rows], known.labels, classifier.classes_, scoring)
                 column = [str(c) for c in classifier.classes_]
                 truth = np.array([-1 if s else column.index(str(label)) for label, s in zip(held.labels, is_stranger)])
                 folds.append(CalibrationFold(all_scores, prints.scores(voices[1]), truth))
@@ -433,11 +410,9 @@ class RecordingClassifier:
         self._check_fitted()
         probabilities = over_windows(self.classifier_.predict_proba, sequences, self.window_)
         nearest = np.argmax(probabilities, axis=1)
-        all_scores = (
-            probabilities
-            if self.scorer_ is None
-            else self._recording_open_set(self.classifier_, self.scorer_, sequences)
-        )
+        all_scores = probabilities
+        if self.scorer_ is not None:
+            all_scores = self._recording_open_set(self.classifier_, self.scorer_, sequences)
         if self.fusion_ is not None and self.voiceprints_ is not None:
             if voice_vectors is None or len(voice_vectors) != len(sequences):
                 raise ParameterError(
@@ -478,9 +453,7 @@ class RecordingClassifier:
     def answer(self, identification: Identification, *, threshold: float | None = None) -> np.ndarray:
         """Speaker names; `UNKNOWN` where the open-set score is below `threshold` (default the model's)."""
         threshold = self.threshold_ if threshold is None else threshold
-        names = self.classes_[identification.nearest].astype(object)
-        names[identification.scores < threshold] = UNKNOWN
-        return names.astype(str)
+        return np.where(identification.scores < threshold, UNKNOWN, self.classes_[identification.nearest])
 
     def voice_vectors(self, paths: Sequence[str | os.PathLike[str]]) -> np.ndarray | None:
         """The encoder's embeddings of `paths` if the model fuses its score, else None; NaN where no speech is found."""
@@ -494,6 +467,7 @@ class RecordingClassifier:
 
     def check_threshold(self, threshold: float | None) -> None:
         """Refuse a `threshold` this model cannot use (None: its own)."""
+        self._check_fitted()
         if threshold is not None:
             check_threshold(threshold, low=-1 if self.scorer_ is not None else 0)
 
@@ -510,7 +484,6 @@ class RecordingClassifier:
         n_jobs : int, default=1
             Parallel jobs for feature extraction, as in `vowels.extraction.extract_files`.
         """
-        self._check_fitted()
         self.check_threshold(threshold)
         features, failures = extract_files(paths, self.feature_config_, n_jobs=n_jobs, dsp=self.dsp_)
         return self.classify_features(paths, features, threshold=threshold), failures
@@ -523,7 +496,6 @@ class RecordingClassifier:
         threshold: float | None = None,
     ) -> list[Classification]:
         """`classify_files` from features as `vowels.extraction.extract_files` gave them (None: no answer)."""
-        self._check_fitted()
         self.check_threshold(threshold)
         good = [i for i, f in enumerate(features) if f is not None]
         if not good:
@@ -531,7 +503,6 @@ class RecordingClassifier:
         usable = [f for f in features if f is not None]
         identification = self.identify(usable, self.voice_vectors([paths[i] for i in good]))
         names = self.answer(identification, threshold=threshold)
-        used = self.threshold_ if threshold is None else threshold
         results = []
         for row, score, i, name in zip(identification.probabilities, identification.scores, good, names, strict=True):
             first, second = np.argsort(row)[::-1][:2]
@@ -544,7 +515,7 @@ class RecordingClassifier:
                     runner_up=str(self.classes_[second]),
                     runner_up_probability=float(row[second]),
                     score=float(score),
-                    threshold=float(used),
+                    threshold=float(self.threshold_ if threshold is None else threshold),
                     sample_rate=sample_rate_of(paths[i]),
                 )
             )
@@ -558,16 +529,10 @@ class RecordingClassifier:
         n_jobs: int = 1,
         progress: Progress | None = None,
     ) -> tuple[OpenSetEvaluation, list[Failure]]:
-        """Score the model on a labelled folder ``folder/<speaker>/``; speakers it does not know are strangers.
-
-        Returns
-        -------
-        evaluation : vowels.evaluation.OpenSetEvaluation
-        failures : list of Failure
-        """
+        """The model's `vowels.evaluation.OpenSetEvaluation` on a labelled folder ``folder/<speaker>/`` (speakers it
+        does not know are strangers), and the files that failed."""
         from .evaluation import evaluate_open_set
 
-        self._check_fitted()
         self.check_threshold(threshold)
         data = load_speaker_folders(
             folder, self.feature_config_, n_jobs=n_jobs, progress=progress, min_speakers=1, dsp=self.dsp_
@@ -588,8 +553,6 @@ class RecordingClassifier:
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write the model bundle: the network, and the feature config and threshold in metadata.json; the open-set
         references in ``openset.npz``."""
-        from .inference import FastClassifier
-
         self._check_fitted()
         if isinstance(self.classifier_, FastClassifier):
             raise ParameterError("a model loaded with engine='fast' cannot be saved; load it with engine='keras'.")
@@ -625,24 +588,22 @@ class RecordingClassifier:
             `vowels.inference.FastClassifier` and `vowels.dsp` features (``dsp_``), the same probabilities
             within 1e-5 without importing TensorFlow or librosa; the model cannot be re-saved.
         """
-
         check_choice(engine, "engine", ENGINES)
+        folder = Path(path)
         classifier: SpeakerClassifier | FastClassifier
         if engine == "fast":
-            from .inference import FastClassifier
-
             classifier = FastClassifier.load(path)
         else:
             from .classifier import SpeakerClassifier
 
             classifier = SpeakerClassifier.load(path)
-        metadata: BundleMetadata | None = classifier.metadata_
+        metadata = classifier.metadata_
         if metadata is None or metadata.feature_config is None:
             raise BundleError(
-                f"{Path(path)}: this model was trained on Japanese Vowels sequences, not recordings "
+                f"{folder}: this model was trained on Japanese Vowels sequences, not recordings "
                 "(no feature configuration in metadata.json); train one with 'vowels train DIR'."
             )
-        where = Path(path) / METADATA_FILE
+        where = folder / METADATA_FILE
         if classifier.mode is None or classifier.n_hidden is None:
             raise BundleError(f"{where}: a {classifier.architecture} network cannot be a recordings model; retrain it.")
         with bundle_entries(where, "missing or invalid recording settings"):
@@ -656,29 +617,25 @@ class RecordingClassifier:
             model.validation_ = dict(metadata.validation)
             point = metadata.open_set.get("operating_point")
             model.operating_point_ = None if point is None else OperatingPoint.from_dict(point)
-        n_features = model.feature_config_.n_features
-        if classifier.n_features_in_ != n_features:
+        if classifier.n_features_in_ != feature_config.n_features:
             raise BundleError(
                 f"{where}: the network reads {classifier.n_features_in_} features per frame, but the feature "
-                f"settings give {n_features}; retrain or re-copy the bundle."
+                f"settings give {feature_config.n_features}; retrain or re-copy the bundle."
             )
         classes = [str(c) for c in classifier.classes_]
-        model.scorer_ = (
-            OpenSetScorer.from_npz(Path(path) / OPENSET_FILE) if OPENSET_FILE in metadata.extra_files else None
-        )
+        model.scorer_ = OpenSetScorer.from_npz(folder / OPENSET_FILE) if OPENSET_FILE in metadata.extra_files else None
         if model.scorer_ is not None and list(model.scorer_.classes) != classes:
-            raise BundleError(f"{Path(path) / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
+            raise BundleError(f"{folder / OPENSET_FILE}: enrolled speakers differ from the model's classes.")
         model.fusion_, model.voiceprints_ = None, None
-        fusion = metadata.open_set.get("fusion")
-        if fusion is not None:
+        if (fusion := metadata.open_set.get("fusion")) is not None:
             with bundle_entries(where, "missing or invalid speaker-encoder fusion", "retrain the model"):
                 model.fusion_ = ScoreFusion.from_dict(fusion)
-                with np.load(Path(path) / VOICEPRINTS_FILE, allow_pickle=False) as arrays:
+                with np.load(folder / VOICEPRINTS_FILE, allow_pickle=False) as arrays:
                     embeddings, labels = arrays["embeddings"].astype(np.float32), arrays["labels"].astype(str)
                     model.voiceprints_ = VoiceprintScorer.fit(embeddings, labels, classes, str(arrays["scoring"]))
+        model.classifier_ = classifier
         with bundle_entries(where, "invalid unknown_threshold"):
             model.check_threshold(model.threshold_)
-        model.classifier_ = classifier
         model.failures_ = ()
         model.dsp_ = "numpy" if engine == "fast" else "librosa"
         return model
