@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import BundleError, ParameterError
 from .files import check_format_version, sha256_of, write_json
@@ -66,19 +66,47 @@ def read_metadata_json(metadata_file: Path) -> object:
         ) from None
 
 
+class ModelFolder(NamedTuple):
+    """A kind of model folder as its refusals word it: no KIND there, PART incomplete, MAKE, REMAKE, COMMAND."""
+
+    format: str
+    kind: str
+    part: str
+    make: str
+    remake: str
+    command: str
+
+
+MODEL_BUNDLE = ModelFolder(
+    BUNDLE_FORMAT,
+    "model bundle",
+    "bundle",
+    "train one or check the path",
+    "retrain or re-copy it",
+    "vowels train (or vowels reproduce)",
+)
+
+
+def read_folder_metadata(path: Path, folder: ModelFolder, needed: tuple[str, ...] = ()) -> tuple[Path, dict]:
+    """``metadata.json`` of the model folder at `path` and its content, once it and the `needed` files are there
+    and its format and version are `folder`'s; each refusal names the path and what to do."""
+    if not path.is_dir():
+        raise BundleError(f"{path}: no {folder.kind} there (not a folder); {folder.make}.")
+    for name in (METADATA_FILE, *needed):
+        if not (path / name).is_file():
+            raise BundleError(f"{path}: {folder.part} is incomplete, {name} is missing; {folder.remake}.")
+    metadata_file = path / METADATA_FILE
+    metadata = read_metadata_json(metadata_file)
+    if not isinstance(metadata, dict) or metadata.get("format") != folder.format:
+        raise BundleError(f"{metadata_file}: not a vowels {folder.kind} (format is not {folder.format!r}).")
+    check_format_version(metadata.get("format_version"), metadata_file, folder.command)
+    return metadata_file, metadata
+
+
 def read_bundle(path: str | os.PathLike[str]) -> BundleMetadata:
     """The metadata of the bundle folder at `path`, checked whole and untampered (`validate_metadata`) and parsed."""
     path = Path(path)
-    if not path.is_dir():
-        raise BundleError(f"{path}: no model bundle there (not a folder); train one or check the path.")
-    metadata_file, model_file = path / METADATA_FILE, path / MODEL_FILE
-    for needed in (metadata_file, model_file):
-        if not needed.is_file():
-            raise BundleError(f"{path}: bundle is incomplete, {needed.name} is missing; retrain or re-copy it.")
-    metadata = read_metadata_json(metadata_file)
-    if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"{metadata_file}: not a vowels model bundle (format is not {BUNDLE_FORMAT!r}).")
-    check_format_version(metadata.get("format_version"), metadata_file, "vowels train (or vowels reproduce)")
+    metadata_file, metadata = read_folder_metadata(path, MODEL_BUNDLE, (MODEL_FILE,))
     fast = [(name, metadata[entry]) for entry, name in FAST_FILES.items() if entry in metadata]
     if len(fast) != 1:
         raise BundleError(f"{metadata_file}: must record the sha256 of one of {sorted(FAST_FILES.values())}.")

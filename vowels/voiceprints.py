@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from .audio import MAX_SECONDS, read_audio
-from .bundle import METADATA_FILE, bundle_entries, metadata_digest, read_metadata_json, write_metadata
+from .bundle import ModelFolder, bundle_entries, metadata_digest, read_folder_metadata, write_metadata
 from .errors import BundleError, DataError, NotFittedError, VowelsError
 from .extraction import Failure, Progress, list_speaker_files
-from .files import FORMAT_VERSION, atomic_folder, check_format_version, sha256_of
+from .files import FORMAT_VERSION, atomic_folder, sha256_of
 from .names import UNKNOWN
 from .openset import SpeakerScorer, ThresholdChoice, gaussian_eer_threshold
 from .speaker_encoder import SAMPLE_RATE, Embedding, load_encoder, provenance
@@ -39,6 +39,9 @@ __all__ = [
 
 VOICEPRINT_FORMAT = "vowels-voiceprints"
 VOICEPRINTS_FILE = "voiceprints.npz"
+VOICEPRINT_MODEL = ModelFolder(
+    VOICEPRINT_FORMAT, "voiceprint model", "model", "enrol one with 'vowels enrol DIR'", "enrol again", "vowels enrol"
+)
 DEFAULT_THRESHOLD = 0.75
 """Cosine below which a recording is a stranger when the enrolment is too small to calibrate: the low end of the
 thresholds fitted on LibriSpeech development partitions (0.75-0.79)."""
@@ -466,20 +469,10 @@ class VoiceprintClassifier:
     def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
         """Read a model folder written by `save`, checking its checksums."""
         folder = Path(path)
-        where = folder / METADATA_FILE
-        if not folder.is_dir():
-            raise BundleError(f"{folder}: no model there (not a folder); enrol one with 'vowels enrol DIR'.")
-        if not where.is_file():
-            raise BundleError(f"{folder}: model is incomplete, {METADATA_FILE} is missing; enrol again.")
-        metadata = read_metadata_json(where)
-        if not isinstance(metadata, dict) or metadata.get("format") != VOICEPRINT_FORMAT:
-            raise BundleError(f"{where}: not a vowels voiceprint model (format is not {VOICEPRINT_FORMAT!r}).")
-        check_format_version(metadata.get("format_version"), where, "vowels enrol")
+        where, metadata = read_folder_metadata(folder, VOICEPRINT_MODEL, (VOICEPRINTS_FILE,))
         if metadata.get("metadata_sha256") != metadata_digest(metadata):
             raise BundleError(f"{where}: its content does not match the sha256 it records; enrol again.")
         arrays_file = folder / VOICEPRINTS_FILE
-        if not arrays_file.is_file():
-            raise BundleError(f"{folder}: model is incomplete, {VOICEPRINTS_FILE} is missing; enrol again.")
         if sha256_of(arrays_file) != metadata.get("voiceprints_sha256"):
             raise BundleError(f"{arrays_file}: sha256 does not match metadata.json; the file was changed or damaged.")
         with bundle_entries(folder, "damaged voiceprint model", "enrol again"):
