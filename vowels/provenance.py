@@ -14,18 +14,8 @@ LIBRARIES = ("vowels", "keras", "tensorflow", "numpy", "scikit-learn")
 
 
 def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
-    """Installed versions of Python and of the distributions `names`.
-
-    Parameters
-    ----------
-    names : sequence of str, default=LIBRARIES
-        Distribution names as pip knows them (``"scikit-learn"``, not ``"sklearn"``).
-
-    Returns
-    -------
-    dict of str to str
-        ``{"python": "3.11.7", "keras": "3.15.1", ...}``; ``"not installed"`` for a missing one.
-    """
+    """Installed versions of Python and of the distributions `names`, as pip names them (``"scikit-learn"``):
+    ``{"python": "3.11.7", "keras": "3.15.1", ...}``, ``"not installed"`` for a missing one."""
     versions = {"python": platform.python_version()}
     for name in names:
         try:

@@ -469,10 +469,12 @@ class VoiceprintClassifier:
     def load(cls, path: str | os.PathLike[str]) -> VoiceprintClassifier:
         """Read a model folder written by `save`, checking its checksums."""
         folder = Path(path)
-        where, metadata = read_folder_metadata(folder, VOICEPRINT_MODEL, (VOICEPRINTS_FILE,))
+        where, metadata = read_folder_metadata(folder, VOICEPRINT_MODEL)
         if metadata.get("metadata_sha256") != metadata_digest(metadata):
             raise BundleError(f"{where}: its content does not match the sha256 it records; enrol again.")
         arrays_file = folder / VOICEPRINTS_FILE
+        if not arrays_file.is_file():
+            raise BundleError(f"{folder}: model is incomplete, {VOICEPRINTS_FILE} is missing; enrol again.")
         if sha256_of(arrays_file) != metadata.get("voiceprints_sha256"):
             raise BundleError(f"{arrays_file}: sha256 does not match metadata.json; the file was changed or damaged.")
         with bundle_entries(folder, "damaged voiceprint model", "enrol again"):
