@@ -153,10 +153,10 @@ def figure_sources(
     open_set_needs = "--model BUNDLE of a model trained on recordings with a calibrated threshold"
     if model is not None and point is None:
         open_set_needs += f" ({model}: {missing_point})"
-    architecture = metadata.architecture if metadata is not None else "ensemble"
     streams = opened is not None and opened.streams
     stream_needs = "--audio FILE and --model BUNDLE of a forward-only model ('vowels train --architecture lstm')"
-    if model is not None and not streams:
+    if opened is not None and not streams:
+        architecture = opened.architecture
         slopes = (
             ", with appended slopes, which read frames ahead" if architecture == "lstm" and recordings_model else ""
         )
