@@ -8,7 +8,7 @@ import re
 import stat
 import warnings
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -45,8 +45,10 @@ _TRIM_FRAME_S, _TRIM_HOP_S = 0.025, 0.010  # frame and hop (s) of the silence de
 _STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # data sizes written by streaming WAV writers
 
 
+@cache
 def readable_extensions() -> tuple[str, ...]:
-    """File extensions (lower case, with the dot) that the installed libsndfile decodes."""
+    """File extensions (lower case, with the dot) that the installed libsndfile decodes (asked once: it is asked
+    for every file of a folder)."""
     import soundfile as sf
 
     extensions = {f".{name.lower()}" for name in sf.available_formats()}
